@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance, FastifyServerOptions } from 'fastify'
+import fp from 'fastify-plugin'
+import { pino, type DestinationStream, type LoggerOptions } from 'pino'
+import { systemClock, type Clock } from './clock.ts'
+import type { Config } from './config.ts'
+import { fhirErrorHandler } from './fhir/error-handler.ts'
+import { parseRequestJson } from './fhir/parse-json.ts'
+import { assertAcceptable, FHIR_JSON } from './fhir/media-type.ts'
+import { outcomeError } from './fhir/operation-outcome.ts'
+import { RouteCatalogue } from './fhir/route-catalogue.ts'
+import type { Partnership } from './routing/partnership.ts'
+import { buildRoutingIndex } from './routing/route-referral.ts'
+import type { Store } from './store/store.ts'
+import type { ResourceValidator } from './validation/validator.ts'
+import type { Mapping } from './mapping/mapping.ts'
+import { createDeliveryWorker } from './delivery/worker.ts'
+import type { RouteDeps } from './routes/route-deps.ts'
+import { healthRoutes } from './routes/health.ts'
+import { metadataRoutes } from './routes/metadata.ts'
+import { readRoutes } from './routes/read.ts'
+import { referralRoutes } from './routes/referrals.ts'
+import { taskSearchRoutes } from './routes/task-search.ts'
+import { validateRoutes } from './routes/validate.ts'
+
+export interface AppOptions {
+  config: Config
+  store: Store
+  validator: ResourceValidator
+  partnerships: Map<string, Partnership>
+  mappings: Map<string, Mapping>
+  clock?: Clock
+  newId?: () => string
+  version: string
+}
+
+/**
+ * Fastify instance options that belong with the app: body limit, logging without personal
+ * data, and request ids. server.ts and the tests both build their instance from these.
+ */
+export function serverOptions (config: Config, destination?: DestinationStream): FastifyServerOptions {
+  const logger: LoggerOptions = {
+    level: config.logLevel,
+    // Referrals are special-category data: log ids, codes and timings only (DESIGN.md "Information governance").
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+    serializers: {
+      req: (req: { method: string, url: string, id: string }) => ({ method: req.method, path: req.url.split('?')[0], id: req.id }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode })
+    }
+  }
+  return {
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: false,
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    ...(destination === undefined ? { logger } : { loggerInstance: pino(logger, destination) })
+  }
+}
+
+async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise<void> {
+  const catalogue = new RouteCatalogue()
+  const deps: RouteDeps = {
+    config: opts.config,
+    store: opts.store,
+    validator: opts.validator,
+    partnerships: opts.partnerships,
+    routing: buildRoutingIndex(opts.partnerships.values()),
+    catalogue,
+    clock: opts.clock ?? systemClock,
+    newId: opts.newId ?? randomUUID,
+    version: opts.version
+  }
+
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method]
+    for (const m of methods) {
+      if (m !== 'HEAD') catalogue.add(m, route.url, route.config?.fhir)
+    }
+  })
+
+  app.decorateRequest('correlationId', '')
+  app.addHook('onRequest', async (request, reply) => {
+    const given = request.headers['x-correlation-id']
+    const correlationId = typeof given === 'string' && /^[A-Za-z0-9\-_.:]{1,128}$/.test(given) ? given : randomUUID()
+    request.correlationId = correlationId
+    request.log = request.log.child({ correlationId })
+    reply.header('X-Correlation-Id', correlationId)
+    const requestId = request.headers['x-request-id']
+    if (typeof requestId === 'string' && requestId.length <= 128) reply.header('X-Request-Id', requestId)
+    if (request.url.startsWith('/fhir')) {
+      const format = (request.query as Record<string, unknown> | undefined)?._format
+      assertAcceptable(request.headers.accept, typeof format === 'string' ? format : undefined)
+    }
+  })
+
+  // FHIR JSON only: shape limits, then parse, then prototype-poisoning refusal (parse-json.ts).
+  app.removeContentTypeParser(['application/json'])
+  app.addContentTypeParser(['application/json', 'application/fhir+json', 'application/json+fhir'], { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseRequestJson(typeof body === 'string' ? body : body.toString('utf8')))
+    } catch (err) {
+      done(err as Error, undefined)
+    }
+  })
+
+  app.setErrorHandler(fhirErrorHandler)
+  app.setNotFoundHandler(async (request) => {
+    const path = request.url.split('?')[0] ?? ''
+    const allowed = catalogue.methodsFor(path)
+    if (allowed.length > 0) {
+      throw outcomeError(405, 'not-supported', `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`, undefined, { Allow: allowed.join(', ') })
+    }
+    throw outcomeError(404, 'not-found', `No route ${request.method} ${path}`)
+  })
+
+  await app.register(healthRoutes, deps)
+  await app.register(metadataRoutes, deps)
+  await app.register(referralRoutes, deps)
+  await app.register(readRoutes, deps)
+  await app.register(taskSearchRoutes, deps)
+  await app.register(validateRoutes, deps)
+
+  if (opts.config.delivery.enabled) {
+    const worker = createDeliveryWorker({
+      store: opts.store,
+      partnerships: opts.partnerships,
+      mappings: opts.mappings,
+      clock: deps.clock,
+      logger: app.log.child({ component: 'delivery' }),
+      pollIntervalMs: opts.config.delivery.pollIntervalMs,
+      batchSize: opts.config.delivery.batchSize,
+      leaseMs: opts.config.delivery.leaseMs,
+      requestTimeoutMs: opts.config.delivery.requestTimeoutMs
+    })
+    app.addHook('onReady', async () => { worker.start() })
+    app.addHook('onClose', async () => { await worker.stop() })
+  }
+  app.log.debug({ contentType: FHIR_JSON }, 'workwell gateway registered')
+}
+
+/** The gateway as one Fastify plugin; server.ts only listens. */
+export const app = fp(workwellGateway, { name: 'workwell-gateway', fastify: '5.x' })

@@ -1,0 +1,64 @@
+import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes'
+import type { CatalogueEntry } from './route-catalogue.ts'
+
+export interface CapabilityInput {
+  entries: readonly CatalogueEntry[]
+  baseUrl: string
+  version: string
+  date: string
+}
+
+/** Builds the CapabilityStatement from the routes that exist (R4 capabilitystatement.html). Pure. */
+export function buildCapabilityStatement (input: CapabilityInput): CapabilityStatement {
+  const resources = new Map<string, CapabilityStatementRestResource>()
+  const systemInteractions = new Set<string>()
+  const systemOperations = new Map<string, string>()
+  for (const e of input.entries) {
+    const f = e.fhir
+    if (f === undefined) continue
+    if (f.type === undefined) {
+      if (f.interaction !== undefined) systemInteractions.add(f.interaction)
+      if (f.operation !== undefined) systemOperations.set(f.operation.name, f.operation.definition)
+      continue
+    }
+    const r: CapabilityStatementRestResource = resources.get(f.type) ?? { type: f.type as CapabilityStatementRestResource['type'], interaction: [] }
+    resources.set(f.type, r)
+    if (f.interaction !== undefined && !(r.interaction ?? []).some((i) => i.code === f.interaction)) {
+      r.interaction = [...(r.interaction ?? []), { code: f.interaction as 'read' }]
+    }
+    if (f.operation !== undefined && !(r.operation ?? []).some((o) => o.name === f.operation?.name)) {
+      r.operation = [...(r.operation ?? []), { name: f.operation.name, definition: f.operation.definition }]
+    }
+    for (const p of f.searchParams ?? []) {
+      if (!(r.searchParam ?? []).some((s) => s.name === p.name)) {
+        r.searchParam = [...(r.searchParam ?? []), { name: p.name, type: p.type, documentation: p.documentation }]
+      }
+    }
+    if (f.profiles !== undefined && f.profiles.length > 0) {
+      r.supportedProfile = [...new Set([...(r.supportedProfile ?? []), ...f.profiles])]
+    }
+    if (f.interaction === 'read') {
+      r.versioning = 'versioned'
+      r.readHistory = false
+    }
+  }
+  const sorted = [...resources.values()].sort((a, b) => (a.type ?? '').localeCompare(b.type ?? ''))
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: input.date,
+    publisher: 'WorkWell Gateway',
+    kind: 'instance',
+    software: { name: 'WorkWell Gateway', version: input.version },
+    implementation: { description: 'WorkWell referral gateway', url: input.baseUrl },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'json'],
+    rest: [{
+      mode: 'server',
+      documentation: 'Referrals in as ServiceRequest; triage and signposting out as Task. Every error is an OperationOutcome.',
+      resource: sorted,
+      interaction: [...systemInteractions].sort().map((code) => ({ code: code as 'transaction' })),
+      operation: [...systemOperations.entries()].map(([name, definition]) => ({ name, definition }))
+    }]
+  }
+}

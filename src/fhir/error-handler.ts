@@ -1,0 +1,47 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { OperationOutcomeError, outcomeError } from './operation-outcome.ts'
+import { FHIR_JSON } from './media-type.ts'
+
+/**
+ * Maps every error — ours, Fastify's, or an unexpected throw — to an OperationOutcome with the
+ * status FHIR servers use (DESIGN.md "The HTTP surface"). Unexpected errors are logged by id and
+ * code only; their messages never reach the client.
+ */
+export function toOutcomeError (err: unknown): OperationOutcomeError {
+  if (err instanceof OperationOutcomeError) return err
+  const e = (err ?? {}) as Partial<FastifyError> & { message?: string }
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return outcomeError(413, 'too-costly', 'The request body is larger than this server accepts', 'Bundle')
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return outcomeError(415, 'not-supported', 'Content-Type must be application/fhir+json', 'Content-Type')
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return outcomeError(400, 'required', 'The request body is empty; a FHIR resource was expected', 'Resource')
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return outcomeError(400, 'invalid', 'Content-Length does not match the body', 'Content-Length')
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return outcomeError(400, 'structure', 'The request body is not valid JSON', 'Resource')
+    default:
+  }
+  if (err instanceof SyntaxError) {
+    // secure-json-parse reports prototype poisoning as a SyntaxError too (fastify ContentTypeParser.md).
+    const poisoned = /prototype/i.test(err.message)
+    return outcomeError(400, poisoned ? 'security' : 'structure',
+      poisoned ? 'The body contains a forbidden __proto__ or constructor.prototype key' : 'The request body is not valid JSON', 'Resource')
+  }
+  const status = typeof e.statusCode === 'number' ? e.statusCode : 500
+  if (status >= 400 && status < 500) {
+    return outcomeError(status, status === 429 ? 'throttled' : 'invalid', e.message ?? 'Bad request')
+  }
+  return outcomeError(500, 'exception', 'An internal error occurred; it has been logged with this request id')
+}
+
+export async function fhirErrorHandler (err: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const outcome = toOutcomeError(err)
+  if (outcome.status >= 500) {
+    request.log.error({ errName: err.name, errCode: err.code, stack: err.stack }, 'request failed')
+  } else {
+    request.log.info({ status: outcome.status, issueCode: outcome.issues[0]?.code }, 'request refused')
+  }
+  await reply.code(outcome.status).headers(outcome.headers).type(FHIR_JSON).send(outcome.toOperationOutcome())
+}

@@ -1,0 +1,51 @@
+export interface JsonLimits {
+  maxDepth: number
+  maxArrayItems: number
+}
+
+export const DEFAULT_JSON_LIMITS: JsonLimits = { maxDepth: 64, maxArrayItems: 10_000 }
+
+/**
+ * Scans raw JSON text for nesting depth and array length before it is parsed, so a hostile
+ * body (thousands of nested arrays, a million-element array) is refused in one linear pass
+ * instead of costing a parse and a validator walk. Returns a reason, or undefined when fine.
+ */
+export function checkJsonShape (text: string, limits: JsonLimits = DEFAULT_JSON_LIMITS): string | undefined {
+  // Per open container: whether it is an array and how many commas it has seen at its own level.
+  const isArray: boolean[] = []
+  const commas: number[] = []
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    if (inString) {
+      if (ch === 92 /* \ */) i++
+      else if (ch === 34 /* " */) inString = false
+      continue
+    }
+    switch (ch) {
+      case 34: inString = true; break
+      case 123: /* { */
+      case 91: /* [ */
+        isArray.push(ch === 91)
+        commas.push(0)
+        if (isArray.length > limits.maxDepth) return `JSON nests deeper than ${limits.maxDepth} levels`
+        break
+      case 125: /* } */
+      case 93: /* ] */
+        isArray.pop()
+        commas.pop()
+        break
+      case 44: { /* , */
+        const top = isArray.length - 1
+        if (top >= 0 && isArray[top] === true) {
+          const n = (commas[top] ?? 0) + 1
+          commas[top] = n
+          if (n >= limits.maxArrayItems) return `a JSON array has more than ${limits.maxArrayItems} items`
+        }
+        break
+      }
+      default:
+    }
+  }
+  return undefined
+}

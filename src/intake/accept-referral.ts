@@ -1,0 +1,184 @@
+import type { OperationOutcomeIssue, Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes'
+import type { Clock } from '../clock.ts'
+import { hasErrors, issue, OperationOutcomeError, outcomeError } from '../fhir/operation-outcome.ts'
+import { SYSTEMS } from '../fhir/systems.ts'
+import type { RoutingIndex } from '../routing/route-referral.ts'
+import { routeReferral } from '../routing/route-referral.ts'
+import { RequestIdAlreadyDoneError } from '../store/store-errors.ts'
+import type { AuditRecord, Store, StoredResource } from '../store/store.ts'
+import { buildTriageTask } from '../triage/build-task.ts'
+import { triageReferral } from '../triage/triage.ts'
+import type { TriageResult } from '../triage/triage-result.ts'
+import type { ResourceValidator } from '../validation/validator.ts'
+import { extractFacts } from './referral-facts.ts'
+import type { ReferralPackage } from './referral-package.ts'
+import { resolvePatient } from './referral-package.ts'
+
+export interface IntakeDeps {
+  store: Store
+  validator: ResourceValidator
+  routing: RoutingIndex
+  clock: Clock
+  newId: () => string
+  requestIdStaleMs: number
+}
+
+/** A referral ready for the pipeline: validated input plus the resources to store, ids assigned. */
+export interface PreparedReferral {
+  pkg: ReferralPackage
+  /** ServiceRequest first; for a transaction also the Patient and supporting resources */
+  resources: Resource[]
+  serviceRequestId: string
+  /** Task.for: a stored Patient, or the NHS number when the Patient is contained */
+  patient: Reference
+}
+
+export interface AcceptedReferral {
+  serviceRequest: StoredResource
+  task: StoredResource
+  stored: StoredResource[]
+  triage: TriageResult
+  partnershipId: string
+  queuedForDelivery: boolean
+}
+
+export interface IntakeContext {
+  requestId?: string
+  correlationId: string
+  /** who is calling, for the audit trail (client id or ODS code; never a person's name) */
+  agent: string
+}
+
+const BARS_CODES = 'https://fhir.nhs.uk/CodeSystem/http-error-codes'
+
+/** Prefixes validator expressions with the path of the resource in the request. */
+function relocate (issues: OperationOutcomeIssue[], resourceType: string, path: string): OperationOutcomeIssue[] {
+  if (path === resourceType) return issues
+  return issues.map((i) => ({
+    ...i,
+    expression: i.expression?.map((e) => (e === resourceType || e.startsWith(`${resourceType}.`) || e.startsWith(`${resourceType}[`) ? path + e.slice(resourceType.length) : e))
+  }))
+}
+
+/** Validates every resource of a referral; profile failures are 422 (R4 http.html §3.1.0.4). */
+export function validateReferral (validator: ResourceValidator, located: Array<{ resource: unknown, path: string, resourceType: string }>): OperationOutcomeIssue[] {
+  const all: OperationOutcomeIssue[] = []
+  for (const l of located) {
+    all.push(...relocate(validator.validate(l.resource), l.resourceType, l.path))
+  }
+  if (hasErrors(all)) {
+    throw new OperationOutcomeError(422, all)
+  }
+  return all
+}
+
+/**
+ * The write path: claim the X-Request-Id, route, triage, build the Task, and store the
+ * ServiceRequest, the Task, the outbox row and the audit events in ONE transaction before the
+ * caller answers 2xx (DESIGN.md "Storage and delivery"). Any failure releases the claim so the
+ * sender's retry is processed afresh (BaRS Transactional-integrity: a failed original is
+ * answered with its own error, not 409).
+ */
+export async function acceptReferral (deps: IntakeDeps, prepared: PreparedReferral, ctx: IntakeContext): Promise<AcceptedReferral> {
+  const { store, clock } = deps
+  const now = clock.now()
+  if (ctx.requestId !== undefined) {
+    const claim = await store.claimRequestId(ctx.requestId, now, deps.requestIdStaleMs)
+    if (claim.kind === 'done') throw duplicate(claim.serviceRequestId, claim.taskId)
+    if (claim.kind === 'in-flight') {
+      throw new OperationOutcomeError(425, [{
+        ...issue('error', 'duplicate', 'A request with this X-Request-Id is still being processed; retry later', 'X-Request-Id'),
+        details: { coding: [{ system: BARS_CODES, code: 'REC_TOO_EARLY', display: '425 - REC_TOO_EARLY' }] }
+      }], { 'Retry-After': '1' })
+    }
+  }
+  try {
+    return await process(deps, prepared, ctx, now)
+  } catch (err) {
+    if (ctx.requestId !== undefined) {
+      if (err instanceof RequestIdAlreadyDoneError) {
+        // Another instance took over our stale claim and finished first; answer as a repeat.
+        const claim = await store.claimRequestId(ctx.requestId, now, deps.requestIdStaleMs)
+        if (claim.kind === 'done') throw duplicate(claim.serviceRequestId, claim.taskId)
+      }
+      await store.releaseRequestId(ctx.requestId)
+    }
+    throw err
+  }
+}
+
+/** 409 duplicate: the X-Request-Id was already processed (BaRS reserves this pair for it). */
+function duplicate (serviceRequestId: string, taskId: string): OperationOutcomeError {
+  return new OperationOutcomeError(409, [{
+    ...issue('error', 'duplicate', `This X-Request-Id was already processed: ServiceRequest/${serviceRequestId}, Task/${taskId}`, 'X-Request-Id'),
+    details: { coding: [{ system: BARS_CODES, code: 'REC_CONFLICT', display: '409 - REC_CONFLICT' }] }
+  }], { 'Content-Location': `ServiceRequest/${serviceRequestId}` })
+}
+
+async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: IntakeContext, now: Date): Promise<AcceptedReferral> {
+  const { pkg } = prepared
+  const facts = extractFacts(pkg)
+  const patient = resolvePatient(pkg)
+  if (patient === undefined) {
+    throw outcomeError(422, 'invalid', 'ServiceRequest.subject must reference the referral\'s Patient (contained, or an entry of the transaction)', `${pkg.serviceRequestPath}.subject`)
+  }
+  const route = routeReferral(facts, deps.routing, now)
+  if (!route.ok) {
+    throw outcomeError(422, 'business-rule', route.reason, route.expression)
+  }
+  const triage = triageReferral(facts, now)
+  const taskId = deps.newId()
+  const task: Task = buildTriageTask({
+    id: taskId,
+    serviceRequestId: prepared.serviceRequestId,
+    patient: prepared.patient,
+    ...(pkg.serviceRequest.requester === undefined ? {} : { requester: pkg.serviceRequest.requester as Task['requester'] }),
+    partnership: route.partnership,
+    icb: route.icb,
+    triage,
+    now
+  })
+  const at = now.toISOString()
+  const stamp = (r: Resource): StoredResource => {
+    const resource = { ...r, meta: { ...r.meta, versionId: '1', lastUpdated: at } } as Resource
+    return { resourceType: r.resourceType, id: r.id as string, versionId: '1', lastUpdated: at, resource }
+  }
+  const stored = prepared.resources.map(stamp)
+  const storedTask: StoredResource = { resourceType: 'Task', id: taskId, versionId: '1', lastUpdated: at, resource: task }
+  const srStored = stored.find((s) => s.resourceType === 'ServiceRequest' && s.id === prepared.serviceRequestId)
+  if (srStored === undefined) {
+    throw new Error('prepared referral lacks its ServiceRequest')
+  }
+  // Delivered only when it is a referral (not advice-only triage) the patient consented to (domain.md §5).
+  const deliver = triage.outcome === 'eligible-refer' && facts.isReferral && facts.referralConsent
+  const audit: AuditRecord[] = [...stored, storedTask].map((s) => ({
+    id: deps.newId(),
+    recorded: at,
+    action: 'C',
+    subtype: 'create',
+    outcome: '0',
+    agent: ctx.agent,
+    entity: `${s.resourceType}/${s.id}`,
+    correlationId: ctx.correlationId
+  }))
+  await deps.store.saveReferral({
+    ...(ctx.requestId === undefined ? {} : { requestId: ctx.requestId }),
+    resources: [...stored, storedTask],
+    task: { id: taskId, basedOn: `ServiceRequest/${prepared.serviceRequestId}`, owner: route.partnership.id, status: task.status, lastUpdated: at },
+    serviceRequestId: prepared.serviceRequestId,
+    ...(deliver
+      ? { outbox: { id: deps.newId(), partnershipId: route.partnership.id, serviceRequestId: prepared.serviceRequestId, taskId, createdAt: at } }
+      : {}),
+    audit
+  })
+  return { serviceRequest: srStored, task: storedTask, stored, triage, partnershipId: route.partnership.id, queuedForDelivery: deliver }
+}
+
+/** Task.for for a contained Patient: the NHS number, never a name (logs and Tasks carry ids). */
+export function patientByIdentifier (sr: ServiceRequest): Reference {
+  const patient = sr.contained?.find((r) => `#${r.id ?? ''}` === sr.subject?.reference)
+  const nhs = patient?.resourceType === 'Patient' ? patient.identifier?.find((i) => i.system === SYSTEMS.nhsNumber) : undefined
+  return nhs?.value === undefined
+    ? { type: 'Patient', display: `Patient contained in ServiceRequest/${sr.id ?? ''}` }
+    : { type: 'Patient', identifier: { system: SYSTEMS.nhsNumber, value: nhs.value } }
+}

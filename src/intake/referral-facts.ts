@@ -1,0 +1,138 @@
+import type { CodeableConcept, Consent, Identifier, Observation, Patient, Reference } from '@medplum/fhirtypes'
+import { SYSTEMS } from '../fhir/systems.ts'
+import { resolvePatient, type ReferralPackage } from './referral-package.ts'
+
+/** eMED3 fit-note concepts GP systems record (domain.md §4). */
+export const FIT_NOTE_CODES: Readonly<Record<string, 'not-fit' | 'may-be-fit'>> = {
+  751481000000104: 'not-fit',
+  751601000000107: 'may-be-fit',
+  751621000000103: 'not-fit',
+  751641000000105: 'may-be-fit',
+  751731000000106: 'not-fit',
+  751751000000104: 'may-be-fit'
+}
+
+/** The four fit-note advice boxes (domain.md §3.1, §4). */
+export const FIT_NOTE_ADVICE: Readonly<Record<string, string>> = {
+  775281000000100: 'phased-return',
+  775301000000104: 'altered-hours',
+  775321000000108: 'amended-duties',
+  775351000000103: 'workplace-adaptations'
+}
+
+export interface FitNoteFacts {
+  outcome?: 'not-fit' | 'may-be-fit'
+  advice: string[]
+  start?: string
+  end?: string
+}
+
+/**
+ * Everything triage and routing need, read once from the referral. Pure: no I/O, no clock.
+ * Personal details stay in the resources; facts carry only codes, dates and flags.
+ */
+export interface ReferralFacts {
+  birthDate?: string
+  referringPracticeOds?: string
+  registeredPracticeOds?: string
+  postcode?: string
+  source?: string
+  employmentSituation?: string
+  dateWorkStopped?: string
+  fitNote?: FitNoteFacts
+  referralConsent: boolean
+  reasonCodes: string[]
+  isReferral: boolean
+  patientIdentifier?: Identifier
+}
+
+function codes (cc: CodeableConcept | undefined, system: string): string[] {
+  return (cc?.coding ?? []).filter((c) => c.system === system && c.code !== undefined).map((c) => c.code as string)
+}
+
+function odsOf (ref: Reference | undefined): string | undefined {
+  const id = ref?.identifier
+  return id?.system === SYSTEMS.odsOrganisation ? id.value?.trim().toUpperCase() : undefined
+}
+
+function isEmploymentStatus (o: Observation): boolean {
+  return codes(o.code, SYSTEMS.workwellObservation).includes('employment-situation')
+}
+
+function fitNoteOutcome (o: Observation): 'not-fit' | 'may-be-fit' | undefined {
+  const fromValue = codes(o.valueCodeableConcept, SYSTEMS.fitNoteOutcome)[0]
+  if (fromValue === 'not-fit' || fromValue === 'may-be-fit') return fromValue
+  for (const code of codes(o.code, SYSTEMS.snomed)) {
+    const outcome = FIT_NOTE_CODES[code]
+    if (outcome !== undefined) return outcome
+  }
+  return undefined
+}
+
+function isFitNote (o: Observation): boolean {
+  return codes(o.code, SYSTEMS.snomed).some((c) => FIT_NOTE_CODES[c] !== undefined)
+}
+
+function fitNoteFacts (o: Observation): FitNoteFacts {
+  const advice = (o.component ?? [])
+    .filter((c) => c.valueBoolean !== false)
+    .flatMap((c) => codes(c.code, SYSTEMS.snomed))
+    .map((c) => FIT_NOTE_ADVICE[c])
+    .filter((a): a is string => a !== undefined)
+  const facts: FitNoteFacts = { advice }
+  const outcome = fitNoteOutcome(o)
+  if (outcome !== undefined) facts.outcome = outcome
+  if (o.effectivePeriod?.start !== undefined) facts.start = o.effectivePeriod.start
+  if (o.effectivePeriod?.end !== undefined) facts.end = o.effectivePeriod.end
+  return facts
+}
+
+/** Referral consent: an active Consent that permits the WorkWell referral (domain.md §5). */
+function isReferralConsent (c: Consent): boolean {
+  if (c.status !== 'active' || c.provision?.type === 'deny') return false
+  const purposes = (c.provision?.code ?? []).flatMap((cc) => codes(cc, SYSTEMS.consentPurpose))
+  return purposes.length === 0 || purposes.includes('workwell-referral')
+}
+
+function homePostcode (patient: Patient | undefined): string | undefined {
+  const addresses = patient?.address ?? []
+  const home = addresses.find((a) => a.use === 'home' && a.postalCode !== undefined) ?? addresses.find((a) => a.postalCode !== undefined)
+  return home?.postalCode
+}
+
+export function extractFacts (pkg: ReferralPackage): ReferralFacts {
+  const sr = pkg.serviceRequest
+  const patient = resolvePatient(pkg)?.resource
+  const facts: ReferralFacts = {
+    referralConsent: false,
+    reasonCodes: (sr.reasonCode ?? []).flatMap((cc) => codes(cc, SYSTEMS.snomed)),
+    isReferral: sr.intent === 'order' || sr.intent === 'original-order'
+  }
+  if (patient?.birthDate !== undefined) facts.birthDate = patient.birthDate
+  const nhs = patient?.identifier?.find((i) => i.system === SYSTEMS.nhsNumber)
+  if (nhs !== undefined) facts.patientIdentifier = { system: nhs.system, value: nhs.value }
+  const referring = odsOf(sr.requester)
+  if (referring !== undefined) facts.referringPracticeOds = referring
+  const registered = patient?.generalPractitioner?.map(odsOf).find((c) => c !== undefined)
+  if (registered !== undefined) facts.registeredPracticeOds = registered
+  const postcode = homePostcode(patient)
+  if (postcode !== undefined) facts.postcode = postcode
+  const source = (sr.category ?? []).flatMap((cc) => codes(cc, SYSTEMS.referralSource))[0]
+  if (source !== undefined) facts.source = source
+
+  for (const ref of [...(sr.supportingInfo ?? []), ...(sr.reasonReference ?? [])]) {
+    const found = pkg.resolve(ref)?.resource
+    if (found === undefined) continue
+    if (found.resourceType === 'Observation' && isEmploymentStatus(found)) {
+      const situation = codes(found.valueCodeableConcept, SYSTEMS.employmentSituation)[0]
+      if (situation !== undefined) facts.employmentSituation = situation
+      const stopped = found.component?.find((c) => codes(c.code, SYSTEMS.workwellObservation).includes('date-work-stopped'))
+      if (stopped?.valueDateTime !== undefined) facts.dateWorkStopped = stopped.valueDateTime
+    } else if (found.resourceType === 'Observation' && isFitNote(found)) {
+      facts.fitNote = fitNoteFacts(found)
+    } else if (found.resourceType === 'Consent' && isReferralConsent(found)) {
+      facts.referralConsent = true
+    }
+  }
+  return facts
+}

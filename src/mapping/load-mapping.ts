@@ -1,0 +1,64 @@
+import { readFile } from 'node:fs/promises'
+import { basename, join, resolve } from 'node:path'
+import { Ajv } from 'ajv'
+import { evalFhirPath, parseFhirPath } from '@medplum/core'
+import { mappingVariables } from './evaluate-fields.ts'
+import type { MapInput, Mapping, MappingDefinition } from './mapping.ts'
+import { mappingSchema } from './mapping-schema.ts'
+
+/**
+ * Reads and checks `<dir>/mapping.json`: its shape (ajv), unique field names, and that every
+ * field's FHIRPath parses and runs (a dry run against an empty referral catches unknown
+ * `%variables`, which would otherwise fail only when a real referral arrives). The folder
+ * name is the partnership id.
+ * @param dir - the partnership's folder, e.g. mappings/north-central-london
+ * @throws Error naming the file and what is wrong with it
+ */
+export async function loadMapping (dir: string): Promise<Mapping> {
+  const file = join(dir, 'mapping.json')
+  let data: unknown
+  try {
+    data = JSON.parse(await readFile(file, 'utf8'))
+  } catch (err) {
+    throw new Error(`${file}: cannot read mapping: ${(err as Error).message}`, { cause: err })
+  }
+
+  const ajv = new Ajv({ allErrors: true })
+  const validate = ajv.compile<MappingDefinition>(mappingSchema)
+  if (!validate(data)) {
+    throw new Error(`${file}: invalid mapping: ${ajv.errorsText(validate.errors, { dataVar: 'mapping' })}`)
+  }
+
+  const seen = new Set<string>()
+  const empty: MapInput = {
+    serviceRequest: { resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: {} },
+    task: { resourceType: 'Task', status: 'requested', intent: 'order' }
+  }
+  const variables = mappingVariables(empty)
+  for (const field of data.fields) {
+    if (seen.has(field.name)) {
+      throw new Error(`${file}: invalid mapping: field name '${field.name}' is used twice`)
+    }
+    seen.add(field.name)
+    try {
+      parseFhirPath(field.path)
+      evalFhirPath(field.path, empty.serviceRequest, variables)
+    } catch (err) {
+      throw new Error(`${file}: invalid mapping: field '${field.name}': ${(err as Error).message}`, { cause: err })
+    }
+  }
+  return { ...data, partnershipId: basename(resolve(dir)) }
+}
+
+/**
+ * Loads the mapping of each partnership from `<root>/<id>/mapping.json`.
+ * @param root - the mappings/ folder
+ * @param partnershipIds - the partnerships to load
+ */
+export async function loadMappings (root: string, partnershipIds: Iterable<string>): Promise<Map<string, Mapping>> {
+  const mappings = new Map<string, Mapping>()
+  for (const id of partnershipIds) {
+    mappings.set(id, await loadMapping(join(root, id)))
+  }
+  return mappings
+}

@@ -1,0 +1,68 @@
+import type { ServiceRequest, Task } from '@medplum/fhirtypes'
+import type { DeliveryFormat } from '../routing/partnership.ts'
+
+/**
+ * One output field of a mapping. `path` is a FHIRPath expression evaluated against the
+ * ServiceRequest, with these variables:
+ * - `%patient`: the Patient the ServiceRequest's `subject` points at among its contained
+ *   resources (else the first contained Patient, else an empty Patient);
+ * - `%task`: the triage Task;
+ * - `%serviceRequest`: the ServiceRequest itself (handy inside `where()`).
+ * Contained resources are also reachable directly, e.g. `contained.ofType(Observation)`.
+ */
+export interface MappingField {
+  /** camelCase; the JSON key or CSV column */
+  name: string
+  /** FHIRPath expression */
+  path: string
+  /** when true, a field that yields nothing (or only empty strings) fails the mapping */
+  required?: boolean
+  /**
+   * when true, the field keeps every value (a JSON array; ';'-joined in CSV). When false a
+   * second value is an error rather than silently dropped: use `.first()` to pick one.
+   */
+  multiple?: boolean
+  description?: string
+}
+
+/** The content of mappings/<id>/mapping.json. */
+export interface MappingDefinition {
+  format: DeliveryFormat
+  /** version of this mapping; bump it whenever its output changes */
+  version: string
+  description?: string
+  /**
+   * json-record and csv: the output fields. fhir-bundle: only checked (required ones must
+   * yield a value), so that a referral a partnership cannot use fails before delivery.
+   */
+  fields: MappingField[]
+}
+
+/** A loaded mapping: the definition plus the partnership it belongs to (its folder name). */
+export interface Mapping extends MappingDefinition {
+  partnershipId: string
+}
+
+/** What a referral is mapped from: the stored ServiceRequest and its triage Task. */
+export interface MapInput {
+  serviceRequest: ServiceRequest
+  task: Task
+}
+
+/** A mapped referral ready to POST, or the required fields that came out empty. */
+export type MapResult =
+  | { ok: true, contentType: string, body: string }
+  | { ok: false, missing: string[] }
+
+/**
+ * Keys every json-record and csv output starts with, filled by the engine rather than by
+ * fields so that a partnership can always tie a record back to the referral and the Task.
+ */
+export const ENVELOPE_KEYS = ['referralId', 'taskId', 'partnershipId'] as const
+
+/** Media types by delivery format. `header=present` is the RFC 4180 §3 parameter. */
+export const CONTENT_TYPES: Record<DeliveryFormat, string> = {
+  'fhir-bundle': 'application/fhir+json; charset=utf-8',
+  'json-record': 'application/json; charset=utf-8',
+  csv: 'text/csv; charset=utf-8; header=present'
+}

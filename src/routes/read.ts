@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify'
+import type { Organization } from '@medplum/fhirtypes'
+import { outcomeError } from '../fhir/operation-outcome.ts'
+import { etag, sendFhir, sendResource } from '../fhir/reply.ts'
+import { SYSTEMS } from '../fhir/systems.ts'
+import { icbOn } from '../routing/route-referral.ts'
+import type { RouteDeps } from './route-deps.ts'
+
+/** Types the gateway stores and serves by id. */
+export const READABLE_TYPES = ['ServiceRequest', 'Task', 'Patient', 'Observation', 'Condition', 'Consent'] as const
+
+const ID = /^[A-Za-z0-9\-.]{1,64}$/
+
+export async function readRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {
+  for (const type of READABLE_TYPES) {
+    app.get<{ Params: { id: string } }>(`/fhir/${type}/:id`, {
+      config: { fhir: { type, interaction: 'read' } }
+    }, async (request, reply) => {
+      const { id } = request.params
+      if (!ID.test(id)) {
+        throw outcomeError(400, 'invalid', 'The id is not a valid FHIR id', `${type}.id`)
+      }
+      const stored = await deps.store.readResource(type, id)
+      if (stored === undefined) {
+        throw outcomeError(404, 'not-found', `${type}/${id} is not known`, `${type}.id`)
+      }
+      await deps.store.appendAudit({
+        id: deps.newId(),
+        recorded: deps.clock.now().toISOString(),
+        action: 'R',
+        subtype: 'read',
+        outcome: '0',
+        agent: 'unauthenticated',
+        entity: `${type}/${id}`,
+        correlationId: request.correlationId
+      })
+      // If-None-Match with the current version answers 304 (R4 http.html §3.1.0.5).
+      if (request.headers['if-none-match'] === etag(stored.versionId)) {
+        await reply.code(304).header('ETag', etag(stored.versionId)).send()
+        return
+      }
+      await sendResource(reply, stored)
+    })
+  }
+
+  // Partnerships are served as Organizations so Task.owner references resolve.
+  app.get<{ Params: { id: string } }>('/fhir/Organization/:id', {
+    config: { fhir: { type: 'Organization', interaction: 'read' } }
+  }, async (request, reply) => {
+    const p = deps.partnerships.get(request.params.id)
+    if (p === undefined) {
+      throw outcomeError(404, 'not-found', `Organization/${request.params.id} is not known`, 'Organization.id')
+    }
+    const icb = icbOn(p, deps.clock.now())
+    const org: Organization = {
+      resourceType: 'Organization',
+      id: p.id,
+      identifier: [
+        { system: SYSTEMS.partnershipId, value: p.id },
+        ...(icb === undefined ? [] : [{ system: SYSTEMS.odsOrganisation, value: icb.odsCode }])
+      ],
+      active: true,
+      name: p.name
+    }
+    await sendFhir(reply, org)
+  })
+}

@@ -1,0 +1,130 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Bundle, Resource, ServiceRequest } from '@medplum/fhirtypes'
+import { acceptReferral, patientByIdentifier, validateReferral, type AcceptedReferral, type PreparedReferral } from '../intake/accept-referral.ts'
+import { containedPackage } from '../intake/referral-package.ts'
+import { issue, operationOutcome, outcomeError } from '../fhir/operation-outcome.ts'
+import { preferReturn } from '../fhir/prefer.ts'
+import { etag, sendFhir, sendResource } from '../fhir/reply.ts'
+import { parseTransaction, transactionResponse } from '../fhir/transaction-bundle.ts'
+import { WORKWELL_REFERRAL_PROFILE } from '../validation/profiles.ts'
+import type { RouteDeps } from './route-deps.ts'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** X-Request-Id, when sent, must be a UUID (BaRS Transactional-integrity). */
+function requestIdOf (request: FastifyRequest): string | undefined {
+  const raw = request.headers['x-request-id']
+  if (raw === undefined) return undefined
+  const value = Array.isArray(raw) ? raw[0] ?? '' : raw
+  if (!UUID.test(value)) {
+    throw outcomeError(400, 'invalid', 'X-Request-Id must be a UUID', 'X-Request-Id')
+  }
+  return value.toLowerCase()
+}
+
+function resourceBody (body: unknown, expected: string): Resource {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw outcomeError(400, 'structure', `The body must be a FHIR ${expected} JSON object`, expected)
+  }
+  const type = (body as { resourceType?: unknown }).resourceType
+  if (type !== expected) {
+    throw outcomeError(422, 'invalid', `Expected a ${expected}, got ${typeof type === 'string' ? type : 'no resourceType'}`, `${expected}.resourceType`)
+  }
+  return body as Resource
+}
+
+/** A ServiceRequest with its Patient and supporting resources contained. */
+function prepareContained (deps: RouteDeps, body: unknown): PreparedReferral {
+  const sr = resourceBody(body, 'ServiceRequest') as ServiceRequest
+  validateReferral(deps.validator, [{ resource: sr, path: 'ServiceRequest', resourceType: 'ServiceRequest' }])
+  const id = deps.newId()
+  const stored: ServiceRequest = { ...sr, id }
+  return { pkg: containedPackage(sr), resources: [stored], serviceRequestId: id, patient: patientByIdentifier(stored) }
+}
+
+function prepareTransaction (deps: RouteDeps, body: unknown): { prepared: PreparedReferral, order: string[] } {
+  const bundle = resourceBody(body, 'Bundle') as Bundle
+  const parsed = parseTransaction(bundle, deps.newId)
+  validateReferral(deps.validator, parsed.entries.map((e) => ({ resource: e.resource, path: `Bundle.entry[${e.index}].resource`, resourceType: e.resource.resourceType })))
+  return {
+    prepared: {
+      pkg: parsed.pkg,
+      resources: parsed.resolved,
+      serviceRequestId: parsed.serviceRequestId,
+      patient: { reference: `Patient/${parsed.patientId}`, type: 'Patient' }
+    },
+    order: parsed.entries.map((e) => e.id)
+  }
+}
+
+function context (request: FastifyRequest): { requestId?: string, correlationId: string, agent: string } {
+  const requestId = requestIdOf(request)
+  // Until bearer tokens arrive (auth issue) the audit agent is the unauthenticated client.
+  return { ...(requestId === undefined ? {} : { requestId }), correlationId: request.correlationId, agent: 'unauthenticated' }
+}
+
+function logAccepted (request: FastifyRequest, accepted: AcceptedReferral): void {
+  request.log.info({
+    serviceRequestId: accepted.serviceRequest.id,
+    taskId: accepted.task.id,
+    partnership: accepted.partnershipId,
+    outcome: accepted.triage.outcome,
+    priority: accepted.triage.priority,
+    queued: accepted.queuedForDelivery
+  }, 'referral accepted')
+}
+
+export async function referralRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {
+  const intake = { store: deps.store, validator: deps.validator, routing: deps.routing, clock: deps.clock, newId: deps.newId, requestIdStaleMs: deps.config.requestIdStaleMs }
+
+  app.post('/fhir/ServiceRequest', {
+    config: { fhir: { type: 'ServiceRequest', interaction: 'create', profiles: [WORKWELL_REFERRAL_PROFILE] } }
+  }, async (request, reply: FastifyReply) => {
+    const ctx = context(request)
+    const accepted = await acceptReferral(intake, prepareContained(deps, request.body), ctx)
+    logAccepted(request, accepted)
+    const sr = accepted.serviceRequest
+    reply
+      .header('Location', `${deps.config.baseUrl}/ServiceRequest/${sr.id}/_history/${sr.versionId}`)
+      .header('Link', `<${deps.config.baseUrl}/Task/${accepted.task.id}>; rel="related"; title="triage Task"`)
+    const prefer = preferReturn(request.headers.prefer)
+    if (prefer === 'minimal') {
+      await reply.code(201).header('ETag', etag(sr.versionId)).header('Last-Modified', new Date(sr.lastUpdated).toUTCString()).send()
+      return
+    }
+    if (prefer === 'OperationOutcome') {
+      reply.header('ETag', etag(sr.versionId))
+      await sendFhir(reply, operationOutcome([issue('information', 'informational',
+        `Created ServiceRequest/${sr.id}; triage Task/${accepted.task.id} (${accepted.triage.outcome})`, 'ServiceRequest')]), 201)
+      return
+    }
+    await sendResource(reply, sr, 201)
+  })
+
+  app.post('/fhir', {
+    config: { fhir: { interaction: 'transaction' } }
+  }, async (request, reply) => {
+    const ctx = context(request)
+    const { prepared, order } = prepareTransaction(deps, request.body)
+    const accepted = await acceptReferral(intake, prepared, ctx)
+    logAccepted(request, accepted)
+    const byId = new Map(accepted.stored.map((s) => [s.id, s]))
+    const inOrder = order.map((id) => byId.get(id)).filter((s) => s !== undefined)
+    reply.header('Link', `<${deps.config.baseUrl}/Task/${accepted.task.id}>; rel="related"; title="triage Task"`)
+    await sendFhir(reply, transactionResponse(inOrder, deps.newId()))
+  })
+
+  app.post('/fhir/ServiceRequest/$triage', {
+    config: { fhir: { type: 'ServiceRequest', operation: { name: 'triage', definition: 'https://fhir.workwell.example/OperationDefinition/ServiceRequest-triage' } } }
+  }, async (request, reply) => {
+    const ctx = context(request)
+    const body = request.body as { resourceType?: unknown } | null
+    const prepared = body !== null && typeof body === 'object' && body.resourceType === 'Bundle'
+      ? prepareTransaction(deps, body).prepared
+      : prepareContained(deps, body)
+    const accepted = await acceptReferral(intake, prepared, ctx)
+    logAccepted(request, accepted)
+    reply.header('Content-Location', `${deps.config.baseUrl}/Task/${accepted.task.id}/_history/1`)
+    await sendResource(reply, accepted.task, 200)
+  })
+}

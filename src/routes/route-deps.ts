@@ -1,0 +1,29 @@
+import type { Clock } from '../clock.ts'
+import type { Config } from '../config.ts'
+import type { FhirRouteInfo, RouteCatalogue } from '../fhir/route-catalogue.ts'
+import type { Partnership } from '../routing/partnership.ts'
+import type { RoutingIndex } from '../routing/route-referral.ts'
+import type { Store } from '../store/store.ts'
+import type { ResourceValidator } from '../validation/validator.ts'
+
+/** What the thin HTTP adapters are given; nothing is reached through globals. */
+export interface RouteDeps {
+  config: Config
+  store: Store
+  validator: ResourceValidator
+  partnerships: Map<string, Partnership>
+  routing: RoutingIndex
+  catalogue: RouteCatalogue
+  clock: Clock
+  newId: () => string
+  version: string
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    fhir?: FhirRouteInfo
+  }
+  interface FastifyRequest {
+    correlationId: string
+  }
+}

@@ -1,0 +1,122 @@
+import type { FastifyInstance } from 'fastify'
+import type { Bundle } from '@medplum/fhirtypes'
+import { outcomeError } from '../fhir/operation-outcome.ts'
+import { preferStrictHandling } from '../fhir/prefer.ts'
+import { sendFhir } from '../fhir/reply.ts'
+import { parseInstantRange } from '../store/fhir-instant.ts'
+import type { TaskQuery } from '../store/store.ts'
+import type { RouteDeps } from './route-deps.ts'
+
+const SEARCH_PARAMS = [
+  { name: 'based-on', type: 'reference', documentation: 'ServiceRequest/{id} the Task is based on' },
+  { name: 'owner', type: 'reference', documentation: 'Organization/{partnership id} that owns the Task' },
+  { name: 'status', type: 'token', documentation: 'Task.status' },
+  { name: '_lastUpdated', type: 'date', documentation: 'eq, gt, ge, lt, le on meta.lastUpdated; repeatable' },
+  { name: '_count', type: 'number', documentation: 'page size, 1 to 100 (default 20)' }
+] as const
+
+const KNOWN = new Set<string>([...SEARCH_PARAMS.map((p) => p.name), '_offset', '_format'])
+const TASK_STATUS = new Set(['draft', 'requested', 'received', 'accepted', 'rejected', 'ready', 'cancelled', 'in-progress', 'on-hold', 'failed', 'completed', 'entered-in-error'])
+
+type Query = Record<string, string | string[] | undefined>
+
+function one (q: Query, name: string): string | undefined {
+  const v = q[name]
+  if (Array.isArray(v)) {
+    if (v.length > 1) throw outcomeError(400, 'invalid', `${name} may be given once`, name)
+    return v[0]
+  }
+  return v
+}
+
+function reference (value: string | undefined, type: string, name: string): string | undefined {
+  if (value === undefined) return undefined
+  const m = new RegExp(`^(?:${type}/)?([A-Za-z0-9\\-.]{1,64})$`).exec(value)
+  if (m?.[1] === undefined) throw outcomeError(400, 'invalid', `${name} must be ${type}/{id}`, name)
+  return m[1]
+}
+
+/** Checks each _lastUpdated value; the store applies FHIR's precision rule (R4 search.html#prefix). */
+function lastUpdated (values: string[]): TaskQuery['lastUpdated'] {
+  return values.map((raw) => {
+    const m = /^(eq|gt|ge|lt|le)?(.+)$/.exec(raw)
+    const value = m?.[2] ?? ''
+    try {
+      parseInstantRange(value)
+    } catch {
+      throw outcomeError(400, 'invalid', `_lastUpdated "${raw}" is not a FHIR date search value`, '_lastUpdated')
+    }
+    return { prefix: (m?.[1] ?? 'eq') as 'eq' | 'gt' | 'ge' | 'lt' | 'le', value }
+  })
+}
+
+function parse (q: Query, strict: boolean): TaskQuery {
+  if (strict) {
+    const unknown = Object.keys(q).filter((k) => !KNOWN.has(k))
+    if (unknown.length > 0) throw outcomeError(400, 'not-supported', `Unknown search parameter ${unknown.join(', ')}`, unknown)
+  }
+  const countRaw = one(q, '_count')
+  const count = countRaw === undefined ? 20 : Number(countRaw)
+  if (!Number.isInteger(count) || count < 1 || count > 100) throw outcomeError(400, 'invalid', '_count must be a whole number from 1 to 100', '_count')
+  const offsetRaw = one(q, '_offset')
+  const offset = offsetRaw === undefined ? 0 : Number(offsetRaw)
+  if (!Number.isInteger(offset) || offset < 0) throw outcomeError(400, 'invalid', '_offset must be a whole number, 0 or more', '_offset')
+  const status = one(q, 'status')
+  if (status !== undefined && !TASK_STATUS.has(status)) throw outcomeError(400, 'invalid', `status "${status}" is not a Task status`, 'status')
+  const query: TaskQuery = { count, offset }
+  const basedOn = reference(one(q, 'based-on'), 'ServiceRequest', 'based-on')
+  if (basedOn !== undefined) query.basedOn = `ServiceRequest/${basedOn}`
+  const owner = reference(one(q, 'owner'), 'Organization', 'owner')
+  if (owner !== undefined) query.owner = owner
+  if (status !== undefined) query.status = status
+  const lu = q._lastUpdated
+  if (lu !== undefined) query.lastUpdated = lastUpdated(Array.isArray(lu) ? lu : [lu])
+  return query
+}
+
+function selfQuery (q: TaskQuery, offset: number): string {
+  const params = new URLSearchParams()
+  if (q.basedOn !== undefined) params.append('based-on', q.basedOn)
+  if (q.owner !== undefined) params.append('owner', `Organization/${q.owner}`)
+  if (q.status !== undefined) params.append('status', q.status)
+  for (const l of q.lastUpdated ?? []) params.append('_lastUpdated', `${l.prefix}${l.value}`)
+  params.append('_count', String(q.count))
+  if (offset > 0) params.append('_offset', String(offset))
+  return params.toString()
+}
+
+export async function taskSearchRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {
+  app.get('/fhir/Task', {
+    config: { fhir: { type: 'Task', interaction: 'search-type', searchParams: SEARCH_PARAMS.map((p) => ({ ...p })) } }
+  }, async (request, reply) => {
+    const query = parse(request.query as Query, preferStrictHandling(request.headers.prefer))
+    const result = await deps.store.searchTasks(query)
+    const base = `${deps.config.baseUrl}/Task`
+    const link: NonNullable<Bundle['link']> = [{ relation: 'self', url: `${base}?${selfQuery(query, query.offset)}` }]
+    if (query.offset + query.count < result.total) {
+      link.push({ relation: 'next', url: `${base}?${selfQuery(query, query.offset + query.count)}` })
+    }
+    if (query.offset > 0) {
+      link.push({ relation: 'previous', url: `${base}?${selfQuery(query, Math.max(0, query.offset - query.count))}` })
+    }
+    await deps.store.appendAudit({
+      id: deps.newId(),
+      recorded: deps.clock.now().toISOString(),
+      action: 'E',
+      subtype: 'search',
+      outcome: '0',
+      agent: 'unauthenticated',
+      entity: 'Task',
+      correlationId: request.correlationId
+    })
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      id: deps.newId(),
+      type: 'searchset',
+      total: result.total,
+      link,
+      entry: result.tasks.map((t) => ({ fullUrl: `${base}/${t.id}`, resource: t.resource, search: { mode: 'match' } }))
+    }
+    await sendFhir(reply, bundle)
+  })
+}

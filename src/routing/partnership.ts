@@ -1,0 +1,39 @@
+/**
+ * A WorkWell partnership as described by mappings/<id>/partnership.json.
+ * ICB codes carry the dates they apply: five pilot ICBs changed on 1 April 2026
+ * (QMJ+QRV → Z9B2Z, QXU → S9B9J, QNQ split, QUE → S1Y5D), so an ICB code alone cannot
+ * identify a partnership (shared/reference/domain.md §2.2).
+ */
+export interface Partnership {
+  /** kebab-case id, equal to the folder name under mappings/ */
+  id: string
+  name: string
+  /** The organisation that owns the Tasks (Task.owner): the lead ICB, by ODS code and date. */
+  leadIcbs: IcbPeriod[]
+  /** ODS codes of GP practices (letter + 5 digits, or Y + 5 digits) whose referrals it takes. */
+  practices: string[]
+  /** Outward postcode districts (e.g. "N7", "TR18") of the area it serves. */
+  postcodeDistricts: string[]
+  delivery: DeliveryTarget
+  /** Where the facts in this file come from. */
+  sources: string[]
+}
+
+export interface IcbPeriod {
+  odsCode: string
+  name: string
+  /** ISO date (inclusive) from which this ICB code applies */
+  from: string
+  /** ISO date (inclusive) to which it applies; absent while current */
+  to?: string
+}
+
+export type DeliveryFormat = 'fhir-bundle' | 'json-record' | 'csv'
+
+export interface DeliveryTarget {
+  /** http(s) URL the delivery worker POSTs mapped referrals to */
+  endpoint: string
+  format: DeliveryFormat
+  /** attempts before a delivery becomes a dead letter */
+  maxAttempts: number
+}

@@ -1,0 +1,128 @@
+import type { DatabaseSync } from 'node:sqlite'
+import { int } from './sqlite-rows.ts'
+
+/** One schema step. Versions only grow; a shipped migration is never edited, only followed. */
+export interface Migration {
+  version: number
+  name: string
+  sql: string
+}
+
+/**
+ * The schema, in order. Instants are TEXT in the form 'YYYY-MM-DDTHH:mm:ss.sssZ' so that
+ * string comparison is time order. Tables are STRICT so a wrong type fails the write
+ * instead of being stored silently.
+ */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE resources (
+        resource_type TEXT NOT NULL,
+        id TEXT NOT NULL,
+        version_id TEXT NOT NULL,
+        last_updated TEXT NOT NULL,
+        content TEXT NOT NULL CHECK (json_valid(content)),
+        PRIMARY KEY (resource_type, id)
+      ) STRICT;
+
+      -- search columns of Task resources; the foreign key makes a Task index row without
+      -- its Task resource impossible
+      CREATE TABLE tasks (
+        resource_type TEXT NOT NULL DEFAULT 'Task' CHECK (resource_type = 'Task'),
+        id TEXT NOT NULL PRIMARY KEY,
+        based_on TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        status TEXT NOT NULL,
+        last_updated TEXT NOT NULL,
+        FOREIGN KEY (resource_type, id) REFERENCES resources (resource_type, id)
+      ) STRICT;
+      CREATE INDEX tasks_last_updated ON tasks (last_updated, id);
+      CREATE INDEX tasks_owner ON tasks (owner, last_updated, id);
+      CREATE INDEX tasks_status ON tasks (status, last_updated, id);
+      CREATE INDEX tasks_based_on ON tasks (based_on);
+
+      CREATE TABLE outbox (
+        id TEXT NOT NULL PRIMARY KEY,
+        partnership_id TEXT NOT NULL,
+        service_request_id TEXT NOT NULL,
+        task_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'dead-letter')),
+        attempts INTEGER NOT NULL CHECK (attempts >= 0),
+        next_attempt_at TEXT NOT NULL,
+        lease_until TEXT,
+        last_error TEXT,
+        last_response_status INTEGER,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+      CREATE INDEX outbox_created ON outbox (created_at, id);
+      CREATE INDEX outbox_partnership ON outbox (partnership_id, created_at, id);
+
+      CREATE TABLE audit_events (
+        id TEXT NOT NULL PRIMARY KEY,
+        recorded TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('C', 'R', 'U', 'D', 'E')),
+        subtype TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('0', '4', '8', '12')),
+        agent TEXT NOT NULL,
+        entity TEXT NOT NULL,
+        correlation_id TEXT
+      ) STRICT;
+      CREATE INDEX audit_events_recorded ON audit_events (recorded, id);
+      CREATE INDEX audit_events_entity ON audit_events (entity);
+
+      CREATE TABLE request_ids (
+        request_id TEXT NOT NULL PRIMARY KEY,
+        state TEXT NOT NULL CHECK (state IN ('in-flight', 'done')),
+        service_request_id TEXT,
+        task_id TEXT,
+        claimed_at TEXT NOT NULL,
+        CHECK (state = 'in-flight' OR (service_request_id IS NOT NULL AND task_id IS NOT NULL))
+      ) STRICT;
+    `
+  }
+]
+
+/**
+ * Brings the database to the latest schema. All pending steps run in one IMMEDIATE
+ * transaction, so two processes opening the same file at once cannot both apply a step,
+ * and a failing step leaves the schema as it was. Reopening an up-to-date file changes
+ * nothing.
+ *
+ * @param now stamped into schema_migrations.applied_at (bookkeeping only)
+ * @returns the versions applied by this call
+ * @throws Error when the file was written by a newer gateway (its schema is unknown here)
+ */
+export function runMigrations (db: DatabaseSync, now: Date, steps: readonly Migration[] = migrations): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER NOT NULL PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  ) STRICT`)
+
+  db.exec('BEGIN IMMEDIATE')
+  try {
+    const row = db.prepare('SELECT coalesce(max(version), 0) AS version FROM schema_migrations').get()
+    const current = row === undefined ? 0 : int(row, 'version')
+    const latest = steps.reduce((max, step) => Math.max(max, step.version), 0)
+    if (current > latest) {
+      throw new Error(`database schema version ${current} is newer than this gateway knows (${latest})`)
+    }
+    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+    const applied: number[] = []
+    for (const step of [...steps].sort((a, b) => a.version - b.version)) {
+      if (step.version <= current) continue
+      db.exec(step.sql)
+      record.run(step.version, step.name, now.toISOString())
+      applied.push(step.version)
+    }
+    db.exec('COMMIT')
+    return applied
+  } catch (err) {
+    if (db.isTransaction) db.exec('ROLLBACK')
+    throw err
+  }
+}

@@ -1,0 +1,395 @@
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite'
+import type { Resource } from '@medplum/fhirtypes'
+import type {
+  AuditRecord,
+  DeliveryFilter,
+  DeliveryStatus,
+  OutboxRow,
+  ReferralWrite,
+  RequestIdClaim,
+  Store,
+  StoredResource,
+  TaskQuery,
+  TaskSearchResult
+} from './store.ts'
+import { instantBounds, normaliseInstant } from './fhir-instant.ts'
+import { openSqliteDatabase } from './sqlite-database.ts'
+import { runMigrations } from './sqlite-migrations.ts'
+import { int, optInt, optText, text } from './sqlite-rows.ts'
+import type { Row } from './sqlite-rows.ts'
+import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-errors.ts'
+
+/** Options of {@link openSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** database file; ':memory:' for tests */
+  file: string
+  /** how long a writer waits for another process's lock before failing (default 5000) */
+  busyTimeoutMs?: number
+}
+
+/**
+ * Opens (creating when absent) the embedded SQLite store and brings its schema up to date.
+ *
+ * @throws when the file cannot be opened or its schema is newer than this gateway
+ */
+export async function openSqliteStore (options: SqliteStoreOptions): Promise<Store> {
+  const db = openSqliteDatabase(options.file, options.busyTimeoutMs)
+  try {
+    // applied_at is bookkeeping, not a decision, so the wall clock is fine here
+    runMigrations(db, new Date())
+    return new SqliteStore(db)
+  } catch (err) {
+    db.close()
+    throw err
+  }
+}
+
+const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'delivered', 'dead-letter']
+
+/** Statements used on every request, prepared once at open. */
+interface Statements {
+  begin: StatementSync
+  beginRead: StatementSync
+  commit: StatementSync
+  rollback: StatementSync
+  ping: StatementSync
+  insertResource: StatementSync
+  insertTask: StatementSync
+  insertOutbox: StatementSync
+  insertAudit: StatementSync
+  completeRequestId: StatementSync
+  insertRequestId: StatementSync
+  selectRequestId: StatementSync
+  takeOverRequestId: StatementSync
+  releaseRequestId: StatementSync
+  selectResource: StatementSync
+  claimDue: StatementSync
+  markDelivered: StatementSync
+  scheduleRetry: StatementSync
+  markDeadLetter: StatementSync
+  outboxExists: StatementSync
+}
+
+function prepareStatements (db: DatabaseSync): Statements {
+  return {
+    // IMMEDIATE takes the write lock up front, so a transaction never fails half-way
+    // because another process started writing after our first read
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    // a read transaction gives a search's page and total one snapshot
+    beginRead: db.prepare('BEGIN'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
+    ping: db.prepare('SELECT 1 AS ok'),
+    insertResource: db.prepare(
+      'INSERT INTO resources (resource_type, id, version_id, last_updated, content) VALUES (?, ?, ?, ?, ?)'),
+    insertTask: db.prepare(
+      'INSERT INTO tasks (id, based_on, owner, status, last_updated) VALUES (?, ?, ?, ?, ?)'),
+    insertOutbox: db.prepare(`INSERT INTO outbox
+      (id, partnership_id, service_request_id, task_id, status, attempts, next_attempt_at, created_at, updated_at)
+      VALUES (:id, :partnershipId, :serviceRequestId, :taskId, 'pending', 0, :createdAt, :createdAt, :createdAt)`),
+    insertAudit: db.prepare(`INSERT INTO audit_events
+      (id, recorded, action, subtype, outcome, agent, entity, correlation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    // only an in-flight (or unclaimed) id may complete: if another request took over a
+    // stale claim and finished first, no row changes and the whole write is rolled back
+    completeRequestId: db.prepare(`INSERT INTO request_ids (request_id, state, service_request_id, task_id, claimed_at)
+      VALUES (?, 'done', ?, ?, ?)
+      ON CONFLICT (request_id) DO UPDATE
+        SET state = 'done', service_request_id = excluded.service_request_id, task_id = excluded.task_id
+        WHERE request_ids.state = 'in-flight'`),
+    insertRequestId: db.prepare(
+      'INSERT INTO request_ids (request_id, state, claimed_at) VALUES (?, \'in-flight\', ?) ON CONFLICT DO NOTHING'),
+    selectRequestId: db.prepare(
+      'SELECT state, service_request_id, task_id, claimed_at FROM request_ids WHERE request_id = ?'),
+    takeOverRequestId: db.prepare(
+      'UPDATE request_ids SET claimed_at = ? WHERE request_id = ? AND state = \'in-flight\' AND claimed_at < ?'),
+    releaseRequestId: db.prepare('DELETE FROM request_ids WHERE request_id = ? AND state = \'in-flight\''),
+    selectResource: db.prepare(
+      'SELECT resource_type, id, version_id, last_updated, content FROM resources WHERE resource_type = ? AND id = ?'),
+    claimDue: db.prepare(`UPDATE outbox SET lease_until = :leaseUntil
+      WHERE id IN (
+        SELECT id FROM outbox
+        WHERE status = 'pending' AND next_attempt_at <= :now AND (lease_until IS NULL OR lease_until < :now)
+        ORDER BY next_attempt_at, created_at, id
+        LIMIT :limit)
+      RETURNING *`),
+    // outcomes apply to pending rows only: a worker whose lease ran out may report late,
+    // after another worker already settled the row, and must not undo that
+    markDelivered: db.prepare(`UPDATE outbox
+      SET status = 'delivered', attempts = attempts + 1, lease_until = NULL, last_response_status = ?, updated_at = ?
+      WHERE id = ? AND status = 'pending'`),
+    scheduleRetry: db.prepare(`UPDATE outbox
+      SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, lease_until = NULL, updated_at = ?
+      WHERE id = ? AND status = 'pending'`),
+    markDeadLetter: db.prepare(`UPDATE outbox
+      SET status = 'dead-letter', attempts = attempts + 1, last_error = ?, lease_until = NULL, updated_at = ?
+      WHERE id = ? AND status = 'pending'`),
+    outboxExists: db.prepare('SELECT 1 AS found FROM outbox WHERE id = ?')
+  }
+}
+
+/** The Store on one node:sqlite connection. Every call is synchronous underneath. */
+class SqliteStore implements Store {
+  readonly #db: DatabaseSync
+  readonly #s: Statements
+  // searches and listings vary in shape; each shape is prepared once, on first use
+  readonly #byShape = new Map<string, StatementSync>()
+
+  constructor (db: DatabaseSync) {
+    this.#db = db
+    this.#s = prepareStatements(db)
+  }
+
+  async claimRequestId (requestId: string, now: Date, staleAfterMs: number): Promise<RequestIdClaim> {
+    const nowIso = now.toISOString()
+    return this.#write((): RequestIdClaim => {
+      if (this.#s.insertRequestId.run(requestId, nowIso).changes === 1) return { kind: 'claimed' }
+      const row = this.#s.selectRequestId.get(requestId)
+      // deleted between the insert and the read is impossible inside one IMMEDIATE transaction
+      if (row === undefined) throw new Error(`request id '${requestId}' vanished during its claim`)
+      if (text(row, 'state') === 'done') {
+        return { kind: 'done', serviceRequestId: text(row, 'service_request_id'), taskId: text(row, 'task_id') }
+      }
+      const staleBefore = new Date(now.getTime() - staleAfterMs).toISOString()
+      if (this.#s.takeOverRequestId.run(nowIso, requestId, staleBefore).changes === 1) return { kind: 'claimed' }
+      return { kind: 'in-flight' }
+    })
+  }
+
+  async releaseRequestId (requestId: string): Promise<void> {
+    this.#s.releaseRequestId.run(requestId)
+  }
+
+  async saveReferral (write: ReferralWrite): Promise<void> {
+    // normalise before the transaction: a bad instant is a caller bug, fail before locking
+    const taskLastUpdated = normaliseInstant(write.task.lastUpdated)
+    const outboxCreatedAt = write.outbox === undefined ? undefined : normaliseInstant(write.outbox.createdAt)
+    const audit = write.audit.map(auditValues)
+    for (const r of write.resources) {
+      if (r.resource.resourceType !== r.resourceType || r.resource.id !== r.id) {
+        throw new TypeError(`stored resource ${r.resourceType}/${r.id} carries ${r.resource.resourceType}/${String(r.resource.id)}`)
+      }
+    }
+
+    this.#write(() => {
+      for (const r of write.resources) {
+        this.#s.insertResource.run(r.resourceType, r.id, r.versionId, r.lastUpdated, JSON.stringify(r.resource))
+      }
+      const t = write.task
+      this.#s.insertTask.run(t.id, t.basedOn, t.owner, t.status, taskLastUpdated)
+      if (write.outbox !== undefined && outboxCreatedAt !== undefined) {
+        const o = write.outbox
+        this.#s.insertOutbox.run({
+          id: o.id, partnershipId: o.partnershipId, serviceRequestId: o.serviceRequestId, taskId: o.taskId, createdAt: outboxCreatedAt
+        })
+      }
+      for (const values of audit) this.#s.insertAudit.run(...values)
+      if (write.requestId !== undefined) {
+        // claimed_at only matters for an id nobody claimed first; the write's time stands in
+        const done = this.#s.completeRequestId.run(write.requestId, write.serviceRequestId, t.id, taskLastUpdated)
+        if (done.changes !== 1) throw new RequestIdAlreadyDoneError(write.requestId)
+      }
+    })
+  }
+
+  async appendAudit (event: AuditRecord): Promise<void> {
+    this.#s.insertAudit.run(...auditValues(event))
+  }
+
+  async readResource (resourceType: string, id: string): Promise<StoredResource | undefined> {
+    const row = this.#s.selectResource.get(resourceType, id)
+    return row === undefined ? undefined : toStoredResource(row)
+  }
+
+  async searchTasks (query: TaskQuery): Promise<TaskSearchResult> {
+    checkNonNegativeInteger('count', query.count)
+    checkNonNegativeInteger('offset', query.offset)
+    const { from, to } = instantBounds(query.lastUpdated ?? [])
+    const where: string[] = []
+    const params: Record<string, SQLInputValue> = {}
+    const filter = (column: string, op: string, name: string, value: string | undefined): void => {
+      if (value === undefined) return
+      where.push(`t.${column} ${op} :${name}`)
+      params[name] = value
+    }
+    filter('based_on', '=', 'basedOn', query.basedOn)
+    filter('owner', '=', 'owner', query.owner)
+    filter('status', '=', 'status', query.status)
+    filter('last_updated', '>=', 'from', from)
+    filter('last_updated', '<', 'to', to)
+    const whereSql = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`
+
+    return this.#read(() => {
+      const totalRow = this.#statement(`SELECT count(*) AS total FROM tasks t ${whereSql}`).get(params)
+      const total = totalRow === undefined ? 0 : int(totalRow, 'total')
+      // _count=0 asks for the total only
+      const rows = query.count === 0 || query.offset >= total
+        ? []
+        : this.#statement(`SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.content
+            FROM tasks t JOIN resources r ON r.resource_type = t.resource_type AND r.id = t.id
+            ${whereSql} ORDER BY t.last_updated, t.id LIMIT :count OFFSET :offset`)
+          .all({ ...params, count: query.count, offset: query.offset })
+      return { total, tasks: rows.map(toStoredResource) }
+    })
+  }
+
+  async claimDueDeliveries (now: Date, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+    checkNonNegativeInteger('limit', limit)
+    // LIMIT 0 would be fine, but a negative LIMIT means "no limit" to SQLite
+    if (limit === 0) return []
+    const leaseUntil = new Date(now.getTime() + leaseMs).toISOString()
+    const rows = this.#s.claimDue.all({ now: now.toISOString(), leaseUntil, limit })
+    // RETURNING gives no order guarantee; hand rows out oldest-due first
+    return rows.map(toOutboxRow).sort(byDueThenCreated)
+  }
+
+  async markDelivered (id: string, now: Date, responseStatus: number): Promise<void> {
+    this.#settle(id, this.#s.markDelivered.run(responseStatus, now.toISOString(), id).changes)
+  }
+
+  async scheduleRetry (id: string, nextAttemptAt: Date, error: string, now: Date): Promise<void> {
+    this.#settle(id, this.#s.scheduleRetry.run(nextAttemptAt.toISOString(), error, now.toISOString(), id).changes)
+  }
+
+  async markDeadLetter (id: string, error: string, now: Date): Promise<void> {
+    this.#settle(id, this.#s.markDeadLetter.run(error, now.toISOString(), id).changes)
+  }
+
+  async listDeliveries (filter: DeliveryFilter): Promise<OutboxRow[]> {
+    checkNonNegativeInteger('limit', filter.limit)
+    const where: string[] = []
+    const params: Record<string, SQLInputValue> = { limit: filter.limit }
+    if (filter.partnershipId !== undefined) {
+      where.push('partnership_id = :partnershipId')
+      params.partnershipId = filter.partnershipId
+    }
+    if (filter.status !== undefined) {
+      where.push('status = :status')
+      params.status = filter.status
+    }
+    const whereSql = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`
+    const sql = `SELECT * FROM outbox ${whereSql} ORDER BY created_at DESC, id DESC LIMIT :limit`
+    return this.#statement(sql).all(params).map(toOutboxRow)
+  }
+
+  async ping (): Promise<boolean> {
+    if (!this.#db.isOpen) return false
+    try {
+      const row = this.#s.ping.get()
+      return row !== undefined && int(row, 'ok') === 1
+    } catch {
+      return false
+    }
+  }
+
+  async close (): Promise<void> {
+    if (this.#db.isOpen) this.#db.close()
+  }
+
+  /** Runs fn in a write transaction; any error rolls everything back and is rethrown. */
+  #write<T>(fn: () => T): T {
+    return this.#transaction(this.#s.begin, fn)
+  }
+
+  /** Runs fn in a read transaction, so several queries see one snapshot. */
+  #read<T>(fn: () => T): T {
+    return this.#transaction(this.#s.beginRead, fn)
+  }
+
+  #transaction<T>(begin: StatementSync, fn: () => T): T {
+    begin.run()
+    try {
+      const result = fn()
+      this.#s.commit.run()
+      return result
+    } catch (err) {
+      // SQLite may already have rolled back by itself (e.g. on some I/O errors)
+      if (this.#db.isTransaction) this.#s.rollback.run()
+      throw err
+    }
+  }
+
+  #statement (sql: string): StatementSync {
+    let statement = this.#byShape.get(sql)
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql)
+      this.#byShape.set(sql, statement)
+    }
+    return statement
+  }
+
+  /** An outcome that changed nothing is either a late report (ignored) or an unknown id. */
+  #settle (id: string, changes: number | bigint): void {
+    if (Number(changes) === 0 && this.#s.outboxExists.get(id) === undefined) throw new OutboxRowNotFoundError(id)
+  }
+}
+
+function auditValues (event: AuditRecord): SQLInputValue[] {
+  return [
+    event.id,
+    normaliseInstant(event.recorded),
+    event.action,
+    event.subtype,
+    event.outcome,
+    event.agent,
+    event.entity,
+    event.correlationId ?? null
+  ]
+}
+
+function toStoredResource (row: Row): StoredResource {
+  const resourceType = text(row, 'resource_type')
+  const id = text(row, 'id')
+  const parsed: unknown = JSON.parse(text(row, 'content'))
+  if (typeof parsed !== 'object' || parsed === null || !('resourceType' in parsed) || parsed.resourceType !== resourceType) {
+    throw new TypeError(`stored content of ${resourceType}/${id} is not a ${resourceType}`)
+  }
+  return {
+    resourceType,
+    id,
+    versionId: text(row, 'version_id'),
+    lastUpdated: text(row, 'last_updated'),
+    // checked above to be an object of the right resourceType; it was a Resource when stored
+    resource: parsed as Resource
+  }
+}
+
+function toOutboxRow (row: Row): OutboxRow {
+  const out: OutboxRow = {
+    id: text(row, 'id'),
+    partnershipId: text(row, 'partnership_id'),
+    serviceRequestId: text(row, 'service_request_id'),
+    taskId: text(row, 'task_id'),
+    createdAt: text(row, 'created_at'),
+    status: deliveryStatus(text(row, 'status')),
+    attempts: int(row, 'attempts'),
+    nextAttemptAt: text(row, 'next_attempt_at'),
+    updatedAt: text(row, 'updated_at')
+  }
+  // optional fields are left out rather than set to undefined, so rows compare cleanly
+  const leaseUntil = optText(row, 'lease_until')
+  if (leaseUntil !== undefined) out.leaseUntil = leaseUntil
+  const lastError = optText(row, 'last_error')
+  if (lastError !== undefined) out.lastError = lastError
+  const lastResponseStatus = optInt(row, 'last_response_status')
+  if (lastResponseStatus !== undefined) out.lastResponseStatus = lastResponseStatus
+  return out
+}
+
+function deliveryStatus (value: string): DeliveryStatus {
+  const status = DELIVERY_STATUSES.find((s) => s === value)
+  if (status === undefined) throw new TypeError(`unknown delivery status '${value}'`)
+  return status
+}
+
+function byDueThenCreated (a: OutboxRow, b: OutboxRow): number {
+  return compare(a.nextAttemptAt, b.nextAttemptAt) || compare(a.createdAt, b.createdAt) || compare(a.id, b.id)
+}
+
+function compare (a: string, b: string): number {
+  if (a < b) return -1
+  return a > b ? 1 : 0
+}
+
+function checkNonNegativeInteger (name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer, got ${value}`)
+}

@@ -1,0 +1,142 @@
+import type { Resource } from '@medplum/fhirtypes'
+
+/**
+ * The one storage contract. SQLite (embedded default) implements it now; PostgreSQL will
+ * implement the same contract and run the same contract tests.
+ *
+ * Every method is async so that a networked store fits behind it unchanged.
+ */
+export interface Store {
+  // ---------------------------------------------------------------- idempotency (X-Request-Id)
+
+  /**
+   * Claims an X-Request-Id before any work is done. A claim older than `staleAfterMs` that
+   * never completed (its process died) is taken over.
+   */
+  claimRequestId(requestId: string, now: Date, staleAfterMs: number): Promise<RequestIdClaim>
+  /** Frees a claim whose request failed, so the client may retry with the same id. */
+  releaseRequestId(requestId: string): Promise<void>
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * Stores a whole accepted referral in ONE transaction: every resource, the Task, the outbox
+   * row (if any), the audit events, and the request-id completion. Any failure rolls all of it
+   * back and rethrows; nothing is half-stored.
+   */
+  saveReferral(write: ReferralWrite): Promise<void>
+
+  appendAudit(event: AuditRecord): Promise<void>
+
+  // ---------------------------------------------------------------- reads
+
+  readResource(resourceType: string, id: string): Promise<StoredResource | undefined>
+  searchTasks(query: TaskQuery): Promise<TaskSearchResult>
+
+  // ---------------------------------------------------------------- delivery outbox
+
+  /** Claims up to `limit` due pending rows, leasing them until now + leaseMs. */
+  claimDueDeliveries(now: Date, limit: number, leaseMs: number): Promise<OutboxRow[]>
+  markDelivered(id: string, now: Date, responseStatus: number): Promise<void>
+  scheduleRetry(id: string, nextAttemptAt: Date, error: string, now: Date): Promise<void>
+  markDeadLetter(id: string, error: string, now: Date): Promise<void>
+  listDeliveries(filter: DeliveryFilter): Promise<OutboxRow[]>
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** true when the store can answer queries (readiness) */
+  ping(): Promise<boolean>
+  close(): Promise<void>
+}
+
+export type RequestIdClaim =
+  | { kind: 'claimed' }
+  | { kind: 'in-flight' }
+  | { kind: 'done', serviceRequestId: string, taskId: string }
+
+/** A resource as stored: content carries meta.versionId and meta.lastUpdated. */
+export interface StoredResource {
+  resourceType: string
+  id: string
+  versionId: string
+  lastUpdated: string
+  resource: Resource
+}
+
+export interface ReferralWrite {
+  /** X-Request-Id to mark done in the same transaction, when the request carried one */
+  requestId?: string
+  /** all resources to create (ServiceRequest, Task, and for Bundles the Patient and supporting ones) */
+  resources: StoredResource[]
+  /** the Task's search columns */
+  task: TaskIndex
+  serviceRequestId: string
+  outbox?: NewOutboxRow
+  audit: AuditRecord[]
+}
+
+export interface TaskIndex {
+  id: string
+  basedOn: string // "ServiceRequest/{id}"
+  owner: string // partnership id
+  status: string
+  lastUpdated: string
+}
+
+export interface TaskQuery {
+  basedOn?: string
+  owner?: string
+  status?: string
+  /** comparisons on lastUpdated, e.g. { prefix: 'gt', value: '2026-01-01T00:00:00Z' } */
+  lastUpdated?: Array<{ prefix: 'eq' | 'gt' | 'ge' | 'lt' | 'le', value: string }>
+  count: number
+  offset: number
+}
+
+export interface TaskSearchResult {
+  total: number
+  tasks: StoredResource[]
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'dead-letter'
+
+export interface NewOutboxRow {
+  id: string
+  partnershipId: string
+  serviceRequestId: string
+  taskId: string
+  createdAt: string
+}
+
+export interface OutboxRow extends NewOutboxRow {
+  status: DeliveryStatus
+  attempts: number
+  nextAttemptAt: string
+  leaseUntil?: string
+  lastError?: string
+  lastResponseStatus?: number
+  updatedAt: string
+}
+
+export interface DeliveryFilter {
+  partnershipId?: string
+  status?: DeliveryStatus
+  limit: number
+}
+
+/** A minimal, PHI-free audit record; rendered as a FHIR AuditEvent on the admin API. */
+export interface AuditRecord {
+  id: string
+  recorded: string
+  /** C create, R read, U update, E execute (search, triage, delivery) — AuditEvent.action */
+  action: 'C' | 'R' | 'U' | 'D' | 'E'
+  /** e.g. 'create', 'read', 'search', 'delivery' */
+  subtype: string
+  /** '0' success, '4' minor failure, '8' serious failure (AuditEvent.outcome) */
+  outcome: '0' | '4' | '8' | '12'
+  /** who: client id or ODS code */
+  agent: string
+  /** what: "ServiceRequest/{id}" */
+  entity: string
+  correlationId?: string
+}

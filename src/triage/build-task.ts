@@ -1,0 +1,77 @@
+import type { Reference, Task, TaskOutput } from '@medplum/fhirtypes'
+import type { IcbPeriod, Partnership } from '../routing/partnership.ts'
+import { EXTENSIONS, SYSTEMS, WORKWELL_BASE } from '../fhir/systems.ts'
+import type { TriageResult } from './triage-result.ts'
+
+export const TRIAGE_TASK_PROFILE = `${WORKWELL_BASE}/StructureDefinition/WorkWell-TriageTask`
+
+const OUTCOME_DISPLAY: Record<TriageResult['outcome'], string> = {
+  'eligible-refer': 'Eligible: refer to WorkWell',
+  'signpost-only': 'Signpost only',
+  ineligible: 'Not eligible',
+  'needs-information': 'More information needed'
+}
+
+/** Task.status that matches the triage outcome (R4 task-status; the Task state machine). */
+const STATUS: Record<TriageResult['outcome'], Task['status']> = {
+  'eligible-refer': 'requested',
+  'needs-information': 'on-hold',
+  'signpost-only': 'completed',
+  ineligible: 'rejected'
+}
+
+export interface TaskInput {
+  id: string
+  serviceRequestId: string
+  /** Task.for: a literal reference when the Patient is stored on its own, else by NHS number */
+  patient: Reference
+  requester?: Task['requester']
+  partnership: Partnership
+  icb: IcbPeriod
+  triage: TriageResult
+  now: Date
+}
+
+/** Builds the triage Task (DESIGN.md "The triage Task"). Pure. */
+export function buildTriageTask (input: TaskInput): Task {
+  const { triage, partnership, icb } = input
+  const at = input.now.toISOString()
+  const task: Task = {
+    resourceType: 'Task',
+    id: input.id,
+    meta: { versionId: '1', lastUpdated: at, profile: [TRIAGE_TASK_PROFILE] },
+    extension: [{ url: EXTENSIONS.triageRulesVersion, valueString: triage.rulesVersion }],
+    basedOn: [{ reference: `ServiceRequest/${input.serviceRequestId}` }],
+    status: STATUS[triage.outcome],
+    businessStatus: {
+      coding: [{ system: SYSTEMS.triageOutcome, code: triage.outcome, display: OUTCOME_DISPLAY[triage.outcome] }],
+      text: triage.reasons.join('; ')
+    },
+    intent: 'order',
+    priority: triage.priority,
+    focus: { reference: `ServiceRequest/${input.serviceRequestId}` },
+    for: input.patient,
+    authoredOn: at,
+    lastModified: at,
+    owner: {
+      reference: `Organization/${partnership.id}`,
+      type: 'Organization',
+      identifier: { system: SYSTEMS.odsOrganisation, value: icb.odsCode },
+      display: partnership.name
+    },
+    note: [{ time: at, text: triage.summary }]
+  }
+  if (input.requester !== undefined) task.requester = input.requester
+  if (triage.missing.length > 0) {
+    task.statusReason = { text: `Missing: ${triage.missing.map((m) => m.what).join(', ')}` }
+  }
+  const outputs: TaskOutput[] = triage.outputs.map((o) => ({
+    extension: [{ url: EXTENSIONS.triageReason, valueString: `${o.rule}: ${o.reason}` }],
+    type: { coding: [{ system: SYSTEMS.triageOutput, code: o.kind === 'service' ? 'recommended-service' : 'signpost' }] },
+    valueCodeableConcept: {
+      coding: [{ system: o.kind === 'service' ? SYSTEMS.serviceType : SYSTEMS.signpostType, code: o.code, display: o.display }]
+    }
+  }))
+  if (outputs.length > 0) task.output = outputs
+  return task
+}

@@ -1,0 +1,160 @@
+import { isResourceType } from '@medplum/core'
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes'
+import { issue } from '../fhir/operation-outcome.ts'
+import { loadBaseDefinitions } from './base-definitions.ts'
+import { finaliseIssues, rebasePath } from './issues.ts'
+import type { JsonObject } from './json.ts'
+import { describeJson, isJsonObject } from './json.ts'
+import type { LoadedProfile } from './load-profiles.ts'
+import { loadProfiles } from './load-profiles.ts'
+import { assertEngineAccepts, indexBaseDefinitions, validateWithMedplum } from './medplum-engine.ts'
+import type { ReferenceRule } from './reference-targets.ts'
+import { checkReferenceTargets, referenceRulesOf } from './reference-targets.ts'
+import { isInsideReplaced, scanNestedResources } from './nested-resources.ts'
+import type { ResourceValidator, ValidateOptions } from './validator.ts'
+import { checkValues } from './value-checks.ts'
+
+/** A loaded profile with the rules computed once from its snapshot. */
+interface PreparedProfile extends LoadedProfile {
+  readonly referenceRules: readonly ReferenceRule[]
+}
+
+/**
+ * Builds the walking-skeleton validator: base R4 structure from @medplum/core (its definitions
+ * indexed here, in its process-wide index), the profiles in `profilesDir` (StructureDefinitions
+ * with snapshots), and the checks medplum does not make (required codes, dateTime zones, NHS
+ * number and ODS code, reference targets under a profile, unknown nested resource types).
+ * Rejects when a profile cannot be read or used, so a bad profiles folder stops start-up.
+ * @param options - `profilesDir`: folder of *.json StructureDefinitions
+ * @param options.profilesDir - folder of *.json StructureDefinitions
+ * @returns the validator
+ */
+export async function createValidator (options: { profilesDir: string }): Promise<ResourceValidator> {
+  indexBaseDefinitions(await loadBaseDefinitions())
+  const loaded = await loadProfiles(options.profilesDir)
+  const typeOf = (url: string): string | undefined => loaded.find((p) => p.url === url)?.type
+  const profiles = new Map<string, PreparedProfile>()
+  for (const profile of loaded) {
+    if (!isResourceType(profile.type)) {
+      throw new Error(`Profile ${profile.url} constrains ${profile.type}, which is not an R4 resource`)
+    }
+    try {
+      assertEngineAccepts(profile.definition)
+    } catch (err) {
+      throw new Error(`Profile ${profile.url} cannot be used: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    }
+    profiles.set(profile.url, { ...profile, referenceRules: referenceRulesOf(profile.definition, typeOf) })
+  }
+  const urls = Object.freeze([...profiles.keys()])
+  return {
+    profiles: urls,
+    validate (resource: unknown, validateOptions?: ValidateOptions): OperationOutcomeIssue[] {
+      try {
+        return validateValue(resource, validateOptions?.profile, profiles)
+      } catch (err) {
+        // Every known failure is an issue already; this is the promise never to throw.
+        const message = err instanceof Error ? err.message : String(err)
+        return [issue('error', 'exception', `The validator failed: ${message}`)]
+      }
+    }
+  }
+}
+
+function validateValue (
+  value: unknown,
+  requested: string | undefined,
+  profiles: ReadonlyMap<string, PreparedProfile>
+): OperationOutcomeIssue[] {
+  if (!isJsonObject(value)) {
+    return [issue('error', 'structure', `Expected a FHIR resource (a JSON object), got ${describeJson(value)}`)]
+  }
+  const type = value.resourceType
+  if (typeof type !== 'string') {
+    return [issue('error', 'structure', 'The JSON object has no resourceType, so it is not a FHIR resource')]
+  }
+  if (!isResourceType(type)) {
+    return [issue('error', 'invalid', `Unknown resource type '${type}': it is not a FHIR R4 resource`)]
+  }
+
+  const { input, replaced, issues: unknownIssues, nested } = scanNestedResources(value, type)
+  // The input keeps the original's resourceType, which the engine knows (checked above).
+  const resource = input as unknown as Resource
+  const selected = selectProfiles(value, type, type, requested, profiles)
+  const found: OperationOutcomeIssue[] = [...selected.issues]
+  const referenceIssues: OperationOutcomeIssue[] = []
+
+  if (selected.applied.length === 0) {
+    found.push(...validateWithMedplum(resource))
+  }
+  for (const profile of selected.applied) {
+    found.push(...validateWithMedplum(resource, profile.definition))
+    referenceIssues.push(...checkReferenceTargets(value, profile.referenceRules, type, value))
+  }
+  // Nested resources (contained, Bundle entries) get base R4 from the pass above, which walks
+  // them as their own types; the profiles they claim are applied to them here.
+  for (const inner of nested) {
+    const innerSelected = selectProfiles(inner.resource, inner.type, inner.path, undefined, profiles)
+    found.push(...innerSelected.issues)
+    for (const profile of innerSelected.applied) {
+      found.push(...validateWithMedplum(inner.resource as unknown as Resource, profile.definition)
+        .map((i) => ({ ...i, expression: i.expression?.map((e) => rebasePath(e, inner.type, inner.path)) })))
+      referenceIssues.push(...checkReferenceTargets(inner.resource, profile.referenceRules, inner.path, inner.container))
+    }
+  }
+  found.push(...checkValues(resource))
+
+  const superseded = new Set(referenceIssues.map((i) => i.expression?.[0]))
+  const kept = found.filter((i) =>
+    !isInsideReplaced(i, replaced) &&
+    // Our reference errors replace medplum's weaker warning on the same element.
+    !(i.severity === 'warning' && superseded.has(i.expression?.[0]) && (i.diagnostics ?? '').startsWith('Invalid reference')))
+  return finaliseIssues([...unknownIssues, ...kept, ...referenceIssues])
+}
+
+/**
+ * Picks the loaded profiles that apply to one resource: those in its meta.profile and, for the
+ * root, the one the caller asks for. A claimed profile we do not have is a warning (R4
+ * profiling.html §5.1.0.1: a claim is an assertion the receiver may not be able to check); an
+ * asked-for profile we do not have, or one for another resource type, is an error.
+ */
+function selectProfiles (
+  resource: JsonObject,
+  type: string,
+  path: string,
+  requested: string | undefined,
+  profiles: ReadonlyMap<string, PreparedProfile>
+): { applied: PreparedProfile[], issues: OperationOutcomeIssue[] } {
+  const applied: PreparedProfile[] = []
+  const issues: OperationOutcomeIssue[] = []
+  const use = (profile: PreparedProfile, where: string): void => {
+    if (profile.type !== type) {
+      issues.push(issue('error', 'invalid',
+        `Profile ${profile.url} is for ${profile.type} resources, but this is a ${type} (${where})`, where))
+    } else if (!applied.includes(profile)) {
+      applied.push(profile)
+    }
+  }
+  if (requested !== undefined) {
+    const profile = profiles.get(requested)
+    if (profile) {
+      use(profile, path)
+    } else {
+      issues.push(issue('error', 'not-supported', `Unknown profile ${requested}: it is not loaded, so nothing was checked against it`))
+    }
+  }
+  const meta = resource.meta
+  const claimed = isJsonObject(meta) && Array.isArray(meta.profile) ? meta.profile : []
+  claimed.forEach((url: unknown, index) => {
+    if (typeof url !== 'string') {
+      return // a structure error the engine reports
+    }
+    const where = `${path}.meta.profile[${index}]`
+    const profile = profiles.get(url)
+    if (profile) {
+      use(profile, where)
+    } else {
+      issues.push(issue('warning', 'not-supported', `Profile ${url} is not known here, so the resource was not checked against it (${where})`, where))
+    }
+  })
+  return { applied, issues }
+}

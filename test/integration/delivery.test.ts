@@ -1,0 +1,105 @@
+import Fastify from 'fastify'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { OutboxRow } from '../../src/store/store.ts'
+import { startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { call, readJson } from '../helpers/fixtures.ts'
+
+interface Received { path: string, headers: Record<string, string | string[] | undefined>, body: string }
+
+const received: Received[] = []
+let failNext = 0
+const partner = Fastify()
+partner.removeAllContentTypeParsers()
+partner.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => { done(null, body) })
+partner.post('/:partnership/referrals', async (request, reply) => {
+  if (failNext > 0) {
+    failNext--
+    return reply.code(503).send('busy')
+  }
+  received.push({ path: request.url, headers: request.headers, body: request.body as string })
+  return reply.code(201).send({ ok: true })
+})
+
+let gw: TestGateway
+beforeAll(async () => {
+  await partner.listen({ host: '127.0.0.1', port: 0 })
+  const address = partner.server.address()
+  if (address === null || typeof address === 'string') throw new Error('no partner address')
+  const base = `http://127.0.0.1:${address.port}`
+  gw = await startGateway({
+    env: {
+      WORKWELL_DELIVERY_ENABLED: 'true',
+      WORKWELL_DELIVERY_POLL_MS: '20',
+      WORKWELL_DELIVERY_TIMEOUT_MS: '2000',
+      WORKWELL_DELIVERY_LEASE_MS: '5000',
+      WORKWELL_PARTNER_URL_NORTH_CENTRAL_LONDON: `${base}/north-central-london/referrals`,
+      WORKWELL_PARTNER_URL_BLACK_COUNTRY: `${base}/black-country/referrals`,
+      WORKWELL_PARTNER_URL_CAMBRIDGESHIRE_AND_PETERBOROUGH: `${base}/cambridgeshire-and-peterborough/referrals`
+    }
+  })
+})
+afterAll(async () => {
+  await gw.close()
+  await partner.close()
+})
+
+async function until (check: () => boolean, ms = 8000): Promise<void> {
+  const end = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+/** Waits until the worker has recorded the delivery of this referral. */
+async function deliveredRow (partnership: string, serviceRequestId: string): Promise<OutboxRow> {
+  let row: OutboxRow | undefined
+  const end = Date.now() + 8000
+  while (row?.status !== 'delivered') {
+    if (Date.now() > end) throw new Error(`not delivered: ${JSON.stringify(row)}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    row = (await gw.deps.store.listDeliveries({ partnershipId: partnership, limit: 100 })).find((r) => r.serviceRequestId === serviceRequestId)
+  }
+  return row
+}
+
+describe('delivery to the partnership system', () => {
+  it.each([
+    ['north-central-london', /^application\/fhir\+json/],
+    ['black-country', /^application\/json/],
+    ['cambridgeshire-and-peterborough', /^text\/csv/]
+  ])('maps and delivers a consented %s referral, with an idempotency key', async (partnership, contentType) => {
+    const res = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(`fixtures/referrals/${partnership}/gp-referral.json`) })
+    expect(res.status).toBe(201)
+    const srId = res.body.id as string
+    await until(() => received.some((r) => r.path.startsWith(`/${partnership}/`) && r.body.includes(srId)))
+    const got = received.find((r) => r.path.startsWith(`/${partnership}/`) && r.body.includes(srId))!
+    expect(String(got.headers['content-type'])).toMatch(contentType)
+    expect(String(got.headers['idempotency-key'])).toMatch(/^[0-9a-f-]{36}$/)
+    const row = await deliveredRow(partnership, srId)
+    expect(row.id).toBe(got.headers['idempotency-key'])
+    expect(row.lastResponseStatus).toBe(201)
+  })
+
+  it('retries after a 503 and then delivers', async () => {
+    failNext = 1
+    const res = await call(`${gw.fhir}/ServiceRequest`, { body: readJson('fixtures/referrals/north-central-london/gp-referral.json') })
+    const srId = res.body.id as string
+    await until(() => received.some((r) => r.body.includes(srId)), 10_000)
+    const row = await deliveredRow('north-central-london', srId)
+    expect(row.attempts).toBeGreaterThanOrEqual(2)
+  })
+
+  it('queues nothing for a referral without consent', async () => {
+    const referral = readJson<{ supportingInfo: Array<{ reference: string }>, contained: Array<{ id: string }> }>('fixtures/referrals/north-central-london/gp-referral.json')
+    referral.supportingInfo = referral.supportingInfo.filter((r) => r.reference !== '#consent')
+    referral.contained = referral.contained.filter((r) => r.id !== 'consent')
+    const res = await call(`${gw.fhir}/ServiceRequest`, { body: referral })
+    expect(res.status).toBe(201)
+    const rows = await gw.deps.store.listDeliveries({ limit: 1000 })
+    expect(rows.some((r) => r.serviceRequestId === res.body.id)).toBe(false)
+    const task = (await call(`${gw.fhir}/Task?based-on=ServiceRequest/${res.body.id as string}`)).body.entry as Array<{ resource: { businessStatus: { coding: Array<{ code: string }> }, statusReason: { text: string } } }>
+    expect(task[0]!.resource.businessStatus.coding[0]!.code).toBe('needs-information')
+    expect(task[0]!.resource.statusReason.text).toContain('consent')
+  })
+})

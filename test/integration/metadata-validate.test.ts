@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { call, readJson } from '../helpers/fixtures.ts'
+
+type Resource = { type: string, interaction?: Array<{ code: string }>, operation?: Array<{ name: string }>, searchParam?: Array<{ name: string }>, supportedProfile?: string[] }
+
+let gw: TestGateway
+beforeAll(async () => { gw = await startGateway() })
+afterAll(async () => { await gw.close() })
+
+describe('GET /fhir/metadata', () => {
+  it('is a CapabilityStatement generated from the routes that exist', async () => {
+    const res = await call(`${gw.fhir}/metadata`)
+    expect(res.status).toBe(200)
+    expect(res.body.resourceType).toBe('CapabilityStatement')
+    expect(res.body.fhirVersion).toBe('4.0.1')
+    const rest = (res.body.rest as Array<{ resource: Resource[], interaction: Array<{ code: string }>, operation: Array<{ name: string }> }>)[0]!
+    const byType = new Map(rest.resource.map((r) => [r.type, r]))
+    expect(byType.get('ServiceRequest')?.interaction?.map((i) => i.code).sort()).toEqual(['create', 'read'])
+    expect(byType.get('ServiceRequest')?.operation?.map((o) => o.name).sort()).toEqual(['triage', 'validate'])
+    expect(byType.get('ServiceRequest')?.supportedProfile).toContain('https://fhir.workwell.example/StructureDefinition/WorkWell-Referral')
+    expect(byType.get('Task')?.interaction?.map((i) => i.code).sort()).toEqual(['read', 'search-type'])
+    expect(byType.get('Task')?.searchParam?.map((p) => p.name).sort()).toEqual(['_count', '_lastUpdated', 'based-on', 'owner', 'status'])
+    expect(rest.interaction.map((i) => i.code)).toEqual(['transaction'])
+    expect(rest.operation.map((o) => o.name)).toEqual(['validate'])
+    // Every read the statement declares is really routed: an unknown id is a FHIR 404, not a route miss.
+    for (const r of rest.resource.filter((x) => x.interaction?.some((i) => i.code === 'read'))) {
+      const miss = await call(`${gw.fhir}/${r.type}/no-such-id`)
+      expect(miss.status).toBe(404)
+      expect((miss.body.issue as Array<{ expression: string[] }>)[0]!.expression).toEqual([`${r.type}.id`])
+    }
+  })
+})
+
+describe('POST $validate', () => {
+  it('answers 200 with an OperationOutcome for valid and invalid resources alike', async () => {
+    const valid = await call(`${gw.fhir}/ServiceRequest/$validate`, { body: readJson('fixtures/referrals/north-central-london/gp-referral.json') })
+    expect(valid.status).toBe(200)
+    expect((valid.body.issue as Array<{ severity: string }>).every((i) => i.severity !== 'error')).toBe(true)
+    const bad = readJson<Record<string, unknown>>('fixtures/referrals/north-central-london/gp-referral.json')
+    bad.status = 'bogus'
+    const invalid = await call(`${gw.fhir}/$validate`, { body: { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: bad }] } })
+    expect(invalid.status).toBe(200)
+    const issues = invalid.body.issue as Array<{ severity: string, expression?: string[] }>
+    expect(issues.some((i) => i.severity === 'error' && i.expression?.includes('ServiceRequest.status'))).toBe(true)
+  })
+
+  it('reports a resource of the wrong type for the type-level operation', async () => {
+    const res = await call(`${gw.fhir}/ServiceRequest/$validate`, { body: { resourceType: 'Patient' } })
+    expect(res.status).toBe(200)
+    expect(JSON.stringify(res.body)).toContain('ServiceRequest.resourceType')
+  })
+})

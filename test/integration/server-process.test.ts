@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import net from 'node:net'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { REPO, tempDataDir } from '../helpers/gateway.ts'
+
+interface Running { child: ChildProcess, stdout: string[], stderr: string[], exited: Promise<number | null> }
+
+function run (env: Record<string, string>): Running {
+  const child = spawn(process.execPath, ['src/server.ts'], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const stdout: string[] = []
+  const stderr: string[] = []
+  child.stdout?.on('data', (d: Buffer) => stdout.push(...d.toString('utf8').split('\n').filter((l) => l !== '')))
+  child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString('utf8')))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => { resolve(code) }))
+  return { child, stdout, stderr, exited }
+}
+
+async function listeningPort (r: Running): Promise<number> {
+  const end = Date.now() + 15_000
+  while (Date.now() < end) {
+    const line = r.stdout.find((l) => l.includes('listening on'))
+    const m = line === undefined ? null : /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(line)
+    if (m?.[1] !== undefined) return Number(m[1])
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`server did not start: ${r.stdout.join('\n')} ${r.stderr.join('')}`)
+}
+
+const cleanup: Array<() => void> = []
+afterEach(() => { for (const c of cleanup.splice(0)) c() })
+
+describe('npm start (src/server.ts)', () => {
+  it('creates its data folder, logs one line saying where it listens, and finishes an in-flight request on SIGTERM', async () => {
+    const parent = tempDataDir()
+    const dataDir = path.join(parent, 'nested', 'data')
+    cleanup.push(() => { rmSync(parent, { recursive: true, force: true }) })
+    const r = run({ HOST: '127.0.0.1', PORT: '0', WORKWELL_DATA_DIR: dataDir, WORKWELL_DELIVERY_ENABLED: 'false', LOG_LEVEL: 'info' })
+    cleanup.push(() => r.child.kill('SIGKILL'))
+    const port = await listeningPort(r)
+    expect(r.stdout.filter((l) => l.includes('listening'))).toHaveLength(1)
+    expect(existsSync(path.join(dataDir, 'workwell.sqlite'))).toBe(true)
+
+    // Start a referral, send half its body, then ask the server to stop.
+    const body = readFileSync(path.join(REPO, 'fixtures/referrals/north-central-london/gp-referral.json'))
+    const socket = net.connect(port, '127.0.0.1')
+    await new Promise<void>((resolve) => socket.once('connect', () => { resolve() }))
+    const chunks: Buffer[] = []
+    socket.on('data', (d: Buffer) => chunks.push(d))
+    const closed = new Promise<void>((resolve) => socket.once('close', () => { resolve() }))
+    socket.write(`POST /fhir/ServiceRequest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/fhir+json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`)
+    socket.write(body.subarray(0, 100))
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    r.child.kill('SIGTERM')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    socket.end(body.subarray(100))
+    await closed
+    const response = Buffer.concat(chunks).toString('utf8')
+    expect(response).toMatch(/^HTTP\/1\.1 201/)
+    expect(await r.exited).toBe(0)
+    expect(r.stdout.some((l) => l.includes('stopped'))).toBe(true)
+  })
+
+  it('refuses to start on a bad configuration value, naming the variable', async () => {
+    const r = run({ PORT: 'eighty', WORKWELL_DATA_DIR: path.join(tempDataDir(), 'd') })
+    expect(await r.exited).not.toBe(0)
+    expect(r.stderr.join('')).toContain('PORT')
+  })
+})

@@ -1,0 +1,131 @@
+import type {
+  AuditRecord,
+  DeliveryFilter,
+  OutboxRow,
+  ReferralWrite,
+  RequestIdClaim,
+  Store,
+  StoredResource,
+  TaskQuery,
+  TaskSearchResult
+} from '../../../src/store/store.ts'
+
+/**
+ * An in-memory Store for unit tests of the delivery worker. It keeps the outbox semantics
+ * the worker relies on (due + unleased claims, leases, attempt counting) and the rest just
+ * well enough to satisfy the interface. Every outbox transition is also appended to `log`.
+ */
+export class MemoryStore implements Store {
+  readonly resources = new Map<string, StoredResource>()
+  readonly outbox = new Map<string, OutboxRow>()
+  readonly audit: AuditRecord[] = []
+  readonly log: Array<{ id: string, to: 'delivered' | 'retry' | 'dead-letter', at: string }> = []
+  private readonly requestIds = new Map<string, { at: number, done?: { serviceRequestId: string, taskId: string } }>()
+
+  async claimRequestId (requestId: string, now: Date, staleAfterMs: number): Promise<RequestIdClaim> {
+    const claim = this.requestIds.get(requestId)
+    if (claim?.done !== undefined) {
+      return { kind: 'done', ...claim.done }
+    }
+    if (claim !== undefined && now.getTime() - claim.at < staleAfterMs) {
+      return { kind: 'in-flight' }
+    }
+    this.requestIds.set(requestId, { at: now.getTime() })
+    return { kind: 'claimed' }
+  }
+
+  async releaseRequestId (requestId: string): Promise<void> {
+    this.requestIds.delete(requestId)
+  }
+
+  async saveReferral (write: ReferralWrite): Promise<void> {
+    for (const r of write.resources) {
+      this.resources.set(`${r.resourceType}/${r.id}`, structuredClone(r))
+    }
+    if (write.outbox !== undefined) {
+      this.outbox.set(write.outbox.id, {
+        ...write.outbox,
+        status: 'pending',
+        attempts: 0,
+        nextAttemptAt: write.outbox.createdAt,
+        updatedAt: write.outbox.createdAt
+      })
+    }
+    this.audit.push(...write.audit)
+    if (write.requestId !== undefined) {
+      this.requestIds.set(write.requestId, { at: 0, done: { serviceRequestId: write.serviceRequestId, taskId: write.task.id } })
+    }
+  }
+
+  async appendAudit (event: AuditRecord): Promise<void> {
+    this.audit.push(event)
+  }
+
+  async readResource (resourceType: string, id: string): Promise<StoredResource | undefined> {
+    const found = this.resources.get(`${resourceType}/${id}`)
+    return found === undefined ? undefined : structuredClone(found)
+  }
+
+  async searchTasks (query: TaskQuery): Promise<TaskSearchResult> {
+    const tasks = [...this.resources.values()].filter((r) => r.resourceType === 'Task')
+    return { total: tasks.length, tasks: tasks.slice(query.offset, query.offset + query.count) }
+  }
+
+  async claimDueDeliveries (now: Date, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+    const t = now.getTime()
+    const due = [...this.outbox.values()]
+      .filter((r) => r.status === 'pending' && Date.parse(r.nextAttemptAt) <= t &&
+        (r.leaseUntil === undefined || Date.parse(r.leaseUntil) <= t))
+      .sort((a, b) => Date.parse(a.nextAttemptAt) - Date.parse(b.nextAttemptAt))
+      .slice(0, limit)
+    for (const row of due) {
+      row.leaseUntil = new Date(t + leaseMs).toISOString()
+    }
+    return due.map((r) => structuredClone(r))
+  }
+
+  async markDelivered (id: string, now: Date, responseStatus: number): Promise<void> {
+    this.finish(id, now, 'delivered', { status: 'delivered', lastResponseStatus: responseStatus })
+  }
+
+  async scheduleRetry (id: string, nextAttemptAt: Date, error: string, now: Date): Promise<void> {
+    this.finish(id, now, 'retry', { status: 'pending', nextAttemptAt: nextAttemptAt.toISOString(), lastError: error })
+  }
+
+  async markDeadLetter (id: string, error: string, now: Date): Promise<void> {
+    this.finish(id, now, 'dead-letter', { status: 'dead-letter', lastError: error })
+  }
+
+  async listDeliveries (filter: DeliveryFilter): Promise<OutboxRow[]> {
+    return [...this.outbox.values()]
+      .filter((r) => (filter.partnershipId === undefined || r.partnershipId === filter.partnershipId) &&
+        (filter.status === undefined || r.status === filter.status))
+      .slice(0, filter.limit)
+      .map((r) => structuredClone(r))
+  }
+
+  async ping (): Promise<boolean> {
+    return true
+  }
+
+  async close (): Promise<void> {}
+
+  /** Test helper: the row as stored now. */
+  row (id: string): OutboxRow {
+    const row = this.outbox.get(id)
+    if (row === undefined) {
+      throw new Error(`no outbox row ${id}`)
+    }
+    return structuredClone(row)
+  }
+
+  private finish (id: string, now: Date, to: 'delivered' | 'retry' | 'dead-letter', patch: Partial<OutboxRow>): void {
+    const row = this.outbox.get(id)
+    if (row === undefined) {
+      throw new Error(`no outbox row ${id}`)
+    }
+    // every recorded outcome is one attempt, and it ends the lease
+    Object.assign(row, patch, { attempts: row.attempts + 1, leaseUntil: undefined, updatedAt: now.toISOString() })
+    this.log.push({ id, to, at: now.toISOString() })
+  }
+}

@@ -1,0 +1,320 @@
+import { fileURLToPath } from 'node:url'
+import type { AddressInfo } from 'node:net'
+import Fastify from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { pino } from 'pino'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { Resource, ServiceRequest } from '@medplum/fhirtypes'
+import type { DeliveryLogger } from '../../../src/delivery/deliver-row.ts'
+import { createDeliveryWorker } from '../../../src/delivery/worker.ts'
+import type { DeliveryWorker, DeliveryWorkerDeps } from '../../../src/delivery/worker.ts'
+import { loadMappings } from '../../../src/mapping/load-mapping.ts'
+import { mapReferral } from '../../../src/mapping/map-referral.ts'
+import type { Mapping } from '../../../src/mapping/mapping.ts'
+import type { DeliveryFormat, Partnership } from '../../../src/routing/partnership.ts'
+import type { StoredResource } from '../../../src/store/store.ts'
+import { nclServiceRequest, triageTask } from '../mapping/referral-fixture.ts'
+import { MemoryStore } from './memory-store.ts'
+
+const START = Date.parse('2026-11-20T10:20:00.000Z')
+const PHI = ['Okafor', 'Adaeze', '9912003888', '1986-04-12', 'N7 6LB', 'Example Road']
+
+// ------------------------------------------------------------------ the partner: a real HTTP server
+
+interface Received { path: string, headers: Record<string, string | string[] | undefined>, body: string }
+
+const received: Received[] = []
+const hung: FastifyReply[] = []
+let flakyCalls = 0
+let partner: FastifyInstance
+let base: string
+
+beforeAll(async () => {
+  // forceCloseConnections: the hanging route's sockets must not keep close() waiting
+  partner = Fastify({ forceCloseConnections: true })
+  partner.removeAllContentTypeParsers()
+  partner.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => { done(null, body) })
+  partner.addHook('preHandler', async (req) => {
+    received.push({ path: req.url, headers: req.headers, body: String(req.body) })
+  })
+  partner.post('/ok', async (_req, reply) => reply.code(201).send({ ok: true }))
+  partner.post('/flaky', async (_req, reply) => reply.code(++flakyCalls === 1 ? 503 : 201).send(''))
+  partner.post('/bad', async (_req, reply) => reply.code(400).send({ error: 'missing field: surname Okafor' }))
+  partner.post('/hang', (_req, reply) => { hung.push(reply) })
+  await partner.listen({ host: '127.0.0.1', port: 0 })
+  base = `http://127.0.0.1:${(partner.server.address() as AddressInfo).port}`
+})
+
+afterAll(async () => {
+  await partner.close()
+})
+
+// ------------------------------------------------------------------ the gateway side
+
+let mappings: Map<string, Mapping>
+beforeAll(async () => {
+  mappings = await loadMappings(fileURLToPath(new URL('../../../mappings', import.meta.url)), ['frimley', 'north-central-london', 'cambridgeshire-and-peterborough'])
+})
+
+const FORMAT_OF: Record<string, DeliveryFormat> = {
+  frimley: 'json-record',
+  'north-central-london': 'fhir-bundle',
+  'cambridgeshire-and-peterborough': 'csv'
+}
+
+interface Harness {
+  store: MemoryStore
+  worker: DeliveryWorker
+  logs: Array<{ level: string, obj: Record<string, unknown>, msg: string }>
+  advance: (ms: number) => void
+  seed: (outboxId: string, partnershipId: string, sr?: ServiceRequest) => Promise<void>
+}
+
+let harness: Harness | undefined
+
+/** A store, a clock, a capturing logger and a worker whose partnerships POST to `paths`. */
+function setup (paths: Record<string, string>, options: Partial<DeliveryWorkerDeps> & { maxAttempts?: number } = {}): Harness {
+  let now = START
+  const store = new MemoryStore()
+  const logs: Harness['logs'] = []
+  const logger: DeliveryLogger = {
+    info: (obj, msg) => { logs.push({ level: 'info', obj, msg }) },
+    warn: (obj, msg) => { logs.push({ level: 'warn', obj, msg }) },
+    error: (obj, msg) => { logs.push({ level: 'error', obj, msg }) }
+  }
+  const partnerships = new Map<string, Partnership>(Object.entries(paths).map(([id, path]) => [id, {
+    id,
+    name: id,
+    leadIcbs: [],
+    practices: [],
+    postcodeDistricts: [],
+    sources: [],
+    delivery: { endpoint: path.startsWith('http') ? path : `${base}${path}`, format: FORMAT_OF[id] ?? 'json-record', maxAttempts: options.maxAttempts ?? 5 }
+  }]))
+  const worker = createDeliveryWorker({
+    store,
+    partnerships,
+    mappings,
+    clock: { now: () => new Date(now) },
+    logger,
+    pollIntervalMs: 1_000,
+    batchSize: 10,
+    leaseMs: 5_000,
+    requestTimeoutMs: 300,
+    random: () => 0.5,
+    ...options
+  })
+  const seed = async (outboxId: string, partnershipId: string, sr = nclServiceRequest(`sr-${outboxId}`)): Promise<void> => {
+    const at = new Date(now).toISOString()
+    const srId = sr.id ?? ''
+    const task = triageTask(srId, `task-${outboxId}`)
+    const stored = (r: Resource): StoredResource => ({ resourceType: r.resourceType, id: r.id ?? '', versionId: '1', lastUpdated: at, resource: r })
+    await store.saveReferral({
+      resources: [stored(sr), stored(task)],
+      task: { id: task.id ?? '', basedOn: `ServiceRequest/${srId}`, owner: partnershipId, status: 'requested', lastUpdated: at },
+      serviceRequestId: srId,
+      outbox: { id: outboxId, partnershipId, serviceRequestId: srId, taskId: task.id ?? '', createdAt: at },
+      audit: []
+    })
+  }
+  harness = { store, worker, logs, advance: (ms) => { now += ms }, seed }
+  return harness
+}
+
+beforeEach(() => {
+  received.length = 0
+  flakyCalls = 0
+})
+
+afterEach(async () => {
+  await harness?.worker.stop()
+  // information governance: whatever happened, no log line carries a name, NHS number, DOB, address or body
+  const text = JSON.stringify(harness?.logs ?? [])
+  for (const value of PHI) expect(text).not.toContain(value)
+  harness = undefined
+  for (const reply of hung.splice(0)) reply.code(500).send()
+})
+
+// ------------------------------------------------------------------ tests
+
+describe('delivery worker against a real partner', () => {
+  it('delivers one batch in each format: 201 → delivered, with the idempotency key and the mapped body', async () => {
+    const { store, worker, seed, logs } = setup({ frimley: '/ok', 'north-central-london': '/ok', 'cambridgeshire-and-peterborough': '/ok' })
+    await seed('d-json', 'frimley')
+    await seed('d-bundle', 'north-central-london')
+    await seed('d-csv', 'cambridgeshire-and-peterborough')
+
+    expect(await worker.runOnce()).toBe(3)
+
+    for (const [id, partnershipId] of [['d-json', 'frimley'], ['d-bundle', 'north-central-london'], ['d-csv', 'cambridgeshire-and-peterborough']] as const) {
+      expect(store.row(id)).toMatchObject({ status: 'delivered', attempts: 1, lastResponseStatus: 201 })
+      const got = received.find((r) => r.headers['idempotency-key'] === id)
+      const expected = mapReferral(mappings.get(partnershipId) as Mapping, { serviceRequest: nclServiceRequest(`sr-${id}`), task: triageTask(`sr-${id}`, `task-${id}`) })
+      if (!expected.ok) throw new Error('fixture does not map')
+      expect(got?.headers['x-request-id']).toBe(id)
+      expect(got?.headers['content-type']).toBe(expected.contentType)
+      expect(got?.body).toBe(expected.body)
+    }
+    expect(received).toHaveLength(3)
+    expect(logs.filter((l) => l.obj.status === 'delivered')).toHaveLength(3)
+    expect(logs.find((l) => l.obj.outboxId === 'd-json')?.obj).toMatchObject({
+      partnershipId: 'frimley', serviceRequestId: 'sr-d-json', taskId: 'task-d-json', attempt: 1, httpStatus: 201
+    })
+  })
+
+  it('503 then 201: retries after the jittered backoff with the same idempotency key', async () => {
+    const { store, worker, seed, advance } = setup({ frimley: '/flaky' })
+    await seed('d-1', 'frimley')
+
+    expect(await worker.runOnce()).toBe(1)
+    expect(store.row('d-1')).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      lastError: 'HTTP 503',
+      // attempt 1: ceiling 1 s, random() 0.5
+      nextAttemptAt: new Date(START + 500).toISOString()
+    })
+
+    advance(499)
+    expect(await worker.runOnce()).toBe(0)
+    advance(1)
+    expect(await worker.runOnce()).toBe(1)
+    expect(store.row('d-1')).toMatchObject({ status: 'delivered', attempts: 2, lastResponseStatus: 201 })
+    expect(received.map((r) => r.headers['idempotency-key'])).toEqual(['d-1', 'd-1'])
+    expect(received[0]?.body).toBe(received[1]?.body)
+  })
+
+  it('400 → dead letter at once, naming the status but not the partner\'s response text', async () => {
+    const { store, worker, seed } = setup({ frimley: '/bad' })
+    await seed('d-1', 'frimley')
+    await worker.runOnce()
+    expect(store.row('d-1')).toMatchObject({ status: 'dead-letter', attempts: 1, lastError: 'HTTP 400 (rejected by partner)' })
+    expect(store.log.map((l) => l.to)).toEqual(['dead-letter'])
+  })
+
+  it('a partner that never answers times out and is retried', async () => {
+    const { store, worker, seed } = setup({ frimley: '/hang' })
+    await seed('d-1', 'frimley')
+    const started = performance.now()
+    await worker.runOnce()
+    expect(performance.now() - started).toBeLessThan(2_000)
+    expect(hung).toHaveLength(1)
+    expect(store.row('d-1')).toMatchObject({ status: 'pending', attempts: 1 })
+    expect(store.row('d-1').lastError).toMatch(/^timeout \(/)
+  })
+
+  it('a refused connection is retried', async () => {
+    const closed = Fastify()
+    await closed.listen({ host: '127.0.0.1', port: 0 })
+    const port = (closed.server.address() as AddressInfo).port
+    await closed.close()
+    const { store, worker, seed } = setup({ frimley: `http://127.0.0.1:${port}/referrals` })
+    await seed('d-1', 'frimley')
+    await worker.runOnce()
+    expect(store.row('d-1')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'connection error (ECONNREFUSED)' })
+  })
+
+  it('the last allowed attempt that fails becomes a dead letter', async () => {
+    const { store, worker, seed } = setup({ frimley: '/flaky' }, { maxAttempts: 3 })
+    await seed('d-1', 'frimley')
+    const row = store.outbox.get('d-1')
+    if (row !== undefined) row.attempts = 2
+    await worker.runOnce()
+    expect(store.row('d-1')).toMatchObject({ status: 'dead-letter', attempts: 3, lastError: 'gave up after 3 attempt(s): HTTP 503' })
+  })
+
+  it('a mapping failure is a dead letter before anything is sent, naming the field', async () => {
+    const { store, worker, seed } = setup({ frimley: '/ok' })
+    const sr = nclServiceRequest('sr-x')
+    const patient = sr.contained?.[0]
+    if (patient?.resourceType === 'Patient') delete patient.identifier
+    await seed('d-1', 'frimley', sr)
+    const twoNumbers = nclServiceRequest('sr-y')
+    const other = twoNumbers.contained?.[0]
+    if (other?.resourceType === 'Patient') other.identifier?.push({ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9434765919' })
+    await seed('d-2', 'frimley', twoNumbers)
+    await worker.runOnce()
+    expect(store.row('d-1')).toMatchObject({ status: 'dead-letter', lastError: 'mapping failed: missing required field(s) nhsNumber' })
+    expect(store.row('d-2')).toMatchObject({ status: 'dead-letter', lastError: "mapping failed: field 'nhsNumber': yields 2 values; use .first() or mark it multiple" })
+    expect(received).toHaveLength(0)
+  })
+
+  it('an unknown partnership, or a referral that cannot be read, is a dead letter', async () => {
+    const { store, worker, seed } = setup({ frimley: '/ok' })
+    await seed('d-1', 'somewhere-else')
+    await seed('d-2', 'frimley')
+    store.resources.delete('ServiceRequest/sr-d-2')
+    await worker.runOnce()
+    expect(store.row('d-1')).toMatchObject({ status: 'dead-letter', lastError: "unknown partnership 'somewhere-else'" })
+    expect(store.row('d-2')).toMatchObject({ status: 'dead-letter', lastError: 'ServiceRequest/sr-d-2 not found' })
+    expect(received).toHaveLength(0)
+  })
+})
+
+describe('delivery worker lifecycle', () => {
+  it('stop() waits for the run in flight, then runOnce() does nothing', async () => {
+    const { store, worker, seed } = setup({ frimley: '/hang' })
+    await seed('d-1', 'frimley')
+    // a slow store write: stop() must wait for the bookkeeping too, not just for the socket
+    const record = store.scheduleRetry.bind(store)
+    vi.spyOn(store, 'scheduleRetry').mockImplementation(async (...args) => {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      await record(...args)
+    })
+    const run = worker.runOnce()
+    await vi.waitFor(() => { expect(hung).toHaveLength(1) })
+
+    let runDone = false
+    run.then(() => { runDone = true }, () => undefined)
+    await worker.stop()
+    // the attempt finished (timed out and was recorded) before stop() resolved
+    expect(runDone).toBe(true)
+    expect(store.row('d-1')).toMatchObject({ status: 'pending', attempts: 1 })
+    expect(await run).toBe(1)
+
+    await seed('d-2', 'frimley')
+    expect(await worker.runOnce()).toBe(0)
+    expect(store.row('d-2')).toMatchObject({ status: 'pending', attempts: 0 })
+  })
+
+  it('start() polls until stop(), and never starts a run while one is in flight', async () => {
+    const { store, worker, seed } = setup({ frimley: '/ok', 'north-central-london': '/hang' }, { pollIntervalMs: 10 })
+    const claims = vi.spyOn(store, 'claimDueDeliveries')
+    await seed('d-1', 'frimley')
+    worker.start()
+    worker.start() // a second start is ignored
+    await vi.waitFor(() => { expect(store.row('d-1').status).toBe('delivered') })
+
+    // a row that arrives later is picked up by a later poll
+    await seed('d-2', 'north-central-london')
+    await vi.waitFor(() => { expect(hung).toHaveLength(1) })
+    const claimsWhileHanging = claims.mock.calls.length
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    // 150 ms at a 10 ms interval would be many polls; the hanging run holds them all back
+    expect(claims.mock.calls.length).toBe(claimsWhileHanging)
+
+    await worker.stop()
+    const afterStop = claims.mock.calls.length
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(claims.mock.calls.length).toBe(afterStop)
+  })
+
+  it('keeps polling after a failed poll, logging only the error class', async () => {
+    const { store, worker, seed, logs } = setup({ frimley: '/ok' }, { pollIntervalMs: 10 })
+    await seed('d-1', 'frimley')
+    const claim = store.claimDueDeliveries.bind(store)
+    vi.spyOn(store, 'claimDueDeliveries')
+      .mockRejectedValueOnce(new Error('database is locked near Okafor'))
+      .mockImplementation(claim)
+    worker.start()
+    await vi.waitFor(() => { expect(store.row('d-1').status).toBe('delivered') })
+    expect(logs.find((l) => l.level === 'error')).toMatchObject({ obj: { error: 'Error' }, msg: 'delivery poll failed' })
+  })
+
+  it('refuses a lease shorter than a request, and accepts a pino logger', () => {
+    const logger: DeliveryLogger = pino({ level: 'silent' })
+    const deps = { store: new MemoryStore(), partnerships: new Map(), mappings: new Map(), clock: { now: () => new Date() }, logger, pollIntervalMs: 10, batchSize: 1 }
+    expect(() => createDeliveryWorker({ ...deps, leaseMs: 1_000, requestTimeoutMs: 1_000 })).toThrow('leaseMs must be greater than requestTimeoutMs')
+    expect(createDeliveryWorker({ ...deps, leaseMs: 2_000, requestTimeoutMs: 1_000 })).toHaveProperty('runOnce')
+  })
+})

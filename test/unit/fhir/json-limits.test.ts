@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest'
+import { checkJsonShape, DEFAULT_JSON_LIMITS } from '../../../src/fhir/json-limits.ts'
+
+const nest = (depth: number, open = '[', close = ']'): string => open.repeat(depth) + close.repeat(depth)
+const array = (items: number): string => JSON.stringify(Array.from({ length: items }, (_, i) => i))
+
+describe('checkJsonShape', () => {
+  it('passes ordinary FHIR JSON', () => {
+    const sr = JSON.stringify({ resourceType: 'ServiceRequest', contained: [{ resourceType: 'Patient', name: [{ given: ['A', 'B'] }] }], note: [{ text: 'x' }] })
+    expect(checkJsonShape(sr)).toBeUndefined()
+    expect(checkJsonShape('')).toBeUndefined()
+    expect(checkJsonShape('[]')).toBeUndefined()
+  })
+
+  it('allows nesting up to the limit and refuses one level more', () => {
+    const limits = { maxDepth: 5, maxArrayItems: 100 }
+    expect(checkJsonShape(nest(5), limits)).toBeUndefined()
+    expect(checkJsonShape(nest(6), limits)).toBe('JSON nests deeper than 5 levels')
+    expect(checkJsonShape('{"a":{"b":{"c":{"d":{"e":1}}}}}', limits)).toBeUndefined()
+    expect(checkJsonShape('{"a":{"b":{"c":{"d":{"e":{"f":1}}}}}}', limits)).toBe('JSON nests deeper than 5 levels')
+    expect(checkJsonShape('{"a":[{"b":[{"c":[1]}]}]}', limits)).toBe('JSON nests deeper than 5 levels')
+  })
+
+  it('counts depth, not the total number of containers', () => {
+    const limits = { maxDepth: 3, maxArrayItems: 100 }
+    expect(checkJsonShape('[[[1]],[[2]],[[3]],{"a":{"b":1}}]', limits)).toBeUndefined()
+  })
+
+  it('uses the default limits', () => {
+    expect(DEFAULT_JSON_LIMITS).toStrictEqual({ maxDepth: 64, maxArrayItems: 10_000 })
+    expect(checkJsonShape(nest(64))).toBeUndefined()
+    expect(checkJsonShape(nest(65))).toBe('JSON nests deeper than 64 levels')
+    expect(checkJsonShape(array(10_000))).toBeUndefined()
+    expect(checkJsonShape(array(10_001))).toBe('a JSON array has more than 10000 items')
+  })
+
+  it('allows arrays up to the limit and refuses one item more', () => {
+    const limits = { maxDepth: 10, maxArrayItems: 3 }
+    expect(checkJsonShape('[1,2,3]', limits)).toBeUndefined()
+    expect(checkJsonShape('[1,2,3,4]', limits)).toBe('a JSON array has more than 3 items')
+    expect(checkJsonShape('{"a":[{"b":[1,2,3,4]}]}', limits)).toBe('a JSON array has more than 3 items')
+  })
+
+  it('counts items per array, not across sibling or nested arrays', () => {
+    const limits = { maxDepth: 10, maxArrayItems: 3 }
+    expect(checkJsonShape('[[1,2,3],[4,5,6],[7,8,9]]', limits)).toBeUndefined()
+    expect(checkJsonShape('[1,[2,3,4],5]', limits)).toBeUndefined()
+    expect(checkJsonShape('[1,2,[3,[4,5,6],7]]', limits)).toBeUndefined()
+  })
+
+  it('does not count object members as array items', () => {
+    const limits = { maxDepth: 10, maxArrayItems: 2 }
+    expect(checkJsonShape('{"a":1,"b":2,"c":3,"d":4}', limits)).toBeUndefined()
+    expect(checkJsonShape('[{"a":1,"b":2,"c":3},{"d":4,"e":5}]', limits)).toBeUndefined()
+  })
+
+  it('ignores brackets and commas inside strings', () => {
+    const limits = { maxDepth: 2, maxArrayItems: 2 }
+    expect(checkJsonShape('{"text":"[[[[[{{{{{"}', limits)).toBeUndefined()
+    expect(checkJsonShape('["a,b,c,d,e", "]]]]"]', limits)).toBeUndefined()
+    expect(checkJsonShape('{"]]]": ["x"]}', limits)).toBeUndefined()
+  })
+
+  it('does not end a string at an escaped quote', () => {
+    const limits = { maxDepth: 2, maxArrayItems: 2 }
+    // the string holds \"[[[ and would otherwise open three arrays
+    expect(checkJsonShape(String.raw`{"text":"say \"[[[ \" ,,,"}`, limits)).toBeUndefined()
+    // an escaped backslash does end before the quote: the brackets after it count
+    expect(checkJsonShape(String.raw`{"a":"\\","b":[[[1]]]}`, limits)).toBe('JSON nests deeper than 2 levels')
+    expect(checkJsonShape(String.raw`["\\",1,2]`, limits)).toBe('a JSON array has more than 2 items')
+  })
+})

@@ -1,0 +1,105 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+import { loadMapping, loadMappings } from '../../../src/mapping/load-mapping.ts'
+import { mapReferral } from '../../../src/mapping/map-referral.ts'
+import { nclReferral } from './referral-fixture.ts'
+
+const MAPPINGS = fileURLToPath(new URL('../../../mappings', import.meta.url))
+
+const FORMATS = {
+  'fhir-bundle': ['birmingham-and-solihull', 'coventry-and-warwickshire', 'greater-manchester', 'north-central-london', 'north-west-london', 'surrey-heartlands'],
+  'json-record': ['black-country', 'bristol-north-somerset-and-south-gloucestershire', 'cornwall-and-isles-of-scilly', 'frimley', 'lancashire-and-south-cumbria', 'south-yorkshire'],
+  csv: ['cambridgeshire-and-peterborough', 'herefordshire-and-worcestershire', 'leicester-leicestershire-and-rutland']
+} as const
+
+describe('the mappings under mappings/', () => {
+  it('all 15 load, in the format fixed for their partnership', async () => {
+    const ids = Object.values(FORMATS).flat()
+    const mappings = await loadMappings(MAPPINGS, ids)
+    expect(mappings.size).toBe(15)
+    for (const [format, partnerships] of Object.entries(FORMATS)) {
+      for (const id of partnerships) {
+        expect(mappings.get(id)).toMatchObject({ partnershipId: id, format })
+      }
+    }
+  })
+
+  it('each maps the NCL referral; records carry every agreed field', async () => {
+    const mappings = await loadMappings(MAPPINGS, Object.values(FORMATS).flat())
+    for (const mapping of mappings.values()) {
+      const result = mapReferral(mapping, nclReferral())
+      expect(result.ok, mapping.partnershipId).toBe(true)
+      if (result.ok && mapping.format === 'json-record') {
+        expect(JSON.parse(result.body)).toStrictEqual({
+          referralId: 'sr-1',
+          taskId: 'task-1',
+          partnershipId: mapping.partnershipId,
+          nhsNumber: '9912003888',
+          familyName: 'Okafor',
+          givenName: 'Adaeze',
+          birthDate: '1986-04-12',
+          postcode: 'N7 6LB',
+          practiceOdsCode: 'F83674',
+          employmentSituation: 'employed-off-sick',
+          reasonCodes: ['35489007'],
+          triageOutcome: 'eligible-refer',
+          priority: 'urgent',
+          recommendedServices: ['physiotherapy', 'employment-advice']
+        })
+      }
+      if (result.ok && mapping.format === 'csv') {
+        expect(result.body.split('\r\n')[1]).toBe(
+          `sr-1,task-1,${mapping.partnershipId},9912003888,Okafor,Adaeze,1986-04-12,N7 6LB,F83674,` +
+          'employed-off-sick,35489007,eligible-refer,urgent,physiotherapy;employment-advice'
+        )
+      }
+    }
+  })
+})
+
+describe('loadMapping: bad files', () => {
+  let root: string | undefined
+  afterEach(() => { if (root !== undefined) rmSync(root, { recursive: true, force: true }) })
+
+  const write = (content: string): string => {
+    root = mkdtempSync(join(tmpdir(), 'mapping-'))
+    const dir = join(root, 'some-partnership')
+    mkdirSync(dir)
+    writeFileSync(join(dir, 'mapping.json'), content)
+    return dir
+  }
+  const file = (dir: string): string => join(dir, 'mapping.json')
+
+  it('names the file when it is missing or not JSON', async () => {
+    const dir = write('{ not json')
+    await expect(loadMapping(dir)).rejects.toThrow(`${file(dir)}: cannot read mapping`)
+    await expect(loadMapping(join(dir, 'nowhere'))).rejects.toThrow(join(dir, 'nowhere', 'mapping.json'))
+  })
+
+  it('names the file and the offending member when the shape is wrong', async () => {
+    const dir = write(JSON.stringify({ format: 'xml', version: '1', fields: [{ name: 'a', path: 'id', extra: 1 }] }))
+    const error = loadMapping(dir)
+    await expect(error).rejects.toThrow(`${file(dir)}: invalid mapping`)
+    await expect(error).rejects.toThrow('mapping/format must be equal to one of the allowed values')
+    await expect(error).rejects.toThrow('must NOT have additional properties')
+  })
+
+  it('rejects envelope names, duplicate names and unknown %variables', async () => {
+    await expect(loadMapping(write(JSON.stringify({ format: 'csv', version: '1', fields: [{ name: 'taskId', path: 'id' }] }))))
+      .rejects.toThrow('must NOT be valid')
+    await expect(loadMapping(write(JSON.stringify({ format: 'csv', version: '1', fields: [{ name: 'a', path: 'id' }, { name: 'a', path: 'id' }] }))))
+      .rejects.toThrow("field name 'a' is used twice")
+    await expect(loadMapping(write(JSON.stringify({ format: 'csv', version: '1', fields: [{ name: 'a', path: '%employer.name' }] }))))
+      .rejects.toThrow("field 'a': ")
+    await expect(loadMapping(write(JSON.stringify({ format: 'csv', version: '1', fields: [{ name: 'a', path: 'name.where(' }] }))))
+      .rejects.toThrow("field 'a': ")
+  })
+
+  it('takes the partnership id from the folder name', async () => {
+    const dir = write(JSON.stringify({ format: 'fhir-bundle', version: '1', fields: [] }))
+    await expect(loadMapping(dir)).resolves.toStrictEqual({ format: 'fhir-bundle', version: '1', fields: [], partnershipId: 'some-partnership' })
+  })
+})

@@ -1,0 +1,159 @@
+import type { Reference } from '@medplum/fhirtypes'
+import { describe, expect, it } from 'vitest'
+import type { ReferralFacts } from '../../../src/intake/referral-facts.ts'
+import type { Partnership } from '../../../src/routing/partnership.ts'
+import { buildTriageTask, TRIAGE_TASK_PROFILE, type TaskInput } from '../../../src/triage/build-task.ts'
+import { BASELINE_RULES_VERSION } from '../../../src/triage/baseline-rules.ts'
+import { triageReferral } from '../../../src/triage/triage.ts'
+import type { TriageResult } from '../../../src/triage/triage-result.ts'
+
+const NOW = new Date('2026-11-20T10:15:00.000Z')
+const CS = 'https://fhir.workwell.example/CodeSystem'
+const SD = 'https://fhir.workwell.example/StructureDefinition'
+const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code'
+
+const ncl: Partnership = {
+  id: 'north-central-london',
+  name: 'North Central London WorkWell',
+  leadIcbs: [
+    { odsCode: 'QMJ', name: 'NHS North Central London ICB', from: '2022-07-01', to: '2026-03-31' },
+    { odsCode: 'Z9B2Z', name: 'NHS West and North London', from: '2026-04-01' }
+  ],
+  practices: ['F83674'],
+  postcodeDistricts: ['N7'],
+  delivery: { endpoint: 'http://127.0.0.1:9090/ncl', format: 'fhir-bundle', maxAttempts: 8 },
+  sources: []
+}
+const [qmj, z9b2z] = ncl.leadIcbs as [Partnership['leadIcbs'][number], Partnership['leadIcbs'][number]]
+
+const patient: Reference = { type: 'Patient', identifier: { system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9912003888' } }
+const requester = { type: 'Organization', identifier: { system: ODS, value: 'F83674' }, display: 'The Junction Medical Practice' }
+
+const urgentFacts: ReferralFacts = {
+  birthDate: '1986-04-12',
+  employmentSituation: 'employed-off-sick',
+  fitNote: { outcome: 'not-fit', advice: ['workplace-adaptations'] },
+  referralConsent: true,
+  reasonCodes: ['35489007'],
+  isReferral: true
+}
+
+function input (triage: TriageResult, over: Partial<TaskInput> = {}): TaskInput {
+  return { id: 'task-1', serviceRequestId: 'sr-1', patient, requester, partnership: ncl, icb: z9b2z, triage, now: NOW, ...over }
+}
+
+describe('buildTriageTask', () => {
+  const triage = triageReferral(urgentFacts, NOW)
+  const task = buildTriageTask(input(triage))
+
+  it('points at the referral, the patient, the requester and the owning partnership', () => {
+    expect(task.resourceType).toBe('Task')
+    expect(task.id).toBe('task-1')
+    expect(task.basedOn).toStrictEqual([{ reference: 'ServiceRequest/sr-1' }])
+    expect(task.focus).toStrictEqual({ reference: 'ServiceRequest/sr-1' })
+    expect(task.for).toStrictEqual(patient)
+    expect(task.requester).toStrictEqual(requester)
+    expect(task.owner).toStrictEqual({
+      reference: 'Organization/north-central-london',
+      type: 'Organization',
+      identifier: { system: ODS, value: 'Z9B2Z' },
+      display: 'North Central London WorkWell'
+    })
+  })
+
+  it('names the ICB it was given as owner, so a referral before April 2026 carries the old code', () => {
+    expect(buildTriageTask(input(triage, { icb: qmj })).owner?.identifier).toStrictEqual({ system: ODS, value: 'QMJ' })
+  })
+
+  it('is an order with the triage priority, stamped with the time and profile', () => {
+    expect(task.intent).toBe('order')
+    expect(task.priority).toBe('urgent')
+    expect(task.authoredOn).toBe('2026-11-20T10:15:00.000Z')
+    expect(task.lastModified).toBe('2026-11-20T10:15:00.000Z')
+    expect(task.meta).toStrictEqual({ versionId: '1', lastUpdated: '2026-11-20T10:15:00.000Z', profile: [TRIAGE_TASK_PROFILE] })
+    expect(TRIAGE_TASK_PROFILE).toBe(`${SD}/WorkWell-TriageTask`)
+  })
+
+  it('records the rules version in an extension', () => {
+    expect(task.extension).toStrictEqual([{ url: `${SD}/triage-rules-version`, valueString: BASELINE_RULES_VERSION }])
+  })
+
+  it('carries the outcome as businessStatus and the summary as a note', () => {
+    expect(task.status).toBe('requested')
+    expect(task.businessStatus).toStrictEqual({
+      coding: [{ system: `${CS}/triage-outcome`, code: 'eligible-refer', display: 'Eligible: refer to WorkWell' }],
+      text: 'meets the national baseline (adult, health condition, work situation known)'
+    })
+    expect(task.note).toStrictEqual([{ time: '2026-11-20T10:15:00.000Z', text: triage.summary }])
+    expect(task.statusReason).toBeUndefined()
+  })
+
+  it('has one output per triage output, coded in the service or signpost system, with its rule', () => {
+    expect(task.output).toHaveLength(triage.outputs.length)
+    triage.outputs.forEach((o, i) => {
+      const out = task.output?.[i]
+      expect(out?.type).toStrictEqual({
+        coding: [{ system: `${CS}/triage-output`, code: o.kind === 'service' ? 'recommended-service' : 'signpost' }]
+      })
+      expect(out?.valueCodeableConcept).toStrictEqual({
+        coding: [{ system: o.kind === 'service' ? `${CS}/service-type` : `${CS}/signpost-type`, code: o.code, display: o.display }]
+      })
+      expect(out?.extension).toStrictEqual([{ url: `${SD}/triage-reason`, valueString: `${o.rule}: ${o.reason}` }])
+    })
+    const signpost = task.output?.find((o) => o.valueCodeableConcept?.coding?.[0]?.code === 'access-to-work')
+    expect(signpost?.type?.coding?.[0]?.code).toBe('signpost')
+    expect(signpost?.valueCodeableConcept?.coding?.[0]?.system).toBe(`${CS}/signpost-type`)
+    const service = task.output?.find((o) => o.valueCodeableConcept?.coding?.[0]?.code === 'return-to-work-plan')
+    expect(service?.type?.coding?.[0]?.code).toBe('recommended-service')
+    expect(service?.extension?.[0]?.valueString).toMatch(/^baseline\/in-work-off-sick: /)
+  })
+
+  it('leaves out requester when there is none', () => {
+    const { requester: _r, ...rest } = input(triage)
+    expect('requester' in buildTriageTask(rest)).toBe(false)
+  })
+})
+
+describe('buildTriageTask status per outcome', () => {
+  it('puts a referral that needs information on hold, saying what is missing', () => {
+    const triage = triageReferral({ ...urgentFacts, employmentSituation: undefined, referralConsent: false }, NOW)
+    const task = buildTriageTask(input(triage))
+    expect(task.status).toBe('on-hold')
+    expect(task.businessStatus?.coding?.[0]).toMatchObject({ code: 'needs-information', display: 'More information needed' })
+    expect(task.statusReason).toStrictEqual({ text: 'Missing: employment situation, referral consent' })
+    expect(task.priority).toBe('routine')
+    expect('output' in task).toBe(false)
+  })
+
+  it('rejects a referral for someone ineligible', () => {
+    const task = buildTriageTask(input(triageReferral({ ...urgentFacts, birthDate: '2012-01-01' }, NOW)))
+    expect(task.status).toBe('rejected')
+    expect(task.businessStatus?.coding?.[0]).toMatchObject({ code: 'ineligible', display: 'Not eligible' })
+    expect(task.businessStatus?.text).toBe('under 16 (rule baseline/minimum-age)')
+    expect('output' in task).toBe(false)
+  })
+
+  it('completes a signpost-only triage', () => {
+    const triage: TriageResult = {
+      outcome: 'signpost-only',
+      priority: 'routine',
+      outputs: [{ kind: 'signpost', code: 'debt-advice', display: 'Debt advice', rule: 'test/signpost', reason: 'money worries' }],
+      missing: [],
+      reasons: ['first reason', 'second reason'],
+      rulesVersion: 'partnership/9.9.9',
+      summary: 'WorkWell suggests: Debt advice.'
+    }
+    const task = buildTriageTask(input(triage))
+    expect(task.status).toBe('completed')
+    expect(task.businessStatus).toStrictEqual({
+      coding: [{ system: `${CS}/triage-outcome`, code: 'signpost-only', display: 'Signpost only' }],
+      text: 'first reason; second reason'
+    })
+    expect(task.extension?.[0]?.valueString).toBe('partnership/9.9.9')
+    expect(task.output).toStrictEqual([{
+      extension: [{ url: `${SD}/triage-reason`, valueString: 'test/signpost: money worries' }],
+      type: { coding: [{ system: `${CS}/triage-output`, code: 'signpost' }] },
+      valueCodeableConcept: { coding: [{ system: `${CS}/signpost-type`, code: 'debt-advice', display: 'Debt advice' }] }
+    }])
+  })
+})
