@@ -54,7 +54,7 @@ export function parseTransaction (bundle: Bundle, newId: () => string): ParsedTr
     if (e.request?.method !== 'POST' || e.request.url !== resource.resourceType) {
       problems.push(issue('error', 'not-supported', `Only "POST ${resource.resourceType}" entries are accepted`, `${at}.request`))
     }
-    const fullUrl = e.fullUrl ?? ''
+    const fullUrl = typeof e.fullUrl === 'string' ? e.fullUrl : ''
     if (!URN_UUID.test(fullUrl)) {
       problems.push(issue('error', 'invalid', 'fullUrl must be a urn:uuid: for a resource this transaction creates', `${at}.fullUrl`))
     } else if (seen.has(fullUrl.toLowerCase())) {
@@ -70,7 +70,9 @@ export function parseTransaction (bundle: Bundle, newId: () => string): ParsedTr
     problems.push(issue('error', serviceRequests.length === 0 ? 'required' : 'invalid',
       `A referral transaction holds exactly one ServiceRequest, found ${serviceRequests.length}`, 'Bundle.entry'))
   }
-  const byUrl = new Map(entries.map((e) => [e.fullUrl, e]))
+  // First entry wins: a repeated fullUrl is reported above and must not redirect references to it.
+  const byUrl = new Map<string, TransactionEntry>()
+  for (const e of entries) if (!byUrl.has(e.fullUrl)) byUrl.set(e.fullUrl, e)
   for (const e of entries) {
     rewriteReferences(e.resource, (ref, path) => {
       if (ref.startsWith('urn:uuid:') && !byUrl.has(ref.toLowerCase())) {

@@ -47,12 +47,15 @@ export interface ReferralFacts {
 }
 
 function codes (cc: CodeableConcept | undefined, system: string): string[] {
-  return (cc?.coding ?? []).filter((c) => c.system === system && c.code !== undefined).map((c) => c.code as string)
+  // Validation has checked the shapes; the typeof guards keep this pure function total anyway.
+  const coding: unknown = cc?.coding
+  if (!Array.isArray(coding)) return []
+  return (coding as Array<{ system?: unknown, code?: unknown }>).filter((c) => c.system === system && typeof c.code === 'string').map((c) => c.code as string)
 }
 
 function odsOf (ref: Reference | undefined): string | undefined {
   const id = ref?.identifier
-  return id?.system === SYSTEMS.odsOrganisation ? id.value?.trim().toUpperCase() : undefined
+  return id?.system === SYSTEMS.odsOrganisation && typeof id.value === 'string' ? id.value.trim().toUpperCase() : undefined
 }
 
 function isEmploymentStatus (o: Observation): boolean {

@@ -44,8 +44,10 @@ function prepareContained (deps: RouteDeps, body: unknown): PreparedReferral {
 
 function prepareTransaction (deps: RouteDeps, body: unknown): { prepared: PreparedReferral, order: string[] } {
   const bundle = resourceBody(body, 'Bundle') as Bundle
+  // The whole Bundle first (entries are validated as their own types, at their paths), so the
+  // transaction rules below only ever see well-shaped entries.
+  validateReferral(deps.validator, [{ resource: bundle, path: 'Bundle', resourceType: 'Bundle' }])
   const parsed = parseTransaction(bundle, deps.newId)
-  validateReferral(deps.validator, parsed.entries.map((e) => ({ resource: e.resource, path: `Bundle.entry[${e.index}].resource`, resourceType: e.resource.resourceType })))
   return {
     prepared: {
       pkg: parsed.pkg,

@@ -1,3 +1,4 @@
+import { englandDate } from '../england-date.ts'
 import type { IcbPeriod, Partnership } from './partnership.ts'
 import { postcodeDistrict } from './postcode.ts'
 
@@ -45,7 +46,7 @@ export function buildRoutingIndex (partnerships: Iterable<Partnership>): Routing
 
 /** The lead ICB in force on a date; ICB codes changed on 1 April 2026 (domain.md §2.2). */
 export function icbOn (partnership: Partnership, on: Date): IcbPeriod | undefined {
-  const day = on.toISOString().slice(0, 10)
+  const day = englandDate(on)
   return partnership.leadIcbs.find((p) => p.from <= day && (p.to === undefined || day <= p.to))
 }
 
@@ -93,7 +94,7 @@ export function routeReferral (input: RoutingInput, index: RoutingIndex, on: Dat
 function withIcb (p: Partnership, by: 'referring-practice' | 'registered-practice' | 'postcode-district', key: string, on: Date): RoutingDecision {
   const icb = icbOn(p, on)
   if (icb === undefined) {
-    return { ok: false, reason: `Partnership ${p.id} has no lead ICB on ${on.toISOString().slice(0, 10)}`, expression: ['ServiceRequest.authoredOn'] }
+    return { ok: false, reason: `Partnership ${p.id} has no lead ICB on ${englandDate(on)}`, expression: ['ServiceRequest.authoredOn'] }
   }
   return { ok: true, partnership: p, icb, by, key }
 }

@@ -1,3 +1,4 @@
+import { englandDate } from '../england-date.ts'
 import type { ReferralFacts } from '../intake/referral-facts.ts'
 import {
   BASELINE_RULES_VERSION, IN_WORK, MENTAL_HEALTH_REASONS, MINIMUM_AGE, MUSCULOSKELETAL_REASONS, OUT_OF_WORK,
@@ -12,8 +13,9 @@ export function ageOn (birthDate: string, on: Date): number | undefined {
   const y = Number(m[1])
   const mo = m[2] === undefined ? 1 : Number(m[2])
   const d = m[3] === undefined ? 1 : Number(m[3])
-  let age = on.getUTCFullYear() - y
-  if (on.getUTCMonth() + 1 < mo || (on.getUTCMonth() + 1 === mo && on.getUTCDate() < d)) age -= 1
+  const [ty, tm, td] = englandDate(on).split('-').map(Number) as [number, number, number]
+  let age = ty - y
+  if (tm < mo || (tm === mo && td < d)) age -= 1
   return age
 }
 
@@ -46,9 +48,10 @@ export function triageReferral (facts: ReferralFacts, on: Date): TriageResult {
 
   const outputs: TriageOutput[] = []
   const service = (code: ServiceCode, rule: string, reason: string): void => {
-    if (!outputs.some((o) => o.kind === 'service' && o.code === code)) {
-      outputs.push({ kind: 'service', code, display: SERVICES[code], rule, reason })
-    }
+    const existing = outputs.find((o) => o.kind === 'service' && o.code === code)
+    // A service chosen by several rules keeps every reason, so the Task explains all of them.
+    if (existing !== undefined) existing.reason += `; also ${rule}: ${reason}`
+    else outputs.push({ kind: 'service', code, display: SERVICES[code], rule, reason })
   }
   const signpost = (code: SignpostCode, rule: string, reason: string): void => {
     if (!outputs.some((o) => o.kind === 'signpost' && o.code === code)) {

@@ -2,9 +2,11 @@ import { isResourceType } from '@medplum/core'
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes'
 import { issue } from '../fhir/operation-outcome.ts'
 import { loadBaseDefinitions } from './base-definitions.ts'
-import { finaliseIssues, rebasePath } from './issues.ts'
+import { finaliseIssues } from './issues.ts'
 import type { JsonObject } from './json.ts'
 import { describeJson, isJsonObject } from './json.ts'
+import { checkEmptyValues } from './empty-values.ts'
+import { guardJsonShape } from './json-shape.ts'
 import type { LoadedProfile } from './load-profiles.ts'
 import { loadProfiles } from './load-profiles.ts'
 import { assertEngineAccepts, indexBaseDefinitions, validateWithMedplum } from './medplum-engine.ts'
@@ -23,10 +25,11 @@ interface PreparedProfile extends LoadedProfile {
  * Builds the walking-skeleton validator: base R4 structure from @medplum/core (its definitions
  * indexed here, in its process-wide index), the profiles in `profilesDir` (StructureDefinitions
  * with snapshots), and the checks medplum does not make (required codes, dateTime zones, NHS
- * number and ODS code, reference targets under a profile, unknown nested resource types).
- * Rejects when a profile cannot be read or used, so a bad profiles folder stops start-up.
- * @param options - `profilesDir`: folder of *.json StructureDefinitions
- * @param options.profilesDir - folder of *.json StructureDefinitions
+ * number and ODS code, reference targets under a profile, unknown nested resource types, JSON
+ * shapes that break it). Rejects when a profile cannot be read or used, so a bad profiles
+ * folder stops start-up rather than weakening validation.
+ * @param options - where the profiles are
+ * @param options.profilesDir - folder of *.json StructureDefinitions (profiles/ in this repository)
  * @returns the validator
  */
 export async function createValidator (options: { profilesDir: string }): Promise<ResourceValidator> {
@@ -76,7 +79,9 @@ function validateValue (
     return [issue('error', 'invalid', `Unknown resource type '${type}': it is not a FHIR R4 resource`)]
   }
 
-  const { input, replaced, issues: unknownIssues, nested } = scanNestedResources(value, type)
+  // First take out what would make the engine throw or blow up, each reported as an issue.
+  const shaped = guardJsonShape(value, type)
+  const { input, replaced, issues: unknownIssues, nested } = scanNestedResources(shaped.input, type)
   // The input keeps the original's resourceType, which the engine knows (checked above).
   const resource = input as unknown as Resource
   const selected = selectProfiles(value, type, type, requested, profiles)
@@ -96,19 +101,24 @@ function validateValue (
     const innerSelected = selectProfiles(inner.resource, inner.type, inner.path, undefined, profiles)
     found.push(...innerSelected.issues)
     for (const profile of innerSelected.applied) {
-      found.push(...validateWithMedplum(inner.resource as unknown as Resource, profile.definition)
-        .map((i) => ({ ...i, expression: i.expression?.map((e) => rebasePath(e, inner.type, inner.path)) })))
+      found.push(...validateWithMedplum(inner.resource as unknown as Resource, profile.definition, inner.path))
       referenceIssues.push(...checkReferenceTargets(inner.resource, profile.referenceRules, inner.path, inner.container))
     }
   }
-  found.push(...checkValues(resource))
+  try {
+    found.push(...checkValues(resource))
+  } catch (err) {
+    // Its walk is medplum's crawler; after the guards above it should not throw, but if it
+    // does the other findings still stand.
+    found.push(issue('error', 'exception', `Value checks could not run: ${err instanceof Error ? err.message : String(err)}`, type))
+  }
 
   const superseded = new Set(referenceIssues.map((i) => i.expression?.[0]))
   const kept = found.filter((i) =>
     !isInsideReplaced(i, replaced) &&
     // Our reference errors replace medplum's weaker warning on the same element.
     !(i.severity === 'warning' && superseded.has(i.expression?.[0]) && (i.diagnostics ?? '').startsWith('Invalid reference')))
-  return finaliseIssues([...unknownIssues, ...kept, ...referenceIssues])
+  return finaliseIssues([...checkEmptyValues(value, type), ...shaped.issues, ...unknownIssues, ...kept, ...referenceIssues])
 }
 
 /**

@@ -7,7 +7,7 @@ import {
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes'
 import { issue } from '../fhir/operation-outcome.ts'
 import type { BaseDefinitions } from './base-definitions.ts'
-import { toFhirPath } from './issues.ts'
+import { rebasePath, toFhirPath } from './issues.ts'
 import { isJsonObject } from './json.ts'
 
 /**
@@ -42,9 +42,14 @@ export function assertEngineAccepts (profile: StructureDefinition): void {
  * with a known resourceType and, for a profile, that the profile is for that type.
  * @param resource - the resource to validate
  * @param profile - the profile, with snapshot, to validate against instead of base R4
+ * @param path - FHIRPath of the resource when it is nested, e.g. "Bundle.entry[0].resource"
  * @returns our issues (never throws)
  */
-export function validateWithMedplum (resource: Resource, profile?: StructureDefinition): OperationOutcomeIssue[] {
+export function validateWithMedplum (
+  resource: Resource,
+  profile?: StructureDefinition,
+  path: string = resource.resourceType
+): OperationOutcomeIssue[] {
   let raw: OperationOutcomeIssue[]
   try {
     // It returns the warnings, and throws all issues at once when one of them is an error.
@@ -54,10 +59,10 @@ export function validateWithMedplum (resource: Resource, profile?: StructureDefi
       raw = err.outcome.issue ?? []
     } else {
       const message = err instanceof Error ? err.message : String(err)
-      return [issue('error', 'exception', `The structure validator failed on this resource: ${message}`, resource.resourceType)]
+      return [issue('error', 'exception', `The structure validator failed on this resource: ${message}`, path)]
     }
   }
-  return raw.filter(isUseful).map(convertIssue)
+  return raw.filter(isUseful).map((i) => convertIssue(i, resource.resourceType, path))
 }
 
 /**
@@ -69,8 +74,8 @@ function isUseful (raw: OperationOutcomeIssue): boolean {
 }
 
 /** Converts one medplum issue: text into diagnostics, FHIRPath expression, known codes only. */
-function convertIssue (raw: OperationOutcomeIssue): OperationOutcomeIssue {
-  const expression = (raw.expression ?? []).map(toFhirPath)
+function convertIssue (raw: OperationOutcomeIssue, type: string, path: string): OperationOutcomeIssue {
+  const expression = (raw.expression ?? []).map((e) => rebasePath(toFhirPath(e), type, path))
   const where = expression[0]
   const text = raw.details?.text ?? raw.diagnostics ?? 'Invalid content'
   const out = issue(raw.severity, codeOf(raw.code), humanise(text, where, raw.diagnostics))

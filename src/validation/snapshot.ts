@@ -105,7 +105,11 @@ function ensureElement (
     return addSlice(snapshot, slicedId, sliceName, lookupType)
   }
   const parentIndex = ensureElement(snapshot, parentId, undefined, lookupType)
-  unfold(snapshot, parentIndex, lookupType)
+  // Children already present (a resource, a backbone element, an unfolded type) mean the
+  // differential names an element that does not exist; otherwise unfold the parent's type.
+  if (!isWithin(snapshot[parentIndex + 1]?.id, parentId)) {
+    unfold(snapshot, parentIndex, lookupType)
+  }
   const index = snapshot.findIndex((e) => e.id === id)
   if (index < 0) {
     throw new Error(`Element ${id} is not defined in the base`)
@@ -165,9 +169,6 @@ function unfold (snapshot: ElementDefinition[], index: number, lookupType: TypeD
     throw new Error('Cannot unfold an element without id and path')
   }
   const parentId = parent.id
-  if (isWithin(snapshot[index + 1]?.id, parentId)) {
-    throw new Error(`Element ${parentId} already has children; the differential names an unknown one`)
-  }
   const codes = (parent.type ?? []).map((t) => t.code)
   const code = codes[0]
   if (codes.length !== 1 || code === undefined) {

@@ -55,6 +55,8 @@ describe('icbOn', () => {
     expect(icbOn(ncl, new Date('2026-04-01T12:00:00Z'))?.odsCode).toBe('Z9B2Z')
     expect(icbOn(ncl, new Date('2022-07-01T12:00:00Z'))?.odsCode).toBe('QMJ')
     expect(icbOn(ncl, new Date('2031-01-01T12:00:00Z'))?.odsCode).toBe('Z9B2Z')
+    // the change took effect at midnight UK time, which was 23:00 UTC on 31 March (BST)
+    expect(icbOn(ncl, new Date('2026-03-31T23:30:00Z'))?.odsCode).toBe('Z9B2Z')
   })
 
   it('gives an ICB with no end date from its start onwards', () => {

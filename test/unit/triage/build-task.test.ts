@@ -1,4 +1,4 @@
-import type { Reference } from '@medplum/fhirtypes'
+import type { Reference, Task } from '@medplum/fhirtypes'
 import { describe, expect, it } from 'vitest'
 import type { ReferralFacts } from '../../../src/intake/referral-facts.ts'
 import type { Partnership } from '../../../src/routing/partnership.ts'
@@ -27,7 +27,7 @@ const ncl: Partnership = {
 const [qmj, z9b2z] = ncl.leadIcbs as [Partnership['leadIcbs'][number], Partnership['leadIcbs'][number]]
 
 const patient: Reference = { type: 'Patient', identifier: { system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9912003888' } }
-const requester = { type: 'Organization', identifier: { system: ODS, value: 'F83674' }, display: 'The Junction Medical Practice' }
+const requester: Task['requester'] = { type: 'Organization', identifier: { system: ODS, value: 'F83674' }, display: 'The Junction Medical Practice' }
 
 const urgentFacts: ReferralFacts = {
   birthDate: '1986-04-12',

@@ -171,6 +171,10 @@ describe('triageReferral: services and signposts', () => {
       ['signpost', 'access-to-work']
     ])
     expect(codes(adaptations, 'service')).toContain('workplace-adjustments')
+    // chosen by two rules: the output keeps both reasons
+    const adjustments = adaptations.outputs.find((o) => o.code === 'workplace-adjustments')
+    expect(adjustments?.rule).toBe('baseline/in-work')
+    expect(adjustments?.reason).toContain('also baseline/fit-note-advice: fit note advises phased-return, workplace-adaptations')
     expect(codes(triageReferral(facts({ fitNote: { outcome: 'may-be-fit', advice: ['amended-duties'] } }), ON), 'service')).toContain('occupational-therapy')
   })
 
