@@ -10,17 +10,20 @@ import { assertAcceptable, FHIR_JSON } from './fhir/media-type.ts'
 import { outcomeError } from './fhir/operation-outcome.ts'
 import { RouteCatalogue } from './fhir/route-catalogue.ts'
 import type { Partnership } from './routing/partnership.ts'
+import type { ResolvedRules } from './triage/rules.ts'
 import { buildRoutingIndex } from './routing/route-referral.ts'
 import type { Store } from './store/store.ts'
 import type { ResourceValidator } from './validation/validator.ts'
 import type { Mapping } from './mapping/mapping.ts'
-import { createDeliveryWorker } from './delivery/worker.ts'
+import { createConfiguredWorker } from './delivery/from-config.ts'
+import { adminDeliveryRoutes } from './routes/admin-deliveries.ts'
 import type { RouteDeps } from './routes/route-deps.ts'
 import { healthRoutes } from './routes/health.ts'
 import { metadataRoutes } from './routes/metadata.ts'
 import { readRoutes } from './routes/read.ts'
 import { referralRoutes } from './routes/referrals.ts'
 import { taskSearchRoutes } from './routes/task-search.ts'
+import { taskUpdateRoutes } from './routes/task-update.ts'
 import { validateRoutes } from './routes/validate.ts'
 
 export interface AppOptions {
@@ -28,6 +31,8 @@ export interface AppOptions {
   store: Store
   validator: ResourceValidator
   partnerships: Map<string, Partnership>
+  /** triage rules per partnership id: the national baseline resolved with each partnership's file */
+  triageRules: Map<string, ResolvedRules>
   mappings: Map<string, Mapping>
   clock?: Clock
   newId?: () => string
@@ -66,6 +71,7 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
     store: opts.store,
     validator: opts.validator,
     partnerships: opts.partnerships,
+    triageRules: opts.triageRules,
     routing: buildRoutingIndex(opts.partnerships.values()),
     catalogue,
     clock: opts.clock ?? systemClock,
@@ -120,20 +126,12 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
   await app.register(referralRoutes, deps)
   await app.register(readRoutes, deps)
   await app.register(taskSearchRoutes, deps)
+  await app.register(taskUpdateRoutes, deps)
   await app.register(validateRoutes, deps)
+  await app.register(adminDeliveryRoutes, deps)
 
   if (opts.config.delivery.enabled) {
-    const worker = createDeliveryWorker({
-      store: opts.store,
-      partnerships: opts.partnerships,
-      mappings: opts.mappings,
-      clock: deps.clock,
-      logger: app.log.child({ component: 'delivery' }),
-      pollIntervalMs: opts.config.delivery.pollIntervalMs,
-      batchSize: opts.config.delivery.batchSize,
-      leaseMs: opts.config.delivery.leaseMs,
-      requestTimeoutMs: opts.config.delivery.requestTimeoutMs
-    })
+    const worker = createConfiguredWorker({ ...opts, clock: deps.clock, logger: app.log.child({ component: 'delivery' }) })
     app.addHook('onReady', async () => { worker.start() })
     app.addHook('onClose', async () => { await worker.stop() })
   }

@@ -1,19 +1,21 @@
 import { readFile } from 'node:fs/promises'
-import type { ServiceRequest } from '@medplum/fhirtypes'
+import { systemClock } from './clock.ts'
 import { loadConfig } from './config.ts'
-import { containedPackage } from './intake/referral-package.ts'
-import { extractFacts } from './intake/referral-facts.ts'
+import { DELIVERY_USAGE, runDeliveryCommand } from './delivery/delivery-commands.ts'
+import { runMapCommand } from './mapping/map-command.ts'
 import { loadPartnerships } from './routing/load-partnerships.ts'
-import { buildRoutingIndex, routeReferral } from './routing/route-referral.ts'
-import { buildTriageTask } from './triage/build-task.ts'
-import { triageReferral } from './triage/triage.ts'
+import { runTriageCommand, TRIAGE_USAGE } from './triage/triage-command.ts'
 import { createValidator } from './validation/create-validator.ts'
 
 const USAGE = `usage: workwell <command>
   serve                      start the gateway (same as npm start)
   validate FILE...           validate FHIR JSON files against the WorkWell profiles
-  triage FILE                route and triage a referral ServiceRequest; prints the Task, stores nothing
-  partnerships               list the partnerships and their delivery formats`
+${TRIAGE_USAGE}
+  map PARTNERSHIP FILE [--task TASK]
+                             map a referral (ServiceRequest or transaction Bundle) into the
+                             partnership's format (triaged here unless TASK is given); prints it, sends nothing
+  partnerships               list the partnerships and their delivery formats
+${DELIVERY_USAGE}`
 
 type Out = (line: string) => void
 
@@ -41,21 +43,15 @@ export async function main (args: string[], out: Out = (l) => process.stdout.wri
       }
       return failed === 0 ? 0 : 1
     }
-    case 'triage': {
-      const file = rest[0]
-      if (file === undefined) { err(USAGE); return 2 }
-      const sr = JSON.parse(await readFile(file, 'utf8')) as ServiceRequest
-      const partnerships = await loadPartnerships(config.mappingsDir, config.partnerUrls)
-      const facts = extractFacts(containedPackage(sr))
-      const now = new Date()
-      const route = routeReferral(facts, buildRoutingIndex(partnerships.values()), now)
-      if (!route.ok) { err(`unroutable: ${route.reason}`); return 1 }
-      const task = buildTriageTask({
-        id: 'preview', serviceRequestId: sr.id ?? 'preview', patient: { type: 'Patient' }, partnership: route.partnership, icb: route.icb, triage: triageReferral(facts, now), now
-      })
-      out(JSON.stringify(task, null, 2))
-      return 0
-    }
+    case 'triage':
+      return runTriageCommand(rest, { config, out, err, clock: systemClock })
+    case 'map':
+      return runMapCommand(rest, { config, out, err })
+    case 'worker':
+    case 'deliveries':
+    case 'replay':
+      // only `worker` waits for a signal; the others must not take over Ctrl-C
+      return runDeliveryCommand(command, rest, { config, out, err, clock: systemClock, signal: command === 'worker' ? stopSignal() : AbortSignal.abort() })
     case 'partnerships': {
       const partnerships = await loadPartnerships(config.mappingsDir, config.partnerUrls)
       for (const p of partnerships.values()) out(`${p.id}\t${p.delivery.format}\t${p.delivery.endpoint}`)
@@ -65,4 +61,13 @@ export async function main (args: string[], out: Out = (l) => process.stdout.wri
       err(USAGE)
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2
   }
+}
+
+/** Aborted on SIGINT or SIGTERM, so `worker` finishes its deliveries in flight and exits. */
+function stopSignal (): AbortSignal {
+  const controller = new AbortController()
+  const stop = (): void => { controller.abort() }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  return controller.signal
 }

@@ -17,12 +17,26 @@ export interface Config {
     batchSize: number
     leaseMs: number
     requestTimeoutMs: number
+    /** deliveries in flight at once, across all partnerships */
+    concurrency: number
+    /** sockets in each partnership's pool */
+    connections: number
+    connectTimeoutMs: number
+    /** exponential backoff with full jitter: base·2^(n−1), capped */
+    backoffBaseMs: number
+    backoffCapMs: number
+    /** consecutive retryable failures that open a partnership's circuit */
+    breakerFailures: number
+    /** how long an open circuit waits before one probe (doubling while probes fail, up to the backoff cap) */
+    breakerOpenMs: number
   }
   /** An unfinished X-Request-Id claim older than this is treated as abandoned by a dead process. */
   requestIdStaleMs: number
   shutdownTimeoutMs: number
   /** WORKWELL_PARTNER_URL_<ID>: per-environment override of a partnership's endpoint, by partnership id */
   partnerUrls: Record<string, string>
+  /** WORKWELL_PARTNER_SECRET_<ID>: HMAC-SHA256 key that signs deliveries, by partnership id. Never logged. */
+  partnerSecrets: Record<string, string>
 }
 
 /** A configuration value that stops the start; the message names the variable. */
@@ -56,7 +70,15 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string, default: string, de
   { name: 'WORKWELL_DELIVERY_TIMEOUT_MS', default: '10000', description: 'connect, header and body timeout for a partnership call' },
   { name: 'WORKWELL_REQUEST_ID_STALE_MS', default: '60000', description: 'age after which an unfinished X-Request-Id is taken over' },
   { name: 'WORKWELL_SHUTDOWN_TIMEOUT_MS', default: '10000', description: 'longest wait for in-flight work on SIGINT/SIGTERM' },
-  { name: 'WORKWELL_PARTNER_URL_<ID>', default: '(partnership.json)', description: 'endpoint override per partnership, id in upper snake case' }
+  { name: 'WORKWELL_PARTNER_URL_<ID>', default: '(partnership.json)', description: 'endpoint override per partnership, id in upper snake case' },
+  { name: 'WORKWELL_DELIVERY_CONCURRENCY', default: '50', description: 'deliveries in flight at once, across all partnerships' },
+  { name: 'WORKWELL_DELIVERY_CONNECTIONS', default: '10', description: 'sockets in each partnership\'s connection pool' },
+  { name: 'WORKWELL_DELIVERY_CONNECT_TIMEOUT_MS', default: '5000', description: 'TCP/TLS connect timeout for a partnership call' },
+  { name: 'WORKWELL_DELIVERY_BACKOFF_BASE_MS', default: '1000', description: 'first retry delay ceiling; doubles per attempt, full jitter' },
+  { name: 'WORKWELL_DELIVERY_BACKOFF_CAP_MS', default: '600000', description: 'longest retry delay, also the most a Retry-After is honoured' },
+  { name: 'WORKWELL_BREAKER_FAILURES', default: '5', description: 'consecutive failures that open a partnership\'s circuit' },
+  { name: 'WORKWELL_BREAKER_OPEN_MS', default: '30000', description: 'wait before an open circuit lets one probe through' },
+  { name: 'WORKWELL_PARTNER_SECRET_<ID>', default: '(none: unsigned)', description: 'HMAC-SHA256 key signing deliveries to a partnership (at least 32 characters)' }
 ]
 
 function integer (env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -123,6 +145,16 @@ export function loadConfig (env: Env, cwd: string): Config {
     }
   }
 
+  const partnerSecrets: Record<string, string> = {}
+  for (const [key, value] of Object.entries(env)) {
+    const m = /^WORKWELL_PARTNER_SECRET_([A-Z0-9_]+)$/.exec(key)
+    if (m?.[1] !== undefined && value !== undefined && value !== '') {
+      // the message names the variable, never the value
+      if (value.length < 32) throw new ConfigError(key, 'expected at least 32 characters')
+      partnerSecrets[m[1].toLowerCase().replaceAll('_', '-')] = value
+    }
+  }
+
   const dir = (name: string, fallback: string): string => path.resolve(cwd, (env[name] ?? '').trim() || fallback)
 
   return {
@@ -139,10 +171,18 @@ export function loadConfig (env: Env, cwd: string): Config {
       pollIntervalMs: integer(env, 'WORKWELL_DELIVERY_POLL_MS', 1000, 10, 3_600_000),
       batchSize: integer(env, 'WORKWELL_DELIVERY_BATCH', 20, 1, 1000),
       leaseMs: integer(env, 'WORKWELL_DELIVERY_LEASE_MS', 60_000, 1000, 3_600_000),
-      requestTimeoutMs: integer(env, 'WORKWELL_DELIVERY_TIMEOUT_MS', 10_000, 100, 600_000)
+      requestTimeoutMs: integer(env, 'WORKWELL_DELIVERY_TIMEOUT_MS', 10_000, 100, 600_000),
+      concurrency: integer(env, 'WORKWELL_DELIVERY_CONCURRENCY', 50, 1, 10_000),
+      connections: integer(env, 'WORKWELL_DELIVERY_CONNECTIONS', 10, 1, 1000),
+      connectTimeoutMs: integer(env, 'WORKWELL_DELIVERY_CONNECT_TIMEOUT_MS', 5_000, 10, 600_000),
+      backoffBaseMs: integer(env, 'WORKWELL_DELIVERY_BACKOFF_BASE_MS', 1_000, 1, 3_600_000),
+      backoffCapMs: integer(env, 'WORKWELL_DELIVERY_BACKOFF_CAP_MS', 600_000, 1, 86_400_000),
+      breakerFailures: integer(env, 'WORKWELL_BREAKER_FAILURES', 5, 1, 1000),
+      breakerOpenMs: integer(env, 'WORKWELL_BREAKER_OPEN_MS', 30_000, 10, 3_600_000)
     },
     requestIdStaleMs: integer(env, 'WORKWELL_REQUEST_ID_STALE_MS', 60_000, 1000, 86_400_000),
     shutdownTimeoutMs: integer(env, 'WORKWELL_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
-    partnerUrls
+    partnerUrls,
+    partnerSecrets
   }
 }

@@ -5,6 +5,7 @@ import type { Config } from './config.ts'
 import { loadMappings } from './mapping/load-mapping.ts'
 import { loadPartnerships } from './routing/load-partnerships.ts'
 import { openSqliteStore } from './store/sqlite-store.ts'
+import { loadTriageRules } from './triage/load-triage-rules.ts'
 import { createValidator } from './validation/create-validator.ts'
 
 /** The gateway's own version, from package.json (shown in the CapabilityStatement). */
@@ -21,7 +22,8 @@ export function packageVersion (): string {
 export async function openGatewayDeps (config: Config): Promise<AppOptions> {
   const partnerships = await loadPartnerships(config.mappingsDir, config.partnerUrls)
   const mappings = await loadMappings(config.mappingsDir, partnerships.keys())
+  const triageRules = await loadTriageRules(config.mappingsDir, partnerships.keys())
   const validator = await createValidator({ profilesDir: config.profilesDir })
   const store = await openSqliteStore({ file: path.join(config.dataDir, 'workwell.sqlite') })
-  return { config, store, validator, partnerships, mappings, version: packageVersion() }
+  return { config, store, validator, partnerships, triageRules, mappings, version: packageVersion() }
 }

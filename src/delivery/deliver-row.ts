@@ -3,47 +3,47 @@ import { MappingFieldError } from '../mapping/evaluate-fields.ts'
 import { mapReferral } from '../mapping/map-referral.ts'
 import type { MapResult, Mapping } from '../mapping/mapping.ts'
 import type { Partnership } from '../routing/partnership.ts'
-import type { OutboxRow, Store } from '../store/store.ts'
+import type { DeliverySettlement, OutboxRow, Store } from '../store/store.ts'
 import { backoffDelayMs } from './backoff.ts'
+import type { BackoffPolicy } from './backoff.ts'
+import type { CircuitBreakers } from './circuit-breaker.ts'
+import type { DeliveryLogger } from './delivery-logger.ts'
 import { loadReferral } from './load-referral.ts'
 import { classifyStatus } from './outcome.ts'
 import type { PartnerClient } from './partner-client.ts'
+import { parseRetryAfter } from './retry-after.ts'
+import type { DeliverySigner } from './signature.ts'
+import { SIGNATURE_HEADER } from './signature.ts'
 
-/**
- * The part of a pino Logger the worker uses (a pino Logger satisfies it). Everything logged
- * through it is ids, statuses, attempts and timings: never names, NHS numbers or bodies.
- */
-export interface DeliveryLogger {
-  info: (obj: Record<string, unknown>, msg: string) => void
-  warn: (obj: Record<string, unknown>, msg: string) => void
-  error: (obj: Record<string, unknown>, msg: string) => void
-}
+export type { DeliveryLogger } from './delivery-logger.ts'
 
 /** Everything deliverRow needs, passed in. */
 export interface DeliverRowDeps {
+  /** read only: the referral to map (outcomes are recorded by the caller) */
   store: Store
   partnerships: Map<string, Partnership>
   mappings: Map<string, Mapping>
   clock: Clock
   logger: DeliveryLogger
   client: PartnerClient
+  breakers: CircuitBreakers
+  signer: DeliverySigner
+  backoff: BackoffPolicy
   /** uniform in [0, 1): the backoff jitter */
   random: () => number
 }
 
-/** Where a row ended after one attempt. */
-export type RowOutcome = 'delivered' | 'retry' | 'dead-letter'
-
 /**
- * Makes one delivery attempt for a claimed outbox row and records the result in the store:
- * delivered, a retry at a backed-off time, or a dead letter with the reason. Problems no
- * retry can fix (unknown partnership, missing resources, a mapping failure, a 4xx) are dead
+ * Makes one delivery attempt for a claimed outbox row and says how it ended, for the caller
+ * to record: delivered, a retry at a backed-off time, a dead letter with the reason, or
+ * deferred (not sent: the partnership's circuit is open). Problems no retry can fix (unknown
+ * partnership, missing resources, a mapping failure, a 4xx other than 408/429) are dead
  * letters at once; an operator fixes the cause and replays them.
  * @param row - a row this worker has claimed (leased)
- * @param deps - store, configuration, clock, logger, HTTP client and jitter source
+ * @param deps - store, configuration, clock, logger, HTTP client, breakers, signer, jitter
  */
-export async function deliverRow (row: OutboxRow, deps: DeliverRowDeps): Promise<RowOutcome> {
-  const { store, clock, logger } = deps
+export async function deliverRow (row: OutboxRow, deps: DeliverRowDeps): Promise<DeliverySettlement> {
+  const { clock, logger } = deps
   const attempt = row.attempts + 1
   const started = clock.now().getTime()
   const context = {
@@ -53,11 +53,13 @@ export async function deliverRow (row: OutboxRow, deps: DeliverRowDeps): Promise
     taskId: row.taskId,
     attempt
   }
+  const elapsed = (): number => clock.now().getTime() - started
 
-  const deadLetter = async (reason: string, httpStatus?: number): Promise<RowOutcome> => {
-    await store.markDeadLetter(row.id, reason, clock.now())
-    logger.warn({ ...context, status: 'dead-letter', httpStatus, reason, durationMs: clock.now().getTime() - started }, 'delivery dead-lettered')
-    return 'dead-letter'
+  const deadLetter = (reason: string, httpStatus?: number): DeliverySettlement => {
+    logger.warn({ ...context, status: 'dead-letter', httpStatus, reason, durationMs: elapsed() }, 'delivery dead-lettered')
+    return httpStatus === undefined
+      ? { id: row.id, outcome: 'dead-letter', error: reason }
+      : { id: row.id, outcome: 'dead-letter', error: reason, responseStatus: httpStatus }
   }
 
   const partnership = deps.partnerships.get(row.partnershipId)
@@ -72,7 +74,7 @@ export async function deliverRow (row: OutboxRow, deps: DeliverRowDeps): Promise
     return deadLetter(`mapping format ${mapping.format} differs from delivery format ${partnership.delivery.format}`)
   }
 
-  const referral = await loadReferral(store, row.serviceRequestId, row.taskId)
+  const referral = await loadReferral(deps.store, row.serviceRequestId, row.taskId)
   if (!referral.ok) {
     return deadLetter(referral.reason)
   }
@@ -89,28 +91,45 @@ export async function deliverRow (row: OutboxRow, deps: DeliverRowDeps): Promise
     return deadLetter(`mapping failed: missing required field(s) ${mapped.missing.join(', ')}`)
   }
 
+  // asked last, just before sending: the circuit may have opened while this row waited
+  const sendAt = clock.now()
+  const admission = deps.breakers.admit(row.partnershipId, sendAt)
+  if (admission === 'deny') {
+    return { id: row.id, outcome: 'deferred', nextAttemptAt: deps.breakers.retryAt(row.partnershipId, sendAt) }
+  }
+  const signature = deps.signer.sign(row.partnershipId, mapped.body, sendAt)
   const result = await deps.client.send({
+    partnershipId: row.partnershipId,
     endpoint: partnership.delivery.endpoint,
     contentType: mapped.contentType,
     body: mapped.body,
-    deliveryId: row.id
+    deliveryId: row.id,
+    ...(signature === undefined ? {} : { headers: { [SIGNATURE_HEADER]: signature } })
   })
+  const now = clock.now()
 
   let failure: string
+  let retryAfterMs: number | undefined
   if (result.kind === 'response') {
     const verdict = classifyStatus(result.status)
+    // any answer other than 408/429/5xx shows the partner is up, even a rejection
+    deps.breakers.record(row.partnershipId, admission, verdict === 'retry' ? 'failure' : 'success', now)
     if (verdict === 'delivered') {
-      await store.markDelivered(row.id, clock.now(), result.status)
-      logger.info({ ...context, status: 'delivered', httpStatus: result.status, durationMs: clock.now().getTime() - started }, 'delivery delivered')
-      return 'delivered'
+      logger.info({ ...context, status: 'delivered', httpStatus: result.status, probe: admission === 'probe', durationMs: elapsed() }, 'delivery delivered')
+      return { id: row.id, outcome: 'delivered', responseStatus: result.status }
     }
     if (verdict === 'reject') {
-      return deadLetter(`HTTP ${result.status} (rejected by partner)`, result.status)
+      const reason = result.reason === undefined ? '' : `: ${result.reason}`
+      return deadLetter(`HTTP ${result.status} (rejected by partner)${reason}`, result.status)
     }
     failure = `HTTP ${result.status}`
+    retryAfterMs = parseRetryAfter(result.retryAfter, now)
   } else if (!result.retryable) {
+    // nothing reached the partner, so this says nothing about its health
+    deps.breakers.record(row.partnershipId, admission, 'success', now)
     return deadLetter(result.error)
   } else {
+    deps.breakers.record(row.partnershipId, admission, 'failure', now)
     failure = result.error
   }
 
@@ -118,9 +137,12 @@ export async function deliverRow (row: OutboxRow, deps: DeliverRowDeps): Promise
   if (attempt >= partnership.delivery.maxAttempts) {
     return deadLetter(`gave up after ${attempt} attempt(s): ${failure}`, httpStatus)
   }
-  const now = clock.now()
-  const delayMs = backoffDelayMs(attempt, deps.random)
-  await store.scheduleRetry(row.id, new Date(now.getTime() + delayMs), failure, now)
-  logger.warn({ ...context, status: 'retry', httpStatus, reason: failure, retryInMs: delayMs, durationMs: now.getTime() - started }, 'delivery failed, will retry')
-  return 'retry'
+  // the partner's own Retry-After wins when it asks for longer, up to the backoff cap so a
+  // misconfigured partner cannot park a referral for days
+  const backoff = backoffDelayMs(attempt, deps.random, deps.backoff)
+  const delayMs = Math.max(backoff, Math.min(retryAfterMs ?? 0, deps.backoff.capMs))
+  logger.warn({ ...context, status: 'retry', httpStatus, reason: failure, retryInMs: delayMs, durationMs: elapsed() }, 'delivery failed, will retry')
+  const settlement: DeliverySettlement = { id: row.id, outcome: 'retry', nextAttemptAt: new Date(now.getTime() + delayMs), error: failure }
+  if (httpStatus !== undefined) settlement.responseStatus = httpStatus
+  return settlement
 }

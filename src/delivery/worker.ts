@@ -2,10 +2,16 @@ import type { Dispatcher } from 'undici'
 import type { Clock } from '../clock.ts'
 import type { Mapping } from '../mapping/mapping.ts'
 import type { Partnership } from '../routing/partnership.ts'
-import type { Store } from '../store/store.ts'
+import type { OutboxRow, Store } from '../store/store.ts'
+import { DEFAULT_BACKOFF } from './backoff.ts'
+import type { BackoffPolicy } from './backoff.ts'
+import { createCircuitBreakers } from './circuit-breaker.ts'
+import type { CircuitBreakers } from './circuit-breaker.ts'
 import { deliverRow } from './deliver-row.ts'
-import type { DeliveryLogger } from './deliver-row.ts'
+import type { DeliveryLogger } from './delivery-logger.ts'
 import { createPartnerClient } from './partner-client.ts'
+import { createSettler } from './settler.ts'
+import { createSigner } from './signature.ts'
 
 /** Everything the delivery worker needs, passed in. */
 export interface DeliveryWorkerDeps {
@@ -14,15 +20,26 @@ export interface DeliveryWorkerDeps {
   mappings: Map<string, Mapping>
   clock: Clock
   logger: DeliveryLogger
-  /** wait between polls when the last batch was not full */
+  /** wait between polls when nothing more was due */
   pollIntervalMs: number
-  /** rows claimed per run, and sockets per partnership origin */
+  /** rows claimed per store round trip */
   batchSize: number
+  /** deliveries in flight at once, across partnerships (default: batchSize) */
+  concurrency?: number
+  /** sockets per partnership Pool (default: batchSize) */
+  connections?: number
   /** how long a claimed row stays ours; must outlast a request */
   leaseMs: number
-  /** per-request limit (connect, headers, body, and overall) */
+  /** per-request limit for headers, body, and the whole attempt */
   requestTimeoutMs: number
-  /** used instead of the per-origin Pools (tests); the caller closes it */
+  /** TCP/TLS connect limit (default: requestTimeoutMs) */
+  connectTimeoutMs?: number
+  backoff?: BackoffPolicy
+  /** circuit breaker (default: 5 failures, 30 s open) */
+  breaker?: { failureThreshold: number, openMs: number }
+  /** HMAC keys by partnership id; a partnership without one is delivered unsigned */
+  secrets?: Readonly<Record<string, string>>
+  /** used instead of the per-partnership Pools (tests); the caller closes it */
   dispatcher?: Dispatcher
   /** uniform in [0, 1) for backoff jitter; Math.random when absent */
   random?: () => number
@@ -30,19 +47,24 @@ export interface DeliveryWorkerDeps {
 
 /** The outbox worker's lifecycle. */
 export interface DeliveryWorker {
-  /** Polls until stop(): runs at once, then pollIntervalMs after each run ends (never overlapping). */
+  /** Restores recorded circuit state, then polls until stop(). */
   start: () => void
-  /** Stops polling, waits for the runs in flight, then closes the HTTP pools. */
+  /** Stops claiming, waits for the attempts in flight and their bookkeeping, then closes the HTTP pools. */
   stop: () => Promise<void>
-  /** Claims one batch of due rows and makes one attempt at each; resolves to the number claimed. */
+  /** Claims one batch of due rows, makes one attempt at each and records it; resolves to the number claimed. */
   runOnce: () => Promise<number>
+  /** The per-partnership circuit breakers (state for operators and tests). */
+  breakers: CircuitBreakers
 }
 
 /**
  * Creates the delivery worker: it claims due outbox rows, maps each referral and POSTs it to
- * its partnership, recording delivered / retry / dead letter (see deliver-row.ts). Delivery is
- * at-least-once: a crash between the POST and the store write means a second POST with the
- * same Idempotency-Key once the lease runs out.
+ * its partnership, recording delivered / retry / dead letter / deferred (deliver-row.ts).
+ * Attempts are pipelined: up to `concurrency` are in flight, and a slot that frees up is
+ * refilled without waiting for the rest of its batch, so one slow partner does not hold back
+ * the others. Outcomes are group-committed (settler.ts). Delivery is at-least-once: a crash
+ * between the POST and the commit means a second POST with the same Idempotency-Key once the
+ * lease runs out.
  * @param deps - store, configuration, clock, logger and optional dispatcher
  */
 export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker {
@@ -51,11 +73,25 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
     throw new Error('delivery worker: leaseMs must be greater than requestTimeoutMs')
   }
   const { store, clock, logger } = deps
+  const concurrency = deps.concurrency ?? deps.batchSize
+  const backoff = deps.backoff ?? DEFAULT_BACKOFF
   const client = createPartnerClient({
     requestTimeoutMs: deps.requestTimeoutMs,
-    connections: deps.batchSize,
+    connectTimeoutMs: deps.connectTimeoutMs ?? deps.requestTimeoutMs,
+    connections: deps.connections ?? deps.batchSize,
     dispatcher: deps.dispatcher
   })
+  const breakerPolicy = deps.breaker ?? { failureThreshold: 5, openMs: 30_000 }
+  const breakers = createCircuitBreakers(
+    { ...breakerPolicy, maxOpenMs: Math.max(breakerPolicy.openMs, backoff.capMs) },
+    (record) => {
+      const log = record.state === 'closed' ? logger.info : logger.warn
+      log({ partnershipId: record.partnershipId, circuit: record.state, consecutiveFailures: record.consecutiveFailures, openUntil: record.openUntil }, `circuit ${record.state}`)
+      store.saveCircuit(record).catch((err: unknown) => {
+        logger.error({ partnershipId: record.partnershipId, error: errorName(err) }, 'circuit state could not be recorded')
+      })
+    })
+  const settler = createSettler(store, clock)
   const rowDeps = {
     store,
     partnerships: deps.partnerships,
@@ -63,51 +99,98 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
     clock,
     logger,
     client,
+    breakers,
+    signer: createSigner(deps.secrets ?? {}, logger),
+    backoff,
     random: deps.random ?? Math.random
   }
-  const inFlight = new Set<Promise<number>>()
+  const attempts = new Set<Promise<void>>()
+  let claiming: Promise<number> | undefined
   let stopped = false
   let started = false
+  /** the last claim filled its limit: more rows are probably due */
+  let backlog = false
   let timer: NodeJS.Timeout | undefined
 
-  const runBatch = async (): Promise<number> => {
-    const rows = await store.claimDueDeliveries(clock.now(), deps.batchSize, deps.leaseMs)
-    await Promise.all(rows.map(async (row) => {
+  const attemptOne = (row: OutboxRow): Promise<void> => {
+    const run = (async () => {
       try {
-        await deliverRow(row, rowDeps)
+        await settler.record(await deliverRow(row, rowDeps))
       } catch (err) {
         // a store failure: the lease runs out and the row is tried again; only the error's
         // class is logged because driver messages can quote the values they failed on
         logger.error({ outboxId: row.id, partnershipId: row.partnershipId, error: errorName(err) }, 'delivery attempt could not be recorded')
       }
-    }))
+    })()
+    attempts.add(run)
+    // run never rejects (errors are logged above), so nothing is left unhandled
+    run.then(() => {
+      attempts.delete(run)
+      refill()
+    }, () => undefined)
+    return run
+  }
+
+  /** Claims up to limit rows: one probe per half-open partnership, then the rest from closed ones. */
+  const claim = async (limit: number): Promise<OutboxRow[]> => {
+    const now = clock.now()
+    const rows: OutboxRow[] = []
+    for (const id of breakers.probeDue(now)) {
+      if (rows.length >= limit) break
+      rows.push(...await store.claimDueDeliveriesFor(now, 1, deps.leaseMs, { partnershipIds: [id] }))
+    }
+    if (rows.length < limit) {
+      rows.push(...await store.claimDueDeliveriesFor(now, limit - rows.length, deps.leaseMs, { excludePartnershipIds: breakers.blocked(now) }))
+    }
+    return rows
+  }
+
+  /** One claim into the free slots; resolves to the number of rows started. */
+  const fill = async (): Promise<number> => {
+    const limit = Math.min(deps.batchSize, concurrency - attempts.size)
+    if (stopped || limit <= 0) return 0
+    const rows = await claim(limit)
+    backlog = rows.length >= limit
+    // each attempt records its own outcome; the pump only starts them
+    for (const row of rows) attemptOne(row).catch(() => undefined)
     return rows.length
   }
 
-  const runOnce = async (): Promise<number> => {
-    if (stopped) {
-      return 0
+  const pump = (): void => {
+    if (stopped || claiming !== undefined) return
+    if (timer !== undefined) {
+      clearTimeout(timer)
+      timer = undefined
     }
-    const run = runBatch()
-    inFlight.add(run)
-    try {
-      return await run
-    } finally {
-      inFlight.delete(run)
-    }
+    claiming = fill()
+    claiming.then(
+      () => {
+        claiming = undefined
+        if (stopped) return
+        if (backlog && attempts.size < concurrency) pump()
+        else if (!backlog) schedule(deps.pollIntervalMs)
+        // else: a finishing attempt refills (refill)
+      },
+      (err: unknown) => {
+        claiming = undefined
+        logger.error({ error: errorName(err) }, 'delivery poll failed')
+        schedule(deps.pollIntervalMs)
+      })
+  }
+
+  /** After an attempt ends: with a backlog, claim again once enough slots are free to make a claim worth it. */
+  const refill = (): void => {
+    if (!started || stopped || !backlog || claiming !== undefined) return
+    const free = concurrency - attempts.size
+    if (free >= Math.max(1, Math.floor(Math.min(deps.batchSize, concurrency) / 2)) || attempts.size === 0) pump()
   }
 
   const schedule = (delayMs: number): void => {
+    if (stopped) return
+    if (timer !== undefined) clearTimeout(timer)
     timer = setTimeout(() => {
       timer = undefined
-      runOnce().then(
-        // a full batch suggests a backlog: go again at once rather than wait
-        (claimed) => { if (!stopped) schedule(claimed >= deps.batchSize ? 0 : deps.pollIntervalMs) },
-        (err: unknown) => {
-          logger.error({ error: errorName(err) }, 'delivery poll failed')
-          if (!stopped) schedule(deps.pollIntervalMs)
-        }
-      )
+      pump()
     }, delayMs)
     // the worker alone must not keep the process alive; the server's lifecycle owns that
     timer.unref()
@@ -115,11 +198,12 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
 
   return {
     start () {
-      if (started || stopped) {
-        return
-      }
+      if (started || stopped) return
       started = true
-      schedule(0)
+      store.listCircuits().then(
+        (records) => { breakers.restore(records) },
+        (err: unknown) => { logger.error({ error: errorName(err) }, 'circuit state could not be read') }
+      ).finally(() => { pump() })
     },
 
     async stop () {
@@ -128,11 +212,20 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
         clearTimeout(timer)
         timer = undefined
       }
-      await Promise.allSettled([...inFlight])
+      await claiming?.catch(() => undefined)
+      await Promise.allSettled([...attempts])
+      await settler.drain()
       await client.close()
     },
 
-    runOnce
+    async runOnce () {
+      if (stopped) return 0
+      const rows = await claim(deps.batchSize)
+      await Promise.all(rows.map(attemptOne))
+      return rows.length
+    },
+
+    breakers
   }
 }
 

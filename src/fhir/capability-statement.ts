@@ -37,9 +37,15 @@ export function buildCapabilityStatement (input: CapabilityInput): CapabilitySta
     if (f.profiles !== undefined && f.profiles.length > 0) {
       r.supportedProfile = [...new Set([...(r.supportedProfile ?? []), ...f.profiles])]
     }
-    if (f.interaction === 'read') {
+    if (f.interaction === 'read' && r.versioning === undefined) {
       r.versioning = 'versioned'
       r.readHistory = false
+    }
+    if (f.interaction === 'update') {
+      // updates need If-Match (R4 capabilitystatement.html: versioned-update), and an update
+      // never creates a resource at a client-chosen id
+      r.versioning = 'versioned-update'
+      r.updateCreate = false
     }
   }
   const sorted = [...resources.values()].sort((a, b) => (a.type ?? '').localeCompare(b.type ?? ''))

@@ -1,4 +1,5 @@
 import type { OperationOutcomeIssue, Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes'
+import { auditRecord } from '../audit/audit-record.ts'
 import type { Clock } from '../clock.ts'
 import { hasErrors, issue, OperationOutcomeError, outcomeError } from '../fhir/operation-outcome.ts'
 import { SYSTEMS } from '../fhir/systems.ts'
@@ -7,6 +8,7 @@ import { routeReferral } from '../routing/route-referral.ts'
 import { RequestIdAlreadyDoneError } from '../store/store-errors.ts'
 import type { AuditRecord, Store, StoredResource } from '../store/store.ts'
 import { buildTriageTask } from '../triage/build-task.ts'
+import type { ResolvedRules } from '../triage/rules.ts'
 import { triageReferral } from '../triage/triage.ts'
 import type { TriageResult } from '../triage/triage-result.ts'
 import type { ResourceValidator } from '../validation/validator.ts'
@@ -18,6 +20,8 @@ export interface IntakeDeps {
   store: Store
   validator: ResourceValidator
   routing: RoutingIndex
+  /** triage rules per partnership id (src/triage/load-triage-rules.ts) */
+  triageRules: Map<string, ResolvedRules>
   clock: Clock
   newId: () => string
   requestIdStaleMs: number
@@ -126,7 +130,9 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
   if (!route.ok) {
     throw outcomeError(422, 'business-rule', route.reason, route.expression)
   }
-  const triage = triageReferral(facts, now)
+  const rules = deps.triageRules.get(route.partnership.id)
+  if (rules === undefined) throw new Error(`no triage rules loaded for partnership ${route.partnership.id}`)
+  const triage = triageReferral(facts, rules, route.partnership, now)
   const taskId = deps.newId()
   const task: Task = buildTriageTask({
     id: taskId,
@@ -151,15 +157,8 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
   }
   // Delivered only when it is a referral (not advice-only triage) the patient consented to (domain.md §5).
   const deliver = triage.outcome === 'eligible-refer' && facts.isReferral && facts.referralConsent
-  const audit: AuditRecord[] = [...stored, storedTask].map((s) => ({
-    id: deps.newId(),
-    recorded: at,
-    action: 'C',
-    subtype: 'create',
-    outcome: '0',
-    agent: ctx.agent,
-    entity: `${s.resourceType}/${s.id}`,
-    correlationId: ctx.correlationId
+  const audit: AuditRecord[] = [...stored, storedTask].map((s) => auditRecord(deps.newId(), now, {
+    action: 'C', subtype: 'create', agent: ctx.agent, entity: `${s.resourceType}/${s.id}`, correlationId: ctx.correlationId
   }))
   await deps.store.saveReferral({
     ...(ctx.requestId === undefined ? {} : { requestId: ctx.requestId }),

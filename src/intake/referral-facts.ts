@@ -1,5 +1,5 @@
 import type { CodeableConcept, Consent, Identifier, Observation, Patient, Reference } from '@medplum/fhirtypes'
-import { SYSTEMS } from '../fhir/systems.ts'
+import { SYSTEMS, WORKWELL_BASE } from '../fhir/systems.ts'
 import { resolvePatient, type ReferralPackage } from './referral-package.ts'
 
 /** eMED3 fit-note concepts GP systems record (domain.md §4). */
@@ -28,6 +28,16 @@ export interface FitNoteFacts {
 }
 
 /**
+ * Coded triage indicators (a WorkWell CodeSystem): risks and exclusions are decided on codes,
+ * never on free text (domain.md §5 hazards; docs/hazard-log.md H4).
+ */
+export const TRIAGE_INDICATOR_SYSTEM = `${WORKWELL_BASE}/CodeSystem/triage-indicator`
+
+/** ICD-10 Z56.2 "Threat of job loss": no SNOMED concept was found for it (domain.md §4). */
+const ICD10 = 'http://hl7.org/fhir/sid/icd-10'
+const ICD10_INDICATORS: Readonly<Record<string, string>> = { 'Z56.2': 'at-risk-of-job-loss' }
+
+/**
  * Everything triage and routing need, read once from the referral. Pure: no I/O, no clock.
  * Personal details stay in the resources; facts carry only codes, dates and flags.
  */
@@ -40,6 +50,8 @@ export interface ReferralFacts {
   employmentSituation?: string
   dateWorkStopped?: string
   fitNote?: FitNoteFacts
+  /** coded triage indicators, e.g. at-risk-of-job-loss, complex-health-needs */
+  indicators: string[]
   referralConsent: boolean
   reasonCodes: string[]
   isReferral: boolean
@@ -56,6 +68,23 @@ function codes (cc: CodeableConcept | undefined, system: string): string[] {
 function odsOf (ref: Reference | undefined): string | undefined {
   const id = ref?.identifier
   return id?.system === SYSTEMS.odsOrganisation && typeof id.value === 'string' ? id.value.trim().toUpperCase() : undefined
+}
+
+/** An Observation withdrawn by its author says nothing (R4 observation-status). */
+function isCurrent (o: Observation): boolean {
+  return o.status !== 'entered-in-error' && o.status !== 'cancelled'
+}
+
+function isIndicator (o: Observation): boolean {
+  return codes(o.code, SYSTEMS.workwellObservation).includes('triage-indicator')
+}
+
+function indicatorsOf (o: Observation): string[] {
+  if (o.valueBoolean === false) return []
+  return [
+    ...codes(o.valueCodeableConcept, TRIAGE_INDICATOR_SYSTEM),
+    ...codes(o.valueCodeableConcept, ICD10).map((c) => ICD10_INDICATORS[c]).filter((c): c is string => c !== undefined)
+  ]
 }
 
 function isEmploymentStatus (o: Observation): boolean {
@@ -103,10 +132,12 @@ function homePostcode (patient: Patient | undefined): string | undefined {
   return home?.postalCode
 }
 
+/** Reads the facts triage and routing need from a referral or triage request. Pure. */
 export function extractFacts (pkg: ReferralPackage): ReferralFacts {
   const sr = pkg.serviceRequest
   const patient = resolvePatient(pkg)?.resource
   const facts: ReferralFacts = {
+    indicators: [],
     referralConsent: false,
     reasonCodes: (sr.reasonCode ?? []).flatMap((cc) => codes(cc, SYSTEMS.snomed)),
     isReferral: sr.intent === 'order' || sr.intent === 'original-order'
@@ -126,7 +157,10 @@ export function extractFacts (pkg: ReferralPackage): ReferralFacts {
   for (const ref of [...(sr.supportingInfo ?? []), ...(sr.reasonReference ?? [])]) {
     const found = pkg.resolve(ref)?.resource
     if (found === undefined) continue
-    if (found.resourceType === 'Observation' && isEmploymentStatus(found)) {
+    if (found.resourceType === 'Observation' && !isCurrent(found)) continue
+    if (found.resourceType === 'Observation' && isIndicator(found)) {
+      for (const i of indicatorsOf(found)) if (!facts.indicators.includes(i)) facts.indicators.push(i)
+    } else if (found.resourceType === 'Observation' && isEmploymentStatus(found)) {
       const situation = codes(found.valueCodeableConcept, SYSTEMS.employmentSituation)[0]
       if (situation !== undefined) facts.employmentSituation = situation
       const stopped = found.component?.find((c) => codes(c.code, SYSTEMS.workwellObservation).includes('date-work-stopped'))

@@ -1,6 +1,7 @@
 import type { Bundle, BundleEntry, Resource, ServiceRequest, Task } from '@medplum/fhirtypes'
 import { rewriteReferences } from '../fhir/references.ts'
 import { nameUuid } from './name-uuid.ts'
+import { claimUkCoreProfile } from './uk-core-profiles.ts'
 
 /**
  * Builds the FHIR R4 `collection` Bundle delivered to fhir-bundle partnerships: the
@@ -11,7 +12,9 @@ import { nameUuid } from './name-uuid.ts'
  * - inside the Task: "ServiceRequest/{id}", "ServiceRequest/{id}#local", and "Type/id" of a
  *   lifted resource (the delivery worker inlines separately stored Patients under their ids).
  * The ServiceRequest and Task keep their gateway ids: a partnership needs the Task id to
- * update the referral's lifecycle.
+ * update the referral's lifecycle. Each resource of a type UK Core profiles (Patient,
+ * ServiceRequest, Observation, Condition, …) also claims that UK Core profile, after the
+ * WorkWell profiles it already claims (see uk-core-profiles.ts).
  * @param serviceRequest - as stored (not modified)
  * @param task - as stored (not modified)
  */
@@ -37,9 +40,9 @@ export function buildDeliveryBundle (serviceRequest: ServiceRequest, task: Task)
   })
 
   const entries: BundleEntry[] = [
-    { fullUrl: srUrl, resource: rewriteReferences(bare, (ref) => local.get(ref)) },
-    ...lifted.map((e) => ({ fullUrl: e.fullUrl, resource: rewriteReferences(e.resource, (ref) => local.get(ref)) })),
-    { fullUrl: taskUrl, resource: rewriteReferences(task, (ref) => fromTask.get(ref)) }
+    { fullUrl: srUrl, resource: claimUkCoreProfile(rewriteReferences(bare, (ref) => local.get(ref))) },
+    ...lifted.map((e) => ({ fullUrl: e.fullUrl, resource: claimUkCoreProfile(rewriteReferences(e.resource, (ref) => local.get(ref))) })),
+    { fullUrl: taskUrl, resource: claimUkCoreProfile(rewriteReferences(task, (ref) => fromTask.get(ref))) }
   ]
   return { resourceType: 'Bundle', type: 'collection', entry: entries }
 }

@@ -3,11 +3,13 @@ import { basename, join, resolve } from 'node:path'
 import { Ajv } from 'ajv'
 import { evalFhirPath, parseFhirPath } from '@medplum/core'
 import { mappingVariables } from './evaluate-fields.ts'
+import { ENVELOPE_KEYS, envelopeNames } from './mapping.ts'
 import type { MapInput, Mapping, MappingDefinition } from './mapping.ts'
 import { mappingSchema } from './mapping-schema.ts'
 
 /**
- * Reads and checks `<dir>/mapping.json`: its shape (ajv), unique field names, and that every
+ * Reads and checks `<dir>/mapping.json`: its shape (ajv), unique output names (envelope and
+ * fields, ignoring case, as a case system may read CSV headers), and that every
  * field's FHIRPath parses and runs (a dry run against an empty referral catches unknown
  * `%variables`, which would otherwise fail only when a real referral arrives). The folder
  * name is the partnership id.
@@ -29,17 +31,20 @@ export async function loadMapping (dir: string): Promise<Mapping> {
     throw new Error(`${file}: invalid mapping: ${ajv.errorsText(validate.errors, { dataVar: 'mapping' })}`)
   }
 
-  const seen = new Set<string>()
+  const seen = new Set<string>(envelopeNames(data).map((name) => name.toLowerCase()))
+  if (seen.size !== ENVELOPE_KEYS.length) {
+    throw new Error(`${file}: invalid mapping: the envelope names ${envelopeNames(data).join(', ')} are not distinct`)
+  }
   const empty: MapInput = {
     serviceRequest: { resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: {} },
     task: { resourceType: 'Task', status: 'requested', intent: 'order' }
   }
   const variables = mappingVariables(empty)
   for (const field of data.fields) {
-    if (seen.has(field.name)) {
-      throw new Error(`${file}: invalid mapping: field name '${field.name}' is used twice`)
+    if (seen.has(field.name.toLowerCase())) {
+      throw new Error(`${file}: invalid mapping: field name '${field.name}' is used twice (or is an envelope name)`)
     }
-    seen.add(field.name)
+    seen.add(field.name.toLowerCase())
     try {
       parseFhirPath(field.path)
       evalFhirPath(field.path, empty.serviceRequest, variables)

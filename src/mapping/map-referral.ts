@@ -2,7 +2,7 @@ import { toCsv } from './csv.ts'
 import { evaluateFields } from './evaluate-fields.ts'
 import type { FieldValue } from './evaluate-fields.ts'
 import { buildDeliveryBundle } from './fhir-bundle.ts'
-import { CONTENT_TYPES } from './mapping.ts'
+import { CONTENT_TYPES, envelopeNames } from './mapping.ts'
 import type { MapInput, MapResult, Mapping } from './mapping.ts'
 
 /**
@@ -10,7 +10,8 @@ import type { MapInput, MapResult, Mapping } from './mapping.ts'
  *
  * Required fields are checked for every format, so a referral a partnership cannot use is
  * caught here and never sent. json-record and csv output start with the envelope keys
- * (referralId, taskId, partnershipId), then the mapping's fields in order.
+ * (referralId, taskId, partnershipId, under the names the mapping gives them), then the
+ * mapping's fields in order.
  * @param mapping - the partnership's loaded mapping
  * @param input - the stored ServiceRequest and its triage Task
  * @throws MappingFieldError when the mapping itself cannot be applied (see evaluate-fields.ts)
@@ -24,10 +25,11 @@ export function mapReferral (mapping: Mapping, input: MapInput): MapResult {
     return { ok: false, missing: [...missingIds, ...missing] }
   }
   const contentType = CONTENT_TYPES[mapping.format]
+  const [referralKey = 'referralId', taskKey = 'taskId', partnershipKey = 'partnershipId'] = envelopeNames(mapping)
   const envelope: Array<[string, string]> = [
-    ['referralId', referralId],
-    ['taskId', taskId],
-    ['partnershipId', mapping.partnershipId]
+    [referralKey, referralId],
+    [taskKey, taskId],
+    [partnershipKey, mapping.partnershipId]
   ]
 
   switch (mapping.format) {

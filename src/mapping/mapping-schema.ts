@@ -1,5 +1,11 @@
 import { ENVELOPE_KEYS } from './mapping.ts'
 
+/**
+ * A JSON key or CSV column: a letter, then letters, digits or '_' (camelCase, PascalCase and
+ * snake_case all fit), so it needs no quoting in a CSV header and no escaping in JSON.
+ */
+const OUTPUT_NAME = '^[A-Za-z][A-Za-z0-9_]*$'
+
 /** JSON Schema (draft-07, ajv's default) of mappings/<id>/mapping.json. */
 export const mappingSchema = {
   type: 'object',
@@ -10,6 +16,11 @@ export const mappingSchema = {
     format: { enum: ['fhir-bundle', 'json-record', 'csv'] },
     version: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)*$' },
     description: { type: 'string' },
+    envelope: {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(ENVELOPE_KEYS.map((key) => [key, { type: 'string', pattern: OUTPUT_NAME }]))
+    },
     fields: {
       type: 'array',
       items: {
@@ -17,8 +28,7 @@ export const mappingSchema = {
         additionalProperties: false,
         required: ['name', 'path'],
         properties: {
-          // camelCase keeps names valid as JSON keys and CSV headers without quoting
-          name: { type: 'string', pattern: '^[a-z][A-Za-z0-9]*$', not: { enum: [...ENVELOPE_KEYS] } },
+          name: { type: 'string', pattern: OUTPUT_NAME, not: { enum: [...ENVELOPE_KEYS] } },
           path: { type: 'string', minLength: 1 },
           required: { type: 'boolean' },
           multiple: { type: 'boolean' },

@@ -11,7 +11,10 @@ import type { DeliveryFormat } from '../routing/partnership.ts'
  * Contained resources are also reachable directly, e.g. `contained.ofType(Observation)`.
  */
 export interface MappingField {
-  /** camelCase; the JSON key or CSV column */
+  /**
+   * the JSON key or CSV column, as the partnership's system names it: a letter, then letters,
+   * digits or '_'
+   */
   name: string
   /** FHIRPath expression */
   path: string
@@ -30,7 +33,13 @@ export interface MappingDefinition {
   format: DeliveryFormat
   /** version of this mapping; bump it whenever its output changes */
   version: string
+  /** what the partnership's system expects: the record or file layout in words */
   description?: string
+  /**
+   * json-record and csv: the names the partnership's system uses for the envelope keys
+   * (referralId, taskId, partnershipId); a key not renamed keeps its own name
+   */
+  envelope?: Partial<Record<EnvelopeKey, string>>
   /**
    * json-record and csv: the output fields. fhir-bundle: only checked (required ones must
    * yield a value), so that a referral a partnership cannot use fails before delivery.
@@ -57,8 +66,20 @@ export type MapResult =
 /**
  * Keys every json-record and csv output starts with, filled by the engine rather than by
  * fields so that a partnership can always tie a record back to the referral and the Task.
+ * A mapping may rename them (MappingDefinition.envelope) but not leave them out.
  */
 export const ENVELOPE_KEYS = ['referralId', 'taskId', 'partnershipId'] as const
+
+/** One of ENVELOPE_KEYS. */
+export type EnvelopeKey = typeof ENVELOPE_KEYS[number]
+
+/**
+ * The output names of the envelope keys, in order, after the mapping's renames.
+ * @param mapping - the mapping (only its `envelope` is read)
+ */
+export function envelopeNames (mapping: Pick<MappingDefinition, 'envelope'>): string[] {
+  return ENVELOPE_KEYS.map((key) => mapping.envelope?.[key] ?? key)
+}
 
 /** Media types by delivery format. `header=present` is the RFC 4180 §3 parameter. */
 export const CONTENT_TYPES: Record<DeliveryFormat, string> = {

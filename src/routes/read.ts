@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { Organization } from '@medplum/fhirtypes'
+import { auditRecord } from '../audit/audit-record.ts'
 import { outcomeError } from '../fhir/operation-outcome.ts'
 import { etag, sendFhir, sendResource } from '../fhir/reply.ts'
 import { SYSTEMS } from '../fhir/systems.ts'
@@ -24,16 +25,9 @@ export async function readRoutes (app: FastifyInstance, deps: RouteDeps): Promis
       if (stored === undefined) {
         throw outcomeError(404, 'not-found', `${type}/${id} is not known`, `${type}.id`)
       }
-      await deps.store.appendAudit({
-        id: deps.newId(),
-        recorded: deps.clock.now().toISOString(),
-        action: 'R',
-        subtype: 'read',
-        outcome: '0',
-        agent: 'unauthenticated',
-        entity: `${type}/${id}`,
-        correlationId: request.correlationId
-      })
+      await deps.store.appendAudit(auditRecord(deps.newId(), deps.clock.now(), {
+        action: 'R', subtype: 'read', agent: 'unauthenticated', entity: `${type}/${id}`, correlationId: request.correlationId
+      }))
       // If-None-Match with the current version answers 304 (R4 http.html §3.1.0.5).
       if (request.headers['if-none-match'] === etag(stored.versionId)) {
         await reply.code(304).header('ETag', etag(stored.versionId)).send()

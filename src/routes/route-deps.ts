@@ -4,6 +4,7 @@ import type { FhirRouteInfo, RouteCatalogue } from '../fhir/route-catalogue.ts'
 import type { Partnership } from '../routing/partnership.ts'
 import type { RoutingIndex } from '../routing/route-referral.ts'
 import type { Store } from '../store/store.ts'
+import type { ResolvedRules } from '../triage/rules.ts'
 import type { ResourceValidator } from '../validation/validator.ts'
 
 /** What the thin HTTP adapters are given; nothing is reached through globals. */
@@ -12,6 +13,7 @@ export interface RouteDeps {
   store: Store
   validator: ResourceValidator
   partnerships: Map<string, Partnership>
+  triageRules: Map<string, ResolvedRules>
   routing: RoutingIndex
   catalogue: RouteCatalogue
   clock: Clock

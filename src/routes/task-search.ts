@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { Bundle } from '@medplum/fhirtypes'
+import { auditRecord } from '../audit/audit-record.ts'
 import { outcomeError } from '../fhir/operation-outcome.ts'
 import { preferStrictHandling } from '../fhir/prefer.ts'
 import { sendFhir } from '../fhir/reply.ts'
@@ -99,16 +100,9 @@ export async function taskSearchRoutes (app: FastifyInstance, deps: RouteDeps): 
     if (query.offset > 0) {
       link.push({ relation: 'previous', url: `${base}?${selfQuery(query, Math.max(0, query.offset - query.count))}` })
     }
-    await deps.store.appendAudit({
-      id: deps.newId(),
-      recorded: deps.clock.now().toISOString(),
-      action: 'E',
-      subtype: 'search',
-      outcome: '0',
-      agent: 'unauthenticated',
-      entity: 'Task',
-      correlationId: request.correlationId
-    })
+    await deps.store.appendAudit(auditRecord(deps.newId(), deps.clock.now(), {
+      action: 'E', subtype: 'search', agent: 'unauthenticated', entity: 'Task', correlationId: request.correlationId
+    }))
     const bundle: Bundle = {
       resourceType: 'Bundle',
       id: deps.newId(),

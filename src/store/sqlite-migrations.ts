@@ -83,6 +83,25 @@ export const migrations: readonly Migration[] = [
         CHECK (state = 'in-flight' OR (service_request_id IS NOT NULL AND task_id IS NOT NULL))
       ) STRICT;
     `
+  },
+  {
+    version: 2,
+    name: 'delivery circuit breakers',
+    sql: `
+      -- one row per partnership whose circuit a worker has moved; operators read it
+      CREATE TABLE delivery_circuits (
+        partnership_id TEXT NOT NULL PRIMARY KEY,
+        state TEXT NOT NULL CHECK (state IN ('closed', 'open', 'half-open')),
+        consecutive_failures INTEGER NOT NULL CHECK (consecutive_failures >= 0),
+        opened_at TEXT,
+        open_until TEXT,
+        updated_at TEXT NOT NULL
+      ) STRICT;
+
+      -- the claim orders due rows by (next_attempt_at, created_at, id); with this index it
+      -- reads the first rows in order instead of sorting every due row of a large backlog
+      CREATE INDEX outbox_claim ON outbox (status, next_attempt_at, created_at, id);
+    `
   }
 ]
 

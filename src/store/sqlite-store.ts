@@ -2,6 +2,11 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite'
 import type { Resource } from '@medplum/fhirtypes'
 import type {
   AuditRecord,
+  CircuitRecord,
+  CircuitState,
+  ClaimFilter,
+  DeliverySettlement,
+  ReplayResult,
   DeliveryFilter,
   DeliveryStatus,
   OutboxRow,
@@ -10,7 +15,9 @@ import type {
   Store,
   StoredResource,
   TaskQuery,
-  TaskSearchResult
+  TaskSearchResult,
+  TaskVersionResult,
+  TaskVersionWrite
 } from './store.ts'
 import { instantBounds, normaliseInstant } from './fhir-instant.ts'
 import { openSqliteDatabase } from './sqlite-database.ts'
@@ -195,6 +202,32 @@ class SqliteStore implements Store {
     this.#s.insertAudit.run(...auditValues(event))
   }
 
+  async updateTask (write: TaskVersionWrite): Promise<TaskVersionResult> {
+    const t = write.task
+    if (t.resourceType !== 'Task' || t.resource.resourceType !== 'Task' || t.resource.id !== t.id) {
+      throw new TypeError(`updateTask was given ${t.resourceType}/${t.id} carrying ${t.resource.resourceType}/${String(t.resource.id)}`)
+    }
+    // normalise before the transaction: a bad instant is a caller bug, fail before locking
+    const lastUpdated = normaliseInstant(t.lastUpdated)
+    const audit = write.audit.map(auditValues)
+    return this.#write((): TaskVersionResult => {
+      // the version check is the UPDATE's own condition, inside the write lock: of two
+      // updates made from the same version, the second changes no row
+      const changed = this.#statement(`UPDATE resources SET version_id = ?, last_updated = ?, content = ?
+        WHERE resource_type = 'Task' AND id = ? AND version_id = ?`)
+        .run(t.versionId, t.lastUpdated, JSON.stringify(t.resource), t.id, write.expectedVersionId)
+      if (Number(changed.changes) === 0) {
+        const row = this.#s.selectResource.get('Task', t.id)
+        return row === undefined ? { kind: 'not-found' } : { kind: 'version-conflict', currentVersionId: text(row, 'version_id') }
+      }
+      const indexed = this.#statement('UPDATE tasks SET status = ?, last_updated = ? WHERE id = ?').run(write.status, lastUpdated, t.id)
+      // a Task without its search row would vanish from searches; roll the version back
+      if (Number(indexed.changes) !== 1) throw new Error(`Task/${t.id} has no search row`)
+      for (const values of audit) this.#s.insertAudit.run(...values)
+      return { kind: 'updated' }
+    })
+  }
+
   async readResource (resourceType: string, id: string): Promise<StoredResource | undefined> {
     const row = this.#s.selectResource.get(resourceType, id)
     return row === undefined ? undefined : toStoredResource(row)
@@ -269,6 +302,95 @@ class SqliteStore implements Store {
     const whereSql = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`
     const sql = `SELECT * FROM outbox ${whereSql} ORDER BY created_at DESC, id DESC LIMIT :limit`
     return this.#statement(sql).all(params).map(toOutboxRow)
+  }
+
+  async claimDueDeliveriesFor (now: Date, limit: number, leaseMs: number, filter: ClaimFilter): Promise<OutboxRow[]> {
+    checkNonNegativeInteger('limit', limit)
+    if (limit === 0 || filter.partnershipIds?.length === 0) return []
+    const params: Record<string, SQLInputValue> = { now: now.toISOString(), leaseUntil: new Date(now.getTime() + leaseMs).toISOString(), limit }
+    const where: string[] = []
+    // one named parameter per id keeps the statement shape cacheable per list length
+    const inList = (name: string, ids: string[]): string => ids.map((id, i) => { params[`${name}${i}`] = id; return `:${name}${i}` }).join(', ')
+    if (filter.partnershipIds !== undefined) where.push(`AND partnership_id IN (${inList('p', filter.partnershipIds)})`)
+    if (filter.excludePartnershipIds !== undefined && filter.excludePartnershipIds.length > 0) {
+      where.push(`AND partnership_id NOT IN (${inList('x', filter.excludePartnershipIds)})`)
+    }
+    const rows = this.#statement(`UPDATE outbox SET lease_until = :leaseUntil
+      WHERE id IN (
+        SELECT id FROM outbox
+        WHERE status = 'pending' AND next_attempt_at <= :now AND (lease_until IS NULL OR lease_until < :now) ${where.join(' ')}
+        ORDER BY next_attempt_at, created_at, id
+        LIMIT :limit)
+      RETURNING *`).all(params)
+    return rows.map(toOutboxRow).sort(byDueThenCreated)
+  }
+
+  async settleDeliveries (settlements: DeliverySettlement[], now: Date): Promise<void> {
+    if (settlements.length === 0) return
+    const at = now.toISOString()
+    // as with markDelivered & co, only pending rows change: a late report is ignored
+    const delivered = this.#statement(`UPDATE outbox
+      SET status = 'delivered', attempts = attempts + 1, lease_until = NULL, last_response_status = ?, updated_at = ?
+      WHERE id = ? AND status = 'pending'`)
+    const retry = this.#statement(`UPDATE outbox
+      SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, last_response_status = ?, lease_until = NULL, updated_at = ?
+      WHERE id = ? AND status = 'pending'`)
+    const dead = this.#statement(`UPDATE outbox
+      SET status = 'dead-letter', attempts = attempts + 1, last_error = ?, last_response_status = ?, lease_until = NULL, updated_at = ?
+      WHERE id = ? AND status = 'pending'`)
+    const deferred = this.#statement(`UPDATE outbox
+      SET next_attempt_at = ?, lease_until = NULL, updated_at = ?
+      WHERE id = ? AND status = 'pending'`)
+    this.#write(() => {
+      for (const s of settlements) {
+        switch (s.outcome) {
+          case 'delivered':
+            delivered.run(s.responseStatus, at, s.id)
+            break
+          case 'retry':
+            retry.run(s.nextAttemptAt.toISOString(), s.error, s.responseStatus ?? null, at, s.id)
+            break
+          case 'dead-letter':
+            dead.run(s.error, s.responseStatus ?? null, at, s.id)
+            break
+          case 'deferred':
+            deferred.run(s.nextAttemptAt.toISOString(), at, s.id)
+            break
+        }
+      }
+    })
+  }
+
+  async readDelivery (id: string): Promise<OutboxRow | undefined> {
+    const row = this.#statement('SELECT * FROM outbox WHERE id = ?').get(id)
+    return row === undefined ? undefined : toOutboxRow(row)
+  }
+
+  async replayDelivery (id: string, now: Date): Promise<ReplayResult> {
+    const at = now.toISOString()
+    return this.#write((): ReplayResult => {
+      // last_error stays: it tells the operator what the replayed row failed with before
+      const replayed = this.#statement(`UPDATE outbox
+        SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL, updated_at = ?
+        WHERE id = ? AND status = 'dead-letter'
+        RETURNING *`).get(at, at, id)
+      if (replayed !== undefined) return { kind: 'replayed', row: toOutboxRow(replayed) }
+      const row = this.#statement('SELECT * FROM outbox WHERE id = ?').get(id)
+      return row === undefined ? { kind: 'not-found' } : { kind: 'not-dead-letter', row: toOutboxRow(row) }
+    })
+  }
+
+  async saveCircuit (circuit: CircuitRecord): Promise<void> {
+    this.#statement(`INSERT INTO delivery_circuits (partnership_id, state, consecutive_failures, opened_at, open_until, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (partnership_id) DO UPDATE SET state = excluded.state, consecutive_failures = excluded.consecutive_failures,
+        opened_at = excluded.opened_at, open_until = excluded.open_until, updated_at = excluded.updated_at`)
+      .run(circuit.partnershipId, circuit.state, circuit.consecutiveFailures, circuit.openedAt ?? null, circuit.openUntil ?? null,
+        normaliseInstant(circuit.updatedAt))
+  }
+
+  async listCircuits (): Promise<CircuitRecord[]> {
+    return this.#statement('SELECT * FROM delivery_circuits ORDER BY partnership_id').all().map(toCircuitRecord)
   }
 
   async ping (): Promise<boolean> {
@@ -372,6 +494,24 @@ function toOutboxRow (row: Row): OutboxRow {
   if (lastError !== undefined) out.lastError = lastError
   const lastResponseStatus = optInt(row, 'last_response_status')
   if (lastResponseStatus !== undefined) out.lastResponseStatus = lastResponseStatus
+  return out
+}
+
+const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'open', 'half-open']
+
+function toCircuitRecord (row: Row): CircuitRecord {
+  const state = CIRCUIT_STATES.find((s) => s === text(row, 'state'))
+  if (state === undefined) throw new TypeError(`unknown circuit state '${text(row, 'state')}'`)
+  const out: CircuitRecord = {
+    partnershipId: text(row, 'partnership_id'),
+    state,
+    consecutiveFailures: int(row, 'consecutive_failures'),
+    updatedAt: text(row, 'updated_at')
+  }
+  const openedAt = optText(row, 'opened_at')
+  if (openedAt !== undefined) out.openedAt = openedAt
+  const openUntil = optText(row, 'open_until')
+  if (openUntil !== undefined) out.openUntil = openUntil
   return out
 }
 

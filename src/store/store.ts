@@ -28,6 +28,14 @@ export interface Store {
 
   appendAudit(event: AuditRecord): Promise<void>
 
+  /**
+   * Writes a new version of a Task in ONE transaction, only if the stored version is still
+   * `expectedVersionId` (optimistic locking: the check and the write are one conditional
+   * UPDATE, so of two updates from the same version exactly one wins). The Task's search
+   * row (status, lastUpdated) and the audit records are written in the same transaction.
+   */
+  updateTask(write: TaskVersionWrite): Promise<TaskVersionResult>
+
   // ---------------------------------------------------------------- reads
 
   readResource(resourceType: string, id: string): Promise<StoredResource | undefined>
@@ -41,6 +49,24 @@ export interface Store {
   scheduleRetry(id: string, nextAttemptAt: Date, error: string, now: Date): Promise<void>
   markDeadLetter(id: string, error: string, now: Date): Promise<void>
   listDeliveries(filter: DeliveryFilter): Promise<OutboxRow[]>
+  /**
+   * Claims like claimDueDeliveries, restricted to some partnerships or leaving some out
+   * (the worker skips partnerships whose circuit is open and claims one probe for a
+   * half-open one).
+   */
+  claimDueDeliveriesFor(now: Date, limit: number, leaseMs: number, filter: ClaimFilter): Promise<OutboxRow[]>
+  /**
+   * Records many attempt outcomes in ONE transaction (one commit, one fsync). An outcome for
+   * a row that is no longer pending (a late report) changes nothing; it never throws for
+   * that, so one stale row cannot roll back the others.
+   */
+  settleDeliveries(settlements: DeliverySettlement[], now: Date): Promise<void>
+  readDelivery(id: string): Promise<OutboxRow | undefined>
+  /** A dead letter goes back to pending, due now, with its attempts reset to 0. */
+  replayDelivery(id: string, now: Date): Promise<ReplayResult>
+  /** Upserts a partnership's circuit-breaker state, so operators (and other processes) can see it. */
+  saveCircuit(circuit: CircuitRecord): Promise<void>
+  listCircuits(): Promise<CircuitRecord[]>
 
   // ---------------------------------------------------------------- lifecycle
 
@@ -140,3 +166,56 @@ export interface AuditRecord {
   entity: string
   correlationId?: string
 }
+
+/** Which partnerships a claim may take rows of. */
+export interface ClaimFilter {
+  /** only these partnerships (absent: all) */
+  partnershipIds?: string[]
+  /** never these partnerships */
+  excludePartnershipIds?: string[]
+}
+
+/** The outcome of one delivery attempt, as settleDeliveries records it. */
+export type DeliverySettlement =
+  | { id: string, outcome: 'delivered', responseStatus: number }
+  | { id: string, outcome: 'retry', nextAttemptAt: Date, error: string, responseStatus?: number }
+  | { id: string, outcome: 'dead-letter', error: string, responseStatus?: number }
+  /** not attempted (its partnership's circuit opened meanwhile): released, attempts unchanged */
+  | { id: string, outcome: 'deferred', nextAttemptAt: Date }
+
+export type ReplayResult =
+  | { kind: 'replayed', row: OutboxRow }
+  | { kind: 'not-found' }
+  /** only a dead letter can be replayed; the row is returned as it is */
+  | { kind: 'not-dead-letter', row: OutboxRow }
+
+export type CircuitState = 'closed' | 'open' | 'half-open'
+
+/** A partnership's circuit breaker as last recorded by a worker. */
+export interface CircuitRecord {
+  partnershipId: string
+  state: CircuitState
+  consecutiveFailures: number
+  /** when the circuit last opened */
+  openedAt?: string
+  /** while open: when a single probe will be let through */
+  openUntil?: string
+  updatedAt: string
+}
+
+/** A new version of a stored Task, for {@link Store.updateTask}. */
+export interface TaskVersionWrite {
+  /** the new version: resource.meta.versionId and lastUpdated match versionId and lastUpdated */
+  task: StoredResource
+  /** the version the update was made from (the client's If-Match) */
+  expectedVersionId: string
+  /** the Task's new status, for its search row */
+  status: string
+  audit: AuditRecord[]
+}
+
+export type TaskVersionResult =
+  | { kind: 'updated' }
+  | { kind: 'not-found' }
+  /** the stored version moved on meanwhile; nothing was written */
+  | { kind: 'version-conflict', currentVersionId: string }

@@ -1,9 +1,16 @@
-import type { Reference, Task, TaskOutput } from '@medplum/fhirtypes'
+import type { ContactPoint, Extension, Reference, Task, TaskOutput } from '@medplum/fhirtypes'
 import type { IcbPeriod, Partnership } from '../routing/partnership.ts'
 import { EXTENSIONS, SYSTEMS, WORKWELL_BASE } from '../fhir/systems.ts'
-import type { TriageResult } from './triage-result.ts'
+import type { LocalService } from './rules.ts'
+import type { TriageOutput, TriageResult } from './triage-result.ts'
 
 export const TRIAGE_TASK_PROFILE = `${WORKWELL_BASE}/StructureDefinition/WorkWell-TriageTask`
+
+/**
+ * The local service that provides an output, as a complex extension (R4 extensibility.html):
+ * `name`, one `telecom` (ContactPoint) per way to reach it, and `instructions`.
+ */
+export const LOCAL_SERVICE_EXTENSION = `${WORKWELL_BASE}/StructureDefinition/triage-local-service`
 
 const OUTCOME_DISPLAY: Record<TriageResult['outcome'], string> = {
   'eligible-refer': 'Eligible: refer to WorkWell',
@@ -65,13 +72,38 @@ export function buildTriageTask (input: TaskInput): Task {
   if (triage.missing.length > 0) {
     task.statusReason = { text: `Missing: ${triage.missing.map((m) => m.what).join(', ')}` }
   }
-  const outputs: TaskOutput[] = triage.outputs.map((o) => ({
+  const outputs = triage.outputs.map(taskOutput)
+  if (outputs.length > 0) task.output = outputs
+  return task
+}
+
+function localServiceExtension (local: LocalService): Extension {
+  const telecom: ContactPoint[] = []
+  if (local.phone !== undefined) telecom.push({ system: 'phone', value: local.phone })
+  if (local.url !== undefined) telecom.push({ system: 'url', value: local.url })
+  return {
+    url: LOCAL_SERVICE_EXTENSION,
+    extension: [
+      { url: 'name', valueString: local.name },
+      ...telecom.map((t): Extension => ({ url: 'telecom', valueContactPoint: t })),
+      ...(local.text === undefined ? [] : [{ url: 'instructions', valueString: local.text }])
+    ]
+  }
+}
+
+/** One Task.output: the coded service or signpost, the rule and reason first, then the local service. */
+function taskOutput (o: TriageOutput): TaskOutput {
+  const output: TaskOutput = {
     extension: [{ url: EXTENSIONS.triageReason, valueString: `${o.rule}: ${o.reason}` }],
     type: { coding: [{ system: SYSTEMS.triageOutput, code: o.kind === 'service' ? 'recommended-service' : 'signpost' }] },
     valueCodeableConcept: {
       coding: [{ system: o.kind === 'service' ? SYSTEMS.serviceType : SYSTEMS.signpostType, code: o.code, display: o.display }]
     }
-  }))
-  if (outputs.length > 0) task.output = outputs
-  return task
+  }
+  if (o.local !== undefined) {
+    output.extension?.push(localServiceExtension(o.local))
+    // The text names the local service, so a reader without the extension still sees it.
+    if (output.valueCodeableConcept !== undefined) output.valueCodeableConcept.text = `${o.display}: ${o.local.name}`
+  }
+  return output
 }

@@ -1,126 +1,162 @@
 import { englandDate } from '../england-date.ts'
 import type { ReferralFacts } from '../intake/referral-facts.ts'
-import {
-  BASELINE_RULES_VERSION, IN_WORK, MENTAL_HEALTH_REASONS, MINIMUM_AGE, MUSCULOSKELETAL_REASONS, OUT_OF_WORK,
-  SERVICES, SIGNPOSTS, type ServiceCode, type SignpostCode
-} from './baseline-rules.ts'
+import { ageOn, monthsSince } from './dates.ts'
+import { footprint } from './footprint.ts'
+import { matchContext, matches, type MatchContext } from './match.ts'
+import type { OutputRule, PartnershipArea, ResolvedRules } from './rules.ts'
+import { summarise, type SummaryCause } from './summary.ts'
 import type { TriageOutput, TriageResult } from './triage-result.ts'
 
-/** Whole years between a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD) and a day. */
-export function ageOn (birthDate: string, on: Date): number | undefined {
-  const m = /^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$/.exec(birthDate)
-  if (m === null) return undefined
-  const y = Number(m[1])
-  const mo = m[2] === undefined ? 1 : Number(m[2])
-  const d = m[3] === undefined ? 1 : Number(m[3])
-  const [ty, tm, td] = englandDate(on).split('-').map(Number) as [number, number, number]
-  let age = ty - y
-  if (tm < mo || (tm === mo && td < d)) age -= 1
-  return age
+export { ageOn } from './dates.ts'
+
+/** What a referral needs for triage to decide, with where the sender supplies it. */
+const NEEDS = {
+  situation: { what: 'employment situation', expression: 'ServiceRequest.supportingInfo' },
+  birthDate: { what: 'date of birth', expression: 'Patient.birthDate' },
+  condition: { what: 'health condition', expression: 'ServiceRequest.reasonCode' },
+  stopped: { what: 'date work stopped', expression: 'ServiceRequest.supportingInfo' },
+  postcode: { what: 'home postcode', expression: 'Patient.address.postalCode' },
+  practice: { what: 'registered GP practice', expression: 'Patient.generalPractitioner' },
+  consent: { what: 'referral consent', expression: 'ServiceRequest.supportingInfo' }
+} as const
+
+/** Collects outputs, each once; a service chosen by several rules keeps every reason. */
+class Outputs {
+  readonly list: TriageOutput[] = []
+  readonly #rules: ResolvedRules
+  readonly #ctx: MatchContext
+  constructor (rules: ResolvedRules, ctx: MatchContext) {
+    this.#rules = rules
+    this.#ctx = ctx
+  }
+
+  add (kind: 'service' | 'signpost', code: string, rule: string, reason: string): void {
+    const entry = (kind === 'service' ? this.#rules.catalogue.services : this.#rules.catalogue.signposts)[code]
+    if (entry === undefined) return
+    // Defence in depth behind the load-time check: CV help never reaches someone in work, nor
+    // workplace adjustments someone out of work (docs/hazard-log.md H1).
+    if (entry.onlyFor !== undefined && !this.#ctx.work.has(entry.onlyFor)) return
+    const existing = this.list.find((o) => o.kind === kind && o.code === code)
+    if (existing !== undefined) {
+      existing.reason += `; also ${rule}: ${reason}`
+      return
+    }
+    const output: TriageOutput = { kind, code, display: entry.display, rule, reason }
+    const local = this.#rules.directory[code]
+    if (local !== undefined) output.local = local
+    this.list.push(output)
+  }
+
+  addRules (kind: 'service' | 'signpost', rules: OutputRule[]): void {
+    for (const r of rules) if (r.code !== undefined && matches(r.when, this.#ctx)) this.add(kind, r.code, r.id, r.reason)
+  }
 }
 
 /**
- * Decides eligibility, recommended services, signposts and priority for one referral.
- * Pure: the same facts on the same day always give the same result.
+ * Decides eligibility, recommended services, signposts and priority for one referral or
+ * triage request, under one partnership's resolved rules, on one day. Pure: the same facts,
+ * rules and day always give the same result. The order of checks is a safety decision
+ * (docs/hazard-log.md): age, then footprint, then missing facts, then the partnership's
+ * employment criteria and exclusions, then consent. Nothing but age makes someone
+ * "ineligible"; everything else that keeps a person out of this service signposts them on.
  */
-export function triageReferral (facts: ReferralFacts, on: Date): TriageResult {
-  const missing: TriageResult['missing'] = []
-  if (facts.employmentSituation === undefined) {
-    missing.push({ what: 'employment situation', expression: 'ServiceRequest.supportingInfo' })
-  }
-  if (facts.birthDate === undefined) {
-    missing.push({ what: 'date of birth', expression: 'Patient.birthDate' })
-  }
-  if (facts.reasonCodes.length === 0 && facts.fitNote === undefined) {
-    missing.push({ what: 'health condition', expression: 'ServiceRequest.reasonCode' })
-  }
-  if (facts.isReferral && !facts.referralConsent) {
-    missing.push({ what: 'referral consent', expression: 'ServiceRequest.supportingInfo' })
+export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area: PartnershipArea, on: Date): TriageResult {
+  const ctx = matchContext(facts, rules)
+  const out = new Outputs(rules, ctx)
+  const reasons: string[] = []
+  const finish = (outcome: TriageResult['outcome'], cause: SummaryCause, missing: TriageResult['missing'] = [], urgentAllowed = false): TriageResult => {
+    const urgent = urgentAllowed ? rules.urgent.filter((r) => matches(r.when, ctx)) : []
+    for (const r of urgent) reasons.push(`urgent: ${r.reason} (rule ${r.id})`)
+    if (englandDate(on) > rules.reviewBy) {
+      reasons.push(`rule set ${rules.version} passed its review date ${rules.reviewBy}: confirm this outcome with the local WorkWell team`)
+    }
+    const outputs = outcome === 'eligible-refer' || outcome === 'signpost-only' ? out.list : []
+    return {
+      outcome,
+      priority: urgent.length > 0 ? 'urgent' : 'routine',
+      outputs,
+      missing,
+      reasons,
+      rulesVersion: rules.version,
+      summary: summarise({ outcome, cause, facts, rules, outputs, missing, urgent: urgent.length > 0 })
+    }
   }
 
   const age = facts.birthDate === undefined ? undefined : ageOn(facts.birthDate, on)
-  if (age !== undefined && age < MINIMUM_AGE) {
-    return finish(facts, 'ineligible', [], [], [`under ${MINIMUM_AGE} (rule baseline/minimum-age)`])
+  if (age !== undefined && age < rules.minimumAge.years) {
+    reasons.push(`under ${rules.minimumAge.years} (rule ${rules.minimumAge.id})`)
+    return finish('ineligible', { kind: 'age' })
   }
+
+  const where = footprint(facts, rules, area)
+  if (where.status === 'outside') {
+    const test = rules.footprint.tests.length > 1 ? 'neither lives in nor is registered with a GP practice in' : rules.footprint.tests[0] === 'residence' ? 'does not live in' : 'is not registered with a GP practice in'
+    reasons.push(`${test} ${where.area}, which this service requires (rule ${rules.footprint.id})`)
+    for (const s of rules.outOfArea.signposts) out.add('signpost', s, rules.outOfArea.id, 'outside this WorkWell service\'s area: WorkWell is expanding to every ICB in England')
+    out.addRules('signpost', rules.signposts)
+    return finish('signpost-only', { kind: 'out-of-area', area: where.area })
+  }
+
+  const missing: TriageResult['missing'] = []
+  if (facts.employmentSituation === undefined || ctx.work.size === 0) missing.push(NEEDS.situation)
+  if (facts.birthDate === undefined || age === undefined) missing.push(NEEDS.birthDate)
+  if (facts.reasonCodes.length === 0 && facts.fitNote === undefined) missing.push(NEEDS.condition)
+  if (where.status === 'unknown') {
+    for (const t of where.missing) missing.push(t === 'residence' ? NEEDS.postcode : NEEDS.practice)
+  }
+  const { employment } = rules
+  const capped = employment.maxMonthsOutOfWork !== undefined && facts.employmentSituation !== undefined && ctx.work.has('out-of-work') && employment.accepted.includes(facts.employmentSituation)
+  const months = facts.dateWorkStopped === undefined ? undefined : monthsSince(facts.dateWorkStopped, on)
+  if (capped && months === undefined) missing.push(NEEDS.stopped)
+  const needConsent = facts.isReferral && !facts.referralConsent
   if (missing.length > 0) {
-    return finish(facts, 'needs-information', [], missing, [`missing: ${missing.map((m) => m.what).join(', ')}`])
+    // Everything missing is asked for at once, consent included, so the sender fixes it in one go.
+    if (needConsent) missing.push(NEEDS.consent)
+    reasons.push(`missing: ${missing.map((m) => m.what).join(', ')}`)
+    return finish('needs-information', { kind: 'missing' }, missing, true)
   }
 
-  const outputs: TriageOutput[] = []
-  const service = (code: ServiceCode, rule: string, reason: string): void => {
-    const existing = outputs.find((o) => o.kind === 'service' && o.code === code)
-    // A service chosen by several rules keeps every reason, so the Task explains all of them.
-    if (existing !== undefined) existing.reason += `; also ${rule}: ${reason}`
-    else outputs.push({ kind: 'service', code, display: SERVICES[code], rule, reason })
-  }
-  const signpost = (code: SignpostCode, rule: string, reason: string): void => {
-    if (!outputs.some((o) => o.kind === 'signpost' && o.code === code)) {
-      outputs.push({ kind: 'signpost', code, display: SIGNPOSTS[code], rule, reason })
-    }
-  }
   const situation = facts.employmentSituation ?? ''
-  const inWork = IN_WORK.has(situation)
-  const outOfWork = OUT_OF_WORK.has(situation)
-
-  service('work-health-assessment', 'baseline/core-offer', 'every eligible person gets a work and health assessment and action plan')
-  service('health-coaching', 'baseline/core-offer', 'every participant has a work and health coach')
-  if (facts.reasonCodes.some((c) => MENTAL_HEALTH_REASONS.has(c))) {
-    service('mental-health-support', 'baseline/condition-mental-health', 'a mental health condition is the reason for referral')
+  if (!employment.accepted.includes(situation)) {
+    reasons.push(`employment situation "${situation}" is outside this service's criteria (rule ${employment.id})`)
+    return signpostOn(out, rules, employment.signposts, employment.id, finish, { kind: 'employment', situation })
   }
-  if (facts.reasonCodes.some((c) => MUSCULOSKELETAL_REASONS.has(c))) {
-    service('physiotherapy', 'baseline/condition-musculoskeletal', 'a musculoskeletal condition is the reason for referral')
-    signpost('physical-activity', 'baseline/condition-musculoskeletal', 'physical activity helps recovery from musculoskeletal conditions')
+  if (capped && months !== undefined && employment.maxMonthsOutOfWork !== undefined && months >= employment.maxMonthsOutOfWork) {
+    reasons.push(`out of work for ${months} months; this service takes people out of work for less than ${employment.maxMonthsOutOfWork} months (rule ${employment.id})`)
+    return signpostOn(out, rules, employment.signposts, employment.id, finish, { kind: 'out-of-work-too-long', months, limit: employment.maxMonthsOutOfWork })
   }
-  if (inWork) {
-    service('workplace-adjustments', 'baseline/in-work', 'in work: adjustments agreed with the employer can keep the job')
-    if (situation === 'employed-off-sick' || facts.fitNote?.outcome === 'not-fit') {
-      service('return-to-work-plan', 'baseline/in-work-off-sick', 'off work because of ill health: a return-to-work plan')
+  const excluded = rules.exclusions.filter((e) => ctx.indicators.has(e.indicator))
+  if (excluded.length > 0) {
+    for (const e of excluded) {
+      reasons.push(`${e.reason} (rule ${e.id}, coded indicator ${e.indicator}): for review with the local WorkWell team, not an automatic refusal`)
+      for (const s of e.signposts) out.add('signpost', s, e.id, e.reason)
     }
+    out.addRules('signpost', rules.signposts)
+    return finish('signpost-only', { kind: 'exclusion' })
   }
-  const advice = facts.fitNote?.advice ?? []
-  if (inWork && advice.length > 0) {
-    service('workplace-adjustments', 'baseline/fit-note-advice', `fit note advises ${advice.join(', ')}`)
-    if (advice.includes('amended-duties') || advice.includes('workplace-adaptations')) {
-      service('occupational-therapy', 'baseline/fit-note-advice', 'fit note advises amended duties or workplace adaptations')
-      signpost('access-to-work', 'baseline/fit-note-advice', 'Access to Work can fund workplace adaptations')
-    }
-  }
-  if (outOfWork) {
-    service('cv-interview-help', 'baseline/out-of-work', 'out of work: CV and interview help')
-    signpost('debt-advice', 'baseline/out-of-work', 'loss of income: free debt advice')
-    signpost('local-training', 'baseline/out-of-work', 'local training and skills support')
+  if (needConsent) {
+    reasons.push(`missing: ${NEEDS.consent.what}; a referral is sent only with the person's recorded consent`)
+    return finish('needs-information', { kind: 'missing' }, [NEEDS.consent], true)
   }
 
-  const urgent = situation === 'employed-off-sick' && facts.fitNote?.outcome === 'not-fit'
-  return finish(facts, 'eligible-refer', outputs, [], ['meets the national baseline (adult, health condition, work situation known)'], urgent ? 'urgent' : 'routine')
+  reasons.push(`aged ${rules.minimumAge.years} or over (rule ${rules.minimumAge.id})`)
+  reasons.push(`${where.status === 'inside' && where.by === 'residence' ? 'lives in' : 'is registered with a GP practice in'} ${rules.footprint.subArea?.name ?? 'the area'} (rule ${rules.footprint.id})`)
+  reasons.push(capped && months !== undefined
+    ? `out of work for ${months} months, within the ${employment.maxMonthsOutOfWork ?? ''}-month limit (rule ${employment.id})`
+    : `employment situation "${situation}" is within the criteria (rule ${employment.id})`)
+  reasons.push(rules.basis === 'published'
+    ? 'criteria: the partnership\'s published criteria over the national baseline'
+    : 'criteria: the national baseline (the partnership has published no criteria of its own)')
+  out.addRules('service', rules.services)
+  out.addRules('signpost', rules.signposts)
+  return finish('eligible-refer', { kind: 'eligible' }, [], true)
 }
 
-function finish (
-  facts: ReferralFacts,
-  outcome: TriageResult['outcome'],
-  outputs: TriageOutput[],
-  missing: TriageResult['missing'],
-  reasons: string[],
-  priority: TriageResult['priority'] = 'routine'
+function signpostOn (
+  out: Outputs, rules: ResolvedRules, signposts: string[], rule: string,
+  finish: (o: TriageResult['outcome'], c: SummaryCause) => TriageResult, cause: SummaryCause
 ): TriageResult {
-  return { outcome, priority, outputs, missing, reasons, rulesVersion: BASELINE_RULES_VERSION, summary: summarise(facts, outcome, outputs, missing) }
-}
-
-function summarise (facts: ReferralFacts, outcome: TriageResult['outcome'], outputs: TriageOutput[], missing: TriageResult['missing']): string {
-  switch (outcome) {
-    case 'needs-information':
-      return `WorkWell cannot decide yet: please send the ${missing.map((m) => m.what).join(', ')}.`
-    case 'ineligible':
-      return 'You are not eligible for WorkWell: it supports people aged 16 and over.'
-    case 'signpost-only':
-      return `WorkWell suggests: ${outputs.map((o) => o.display).join(', ')}.`
-    case 'eligible-refer': {
-      const services = outputs.filter((o) => o.kind === 'service').map((o) => o.display.toLowerCase())
-      const signposts = outputs.filter((o) => o.kind === 'signpost').map((o) => o.display.toLowerCase())
-      const referral = facts.isReferral
-        ? 'You are eligible for WorkWell and have been referred.'
-        : 'You are eligible for WorkWell; your GP can refer you if you agree.'
-      return `${referral} Your local service can offer ${services.join(', ')}.${signposts.length > 0 ? ` You may also find these useful: ${signposts.join(', ')}.` : ''}`
-    }
-  }
+  for (const s of signposts) out.add('signpost', s, rule, 'other employment and skills support fits this situation better')
+  out.addRules('signpost', rules.signposts)
+  return finish('signpost-only', cause)
 }

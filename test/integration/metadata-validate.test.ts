@@ -19,7 +19,7 @@ describe('GET /fhir/metadata', () => {
     expect(byType.get('ServiceRequest')?.interaction?.map((i) => i.code).sort()).toEqual(['create', 'read'])
     expect(byType.get('ServiceRequest')?.operation?.map((o) => o.name).sort()).toEqual(['triage', 'validate'])
     expect(byType.get('ServiceRequest')?.supportedProfile).toContain('https://fhir.workwell.example/StructureDefinition/WorkWell-Referral')
-    expect(byType.get('Task')?.interaction?.map((i) => i.code).sort()).toEqual(['read', 'search-type'])
+    expect(byType.get('Task')?.interaction?.map((i) => i.code).sort()).toEqual(['patch', 'read', 'search-type', 'update'])
     expect(byType.get('Task')?.searchParam?.map((p) => p.name).sort()).toEqual(['_count', '_lastUpdated', 'based-on', 'owner', 'status'])
     expect(rest.interaction.map((i) => i.code)).toEqual(['transaction'])
     expect(rest.operation.map((o) => o.name)).toEqual(['validate'])

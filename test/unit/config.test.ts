@@ -31,11 +31,19 @@ describe('loadConfig defaults', () => {
         pollIntervalMs: 1000,
         batchSize: 20,
         leaseMs: 60_000,
-        requestTimeoutMs: 10_000
+        requestTimeoutMs: 10_000,
+        concurrency: 50,
+        connections: 10,
+        connectTimeoutMs: 5_000,
+        backoffBaseMs: 1_000,
+        backoffCapMs: 600_000,
+        breakerFailures: 5,
+        breakerOpenMs: 30_000
       },
       requestIdStaleMs: 60_000,
       shutdownTimeoutMs: 10_000,
-      partnerUrls: {}
+      partnerUrls: {},
+      partnerSecrets: {}
     })
   })
 
@@ -99,14 +107,28 @@ describe('loadConfig parses each variable', () => {
       WORKWELL_DELIVERY_POLL_MS: '250',
       WORKWELL_DELIVERY_BATCH: '5',
       WORKWELL_DELIVERY_LEASE_MS: '30000',
-      WORKWELL_DELIVERY_TIMEOUT_MS: '1500'
+      WORKWELL_DELIVERY_TIMEOUT_MS: '1500',
+      WORKWELL_DELIVERY_CONCURRENCY: '8',
+      WORKWELL_DELIVERY_CONNECTIONS: '3',
+      WORKWELL_DELIVERY_CONNECT_TIMEOUT_MS: '700',
+      WORKWELL_DELIVERY_BACKOFF_BASE_MS: '20',
+      WORKWELL_DELIVERY_BACKOFF_CAP_MS: '9000',
+      WORKWELL_BREAKER_FAILURES: '2',
+      WORKWELL_BREAKER_OPEN_MS: '400'
     }, CWD)
     expect(config.delivery).toStrictEqual({
       enabled: false,
       pollIntervalMs: 250,
       batchSize: 5,
       leaseMs: 30_000,
-      requestTimeoutMs: 1500
+      requestTimeoutMs: 1500,
+      concurrency: 8,
+      connections: 3,
+      connectTimeoutMs: 700,
+      backoffBaseMs: 20,
+      backoffCapMs: 9000,
+      breakerFailures: 2,
+      breakerOpenMs: 400
     })
   })
 
@@ -159,6 +181,18 @@ describe('loadConfig partner URL overrides', () => {
   })
 })
 
+describe('loadConfig partner signing secrets', () => {
+  it('keys each secret by partnership id and never echoes a short one', () => {
+    const secret = 'x'.repeat(32)
+    expect(loadConfig({ WORKWELL_PARTNER_SECRET_GREATER_MANCHESTER: secret }, CWD).partnerSecrets)
+      .toStrictEqual({ 'greater-manchester': secret })
+    const err = configError({ WORKWELL_PARTNER_SECRET_FRIMLEY: 'short-secret-value' })
+    expect(err.variable).toBe('WORKWELL_PARTNER_SECRET_FRIMLEY')
+    expect(err.message).toMatch(/at least 32 characters/)
+    expect(err.message).not.toContain('short-secret-value')
+  })
+})
+
 describe('loadConfig refuses bad values and names the variable', () => {
   const cases: Array<[Record<string, string>, string, RegExp]> = [
     [{ PORT: 'abc' }, 'PORT', /whole number.*"abc"/],
@@ -177,7 +211,9 @@ describe('loadConfig refuses bad values and names the variable', () => {
     [{ WORKWELL_DELIVERY_LEASE_MS: '999' }, 'WORKWELL_DELIVERY_LEASE_MS', /1000 to 3600000/],
     [{ WORKWELL_DELIVERY_TIMEOUT_MS: '600001' }, 'WORKWELL_DELIVERY_TIMEOUT_MS', /100 to 600000/],
     [{ WORKWELL_REQUEST_ID_STALE_MS: '86400001' }, 'WORKWELL_REQUEST_ID_STALE_MS', /1000 to 86400000/],
-    [{ WORKWELL_SHUTDOWN_TIMEOUT_MS: 'soon' }, 'WORKWELL_SHUTDOWN_TIMEOUT_MS', /whole number/]
+    [{ WORKWELL_SHUTDOWN_TIMEOUT_MS: 'soon' }, 'WORKWELL_SHUTDOWN_TIMEOUT_MS', /whole number/],
+    [{ WORKWELL_DELIVERY_CONCURRENCY: '0' }, 'WORKWELL_DELIVERY_CONCURRENCY', /1 to 10000/],
+    [{ WORKWELL_BREAKER_FAILURES: 'many' }, 'WORKWELL_BREAKER_FAILURES', /whole number/]
   ]
   for (const [env, variable, detail] of cases) {
     it(`${variable}=${Object.values(env)[0] ?? ''}`, () => {

@@ -1,5 +1,9 @@
 import type {
   AuditRecord,
+  CircuitRecord,
+  ClaimFilter,
+  DeliverySettlement,
+  ReplayResult,
   DeliveryFilter,
   OutboxRow,
   ReferralWrite,
@@ -7,7 +11,9 @@ import type {
   Store,
   StoredResource,
   TaskQuery,
-  TaskSearchResult
+  TaskSearchResult,
+  TaskVersionResult,
+  TaskVersionWrite
 } from '../../../src/store/store.ts'
 
 /**
@@ -19,7 +25,7 @@ export class MemoryStore implements Store {
   readonly resources = new Map<string, StoredResource>()
   readonly outbox = new Map<string, OutboxRow>()
   readonly audit: AuditRecord[] = []
-  readonly log: Array<{ id: string, to: 'delivered' | 'retry' | 'dead-letter', at: string }> = []
+  readonly log: Array<{ id: string, to: 'delivered' | 'retry' | 'dead-letter' | 'deferred', at: string }> = []
   private readonly requestIds = new Map<string, { at: number, done?: { serviceRequestId: string, taskId: string } }>()
 
   async claimRequestId (requestId: string, now: Date, staleAfterMs: number): Promise<RequestIdClaim> {
@@ -61,6 +67,16 @@ export class MemoryStore implements Store {
     this.audit.push(event)
   }
 
+  async updateTask (write: TaskVersionWrite): Promise<TaskVersionResult> {
+    const key = `Task/${write.task.id}`
+    const current = this.resources.get(key)
+    if (current === undefined) return { kind: 'not-found' }
+    if (current.versionId !== write.expectedVersionId) return { kind: 'version-conflict', currentVersionId: current.versionId }
+    this.resources.set(key, structuredClone(write.task))
+    this.audit.push(...write.audit)
+    return { kind: 'updated' }
+  }
+
   async readResource (resourceType: string, id: string): Promise<StoredResource | undefined> {
     const found = this.resources.get(`${resourceType}/${id}`)
     return found === undefined ? undefined : structuredClone(found)
@@ -71,11 +87,19 @@ export class MemoryStore implements Store {
     return { total: tasks.length, tasks: tasks.slice(query.offset, query.offset + query.count) }
   }
 
+  readonly circuits = new Map<string, CircuitRecord>()
+
   async claimDueDeliveries (now: Date, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+    return this.claimDueDeliveriesFor(now, limit, leaseMs, {})
+  }
+
+  async claimDueDeliveriesFor (now: Date, limit: number, leaseMs: number, filter: ClaimFilter): Promise<OutboxRow[]> {
     const t = now.getTime()
     const due = [...this.outbox.values()]
       .filter((r) => r.status === 'pending' && Date.parse(r.nextAttemptAt) <= t &&
-        (r.leaseUntil === undefined || Date.parse(r.leaseUntil) <= t))
+        (r.leaseUntil === undefined || Date.parse(r.leaseUntil) <= t) &&
+        (filter.partnershipIds === undefined || filter.partnershipIds.includes(r.partnershipId)) &&
+        !(filter.excludePartnershipIds ?? []).includes(r.partnershipId))
       .sort((a, b) => Date.parse(a.nextAttemptAt) - Date.parse(b.nextAttemptAt))
       .slice(0, limit)
     for (const row of due) {
@@ -104,6 +128,50 @@ export class MemoryStore implements Store {
       .map((r) => structuredClone(r))
   }
 
+  async settleDeliveries (settlements: DeliverySettlement[], now: Date): Promise<void> {
+    for (const s of settlements) {
+      if (this.outbox.get(s.id)?.status !== 'pending') continue
+      switch (s.outcome) {
+        case 'delivered':
+          await this.markDelivered(s.id, now, s.responseStatus)
+          break
+        case 'retry':
+          await this.scheduleRetry(s.id, s.nextAttemptAt, s.error, now)
+          this.patch(s.id, { lastResponseStatus: s.responseStatus })
+          break
+        case 'dead-letter':
+          await this.markDeadLetter(s.id, s.error, now)
+          this.patch(s.id, { lastResponseStatus: s.responseStatus })
+          break
+        case 'deferred':
+          this.patch(s.id, { nextAttemptAt: s.nextAttemptAt.toISOString(), leaseUntil: undefined, updatedAt: now.toISOString() })
+          this.log.push({ id: s.id, to: 'deferred', at: now.toISOString() })
+          break
+      }
+    }
+  }
+
+  async readDelivery (id: string): Promise<OutboxRow | undefined> {
+    const row = this.outbox.get(id)
+    return row === undefined ? undefined : structuredClone(row)
+  }
+
+  async replayDelivery (id: string, now: Date): Promise<ReplayResult> {
+    const row = this.outbox.get(id)
+    if (row === undefined) return { kind: 'not-found' }
+    if (row.status !== 'dead-letter') return { kind: 'not-dead-letter', row: structuredClone(row) }
+    Object.assign(row, { status: 'pending', attempts: 0, nextAttemptAt: now.toISOString(), leaseUntil: undefined, updatedAt: now.toISOString() })
+    return { kind: 'replayed', row: structuredClone(row) }
+  }
+
+  async saveCircuit (circuit: CircuitRecord): Promise<void> {
+    this.circuits.set(circuit.partnershipId, structuredClone(circuit))
+  }
+
+  async listCircuits (): Promise<CircuitRecord[]> {
+    return [...this.circuits.values()].map((c) => structuredClone(c))
+  }
+
   async ping (): Promise<boolean> {
     return true
   }
@@ -119,13 +187,24 @@ export class MemoryStore implements Store {
     return structuredClone(row)
   }
 
+  private patch (id: string, patch: Partial<OutboxRow>): void {
+    const row = this.outbox.get(id)
+    if (row === undefined) return
+    for (const [key, value] of Object.entries(patch)) {
+      // optional fields are left out rather than set to undefined, as the SQLite store does
+      if (value === undefined) Reflect.deleteProperty(row, key)
+      else Reflect.set(row, key, value)
+    }
+  }
+
   private finish (id: string, now: Date, to: 'delivered' | 'retry' | 'dead-letter', patch: Partial<OutboxRow>): void {
     const row = this.outbox.get(id)
     if (row === undefined) {
       throw new Error(`no outbox row ${id}`)
     }
     // every recorded outcome is one attempt, and it ends the lease
-    Object.assign(row, patch, { attempts: row.attempts + 1, leaseUntil: undefined, updatedAt: now.toISOString() })
+    Object.assign(row, patch, { attempts: row.attempts + 1, updatedAt: now.toISOString() })
+    delete row.leaseUntil
     this.log.push({ id, to, at: now.toISOString() })
   }
 }

@@ -6,6 +6,7 @@ import { pino } from 'pino'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Resource, ServiceRequest } from '@medplum/fhirtypes'
 import type { DeliveryLogger } from '../../../src/delivery/deliver-row.ts'
+import { SIGNATURE_HEADER, verifySignature } from '../../../src/delivery/signature.ts'
 import { createDeliveryWorker } from '../../../src/delivery/worker.ts'
 import type { DeliveryWorker, DeliveryWorkerDeps } from '../../../src/delivery/worker.ts'
 import { loadMappings } from '../../../src/mapping/load-mapping.ts'
@@ -26,6 +27,8 @@ interface Received { path: string, headers: Record<string, string | string[] | u
 const received: Received[] = []
 const hung: FastifyReply[] = []
 let flakyCalls = 0
+let partnerDown = true
+const SECRET = 'a-test-secret-that-is-long-enough-0123456789'
 let partner: FastifyInstance
 let base: string
 
@@ -41,6 +44,17 @@ beforeAll(async () => {
   partner.post('/flaky', async (_req, reply) => reply.code(++flakyCalls === 1 ? 503 : 201).send(''))
   partner.post('/bad', async (_req, reply) => reply.code(400).send({ error: 'missing field: surname Okafor' }))
   partner.post('/hang', (_req, reply) => { hung.push(reply) })
+  partner.post('/oo400', async (_req, reply) => reply.code(422).type('application/fhir+json').send({
+    resourceType: 'OperationOutcome',
+    issue: [{ severity: 'error', code: 'required', details: { coding: [{ code: 'REC_UNPROCESSABLE_ENTITY' }] }, diagnostics: 'surname Okafor is not on our list', expression: ['Referral.practiceCode'] }]
+  }))
+  partner.post('/retry-after', async (_req, reply) => reply.code(429).header('retry-after', '120').send(''))
+  partner.post('/down', async (_req, reply) => reply.code(partnerDown ? 503 : 201).send(''))
+  partner.post('/signed', async (req, reply) => {
+    // the worker's clock stands at START
+    const ok = verifySignature(req.headers[SIGNATURE_HEADER] as string | undefined, String(req.body), SECRET, new Date(START))
+    return reply.code(ok ? 201 : 401).send('')
+  })
   await partner.listen({ host: '127.0.0.1', port: 0 })
   base = `http://127.0.0.1:${(partner.server.address() as AddressInfo).port}`
 })
@@ -124,6 +138,7 @@ function setup (paths: Record<string, string>, options: Partial<DeliveryWorkerDe
 beforeEach(() => {
   received.length = 0
   flakyCalls = 0
+  partnerDown = true
 })
 
 afterEach(async () => {
@@ -277,21 +292,20 @@ describe('delivery worker lifecycle', () => {
     expect(store.row('d-2')).toMatchObject({ status: 'pending', attempts: 0 })
   })
 
-  it('start() polls until stop(), and never starts a run while one is in flight', async () => {
+  it('start() polls until stop(); a hanging partner does not hold back the others', async () => {
     const { store, worker, seed } = setup({ frimley: '/ok', 'north-central-london': '/hang' }, { pollIntervalMs: 10 })
-    const claims = vi.spyOn(store, 'claimDueDeliveries')
+    const claims = vi.spyOn(store, 'claimDueDeliveriesFor')
     await seed('d-1', 'frimley')
     worker.start()
     worker.start() // a second start is ignored
     await vi.waitFor(() => { expect(store.row('d-1').status).toBe('delivered') })
 
-    // a row that arrives later is picked up by a later poll
     await seed('d-2', 'north-central-london')
     await vi.waitFor(() => { expect(hung).toHaveLength(1) })
-    const claimsWhileHanging = claims.mock.calls.length
-    await new Promise((resolve) => setTimeout(resolve, 150))
-    // 150 ms at a 10 ms interval would be many polls; the hanging run holds them all back
-    expect(claims.mock.calls.length).toBe(claimsWhileHanging)
+    // while d-2 hangs, later rows to another partnership are still claimed and delivered
+    await seed('d-3', 'frimley')
+    await vi.waitFor(() => { expect(store.row('d-3').status).toBe('delivered') })
+    expect(store.row('d-2')).toMatchObject({ status: 'pending', attempts: 0 })
 
     await worker.stop()
     const afterStop = claims.mock.calls.length
@@ -299,11 +313,21 @@ describe('delivery worker lifecycle', () => {
     expect(claims.mock.calls.length).toBe(afterStop)
   })
 
+  it('keeps at most `concurrency` deliveries in flight', async () => {
+    const { store, worker, seed } = setup({ 'north-central-london': '/hang' }, { pollIntervalMs: 10, concurrency: 2, batchSize: 10 })
+    for (const id of ['d-1', 'd-2', 'd-3', 'd-4']) await seed(id, 'north-central-london')
+    worker.start()
+    await vi.waitFor(() => { expect(hung).toHaveLength(2) })
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(hung).toHaveLength(2)
+    expect([...store.outbox.values()].filter((r) => r.leaseUntil !== undefined)).toHaveLength(2)
+  })
+
   it('keeps polling after a failed poll, logging only the error class', async () => {
     const { store, worker, seed, logs } = setup({ frimley: '/ok' }, { pollIntervalMs: 10 })
     await seed('d-1', 'frimley')
-    const claim = store.claimDueDeliveries.bind(store)
-    vi.spyOn(store, 'claimDueDeliveries')
+    const claim = store.claimDueDeliveriesFor.bind(store)
+    vi.spyOn(store, 'claimDueDeliveriesFor')
       .mockRejectedValueOnce(new Error('database is locked near Okafor'))
       .mockImplementation(claim)
     worker.start()
@@ -316,5 +340,120 @@ describe('delivery worker lifecycle', () => {
     const deps = { store: new MemoryStore(), partnerships: new Map(), mappings: new Map(), clock: { now: () => new Date() }, logger, pollIntervalMs: 10, batchSize: 1 }
     expect(() => createDeliveryWorker({ ...deps, leaseMs: 1_000, requestTimeoutMs: 1_000 })).toThrow('leaseMs must be greater than requestTimeoutMs')
     expect(createDeliveryWorker({ ...deps, leaseMs: 2_000, requestTimeoutMs: 1_000 })).toHaveProperty('runOnce')
+  })
+})
+
+describe('partner answers', () => {
+  it('a 4xx OperationOutcome: dead letter with its coded reason, never its diagnostics', async () => {
+    const { store, worker, seed } = setup({ frimley: '/oo400' })
+    await seed('d-1', 'frimley')
+    await worker.runOnce()
+    expect(store.row('d-1')).toMatchObject({
+      status: 'dead-letter',
+      lastResponseStatus: 422,
+      lastError: 'HTTP 422 (rejected by partner): error required REC_UNPROCESSABLE_ENTITY at Referral.practiceCode'
+    })
+  })
+
+  it('honours Retry-After when it asks for longer than the backoff', async () => {
+    const { store, worker, seed } = setup({ frimley: '/retry-after' })
+    await seed('d-1', 'frimley')
+    await worker.runOnce()
+    expect(store.row('d-1')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'HTTP 429', nextAttemptAt: new Date(START + 120_000).toISOString() })
+  })
+
+  it('cuts a Retry-After longer than the backoff cap to the cap', async () => {
+    const { store, worker, seed } = setup({ frimley: '/retry-after' }, { backoff: { baseMs: 10, factor: 2, capMs: 60_000 } })
+    await seed('d-1', 'frimley')
+    await worker.runOnce()
+    expect(store.row('d-1').nextAttemptAt).toBe(new Date(START + 60_000).toISOString())
+  })
+
+  it('signs with the partnership secret: HMAC-SHA256 over timestamp and body', async () => {
+    const { store, worker, seed } = setup({ frimley: '/signed' }, { secrets: { frimley: SECRET } })
+    await seed('d-1', 'frimley')
+    await worker.runOnce()
+    expect(store.row('d-1')).toMatchObject({ status: 'delivered', lastResponseStatus: 201 })
+    expect(received[0]?.headers[SIGNATURE_HEADER]).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/)
+    const header = String(received[0]?.headers[SIGNATURE_HEADER])
+    expect(verifySignature(header, received[0]?.body ?? '', SECRET, new Date(START))).toBe(true)
+    expect(verifySignature(header, `${received[0]?.body ?? ''} `, SECRET, new Date(START))).toBe(false)
+  })
+
+  it('without a secret: unsigned, one warning per partnership naming the variable, never a secret', async () => {
+    const { worker, seed, logs } = setup({ frimley: '/ok' }, { secrets: { 'north-central-london': SECRET } })
+    await seed('d-1', 'frimley')
+    await seed('d-2', 'frimley')
+    await worker.runOnce()
+    expect(received.map((r) => r.headers[SIGNATURE_HEADER])).toEqual([undefined, undefined])
+    const warnings = logs.filter((l) => l.msg.includes('unsigned'))
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]?.obj).toMatchObject({ partnershipId: 'frimley', variable: 'WORKWELL_PARTNER_SECRET_FRIMLEY' })
+    expect(JSON.stringify(logs)).not.toContain(SECRET)
+  })
+})
+
+describe('circuit breaker in the worker', () => {
+  it('opens after repeated failures, lets rows wait without using attempts, probes once, and closes', async () => {
+    const { store, worker, seed, advance } = setup({ frimley: '/down' }, {
+      breaker: { failureThreshold: 2, openMs: 1_000 }, backoff: { baseMs: 1, factor: 1, capMs: 10_000 }, maxAttempts: 10
+    })
+    for (const id of ['d-1', 'd-2', 'd-3']) await seed(id, 'frimley')
+
+    // two failures (one batch) open the circuit; the third row of that batch is deferred
+    expect(await worker.runOnce()).toBe(3)
+    expect(worker.breakers.snapshot(new Date(START))[0]).toMatchObject({ partnershipId: 'frimley', state: 'open', consecutiveFailures: 2 })
+    expect(store.circuits.get('frimley')).toMatchObject({ state: 'open', openUntil: new Date(START + 1_000).toISOString() })
+    const attemptsBefore = [...store.outbox.values()].reduce((n, r) => n + r.attempts, 0)
+    expect(attemptsBefore).toBeLessThanOrEqual(3)
+
+    // while open, nothing is claimed for it
+    advance(500)
+    expect(await worker.runOnce()).toBe(0)
+
+    // half-open: exactly one probe; it fails, so the circuit reopens for twice as long
+    advance(500)
+    received.length = 0
+    expect(await worker.runOnce()).toBe(1)
+    expect(received).toHaveLength(1)
+    expect(store.circuits.get('frimley')).toMatchObject({ state: 'open', openUntil: new Date(START + 3_000).toISOString() })
+
+    // the partner comes back: the next probe closes the circuit and the rest drain
+    partnerDown = false
+    advance(2_000)
+    expect(await worker.runOnce()).toBe(1)
+    expect(store.circuits.get('frimley')).toMatchObject({ state: 'closed', consecutiveFailures: 0 })
+    await worker.runOnce()
+    expect([...store.outbox.values()].map((r) => r.status)).toEqual(['delivered', 'delivered', 'delivered'])
+    const attemptsAfter = [...store.outbox.values()].reduce((n, r) => n + r.attempts, 0)
+    // 3 first tries at most, 2 probes, then the 2 that waited: no attempts were burnt while open
+    expect(attemptsAfter).toBeLessThanOrEqual(attemptsBefore + 4)
+  })
+
+  it('a row claimed before its circuit opened is deferred, not attempted', async () => {
+    const { store, worker, seed } = setup({ frimley: '/ok' }, { breaker: { failureThreshold: 1, openMs: 5_000 } })
+    await seed('d-1', 'frimley')
+    const claim = store.claimDueDeliveriesFor.bind(store)
+    vi.spyOn(store, 'claimDueDeliveriesFor').mockImplementationOnce(async (...args) => {
+      const rows = await claim(...args)
+      // the partner fails for another row meanwhile
+      expect(worker.breakers.admit('frimley', new Date(START))).toBe('send')
+      worker.breakers.record('frimley', 'send', 'failure', new Date(START))
+      return rows
+    })
+    await worker.runOnce()
+    expect(received).toHaveLength(0)
+    expect(store.row('d-1')).toMatchObject({ status: 'pending', attempts: 0, nextAttemptAt: new Date(START + 5_000).toISOString() })
+    expect(store.row('d-1')).not.toHaveProperty('leaseUntil')
+  })
+
+  it('start() restores a recorded open circuit, so a restart does not hammer the partner', async () => {
+    const { store, worker, seed } = setup({ frimley: '/ok' }, { pollIntervalMs: 10 })
+    await store.saveCircuit({ partnershipId: 'frimley', state: 'open', consecutiveFailures: 5, openedAt: new Date(START).toISOString(), openUntil: new Date(START + 60_000).toISOString(), updatedAt: new Date(START).toISOString() })
+    await seed('d-1', 'frimley')
+    worker.start()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(received).toHaveLength(0)
+    expect(worker.breakers.blocked(new Date(START))).toEqual(['frimley'])
   })
 })

@@ -23,6 +23,7 @@ const factsOf = (sr: ServiceRequest): ReturnType<typeof extractFacts> => extract
 describe('extractFacts from the NCL GP referral', () => {
   it('reads every fact triage and routing need', () => {
     expect(factsOf(fixture('gp-referral.json'))).toStrictEqual({
+      indicators: [],
       referralConsent: true,
       reasonCodes: ['35489007'],
       isReferral: true,
@@ -41,6 +42,7 @@ describe('extractFacts from the NCL GP referral', () => {
 describe('extractFacts from the NCL fit-note triage request', () => {
   it('reads the fit note outcome, advice and period, and no consent', () => {
     expect(factsOf(fixture('fit-note-triage.json'))).toStrictEqual({
+      indicators: [],
       referralConsent: false,
       reasonCodes: ['928000'],
       isReferral: false,
@@ -171,5 +173,47 @@ describe('extractFacts details', () => {
     for (const key of ['birthDate', 'postcode', 'registeredPracticeOds', 'patientIdentifier'] as const) {
       expect(key in facts, key).toBe(false)
     }
+  })
+})
+
+describe('extractFacts: coded triage indicators', () => {
+  const indicator = (id: string, value: Observation['valueCodeableConcept'], over: Partial<Observation> = {}): Observation => ({
+    resourceType: 'Observation',
+    id,
+    status: 'final',
+    code: { coding: [{ system: `${CS}/workwell-observation`, code: 'triage-indicator' }] },
+    subject: { reference: '#patient' },
+    valueCodeableConcept: value,
+    ...over
+  })
+  const withIndicators = (...obs: Observation[]): ServiceRequest => {
+    const sr = fixture('gp-referral.json')
+    sr.contained = [...(sr.contained ?? []), ...obs]
+    sr.supportingInfo = [...(sr.supportingInfo ?? []), ...obs.map((o) => ({ reference: `#${o.id ?? ''}` }))]
+    return sr
+  }
+
+  it('reads WorkWell indicator codes, once each, and ICD-10 Z56.2 as at risk of job loss', () => {
+    const sr = withIndicators(
+      indicator('risk', { coding: [{ system: `${CS}/triage-indicator`, code: 'at-risk-of-job-loss' }] }),
+      indicator('smoker', { coding: [{ system: `${CS}/triage-indicator`, code: 'current-smoker' }] }),
+      indicator('icd', { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'Z56.2', display: 'Threat of job loss' }] })
+    )
+    expect(factsOf(sr).indicators).toStrictEqual(['at-risk-of-job-loss', 'current-smoker'])
+  })
+
+  it('never reads an indicator from free text, another system, or a withdrawn Observation', () => {
+    const sr = withIndicators(
+      indicator('text', { text: 'complex health needs' }),
+      indicator('other', { coding: [{ system: 'http://example.org/flags', code: 'complex-health-needs' }] }),
+      indicator('withdrawn', { coding: [{ system: `${CS}/triage-indicator`, code: 'complex-health-needs' }] }, { status: 'entered-in-error' })
+    )
+    expect(factsOf(sr).indicators).toStrictEqual([])
+  })
+
+  it('ignores a withdrawn employment Observation, so triage asks for the situation again', () => {
+    const sr = fixture('gp-referral.json')
+    contained<Observation>(sr, 'employment').status = 'entered-in-error'
+    expect(factsOf(sr).employmentSituation).toBeUndefined()
   })
 })

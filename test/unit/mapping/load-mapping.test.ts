@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadMapping, loadMappings } from '../../../src/mapping/load-mapping.ts'
 import { mapReferral } from '../../../src/mapping/map-referral.ts'
+import { envelopeNames } from '../../../src/mapping/mapping.ts'
 import { nclReferral } from './referral-fixture.ts'
 
 const MAPPINGS = fileURLToPath(new URL('../../../mappings', import.meta.url))
@@ -27,36 +28,33 @@ describe('the mappings under mappings/', () => {
     }
   })
 
-  it('each maps the NCL referral; records carry every agreed field', async () => {
+  it('each maps the NCL referral; records start with the (possibly renamed) envelope, then the fields in order', async () => {
     const mappings = await loadMappings(MAPPINGS, Object.values(FORMATS).flat())
     for (const mapping of mappings.values()) {
       const result = mapReferral(mapping, nclReferral())
       expect(result.ok, mapping.partnershipId).toBe(true)
-      if (result.ok && mapping.format === 'json-record') {
-        expect(JSON.parse(result.body)).toStrictEqual({
-          referralId: 'sr-1',
-          taskId: 'task-1',
-          partnershipId: mapping.partnershipId,
-          nhsNumber: '9912003888',
-          familyName: 'Okafor',
-          givenName: 'Adaeze',
-          birthDate: '1986-04-12',
-          postcode: 'N7 6LB',
-          practiceOdsCode: 'F83674',
-          employmentSituation: 'employed-off-sick',
-          reasonCodes: ['35489007'],
-          triageOutcome: 'eligible-refer',
-          priority: 'urgent',
-          recommendedServices: ['physiotherapy', 'employment-advice']
-        })
-      }
-      if (result.ok && mapping.format === 'csv') {
-        expect(result.body.split('\r\n')[1]).toBe(
-          `sr-1,task-1,${mapping.partnershipId},9912003888,Okafor,Adaeze,1986-04-12,N7 6LB,F83674,` +
-          'employed-off-sick,35489007,eligible-refer,urgent,physiotherapy;employment-advice'
-        )
+      if (!result.ok || mapping.format === 'fhir-bundle') continue
+      const names = [...envelopeNames(mapping), ...mapping.fields.map((f) => f.name)]
+      const envelope = ['sr-1', 'task-1', mapping.partnershipId]
+      if (mapping.format === 'json-record') {
+        const record = JSON.parse(result.body) as Record<string, unknown>
+        expect(Object.keys(record), mapping.partnershipId).toEqual(names)
+        expect(Object.values(record).slice(0, 3)).toEqual(envelope)
+        expect(Object.values(record), mapping.partnershipId).toContain('9912003888')
+      } else {
+        const [header, row] = result.body.split('\r\n')
+        expect(header, mapping.partnershipId).toBe(names.join(','))
+        expect(row?.startsWith(`${envelope.join(',')},`)).toBe(true)
+        expect(row?.split(','), mapping.partnershipId).toContain('9912003888')
       }
     }
+  })
+
+  it('differ per partnership: no two json-record or csv partnerships share a field layout', async () => {
+    const mappings = await loadMappings(MAPPINGS, [...FORMATS['json-record'], ...FORMATS.csv])
+    const layouts = [...mappings.values()].map((m) => [...envelopeNames(m), ...m.fields.map((f) => f.name)].join(','))
+    expect(new Set(layouts).size).toBe(layouts.length)
+    for (const m of mappings.values()) expect(m.description?.length ?? 0, m.partnershipId).toBeGreaterThan(40)
   })
 })
 
@@ -96,6 +94,23 @@ describe('loadMapping: bad files', () => {
       .rejects.toThrow("field 'a': ")
     await expect(loadMapping(write(JSON.stringify({ format: 'csv', version: '1', fields: [{ name: 'a', path: 'name.where(' }] }))))
       .rejects.toThrow("field 'a': ")
+  })
+
+  it('accepts snake_case and PascalCase names and envelope renames, but no clash between them, ignoring case', async () => {
+    const ok = { format: 'csv', version: '1', envelope: { referralId: 'REFERRAL_ID' }, fields: [{ name: 'NHS_NUMBER', path: 'id' }, { name: 'Surname', path: 'id' }] }
+    await expect(loadMapping(write(JSON.stringify(ok)))).resolves.toMatchObject({ envelope: { referralId: 'REFERRAL_ID' } })
+    await expect(loadMapping(write(JSON.stringify({ ...ok, fields: [{ name: 'referral_id', path: 'id' }] }))))
+      .rejects.toThrow("field name 'referral_id' is used twice (or is an envelope name)")
+    await expect(loadMapping(write(JSON.stringify({ ...ok, fields: [{ name: 'surname', path: 'id' }, { name: 'SURNAME', path: 'id' }] }))))
+      .rejects.toThrow("field name 'SURNAME' is used twice")
+    await expect(loadMapping(write(JSON.stringify({ ...ok, envelope: { referralId: 'id', taskId: 'ID' } }))))
+      .rejects.toThrow('the envelope names id, ID, partnershipId are not distinct')
+    await expect(loadMapping(write(JSON.stringify({ ...ok, envelope: { caseId: 'x' } }))))
+      .rejects.toThrow('must NOT have additional properties')
+    await expect(loadMapping(write(JSON.stringify({ ...ok, fields: [{ name: 'has space', path: 'id' }] }))))
+      .rejects.toThrow('must match pattern')
+    await expect(loadMapping(write(JSON.stringify({ ...ok, fields: [{ name: '_x', path: 'id' }] }))))
+      .rejects.toThrow('must match pattern')
   })
 
   it('takes the partnership id from the folder name', async () => {

@@ -61,6 +61,16 @@ describe('mapReferral: json-record', () => {
   })
 })
 
+describe('mapReferral: envelope names', () => {
+  it('uses the names a mapping gives the envelope keys, in json-record and csv alike', () => {
+    const renamed: Mapping = { ...mapping('json-record', FIELDS.slice(0, 1)), envelope: { referralId: 'REFERRAL_ID', partnershipId: 'Partnership' } }
+    const json = mapReferral(renamed, nclReferral())
+    expect(json.ok && JSON.parse(json.body)).toStrictEqual({ REFERRAL_ID: 'sr-1', taskId: 'task-1', Partnership: 'test-partnership', nhsNumber: '9912003888' })
+    const csv = mapReferral({ ...renamed, format: 'csv' }, nclReferral())
+    expect(csv.ok && csv.body).toBe('REFERRAL_ID,taskId,Partnership,nhsNumber\r\nsr-1,task-1,test-partnership,9912003888\r\n')
+  })
+})
+
 describe('mapReferral: csv', () => {
   it('renders a header row and one data row with CRLF endings, multiple values joined by ;', () => {
     const input = nclReferral()

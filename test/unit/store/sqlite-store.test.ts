@@ -5,7 +5,7 @@ import { DatabaseSync } from 'node:sqlite'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes'
 import { openSqliteDatabase } from '../../../src/store/sqlite-database.ts'
-import { runMigrations } from '../../../src/store/sqlite-migrations.ts'
+import { migrations, runMigrations } from '../../../src/store/sqlite-migrations.ts'
 import { openSqliteStore } from '../../../src/store/sqlite-store.ts'
 import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from '../../../src/store/store-errors.ts'
 import type { AuditRecord, ReferralWrite, Store, StoredResource } from '../../../src/store/store.ts'
@@ -148,11 +148,12 @@ describe('opening', () => {
     const store = await open()
     await store.close()
     await open()
-    expect(inspect((db) => db.prepare('SELECT version FROM schema_migrations').all().map((r) => r.version))).toEqual([1])
+    const versions = migrations.map((m) => m.version)
+    expect(inspect((db) => db.prepare('SELECT version FROM schema_migrations ORDER BY version').all().map((r) => r.version))).toEqual(versions)
 
     const db = new DatabaseSync(join(dir, 'm.sqlite'))
     try {
-      expect(runMigrations(db, new Date(T0))).toEqual([1])
+      expect(runMigrations(db, new Date(T0))).toEqual(versions)
       expect(runMigrations(db, new Date(T0))).toEqual([])
     } finally {
       db.close()
@@ -573,5 +574,70 @@ describe('delivery outbox', () => {
     expect(await list({ status: 'pending', limit: 10 })).toEqual(['out-4', 'out-2', 'out-1'])
     expect(await list({ partnershipId: 'north-east', status: 'delivered', limit: 10 })).toEqual(['out-3'])
     expect(await list({ status: 'dead-letter', limit: 10 })).toEqual([])
+  })
+})
+
+describe('delivery outbox: worker and operator methods', () => {
+  const LEASE = 60_000
+
+  it('claims only the partnerships asked for, or all but the excluded ones', async () => {
+    const store = await open()
+    await store.saveReferral(referral('1', { owner: 'north-east' }))
+    await store.saveReferral(referral('2', { owner: 'south-west' }))
+    await store.saveReferral(referral('3', { owner: 'north-east' }))
+    const now = ms(T0, 10_000)
+    expect((await store.claimDueDeliveriesFor(now, 1, LEASE, { partnershipIds: ['north-east'] })).map((r) => r.id)).toEqual(['out-1'])
+    expect((await store.claimDueDeliveriesFor(now, 10, LEASE, { excludePartnershipIds: ['north-east'] })).map((r) => r.id)).toEqual(['out-2'])
+    expect(await store.claimDueDeliveriesFor(now, 10, LEASE, { partnershipIds: [] })).toEqual([])
+    expect((await store.claimDueDeliveriesFor(now, 10, LEASE, {})).map((r) => r.id)).toEqual(['out-3'])
+  })
+
+  it('settles many outcomes in one transaction, ignoring rows no longer pending', async () => {
+    const store = await open()
+    for (const n of ['1', '2', '3', '4', '5']) await store.saveReferral(referral(n))
+    await store.claimDueDeliveries(ms(T0, 10_000), 10, LEASE)
+    await store.markDelivered('out-5', ms(T0, 1), 200)
+    await store.settleDeliveries([
+      { id: 'out-1', outcome: 'delivered', responseStatus: 201 },
+      { id: 'out-2', outcome: 'retry', nextAttemptAt: ms(T0, 5_000), error: 'HTTP 503', responseStatus: 503 },
+      { id: 'out-3', outcome: 'dead-letter', error: 'HTTP 400 (rejected by partner)', responseStatus: 400 },
+      { id: 'out-4', outcome: 'deferred', nextAttemptAt: ms(T0, 7_000) },
+      { id: 'out-5', outcome: 'dead-letter', error: 'late' },
+      { id: 'nope', outcome: 'delivered', responseStatus: 200 }
+    ], ms(T0, 2_000))
+    const byId = new Map((await store.listDeliveries({ limit: 10 })).map((r) => [r.id, r]))
+    expect(byId.get('out-1')).toMatchObject({ status: 'delivered', attempts: 1, lastResponseStatus: 201 })
+    expect(byId.get('out-2')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'HTTP 503', lastResponseStatus: 503, nextAttemptAt: ms(T0, 5_000).toISOString() })
+    expect(byId.get('out-3')).toMatchObject({ status: 'dead-letter', attempts: 1, lastResponseStatus: 400 })
+    expect(byId.get('out-4')).toMatchObject({ status: 'pending', attempts: 0, nextAttemptAt: ms(T0, 7_000).toISOString() })
+    expect(byId.get('out-4')).not.toHaveProperty('leaseUntil')
+    expect(byId.get('out-5')).toMatchObject({ status: 'delivered', attempts: 1 })
+  })
+
+  it('replays a dead letter: pending, due now, attempts reset; refuses others', async () => {
+    const store = await open()
+    await store.saveReferral(referral('1'))
+    await store.saveReferral(referral('2'))
+    await store.markDeadLetter('out-1', 'HTTP 400 (rejected by partner)', ms(T0, 1))
+    const replayed = await store.replayDelivery('out-1', ms(T0, 9_000))
+    expect(replayed).toMatchObject({ kind: 'replayed', row: { status: 'pending', attempts: 0, nextAttemptAt: ms(T0, 9_000).toISOString(), lastError: 'HTTP 400 (rejected by partner)' } })
+    expect((await store.claimDueDeliveries(ms(T0, 9_000), 10, LEASE)).map((r) => r.id)).toContain('out-1')
+    expect(await store.replayDelivery('out-1', ms(T0, 9_001))).toMatchObject({ kind: 'not-dead-letter', row: { status: 'pending' } })
+    await store.markDelivered('out-2', ms(T0, 1), 200)
+    expect(await store.replayDelivery('out-2', ms(T0, 9_001))).toMatchObject({ kind: 'not-dead-letter', row: { status: 'delivered' } })
+    expect(await store.replayDelivery('nope', ms(T0, 9_001))).toEqual({ kind: 'not-found' })
+    expect(await store.readDelivery('out-2')).toMatchObject({ id: 'out-2', status: 'delivered' })
+    expect(await store.readDelivery('nope')).toBeUndefined()
+  })
+
+  it('upserts and lists circuit-breaker state', async () => {
+    const store = await open()
+    await store.saveCircuit({ partnershipId: 'south-west', state: 'open', consecutiveFailures: 5, openedAt: T0, openUntil: ms(T0, 30_000).toISOString(), updatedAt: T0 })
+    await store.saveCircuit({ partnershipId: 'north-east', state: 'closed', consecutiveFailures: 0, updatedAt: T0 })
+    await store.saveCircuit({ partnershipId: 'south-west', state: 'closed', consecutiveFailures: 0, openedAt: T0, updatedAt: ms(T0, 40_000).toISOString() })
+    expect(await store.listCircuits()).toEqual([
+      { partnershipId: 'north-east', state: 'closed', consecutiveFailures: 0, updatedAt: T0 },
+      { partnershipId: 'south-west', state: 'closed', consecutiveFailures: 0, openedAt: T0, updatedAt: ms(T0, 40_000).toISOString() }
+    ])
   })
 })

@@ -1,11 +1,12 @@
 import type { Reference, Task } from '@medplum/fhirtypes'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { ReferralFacts } from '../../../src/intake/referral-facts.ts'
 import type { Partnership } from '../../../src/routing/partnership.ts'
-import { buildTriageTask, TRIAGE_TASK_PROFILE, type TaskInput } from '../../../src/triage/build-task.ts'
-import { BASELINE_RULES_VERSION } from '../../../src/triage/baseline-rules.ts'
+import { buildTriageTask, LOCAL_SERVICE_EXTENSION, TRIAGE_TASK_PROFILE, type TaskInput } from '../../../src/triage/build-task.ts'
+import type { ResolvedRules } from '../../../src/triage/rules.ts'
 import { triageReferral } from '../../../src/triage/triage.ts'
 import type { TriageResult } from '../../../src/triage/triage-result.ts'
+import { loadReal } from './rules-fixture.ts'
 
 const NOW = new Date('2026-11-20T10:15:00.000Z')
 const CS = 'https://fhir.workwell.example/CodeSystem'
@@ -29,9 +30,20 @@ const [qmj, z9b2z] = ncl.leadIcbs as [Partnership['leadIcbs'][number], Partnersh
 const patient: Reference = { type: 'Patient', identifier: { system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9912003888' } }
 const requester: Task['requester'] = { type: 'Organization', identifier: { system: ODS, value: 'F83674' }, display: 'The Junction Medical Practice' }
 
+let rules: ResolvedRules
+beforeAll(async () => {
+  const r = (await loadReal()).rules.get('north-central-london')
+  if (r === undefined) throw new Error('no NCL rules')
+  rules = r
+})
+const triageOf = (facts: ReferralFacts): TriageResult => triageReferral(facts, rules, ncl, NOW)
+
 const urgentFacts: ReferralFacts = {
   birthDate: '1986-04-12',
+  postcode: 'N7 6LB',
+  registeredPracticeOds: 'F83674',
   employmentSituation: 'employed-off-sick',
+  indicators: ['at-risk-of-job-loss'],
   fitNote: { outcome: 'not-fit', advice: ['workplace-adaptations'] },
   referralConsent: true,
   reasonCodes: ['35489007'],
@@ -43,8 +55,12 @@ function input (triage: TriageResult, over: Partial<TaskInput> = {}): TaskInput 
 }
 
 describe('buildTriageTask', () => {
-  const triage = triageReferral(urgentFacts, NOW)
-  const task = buildTriageTask(input(triage))
+  let triage: TriageResult
+  let task: Task
+  beforeAll(() => {
+    triage = triageOf(urgentFacts)
+    task = buildTriageTask(input(triage))
+  })
 
   it('points at the referral, the patient, the requester and the owning partnership', () => {
     expect(task.resourceType).toBe('Task')
@@ -75,15 +91,16 @@ describe('buildTriageTask', () => {
   })
 
   it('records the rules version in an extension', () => {
-    expect(task.extension).toStrictEqual([{ url: `${SD}/triage-rules-version`, valueString: BASELINE_RULES_VERSION }])
+    expect(task.extension).toStrictEqual([{ url: `${SD}/triage-rules-version`, valueString: 'workwell-baseline/2026.11.1+north-central-london/2026.11.1' }])
   })
 
   it('carries the outcome as businessStatus and the summary as a note', () => {
     expect(task.status).toBe('requested')
     expect(task.businessStatus).toStrictEqual({
       coding: [{ system: `${CS}/triage-outcome`, code: 'eligible-refer', display: 'Eligible: refer to WorkWell' }],
-      text: 'meets the national baseline (adult, health condition, work situation known)'
+      text: triage.reasons.join('; ')
     })
+    expect(task.businessStatus?.text).toContain('urgent: off sick and at risk of losing the job (rule baseline/urgent-at-risk-of-job-loss)')
     expect(task.note).toStrictEqual([{ time: '2026-11-20T10:15:00.000Z', text: triage.summary }])
     expect(task.statusReason).toBeUndefined()
   })
@@ -95,17 +112,35 @@ describe('buildTriageTask', () => {
       expect(out?.type).toStrictEqual({
         coding: [{ system: `${CS}/triage-output`, code: o.kind === 'service' ? 'recommended-service' : 'signpost' }]
       })
-      expect(out?.valueCodeableConcept).toStrictEqual({
-        coding: [{ system: o.kind === 'service' ? `${CS}/service-type` : `${CS}/signpost-type`, code: o.code, display: o.display }]
-      })
-      expect(out?.extension).toStrictEqual([{ url: `${SD}/triage-reason`, valueString: `${o.rule}: ${o.reason}` }])
+      expect(out?.valueCodeableConcept?.coding).toStrictEqual([{ system: o.kind === 'service' ? `${CS}/service-type` : `${CS}/signpost-type`, code: o.code, display: o.display }])
+      // the rule and reason come first, so a reader that takes extension[0] gets the reason
+      expect(out?.extension?.[0]).toStrictEqual({ url: `${SD}/triage-reason`, valueString: `${o.rule}: ${o.reason}` })
+      expect(out?.valueCodeableConcept?.text).toBe(o.local === undefined ? undefined : `${o.display}: ${o.local.name}`)
     })
     const signpost = task.output?.find((o) => o.valueCodeableConcept?.coding?.[0]?.code === 'access-to-work')
     expect(signpost?.type?.coding?.[0]?.code).toBe('signpost')
     expect(signpost?.valueCodeableConcept?.coding?.[0]?.system).toBe(`${CS}/signpost-type`)
     const service = task.output?.find((o) => o.valueCodeableConcept?.coding?.[0]?.code === 'return-to-work-plan')
     expect(service?.type?.coding?.[0]?.code).toBe('recommended-service')
-    expect(service?.extension?.[0]?.valueString).toMatch(/^baseline\/in-work-off-sick: /)
+    expect(service?.extension?.[0]?.valueString).toMatch(/^baseline\/off-sick-return-to-work: /)
+  })
+
+  it('names the local service and how to reach it in a complex extension of each output', () => {
+    const service = task.output?.find((o) => o.valueCodeableConcept?.coding?.[0]?.code === 'work-health-assessment')
+    expect(service?.extension?.[1]).toStrictEqual({
+      url: LOCAL_SERVICE_EXTENSION,
+      extension: [
+        { url: 'name', valueString: 'North Central London WorkWell (delivered by Shaw Trust)' },
+        { url: 'telecom', valueContactPoint: { system: 'url', value: 'https://gps.northcentrallondon.icb.nhs.uk/services/workwell' } },
+        { url: 'instructions', valueString: 'Referral by the GP practice' }
+      ]
+    })
+    const debt = task.output?.find((o) => o.valueCodeableConcept?.coding?.[0]?.code === 'debt-advice')
+    expect(debt?.extension?.[1]?.extension?.filter((e) => e.url === 'telecom').map((e) => e.valueContactPoint)).toStrictEqual([
+      { system: 'phone', value: '0808 808 4000' },
+      { system: 'url', value: 'https://nationaldebtline.org' }
+    ])
+    expect(LOCAL_SERVICE_EXTENSION).toBe(`${SD}/triage-local-service`)
   })
 
   it('leaves out requester when there is none', () => {
@@ -116,17 +151,16 @@ describe('buildTriageTask', () => {
 
 describe('buildTriageTask status per outcome', () => {
   it('puts a referral that needs information on hold, saying what is missing', () => {
-    const triage = triageReferral({ ...urgentFacts, employmentSituation: undefined, referralConsent: false }, NOW)
+    const triage = triageOf({ ...urgentFacts, employmentSituation: undefined, referralConsent: false })
     const task = buildTriageTask(input(triage))
     expect(task.status).toBe('on-hold')
     expect(task.businessStatus?.coding?.[0]).toMatchObject({ code: 'needs-information', display: 'More information needed' })
     expect(task.statusReason).toStrictEqual({ text: 'Missing: employment situation, referral consent' })
-    expect(task.priority).toBe('routine')
     expect('output' in task).toBe(false)
   })
 
   it('rejects a referral for someone ineligible', () => {
-    const task = buildTriageTask(input(triageReferral({ ...urgentFacts, birthDate: '2012-01-01' }, NOW)))
+    const task = buildTriageTask(input(triageOf({ ...urgentFacts, birthDate: '2012-01-01' })))
     expect(task.status).toBe('rejected')
     expect(task.businessStatus?.coding?.[0]).toMatchObject({ code: 'ineligible', display: 'Not eligible' })
     expect(task.businessStatus?.text).toBe('under 16 (rule baseline/minimum-age)')

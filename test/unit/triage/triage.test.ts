@@ -1,28 +1,21 @@
-import { describe, expect, it } from 'vitest'
-import type { ReferralFacts } from '../../../src/intake/referral-facts.ts'
-import { BASELINE_RULES_VERSION } from '../../../src/triage/baseline-rules.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { Partnership } from '../../../src/routing/partnership.ts'
+import type { ResolvedRules } from '../../../src/triage/rules.ts'
 import { ageOn, triageReferral } from '../../../src/triage/triage.ts'
-import type { TriageResult } from '../../../src/triage/triage-result.ts'
+import { codes, DEPRESSION, facts, loadReal, MSK, ON, OUT_POSTCODE, OUT_PRACTICE } from './rules-fixture.ts'
 
-const ON = new Date('2026-11-20T12:00:00Z')
-const DEPRESSION = '35489007'
-const MSK = '928000'
+let ncl: Partnership
+let rules: ResolvedRules
+let lsc: { p: Partnership, r: ResolvedRules }
+beforeAll(async () => {
+  const loaded = await loadReal()
+  const get = <T>(v: T | undefined): T => { if (v === undefined) throw new Error('missing'); return v }
+  ncl = get(loaded.partnerships.get('north-central-london'))
+  rules = get(loaded.rules.get('north-central-london'))
+  lsc = { p: get(loaded.partnerships.get('lancashire-and-south-cumbria')), r: get(loaded.rules.get('lancashire-and-south-cumbria')) }
+})
 
-/** A complete, eligible referral: an adult in work with depression who consented. */
-function facts (over: Partial<ReferralFacts> = {}): ReferralFacts {
-  return {
-    birthDate: '1986-04-12',
-    referringPracticeOds: 'F83674',
-    postcode: 'N7 6LB',
-    employmentSituation: 'employed-working',
-    referralConsent: true,
-    reasonCodes: [DEPRESSION],
-    isReferral: true,
-    ...over
-  }
-}
-
-const codes = (r: TriageResult, kind: 'service' | 'signpost'): string[] => r.outputs.filter((o) => o.kind === kind).map((o) => o.code).sort()
+const triage = (over: Parameters<typeof facts>[0] = {}, on = ON): ReturnType<typeof triageReferral> => triageReferral(facts(over), rules, ncl, on)
 
 describe('ageOn', () => {
   it('counts whole years, turning on the birthday itself', () => {
@@ -31,6 +24,11 @@ describe('ageOn', () => {
     expect(ageOn('2010-11-20', new Date('2026-11-21T12:00:00Z'))).toBe(16)
     expect(ageOn('2010-12-01', new Date('2026-11-30T12:00:00Z'))).toBe(15)
     expect(ageOn('1986-04-12', ON)).toBe(40)
+  })
+
+  it('turns at midnight in England, not UTC (BST)', () => {
+    // 23:30 UTC on 19 June is 00:30 on 20 June in London.
+    expect(ageOn('2010-06-20', new Date('2026-06-19T23:30:00Z'))).toBe(16)
   })
 
   it('has someone born on 29 February come of age on 1 March in a common year', () => {
@@ -54,8 +52,8 @@ describe('ageOn', () => {
 })
 
 describe('triageReferral: needs-information', () => {
-  it('lists exactly what is missing, with where to supply it', () => {
-    const result = triageReferral({ referralConsent: false, reasonCodes: [], isReferral: true }, ON)
+  it('lists everything missing at once, consent included, with where to supply it', () => {
+    const result = triageReferral({ indicators: [], referralConsent: false, reasonCodes: [], isReferral: true, postcode: 'N7 6LB' }, rules, ncl, ON)
     expect(result.outcome).toBe('needs-information')
     expect(result.missing).toStrictEqual([
       { what: 'employment situation', expression: 'ServiceRequest.supportingInfo' },
@@ -64,178 +62,137 @@ describe('triageReferral: needs-information', () => {
       { what: 'referral consent', expression: 'ServiceRequest.supportingInfo' }
     ])
     expect(result.outputs).toStrictEqual([])
-    expect(result.priority).toBe('routine')
     expect(result.reasons).toStrictEqual(['missing: employment situation, date of birth, health condition, referral consent'])
     expect(result.summary).toBe('WorkWell cannot decide yet: please send the employment situation, date of birth, health condition, referral consent.')
   })
 
   it('names only the one thing missing', () => {
-    const { employmentSituation: _e, ...noSituation } = facts()
-    expect(triageReferral(noSituation, ON).missing.map((m) => m.what)).toStrictEqual(['employment situation'])
-    const { birthDate: _b, ...noBirthDate } = facts()
-    expect(triageReferral(noBirthDate, ON).missing.map((m) => m.what)).toStrictEqual(['date of birth'])
-    expect(triageReferral(facts({ reasonCodes: [] }), ON).missing.map((m) => m.what)).toStrictEqual(['health condition'])
-    expect(triageReferral(facts({ referralConsent: false }), ON).missing.map((m) => m.what)).toStrictEqual(['referral consent'])
+    expect(triage({ employmentSituation: undefined }).missing.map((m) => m.what)).toStrictEqual(['employment situation'])
+    expect(triage({ birthDate: undefined }).missing.map((m) => m.what)).toStrictEqual(['date of birth'])
+    expect(triage({ reasonCodes: [] }).missing.map((m) => m.what)).toStrictEqual(['health condition'])
+    expect(triage({ referralConsent: false }).missing.map((m) => m.what)).toStrictEqual(['referral consent'])
+  })
+
+  it('asks again for an employment situation it does not recognise, and a birth date it cannot read', () => {
+    expect(triage({ employmentSituation: 'retired-maybe' }).missing.map((m) => m.what)).toStrictEqual(['employment situation'])
+    expect(triage({ birthDate: '12/04/1986' }).missing.map((m) => m.what)).toStrictEqual(['date of birth'])
+  })
+
+  it('asks where the person lives or is registered before deciding the footprint', () => {
+    const both = triage({ postcode: undefined, registeredPracticeOds: undefined })
+    expect(both.outcome).toBe('needs-information')
+    expect(both.missing.map((m) => m.what)).toStrictEqual(['home postcode', 'registered GP practice'])
+    // Registered outside, postcode unknown: residence could still pass, so ask for it.
+    expect(triage({ postcode: undefined, registeredPracticeOds: OUT_PRACTICE }).missing.map((m) => m.what)).toStrictEqual(['home postcode'])
+    expect(triage({ postcode: 'not a postcode', registeredPracticeOds: OUT_PRACTICE }).missing.map((m) => m.expression)).toStrictEqual(['Patient.address.postalCode'])
+    // Registered inside: decided without the postcode.
+    expect(triage({ postcode: undefined }).outcome).toBe('eligible-refer')
+  })
+
+  it('asks for the date work stopped where a time limit applies, rather than guessing (LSC)', () => {
+    const result = triageReferral(facts({ postcode: 'BB2 4HT', employmentSituation: 'unemployed' }), lsc.r, lsc.p, ON)
+    expect(result.outcome).toBe('needs-information')
+    expect(result.missing).toStrictEqual([{ what: 'date work stopped', expression: 'ServiceRequest.supportingInfo' }])
+    const unreadable = triageReferral(facts({ postcode: 'BB2 4HT', employmentSituation: 'unemployed', dateWorkStopped: 'last spring' }), lsc.r, lsc.p, ON)
+    expect(unreadable.missing.map((m) => m.what)).toStrictEqual(['date work stopped'])
+    // No limit in NCL: the date is not needed.
+    expect(triage({ employmentSituation: 'unemployed' }).outcome).toBe('eligible-refer')
   })
 
   it('takes a fit note as the health condition', () => {
-    const result = triageReferral(facts({ reasonCodes: [], fitNote: { outcome: 'may-be-fit', advice: [] } }), ON)
-    expect(result.outcome).toBe('eligible-refer')
-    expect(result.missing).toStrictEqual([])
+    expect(triage({ reasonCodes: [], fitNote: { outcome: 'may-be-fit', advice: [] } }).outcome).toBe('eligible-refer')
   })
 
-  it('needs no consent for a proposal (fit-note triage), only for a referral', () => {
-    const result = triageReferral(facts({ isReferral: false, referralConsent: false }), ON)
-    expect(result.outcome).toBe('eligible-refer')
-    expect(result.summary.startsWith('You are eligible for WorkWell; your GP can refer you if you agree.')).toBe(true)
+  it('keeps an urgent priority on a referral held only for consent', () => {
+    const result = triage({ referralConsent: false, employmentSituation: 'employed-off-sick', indicators: ['at-risk-of-job-loss'] })
+    expect(result).toMatchObject({ outcome: 'needs-information', priority: 'urgent' })
   })
 })
 
-describe('triageReferral: age', () => {
-  it('finds someone under 16 ineligible, even with other details missing', () => {
-    const result = triageReferral(facts({ birthDate: '2010-11-21', employmentSituation: undefined }), ON)
+describe('triageReferral: the order of decisions', () => {
+  it('finds someone under 16 ineligible even with other details missing', () => {
+    const result = triage({ birthDate: '2010-11-21', employmentSituation: undefined, referralConsent: false })
     expect(result).toMatchObject({ outcome: 'ineligible', priority: 'routine', outputs: [], missing: [] })
     expect(result.reasons).toStrictEqual(['under 16 (rule baseline/minimum-age)'])
     expect(result.summary).toBe('You are not eligible for WorkWell: it supports people aged 16 and over.')
   })
 
-  it('finds someone on their 16th birthday eligible', () => {
-    expect(triageReferral(facts({ birthDate: '2010-11-20' }), ON).outcome).toBe('eligible-refer')
+  it('signposts someone out of area without asking for consent or other details', () => {
+    const result = triage({ postcode: OUT_POSTCODE, registeredPracticeOds: OUT_PRACTICE, referralConsent: false, employmentSituation: undefined })
+    expect(result.outcome).toBe('signpost-only')
+    expect(result.missing).toStrictEqual([])
+    expect(result.outputs.map((o) => [o.code, o.rule])).toStrictEqual([['own-area-workwell', 'baseline/out-of-area']])
+    expect(result.summary).toContain('North Central London WorkWell (delivered by Shaw Trust) supports people who live in or are registered with a GP practice in the partnership area')
+  })
+
+  it('sends a coded exclusion to review with the WorkWell team, never to silent refusal (LSC)', () => {
+    for (const indicator of ['complex-health-needs', 'long-term-unemployed']) {
+      const result = triageReferral(facts({ postcode: 'BB2 4HT', indicators: [indicator] }), lsc.r, lsc.p, ON)
+      expect(result.outcome, indicator).toBe('signpost-only')
+      expect(result.reasons[0], indicator).toContain('for review with the local WorkWell team, not an automatic refusal')
+      expect(codes(result, 'signpost'), indicator).toContain('local-workwell-team')
+      expect(result.summary, indicator).toContain('your clinician can talk this through with the WorkWell team')
+    }
+  })
+
+  it('does not decide on free text or on codes it does not know', () => {
+    expect(triage({ indicators: ['something-else'] }).outcome).toBe('eligible-refer')
   })
 })
 
-describe('triageReferral: services and signposts', () => {
-  it('gives everyone eligible the core offer', () => {
-    for (const situation of ['employed-working', 'unemployed']) {
-      const result = triageReferral(facts({ employmentSituation: situation, reasonCodes: ['73211009'] }), ON)
-      expect(result.outcome, situation).toBe('eligible-refer')
-      expect(result.outputs.slice(0, 2).map((o) => [o.kind, o.code, o.rule]), situation).toStrictEqual([
-        ['service', 'work-health-assessment', 'baseline/core-offer'],
-        ['service', 'health-coaching', 'baseline/core-offer']
-      ])
-      expect(codes(result, 'service'), situation).not.toContain('mental-health-support')
-      expect(codes(result, 'service'), situation).not.toContain('physiotherapy')
-    }
-  })
-
-  it('offers mental health support for a mental health reason', () => {
-    for (const code of [DEPRESSION, '197480006']) {
-      const out = triageReferral(facts({ reasonCodes: [code] }), ON).outputs.find((o) => o.code === 'mental-health-support')
-      expect(out, code).toMatchObject({ kind: 'service', rule: 'baseline/condition-mental-health', display: 'Mental health support' })
-    }
-    expect(codes(triageReferral(facts({ reasonCodes: [MSK] }), ON), 'service')).not.toContain('mental-health-support')
-  })
-
-  it('offers physiotherapy and signposts physical activity for a musculoskeletal reason', () => {
-    const result = triageReferral(facts({ reasonCodes: [MSK] }), ON)
-    expect(result.outputs.filter((o) => o.rule === 'baseline/condition-musculoskeletal').map((o) => [o.kind, o.code])).toStrictEqual([
-      ['service', 'physiotherapy'],
-      ['signpost', 'physical-activity']
-    ])
-    const mh = triageReferral(facts({ reasonCodes: [DEPRESSION] }), ON)
-    expect(mh.outputs.map((o) => o.code)).not.toContain('physiotherapy')
-    expect(mh.outputs.map((o) => o.code)).not.toContain('physical-activity')
-  })
-
-  it('gives workplace adjustments to those in work and CV help only to those out of work', () => {
-    for (const situation of ['employed-working', 'employed-struggling', 'self-employed', 'employed-off-sick']) {
-      const result = triageReferral(facts({ employmentSituation: situation }), ON)
-      expect(codes(result, 'service'), situation).toContain('workplace-adjustments')
-      expect(codes(result, 'service'), situation).not.toContain('cv-interview-help')
-      expect(codes(result, 'signpost'), situation).not.toContain('debt-advice')
-    }
-    const out = triageReferral(facts({ employmentSituation: 'unemployed' }), ON)
-    expect(codes(out, 'service')).toStrictEqual(['cv-interview-help', 'health-coaching', 'mental-health-support', 'work-health-assessment'])
-    expect(codes(out, 'signpost')).toStrictEqual(['debt-advice', 'local-training'])
-    expect(out.outputs.filter((o) => o.rule === 'baseline/out-of-work').map((o) => o.code)).toStrictEqual(['cv-interview-help', 'debt-advice', 'local-training'])
-  })
-
-  it('gives a return-to-work plan only to those in work and off sick or not fit', () => {
-    const offSick = triageReferral(facts({ employmentSituation: 'employed-off-sick' }), ON)
-    expect(offSick.outputs.find((o) => o.code === 'return-to-work-plan')?.rule).toBe('baseline/in-work-off-sick')
-    const notFit = triageReferral(facts({ employmentSituation: 'employed-working', fitNote: { outcome: 'not-fit', advice: [] } }), ON)
-    expect(codes(notFit, 'service')).toContain('return-to-work-plan')
-    expect(codes(triageReferral(facts({ employmentSituation: 'employed-working' }), ON), 'service')).not.toContain('return-to-work-plan')
-    const unemployedNotFit = triageReferral(facts({ employmentSituation: 'unemployed', fitNote: { outcome: 'not-fit', advice: [] } }), ON)
-    expect(codes(unemployedNotFit, 'service')).not.toContain('return-to-work-plan')
-    expect(codes(unemployedNotFit, 'service')).not.toContain('workplace-adjustments')
-  })
-
-  it('turns fit-note advice into workplace adjustments, occupational therapy and Access to Work', () => {
-    const adaptations = triageReferral(facts({
-      employmentSituation: 'employed-struggling',
-      fitNote: { outcome: 'may-be-fit', advice: ['phased-return', 'workplace-adaptations'] }
-    }), ON)
-    expect(adaptations.outputs.filter((o) => o.rule === 'baseline/fit-note-advice').map((o) => [o.kind, o.code])).toStrictEqual([
-      ['service', 'occupational-therapy'],
-      ['signpost', 'access-to-work']
-    ])
-    expect(codes(adaptations, 'service')).toContain('workplace-adjustments')
-    // chosen by two rules: the output keeps both reasons
-    const adjustments = adaptations.outputs.find((o) => o.code === 'workplace-adjustments')
-    expect(adjustments?.rule).toBe('baseline/in-work')
-    expect(adjustments?.reason).toContain('also baseline/fit-note-advice: fit note advises phased-return, workplace-adaptations')
-    expect(codes(triageReferral(facts({ fitNote: { outcome: 'may-be-fit', advice: ['amended-duties'] } }), ON), 'service')).toContain('occupational-therapy')
-  })
-
-  it('gives nothing for fit-note advice out of work, and OT only for amended duties or adaptations', () => {
-    // not in work: the advice gives nothing
-    const out = triageReferral(facts({ employmentSituation: 'unemployed', fitNote: { outcome: 'may-be-fit', advice: ['amended-duties'] } }), ON)
-    expect(codes(out, 'service')).not.toContain('occupational-therapy')
-    expect(codes(out, 'signpost')).not.toContain('access-to-work')
-    // phased return or altered hours alone: adjustments, but no OT or Access to Work
-    const hours = triageReferral(facts({ fitNote: { outcome: 'may-be-fit', advice: ['altered-hours'] } }), ON)
-    expect(codes(hours, 'service')).not.toContain('occupational-therapy')
-    expect(codes(hours, 'signpost')).toStrictEqual([])
-  })
-
-  it('lists each output once', () => {
-    const result = triageReferral(facts({
-      employmentSituation: 'employed-off-sick',
-      reasonCodes: [DEPRESSION, '197480006', MSK],
-      fitNote: { outcome: 'not-fit', advice: ['amended-duties', 'workplace-adaptations'] }
-    }), ON)
+describe('triageReferral: services, signposts and reasons', () => {
+  it('keeps every reason when several rules choose the same output, and lists it once', () => {
+    const result = triage({ employmentSituation: 'employed-off-sick', reasonCodes: [DEPRESSION, '197480006', MSK], fitNote: { outcome: 'not-fit', advice: ['amended-duties', 'workplace-adaptations'] } })
     const keys = result.outputs.map((o) => `${o.kind}:${o.code}`)
     expect(new Set(keys).size).toBe(keys.length)
-    expect(keys.filter((k) => k === 'service:workplace-adjustments')).toHaveLength(1)
+    const adjustments = result.outputs.find((o) => o.code === 'workplace-adjustments')
+    expect(adjustments?.rule).toBe('baseline/fit-note-amended-duties')
+    expect(adjustments?.reason).toContain('also baseline/fit-note-workplace-adaptations')
+    expect(adjustments?.reason).toContain('also baseline/in-work-adjustments')
   })
 
-  it('has every output name a rule and a reason, and the display of its code', () => {
-    const result = triageReferral(facts({
-      employmentSituation: 'employed-off-sick',
-      reasonCodes: [DEPRESSION, MSK],
-      fitNote: { outcome: 'not-fit', advice: ['workplace-adaptations'] }
-    }), ON)
-    expect(result.outputs.length).toBeGreaterThan(5)
-    for (const o of result.outputs) {
-      expect(o.rule, o.code).toMatch(/^baseline\/[a-z-]+$/)
-      expect(o.reason.length, o.code).toBeGreaterThan(10)
-      expect(o.display.length, o.code).toBeGreaterThan(3)
-    }
-    const unemployed = triageReferral(facts({ employmentSituation: 'unemployed', reasonCodes: [MSK] }), ON)
-    for (const o of unemployed.outputs) expect(o.rule, o.code).toMatch(/^baseline\//)
-  })
-})
-
-describe('triageReferral: priority, version and summary', () => {
-  it('is urgent only for someone employed, off sick and not fit for work', () => {
-    expect(triageReferral(facts({ employmentSituation: 'employed-off-sick', fitNote: { outcome: 'not-fit', advice: [] } }), ON).priority).toBe('urgent')
-    expect(triageReferral(facts({ employmentSituation: 'employed-off-sick', fitNote: { outcome: 'may-be-fit', advice: [] } }), ON).priority).toBe('routine')
-    expect(triageReferral(facts({ employmentSituation: 'employed-off-sick' }), ON).priority).toBe('routine')
-    expect(triageReferral(facts({ employmentSituation: 'employed-working', fitNote: { outcome: 'not-fit', advice: [] } }), ON).priority).toBe('routine')
-    expect(triageReferral(facts({ employmentSituation: 'unemployed', fitNote: { outcome: 'not-fit', advice: [] } }), ON).priority).toBe('routine')
+  it('signposts by coded indicators: smoking, money worries, housing', () => {
+    const result = triage({ indicators: ['current-smoker', 'money-worries', 'housing-problem'] })
+    expect(codes(result, 'signpost')).toStrictEqual(['council-services', 'debt-advice', 'smoking-cessation'])
+    expect(result.outputs.find((o) => o.code === 'smoking-cessation')?.local).toMatchObject({ name: 'Stop Smoking London', phone: '0300 123 1044' })
   })
 
-  it('records the rules version and reasons, and summarises for the patient', () => {
-    const result = triageReferral(facts({ reasonCodes: [MSK] }), ON)
-    expect(result.rulesVersion).toBe(BASELINE_RULES_VERSION)
-    expect(result.reasons).toStrictEqual(['meets the national baseline (adult, health condition, work situation known)'])
-    expect(result.summary).toBe('You are eligible for WorkWell and have been referred. Your local service can offer work and health assessment and action plan, ' +
-      'work and health coaching, physiotherapy, workplace adjustments support. You may also find these useful: physical activity programmes.')
+  it('names the partnership rule that placed the person, and the published basis', () => {
+    const result = triage({ postcode: OUT_POSTCODE })
+    expect(result.reasons).toStrictEqual([
+      'aged 16 or over (rule baseline/minimum-age)',
+      'is registered with a GP practice in the area (rule north-central-london/resident-or-registered)',
+      'employment situation "employed-working" is within the criteria (rule baseline/employment)',
+      'criteria: the partnership\'s published criteria over the national baseline'
+    ])
+  })
+
+  it('summarises in plain English with the local service, its support length and how to reach signposts', () => {
+    expect(triage({ employmentSituation: 'employed-off-sick' }).summary).toBe(
+      'You are eligible for WorkWell and have been referred to North Central London WorkWell (delivered by Shaw Trust). ' +
+      'It can offer: Work and health assessment and action plan; Work and health coaching; Mental health support; Workplace adjustments support; Return-to-work plan. ' +
+      'Support lasts up to 8 weeks while in work. You may also find these useful: Debt advice (National Debtline, 0808 808 4000).')
+    expect(triage({ employmentSituation: 'unemployed', isReferral: false, referralConsent: false }).summary).toMatch(
+      /^You are eligible for WorkWell; your GP can refer you to North Central London WorkWell \(delivered by Shaw Trust\) if you agree\. .* Support lasts up to 16 weeks while looking for work\./)
+    expect(triage({ employmentSituation: 'employed-off-sick', indicators: ['at-risk-of-job-loss'] }).summary).toContain('The referral is marked urgent')
+  })
+
+  it('records the rules version, and flags a rule set past its review date without changing the decision', () => {
+    const fresh = triage()
+    expect(fresh.rulesVersion).toBe('workwell-baseline/2026.11.1+north-central-london/2026.11.1')
+    expect(fresh.reasons.join(' ')).not.toContain('review date')
+    const stale = triage({}, new Date('2027-06-01T12:00:00Z'))
+    expect(stale.outcome).toBe('eligible-refer')
+    expect(stale.reasons.at(-1)).toBe(`rule set ${fresh.rulesVersion} passed its review date ${rules.reviewBy}: confirm this outcome with the local WorkWell team`)
+  })
+
+  it('guards the in-work and out-of-work services even if a rule slips through', () => {
+    const loose: ResolvedRules = { ...rules, services: [...rules.services, { id: 'baseline/bad', code: 'cv-interview-help', when: {}, reason: 'a rule that forgot its condition' }] }
+    expect(codes(triageReferral(facts(), loose, ncl, ON), 'service')).not.toContain('cv-interview-help')
   })
 
   it('is the same on the same day for the same facts', () => {
     const f = facts({ employmentSituation: 'unemployed', reasonCodes: [MSK, DEPRESSION] })
-    expect(triageReferral(f, ON)).toStrictEqual(triageReferral(structuredClone(f), new Date(ON)))
+    expect(triageReferral(f, rules, ncl, ON)).toStrictEqual(triageReferral(structuredClone(f), rules, ncl, new Date(ON)))
   })
 })

@@ -1,0 +1,226 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { Worker } from 'node:worker_threads'
+import type { ServiceRequest, Task } from '@medplum/fhirtypes'
+import { Pool } from 'undici'
+import { systemClock } from '../src/clock.ts'
+import { createDeliveryWorker } from '../src/delivery/worker.ts'
+import { loadMappings } from '../src/mapping/load-mapping.ts'
+import { mapReferral } from '../src/mapping/map-referral.ts'
+import { loadPartnerships } from '../src/routing/load-partnerships.ts'
+import { openSqliteStore } from '../src/store/sqlite-store.ts'
+import type { Store, StoredResource } from '../src/store/store.ts'
+
+/** One figure, with the baseline measured in the same run. */
+export interface BenchResult {
+  name: string
+  value: number
+  unit: string
+  baseline: number
+  ratio: number
+  /** what "good" means for this figure */
+  goal: string
+  met: boolean
+}
+
+/** Sizes and knobs of the delivery bench. */
+export interface DeliveryBenchOptions {
+  throughputRows: number
+  backlogRows: number
+  concurrency: number
+  batchSize: number
+  connections: number
+  /** folder for the SQLite file (default: a temp folder on the normal disk) */
+  dataRoot?: string
+  log: (line: string) => void
+}
+
+const REPO = path.resolve(import.meta.dirname, '..')
+const PARTNERSHIP = 'north-central-london'
+const SILENT = { info: () => undefined, warn: () => undefined, error: () => undefined }
+
+/** The sink's code: it runs on its own thread so that it does not compete with the worker for the event loop. */
+const SINK_SOURCE = `
+const { createServer } = require('node:http')
+const { parentPort } = require('node:worker_threads')
+const server = createServer((req, res) => {
+  req.resume()
+  req.on('end', () => { res.writeHead(201, { 'content-length': '0' }).end() })
+})
+server.keepAliveTimeout = 60000
+server.listen(0, '127.0.0.1', () => { parentPort.postMessage(server.address().port) })
+parentPort.on('message', () => { server.closeAllConnections(); server.close(() => process.exit(0)) })
+`
+
+/** A local sink on its own thread that answers 201 to every POST once it has read the body. */
+async function startSink (): Promise<{ origin: string, close: () => Promise<void> }> {
+  const thread = new Worker(SINK_SOURCE, { eval: true })
+  const port = await new Promise<number>((resolve) => { thread.once('message', (p: number) => { resolve(p) }) })
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    close: async () => {
+      const exited = new Promise<void>((resolve) => { thread.once('exit', () => { resolve() }) })
+      thread.postMessage('close')
+      await exited
+    }
+  }
+}
+
+function referral (n: number, template: ServiceRequest, at: string): { sr: StoredResource, task: StoredResource } {
+  const srId = `sr-${n}`
+  const taskId = `task-${n}`
+  const task: Task = {
+    resourceType: 'Task',
+    id: taskId,
+    basedOn: [{ reference: `ServiceRequest/${srId}` }],
+    focus: { reference: `ServiceRequest/${srId}` },
+    status: 'requested',
+    intent: 'order',
+    priority: 'routine',
+    businessStatus: { coding: [{ system: 'https://fhir.workwell.example/CodeSystem/triage-outcome', code: 'eligible-refer' }] },
+    owner: { reference: `Organization/${PARTNERSHIP}`, type: 'Organization' },
+    authoredOn: at,
+    lastModified: at
+  }
+  const meta = { versionId: '1', lastUpdated: at }
+  return {
+    sr: { resourceType: 'ServiceRequest', id: srId, versionId: '1', lastUpdated: at, resource: { ...template, id: srId, meta: { ...template.meta, ...meta } } },
+    task: { resourceType: 'Task', id: taskId, versionId: '1', lastUpdated: at, resource: { ...task, meta } }
+  }
+}
+
+/** Seeds n accepted referrals, each with its outbox row, through Store.saveReferral. */
+async function seed (store: Store, n: number, template: ServiceRequest): Promise<void> {
+  const at = new Date().toISOString()
+  for (let i = 0; i < n; i++) {
+    const { sr, task } = referral(i, template, at)
+    await store.saveReferral({
+      resources: [sr, task],
+      task: { id: task.id, basedOn: `ServiceRequest/${sr.id}`, owner: PARTNERSHIP, status: 'requested', lastUpdated: at },
+      serviceRequestId: sr.id,
+      outbox: { id: `out-${i}`, partnershipId: PARTNERSHIP, serviceRequestId: sr.id, taskId: task.id, createdAt: at },
+      audit: []
+    })
+  }
+}
+
+/** Raw undici POSTs of one mapped body to the sink, with no store and no mapping: the ceiling. */
+async function rawPostRate (origin: string, body: string, contentType: string, n: number, concurrency: number, connections: number): Promise<number> {
+  const pool = new Pool(origin, { connections, allowH2: false, keepAliveTimeout: 60_000 })
+  let next = 0
+  const started = performance.now()
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < n) {
+      const id = `raw-${next++}`
+      const res = await pool.request({ path: '/sink', method: 'POST', headers: { 'content-type': contentType, 'idempotency-key': id, 'x-request-id': id }, body })
+      await res.body.dump()
+    }
+  }))
+  const seconds = (performance.now() - started) / 1000
+  await pool.close()
+  return n / seconds
+}
+
+/** Runs the worker until n rows are delivered; returns the seconds it took. */
+async function drain (store: Store, n: number, origin: string, options: DeliveryBenchOptions): Promise<number> {
+  const partnerships = await loadPartnerships(path.join(REPO, 'mappings'), { [PARTNERSHIP]: `${origin}/sink` })
+  const mappings = await loadMappings(path.join(REPO, 'mappings'), [PARTNERSHIP])
+  let delivered = 0
+  const settle = store.settleDeliveries.bind(store)
+  // counts outcomes as they are committed, without querying the store
+  store.settleDeliveries = async (settlements, now) => {
+    await settle(settlements, now)
+    delivered += settlements.filter((s) => s.outcome === 'delivered').length
+  }
+  const worker = createDeliveryWorker({
+    store,
+    partnerships,
+    mappings,
+    clock: systemClock,
+    logger: SILENT,
+    pollIntervalMs: 5,
+    batchSize: options.batchSize,
+    concurrency: options.concurrency,
+    connections: options.connections,
+    leaseMs: 60_000,
+    requestTimeoutMs: 10_000
+  })
+  const started = performance.now()
+  worker.start()
+  await new Promise<void>((resolve) => {
+    const check = setInterval(() => {
+      if (delivered >= n) {
+        clearInterval(check)
+        resolve()
+      }
+    }, 5)
+  })
+  const seconds = (performance.now() - started) / 1000
+  await worker.stop()
+  return seconds
+}
+
+/**
+ * The delivery bench: raw undici POST rate to a local sink (baseline), the worker's delivery
+ * rate from a seeded SQLite outbox to the same sink, and the time to drain a backlog.
+ * @param options - sizes and knobs
+ */
+export async function runDeliveryBench (options: DeliveryBenchOptions): Promise<BenchResult[]> {
+  const template = JSON.parse(readFileSync(path.join(REPO, 'fixtures/referrals', PARTNERSHIP, 'gp-referral.json'), 'utf8')) as ServiceRequest
+  const mappings = await loadMappings(path.join(REPO, 'mappings'), [PARTNERSHIP])
+  const mapping = mappings.get(PARTNERSHIP)
+  if (mapping === undefined) throw new Error(`no mapping for ${PARTNERSHIP}`)
+  const sample = referral(0, template, new Date().toISOString())
+  const mapped = mapReferral(mapping, { serviceRequest: sample.sr.resource as ServiceRequest, task: sample.task.resource as Task })
+  if (!mapped.ok) throw new Error('the sample referral does not map')
+
+  const sink = await startSink()
+  const results: BenchResult[] = []
+  options.log(`SQLite files under ${dataRoot(options)}`)
+  try {
+    options.log(`baseline: ${options.throughputRows} raw undici POSTs (${mapped.body.length} B body, ${options.concurrency} in flight)`)
+    await rawPostRate(sink.origin, mapped.body, mapped.contentType, 2_000, options.concurrency, options.connections) // warm-up
+    const raw = await rawPostRate(sink.origin, mapped.body, mapped.contentType, options.throughputRows, options.concurrency, options.connections)
+
+    for (const [name, rows] of [['throughput', options.throughputRows], ['backlog', options.backlogRows]] as const) {
+      const dir = mkdtempSync(path.join(dataRoot(options), 'workwell-bench-'))
+      try {
+        const store = await openSqliteStore({ file: path.join(dir, 'workwell.sqlite') })
+        const seedStart = performance.now()
+        await seed(store, rows, template)
+        options.log(`${name}: seeded ${rows} referrals through saveReferral in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`)
+        const seconds = await drain(store, rows, sink.origin, options)
+        await store.close()
+        if (name === 'throughput') {
+          const rate = rows / seconds
+          results.push({ name: 'delivery-throughput', value: round(rate), unit: 'deliveries/s', baseline: round(raw), ratio: round(rate / raw, 3), goal: '>= 5000 deliveries/s', met: rate >= 5_000 })
+        } else {
+          const ideal = rows / raw
+          results.push({ name: `backlog-drain-${rows}`, value: round(seconds, 2), unit: 's', baseline: round(ideal, 2), ratio: round(seconds / ideal, 3), goal: '< 60 s', met: seconds < 60 })
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    }
+  } finally {
+    await sink.close()
+  }
+  return results
+}
+
+/**
+ * Where the bench's SQLite files go: --data-dir when given, else /dev/shm when present.
+ * Seeding 100,000 referrals one saveReferral (one fsync) at a time takes minutes on a
+ * virtual disk, which measures the disk rather than the worker; --data-dir on a real disk
+ * gives the durable figure.
+ */
+function dataRoot (options: DeliveryBenchOptions): string {
+  if (options.dataRoot !== undefined) return options.dataRoot
+  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir()
+}
+
+function round (n: number, digits = 0): number {
+  const f = 10 ** digits
+  return Math.round(n * f) / f
+}

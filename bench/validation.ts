@@ -1,0 +1,142 @@
+/**
+ * Validation benchmark: our validator against @medplum/core's validateResource, in one run.
+ *
+ *   node bench/validation.ts [--json]
+ *
+ * Inputs (bench/validation-inputs.ts): a realistic WorkWell referral (ServiceRequest with a
+ * contained Patient, fit note, employment status and consent) and a 20-entry transaction
+ * Bundle. Each is validated by ours (base R4 and the profiles it claims), by medplum against
+ * base R4, and, for the referral, by medplum against our WorkWell-Referral snapshot (the
+ * configuration validators.md §5 measured at ~3 ms a call). Prints validations per second and
+ * the ratios; `--json` prints one JSON object per line instead
+ * ({name, value, unit, baseline, ratio}).
+ */
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { OperationOutcomeError as MedplumOutcomeError, validateResource } from '@medplum/core'
+import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes'
+import { createValidator } from '../src/validation/create-validator.ts'
+import { loadProfiles } from '../src/validation/load-profiles.ts'
+import { WORKWELL_REFERRAL_PROFILE } from '../src/validation/profiles.ts'
+import { benchBundle, benchReferral } from './validation-inputs.ts'
+
+/** One measured figure, as printed with `--json`. */
+export interface BenchRow {
+  readonly name: string
+  readonly value: number
+  readonly unit: string
+  /** the figure this one is compared with, or null */
+  readonly baseline: number | null
+  /** value / baseline (for times: baseline / value, so > 1 always means "ours is better"), or null */
+  readonly ratio: number | null
+}
+
+/** Options of {@link runValidationBench}. */
+export interface ValidationBenchOptions {
+  /** one JSON object per line instead of a table */
+  readonly json: boolean
+  /** where each output line goes */
+  readonly print: (line: string) => void
+}
+
+const REPO = resolve(import.meta.dirname, '..')
+
+/** How long each figure is measured, after the warm-up. */
+const MEASURE_MS = 1500
+const WARM_UP_CALLS = 300
+
+/**
+ * Runs the benchmark and prints its figures.
+ * @param options - output format and sink
+ */
+export async function runValidationBench (options: ValidationBenchOptions): Promise<void> {
+  const started = performance.now()
+  const ours = await createValidator({ profilesDir: join(REPO, 'profiles') })
+  const startupMs = performance.now() - started
+  const profile = (await loadProfiles(join(REPO, 'profiles'))).find((p) => p.url === WORKWELL_REFERRAL_PROFILE)?.definition
+
+  const referral = benchReferral()
+  const bundle = benchBundle()
+  assertValid('our validator, referral', ours.validate(referral))
+  assertValid('our validator, Bundle', ours.validate(bundle))
+
+  const rows: BenchRow[] = []
+  const add = (name: string, value: number, unit: string, baseline: number | null): void => {
+    rows.push({ name, value, unit, baseline, ratio: baseline === null || baseline === 0 ? null : value / baseline })
+  }
+
+  for (const [label, input] of [['referral', referral], ['bundle20', bundle]] as const) {
+    const medplumBase = rate(() => medplum(input))
+    add(`validation.${label}.medplum-base`, medplumBase, 'validations/s', null)
+    let medplumProfile: number | null = null
+    if (label === 'referral' && profile) {
+      medplumProfile = rate(() => medplum(input, profile))
+      add(`validation.${label}.medplum-profile`, medplumProfile, 'validations/s', null)
+    }
+    const oursRate = rate(() => ours.validate(input))
+    add(`validation.${label}.ours-vs-medplum-base`, oursRate, 'validations/s', medplumBase)
+    if (medplumProfile !== null) {
+      add(`validation.${label}.ours-vs-medplum-profile`, oursRate, 'validations/s', medplumProfile)
+    }
+  }
+  // Start-up cost: loading the profiles into a ready validator (goal < 200 ms).
+  rows.push({ name: 'validation.startup', value: startupMs, unit: 'ms', baseline: null, ratio: null })
+
+  for (const row of rows) {
+    options.print(options.json ? JSON.stringify(row) : formatRow(row))
+  }
+}
+
+/** Medplum's own validation, errors included (it throws them), as the gateway would run it. */
+function medplum (resource: unknown, profile?: StructureDefinition): OperationOutcomeIssue[] {
+  try {
+    return validateResource(resource as Resource, profile ? { profile } : undefined)
+  } catch (err) {
+    if (err instanceof MedplumOutcomeError) {
+      return err.outcome.issue ?? []
+    }
+    throw err
+  }
+}
+
+/** Calls per second of `run`, after a warm-up, over {@link MEASURE_MS}. */
+function rate (run: () => unknown): number {
+  for (let i = 0; i < WARM_UP_CALLS; i++) {
+    run()
+  }
+  let calls = 0
+  const start = performance.now()
+  let elapsed = 0
+  // Check the clock every few calls only: reading it costs about as much as a fast validation.
+  while (elapsed < MEASURE_MS) {
+    for (let i = 0; i < 16; i++) {
+      run()
+    }
+    calls += 16
+    elapsed = performance.now() - start
+  }
+  return (calls * 1000) / elapsed
+}
+
+function assertValid (what: string, issues: readonly OperationOutcomeIssue[]): void {
+  const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal')
+  if (errors.length > 0) {
+    throw new Error(`${what}: the benchmark input is not valid: ${JSON.stringify(errors)}`)
+  }
+}
+
+function formatRow (row: BenchRow): string {
+  const value = row.unit === 'ms' ? `${row.value.toFixed(0)} ms` : `${Math.round(row.value).toLocaleString('en-GB')} ${row.unit}`
+  const ratio = row.ratio === null ? '' : `  (${row.ratio.toFixed(2)}× the baseline ${Math.round(row.baseline ?? 0).toLocaleString('en-GB')})`
+  return `${row.name.padEnd(48)} ${value}${ratio}`
+}
+
+/** Runs directly with `node bench/validation.ts [--json]`. */
+function isMain (): boolean {
+  return process.argv[1] !== undefined && resolve(process.argv[1]) === import.meta.filename
+}
+
+if (isMain()) {
+  const { values } = parseArgs({ options: { json: { type: 'boolean', default: false } } })
+  await runValidationBench({ json: values.json, print: (line) => { console.log(line) } })
+}

@@ -1,0 +1,50 @@
+import type { Clock } from '../clock.ts'
+import type { Config } from '../config.ts'
+import type { Mapping } from '../mapping/mapping.ts'
+import type { Partnership } from '../routing/partnership.ts'
+import type { Store } from '../store/store.ts'
+import type { DeliveryLogger } from './delivery-logger.ts'
+import { createDeliveryWorker } from './worker.ts'
+import type { DeliveryWorker } from './worker.ts'
+
+/** What the server and `workwell worker` both hand over. */
+export interface ConfiguredWorkerDeps {
+  config: Config
+  store: Store
+  partnerships: Map<string, Partnership>
+  mappings: Map<string, Mapping>
+  clock: Clock
+  logger: DeliveryLogger
+}
+
+/**
+ * Builds the delivery worker from the configuration, so the server and the stand-alone
+ * worker command run exactly the same thing.
+ * @param deps - configuration, store, partnerships, mappings, clock and logger
+ * @throws Error when a signing secret names a partnership that does not exist
+ */
+export function createConfiguredWorker (deps: ConfiguredWorkerDeps): DeliveryWorker {
+  const d = deps.config.delivery
+  for (const id of Object.keys(deps.config.partnerSecrets)) {
+    if (!deps.partnerships.has(id)) {
+      throw new Error(`WORKWELL_PARTNER_SECRET_${id.toUpperCase().replaceAll('-', '_')}: no partnership "${id}"`)
+    }
+  }
+  return createDeliveryWorker({
+    store: deps.store,
+    partnerships: deps.partnerships,
+    mappings: deps.mappings,
+    clock: deps.clock,
+    logger: deps.logger,
+    pollIntervalMs: d.pollIntervalMs,
+    batchSize: d.batchSize,
+    concurrency: d.concurrency,
+    connections: d.connections,
+    leaseMs: d.leaseMs,
+    requestTimeoutMs: d.requestTimeoutMs,
+    connectTimeoutMs: d.connectTimeoutMs,
+    backoff: { baseMs: d.backoffBaseMs, factor: 2, capMs: d.backoffCapMs },
+    breaker: { failureThreshold: d.breakerFailures, openMs: d.breakerOpenMs },
+    secrets: deps.config.partnerSecrets
+  })
+}

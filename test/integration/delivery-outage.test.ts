@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { call } from '../helpers/fixtures.ts'
+import { mappingsWithMaxAttempts, postReferral, referralIn, startStubPartner, until, type StubPartner } from './delivery-helpers.ts'
+
+const REFERRALS = 12
+const THRESHOLD = 3
+
+let partner: StubPartner
+let gw: TestGateway
+let mappings: ReturnType<typeof mappingsWithMaxAttempts>
+
+beforeAll(async () => {
+  partner = await startStubPartner()
+  await partner.goDown()
+  mappings = mappingsWithMaxAttempts(30)
+  gw = await startGateway({
+    env: {
+      WORKWELL_MAPPINGS_DIR: mappings.dir,
+      WORKWELL_DELIVERY_ENABLED: 'true',
+      WORKWELL_DELIVERY_POLL_MS: '20',
+      WORKWELL_DELIVERY_TIMEOUT_MS: '300',
+      WORKWELL_DELIVERY_LEASE_MS: '1000',
+      WORKWELL_DELIVERY_BACKOFF_BASE_MS: '20',
+      WORKWELL_DELIVERY_BACKOFF_CAP_MS: '400',
+      WORKWELL_BREAKER_FAILURES: String(THRESHOLD),
+      WORKWELL_BREAKER_OPEN_MS: '150',
+      // one at a time, so the breaker (not the first burst) decides how often the partner is tried
+      WORKWELL_DELIVERY_CONCURRENCY: '1',
+      WORKWELL_DELIVERY_BATCH: '1',
+      WORKWELL_PARTNER_URL_NORTH_CENTRAL_LONDON: partner.url('north-central-london')
+    }
+  })
+})
+
+afterAll(async () => {
+  await gw.close()
+  await partner.close()
+  mappings.remove()
+})
+
+interface AdminList {
+  deliveries: Array<{ id: string, status: string, attempts: number }>
+  circuits: Array<{ partnershipId: string, state: string, consecutiveFailures: number }>
+}
+
+async function admin (): Promise<AdminList> {
+  const res = await call(`${gw.origin}/admin/deliveries?partnership=north-central-london`)
+  expect(res.status).toBe(200)
+  return res.body as unknown as AdminList
+}
+
+describe('a partner that is down for a while', () => {
+  it('makes deliveries wait behind an open circuit, then drains them all when it returns', async () => {
+    const accepted: string[] = []
+    for (let i = 0; i < REFERRALS; i++) accepted.push(await postReferral(gw.fhir))
+
+    await until(async () => (await admin()).circuits.some((c) => c.state === 'open' || c.state === 'half-open'), 10_000, 'the circuit to open')
+    // let the outage last: only probes reach for the partner now
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    const during = await admin()
+    expect(during.deliveries.every((d) => d.status === 'pending')).toBe(true)
+    const attempts = during.deliveries.reduce((n, d) => n + d.attempts, 0)
+    // without a breaker, 12 rows retried every ≤400 ms for 1 s would be far more attempts
+    expect(attempts).toBeLessThan(REFERRALS + THRESHOLD)
+    expect(during.deliveries.filter((d) => d.attempts === 0).length).toBeGreaterThan(0)
+
+    await partner.comeBack()
+    await until(async () => (await admin()).deliveries.every((d) => d.status === 'delivered'), 15_000, 'the backlog to drain')
+    const after = await admin()
+    expect(after.deliveries).toHaveLength(REFERRALS)
+    expect(after.circuits).toEqual([expect.objectContaining({ partnershipId: 'north-central-london', state: 'closed', consecutiveFailures: 0 })])
+    const delivered = new Set([...partner.stored.values()].map((r) => referralIn(r.body, accepted)))
+    expect(delivered.size).toBe(REFERRALS)
+  })
+})

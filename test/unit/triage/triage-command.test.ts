@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import type { Task } from '@medplum/fhirtypes'
+import { describe, expect, it } from 'vitest'
+import { main } from '../../../src/cli.ts'
+import { REPO } from './rules-fixture.ts'
+
+async function run (args: string[]): Promise<{ code: number, out: string[], err: string[] }> {
+  const out: string[] = []
+  const err: string[] = []
+  const cwd = process.cwd()
+  process.chdir(REPO)
+  try {
+    return { code: await main(args, (l) => out.push(l), (l) => err.push(l)), out, err }
+  } finally { process.chdir(cwd) }
+}
+
+const task = (out: string[]): Task => JSON.parse(out.join('\n')) as Task
+
+describe('workwell triage FILE', () => {
+  it('prints the Task for a referral as the gateway would, on the day given', async () => {
+    const r = await run(['triage', 'fixtures/triage/lancashire-and-south-cumbria-out-of-work-7-months.json', '--on', '2026-11-20'])
+    expect(r.code).toBe(0)
+    const t = task(r.out)
+    expect(t.businessStatus?.coding?.[0]?.code).toBe('signpost-only')
+    expect(t.owner?.reference).toBe('Organization/lancashire-and-south-cumbria')
+    expect(t.authoredOn).toBe('2026-11-20T12:00:00.000Z')
+    expect(t.extension?.[0]?.valueString).toBe('workwell-baseline/2026.11.1+lancashire-and-south-cumbria/2026.11.1')
+    expect(t.requester?.identifier?.value).toBe('Y09001')
+    expect(t.for?.identifier?.system).toBe('https://fhir.nhs.uk/Id/nhs-number')
+  })
+
+  it('prints the Task for a fit-note triage request and for a transaction Bundle', async () => {
+    const fitNote = await run(['triage', 'fixtures/referrals/coventry-and-warwickshire/fit-note-triage.json', '--on', '2026-11-20'])
+    expect(fitNote.code).toBe(0)
+    expect(task(fitNote.out).output?.map((o) => o.valueCodeableConcept?.coding?.[0]?.code)).toContain('workplace-adjustments')
+    const bundle = await run(['triage', 'fixtures/bundles/greater-manchester-transaction.json', '--on', '2026-11-20'])
+    expect(bundle.code).toBe(0)
+    expect(task(bundle.out).owner?.reference).toBe('Organization/greater-manchester')
+    expect(task(bundle.out).for?.reference).toMatch(/^Patient\//)
+  })
+
+  it('stores nothing: the CLI opens no store', async () => {
+    const r = await run(['triage', 'fixtures/referrals/north-central-london/gp-referral.json', '--on', '2026-11-20'])
+    expect(task(r.out).id).toBe('preview')
+  })
+
+  it('exits 1 for an invalid or unroutable request, 2 for bad usage', async () => {
+    expect((await run(['triage', 'fixtures/invalid/bad-nhs-number-check-digit.json'])).code).toBe(1)
+    const dir = mkdtempSync(path.join(tmpdir(), 'workwell-cli-'))
+    try {
+      const sr = JSON.parse(JSON.stringify((await import('../../../fixtures/referrals/north-central-london/gp-referral.json', { with: { type: 'json' } })).default)) as {
+        requester: { identifier: { value: string } }, contained: Array<{ id: string, address?: unknown, generalPractitioner?: unknown }>
+      }
+      sr.requester.identifier.value = 'A83008'
+      const patient = sr.contained.find((c) => c.id === 'patient')
+      if (patient !== undefined) {
+        patient.address = [{ use: 'home', postalCode: 'LS1 4AP' }]
+        delete patient.generalPractitioner
+      }
+      const file = path.join(dir, 'away.json')
+      writeFileSync(file, JSON.stringify(sr))
+      const r = await run(['triage', file])
+      expect(r.code).toBe(1)
+      expect(r.err.join('')).toContain('unroutable')
+    } finally { rmSync(dir, { recursive: true, force: true }) }
+    expect((await run(['triage'])).code).toBe(2)
+    expect((await run(['triage', 'a.json', '--on', 'tomorrow'])).code).toBe(2)
+  })
+})
