@@ -9,9 +9,10 @@
  * - a UK Core profile (`https://fhir.hl7.org.uk/...`): its differential, from the UK Core copy in
  *   `--ukcore` (default ../shared/fhir/ukcore/json/structuredefinitions), merged onto its base.
  *   UK Core ships differentials only (shared/reference/ukcore.md), so its snapshot is made
- *   here too. When that folder is missing, the profile is merged onto base R4 of its type
- *   instead, and a warning says so: the result then lacks UK Core's extension and category
- *   slices, which are all optional, so no instance changes verdict at this stage.
+ *   here too. Without that folder the script stops: WorkWell-Patient tightens UK Core's
+ *   nhsNumber slice, which base R4 does not have, so no faithful snapshot can be made.
+ * Merging is src/ig/profile-snapshots.ts (the same code gives `workwell validate --ig` profiles
+ * their snapshots).
  *
  * The committed profile files carry the snapshot, so the gateway never needs ../shared at start.
  * `--check` writes nothing and exits 1 when a committed snapshot is stale.
@@ -21,9 +22,9 @@ import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { StructureDefinition } from '@medplum/fhirtypes'
-import { findBaseDefinition, HL7_STRUCTURE_DEFINITION, loadBaseDefinitions } from '../src/validation/base-definitions.ts'
+import { loadBaseDefinitions } from '../src/validation/base-definitions.ts'
 import { isStructureDefinition } from '../src/validation/json.ts'
-import { generateSnapshot } from '../src/validation/snapshot.ts'
+import { snapshotProfiles } from '../src/ig/profile-snapshots.ts'
 
 const root = dirname(import.meta.dirname)
 const { values } = parseArgs({
@@ -35,57 +36,21 @@ const { values } = parseArgs({
 })
 
 const base = await loadBaseDefinitions()
-const lookupType = (code: string): StructureDefinition | undefined => findBaseDefinition(base, code)
-
 const profileFiles = await readStructureDefinitions(values.profiles)
-const ukcore = existsSync(values.ukcore) ? await readStructureDefinitions(values.ukcore) : undefined
-if (!ukcore) {
-  console.warn(`warning: ${values.ukcore} not found; UK Core bases are replaced by base R4 (see the header of this script)`)
+if (!existsSync(values.ukcore)) {
+  console.error(`${values.ukcore} not found: the UK Core definitions are needed to build the snapshots (--ukcore DIR)`)
+  process.exit(2)
 }
+const ukcore = await readStructureDefinitions(values.ukcore)
 
-const cache = new Map<string, StructureDefinition>()
-
-/** Returns the definition at `url` with a snapshot, generating the chain below it as needed. */
-function withSnapshot (url: string, type: string): StructureDefinition {
-  const cached = cache.get(url)
-  if (cached) {
-    return cached
-  }
-  let result: StructureDefinition
-  if (url.startsWith(HL7_STRUCTURE_DEFINITION)) {
-    const sd = findBaseDefinition(base, url.slice(HL7_STRUCTURE_DEFINITION.length))
-    if (!sd) {
-      throw new Error(`No base R4 definition ${url}`)
-    }
-    result = sd
-  } else {
-    const local = profileFiles.find((p) => p.sd.url === url)?.sd ?? ukcore?.find((p) => p.sd.url === url)?.sd
-    if (local) {
-      result = derive(local)
-    } else if (!ukcore && url.startsWith('https://fhir.hl7.org.uk/')) {
-      result = withSnapshot(HL7_STRUCTURE_DEFINITION + type, type)
-    } else {
-      throw new Error(`Cannot resolve base definition ${url}`)
-    }
-  }
-  cache.set(url, result)
-  return result
-}
-
-/** Generates the snapshot of a constraint profile onto its resolved base. */
-function derive (sd: StructureDefinition): StructureDefinition {
-  if (!sd.baseDefinition || !sd.type) {
-    throw new Error(`${sd.url ?? '?'} has no baseDefinition or type`)
-  }
-  return generateSnapshot(sd, withSnapshot(sd.baseDefinition, sd.type), lookupType)
-}
+const derived = snapshotProfiles(profileFiles.map((p) => p.sd), base, (url) => ukcore.find((p) => p.sd.url === url)?.sd)
 
 let stale = 0
-for (const { file, sd } of profileFiles) {
+for (const [index, { file, sd }] of profileFiles.entries()) {
   if (sd.derivation !== 'constraint') {
     continue
   }
-  const { snapshot, differential, ...header } = derive(sd)
+  const { snapshot, differential, ...header } = derived[index] ?? sd
   // HL7's own order: header, snapshot, differential.
   const text = JSON.stringify({ ...header, snapshot, differential }, null, 2) + '\n'
   const current = await readFile(file, 'utf8')

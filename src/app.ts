@@ -17,14 +17,20 @@ import type { ResourceValidator } from './validation/validator.ts'
 import type { Mapping } from './mapping/mapping.ts'
 import { createConfiguredWorker } from './delivery/from-config.ts'
 import { adminDeliveryRoutes } from './routes/admin-deliveries.ts'
+import { conformanceRoutes } from './routes/conformance.ts'
 import type { RouteDeps } from './routes/route-deps.ts'
 import { healthRoutes } from './routes/health.ts'
+import { countRequests, metricsRoutes } from './routes/metrics.ts'
+import { createGatewayMetrics } from './metrics/gateway-metrics.ts'
+import { instrumentStore, instrumentValidator } from './metrics/instrument.ts'
 import { metadataRoutes } from './routes/metadata.ts'
 import { readRoutes } from './routes/read.ts'
 import { referralRoutes } from './routes/referrals.ts'
 import { taskSearchRoutes } from './routes/task-search.ts'
 import { taskUpdateRoutes } from './routes/task-update.ts'
 import { validateRoutes } from './routes/validate.ts'
+import { messageDefinitionRoutes } from './routes/message-definition.ts'
+import { processMessageRoutes } from './routes/process-message.ts'
 
 export interface AppOptions {
   config: Config
@@ -66,10 +72,13 @@ export function serverOptions (config: Config, destination?: DestinationStream):
 
 async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise<void> {
   const catalogue = new RouteCatalogue()
+  // a registry per app instance, never prom-client's global one: tests run many apps in one process
+  const metrics = createGatewayMetrics(opts.store, opts.clock ?? systemClock)
+  const store = instrumentStore(opts.store, metrics)
   const deps: RouteDeps = {
     config: opts.config,
-    store: opts.store,
-    validator: opts.validator,
+    store,
+    validator: instrumentValidator(opts.validator, metrics),
     partnerships: opts.partnerships,
     triageRules: opts.triageRules,
     routing: buildRoutingIndex(opts.partnerships.values()),
@@ -121,17 +130,22 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
     throw outcomeError(404, 'not-found', `No route ${request.method} ${path}`)
   })
 
+  countRequests(app, metrics)
   await app.register(healthRoutes, deps)
+  await app.register(metricsRoutes, metrics)
   await app.register(metadataRoutes, deps)
   await app.register(referralRoutes, deps)
   await app.register(readRoutes, deps)
+  await app.register(conformanceRoutes, deps)
   await app.register(taskSearchRoutes, deps)
   await app.register(taskUpdateRoutes, deps)
   await app.register(validateRoutes, deps)
   await app.register(adminDeliveryRoutes, deps)
+  await app.register(processMessageRoutes, deps)
+  await app.register(messageDefinitionRoutes, deps)
 
   if (opts.config.delivery.enabled) {
-    const worker = createConfiguredWorker({ ...opts, clock: deps.clock, logger: app.log.child({ component: 'delivery' }) })
+    const worker = createConfiguredWorker({ ...opts, store, clock: deps.clock, logger: app.log.child({ component: 'delivery' }) })
     app.addHook('onReady', async () => { worker.start() })
     app.addHook('onClose', async () => { await worker.stop() })
   }

@@ -1,16 +1,17 @@
-import { readFile } from 'node:fs/promises'
+import { runTokenCommand, TOKEN_USAGE, tokenDefaults } from './auth/token-command.ts'
 import { systemClock } from './clock.ts'
 import { loadConfig } from './config.ts'
 import { DELIVERY_USAGE, runDeliveryCommand } from './delivery/delivery-commands.ts'
 import { runMapCommand } from './mapping/map-command.ts'
 import { loadPartnerships } from './routing/load-partnerships.ts'
 import { runTriageCommand, TRIAGE_USAGE } from './triage/triage-command.ts'
-import { createValidator } from './validation/create-validator.ts'
+import { runValidateCommand, VALIDATE_USAGE } from './validation-command.ts'
 
 const USAGE = `usage: workwell <command>
   serve                      start the gateway (same as npm start)
-  validate FILE...           validate FHIR JSON files against the WorkWell profiles
+${VALIDATE_USAGE}
 ${TRIAGE_USAGE}
+${TOKEN_USAGE}
   map PARTNERSHIP FILE [--task TASK]
                              map a referral (ServiceRequest or transaction Bundle) into the
                              partnership's format (triaged here unless TASK is given); prints it, sends nothing
@@ -30,19 +31,8 @@ export async function main (args: string[], out: Out = (l) => process.stdout.wri
     case 'serve':
       await import('./server.ts')
       return 0
-    case 'validate': {
-      if (rest.length === 0) { err(USAGE); return 2 }
-      const validator = await createValidator({ profilesDir: config.profilesDir })
-      let failed = 0
-      for (const file of rest) {
-        const issues = validator.validate(JSON.parse(await readFile(file, 'utf8')))
-        const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal')
-        if (errors.length > 0) failed++
-        out(`${file}: ${errors.length === 0 ? 'valid' : `${errors.length} error(s)`}`)
-        for (const i of issues) out(`  ${i.severity} ${i.code} ${(i.expression ?? []).join(', ')}: ${i.diagnostics ?? ''}`)
-      }
-      return failed === 0 ? 0 : 1
-    }
+    case 'validate':
+      return runValidateCommand(rest, { config, out, err })
     case 'triage':
       return runTriageCommand(rest, { config, out, err, clock: systemClock })
     case 'map':
@@ -52,6 +42,8 @@ export async function main (args: string[], out: Out = (l) => process.stdout.wri
     case 'replay':
       // only `worker` waits for a signal; the others must not take over Ctrl-C
       return runDeliveryCommand(command, rest, { config, out, err, clock: systemClock, signal: command === 'worker' ? stopSignal() : AbortSignal.abort() })
+    case 'token':
+      return runTokenCommand(rest, { config, out, err, clock: systemClock, defaults: async () => tokenDefaults(await loadPartnerships(config.mappingsDir, config.partnerUrls)) })
     case 'partnerships': {
       const partnerships = await loadPartnerships(config.mappingsDir, config.partnerUrls)
       for (const p of partnerships.values()) out(`${p.id}\t${p.delivery.format}\t${p.delivery.endpoint}`)

@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { loadSecurityConfig, type SecurityConfig } from './auth/auth-config.ts'
 
 /** All configuration, read and validated once at start; nothing else reads process.env. */
 export interface Config {
@@ -33,10 +34,25 @@ export interface Config {
   /** An unfinished X-Request-Id claim older than this is treated as abandoned by a dead process. */
   requestIdStaleMs: number
   shutdownTimeoutMs: number
+  /** DATABASE_URL: when set, the store is PostgreSQL (shared by several instances); otherwise SQLite in dataDir */
+  databaseUrl?: string
+  /** connections each instance keeps to PostgreSQL */
+  databasePoolSize: number
+  /** SQLite: run writes on a worker thread (group commit off the event loop) */
+  sqliteWriterThread: boolean
   /** WORKWELL_PARTNER_URL_<ID>: per-environment override of a partnership's endpoint, by partnership id */
   partnerUrls: Record<string, string>
   /** WORKWELL_PARTNER_SECRET_<ID>: HMAC-SHA256 key that signs deliveries, by partnership id. Never logged. */
   partnerSecrets: Record<string, string>
+  /** bearer tokens, rate limit, overload and timeouts (src/auth/) */
+  security: SecurityConfig
+  /** NHS BaRS messaging (src/bars/) */
+  bars: {
+    /** the gateway's own BaRS endpoint, "system|value": MessageHeader.destination.endpoint and NHSD-Target-Identifier must name it */
+    serviceId: string
+    /** JSON file mapping a referrer's "system|value" endpoint to its $process-message URL */
+    endpointCatalogue: string
+  }
 }
 
 /** A configuration value that stops the start; the message names the variable. */
@@ -58,6 +74,9 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string, default: string, de
   { name: 'HOST', default: '127.0.0.1', description: 'address to listen on' },
   { name: 'PORT', default: '8080', description: 'port to listen on (0 picks a free one)' },
   { name: 'WORKWELL_DATA_DIR', default: './data', description: 'folder for the SQLite database (created if absent)' },
+  { name: 'DATABASE_URL', default: '(none: SQLite)', description: 'postgres://user@host:port/db switches the store to PostgreSQL, shared by several instances' },
+  { name: 'WORKWELL_DATABASE_POOL', default: '10', description: 'PostgreSQL connections per instance' },
+  { name: 'WORKWELL_SQLITE_WRITER_THREAD', default: 'true', description: 'SQLite writes (group-committed) on a worker thread, off the event loop' },
   { name: 'LOG_LEVEL', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace, silent' },
   { name: 'WORKWELL_BASE_URL', default: 'http://HOST:PORT/fhir', description: 'public FHIR base used in fullUrl and paging links' },
   { name: 'WORKWELL_PROFILES_DIR', default: './profiles', description: 'WorkWell StructureDefinitions loaded at start' },
@@ -70,7 +89,7 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string, default: string, de
   { name: 'WORKWELL_DELIVERY_TIMEOUT_MS', default: '10000', description: 'connect, header and body timeout for a partnership call' },
   { name: 'WORKWELL_REQUEST_ID_STALE_MS', default: '60000', description: 'age after which an unfinished X-Request-Id is taken over' },
   { name: 'WORKWELL_SHUTDOWN_TIMEOUT_MS', default: '10000', description: 'longest wait for in-flight work on SIGINT/SIGTERM' },
-  { name: 'WORKWELL_PARTNER_URL_<ID>', default: '(partnership.json)', description: 'endpoint override per partnership, id in upper snake case' },
+  { name: 'WORKWELL_PARTNER_URL_<ID>', default: '(partnership.json)', description: 'endpoint override per partnership, id in upper snake case: an http(s) URL, or for csv a file:/// folder (daily file drop)' },
   { name: 'WORKWELL_DELIVERY_CONCURRENCY', default: '50', description: 'deliveries in flight at once, across all partnerships' },
   { name: 'WORKWELL_DELIVERY_CONNECTIONS', default: '10', description: 'sockets in each partnership\'s connection pool' },
   { name: 'WORKWELL_DELIVERY_CONNECT_TIMEOUT_MS', default: '5000', description: 'TCP/TLS connect timeout for a partnership call' },
@@ -78,7 +97,19 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string, default: string, de
   { name: 'WORKWELL_DELIVERY_BACKOFF_CAP_MS', default: '600000', description: 'longest retry delay, also the most a Retry-After is honoured' },
   { name: 'WORKWELL_BREAKER_FAILURES', default: '5', description: 'consecutive failures that open a partnership\'s circuit' },
   { name: 'WORKWELL_BREAKER_OPEN_MS', default: '30000', description: 'wait before an open circuit lets one probe through' },
-  { name: 'WORKWELL_PARTNER_SECRET_<ID>', default: '(none: unsigned)', description: 'HMAC-SHA256 key signing deliveries to a partnership (at least 32 characters)' }
+  { name: 'WORKWELL_PARTNER_SECRET_<ID>', default: '(none: unsigned)', description: 'HMAC-SHA256 key signing deliveries to a partnership (at least 32 characters)' },
+  // the | is escaped as the README's table needs it (GFM splits cells on a bare |, even in code)
+  { name: 'WORKWELL_BARS_SERVICE_ID', default: 'https://fhir.workwell.example/Id/bars-service\\|workwell', description: 'the gateway\'s own BaRS endpoint (system|value): MessageHeader.destination and NHSD-Target-Identifier must name it' },
+  { name: 'WORKWELL_BARS_ENDPOINTS', default: './fixtures/bars/endpoint-catalogue.json', description: 'BaRS endpoint catalogue: referrer endpoint (system|value) to its $process-message URL' },
+  // security (src/auth/auth-config.ts)
+  { name: 'NODE_ENV', default: 'development', description: 'production: WORKWELL_AUTH_ISSUERS is required, no dev tokens are minted, partnership endpoints must be https' },
+  { name: 'WORKWELL_AUTH_ISSUERS', default: '(none: dev key in the data folder)', description: 'trusted token issuers, comma-separated ISSUER=JWKS pairs; JWKS is an https URL or a JWKS file path' },
+  { name: 'WORKWELL_AUTH_AUDIENCE', default: '(WORKWELL_BASE_URL)', description: 'the aud every bearer token must name' },
+  { name: 'WORKWELL_AUTH_CLOCK_SKEW_S', default: '30', description: 'seconds of leeway on a token\'s exp and nbf' },
+  { name: 'WORKWELL_RATE_LIMIT', default: '6000', description: 'requests per client (token subject, else address) per window; 0 turns it off' },
+  { name: 'WORKWELL_RATE_LIMIT_WINDOW_MS', default: '60000', description: 'the rate limit\'s window' },
+  { name: 'WORKWELL_MAX_EVENT_LOOP_DELAY_MS', default: '1000', description: 'mean event-loop delay above which requests get 503 (0: off)' },
+  { name: 'WORKWELL_REQUEST_TIMEOUT_MS', default: '30000', description: 'longest time to receive a whole request (slow senders get 408)' }
 ]
 
 function integer (env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -120,6 +151,22 @@ function httpUrl (name: string, raw: string): string {
   return url.toString()
 }
 
+/** DATABASE_URL when set: a postgres:// URL (the message never quotes it, it may hold a password). */
+function databaseUrl (env: Env): { databaseUrl?: string } {
+  const raw = (env.DATABASE_URL ?? '').trim()
+  if (raw === '') return {}
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'expected a postgres:// URL')
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError('DATABASE_URL', `expected a postgres:// URL, got a ${url.protocol} URL`)
+  }
+  return { databaseUrl: raw }
+}
+
 /**
  * Reads and validates the configuration from an environment map.
  * @param env - usually process.env; tests pass their own
@@ -141,7 +188,8 @@ export function loadConfig (env: Env, cwd: string): Config {
   for (const [key, value] of Object.entries(env)) {
     const m = /^WORKWELL_PARTNER_URL_([A-Z0-9_]+)$/.exec(key)
     if (m?.[1] !== undefined && value !== undefined && value !== '') {
-      partnerUrls[m[1].toLowerCase().replaceAll('_', '-')] = httpUrl(key, value.trim())
+      // a file:/// folder is a csv partnership's daily file drop (src/delivery/file-drop.ts)
+      partnerUrls[m[1].toLowerCase().replaceAll('_', '-')] = /^file:\/\/\//i.test(value.trim()) ? value.trim() : httpUrl(key, value.trim())
     }
   }
 
@@ -182,7 +230,25 @@ export function loadConfig (env: Env, cwd: string): Config {
     },
     requestIdStaleMs: integer(env, 'WORKWELL_REQUEST_ID_STALE_MS', 60_000, 1000, 86_400_000),
     shutdownTimeoutMs: integer(env, 'WORKWELL_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    ...databaseUrl(env),
+    databasePoolSize: integer(env, 'WORKWELL_DATABASE_POOL', 10, 1, 1000),
+    sqliteWriterThread: boolean(env, 'WORKWELL_SQLITE_WRITER_THREAD', true),
     partnerUrls,
-    partnerSecrets
+    partnerSecrets,
+    security: loadSecurityConfig(env, cwd, baseUrl),
+    bars: {
+      serviceId: barsServiceId(env),
+      endpointCatalogue: dir('WORKWELL_BARS_ENDPOINTS', './fixtures/bars/endpoint-catalogue.json')
+    }
   }
+}
+
+/** WORKWELL_BARS_SERVICE_ID: "system|value", as BaRS writes endpoints (MessageHeader.source.endpoint). */
+function barsServiceId (env: Env): string {
+  const raw = (env.WORKWELL_BARS_SERVICE_ID ?? '').trim() || 'https://fhir.workwell.example/Id/bars-service|workwell'
+  const [system, value, extra] = raw.split('|')
+  if (extra !== undefined || system === undefined || value === undefined || !/^[a-z][a-z0-9+.-]*:\S+$/i.test(system) || value.trim() === '') {
+    throw new ConfigError('WORKWELL_BARS_SERVICE_ID', `expected "system|value" with an absolute system URI, got "${raw}"`)
+  }
+  return raw
 }

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs'
-import path from 'node:path'
 import type { AppOptions } from './app.ts'
+import { assertHttpsEndpoints } from './auth/transport-policy.ts'
 import type { Config } from './config.ts'
 import { loadMappings } from './mapping/load-mapping.ts'
 import { loadPartnerships } from './routing/load-partnerships.ts'
-import { openSqliteStore } from './store/sqlite-store.ts'
+import { openStore } from './store/open-store.ts'
 import { loadTriageRules } from './triage/load-triage-rules.ts'
 import { createValidator } from './validation/create-validator.ts'
 
@@ -15,15 +15,27 @@ export function packageVersion (): string {
 }
 
 /**
- * Opens everything the app needs from the configuration: the SQLite store under the data
- * folder, the compiled validator, the partnership directory and the mappings. The caller
+ * Opens everything the app needs from the configuration: the store (PostgreSQL when
+ * DATABASE_URL is set, else SQLite under the data folder), the compiled validator, the
+ * partnership directory and the mappings. The caller
  * owns the store and closes it after the app.
  */
 export async function openGatewayDeps (config: Config): Promise<AppOptions> {
-  const partnerships = await loadPartnerships(config.mappingsDir, config.partnerUrls)
-  const mappings = await loadMappings(config.mappingsDir, partnerships.keys())
-  const triageRules = await loadTriageRules(config.mappingsDir, partnerships.keys())
-  const validator = await createValidator({ profilesDir: config.profilesDir })
-  const store = await openSqliteStore({ file: path.join(config.dataDir, 'workwell.sqlite') })
-  return { config, store, validator, partnerships, triageRules, mappings, version: packageVersion() }
+  // the store (its migrations, its writer thread or its connection pool) opens while the rest
+  // loads: start-to-ready is a measured figure (bench/intake.ts)
+  const opening = openStore(config)
+  // handled below, when awaited; this only stops a failure that comes first from counting as unhandled
+  opening.catch(() => undefined)
+  try {
+    const partnerships = await loadPartnerships(config.mappingsDir, config.partnerUrls)
+    assertHttpsEndpoints(partnerships.values(), config.security.production)
+    const mappings = await loadMappings(config.mappingsDir, partnerships.keys())
+    const triageRules = await loadTriageRules(config.mappingsDir, partnerships.keys())
+    const validator = await createValidator({ profilesDir: config.profilesDir })
+    const store = await opening
+    return { config, store, validator, partnerships, triageRules, mappings, version: packageVersion() }
+  } catch (err) {
+    await opening.then(async (store) => { await store.close() }, () => undefined)
+    throw err
+  }
 }

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.ts'
+import { fileDropDirectory } from '../mapping/daily-drop.ts'
 import { MappingFieldError } from '../mapping/evaluate-fields.ts'
 import { mapReferral } from '../mapping/map-referral.ts'
 import type { MapResult, Mapping } from '../mapping/mapping.ts'
@@ -8,6 +9,7 @@ import { backoffDelayMs } from './backoff.ts'
 import type { BackoffPolicy } from './backoff.ts'
 import type { CircuitBreakers } from './circuit-breaker.ts'
 import type { DeliveryLogger } from './delivery-logger.ts'
+import type { FileDrop } from './file-drop.ts'
 import { loadReferral } from './load-referral.ts'
 import { classifyStatus } from './outcome.ts'
 import type { PartnerClient } from './partner-client.ts'
@@ -26,6 +28,10 @@ export interface DeliverRowDeps {
   clock: Clock
   logger: DeliveryLogger
   client: PartnerClient
+  /** appends csv referrals to daily files, for partnerships whose endpoint is a folder */
+  fileDrop: FileDrop
+  /** the gateway's data folder: a relative file-drop folder lives inside it */
+  dataDir?: string
   breakers: CircuitBreakers
   signer: DeliverySigner
   backoff: BackoffPolicy
@@ -36,7 +42,9 @@ export interface DeliverRowDeps {
 /**
  * Makes one delivery attempt for a claimed outbox row and says how it ended, for the caller
  * to record: delivered, a retry at a backed-off time, a dead letter with the reason, or
- * deferred (not sent: the partnership's circuit is open). Problems no retry can fix (unknown
+ * deferred (not sent: the partnership's circuit is open). A partnership whose endpoint is a
+ * folder rather than an http(s) URL gets its csv rows appended to a daily file instead of
+ * a POST (file-drop.ts). Problems no retry can fix (unknown
  * partnership, missing resources, a mapping failure, a 4xx other than 408/429) are dead
  * letters at once; an operator fixes the cause and replays them.
  * @param row - a row this worker has claimed (leased)
@@ -66,6 +74,24 @@ export async function deliverRow (row: OutboxRow, deps: DeliverRowDeps): Promise
   if (partnership === undefined) {
     return deadLetter(`unknown partnership '${row.partnershipId}'`)
   }
+  const { maxAttempts } = partnership.delivery
+
+  /** A failure a later attempt may get past: retried after a backoff, or a dead letter at the partnership's maximum. */
+  const retryOrGiveUp = (failure: string, httpStatus: number | undefined, retryAfterMs: number | undefined): DeliverySettlement => {
+    const now = clock.now()
+    if (attempt >= maxAttempts) {
+      return deadLetter(`gave up after ${attempt} attempt(s): ${failure}`, httpStatus)
+    }
+    // the partner's own Retry-After wins when it asks for longer, up to the backoff cap so a
+    // misconfigured partner cannot park a referral for days
+    const backoff = backoffDelayMs(attempt, deps.random, deps.backoff)
+    const delayMs = Math.max(backoff, Math.min(retryAfterMs ?? 0, deps.backoff.capMs))
+    logger.warn({ ...context, status: 'retry', httpStatus, reason: failure, retryInMs: delayMs, durationMs: elapsed() }, 'delivery failed, will retry')
+    const settlement: DeliverySettlement = { id: row.id, outcome: 'retry', nextAttemptAt: new Date(now.getTime() + delayMs), error: failure }
+    if (httpStatus !== undefined) settlement.responseStatus = httpStatus
+    return settlement
+  }
+
   const mapping = deps.mappings.get(row.partnershipId)
   if (mapping === undefined) {
     return deadLetter(`no mapping for partnership '${row.partnershipId}'`)
@@ -89,6 +115,26 @@ export async function deliverRow (row: OutboxRow, deps: DeliverRowDeps): Promise
   }
   if (!mapped.ok) {
     return deadLetter(`mapping failed: missing required field(s) ${mapped.missing.join(', ')}`)
+  }
+
+  let dropDirectory: string | undefined
+  try {
+    dropDirectory = fileDropDirectory(partnership.delivery.endpoint, deps.dataDir)
+  } catch (err) {
+    return deadLetter(err instanceof Error ? err.message : 'invalid file drop')
+  }
+  if (dropDirectory !== undefined) {
+    if (mapping.format !== 'csv') {
+      return deadLetter(`a daily file drop takes csv, not ${mapping.format}`)
+    }
+    // a folder is no partner that can be down, so the circuit breaker stays out of it; a
+    // failing disk is retried with backoff like any other failure
+    const dropped = await deps.fileDrop.append({ partnershipId: row.partnershipId, directory: dropDirectory, referralId: row.serviceRequestId, mapped, at: clock.now() })
+    if (dropped.kind !== 'failure') {
+      logger.info({ ...context, status: 'delivered', fileDrop: dropped.kind, durationMs: elapsed() }, 'delivery delivered')
+      return { id: row.id, outcome: 'delivered' }
+    }
+    return retryOrGiveUp(dropped.error, undefined, undefined)
   }
 
   // asked last, just before sending: the circuit may have opened while this row waited
@@ -133,16 +179,5 @@ export async function deliverRow (row: OutboxRow, deps: DeliverRowDeps): Promise
     failure = result.error
   }
 
-  const httpStatus = result.kind === 'response' ? result.status : undefined
-  if (attempt >= partnership.delivery.maxAttempts) {
-    return deadLetter(`gave up after ${attempt} attempt(s): ${failure}`, httpStatus)
-  }
-  // the partner's own Retry-After wins when it asks for longer, up to the backoff cap so a
-  // misconfigured partner cannot park a referral for days
-  const backoff = backoffDelayMs(attempt, deps.random, deps.backoff)
-  const delayMs = Math.max(backoff, Math.min(retryAfterMs ?? 0, deps.backoff.capMs))
-  logger.warn({ ...context, status: 'retry', httpStatus, reason: failure, retryInMs: delayMs, durationMs: elapsed() }, 'delivery failed, will retry')
-  const settlement: DeliverySettlement = { id: row.id, outcome: 'retry', nextAttemptAt: new Date(now.getTime() + delayMs), error: failure }
-  if (httpStatus !== undefined) settlement.responseStatus = httpStatus
-  return settlement
+  return retryOrGiveUp(failure, result.kind === 'response' ? result.status : undefined, retryAfterMs)
 }

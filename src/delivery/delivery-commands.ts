@@ -1,10 +1,9 @@
-import path from 'node:path'
 import { pino } from 'pino'
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
 import { loadMappings } from '../mapping/load-mapping.ts'
 import { loadPartnerships } from '../routing/load-partnerships.ts'
-import { openSqliteStore } from '../store/sqlite-store.ts'
+import { openStore } from '../store/open-store.ts'
 import type { DeliveryFilter, Store } from '../store/store.ts'
 import { circuitView, deliveryView, DELIVERY_STATUSES, isDeliveryStatus } from './delivery-view.ts'
 import { createConfiguredWorker } from './from-config.ts'
@@ -28,7 +27,8 @@ export const DELIVERY_USAGE = `  worker                     run only the deliver
   replay ID                  send a dead letter again (back to pending, attempts reset)`
 
 /**
- * Runs `worker`, `deliveries` or `replay` against the store in WORKWELL_DATA_DIR.
+ * Runs `worker`, `deliveries` or `replay` against the gateway's store (DATABASE_URL, or the
+ * SQLite file in WORKWELL_DATA_DIR).
  * @param command - the command name
  * @param args - its arguments
  * @param deps - configuration, output writers, clock and the stop signal
@@ -45,8 +45,9 @@ export async function runDeliveryCommand (command: 'worker' | 'deliveries' | 're
   }
 }
 
+/** The store the server uses: PostgreSQL when DATABASE_URL is set, else SQLite in the data folder. */
 async function withStore (config: Config, fn: (store: Store) => Promise<number>): Promise<number> {
-  const store = await openSqliteStore({ file: path.join(config.dataDir, 'workwell.sqlite') })
+  const store = await openStore(config)
   try {
     return await fn(store)
   } finally {
@@ -62,7 +63,7 @@ async function runWorker (deps: DeliveryCommandDeps): Promise<number> {
   return withStore(config, async (store) => {
     const worker = createConfiguredWorker({ config, store, partnerships, mappings, clock: deps.clock, logger })
     worker.start()
-    logger.info({ dataDir: config.dataDir, partnerships: partnerships.size }, 'delivery worker started')
+    logger.info({ store: config.databaseUrl === undefined ? 'sqlite' : 'postgresql', dataDir: config.dataDir, partnerships: partnerships.size }, 'delivery worker started')
     // the worker's timer is unref'd, so this interval is what keeps the process up until asked to stop
     const keepAlive = setInterval(() => undefined, 60_000)
     try {

@@ -45,6 +45,7 @@ export function createConfiguredWorker (deps: ConfiguredWorkerDeps): DeliveryWor
     connectTimeoutMs: d.connectTimeoutMs,
     backoff: { baseMs: d.backoffBaseMs, factor: 2, capMs: d.backoffCapMs },
     breaker: { failureThreshold: d.breakerFailures, openMs: d.breakerOpenMs },
-    secrets: deps.config.partnerSecrets
+    secrets: deps.config.partnerSecrets,
+    dataDir: deps.config.dataDir
   })
 }

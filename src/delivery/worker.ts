@@ -9,6 +9,7 @@ import { createCircuitBreakers } from './circuit-breaker.ts'
 import type { CircuitBreakers } from './circuit-breaker.ts'
 import { deliverRow } from './deliver-row.ts'
 import type { DeliveryLogger } from './delivery-logger.ts'
+import { createFileDrop } from './file-drop.ts'
 import { createPartnerClient } from './partner-client.ts'
 import { createSettler } from './settler.ts'
 import { createSigner } from './signature.ts'
@@ -43,6 +44,10 @@ export interface DeliveryWorkerDeps {
   dispatcher?: Dispatcher
   /** uniform in [0, 1) for backoff jitter; Math.random when absent */
   random?: () => number
+  /** the data folder, where a relative daily-file-drop endpoint lives (without it only file:/// drops work) */
+  dataDir?: string
+  /** how long a recorded outcome waits for others to share its commit (default 10 ms; settler.ts) */
+  settleLingerMs?: number
 }
 
 /** The outbox worker's lifecycle. */
@@ -91,7 +96,8 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
         logger.error({ partnershipId: record.partnershipId, error: errorName(err) }, 'circuit state could not be recorded')
       })
     })
-  const settler = createSettler(store, clock)
+  // a few milliseconds of linger turn hundreds of fsyncs a second into tens (settler.ts)
+  const settler = createSettler(store, clock, 1_000, deps.settleLingerMs ?? 10)
   const rowDeps = {
     store,
     partnerships: deps.partnerships,
@@ -99,6 +105,8 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
     clock,
     logger,
     client,
+    fileDrop: createFileDrop(),
+    ...(deps.dataDir === undefined ? {} : { dataDir: deps.dataDir }),
     breakers,
     signer: createSigner(deps.secrets ?? {}, logger),
     backoff,

@@ -1,11 +1,14 @@
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes'
 import type { CatalogueEntry } from './route-catalogue.ts'
+import { MESSAGE_DEFINITION_URLS } from '../bars/bars-codes.ts'
 
 export interface CapabilityInput {
   entries: readonly CatalogueEntry[]
   baseUrl: string
   version: string
   date: string
+  /** the profiles the validator applies, listed as supportedProfile on their resource type */
+  profiles?: ReadonlyArray<{ url: string, type: string }>
 }
 
 /** Builds the CapabilityStatement from the routes that exist (R4 capabilitystatement.html). Pure. */
@@ -48,6 +51,10 @@ export function buildCapabilityStatement (input: CapabilityInput): CapabilitySta
       r.updateCreate = false
     }
   }
+  for (const p of input.profiles ?? []) {
+    const r = resources.get(p.type)
+    if (r !== undefined) r.supportedProfile = [...new Set([...(r.supportedProfile ?? []), p.url])]
+  }
   const sorted = [...resources.values()].sort((a, b) => (a.type ?? '').localeCompare(b.type ?? ''))
   return {
     resourceType: 'CapabilityStatement',
@@ -65,6 +72,19 @@ export function buildCapabilityStatement (input: CapabilityInput): CapabilitySta
       resource: sorted,
       interaction: [...systemInteractions].sort().map((code) => ({ code: code as 'transaction' })),
       operation: [...systemOperations.entries()].map(([name, definition]) => ({ name, definition }))
-    }]
+    }],
+    // NHS BaRS messaging (src/bars/): listed only when $process-message is routed
+    ...(systemOperations.has('process-message')
+      ? {
+          messaging: [{
+            documentation: 'NHS BaRS: referrals in as servicerequest-request messages on $process-message; answers and later outcomes as servicerequest-response messages. GET /fhir/MessageDefinition lists the resources each carries.',
+            supportedMessage: [
+              { mode: 'receiver' as const, definition: MESSAGE_DEFINITION_URLS.referral },
+              { mode: 'receiver' as const, definition: MESSAGE_DEFINITION_URLS.cancellation },
+              { mode: 'sender' as const, definition: MESSAGE_DEFINITION_URLS.response }
+            ]
+          }]
+        }
+      : {})
   }
 }

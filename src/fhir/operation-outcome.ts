@@ -57,3 +57,44 @@ export function outcomeError (
 export function hasErrors (issues: readonly OperationOutcomeIssue[]): boolean {
   return issues.some((i) => i.severity === 'error' || i.severity === 'fatal')
 }
+
+/**
+ * BaRS error codes (IG Error-Handling; CodeSystem spelled as the IG spells it, not the
+ * examples' "Codesystem"). A receiver answers with REC_ codes only: the prefix says who is
+ * at fault, and SEND_/PROXY_ belong to the sender and the BaRS proxy.
+ */
+export const BARS_ERROR_SYSTEM = 'https://fhir.nhs.uk/CodeSystem/http-error-codes'
+
+const REC_CODES: Readonly<Record<number, string>> = {
+  400: 'REC_BAD_REQUEST',
+  401: 'REC_UNAUTHORIZED',
+  403: 'REC_FORBIDDEN',
+  404: 'REC_NOT_FOUND',
+  406: 'REC_NOT_ACCEPTABLE',
+  408: 'REC_TIMEOUT',
+  409: 'REC_CONFLICT',
+  422: 'REC_UNPROCESSABLE_ENTITY',
+  425: 'REC_TOO_EARLY',
+  429: 'REC_TOO_MANY_REQUESTS',
+  500: 'REC_SERVER_ERROR',
+  501: 'REC_NOT_IMPLEMENTED',
+  503: 'REC_SERVICE_UNAVAILABLE'
+}
+
+/** The BaRS REC_ code for an HTTP status; a status BaRS does not name falls back to its class. */
+export function barsCode (status: number): string {
+  return REC_CODES[status] ?? (status >= 500 ? 'REC_SERVER_ERROR' : 'REC_BAD_REQUEST')
+}
+
+/** The issue with its BaRS code in details.coding (display "409 - REC_CONFLICT", as BaRS writes it); an existing BaRS coding is kept. */
+export function withBarsCode (i: OperationOutcomeIssue, status: number): OperationOutcomeIssue {
+  if (i.details?.coding?.some((c) => c.system === BARS_ERROR_SYSTEM) === true) return i
+  const code = barsCode(status)
+  return { ...i, details: { ...i.details, coding: [...(i.details?.coding ?? []), { system: BARS_ERROR_SYSTEM, code, display: `${status} - ${code}` }] } }
+}
+
+/** The same error with a BaRS code on each of its error issues (warnings stay as they are). */
+export function asBarsError (err: OperationOutcomeError): OperationOutcomeError {
+  const issues = err.issues.map((i) => (i.severity === 'error' || i.severity === 'fatal' ? withBarsCode(i, err.status) : i))
+  return new OperationOutcomeError(err.status, issues, err.headers)
+}

@@ -1,13 +1,14 @@
 import type { OperationOutcomeIssue, Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes'
 import { auditRecord } from '../audit/audit-record.ts'
 import type { Clock } from '../clock.ts'
-import { hasErrors, issue, OperationOutcomeError, outcomeError } from '../fhir/operation-outcome.ts'
+import { hasErrors, issue, OperationOutcomeError, outcomeError, withBarsCode } from '../fhir/operation-outcome.ts'
 import { SYSTEMS } from '../fhir/systems.ts'
 import type { RoutingIndex } from '../routing/route-referral.ts'
 import { routeReferral } from '../routing/route-referral.ts'
 import { RequestIdAlreadyDoneError } from '../store/store-errors.ts'
-import type { AuditRecord, Store, StoredResource } from '../store/store.ts'
+import type { AuditRecord, RequestIdClaim, Store, StoredResource } from '../store/store.ts'
 import { buildTriageTask } from '../triage/build-task.ts'
+import { homeService } from '../triage/home-partnership.ts'
 import type { ResolvedRules } from '../triage/rules.ts'
 import { triageReferral } from '../triage/triage.ts'
 import type { TriageResult } from '../triage/triage-result.ts'
@@ -53,8 +54,6 @@ export interface IntakeContext {
   agent: string
 }
 
-const BARS_CODES = 'https://fhir.nhs.uk/CodeSystem/http-error-codes'
-
 /** Prefixes validator expressions with the path of the resource in the request. */
 function relocate (issues: OperationOutcomeIssue[], resourceType: string, path: string): OperationOutcomeIssue[] {
   if (path === resourceType) return issues
@@ -87,14 +86,8 @@ export async function acceptReferral (deps: IntakeDeps, prepared: PreparedReferr
   const { store, clock } = deps
   const now = clock.now()
   if (ctx.requestId !== undefined) {
-    const claim = await store.claimRequestId(ctx.requestId, now, deps.requestIdStaleMs)
-    if (claim.kind === 'done') throw duplicate(claim.serviceRequestId, claim.taskId)
-    if (claim.kind === 'in-flight') {
-      throw new OperationOutcomeError(425, [{
-        ...issue('error', 'duplicate', 'A request with this X-Request-Id is still being processed; retry later', 'X-Request-Id'),
-        details: { coding: [{ system: BARS_CODES, code: 'REC_TOO_EARLY', display: '425 - REC_TOO_EARLY' }] }
-      }], { 'Retry-After': '1' })
-    }
+    const refused = repeatRefusal(await store.claimRequestId(ctx.requestId, now, deps.requestIdStaleMs))
+    if (refused !== undefined) throw refused
   }
   try {
     return await process(deps, prepared, ctx, now)
@@ -111,12 +104,26 @@ export async function acceptReferral (deps: IntakeDeps, prepared: PreparedReferr
   }
 }
 
+/**
+ * The answer to a repeated X-Request-Id (BaRS Transactional-integrity): 409 duplicate when it
+ * was processed, 425 while it still is; undefined when the claim is ours. Shared with the
+ * BaRS update path (src/bars/), which claims the same ids.
+ */
+export function repeatRefusal (claim: RequestIdClaim): OperationOutcomeError | undefined {
+  if (claim.kind === 'done') return duplicate(claim.serviceRequestId, claim.taskId)
+  if (claim.kind === 'in-flight') {
+    return new OperationOutcomeError(425, [
+      withBarsCode(issue('error', 'duplicate', 'A request with this X-Request-Id is still being processed; retry later', 'X-Request-Id'), 425)
+    ], { 'Retry-After': '1' })
+  }
+  return undefined
+}
+
 /** 409 duplicate: the X-Request-Id was already processed (BaRS reserves this pair for it). */
-function duplicate (serviceRequestId: string, taskId: string): OperationOutcomeError {
-  return new OperationOutcomeError(409, [{
-    ...issue('error', 'duplicate', `This X-Request-Id was already processed: ServiceRequest/${serviceRequestId}, Task/${taskId}`, 'X-Request-Id'),
-    details: { coding: [{ system: BARS_CODES, code: 'REC_CONFLICT', display: '409 - REC_CONFLICT' }] }
-  }], { 'Content-Location': `ServiceRequest/${serviceRequestId}` })
+export function duplicate (serviceRequestId: string, taskId: string): OperationOutcomeError {
+  return new OperationOutcomeError(409, [
+    withBarsCode(issue('error', 'duplicate', `This X-Request-Id was already processed: ServiceRequest/${serviceRequestId}, Task/${taskId}`, 'X-Request-Id'), 409)
+  ], { 'Content-Location': `ServiceRequest/${serviceRequestId}` })
 }
 
 async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: IntakeContext, now: Date): Promise<AcceptedReferral> {
@@ -132,7 +139,7 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
   }
   const rules = deps.triageRules.get(route.partnership.id)
   if (rules === undefined) throw new Error(`no triage rules loaded for partnership ${route.partnership.id}`)
-  const triage = triageReferral(facts, rules, route.partnership, now)
+  const triage = triageReferral(facts, rules, route.partnership, now, homeService(facts, deps.routing, deps.triageRules, route.partnership.id, now))
   const taskId = deps.newId()
   const task: Task = buildTriageTask({
     id: taskId,

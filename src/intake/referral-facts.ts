@@ -52,7 +52,10 @@ export interface ReferralFacts {
   fitNote?: FitNoteFacts
   /** coded triage indicators, e.g. at-risk-of-job-loss, complex-health-needs */
   indicators: string[]
+  /** an active Consent, for this patient, that permits the WorkWell referral and none that denies it */
   referralConsent: boolean
+  /** the permitting Consent's provision.period, when it has one: triage checks it covers the day */
+  referralConsentPeriod?: { start?: string, end?: string }
   reasonCodes: string[]
   isReferral: boolean
   patientIdentifier?: Identifier
@@ -91,14 +94,16 @@ function isEmploymentStatus (o: Observation): boolean {
   return codes(o.code, SYSTEMS.workwellObservation).includes('employment-situation')
 }
 
+/**
+ * 'not fit' or 'may be fit', from the outcome value and the eMED3 concept (domain.md §3.1, §4).
+ * When the two disagree the outcome is left unknown, so triage asks for it: the difference
+ * decides priority and must never be settled by picking one (docs/hazard-log.md H7).
+ */
 function fitNoteOutcome (o: Observation): 'not-fit' | 'may-be-fit' | undefined {
-  const fromValue = codes(o.valueCodeableConcept, SYSTEMS.fitNoteOutcome)[0]
-  if (fromValue === 'not-fit' || fromValue === 'may-be-fit') return fromValue
-  for (const code of codes(o.code, SYSTEMS.snomed)) {
-    const outcome = FIT_NOTE_CODES[code]
-    if (outcome !== undefined) return outcome
-  }
-  return undefined
+  const fromValue = codes(o.valueCodeableConcept, SYSTEMS.fitNoteOutcome).filter((c) => c === 'not-fit' || c === 'may-be-fit')
+  const fromCode = codes(o.code, SYSTEMS.snomed).map((c) => FIT_NOTE_CODES[c]).filter((c) => c !== undefined)
+  const all = new Set([...fromValue, ...fromCode])
+  return all.size === 1 ? [...all][0] : undefined
 }
 
 function isFitNote (o: Observation): boolean {
@@ -119,11 +124,23 @@ function fitNoteFacts (o: Observation): FitNoteFacts {
   return facts
 }
 
-/** Referral consent: an active Consent that permits the WorkWell referral (domain.md §5). */
-function isReferralConsent (c: Consent): boolean {
-  if (c.status !== 'active' || c.provision?.type === 'deny') return false
+/**
+ * What a Consent says about the WorkWell referral (domain.md §5: distinct, withdrawable consents
+ * for the referral, employer contact and evaluation). Only an active Consent whose provision
+ * names the workwell-referral purpose counts, either way; one for another purpose, or for no
+ * stated purpose, says nothing about the referral (docs/hazard-log.md H3).
+ */
+function referralConsentOf (c: Consent): 'permit' | 'deny' | undefined {
+  if (c.status !== 'active') return undefined
   const purposes = (c.provision?.code ?? []).flatMap((cc) => codes(cc, SYSTEMS.consentPurpose))
-  return purposes.length === 0 || purposes.includes('workwell-referral')
+  if (!purposes.includes('workwell-referral')) return undefined
+  return c.provision?.type === 'deny' ? 'deny' : 'permit'
+}
+
+/** A Consent counts only for the referral's own Patient: one naming another person says nothing. */
+function forPatient (pkg: ReferralPackage, c: Consent, patient: Patient | undefined): boolean {
+  if (c.patient === undefined) return true
+  return patient !== undefined && pkg.resolve(c.patient)?.resource === patient
 }
 
 function homePostcode (patient: Patient | undefined): string | undefined {
@@ -154,6 +171,7 @@ export function extractFacts (pkg: ReferralPackage): ReferralFacts {
   const source = (sr.category ?? []).flatMap((cc) => codes(cc, SYSTEMS.referralSource))[0]
   if (source !== undefined) facts.source = source
 
+  let denied = false
   for (const ref of [...(sr.supportingInfo ?? []), ...(sr.reasonReference ?? [])]) {
     const found = pkg.resolve(ref)?.resource
     if (found === undefined) continue
@@ -167,9 +185,20 @@ export function extractFacts (pkg: ReferralPackage): ReferralFacts {
       if (stopped?.valueDateTime !== undefined) facts.dateWorkStopped = stopped.valueDateTime
     } else if (found.resourceType === 'Observation' && isFitNote(found)) {
       facts.fitNote = fitNoteFacts(found)
-    } else if (found.resourceType === 'Consent' && isReferralConsent(found)) {
-      facts.referralConsent = true
+    } else if (found.resourceType === 'Consent' && forPatient(pkg, found, patient)) {
+      const says = referralConsentOf(found)
+      if (says === 'deny') denied = true
+      if (says === 'permit') {
+        facts.referralConsent = true
+        const period = found.provision?.period
+        if (period !== undefined) facts.referralConsentPeriod = { ...(period.start === undefined ? {} : { start: period.start }), ...(period.end === undefined ? {} : { end: period.end }) }
+      }
     }
+  }
+  // A withdrawal recorded alongside a permit wins: consent is never assumed.
+  if (denied) {
+    facts.referralConsent = false
+    delete facts.referralConsentPeriod
   }
   return facts
 }

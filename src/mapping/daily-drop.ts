@@ -5,8 +5,8 @@ import { CONTENT_TYPES } from './mapping.ts'
 
 /**
  * Pure helpers for the csv "daily file drop": instead of a POST per referral, a partnership's
- * case system collects one CSV file a day from a folder. The appending itself (I/O) belongs to
- * the delivery worker; these decide the folder, the file name and the bytes to append.
+ * case system collects one CSV file a day from a folder. The appending itself (I/O) is
+ * src/delivery/file-drop.ts; these decide the folder, the file name and the bytes to append.
  */
 
 /** A successful csv mapping result (MapResult with ok true). */
@@ -23,15 +23,19 @@ export interface CsvMapped {
  *   stay inside.
  * @param endpoint - partnership.json delivery.endpoint
  * @param dataDir - the gateway's data folder (absolute, or relative to the working directory)
- * @throws Error when a relative path leaves the data folder or the file URL has a host
+ * @throws Error when a relative path leaves the data folder (or there is no data folder) or
+ *   the file URL has a host
  */
-export function fileDropDirectory (endpoint: string, dataDir: string): string | undefined {
+export function fileDropDirectory (endpoint: string, dataDir: string | undefined): string | undefined {
   if (/^https?:\/\//i.test(endpoint)) {
     return undefined
   }
   if (/^file:/i.test(endpoint)) {
     // fileURLToPath rejects file://host/... on POSIX and relative file: URLs
     return fileURLToPath(endpoint)
+  }
+  if (dataDir === undefined) {
+    throw new Error(`file drop '${endpoint}' is relative to the data folder, and none was given`)
   }
   const base = resolve(dataDir)
   const dir = resolve(base, endpoint)

@@ -64,7 +64,7 @@ function evaluateField (
 ): FieldValue[] {
   let raw: unknown[]
   try {
-    raw = evalFhirPath(field.path, serviceRequest, variables)
+    raw = evalFhirPath(field.compiled ?? field.path, serviceRequest, variables)
   } catch (err) {
     throw new MappingFieldError(field.name, 'FHIRPath evaluation failed', { cause: err })
   }

@@ -4,7 +4,7 @@ import { Ajv } from 'ajv'
 import { evalFhirPath, parseFhirPath } from '@medplum/core'
 import { mappingVariables } from './evaluate-fields.ts'
 import { ENVELOPE_KEYS, envelopeNames } from './mapping.ts'
-import type { MapInput, Mapping, MappingDefinition } from './mapping.ts'
+import type { MapInput, Mapping, MappingDefinition, MappingField } from './mapping.ts'
 import { mappingSchema } from './mapping-schema.ts'
 
 /**
@@ -40,19 +40,21 @@ export async function loadMapping (dir: string): Promise<Mapping> {
     task: { resourceType: 'Task', status: 'requested', intent: 'order' }
   }
   const variables = mappingVariables(empty)
+  const fields: MappingField[] = []
   for (const field of data.fields) {
     if (seen.has(field.name.toLowerCase())) {
       throw new Error(`${file}: invalid mapping: field name '${field.name}' is used twice (or is an envelope name)`)
     }
     seen.add(field.name.toLowerCase())
     try {
-      parseFhirPath(field.path)
-      evalFhirPath(field.path, empty.serviceRequest, variables)
+      const compiled = parseFhirPath(field.path)
+      evalFhirPath(compiled, empty.serviceRequest, variables)
+      fields.push({ ...field, compiled })
     } catch (err) {
       throw new Error(`${file}: invalid mapping: field '${field.name}': ${(err as Error).message}`, { cause: err })
     }
   }
-  return { ...data, partnershipId: basename(resolve(dir)) }
+  return { ...data, fields, partnershipId: basename(resolve(dir)) }
 }
 
 /**

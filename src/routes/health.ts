@@ -7,7 +7,7 @@ export async function healthRoutes (app: FastifyInstance, deps: RouteDeps): Prom
   app.get('/health/ready', async () => {
     const ok = await deps.store.ping().catch(() => false)
     if (!ok) {
-      throw outcomeError(503, 'transient', 'The store is not reachable')
+      throw outcomeError(503, 'transient', 'The store is not reachable, or its schema is not the version this gateway expects')
     }
     return { status: 'ready' }
   })

@@ -16,7 +16,10 @@ const SEARCH_PARAMS = [
   { name: '_count', type: 'number', documentation: 'page size, 1 to 100 (default 20)' }
 ] as const
 
-const KNOWN = new Set<string>([...SEARCH_PARAMS.map((p) => p.name), '_offset', '_format'])
+const KNOWN = new Set<string>([...SEARCH_PARAMS.map((p) => p.name), '_offset', '_cursor', '_format'])
+/** a Task's meta.lastUpdated as the store writes it (toISOString) */
+const STORED_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+const TASK_ID = /^[A-Za-z0-9\-.]{1,64}$/
 const TASK_STATUS = new Set(['draft', 'requested', 'received', 'accepted', 'rejected', 'ready', 'cancelled', 'in-progress', 'on-hold', 'failed', 'completed', 'entered-in-error'])
 
 type Query = Record<string, string | string[] | undefined>
@@ -72,10 +75,33 @@ function parse (q: Query, strict: boolean): TaskQuery {
   if (status !== undefined) query.status = status
   const lu = q._lastUpdated
   if (lu !== undefined) query.lastUpdated = lastUpdated(Array.isArray(lu) ? lu : [lu])
+  const cursor = one(q, '_cursor')
+  if (cursor !== undefined) {
+    if (offsetRaw !== undefined) throw outcomeError(400, 'invalid', '_cursor and _offset cannot be combined', '_cursor')
+    query.after = decodeCursor(cursor)
+  }
   return query
 }
 
-function selfQuery (q: TaskQuery, offset: number): string {
+/**
+ * The next-page cursor: the (lastUpdated, id) of the last Task on this page, opaque to clients.
+ * Paging by position (_offset) would skip a Task whenever one on an earlier page changes
+ * meanwhile (it moves to the end of the lastUpdated order) — exactly what a partnership does
+ * when it accepts the Tasks of page 1 before it reads page 2.
+ */
+function encodeCursor (task: { lastUpdated: string, id: string }): string {
+  return Buffer.from(`${task.lastUpdated}|${task.id}`, 'utf8').toString('base64url')
+}
+
+function decodeCursor (raw: string): { lastUpdated: string, id: string } {
+  const [lastUpdated = '', id = '', ...rest] = Buffer.from(raw, 'base64url').toString('utf8').split('|')
+  if (rest.length > 0 || !STORED_INSTANT.test(lastUpdated) || !TASK_ID.test(id)) {
+    throw outcomeError(400, 'invalid', '_cursor is not a cursor this server gave out; start again from the first page', '_cursor')
+  }
+  return { lastUpdated, id }
+}
+
+function selfQuery (q: TaskQuery, offset: number, cursor?: string): string {
   const params = new URLSearchParams()
   if (q.basedOn !== undefined) params.append('based-on', q.basedOn)
   if (q.owner !== undefined) params.append('owner', `Organization/${q.owner}`)
@@ -83,6 +109,7 @@ function selfQuery (q: TaskQuery, offset: number): string {
   for (const l of q.lastUpdated ?? []) params.append('_lastUpdated', `${l.prefix}${l.value}`)
   params.append('_count', String(q.count))
   if (offset > 0) params.append('_offset', String(offset))
+  if (cursor !== undefined) params.append('_cursor', cursor)
   return params.toString()
 }
 
@@ -91,11 +118,19 @@ export async function taskSearchRoutes (app: FastifyInstance, deps: RouteDeps): 
     config: { fhir: { type: 'Task', interaction: 'search-type', searchParams: SEARCH_PARAMS.map((p) => ({ ...p })) } }
   }, async (request, reply) => {
     const query = parse(request.query as Query, preferStrictHandling(request.headers.prefer))
-    const result = await deps.store.searchTasks(query)
+    // one more than the page: whether it exists says whether there is a next page
+    const result = await deps.store.searchTasks({ ...query, count: query.count + 1 })
+    const tasks = result.tasks.slice(0, query.count)
+    const after = query.after
+    if (after !== undefined && tasks.some((t) => t.lastUpdated < after.lastUpdated || (t.lastUpdated === after.lastUpdated && t.id <= after.id))) {
+      // a store that ignored the cursor would hand out the same next link for ever
+      throw new Error('the store did not apply the search cursor (TaskQuery.after)')
+    }
     const base = `${deps.config.baseUrl}/Task`
-    const link: NonNullable<Bundle['link']> = [{ relation: 'self', url: `${base}?${selfQuery(query, query.offset)}` }]
-    if (query.offset + query.count < result.total) {
-      link.push({ relation: 'next', url: `${base}?${selfQuery(query, query.offset + query.count)}` })
+    const link: NonNullable<Bundle['link']> = [{ relation: 'self', url: `${base}?${selfQuery(query, query.offset, query.after === undefined ? undefined : encodeCursor(query.after))}` }]
+    const last = tasks.at(-1)
+    if (result.tasks.length > query.count && last !== undefined) {
+      link.push({ relation: 'next', url: `${base}?${selfQuery(query, 0, encodeCursor(last))}` })
     }
     if (query.offset > 0) {
       link.push({ relation: 'previous', url: `${base}?${selfQuery(query, Math.max(0, query.offset - query.count))}` })
@@ -109,7 +144,7 @@ export async function taskSearchRoutes (app: FastifyInstance, deps: RouteDeps): 
       type: 'searchset',
       total: result.total,
       link,
-      entry: result.tasks.map((t) => ({ fullUrl: `${base}/${t.id}`, resource: t.resource, search: { mode: 'match' } }))
+      entry: tasks.map((t) => ({ fullUrl: `${base}/${t.id}`, resource: t.resource, search: { mode: 'match' } }))
     }
     await sendFhir(reply, bundle)
   })

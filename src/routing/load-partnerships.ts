@@ -32,7 +32,8 @@ const schema = {
       additionalProperties: false,
       required: ['endpoint', 'format', 'maxAttempts'],
       properties: {
-        endpoint: { type: 'string', pattern: '^https?://' },
+        // an http(s) URL to POST to; for csv also a daily file drop folder: file:///abs/dir, or dir/sub inside the data folder
+        endpoint: { type: 'string', pattern: '^(https?://|file:///|[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9._-]+)*/?$)' },
         format: { enum: ['fhir-bundle', 'json-record', 'csv'] },
         maxAttempts: { type: 'integer', minimum: 1, maximum: 100 }
       }

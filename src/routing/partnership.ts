@@ -31,7 +31,10 @@ export interface IcbPeriod {
 export type DeliveryFormat = 'fhir-bundle' | 'json-record' | 'csv'
 
 export interface DeliveryTarget {
-  /** http(s) URL the delivery worker POSTs mapped referrals to */
+  /**
+   * http(s) URL the delivery worker POSTs mapped referrals to; for the csv format it may instead
+   * be a folder for the daily file drop (file:///abs/dir, or a path inside the data folder)
+   */
   endpoint: string
   format: DeliveryFormat
   /** attempts before a delivery becomes a dead letter */

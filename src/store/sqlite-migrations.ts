@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite'
-import { int } from './sqlite-rows.ts'
+import { int } from './store-rows.ts'
 
 /** One schema step. Versions only grow; a shipped migration is never edited, only followed. */
 export interface Migration {

@@ -1,15 +1,13 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite'
-import type { Resource } from '@medplum/fhirtypes'
 import type {
   AuditRecord,
   CircuitRecord,
-  CircuitState,
   ClaimFilter,
   DeliverySettlement,
   ReplayResult,
   DeliveryFilter,
-  DeliveryStatus,
   OutboxRow,
+  OutboxStats,
   ReferralWrite,
   RequestIdClaim,
   Store,
@@ -21,9 +19,8 @@ import type {
 } from './store.ts'
 import { instantBounds, normaliseInstant } from './fhir-instant.ts'
 import { openSqliteDatabase } from './sqlite-database.ts'
-import { runMigrations } from './sqlite-migrations.ts'
-import { int, optInt, optText, text } from './sqlite-rows.ts'
-import type { Row } from './sqlite-rows.ts'
+import { migrations, runMigrations } from './sqlite-migrations.ts'
+import { auditValues as auditColumns, byDueThenCreated, checkNonNegativeInteger, checkResources, checkTaskVersion, int, text, toCircuitRecord, toOutboxRow, toOutboxStats, toStoredResource } from './store-rows.ts'
 import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-errors.ts'
 
 /** Options of {@link openSqliteStore}. */
@@ -51,7 +48,7 @@ export async function openSqliteStore (options: SqliteStoreOptions): Promise<Sto
   }
 }
 
-const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'delivered', 'dead-letter']
+const latestMigration = migrations.reduce((max, step) => Math.max(max, step.version), 0)
 
 /** Statements used on every request, prepared once at open. */
 interface Statements {
@@ -59,6 +56,9 @@ interface Statements {
   beginRead: StatementSync
   commit: StatementSync
   rollback: StatementSync
+  savepoint: StatementSync
+  rollbackToSavepoint: StatementSync
+  releaseSavepoint: StatementSync
   ping: StatementSync
   insertResource: StatementSync
   insertTask: StatementSync
@@ -86,7 +86,11 @@ function prepareStatements (db: DatabaseSync): Statements {
     beginRead: db.prepare('BEGIN'),
     commit: db.prepare('COMMIT'),
     rollback: db.prepare('ROLLBACK'),
-    ping: db.prepare('SELECT 1 AS ok'),
+    savepoint: db.prepare('SAVEPOINT referral'),
+    rollbackToSavepoint: db.prepare('ROLLBACK TO referral'),
+    releaseSavepoint: db.prepare('RELEASE referral'),
+    // readiness: reachable, and the schema is the one this gateway knows (no step pending)
+    ping: db.prepare('SELECT coalesce(max(version), 0) AS version FROM schema_migrations'),
     insertResource: db.prepare(
       'INSERT INTO resources (resource_type, id, version_id, last_updated, content) VALUES (?, ?, ?, ?, ?)'),
     insertTask: db.prepare(
@@ -134,12 +138,20 @@ function prepareStatements (db: DatabaseSync): Statements {
   }
 }
 
+/** A write waiting for the next group commit. */
+interface QueuedWrite {
+  apply: () => void
+  resolve: () => void
+  reject: (err: unknown) => void
+}
+
 /** The Store on one node:sqlite connection. Every call is synchronous underneath. */
 class SqliteStore implements Store {
   readonly #db: DatabaseSync
   readonly #s: Statements
   // searches and listings vary in shape; each shape is prepared once, on first use
   readonly #byShape = new Map<string, StatementSync>()
+  #queue: QueuedWrite[] = []
 
   constructor (db: DatabaseSync) {
     this.#db = db
@@ -171,13 +183,10 @@ class SqliteStore implements Store {
     const taskLastUpdated = normaliseInstant(write.task.lastUpdated)
     const outboxCreatedAt = write.outbox === undefined ? undefined : normaliseInstant(write.outbox.createdAt)
     const audit = write.audit.map(auditValues)
-    for (const r of write.resources) {
-      if (r.resource.resourceType !== r.resourceType || r.resource.id !== r.id) {
-        throw new TypeError(`stored resource ${r.resourceType}/${r.id} carries ${r.resource.resourceType}/${String(r.resource.id)}`)
-      }
-    }
+    checkResources(write.resources)
 
-    this.#write(() => {
+    // group commit: referrals saved in the same turn of the event loop share one transaction
+    await this.#grouped(() => {
       for (const r of write.resources) {
         this.#s.insertResource.run(r.resourceType, r.id, r.versionId, r.lastUpdated, JSON.stringify(r.resource))
       }
@@ -204,9 +213,7 @@ class SqliteStore implements Store {
 
   async updateTask (write: TaskVersionWrite): Promise<TaskVersionResult> {
     const t = write.task
-    if (t.resourceType !== 'Task' || t.resource.resourceType !== 'Task' || t.resource.id !== t.id) {
-      throw new TypeError(`updateTask was given ${t.resourceType}/${t.id} carrying ${t.resource.resourceType}/${String(t.resource.id)}`)
-    }
+    checkTaskVersion(t)
     // normalise before the transaction: a bad instant is a caller bug, fail before locking
     const lastUpdated = normaliseInstant(t.lastUpdated)
     const audit = write.audit.map(auditValues)
@@ -251,6 +258,10 @@ class SqliteStore implements Store {
     filter('last_updated', '<', 'to', to)
     const whereSql = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`
 
+    const pageWhere = query.after === undefined ? where : [...where, '(t.last_updated > :afterLastUpdated OR (t.last_updated = :afterLastUpdated AND t.id > :afterId))']
+    const pageParams = query.after === undefined ? params : { ...params, afterLastUpdated: query.after.lastUpdated, afterId: query.after.id }
+    const pageWhereSql = pageWhere.length === 0 ? '' : `WHERE ${pageWhere.join(' AND ')}`
+
     return this.#read(() => {
       const totalRow = this.#statement(`SELECT count(*) AS total FROM tasks t ${whereSql}`).get(params)
       const total = totalRow === undefined ? 0 : int(totalRow, 'total')
@@ -259,8 +270,8 @@ class SqliteStore implements Store {
         ? []
         : this.#statement(`SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.content
             FROM tasks t JOIN resources r ON r.resource_type = t.resource_type AND r.id = t.id
-            ${whereSql} ORDER BY t.last_updated, t.id LIMIT :count OFFSET :offset`)
-          .all({ ...params, count: query.count, offset: query.offset })
+            ${pageWhereSql} ORDER BY t.last_updated, t.id LIMIT :count OFFSET :offset`)
+          .all({ ...pageParams, count: query.count, offset: query.offset })
       return { total, tasks: rows.map(toStoredResource) }
     })
   }
@@ -345,7 +356,7 @@ class SqliteStore implements Store {
       for (const s of settlements) {
         switch (s.outcome) {
           case 'delivered':
-            delivered.run(s.responseStatus, at, s.id)
+            delivered.run(s.responseStatus ?? null, at, s.id)
             break
           case 'retry':
             retry.run(s.nextAttemptAt.toISOString(), s.error, s.responseStatus ?? null, at, s.id)
@@ -380,6 +391,14 @@ class SqliteStore implements Store {
     })
   }
 
+  async outboxStats (): Promise<OutboxStats> {
+    const row = this.#statement(`SELECT
+        (SELECT count(*) FROM outbox WHERE status = 'pending') AS pending,
+        (SELECT count(*) FROM outbox WHERE status = 'dead-letter') AS dead_letter,
+        (SELECT min(created_at) FROM outbox WHERE status = 'pending') AS oldest`).get()
+    return toOutboxStats(row ?? {})
+  }
+
   async saveCircuit (circuit: CircuitRecord): Promise<void> {
     this.#statement(`INSERT INTO delivery_circuits (partnership_id, state, consecutive_failures, opened_at, open_until, updated_at)
       VALUES (?, ?, ?, ?, ?, ?)
@@ -397,14 +416,59 @@ class SqliteStore implements Store {
     if (!this.#db.isOpen) return false
     try {
       const row = this.#s.ping.get()
-      return row !== undefined && int(row, 'ok') === 1
+      return row !== undefined && int(row, 'version') === latestMigration
     } catch {
       return false
     }
   }
 
   async close (): Promise<void> {
+    // referrals already handed to saveReferral are written (or fail) before the file closes
+    this.#flush()
     if (this.#db.isOpen) this.#db.close()
+  }
+
+  /**
+   * Group commit (perf-node24.md: a commit per referral caps intake at the disk's fsync rate).
+   * Writes queued in the same turn of the event loop run in ONE transaction, each inside its
+   * own savepoint: a write that fails is rolled back alone and rejects alone, the others
+   * commit. Each caller is answered only after the COMMIT (synchronous=FULL), so a 2xx still
+   * means the referral is on disk.
+   */
+  async #grouped (apply: () => void): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.#queue.push({ apply, resolve, reject })
+      if (this.#queue.length === 1) setImmediate(() => { this.#flush() })
+    })
+  }
+
+  #flush (): void {
+    const batch = this.#queue
+    if (batch.length === 0) return
+    this.#queue = []
+    const applied: QueuedWrite[] = []
+    try {
+      this.#s.begin.run()
+      for (const item of batch) {
+        this.#s.savepoint.run()
+        try {
+          item.apply()
+          this.#s.releaseSavepoint.run()
+          applied.push(item)
+        } catch (err) {
+          this.#s.rollbackToSavepoint.run()
+          this.#s.releaseSavepoint.run()
+          item.reject(err)
+        }
+      }
+      this.#s.commit.run()
+    } catch (err) {
+      if (this.#db.isOpen && this.#db.isTransaction) this.#s.rollback.run()
+      // nothing of the batch was committed; a write already rejected on its own stays so
+      for (const item of batch) item.reject(err)
+      return
+    }
+    for (const item of applied) item.resolve()
   }
 
   /** Runs fn in a write transaction; any error rolls everything back and is rethrown. */
@@ -446,90 +510,5 @@ class SqliteStore implements Store {
 }
 
 function auditValues (event: AuditRecord): SQLInputValue[] {
-  return [
-    event.id,
-    normaliseInstant(event.recorded),
-    event.action,
-    event.subtype,
-    event.outcome,
-    event.agent,
-    event.entity,
-    event.correlationId ?? null
-  ]
-}
-
-function toStoredResource (row: Row): StoredResource {
-  const resourceType = text(row, 'resource_type')
-  const id = text(row, 'id')
-  const parsed: unknown = JSON.parse(text(row, 'content'))
-  if (typeof parsed !== 'object' || parsed === null || !('resourceType' in parsed) || parsed.resourceType !== resourceType) {
-    throw new TypeError(`stored content of ${resourceType}/${id} is not a ${resourceType}`)
-  }
-  return {
-    resourceType,
-    id,
-    versionId: text(row, 'version_id'),
-    lastUpdated: text(row, 'last_updated'),
-    // checked above to be an object of the right resourceType; it was a Resource when stored
-    resource: parsed as Resource
-  }
-}
-
-function toOutboxRow (row: Row): OutboxRow {
-  const out: OutboxRow = {
-    id: text(row, 'id'),
-    partnershipId: text(row, 'partnership_id'),
-    serviceRequestId: text(row, 'service_request_id'),
-    taskId: text(row, 'task_id'),
-    createdAt: text(row, 'created_at'),
-    status: deliveryStatus(text(row, 'status')),
-    attempts: int(row, 'attempts'),
-    nextAttemptAt: text(row, 'next_attempt_at'),
-    updatedAt: text(row, 'updated_at')
-  }
-  // optional fields are left out rather than set to undefined, so rows compare cleanly
-  const leaseUntil = optText(row, 'lease_until')
-  if (leaseUntil !== undefined) out.leaseUntil = leaseUntil
-  const lastError = optText(row, 'last_error')
-  if (lastError !== undefined) out.lastError = lastError
-  const lastResponseStatus = optInt(row, 'last_response_status')
-  if (lastResponseStatus !== undefined) out.lastResponseStatus = lastResponseStatus
-  return out
-}
-
-const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'open', 'half-open']
-
-function toCircuitRecord (row: Row): CircuitRecord {
-  const state = CIRCUIT_STATES.find((s) => s === text(row, 'state'))
-  if (state === undefined) throw new TypeError(`unknown circuit state '${text(row, 'state')}'`)
-  const out: CircuitRecord = {
-    partnershipId: text(row, 'partnership_id'),
-    state,
-    consecutiveFailures: int(row, 'consecutive_failures'),
-    updatedAt: text(row, 'updated_at')
-  }
-  const openedAt = optText(row, 'opened_at')
-  if (openedAt !== undefined) out.openedAt = openedAt
-  const openUntil = optText(row, 'open_until')
-  if (openUntil !== undefined) out.openUntil = openUntil
-  return out
-}
-
-function deliveryStatus (value: string): DeliveryStatus {
-  const status = DELIVERY_STATUSES.find((s) => s === value)
-  if (status === undefined) throw new TypeError(`unknown delivery status '${value}'`)
-  return status
-}
-
-function byDueThenCreated (a: OutboxRow, b: OutboxRow): number {
-  return compare(a.nextAttemptAt, b.nextAttemptAt) || compare(a.createdAt, b.createdAt) || compare(a.id, b.id)
-}
-
-function compare (a: string, b: string): number {
-  if (a < b) return -1
-  return a > b ? 1 : 0
-}
-
-function checkNonNegativeInteger (name: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer, got ${value}`)
+  return auditColumns(event, normaliseInstant)
 }

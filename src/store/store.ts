@@ -1,8 +1,9 @@
 import type { Resource } from '@medplum/fhirtypes'
 
 /**
- * The one storage contract. SQLite (embedded default) implements it now; PostgreSQL will
- * implement the same contract and run the same contract tests.
+ * The one storage contract. SQLite (embedded default, sqlite-store.ts) and PostgreSQL
+ * (DATABASE_URL, pg-store.ts) implement it and run the same contract tests
+ * (test/unit/store/store-contract.ts).
  *
  * Every method is async so that a networked store fits behind it unchanged.
  */
@@ -64,13 +65,18 @@ export interface Store {
   readDelivery(id: string): Promise<OutboxRow | undefined>
   /** A dead letter goes back to pending, due now, with its attempts reset to 0. */
   replayDelivery(id: string, now: Date): Promise<ReplayResult>
+  /** Outbox backlog for operators (metrics): counts by status and the oldest pending row. */
+  outboxStats(): Promise<OutboxStats>
   /** Upserts a partnership's circuit-breaker state, so operators (and other processes) can see it. */
   saveCircuit(circuit: CircuitRecord): Promise<void>
   listCircuits(): Promise<CircuitRecord[]>
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** true when the store can answer queries (readiness) */
+  /**
+   * Readiness: true when the store answers queries and its schema is the version this
+   * gateway expects (no migration pending, e.g. while another instance upgrades it).
+   */
   ping(): Promise<boolean>
   close(): Promise<void>
 }
@@ -115,6 +121,12 @@ export interface TaskQuery {
   status?: string
   /** comparisons on lastUpdated, e.g. { prefix: 'gt', value: '2026-01-01T00:00:00Z' } */
   lastUpdated?: Array<{ prefix: 'eq' | 'gt' | 'ge' | 'lt' | 'le', value: string }>
+  /**
+   * keyset paging: only Tasks after this one in the (lastUpdated, id) order of the results;
+   * `total` still counts every match. A feed paged this way neither skips nor repeats Tasks
+   * that change while it is read, as offsets would.
+   */
+  after?: { lastUpdated: string, id: string }
   count: number
   offset: number
 }
@@ -142,6 +154,13 @@ export interface OutboxRow extends NewOutboxRow {
   lastError?: string
   lastResponseStatus?: number
   updatedAt: string
+}
+
+export interface OutboxStats {
+  pending: number
+  deadLetter: number
+  /** createdAt of the oldest pending row; absent when nothing is pending */
+  oldestPendingCreatedAt?: string
 }
 
 export interface DeliveryFilter {
@@ -177,7 +196,8 @@ export interface ClaimFilter {
 
 /** The outcome of one delivery attempt, as settleDeliveries records it. */
 export type DeliverySettlement =
-  | { id: string, outcome: 'delivered', responseStatus: number }
+  /** responseStatus: the partner's HTTP status; absent for a daily file drop (no HTTP) */
+  | { id: string, outcome: 'delivered', responseStatus?: number }
   | { id: string, outcome: 'retry', nextAttemptAt: Date, error: string, responseStatus?: number }
   | { id: string, outcome: 'dead-letter', error: string, responseStatus?: number }
   /** not attempted (its partnership's circuit opened meanwhile): released, attempts unchanged */

@@ -2,6 +2,7 @@ import type { ContactPoint, Extension, Reference, Task, TaskOutput } from '@medp
 import type { IcbPeriod, Partnership } from '../routing/partnership.ts'
 import { EXTENSIONS, SYSTEMS, WORKWELL_BASE } from '../fhir/systems.ts'
 import type { LocalService } from './rules.ts'
+import { outcomeDisplay } from './triage-code-systems.ts'
 import type { TriageOutput, TriageResult } from './triage-result.ts'
 
 export const TRIAGE_TASK_PROFILE = `${WORKWELL_BASE}/StructureDefinition/WorkWell-TriageTask`
@@ -12,19 +13,18 @@ export const TRIAGE_TASK_PROFILE = `${WORKWELL_BASE}/StructureDefinition/WorkWel
  */
 export const LOCAL_SERVICE_EXTENSION = `${WORKWELL_BASE}/StructureDefinition/triage-local-service`
 
-const OUTCOME_DISPLAY: Record<TriageResult['outcome'], string> = {
-  'eligible-refer': 'Eligible: refer to WorkWell',
-  'signpost-only': 'Signpost only',
-  ineligible: 'Not eligible',
-  'needs-information': 'More information needed'
-}
-
-/** Task.status that matches the triage outcome (R4 task-status; the Task state machine). */
-const STATUS: Record<TriageResult['outcome'], Task['status']> = {
-  'eligible-refer': 'requested',
-  'needs-information': 'on-hold',
-  'signpost-only': 'completed',
-  ineligible: 'rejected'
+/**
+ * Task.status that matches the triage outcome (R4 task-status; the Task state machine). A
+ * referral asks the partnership to act: requested, or on hold until what is missing arrives.
+ * Advice-only triage (a proposal: "what would happen") asks nothing of anyone, so its Task is
+ * finished the moment it is answered and never appears in a partnership's worklist of
+ * requested or on-hold Tasks, where it could be taken for a referral the person never agreed
+ * to (docs/hazard-log.md H3).
+ */
+export function taskStatus (triage: Pick<TriageResult, 'outcome' | 'referral'>): Task['status'] {
+  if (triage.outcome === 'ineligible') return 'rejected'
+  if (!triage.referral || triage.outcome === 'signpost-only') return 'completed'
+  return triage.outcome === 'eligible-refer' ? 'requested' : 'on-hold'
 }
 
 export interface TaskInput {
@@ -49,9 +49,9 @@ export function buildTriageTask (input: TaskInput): Task {
     meta: { versionId: '1', lastUpdated: at, profile: [TRIAGE_TASK_PROFILE] },
     extension: [{ url: EXTENSIONS.triageRulesVersion, valueString: triage.rulesVersion }],
     basedOn: [{ reference: `ServiceRequest/${input.serviceRequestId}` }],
-    status: STATUS[triage.outcome],
+    status: taskStatus(triage),
     businessStatus: {
-      coding: [{ system: SYSTEMS.triageOutcome, code: triage.outcome, display: OUTCOME_DISPLAY[triage.outcome] }],
+      coding: [{ system: SYSTEMS.triageOutcome, code: triage.outcome, display: outcomeDisplay(triage.outcome) }],
       text: triage.reasons.join('; ')
     },
     intent: 'order',

@@ -25,6 +25,11 @@ export function footprint (facts: ReferralFacts, rules: ResolvedRules, area: Par
   // Outside only when every test the rules use could be made and failed; otherwise ask for
   // what is missing rather than turn an eligible person away (docs/hazard-log.md H2).
   const missing = tests.filter((t) => (t === 'residence' ? district === undefined : facts.registeredPracticeOds === undefined))
-  if (missing.length === 0) return { status: 'outside', area: subArea?.name ?? 'the partnership area' }
+  if (missing.length === 0) return { status: 'outside', area: areaName(rules, area) }
   return { status: 'unknown', missing }
+}
+
+/** The area in words: the sub-area's name, else "the <partnership> area". */
+export function areaName (rules: ResolvedRules, area: PartnershipArea): string {
+  return rules.footprint.subArea?.name ?? (area.name === undefined ? 'the partnership area' : `the ${area.name} area`)
 }

@@ -134,6 +134,8 @@ export interface ResolvedRules {
 
 /** The area a partnership serves, from partnership.json (routing's source of truth). */
 export interface PartnershipArea {
+  /** e.g. "Greater Manchester WorkWell": names the area in reasons and the note */
+  name?: string
   practices: string[]
   postcodeDistricts: string[]
 }

@@ -10,6 +10,7 @@ import { loadPartnerships } from '../routing/load-partnerships.ts'
 import { buildRoutingIndex, routeReferral } from '../routing/route-referral.ts'
 import { createValidator } from '../validation/create-validator.ts'
 import { buildTriageTask } from './build-task.ts'
+import { homeService } from './home-partnership.ts'
 import { loadTriageRules } from './load-triage-rules.ts'
 import { triageReferral } from './triage.ts'
 
@@ -54,7 +55,8 @@ export async function runTriageCommand (args: string[], io: { config: Config, ou
   const partnerships = await loadPartnerships(config.mappingsDir, config.partnerUrls)
   const rules = await loadTriageRules(config.mappingsDir, partnerships.keys())
   const facts = extractFacts(pkg)
-  const route = routeReferral(facts, buildRoutingIndex(partnerships.values()), now)
+  const routing = buildRoutingIndex(partnerships.values())
+  const route = routeReferral(facts, routing, now)
   if (!route.ok) { err(`unroutable: ${route.reason}`); return 1 }
   const own = rules.get(route.partnership.id)
   if (own === undefined) { err(`no triage rules for ${route.partnership.id}`); return 1 }
@@ -65,7 +67,7 @@ export async function runTriageCommand (args: string[], io: { config: Config, ou
     ...(pkg.serviceRequest.requester === undefined ? {} : { requester: pkg.serviceRequest.requester as Task['requester'] }),
     partnership: route.partnership,
     icb: route.icb,
-    triage: triageReferral(facts, own, route.partnership, now),
+    triage: triageReferral(facts, own, route.partnership, now, homeService(facts, routing, rules, route.partnership.id, now)),
     now
   })
   out(JSON.stringify(task, null, 2))

@@ -17,6 +17,8 @@ export interface TriageOutput {
 export interface TriageResult {
   outcome: TriageOutcome
   priority: 'routine' | 'urgent'
+  /** a referral (intent order) rather than advice-only triage (a proposal or plan) */
+  referral: boolean
   outputs: TriageOutput[]
   /** what must be supplied before triage can decide (needs-information) */
   missing: Array<{ what: string, expression: string }>

@@ -1,20 +1,45 @@
 import { englandDate } from '../england-date.ts'
 import type { ReferralFacts } from '../intake/referral-facts.ts'
-import { ageOn, monthsSince } from './dates.ts'
-import { footprint } from './footprint.ts'
+import { ageRange, dayBounds, monthsRange, type Range } from './dates.ts'
+import { areaName, footprint } from './footprint.ts'
 import { matchContext, matches, type MatchContext } from './match.ts'
-import type { OutputRule, PartnershipArea, ResolvedRules } from './rules.ts'
+import type { HomeService } from './home-partnership.ts'
+import type { LocalService, OutputRule, PartnershipArea, ResolvedRules } from './rules.ts'
 import { summarise, type SummaryCause } from './summary.ts'
 import type { TriageOutput, TriageResult } from './triage-result.ts'
 
 export { ageOn } from './dates.ts'
 
+/** Whether a range of possible values is all below a limit, all at or above it, or either side. */
+function against (range: Range, limit: number): 'below' | 'at-or-above' | 'either' {
+  if (range.most < limit) return 'below'
+  if (range.least >= limit) return 'at-or-above'
+  return 'either'
+}
+
+/**
+ * True when the referral consent's period, if it has one, covers the triage day in England.
+ * A period that cannot be read is not current: consent is never assumed (docs/hazard-log.md H3).
+ */
+function consentCurrent (facts: ReferralFacts, on: Date): boolean {
+  const period = facts.referralConsentPeriod
+  if (period === undefined) return true
+  const day = englandDate(on)
+  const start = period.start === undefined ? undefined : dayBounds(period.start)
+  const end = period.end === undefined ? undefined : dayBounds(period.end)
+  if ((period.start !== undefined && start === undefined) || (period.end !== undefined && end === undefined)) return false
+  return (start === undefined || start.first <= day) && (end === undefined || day <= end.last)
+}
+
 /** What a referral needs for triage to decide, with where the sender supplies it. */
 const NEEDS = {
   situation: { what: 'employment situation', expression: 'ServiceRequest.supportingInfo' },
   birthDate: { what: 'date of birth', expression: 'Patient.birthDate' },
+  fullBirthDate: { what: 'full date of birth (day, month and year)', expression: 'Patient.birthDate' },
   condition: { what: 'health condition', expression: 'ServiceRequest.reasonCode' },
+  fitNoteOutcome: { what: 'fit-note outcome (not fit or may be fit)', expression: 'Observation.valueCodeableConcept' },
   stopped: { what: 'date work stopped', expression: 'ServiceRequest.supportingInfo' },
+  fullStopped: { what: 'full date work stopped (day, month and year)', expression: 'ServiceRequest.supportingInfo' },
   postcode: { what: 'home postcode', expression: 'Patient.address.postalCode' },
   practice: { what: 'registered GP practice', expression: 'Patient.generalPractitioner' },
   consent: { what: 'referral consent', expression: 'ServiceRequest.supportingInfo' }
@@ -30,7 +55,7 @@ class Outputs {
     this.#ctx = ctx
   }
 
-  add (kind: 'service' | 'signpost', code: string, rule: string, reason: string): void {
+  add (kind: 'service' | 'signpost', code: string, rule: string, reason: string, local?: LocalService): void {
     const entry = (kind === 'service' ? this.#rules.catalogue.services : this.#rules.catalogue.signposts)[code]
     if (entry === undefined) return
     // Defence in depth behind the load-time check: CV help never reaches someone in work, nor
@@ -42,8 +67,8 @@ class Outputs {
       return
     }
     const output: TriageOutput = { kind, code, display: entry.display, rule, reason }
-    const local = this.#rules.directory[code]
-    if (local !== undefined) output.local = local
+    const found = local ?? this.#rules.directory[code]
+    if (found !== undefined) output.local = found
     this.list.push(output)
   }
 
@@ -58,15 +83,21 @@ class Outputs {
  * rules and day always give the same result. The order of checks is a safety decision
  * (docs/hazard-log.md): age, then footprint, then missing facts, then the partnership's
  * employment criteria and exclusions, then consent. Nothing but age makes someone
- * "ineligible"; everything else that keeps a person out of this service signposts them on.
+ * "ineligible"; everything else that keeps a person out of this service signposts them on,
+ * and anything triage cannot read for certain is asked for, never guessed.
  */
-export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area: PartnershipArea, on: Date): TriageResult {
+export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area: PartnershipArea, on: Date, home?: HomeService): TriageResult {
   const ctx = matchContext(facts, rules)
   const out = new Outputs(rules, ctx)
   const reasons: string[] = []
   const finish = (outcome: TriageResult['outcome'], cause: SummaryCause, missing: TriageResult['missing'] = [], urgentAllowed = false): TriageResult => {
     const urgent = urgentAllowed ? rules.urgent.filter((r) => matches(r.when, ctx)) : []
     for (const r of urgent) reasons.push(`urgent: ${r.reason} (rule ${r.id})`)
+    if (urgentAllowed && ctx.fitNote === 'not-fit' && ctx.fitNoteDays === undefined && rules.urgent.some((r) => r.when.fitNoteLongerThanWeeks !== undefined)) {
+      // The length of a 'not fit' period can make a referral urgent; one that cannot be read
+      // must not pass silently as short (docs/hazard-log.md H7).
+      reasons.push('the \'not fit\' fit note has no readable start and end date, so its length could not be used for priority: check it')
+    }
     if (englandDate(on) > rules.reviewBy) {
       reasons.push(`rule set ${rules.version} passed its review date ${rules.reviewBy}: confirm this outcome with the local WorkWell team`)
     }
@@ -74,6 +105,7 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
     return {
       outcome,
       priority: urgent.length > 0 ? 'urgent' : 'routine',
+      referral: facts.isReferral,
       outputs,
       missing,
       reasons,
@@ -82,9 +114,11 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
     }
   }
 
-  const age = facts.birthDate === undefined ? undefined : ageOn(facts.birthDate, on)
-  if (age !== undefined && age < rules.minimumAge.years) {
-    reasons.push(`under ${rules.minimumAge.years} (rule ${rules.minimumAge.id})`)
+  const minimumAge = rules.minimumAge.years
+  const age = facts.birthDate === undefined ? undefined : ageRange(facts.birthDate, on)
+  const ageAgainst = age === undefined ? undefined : against(age, minimumAge)
+  if (ageAgainst === 'below') {
+    reasons.push(`under ${minimumAge} (rule ${rules.minimumAge.id})`)
     return finish('ineligible', { kind: 'age' })
   }
 
@@ -92,27 +126,53 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
   if (where.status === 'outside') {
     const test = rules.footprint.tests.length > 1 ? 'neither lives in nor is registered with a GP practice in' : rules.footprint.tests[0] === 'residence' ? 'does not live in' : 'is not registered with a GP practice in'
     reasons.push(`${test} ${where.area}, which this service requires (rule ${rules.footprint.id})`)
-    for (const s of rules.outOfArea.signposts) out.add('signpost', s, rules.outOfArea.id, 'outside this WorkWell service\'s area: WorkWell is expanding to every ICB in England')
+    // Name the WorkWell service of the pilot the person does belong to, when one does (H9).
+    const ownArea = home === undefined ? undefined : { ...home.service, text: `The WorkWell service for the person's own GP practice or home area${home.service.text === undefined ? '' : `: ${home.service.text}`}` }
+    for (const s of rules.outOfArea.signposts) {
+      out.add('signpost', s, rules.outOfArea.id, home === undefined
+        ? 'outside this WorkWell service\'s area: WorkWell is expanding to every ICB in England'
+        : `outside this WorkWell service's area: the person's own GP practice or home is in the ${home.partnershipId} WorkWell area`, s === 'own-area-workwell' ? ownArea : undefined)
+    }
     out.addRules('signpost', rules.signposts)
     return finish('signpost-only', { kind: 'out-of-area', area: where.area })
   }
 
   const missing: TriageResult['missing'] = []
+  const notes: string[] = []
   if (facts.employmentSituation === undefined || ctx.work.size === 0) missing.push(NEEDS.situation)
-  if (facts.birthDate === undefined || age === undefined) missing.push(NEEDS.birthDate)
+  if (ageAgainst === undefined) missing.push(NEEDS.birthDate)
+  if (ageAgainst === 'either') {
+    // A partial date of birth (a year, or a year and month) that could fall either side of
+    // the minimum age: ask for the full date rather than accept or turn away (H6).
+    missing.push(NEEDS.fullBirthDate)
+    notes.push(`the date of birth is partial and could be either side of the minimum age ${minimumAge} (rule ${rules.minimumAge.id})`)
+  }
   if (facts.reasonCodes.length === 0 && facts.fitNote === undefined) missing.push(NEEDS.condition)
+  // A fit note whose outcome value and eMED3 code disagree: 'not fit' and 'may be fit' lead to
+  // different support and priority, so ask rather than pick one (H7).
+  if (facts.fitNote !== undefined && facts.fitNote.outcome === undefined) missing.push(NEEDS.fitNoteOutcome)
   if (where.status === 'unknown') {
     for (const t of where.missing) missing.push(t === 'residence' ? NEEDS.postcode : NEEDS.practice)
   }
   const { employment } = rules
-  const capped = employment.maxMonthsOutOfWork !== undefined && facts.employmentSituation !== undefined && ctx.work.has('out-of-work') && employment.accepted.includes(facts.employmentSituation)
-  const months = facts.dateWorkStopped === undefined ? undefined : monthsSince(facts.dateWorkStopped, on)
-  if (capped && months === undefined) missing.push(NEEDS.stopped)
-  const needConsent = facts.isReferral && !facts.referralConsent
+  const limit = employment.maxMonthsOutOfWork
+  const capped = limit !== undefined && facts.employmentSituation !== undefined && ctx.work.has('out-of-work') && employment.accepted.includes(facts.employmentSituation)
+  const months = facts.dateWorkStopped === undefined ? undefined : monthsRange(facts.dateWorkStopped, on)
+  const monthsAgainst = months === undefined || limit === undefined ? undefined : against(months, limit)
+  if (capped && (monthsAgainst === undefined || monthsAgainst === 'either')) {
+    missing.push(monthsAgainst === 'either' ? NEEDS.fullStopped : NEEDS.stopped)
+    if (monthsAgainst === 'either') notes.push(`the date work stopped is partial and could be either side of the ${limit ?? ''}-month limit (rule ${employment.id})`)
+  }
+  const consent = facts.isReferral && facts.referralConsent && consentCurrent(facts, on)
+  const needConsent = facts.isReferral && !consent
+  const consentNote = facts.isReferral && facts.referralConsent && !consent
+    ? 'the referral consent\'s period does not cover today'
+    : undefined
   if (missing.length > 0) {
     // Everything missing is asked for at once, consent included, so the sender fixes it in one go.
     if (needConsent) missing.push(NEEDS.consent)
-    reasons.push(`missing: ${missing.map((m) => m.what).join(', ')}`)
+    if (needConsent && consentNote !== undefined) notes.push(consentNote)
+    reasons.push(`missing: ${missing.map((m) => m.what).join(', ')}`, ...notes)
     return finish('needs-information', { kind: 'missing' }, missing, true)
   }
 
@@ -121,9 +181,9 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
     reasons.push(`employment situation "${situation}" is outside this service's criteria (rule ${employment.id})`)
     return signpostOn(out, rules, employment.signposts, employment.id, finish, { kind: 'employment', situation })
   }
-  if (capped && months !== undefined && employment.maxMonthsOutOfWork !== undefined && months >= employment.maxMonthsOutOfWork) {
-    reasons.push(`out of work for ${months} months; this service takes people out of work for less than ${employment.maxMonthsOutOfWork} months (rule ${employment.id})`)
-    return signpostOn(out, rules, employment.signposts, employment.id, finish, { kind: 'out-of-work-too-long', months, limit: employment.maxMonthsOutOfWork })
+  if (capped && months !== undefined && limit !== undefined && monthsAgainst === 'at-or-above') {
+    reasons.push(`out of work for ${months.least} months; this service takes people out of work for less than ${limit} months (rule ${employment.id})`)
+    return signpostOn(out, rules, employment.signposts, employment.id, finish, { kind: 'out-of-work-too-long', months: months.least, limit })
   }
   const excluded = rules.exclusions.filter((e) => ctx.indicators.has(e.indicator))
   if (excluded.length > 0) {
@@ -136,17 +196,18 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
   }
   if (needConsent) {
     reasons.push(`missing: ${NEEDS.consent.what}; a referral is sent only with the person's recorded consent`)
+    if (consentNote !== undefined) reasons.push(consentNote)
     return finish('needs-information', { kind: 'missing' }, [NEEDS.consent], true)
   }
 
-  reasons.push(`aged ${rules.minimumAge.years} or over (rule ${rules.minimumAge.id})`)
-  reasons.push(`${where.status === 'inside' && where.by === 'residence' ? 'lives in' : 'is registered with a GP practice in'} ${rules.footprint.subArea?.name ?? 'the area'} (rule ${rules.footprint.id})`)
+  reasons.push(`aged ${minimumAge} or over (rule ${rules.minimumAge.id})`)
+  reasons.push(`${where.status === 'inside' && where.by === 'residence' ? 'lives in' : 'is registered with a GP practice in'} ${areaName(rules, area)} (rule ${rules.footprint.id})`)
   reasons.push(capped && months !== undefined
-    ? `out of work for ${months} months, within the ${employment.maxMonthsOutOfWork ?? ''}-month limit (rule ${employment.id})`
+    ? `out of work for ${months.most} months, within the ${limit ?? ''}-month limit (rule ${employment.id})`
     : `employment situation "${situation}" is within the criteria (rule ${employment.id})`)
   reasons.push(rules.basis === 'published'
     ? 'criteria: the partnership\'s published criteria over the national baseline'
-    : 'criteria: the national baseline (the partnership has published no criteria of its own)')
+    : 'criteria: the national baseline (no criteria of the partnership\'s own are encoded; its rule file says why)')
   out.addRules('service', rules.services)
   out.addRules('signpost', rules.signposts)
   return finish('eligible-refer', { kind: 'eligible' }, [], true)

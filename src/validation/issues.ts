@@ -1,31 +1,5 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes'
 
-/**
- * Turns an element path into FHIRPath: a choice element is named without its "[x]"
- * (FHIRPath §"Choice types": `Observation.value`, not `Observation.value[x]`).
- * @param path - a path as @medplum/core's crawler writes it, e.g. "Observation.value[x].coding[0]"
- * @returns the FHIRPath expression, e.g. "Observation.value.coding[0]"
- */
-export function toFhirPath (path: string): string {
-  return path.replaceAll('[x]', '')
-}
-
-/**
- * Replaces the leading type name of a path by another prefix, to report what was found inside a
- * contained resource from the container's point of view ("Patient.gender" →
- * "ServiceRequest.contained[0].gender").
- * @param path - the path, starting with `type`
- * @param type - the resource type the path starts with
- * @param prefix - the container path of that resource
- * @returns the rewritten path (unchanged when it does not start with `type`)
- */
-export function rebasePath (path: string, type: string, prefix: string): string {
-  if (path === type) {
-    return prefix
-  }
-  return path.startsWith(`${type}.`) ? prefix + path.slice(type.length) : path
-}
-
 const SEVERITY_RANK: Record<OperationOutcomeIssue['severity'], number> = {
   fatal: 0,
   error: 1,
@@ -41,6 +15,9 @@ const SEVERITY_RANK: Record<OperationOutcomeIssue['severity'], number> = {
  * @returns a new, sorted array without duplicates
  */
 export function finaliseIssues (issues: readonly OperationOutcomeIssue[]): OperationOutcomeIssue[] {
+  if (issues.length === 0) {
+    return [] // the common case, a valid resource
+  }
   const unique = new Map<string, OperationOutcomeIssue>()
   for (const i of issues) {
     const key = JSON.stringify([i.severity, i.code, i.expression ?? [], i.diagnostics ?? ''])

@@ -52,3 +52,23 @@ export function describeJson (value: unknown): string {
   }
   return Array.isArray(value) ? 'an array' : `a ${typeof value}`
 }
+
+/**
+ * JSON deep equality (object key order does not matter).
+ * @param a - a parsed JSON value
+ * @param b - another
+ * @returns true when equal
+ */
+export function deepEqual (a: unknown, b: unknown): boolean {
+  if (a === b) {
+    return true
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]))
+  }
+  if (isJsonObject(a) && isJsonObject(b)) {
+    const ka = Object.keys(a)
+    return ka.length === Object.keys(b).length && ka.every((k) => deepEqual(a[k], b[k]))
+  }
+  return false
+}

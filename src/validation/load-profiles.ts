@@ -1,7 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { StructureDefinition } from '@medplum/fhirtypes'
-import { isStructureDefinition } from './json.ts'
+import type { JsonObject } from './json.ts'
+import { isJsonObject, isStructureDefinition } from './json.ts'
 
 /** A profile ready for validation: its definition and the resource type it constrains. */
 export interface LoadedProfile {
@@ -20,16 +21,39 @@ export interface LoadedProfile {
  * @returns the profiles, in file-name order
  */
 export async function loadProfiles (dir: string): Promise<LoadedProfile[]> {
-  const names = (await readdir(dir)).filter((name) => name.endsWith('.json')).sort()
+  return profilesOf(await readJsonFiles(dir))
+}
+
+/** Everything in a profiles folder the validator uses, read once. */
+export interface ProfileFolder {
+  readonly profiles: LoadedProfile[]
+  /** ValueSets and CodeSystems, for required bindings */
+  readonly terminology: JsonObject[]
+  /** extension definitions with snapshots */
+  readonly extensions: StructureDefinition[]
+}
+
+/**
+ * Reads a profiles folder once: the resource profiles (as {@link loadProfiles}, with its
+ * errors), the ValueSets and CodeSystems, and the extension definitions that have a snapshot
+ * (one without is left out: its extensions then pass as unknown ones do, extension being open).
+ * @param dir - the profiles folder
+ * @returns its content, each list in file-name order
+ */
+export async function loadProfileFolder (dir: string): Promise<ProfileFolder> {
+  const files = await readJsonFiles(dir)
+  const parsed = files.map((f) => f.parsed)
+  return {
+    profiles: profilesOf(files),
+    terminology: parsed.filter((p): p is JsonObject => isJsonObject(p) && (p.resourceType === 'ValueSet' || p.resourceType === 'CodeSystem')),
+    extensions: parsed.filter((p): p is StructureDefinition => isStructureDefinition(p) && p.type === 'Extension' &&
+      p.derivation === 'constraint' && p.url !== undefined && (p.snapshot?.element?.length ?? 0) > 0)
+  }
+}
+
+function profilesOf (files: readonly { file: string, parsed: unknown }[]): LoadedProfile[] {
   const profiles: LoadedProfile[] = []
-  for (const name of names) {
-    const file = join(dir, name)
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(await readFile(file, 'utf8'))
-    } catch (err) {
-      throw new Error(`Cannot read profile ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
-    }
+  for (const { file, parsed } of files) {
     if (!isStructureDefinition(parsed) || parsed.kind !== 'resource') {
       continue
     }
@@ -46,4 +70,19 @@ export async function loadProfiles (dir: string): Promise<LoadedProfile[]> {
     profiles.push({ url, type, definition: parsed })
   }
   return profiles
+}
+
+/** Every *.json file of a folder, parsed, in file-name order; unreadable JSON throws naming the file. */
+async function readJsonFiles (dir: string): Promise<{ file: string, parsed: unknown }[]> {
+  const names = (await readdir(dir)).filter((name) => name.endsWith('.json')).sort()
+  const out: { file: string, parsed: unknown }[] = []
+  for (const name of names) {
+    const file = join(dir, name)
+    try {
+      out.push({ file, parsed: JSON.parse(await readFile(file, 'utf8')) })
+    } catch (err) {
+      throw new Error(`Cannot read profile ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    }
+  }
+  return out
 }

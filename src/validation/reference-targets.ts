@@ -63,7 +63,7 @@ export function referenceRulesOf (profile: StructureDefinition, profileType: Pro
  * @param rules - from {@link referenceRulesOf}
  * @param path - FHIRPath of `resource` (its type, or e.g. "ServiceRequest.contained[0]")
  * @param container - the resource whose `contained` list `#id` references resolve against
- * @returns one error per wrong or dangling reference
+ * @returns one error per wrong reference
  */
 export function checkReferenceTargets (
   resource: JsonObject,
@@ -74,42 +74,47 @@ export function checkReferenceTargets (
   const issues: OperationOutcomeIssue[] = []
   for (const rule of rules) {
     const raw = resource[rule.name]
-    const values = rule.repeats && Array.isArray(raw) ? raw : [raw]
-    values.forEach((value, index) => {
-      if (!isJsonObject(value)) {
-        return // absent, or a shape error the structural pass reports
+    if (raw === undefined) {
+      continue
+    }
+    if (rule.repeats && Array.isArray(raw)) {
+      for (let index = 0; index < raw.length; index++) {
+        checkOne(raw[index], rule, path, index, container, issues)
       }
-      const where = rule.repeats ? `${path}.${rule.name}[${index}]` : `${path}.${rule.name}`
-      const allowed = rule.targets.join(' or ')
-      const { types, dangling } = referencedTypes(value, container)
-      if (dangling !== undefined) {
-        issues.push(issue('error', 'not-found',
-          `${where} refers to '${dangling}', but no contained resource has that id`, where))
-      }
-      for (const type of new Set(types)) {
-        if (!rule.targets.includes(type)) {
-          issues.push(issue('error', 'invalid', `${where} must reference a ${allowed}, not a ${type}`, where))
-        }
-      }
-    })
+    } else {
+      checkOne(raw, rule, path, rule.repeats ? 0 : -1, container, issues)
+    }
   }
   return issues
+}
+
+/** Checks one Reference value; `index` is its position when the element repeats, else -1. */
+function checkOne (value: unknown, rule: ReferenceRule, path: string, index: number, container: JsonObject, issues: OperationOutcomeIssue[]): void {
+  if (!isJsonObject(value)) {
+    return // absent, or a shape error the structural pass reports
+  }
+  // A `#id` with no contained resource is ref-1's to report, in base validation.
+  const types = referencedTypes(value, container)
+  for (let i = 0; i < types.length; i++) {
+    const type = types[i] ?? ''
+    if (!rule.targets.includes(type) && types.indexOf(type) === i) {
+      const where = index < 0 ? `${path}.${rule.name}` : `${path}.${rule.name}[${index}]`
+      issues.push(issue('error', 'invalid', `${where} must reference a ${rule.targets.join(' or ')}, not a ${type}`, where))
+    }
+  }
 }
 
 /** Absolute or relative literal reference: `[base/]Type/id[/_history/vid]` (R4 references.html §2.3.0.1). */
 const LITERAL = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/
 const CONDITIONAL = /^([A-Z][A-Za-z]+)\?/
 
-function referencedTypes (reference: JsonObject, container: JsonObject): { types: string[], dangling?: string } {
+function referencedTypes (reference: JsonObject, container: JsonObject): string[] {
   const types: string[] = []
-  let dangling: string | undefined
   const literal = reference.reference
   if (typeof literal === 'string') {
     if (literal.startsWith('#')) {
       const target = findContained(container, literal.slice(1))
-      if (target === undefined) {
-        dangling = literal
-      } else {
+      if (target !== undefined) {
         types.push(target)
       }
     } else if (!literal.startsWith('urn:')) {
@@ -125,7 +130,7 @@ function referencedTypes (reference: JsonObject, container: JsonObject): { types
       ? reference.type.slice(HL7_STRUCTURE_DEFINITION.length)
       : reference.type)
   }
-  return dangling === undefined ? { types } : { types, dangling }
+  return types
 }
 
 /** The resourceType of the contained resource with `id` ("" is the container itself). */

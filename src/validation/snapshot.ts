@@ -38,19 +38,58 @@ export function mergeDifferential (
   lookupType: TypeDefinitionLookup
 ): ElementDefinition[] {
   const snapshot: ElementDefinition[] = structuredClone([...base])
-  for (const diff of differential) {
-    const id = diff.id
-    if (!id) {
-      throw new Error(`Differential element ${diff.path ?? '?'} has no id`)
+  for (const original of differential) {
+    if (!original.id) {
+      throw new Error(`Differential element ${original.path ?? '?'} has no id`)
     }
+    const { id, type } = renameChoices(snapshot, original.id)
+    const diff = type !== undefined && original.type === undefined ? { ...original, type: [{ code: type }] } : original
     const index = ensureElement(snapshot, id, diff, lookupType)
     const target = snapshot[index]
     if (!target) {
       throw new Error(`Element ${id} not found`)
     }
-    snapshot[index] = mergeElement(target, diff)
+    snapshot[index] = mergeElement(target, diff, lookupType)
   }
   return snapshot
+}
+
+/**
+ * Rewrites a type-specific choice name to the choice element (R4 profiling.html §5.1.0.10:
+ * `Observation.valueQuantity` constrains `Observation.value[x]` when it is a Quantity). An
+ * element below such a name narrows the choice to that one type, so that it can be unfolded.
+ * @returns the id in snapshot terms, and the type the last step names, if it was renamed
+ */
+function renameChoices (snapshot: ElementDefinition[], id: string): { id: string, type: string | undefined } {
+  const segments = id.split('.')
+  let prefix = segments[0] ?? ''
+  let type: string | undefined
+  for (let i = 1; i < segments.length; i++) {
+    const segment = segments[i] ?? ''
+    type = undefined
+    const colon = segment.indexOf(':')
+    const name = colon < 0 ? segment : segment.slice(0, colon)
+    const m = /^([a-z][A-Za-z0-9]*?)([A-Z][A-Za-z0-9]*)$/.exec(name)
+    if (m && !snapshot.some((e) => e.id === `${prefix}.${name}`)) {
+      const choiceId = `${prefix}.${m[1] ?? ''}[x]`
+      const choice = snapshot.find((e) => e.id === choiceId)
+      const code = choice?.type?.find((t) => capitalise(t.code ?? '') === m[2])?.code
+      if (choice && code !== undefined) {
+        type = code
+        if (i < segments.length - 1 && (choice.type?.length ?? 0) > 1) {
+          choice.type = choice.type?.filter((t) => t.code === code)
+        }
+        prefix = `${choiceId}${colon < 0 ? '' : segment.slice(colon)}`
+        continue
+      }
+    }
+    prefix = `${prefix}.${segment}`
+  }
+  return { id: prefix, type }
+}
+
+function capitalise (code: string): string {
+  return code.charAt(0).toUpperCase() + code.slice(1)
 }
 
 /**
@@ -152,7 +191,9 @@ function addSlice (
     insertAt++
   }
   const { slicing: _slicing, ...copy } = structuredClone(sliced)
-  const slice: ElementDefinition = { ...copy, id: `${slicedId}:${sliceName}`, sliceName }
+  // Each slice has its own cardinality within the sliced element's (profiling.html §5.1.0.6):
+  // it starts from 0, not from the sliced element's minimum.
+  const slice: ElementDefinition = { ...copy, id: `${slicedId}:${sliceName}`, sliceName, min: 0 }
   snapshot.splice(insertAt, 0, slice)
   return insertAt
 }
@@ -169,6 +210,20 @@ function unfold (snapshot: ElementDefinition[], index: number, lookupType: TypeD
     throw new Error('Cannot unfold an element without id and path')
   }
   const parentId = parent.id
+  // A slice has the children of the element it slices (profiling.html §5.1.0.14), including
+  // those a base profile constrained.
+  const last = parentId.slice(parentId.lastIndexOf('.') + 1)
+  const colon = last.indexOf(':')
+  if (colon >= 0) {
+    const slicedId = parentId.slice(0, parentId.length - last.length + colon)
+    const copies = snapshot
+      .filter((e) => e.id?.startsWith(`${slicedId}.`))
+      .map((e): ElementDefinition => ({ ...structuredClone(e), id: parentId + (e.id ?? '').slice(slicedId.length) }))
+    if (copies.length > 0) {
+      snapshot.splice(index + 1, 0, ...copies)
+      return
+    }
+  }
   const codes = (parent.type ?? []).map((t) => t.code)
   const code = codes[0]
   if (codes.length !== 1 || code === undefined) {
@@ -196,7 +251,7 @@ function unfold (snapshot: ElementDefinition[], index: number, lookupType: TypeD
 const APPENDED_KEYS = new Set(['constraint', 'mapping', 'condition', 'alias', 'code', 'example'])
 
 /** Applies one differential element onto its snapshot element, checking it only narrows. */
-function mergeElement (target: ElementDefinition, diff: ElementDefinition): ElementDefinition {
+function mergeElement (target: ElementDefinition, diff: ElementDefinition, lookupType: TypeDefinitionLookup): ElementDefinition {
   const where = diff.id ?? diff.path ?? '?'
   if (diff.min !== undefined && diff.min < (target.min ?? 0)) {
     throw new Error(`${where}: min ${diff.min} is below the base min ${target.min ?? 0}`)
@@ -206,8 +261,10 @@ function mergeElement (target: ElementDefinition, diff: ElementDefinition): Elem
   }
   if (diff.type) {
     const allowed = new Set((target.type ?? []).map((t) => t.code))
+    // A Resource element may be narrowed to any resource type (e.g. contained, Bundle.entry.resource).
+    const anyResource = allowed.has('Resource') || allowed.has('DomainResource')
     for (const type of diff.type) {
-      if (!allowed.has(type.code)) {
+      if (!allowed.has(type.code) && !(anyResource && lookupType(type.code ?? '')?.kind === 'resource')) {
         throw new Error(`${where}: type ${type.code ?? '?'} is not allowed by the base`)
       }
     }

@@ -10,9 +10,9 @@ export interface ValidateOptions {
 }
 
 /**
- * The gateway's FHIR R4 validator, as every caller sees it. The engine behind it can change
- * (today @medplum/core plus explicit checks; later a compiled validator) without callers
- * changing: it takes parsed JSON and returns OperationOutcome issues.
+ * The gateway's FHIR R4 validator, as every caller sees it: it takes parsed JSON and returns
+ * OperationOutcome issues. Behind it (create-validator.ts): base R4 compiled ahead of time
+ * (structure.ts) and the profiles compiled at start-up (compiled-profile.ts).
  */
 export interface ResourceValidator {
   /**

@@ -23,9 +23,19 @@ import { REPO, sharedFolder } from './shared-data.ts'
 const GATEWAY_TYPES = new Set(['ServiceRequest', 'Patient', 'Observation', 'Condition', 'Consent', 'Organization',
   'Practitioner', 'PractitionerRole', 'Task', 'Bundle', 'Encounter', 'MessageHeader'])
 
-/** Examples with a defect the validator must catch: file → the error expressions expected. */
+/**
+ * Examples with a defect the validator must catch: file → the error expressions expected.
+ * The first is listed in the folder's README. The other two are not, but are errors in R4 all
+ * the same, and the Java reference validator reports them too:
+ * - ConditionEpisode's extension has both valueCode and valueCodeableConcept (json.html
+ *   §2.6.2.3: a choice element takes one type);
+ * - the NEWS2 Bundle's fullUrls are relative `Observation/<uuid>` (bundle.html §2.36.4:
+ *   fullUrl is an absolute URL, and Java says "The fullUrl must be an absolute URL").
+ */
 const DEFECTS: Readonly<Record<string, readonly string[]>> = {
-  'UKCore-Patient-BabyPatient-Example.json': ['Patient.identifier[0].value']
+  'UKCore-Patient-BabyPatient-Example.json': ['Patient.identifier[0].value'],
+  'Extension-UKCore-ConditionEpisode-Example.json': ['Condition.extension[0].value'],
+  'UKCore-Bundle-NEWS2Observations-Example.json': Array.from({ length: 8 }, (_, i) => `Bundle.entry[${i}].fullUrl`)
 }
 
 const { dir, skipReason } = sharedFolder('fhir/ukcore/json/examples')

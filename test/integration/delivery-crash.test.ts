@@ -1,70 +1,58 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { rmSync } from 'node:fs'
-import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { REPO, tempDataDir } from '../helpers/gateway.ts'
+import { tempDataDir } from '../helpers/gateway.ts'
 import { call } from '../helpers/fixtures.ts'
+import { spawnServer, type ServerProcess } from '../helpers/spawn-server.ts'
 import { postReferral, referralIn, startStubPartner, until, type StubPartner } from './delivery-helpers.ts'
 
 const REFERRALS = 30
+/** the partner answers only this many before the crash; every later request waits for it */
+const ANSWERED_BEFORE_CRASH = 5
 
 let partner: StubPartner
 let dataDir: string
-const children: ChildProcess[] = []
+const servers: ServerProcess[] = []
 
-/** Starts `node src/server.ts` and resolves to its origin once it listens. */
-async function startServer (): Promise<{ child: ChildProcess, origin: string }> {
-  const child = spawn(process.execPath, [path.join(REPO, 'src/server.ts')], {
-    cwd: REPO,
-    env: {
-      PATH: process.env.PATH,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      WORKWELL_DATA_DIR: dataDir,
-      WORKWELL_DELIVERY_POLL_MS: '20',
-      WORKWELL_DELIVERY_TIMEOUT_MS: '500',
-      WORKWELL_DELIVERY_LEASE_MS: '1000',
-      WORKWELL_DELIVERY_CONCURRENCY: '10',
-      WORKWELL_PARTNER_URL_NORTH_CENTRAL_LONDON: partner.url('north-central-london')
-    },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  children.push(child)
-  const origin = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => { reject(new Error(`server did not start: ${out.slice(-2000)}`)) }, 15_000)
-    const onData = (chunk: Buffer): void => {
-      out += chunk.toString('utf8')
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
-      if (m?.[1] !== undefined) {
-        clearTimeout(timer)
-        resolve(m[1])
-      }
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${String(code)}): ${out.slice(-2000)}`)) })
-  })
-  return { child, origin }
+/** Starts `node src/server.ts` (a real child process) on the shared data folder. */
+async function startServer (): Promise<ServerProcess> {
+  const server = await spawnServer({
+    WORKWELL_DATA_DIR: dataDir,
+    WORKWELL_DELIVERY_POLL_MS: '20',
+    WORKWELL_DELIVERY_TIMEOUT_MS: '1000',
+    WORKWELL_DELIVERY_CONNECT_TIMEOUT_MS: '1000',
+    WORKWELL_DELIVERY_LEASE_MS: '2000',
+    WORKWELL_DELIVERY_BACKOFF_BASE_MS: '20',
+    WORKWELL_DELIVERY_BACKOFF_CAP_MS: '200',
+    WORKWELL_DELIVERY_CONCURRENCY: '10',
+    WORKWELL_PARTNER_URL_NORTH_CENTRAL_LONDON: partner.url('north-central-london')
+  }, 60_000)
+  servers.push(server)
+  return server
 }
 
-async function exited (child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  await new Promise<void>((resolve) => { child.once('exit', () => { resolve() }) })
-}
+let crashed = false
 
 beforeAll(async () => {
   partner = await startStubPartner()
-  // slow answers keep deliveries in flight when the gateway is killed
-  partner.delayMs = 150
+  // Before the crash the partner answers a few requests, then holds every other one open
+  // (some after storing it: the answer the gateway never sees), so deliveries are in flight
+  // when the gateway is killed however fast or slow this machine is.
+  let answered = 0
+  partner.mode = (got) => {
+    if (crashed) return 'ok'
+    if (answered < ANSWERED_BEFORE_CRASH) {
+      answered++
+      return 'ok'
+    }
+    return got.key.charCodeAt(0) % 2 === 0 ? 'store-then-hang' : 'hang'
+  }
   dataDir = tempDataDir()
 })
 
 afterAll(async () => {
-  for (const child of children) {
-    child.kill('SIGKILL')
-    await exited(child)
+  for (const server of servers) {
+    server.child.kill('SIGKILL')
+    await server.exited()
   }
   await partner.close()
   rmSync(dataDir, { recursive: true, force: true })
@@ -75,15 +63,17 @@ describe('the gateway killed mid-delivery and restarted', () => {
     const first = await startServer()
     const accepted: string[] = []
     for (let i = 0; i < REFERRALS; i++) accepted.push(await postReferral(`${first.origin}/fhir`))
-    await until(() => partner.requests.length >= 3, 10_000, 'deliveries in flight')
+    await until(() => partner.requests.length >= ANSWERED_BEFORE_CRASH + 5, 20_000, 'deliveries in flight')
 
     first.child.kill('SIGKILL')
-    await exited(first.child)
-    const arrivedBeforeCrash = new Set(partner.stored.keys()).size
-    expect(arrivedBeforeCrash).toBeLessThan(REFERRALS)
+    await first.exited()
+    crashed = true
+    // the held requests die with the gateway's sockets; what the partner stored so far stays
+    expect(partner.stored.size).toBeGreaterThanOrEqual(ANSWERED_BEFORE_CRASH)
+    expect(partner.stored.size).toBeLessThan(REFERRALS)
 
     const second = await startServer()
-    await until(() => partner.stored.size >= REFERRALS, 20_000, 'every referral to arrive after the restart')
+    await until(() => partner.stored.size >= REFERRALS, 30_000, 'every referral to arrive after the restart')
     // a moment for any duplicate from the restart to show up
     await new Promise((resolve) => setTimeout(resolve, 300))
 
@@ -92,14 +82,15 @@ describe('the gateway killed mid-delivery and restarted', () => {
     expect(new Set(referrals).size).toBe(REFERRALS)
     expect(stored).toHaveLength(REFERRALS)
     expect([...new Set(referrals)].sort()).toEqual([...accepted].sort())
-    // at least once on the wire; each key is one outbox row, so one referral
-    expect(partner.requests.length).toBeGreaterThanOrEqual(REFERRALS)
+    // at least once on the wire: the held requests were sent again after the restart, and the
+    // ones the partner had stored were answered as repeats, not stored twice
+    expect(partner.requests.length).toBeGreaterThan(REFERRALS)
 
     await until(async () => {
       const res = await call(`${second.origin}/admin/deliveries?status=delivered`)
       return (res.body as unknown as { deliveries: unknown[] }).deliveries.length === REFERRALS
-    }, 10_000, 'the restarted gateway to record every delivery')
+    }, 20_000, 'the restarted gateway to record every delivery')
     second.child.kill('SIGTERM')
-    await exited(second.child)
-  })
+    await second.exited()
+  }, 90_000)
 })

@@ -63,7 +63,7 @@ describe('a flaky partner (503 half the time, hangs, resets)', () => {
     await until(async () => {
       const rows = await gw.deps.store.listDeliveries({ partnershipId: 'north-central-london', limit: 1000 })
       return rows.length === REFERRALS && rows.every((r) => r.status === 'delivered')
-    }, 40_000, 'every delivery to be recorded as delivered')
+    }, 80_000, 'every delivery to be recorded as delivered')
 
     // the partner's system holds each referral once, under one key
     const storedFor = new Map<string, string[]>()
@@ -79,5 +79,5 @@ describe('a flaky partner (503 half the time, hangs, resets)', () => {
     const rows = await gw.deps.store.listDeliveries({ limit: 1000 })
     expect(rows.some((r) => r.attempts > 1)).toBe(true)
     expect(rows.filter((r) => r.status === 'dead-letter')).toEqual([])
-  })
+  }, 90_000)
 })

@@ -55,7 +55,7 @@ describe('a partner that is down for a while', () => {
     const accepted: string[] = []
     for (let i = 0; i < REFERRALS; i++) accepted.push(await postReferral(gw.fhir))
 
-    await until(async () => (await admin()).circuits.some((c) => c.state === 'open' || c.state === 'half-open'), 10_000, 'the circuit to open')
+    await until(async () => (await admin()).circuits.some((c) => c.state === 'open' || c.state === 'half-open'), 20_000, 'the circuit to open')
     // let the outage last: only probes reach for the partner now
     await new Promise((resolve) => setTimeout(resolve, 1_000))
     const during = await admin()
@@ -66,11 +66,11 @@ describe('a partner that is down for a while', () => {
     expect(during.deliveries.filter((d) => d.attempts === 0).length).toBeGreaterThan(0)
 
     await partner.comeBack()
-    await until(async () => (await admin()).deliveries.every((d) => d.status === 'delivered'), 15_000, 'the backlog to drain')
+    await until(async () => (await admin()).deliveries.every((d) => d.status === 'delivered'), 30_000, 'the backlog to drain')
     const after = await admin()
     expect(after.deliveries).toHaveLength(REFERRALS)
     expect(after.circuits).toEqual([expect.objectContaining({ partnershipId: 'north-central-london', state: 'closed', consecutiveFailures: 0 })])
     const delivered = new Set([...partner.stored.values()].map((r) => referralIn(r.body, accepted)))
     expect(delivered.size).toBe(REFERRALS)
-  })
+  }, 60_000)
 })

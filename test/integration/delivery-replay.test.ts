@@ -34,10 +34,10 @@ async function list (query: string): Promise<DeliveryJson[]> {
   return (res.body as unknown as { deliveries: DeliveryJson[] }).deliveries
 }
 
-describe('a 400 from the partner, a fix, and a replay', () => {
+describe('a 400 from the partner, a fix, and a replay', { timeout: 60_000 }, () => {
   it('dead-letters at once with the partner\'s coded reason; replay after the fix delivers it', async () => {
     const srId = await postReferral(gw.fhir)
-    await until(async () => (await list('?status=dead-letter')).some((d) => d.serviceRequest === `ServiceRequest/${srId}`), 10_000, 'the dead letter')
+    await until(async () => (await list('?status=dead-letter')).some((d) => d.serviceRequest === `ServiceRequest/${srId}`), 30_000, 'the dead letter')
     const [dead] = (await list('?status=dead-letter&partnership=north-central-london')).filter((d) => d.serviceRequest === `ServiceRequest/${srId}`)
     expect(dead).toMatchObject({
       status: 'dead-letter',
@@ -55,7 +55,7 @@ describe('a 400 from the partner, a fix, and a replay', () => {
     expect(replay.status).toBe(200)
     expect(replay.body).toMatchObject({ id, status: 'pending', attempts: 0 })
 
-    await until(async () => (await list('?status=delivered')).some((d) => d.id === id), 10_000, 'the replayed delivery')
+    await until(async () => (await list('?status=delivered')).some((d) => d.id === id), 30_000, 'the replayed delivery')
     expect(referralIn(partner.stored.get(id)?.body ?? '', [srId])).toBe(srId)
 
     // replaying a delivered row is a conflict; an unknown id is not found; both OperationOutcomes

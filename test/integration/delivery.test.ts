@@ -1,10 +1,21 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SIGNATURE_HEADER, verifySignature } from '../../src/delivery/signature.ts'
 import type { OutboxRow } from '../../src/store/store.ts'
-import { startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { REPO, startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, readJson } from '../helpers/fixtures.ts'
 
 interface Received { path: string, headers: Record<string, string | string[] | undefined>, body: string }
+
+/** per-partnership signing keys, as WORKWELL_PARTNER_SECRET_<ID> gives them */
+const SECRETS: Record<string, string> = {
+  'north-central-london': 'ncl-test-secret-0123456789abcdefghijklmnop',
+  'black-country': 'bc-test-secret-0123456789abcdefghijklmnopqr',
+  'cambridgeshire-and-peterborough': 'cp-test-secret-0123456789abcdefghijklmnopq'
+}
+const secretVariables = Object.fromEntries(Object.entries(SECRETS).map(([id, secret]) => [`WORKWELL_PARTNER_SECRET_${id.toUpperCase().replaceAll('-', '_')}`, secret]))
 
 const received: Received[] = []
 let failNext = 0
@@ -34,7 +45,8 @@ beforeAll(async () => {
       WORKWELL_DELIVERY_LEASE_MS: '5000',
       WORKWELL_PARTNER_URL_NORTH_CENTRAL_LONDON: `${base}/north-central-london/referrals`,
       WORKWELL_PARTNER_URL_BLACK_COUNTRY: `${base}/black-country/referrals`,
-      WORKWELL_PARTNER_URL_CAMBRIDGESHIRE_AND_PETERBOROUGH: `${base}/cambridgeshire-and-peterborough/referrals`
+      WORKWELL_PARTNER_URL_CAMBRIDGESHIRE_AND_PETERBOROUGH: `${base}/cambridgeshire-and-peterborough/referrals`,
+      ...secretVariables
     }
   })
 })
@@ -43,7 +55,7 @@ afterAll(async () => {
   await partner.close()
 })
 
-async function until (check: () => boolean, ms = 8000): Promise<void> {
+async function until (check: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms
   while (!check()) {
     if (Date.now() > end) throw new Error('timed out waiting')
@@ -54,7 +66,7 @@ async function until (check: () => boolean, ms = 8000): Promise<void> {
 /** Waits until the worker has recorded the delivery of this referral. */
 async function deliveredRow (partnership: string, serviceRequestId: string): Promise<OutboxRow> {
   let row: OutboxRow | undefined
-  const end = Date.now() + 8000
+  const end = Date.now() + 20_000
   while (row?.status !== 'delivered') {
     if (Date.now() > end) throw new Error(`not delivered: ${JSON.stringify(row)}`)
     await new Promise((resolve) => setTimeout(resolve, 20))
@@ -63,12 +75,12 @@ async function deliveredRow (partnership: string, serviceRequestId: string): Pro
   return row
 }
 
-describe('delivery to the partnership system', () => {
+describe('delivery to the partnership system', { timeout: 60_000 }, () => {
   it.each([
     ['north-central-london', /^application\/fhir\+json/],
     ['black-country', /^application\/json/],
     ['cambridgeshire-and-peterborough', /^text\/csv/]
-  ])('maps and delivers a consented %s referral, with an idempotency key', async (partnership, contentType) => {
+  ])('maps and delivers a consented %s referral, with an idempotency key and its partnership\'s signature', async (partnership, contentType) => {
     const res = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(`fixtures/referrals/${partnership}/gp-referral.json`) })
     expect(res.status).toBe(201)
     const srId = res.body.id as string
@@ -76,16 +88,42 @@ describe('delivery to the partnership system', () => {
     const got = received.find((r) => r.path.startsWith(`/${partnership}/`) && r.body.includes(srId))!
     expect(String(got.headers['content-type'])).toMatch(contentType)
     expect(String(got.headers['idempotency-key'])).toMatch(/^[0-9a-f-]{36}$/)
+    expect(got.headers['x-request-id']).toBe(got.headers['idempotency-key'])
+    // HMAC-SHA256 over "<t>.<body>" with this partnership's key, as the partner checks it
+    const signature = got.headers[SIGNATURE_HEADER]
+    expect(typeof signature).toBe('string')
+    expect(verifySignature(signature as string, got.body, SECRETS[partnership] ?? '', new Date())).toBe(true)
+    const otherKey = Object.entries(SECRETS).find(([id]) => id !== partnership)?.[1] ?? ''
+    expect(verifySignature(signature as string, got.body, otherKey, new Date())).toBe(false)
+    expect(verifySignature(signature as string, `${got.body} `, SECRETS[partnership] ?? '', new Date())).toBe(false)
     const row = await deliveredRow(partnership, srId)
     expect(row.id).toBe(got.headers['idempotency-key'])
     expect(row.lastResponseStatus).toBe(201)
+  })
+
+  it('drops a consented herefordshire-and-worcestershire referral into its daily CSV file (partnership.json: a folder)', async () => {
+    const res = await call(`${gw.fhir}/ServiceRequest`, { body: readJson('fixtures/referrals/herefordshire-and-worcestershire/gp-referral.json') })
+    expect(res.status).toBe(201)
+    const srId = res.body.id as string
+    const row = await deliveredRow('herefordshire-and-worcestershire', srId)
+    // no HTTP: no status recorded, and nothing reached the HTTP partner
+    expect(row.lastResponseStatus).toBeUndefined()
+    expect(received.some((r) => r.body.includes(srId))).toBe(false)
+    const folder = path.join(gw.dataDir, 'drops', 'herefordshire-and-worcestershire')
+    const files = readdirSync(folder)
+    expect(files).toEqual([expect.stringMatching(/^herefordshire-and-worcestershire-referrals-\d{4}-\d{2}-\d{2}\.csv$/)])
+    const text = readFileSync(path.join(folder, files[0] ?? ''), 'utf8')
+    // the golden example's header, then this referral's row, keyed by its id
+    const golden = readFileSync(path.join(REPO, 'mappings/herefordshire-and-worcestershire/examples/gp-referral.expected.csv'), 'utf8')
+    expect(text.startsWith(golden.slice(0, golden.indexOf('\r\n') + 2))).toBe(true)
+    expect(text.split('\r\n').filter((l) => l.startsWith(`${srId},${row.taskId},herefordshire-and-worcestershire,`))).toHaveLength(1)
   })
 
   it('retries after a 503 and then delivers', async () => {
     failNext = 1
     const res = await call(`${gw.fhir}/ServiceRequest`, { body: readJson('fixtures/referrals/north-central-london/gp-referral.json') })
     const srId = res.body.id as string
-    await until(() => received.some((r) => r.body.includes(srId)), 10_000)
+    await until(() => received.some((r) => r.body.includes(srId)), 30_000)
     const row = await deliveredRow('north-central-london', srId)
     expect(row.attempts).toBeGreaterThanOrEqual(2)
   })

@@ -111,6 +111,54 @@ describe('a partnership pulls its feed', () => {
   })
 })
 
+describe('a partnership that updates Tasks while it pages through its feed', () => {
+  let gw: TestGateway
+  let setClock: (iso: string) => void
+  const created: Task[] = []
+
+  beforeAll(async () => {
+    ({ gw, setClock } = await clockedGateway('2026-03-03T09:00:00.000Z'))
+    // six Tasks with the same lastUpdated: only the id orders them
+    for (let i = 0; i < 6; i++) created.push(await newTask(gw))
+  })
+  afterAll(async () => { await gw.close() })
+
+  it('misses none: accepting page 1 before reading page 2 does not shift page 2', async () => {
+    setClock('2026-03-03T10:00:00.000Z')
+    const seen = new Map<string, string[]>()
+    let next: string | undefined = `${gw.fhir}/Task?owner=${LEICESTER}&_lastUpdated=gt2026-03-03T08:00:00Z&_count=2`
+    let pages = 0
+    while (next !== undefined && pages < 10) {
+      const res = await call(next)
+      expect(res.status).toBe(200)
+      const bundle = res.body as unknown as SearchBundle
+      expect(bundle.total).toBe(6)
+      pages++
+      for (const { resource } of bundle.entry ?? []) {
+        seen.set(resource.id ?? '', [...(seen.get(resource.id ?? '') ?? []), resource.status])
+        // the partnership takes each requested Task on as it reads it: it moves to the end of the feed
+        if (resource.status === 'requested') {
+          expect((await put(gw, { ...resource, status: 'accepted' }, `W/"${resource.meta?.versionId ?? ''}"`)).status).toBe(200)
+        }
+      }
+      const link = bundle.link.find((l) => l.relation === 'next')?.url
+      expect(link === undefined || link.includes('_cursor=')).toBe(true)
+      next = link === undefined ? undefined : `${gw.fhir}${link.replace(BASE_URL, '')}`
+    }
+    // every Task was read as requested once, then again once accepted
+    expect([...seen.keys()].sort()).toEqual(created.map((t) => t.id).sort())
+    expect([...seen.values()].every((statuses) => statuses.join() === 'requested,accepted')).toBe(true)
+  })
+
+  it('answers a cursor it did not give out, or with _offset, with 400 naming _cursor', async () => {
+    const bad = await call(`${gw.fhir}/Task?_cursor=bm90LWEtY3Vyc29y`)
+    expect(bad.status).toBe(400)
+    expect(issues(bad)[0]?.expression).toEqual(['_cursor'])
+    const cursor = Buffer.from(`2026-03-03T09:00:00.000Z|${created[0]?.id ?? ''}`).toString('base64url')
+    expect((await call(`${gw.fhir}/Task?_cursor=${cursor}&_offset=2`)).status).toBe(400)
+  })
+})
+
 describe('PUT and PATCH /fhir/Task/{id}', () => {
   let gw: TestGateway
   let setClock: (iso: string) => void

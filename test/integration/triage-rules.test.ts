@@ -71,6 +71,14 @@ describe('$triage with per-partnership rules', () => {
   it('stores but delivers nothing for a work and health conversation request (advice only)', async () => {
     const task = await triage('fixtures/triage/north-central-london-conversation-request.json')
     expect(task.businessStatus.coding[0]?.code).toBe('eligible-refer')
+    // Answered, and asking nothing of the partnership: never in its worklist of requested Tasks.
+    expect(task.status).toBe('completed')
+    const referral = await triage('fixtures/referrals/north-central-london/gp-referral.json')
+    const worklist = await call(`${gw.fhir}/Task?owner=Organization/north-central-london&status=requested&_count=100`)
+    expect(worklist.status).toBe(200)
+    const ids = ((worklist.body.entry ?? []) as Array<{ resource: { id: string } }>).map((e) => e.resource.id)
+    expect(ids).toContain(referral.id)
+    expect(ids).not.toContain(task.id)
     expect(outputCodes(task)).toContain('cv-interview-help')
     expect(outputCodes(task)).not.toContain('workplace-adjustments')
     expect(await queued(task.id)).toBe(false)
@@ -102,6 +110,26 @@ describe('$triage with per-partnership rules', () => {
     expect(away.businessStatus.coding[0]?.code).toBe('signpost-only')
     expect(outputCodes(away)).toContain('own-area-workwell')
     expect(await queued(away.id)).toBe(false)
+  })
+})
+
+describe('a referral routed to a partnership the person does not belong to', () => {
+  it('is signposted, not delivered, to the WorkWell service of the person\'s own GP practice', async () => {
+    const referral = readJson<{ contained: Array<{ id: string, address?: Array<{ postalCode?: string }>, generalPractitioner?: Array<{ identifier: { value: string } }> }> }>('fixtures/triage/north-central-london-out-of-area.json')
+    const patient = referral.contained.find((c) => c.id === 'patient')
+    const practice = patient?.generalPractitioner?.[0]
+    if (patient === undefined || practice === undefined) throw new Error('fixture has no patient practice')
+    practice.identifier.value = 'P86624'
+    patient.address = [{ postalCode: 'M1 1AA' }]
+    const res = await call(`${gw.fhir}/ServiceRequest/$triage`, { body: referral })
+    expect(res.status, res.text).toBe(200)
+    const task = res.body as unknown as TaskBody
+    // Routed by the referring NCL practice; triage re-checks where the person belongs.
+    expect(task.owner.reference).toBe('Organization/north-central-london')
+    expect(task.businessStatus.coding[0]?.code).toBe('signpost-only')
+    const own = task.output?.find((o) => o.valueCodeableConcept.coding[0]?.code === 'own-area-workwell')
+    expect(own?.valueCodeableConcept.text).toBe('WorkWell service for your own area: Greater Manchester WorkWell (NHS Greater Manchester with GMCA)')
+    expect(await queued(task.id)).toBe(false)
   })
 })
 

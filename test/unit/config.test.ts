@@ -42,8 +42,24 @@ describe('loadConfig defaults', () => {
       },
       requestIdStaleMs: 60_000,
       shutdownTimeoutMs: 10_000,
+      databasePoolSize: 10,
+      sqliteWriterThread: true,
       partnerUrls: {},
-      partnerSecrets: {}
+      partnerSecrets: {},
+      security: {
+        production: false,
+        issuers: [],
+        audience: 'http://127.0.0.1:8080/fhir',
+        clockSkewSeconds: 30,
+        rateLimitMax: 6000,
+        rateLimitWindowMs: 60_000,
+        maxEventLoopDelayMs: 1000,
+        requestTimeoutMs: 30_000
+      },
+      bars: {
+        serviceId: 'https://fhir.workwell.example/Id/bars-service|workwell',
+        endpointCatalogue: path.join(CWD, 'fixtures/bars/endpoint-catalogue.json')
+      }
     })
   })
 
@@ -93,6 +109,12 @@ describe('loadConfig parses each variable', () => {
     expect(config.bodyLimitBytes).toBe(2048)
     expect(config.requestIdStaleMs).toBe(5000)
     expect(config.shutdownTimeoutMs).toBe(250)
+  })
+
+  it('reads DATABASE_URL and the pool size for the PostgreSQL store', () => {
+    const config = loadConfig({ DATABASE_URL: ' postgresql://gw@db.internal:5432/workwell ', WORKWELL_DATABASE_POOL: '25' }, CWD)
+    expect(config.databaseUrl).toBe('postgresql://gw@db.internal:5432/workwell')
+    expect(config.databasePoolSize).toBe(25)
   })
 
   it('accepts every pino level', () => {
@@ -213,7 +235,10 @@ describe('loadConfig refuses bad values and names the variable', () => {
     [{ WORKWELL_REQUEST_ID_STALE_MS: '86400001' }, 'WORKWELL_REQUEST_ID_STALE_MS', /1000 to 86400000/],
     [{ WORKWELL_SHUTDOWN_TIMEOUT_MS: 'soon' }, 'WORKWELL_SHUTDOWN_TIMEOUT_MS', /whole number/],
     [{ WORKWELL_DELIVERY_CONCURRENCY: '0' }, 'WORKWELL_DELIVERY_CONCURRENCY', /1 to 10000/],
-    [{ WORKWELL_BREAKER_FAILURES: 'many' }, 'WORKWELL_BREAKER_FAILURES', /whole number/]
+    [{ WORKWELL_BREAKER_FAILURES: 'many' }, 'WORKWELL_BREAKER_FAILURES', /whole number/],
+    [{ DATABASE_URL: 'mysql://db/x' }, 'DATABASE_URL', /postgres:\/\/ URL, got a mysql: URL/],
+    [{ DATABASE_URL: 'postgres with a password' }, 'DATABASE_URL', /^DATABASE_URL: expected a postgres:\/\/ URL$/],
+    [{ WORKWELL_DATABASE_POOL: '0' }, 'WORKWELL_DATABASE_POOL', /1 to 1000/]
   ]
   for (const [env, variable, detail] of cases) {
     it(`${variable}=${Object.values(env)[0] ?? ''}`, () => {

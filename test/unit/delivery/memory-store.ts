@@ -6,6 +6,7 @@ import type {
   ReplayResult,
   DeliveryFilter,
   OutboxRow,
+  OutboxStats,
   ReferralWrite,
   RequestIdClaim,
   Store,
@@ -133,7 +134,7 @@ export class MemoryStore implements Store {
       if (this.outbox.get(s.id)?.status !== 'pending') continue
       switch (s.outcome) {
         case 'delivered':
-          await this.markDelivered(s.id, now, s.responseStatus)
+          this.finish(s.id, now, 'delivered', { status: 'delivered', ...(s.responseStatus === undefined ? {} : { lastResponseStatus: s.responseStatus }) })
           break
         case 'retry':
           await this.scheduleRetry(s.id, s.nextAttemptAt, s.error, now)
@@ -170,6 +171,12 @@ export class MemoryStore implements Store {
 
   async listCircuits (): Promise<CircuitRecord[]> {
     return [...this.circuits.values()].map((c) => structuredClone(c))
+  }
+
+  async outboxStats (): Promise<OutboxStats> {
+    const pending = [...this.outbox.values()].filter((r) => r.status === 'pending')
+    const oldest = pending.map((r) => r.createdAt).sort()[0]
+    return { pending: pending.length, deadLetter: [...this.outbox.values()].filter((r) => r.status === 'dead-letter').length, ...(oldest === undefined ? {} : { oldestPendingCreatedAt: oldest }) }
   }
 
   async ping (): Promise<boolean> {

@@ -32,6 +32,26 @@ describe('settler (group commit of outcomes)', () => {
     expect(sizes).toEqual([1, 2, 1])
   })
 
+  it('with a linger, outcomes recorded over several turns share one commit; a full batch or drain() writes at once', async () => {
+    const store = new MemoryStore()
+    const settle = vi.spyOn(store, 'settleDeliveries')
+    // a linger far longer than the test may run: only a full batch or drain() can write
+    const settler = createSettler(store, clock, 3, 600_000)
+    const a = settler.record({ id: 'a', outcome: 'delivered', responseStatus: 201 })
+    await new Promise((resolve) => setImmediate(resolve))
+    const b = settler.record({ id: 'b', outcome: 'delivered', responseStatus: 201 })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(settle).not.toHaveBeenCalled()
+    // the third fills the batch: written without waiting for the linger
+    await Promise.all([a, b, settler.record({ id: 'c', outcome: 'delivered', responseStatus: 201 })])
+    expect(settle.mock.calls.map((c) => c[0].map((s) => s.id))).toEqual([['a', 'b', 'c']])
+
+    const d = settler.record({ id: 'd', outcome: 'delivered', responseStatus: 201 })
+    await settler.drain()
+    await d
+    expect(settle.mock.calls.map((c) => c[0].map((s) => s.id))).toEqual([['a', 'b', 'c'], ['d']])
+  })
+
   it('rejects every outcome of a batch the store could not write', async () => {
     const store = new MemoryStore()
     vi.spyOn(store, 'settleDeliveries').mockRejectedValueOnce(new Error('disk full'))

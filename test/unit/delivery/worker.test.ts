@@ -1,4 +1,7 @@
-import { fileURLToPath } from 'node:url'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import type { FastifyInstance, FastifyReply } from 'fastify'
@@ -103,7 +106,7 @@ function setup (paths: Record<string, string>, options: Partial<DeliveryWorkerDe
     practices: [],
     postcodeDistricts: [],
     sources: [],
-    delivery: { endpoint: path.startsWith('http') ? path : `${base}${path}`, format: FORMAT_OF[id] ?? 'json-record', maxAttempts: options.maxAttempts ?? 5 }
+    delivery: { endpoint: /^(https?|file):/.test(path) ? path : `${base}${path}`, format: FORMAT_OF[id] ?? 'json-record', maxAttempts: options.maxAttempts ?? 5 }
   }]))
   const worker = createDeliveryWorker({
     store,
@@ -455,5 +458,57 @@ describe('circuit breaker in the worker', () => {
     await new Promise((resolve) => setTimeout(resolve, 100))
     expect(received).toHaveLength(0)
     expect(worker.breakers.blocked(new Date(START))).toEqual(['frimley'])
+  })
+})
+
+describe('daily file drop in the worker (endpoint: a folder)', () => {
+  let root: string
+  beforeEach(() => { root = mkdtempSync(join(tmpdir(), 'workwell-worker-drop-')) })
+  afterEach(() => { rmSync(root, { recursive: true, force: true }) })
+  const dropFile = (): string => join(root, 'cambridgeshire-and-peterborough-referrals-2026-11-20.csv')
+  const rowsFor = (text: string, id: string): number => text.split('\r\n').filter((l) => l.startsWith(`sr-${id},task-${id},`)).length
+
+  it('appends each csv referral to the day\'s file, sends no HTTP, and records it delivered', async () => {
+    const { store, worker, seed } = setup({ 'cambridgeshire-and-peterborough': pathToFileURL(root).href })
+    await seed('d-1', 'cambridgeshire-and-peterborough')
+    await seed('d-2', 'cambridgeshire-and-peterborough')
+    expect(await worker.runOnce()).toBe(2)
+    expect(store.row('d-1')).toMatchObject({ status: 'delivered', attempts: 1 })
+    expect(store.row('d-1')?.lastResponseStatus).toBeUndefined()
+    expect(store.row('d-2')).toMatchObject({ status: 'delivered', attempts: 1 })
+    const text = readFileSync(dropFile(), 'utf8')
+    expect(text.startsWith('GatewayReferralID,GatewayTaskID,Partnership,')).toBe(true)
+    expect([rowsFor(text, 'd-1'), rowsFor(text, 'd-2')]).toEqual([1, 1])
+    expect(received).toHaveLength(0)
+  })
+
+  it('a row written before a crash is not written again when the delivery is retried', async () => {
+    const { store, worker, seed } = setup({ 'cambridgeshire-and-peterborough': pathToFileURL(root).href })
+    await seed('d-1', 'cambridgeshire-and-peterborough')
+    await worker.runOnce()
+    // as if the process died after the append and before the outcome was committed
+    const row = store.outbox.get('d-1')
+    if (row !== undefined) Object.assign(row, { status: 'pending', nextAttemptAt: row.createdAt })
+    expect(await worker.runOnce()).toBe(1)
+    expect(store.row('d-1')).toMatchObject({ status: 'delivered' })
+    expect(rowsFor(readFileSync(dropFile(), 'utf8'), 'd-1')).toBe(1)
+  })
+
+  it('a folder it cannot write is retried with the error code, then a dead letter', async () => {
+    writeFileSync(join(root, 'blocked'), 'a file where the folder should be')
+    const { store, worker, seed, advance } = setup({ 'cambridgeshire-and-peterborough': pathToFileURL(join(root, 'blocked', 'drop')).href }, { maxAttempts: 2 })
+    await seed('d-1', 'cambridgeshire-and-peterborough')
+    await worker.runOnce()
+    expect(store.row('d-1')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'file drop: ENOTDIR' })
+    advance(60_000)
+    await worker.runOnce()
+    expect(store.row('d-1')).toMatchObject({ status: 'dead-letter', attempts: 2, lastError: 'gave up after 2 attempt(s): file drop: ENOTDIR' })
+  })
+
+  it('refuses a folder endpoint for a format other than csv', async () => {
+    const { store, worker, seed } = setup({ frimley: pathToFileURL(root).href })
+    await seed('d-1', 'frimley')
+    await worker.runOnce()
+    expect(store.row('d-1')).toMatchObject({ status: 'dead-letter', lastError: 'a daily file drop takes csv, not json-record' })
   })
 })

@@ -96,3 +96,21 @@ describe('buildCapabilityStatement', () => {
     }])
   })
 })
+
+describe('buildCapabilityStatement with the validator\'s profiles', () => {
+  it('lists each profile on its resource type, once, and none on types without routes', () => {
+    const task = 'https://fhir.workwell.example/StructureDefinition/WorkWell-TriageTask'
+    const consent = 'https://fhir.workwell.example/StructureDefinition/WorkWell-ReferralConsent'
+    const cs = buildCapabilityStatement({
+      entries: catalogue().entries,
+      baseUrl: 'https://workwell.example/fhir',
+      version: '1.2.3',
+      date: '2026-11-20T10:00:00.000Z',
+      profiles: [{ url: REFERRAL, type: 'ServiceRequest' }, { url: task, type: 'Task' }, { url: consent, type: 'Consent' }]
+    })
+    const byType = new Map((cs.rest?.[0]?.resource ?? []).map((r) => [r.type, r]))
+    expect(byType.get('ServiceRequest')?.supportedProfile).toStrictEqual([REFERRAL])
+    expect(byType.get('Task')?.supportedProfile).toStrictEqual([task])
+    expect(byType.has('Consent')).toBe(false)
+  })
+})

@@ -74,6 +74,32 @@ describe('extractFacts from the NCL fit-note triage request', () => {
     expect(factsOf(sr).fitNote).toStrictEqual({ outcome: 'not-fit', advice: ['phased-return', 'altered-hours'] })
   })
 
+  it('maps every eMED3 statement concept to not fit or may be fit, as domain.md §4 lists them', () => {
+    const table: Array<[string, 'not-fit' | 'may-be-fit']> = [
+      ['751481000000104', 'not-fit'], ['751601000000107', 'may-be-fit'],
+      ['751621000000103', 'not-fit'], ['751641000000105', 'may-be-fit'],
+      ['751731000000106', 'not-fit'], ['751751000000104', 'may-be-fit']
+    ]
+    for (const [code, outcome] of table) {
+      const sr = fixture('fit-note-triage.json')
+      const note = contained<Observation>(sr, 'fitnote')
+      delete note.valueCodeableConcept
+      note.code = { coding: [{ system: SNOMED, code }] }
+      expect(factsOf(sr).fitNote?.outcome, code).toBe(outcome)
+    }
+  })
+
+  it('leaves the outcome unknown when the value and the eMED3 code disagree, so triage asks', () => {
+    const sr = fixture('fit-note-triage.json')
+    const note = contained<Observation>(sr, 'fitnote')
+    note.code = { coding: [{ system: SNOMED, code: '751481000000104' }] }
+    note.valueCodeableConcept = { coding: [{ system: `${CS}/fit-note-outcome`, code: 'may-be-fit' }] }
+    expect(factsOf(sr).fitNote).toBeDefined()
+    expect(factsOf(sr).fitNote?.outcome).toBeUndefined()
+    note.valueCodeableConcept = { coding: [{ system: `${CS}/fit-note-outcome`, code: 'not-fit' }] }
+    expect(factsOf(sr).fitNote?.outcome).toBe('not-fit')
+  })
+
   it('reads amended duties and workplace adaptations', () => {
     const sr = fixture('fit-note-triage.json')
     contained<Observation>(sr, 'fitnote').component = [
@@ -111,8 +137,41 @@ describe('extractFacts details', () => {
     expect(withConsent((c) => { c.status = 'proposed' })).toBe(false)
     expect(withConsent((c) => { if (c.provision !== undefined) c.provision.type = 'deny' })).toBe(false)
     expect(withConsent((c) => { c.provision = { type: 'permit', code: [{ coding: [{ system: `${CS}/consent-purpose`, code: 'research' }] }] } })).toBe(false)
-    expect(withConsent((c) => { c.provision = { type: 'permit' } })).toBe(true)
-    expect(withConsent((c) => { delete c.provision })).toBe(true)
+    // A Consent that names no purpose says nothing about the referral (domain.md §5: distinct consents).
+    expect(withConsent((c) => { c.provision = { type: 'permit' } })).toBe(false)
+    expect(withConsent((c) => { delete c.provision })).toBe(false)
+  })
+
+  it('takes consent only for the referral\'s own patient', () => {
+    const sr = fixture('gp-referral.json')
+    const other: Patient = { resourceType: 'Patient', id: 'someone-else', birthDate: '1990-01-01' }
+    sr.contained = [...(sr.contained ?? []), other]
+    contained<Consent>(sr, 'consent').patient = { reference: '#someone-else' }
+    expect(factsOf(sr).referralConsent).toBe(false)
+    contained<Consent>(sr, 'consent').patient = { reference: 'Patient/not-in-this-request' }
+    expect(factsOf(sr).referralConsent).toBe(false)
+    delete contained<Consent>(sr, 'consent').patient
+    expect(factsOf(sr).referralConsent).toBe(true)
+  })
+
+  it('lets a recorded withdrawal win over a permit, whatever the order', () => {
+    for (const order of [['#consent', '#withdrawn'], ['#withdrawn', '#consent']]) {
+      const sr = fixture('gp-referral.json')
+      const permit = contained<Consent>(sr, 'consent')
+      const withdrawn: Consent = { ...structuredClone(permit), id: 'withdrawn', provision: { ...permit.provision, type: 'deny' } }
+      sr.contained = [...(sr.contained ?? []), withdrawn]
+      sr.supportingInfo = [{ reference: '#employment' }, ...order.map((reference) => ({ reference }))]
+      const facts = factsOf(sr)
+      expect(facts.referralConsent, order.join()).toBe(false)
+      expect('referralConsentPeriod' in facts, order.join()).toBe(false)
+    }
+  })
+
+  it('keeps the permitting consent\'s period for triage to check against the day', () => {
+    const sr = fixture('gp-referral.json')
+    const consent = contained<Consent>(sr, 'consent')
+    if (consent.provision !== undefined) consent.provision.period = { start: '2026-11-20', end: '2027-05-19' }
+    expect(factsOf(sr)).toMatchObject({ referralConsent: true, referralConsentPeriod: { start: '2026-11-20', end: '2027-05-19' } })
   })
 
   it('reads consent only when the ServiceRequest points at it', () => {

@@ -3,128 +3,51 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes'
 import { openSqliteDatabase } from '../../../src/store/sqlite-database.ts'
 import { migrations, runMigrations } from '../../../src/store/sqlite-migrations.ts'
 import { openSqliteStore } from '../../../src/store/sqlite-store.ts'
-import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from '../../../src/store/store-errors.ts'
-import type { AuditRecord, ReferralWrite, Store, StoredResource } from '../../../src/store/store.ts'
+import type { Store } from '../../../src/store/store.ts'
+import { openThreadedSqliteStore } from '../../../src/store/threaded-sqlite-store.ts'
+import { describeStoreContract, referral, T0, type StoreHarness } from './store-contract.ts'
 
-const T0 = '2026-03-01T09:00:00.000Z'
-const TABLES = ['resources', 'tasks', 'outbox', 'audit_events', 'request_ids'] as const
+let contractDir: string | undefined
 
-let dir: string
-let dbFile: string
-let opened: Store[]
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'workwell-store-'))
-  dbFile = join(dir, 'data', 'gateway.sqlite')
-  opened = []
-})
-
-afterEach(async () => {
-  for (const store of opened) await store.close()
-  rmSync(dir, { recursive: true, force: true })
-})
-
-async function open (file: string = dbFile): Promise<Store> {
-  const store = await openSqliteStore({ file })
-  opened.push(store)
-  return store
+for (const [name, openStore] of [['SQLite', openSqliteStore], ['SQLite, writes on a writer thread', openThreadedSqliteStore]] as const) {
+  describeStoreContract(name, sqliteHarness(openStore))
 }
 
-/** Reads the file through a separate connection, as another process would. */
-function inspect<T> (fn: (db: DatabaseSync) => T): T {
-  const db = new DatabaseSync(dbFile, { readOnly: true })
-  try {
-    return fn(db)
-  } finally {
-    db.close()
-  }
-}
-
-function count (table: string): number {
-  return inspect((db) => Number(db.prepare(`SELECT count(*) AS n FROM ${table}`).get()?.n))
-}
-
-function counts (): Record<string, number> {
-  return Object.fromEntries(TABLES.map((t) => [t, count(t)]))
-}
-
-function ms (iso: string, plus: number): Date {
-  return new Date(Date.parse(iso) + plus)
-}
-
-function stored (resource: Resource): StoredResource {
+function sqliteHarness (openStore: (options: { file: string }) => Promise<Store>): StoreHarness {
   return {
-    resourceType: resource.resourceType,
-    id: resource.id ?? '',
-    versionId: resource.meta?.versionId ?? '',
-    lastUpdated: resource.meta?.lastUpdated ?? '',
-    resource
-  }
-}
-
-interface ReferralOptions {
-  lastUpdated?: string
-  owner?: string
-  status?: Task['status']
-  requestId?: string
-  /** outbox row id; false for a referral with no delivery */
-  outboxId?: string | false
-  createdAt?: string
-}
-
-/** A whole referral write numbered n: Patient, ServiceRequest, Task, outbox row, two audit records. */
-function referral (n: string, o: ReferralOptions = {}): ReferralWrite {
-  const lastUpdated = o.lastUpdated ?? T0
-  const owner = o.owner ?? 'north-east'
-  const status = o.status ?? 'requested'
-  const meta = { versionId: '1', lastUpdated }
-  const patient: Patient = { resourceType: 'Patient', id: `pat-${n}`, meta, name: [{ family: 'Example' }] }
-  const serviceRequest: ServiceRequest = {
-    resourceType: 'ServiceRequest',
-    id: `sr-${n}`,
-    meta,
-    status: 'active',
-    intent: 'order',
-    subject: { reference: `Patient/pat-${n}` }
-  }
-  const task: Task = {
-    resourceType: 'Task',
-    id: `task-${n}`,
-    meta,
-    status,
-    intent: 'order',
-    basedOn: [{ reference: `ServiceRequest/sr-${n}` }],
-    owner: { identifier: { value: owner } }
-  }
-  const audit: AuditRecord[] = [
-    { id: `audit-${n}-1`, recorded: lastUpdated, action: 'C', subtype: 'create', outcome: '0', agent: 'client-a', entity: `ServiceRequest/sr-${n}`, correlationId: `corr-${n}` },
-    { id: `audit-${n}-2`, recorded: lastUpdated, action: 'E', subtype: 'triage', outcome: '0', agent: 'client-a', entity: `ServiceRequest/sr-${n}` }
-  ]
-  const write: ReferralWrite = {
-    resources: [stored(patient), stored(serviceRequest), stored(task)],
-    task: { id: `task-${n}`, basedOn: `ServiceRequest/sr-${n}`, owner, status, lastUpdated },
-    serviceRequestId: `sr-${n}`,
-    audit
-  }
-  if (o.requestId !== undefined) write.requestId = o.requestId
-  if (o.outboxId !== false) {
-    write.outbox = {
-      id: o.outboxId ?? `out-${n}`,
-      partnershipId: owner,
-      serviceRequestId: `sr-${n}`,
-      taskId: `task-${n}`,
-      createdAt: o.createdAt ?? lastUpdated
+    async fresh () {
+      contractDir = mkdtempSync(join(tmpdir(), 'workwell-store-'))
+    },
+    async open () {
+      if (contractDir === undefined) throw new Error('fresh() first')
+      return openStore({ file: join(contractDir, 'data', 'gateway.sqlite') })
+    },
+    async sql (text) {
+      if (contractDir === undefined) throw new Error('fresh() first')
+      const db = new DatabaseSync(join(contractDir, 'data', 'gateway.sqlite'))
+      try {
+        const statement = db.prepare(text)
+        return statement.columns().length === 0 ? (statement.run(), []) : statement.all().map((r) => ({ ...r }))
+      } finally {
+        db.close()
+      }
+    },
+    async dispose () {
+      if (contractDir !== undefined) rmSync(contractDir, { recursive: true, force: true })
+      contractDir = undefined
     }
   }
-  return write
 }
 
-describe('opening', () => {
-  it('creates the parent folder and configures WAL, synchronous FULL, foreign keys and the busy timeout', () => {
+describe('SQLite specifics', () => {
+  let dir: string
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'workwell-sqlite-')) })
+  afterEach(() => { rmSync(dir, { recursive: true, force: true }) })
+
+  it('creates the parent folder and configures WAL, synchronous FULL, foreign keys, checkpoints and the busy timeout', () => {
     const file = join(dir, 'a', 'b', 'c.sqlite')
     const db = openSqliteDatabase(file, 1234)
     try {
@@ -133,511 +56,42 @@ describe('opening', () => {
       expect(db.prepare('PRAGMA synchronous').get()?.synchronous).toBe(2) // FULL
       expect(db.prepare('PRAGMA foreign_keys').get()?.foreign_keys).toBe(1)
       expect(db.prepare('PRAGMA busy_timeout').get()?.timeout).toBe(1234)
+      expect(db.prepare('PRAGMA wal_autocheckpoint').get()?.wal_autocheckpoint).toBe(10000)
     } finally {
       db.close()
     }
   })
 
   it('leaves the store file in WAL mode', async () => {
-    await open()
+    const file = join(dir, 'gateway.sqlite')
+    const store = await openSqliteStore({ file })
+    await store.close()
     // journal_mode=WAL is persistent: another connection sees it without setting it
-    expect(inspect((db) => db.prepare('PRAGMA journal_mode').get()?.journal_mode)).toBe('wal')
+    const db = new DatabaseSync(file, { readOnly: true })
+    try {
+      expect(db.prepare('PRAGMA journal_mode').get()?.journal_mode).toBe('wal')
+    } finally {
+      db.close()
+    }
   })
 
-  it('runs migrations once and is idempotent on reopen', async () => {
-    const store = await open()
-    await store.close()
-    await open()
-    const versions = migrations.map((m) => m.version)
-    expect(inspect((db) => db.prepare('SELECT version FROM schema_migrations ORDER BY version').all().map((r) => r.version))).toEqual(versions)
-
+  it('applies every migration step once, in one call', () => {
     const db = new DatabaseSync(join(dir, 'm.sqlite'))
     try {
-      expect(runMigrations(db, new Date(T0))).toEqual(versions)
+      expect(runMigrations(db, new Date(T0))).toEqual(migrations.map((m) => m.version))
       expect(runMigrations(db, new Date(T0))).toEqual([])
     } finally {
       db.close()
     }
   })
 
-  it('refuses a file whose schema is newer than it knows', async () => {
-    const store = await open()
-    await store.close()
-    const db = new DatabaseSync(dbFile)
-    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, \'future\', ?)').run(T0)
-    db.close()
-    await expect(openSqliteStore({ file: dbFile })).rejects.toThrow(/newer/)
-  })
-
-  it('keeps data across close and reopen of the same file', async () => {
-    const first = await open()
-    await first.claimRequestId('req-1', new Date(T0), 60_000)
-    await first.saveReferral(referral('1', { requestId: 'req-1' }))
-    await first.close()
-
-    const second = await open()
-    expect((await second.readResource('ServiceRequest', 'sr-1'))?.id).toBe('sr-1')
-    expect((await second.searchTasks({ count: 10, offset: 0 })).total).toBe(1)
-    expect(await second.listDeliveries({ limit: 10 })).toHaveLength(1)
-    expect(await second.claimRequestId('req-1', new Date(T0), 60_000))
-      .toEqual({ kind: 'done', serviceRequestId: 'sr-1', taskId: 'task-1' })
-  })
-
-  it('answers ping until closed, and close is idempotent', async () => {
-    const store = await open()
-    expect(await store.ping()).toBe(true)
-    await store.close()
-    expect(await store.ping()).toBe(false)
-    await expect(store.close()).resolves.toBeUndefined()
-  })
-
   it('works in memory', async () => {
-    const store = await open(':memory:')
-    await store.saveReferral(referral('1'))
-    expect((await store.readResource('Task', 'task-1'))?.id).toBe('task-1')
-  })
-})
-
-describe('saveReferral', () => {
-  it('stores every resource, the task index, the outbox row, the audit records and the request id', async () => {
-    const store = await open()
-    const write = referral('1', { requestId: 'req-1', createdAt: '2026-03-01T10:00:00+01:00' })
-    expect(await store.claimRequestId('req-1', new Date(T0), 60_000)).toEqual({ kind: 'claimed' })
-    await store.saveReferral(write)
-
-    for (const r of write.resources) {
-      expect(await store.readResource(r.resourceType, r.id)).toEqual(r)
+    const store = await openSqliteStore({ file: ':memory:' })
+    try {
+      await store.saveReferral(referral('1'))
+      expect((await store.readResource('Task', 'task-1'))?.id).toBe('task-1')
+    } finally {
+      await store.close()
     }
-    expect(await store.searchTasks({ owner: 'north-east', count: 10, offset: 0 }))
-      .toEqual({ total: 1, tasks: [write.resources[2]] })
-    expect(await store.listDeliveries({ limit: 10 })).toEqual([{
-      id: 'out-1',
-      partnershipId: 'north-east',
-      serviceRequestId: 'sr-1',
-      taskId: 'task-1',
-      status: 'pending',
-      attempts: 0,
-      // stored normalised to UTC with milliseconds
-      createdAt: T0,
-      nextAttemptAt: T0,
-      updatedAt: T0
-    }])
-    expect(inspect((db) => db.prepare('SELECT * FROM audit_events ORDER BY id').all().map((r) => ({ ...r })))).toEqual([
-      { id: 'audit-1-1', recorded: T0, action: 'C', subtype: 'create', outcome: '0', agent: 'client-a', entity: 'ServiceRequest/sr-1', correlation_id: 'corr-1' },
-      { id: 'audit-1-2', recorded: T0, action: 'E', subtype: 'triage', outcome: '0', agent: 'client-a', entity: 'ServiceRequest/sr-1', correlation_id: null }
-    ])
-    expect(await store.claimRequestId('req-1', new Date(T0), 60_000))
-      .toEqual({ kind: 'done', serviceRequestId: 'sr-1', taskId: 'task-1' })
-  })
-
-  it('stores a referral without an outbox row or request id', async () => {
-    const store = await open()
-    await store.saveReferral(referral('1', { outboxId: false }))
-    expect(counts()).toEqual({ resources: 3, tasks: 1, outbox: 0, audit_events: 2, request_ids: 0 })
-  })
-
-  it('marks a request id done even when it was never claimed', async () => {
-    const store = await open()
-    await store.saveReferral(referral('1', { requestId: 'req-1' }))
-    expect(await store.claimRequestId('req-1', new Date(T0), 60_000))
-      .toEqual({ kind: 'done', serviceRequestId: 'sr-1', taskId: 'task-1' })
-  })
-
-  it('returns undefined for a resource it does not hold', async () => {
-    const store = await open()
-    await store.saveReferral(referral('1'))
-    expect(await store.readResource('ServiceRequest', 'nope')).toBeUndefined()
-    // the id exists, but as another type
-    expect(await store.readResource('Patient', 'sr-1')).toBeUndefined()
-  })
-
-  it('leaves nothing behind when a resource id repeats within the write', async () => {
-    const store = await open()
-    await store.claimRequestId('req-1', new Date(T0), 60_000)
-    const write = referral('1', { requestId: 'req-1' })
-    const [, serviceRequest] = write.resources
-    if (serviceRequest === undefined) throw new Error('fixture')
-    write.resources.push(serviceRequest)
-
-    await expect(store.saveReferral(write)).rejects.toThrow(/UNIQUE/)
-    expect(counts()).toEqual({ resources: 0, tasks: 0, outbox: 0, audit_events: 0, request_ids: 1 })
-    expect(await store.readResource('Patient', 'pat-1')).toBeUndefined()
-    // the claim stays in flight, not done: the client may retry once it is released
-    expect(await store.claimRequestId('req-1', new Date(T0), 60_000)).toEqual({ kind: 'in-flight' })
-  })
-
-  it('leaves nothing of a second referral behind when its outbox id is taken', async () => {
-    const store = await open()
-    await store.saveReferral(referral('1'))
-    const before = counts()
-    await expect(store.saveReferral(referral('2', { outboxId: 'out-1', requestId: 'req-2' }))).rejects.toThrow(/UNIQUE/)
-    expect(counts()).toEqual(before)
-    expect(await store.readResource('ServiceRequest', 'sr-2')).toBeUndefined()
-    expect(await store.claimRequestId('req-2', new Date(T0), 60_000)).toEqual({ kind: 'claimed' })
-  })
-
-  it('rolls back when the last audit record fails', async () => {
-    const store = await open()
-    await store.saveReferral(referral('1'))
-    const write = referral('2')
-    const last = write.audit[1]
-    if (last === undefined) throw new Error('fixture')
-    last.id = 'audit-1-1'
-    await expect(store.saveReferral(write)).rejects.toThrow(/UNIQUE/)
-    expect(counts()).toEqual({ resources: 3, tasks: 1, outbox: 1, audit_events: 2, request_ids: 0 })
-  })
-
-  it('refuses to overwrite a resource stored by an earlier write', async () => {
-    const store = await open()
-    await store.saveReferral(referral('1'))
-    const write = referral('2')
-    const impostor: Patient = { resourceType: 'Patient', id: 'pat-1', meta: { versionId: '1', lastUpdated: T0 }, name: [{ family: 'Other' }] }
-    write.resources[0] = stored(impostor)
-    await expect(store.saveReferral(write)).rejects.toThrow(/UNIQUE/)
-    expect(counts().resources).toBe(3)
-    expect((await store.readResource('Patient', 'pat-1'))?.resource).toEqual(referral('1').resources[0]?.resource)
-  })
-
-  it('rolls back when the request id was completed by another request meanwhile', async () => {
-    const store = await open()
-    await store.saveReferral(referral('1', { requestId: 'req-1' }))
-    const before = counts()
-    await expect(store.saveReferral(referral('2', { requestId: 'req-1' }))).rejects.toBeInstanceOf(RequestIdAlreadyDoneError)
-    expect(counts()).toEqual(before)
-    expect(await store.claimRequestId('req-1', new Date(T0), 60_000))
-      .toEqual({ kind: 'done', serviceRequestId: 'sr-1', taskId: 'task-1' })
-  })
-
-  it('refuses a task index row whose Task resource is not stored', async () => {
-    const store = await open()
-    const write = referral('1')
-    write.resources = write.resources.filter((r) => r.resourceType !== 'Task')
-    await expect(store.saveReferral(write)).rejects.toThrow(/FOREIGN KEY/)
-    expect(counts()).toEqual({ resources: 0, tasks: 0, outbox: 0, audit_events: 0, request_ids: 0 })
-  })
-
-  it('refuses a stored resource whose content is another resource', async () => {
-    const store = await open()
-    const write = referral('1')
-    const patient = write.resources[0]
-    if (patient === undefined) throw new Error('fixture')
-    patient.id = 'someone-else'
-    await expect(store.saveReferral(write)).rejects.toBeInstanceOf(TypeError)
-    expect(counts().resources).toBe(0)
-  })
-})
-
-describe('appendAudit', () => {
-  it('stores one record and refuses a duplicate id', async () => {
-    const store = await open()
-    const event: AuditRecord = { id: 'a-1', recorded: '2026-03-01T10:00:00+01:00', action: 'R', subtype: 'read', outcome: '0', agent: 'Y12345', entity: 'ServiceRequest/sr-1' }
-    await store.appendAudit(event)
-    expect(inspect((db) => ({ ...db.prepare('SELECT * FROM audit_events').get() }))).toEqual({
-      id: 'a-1', recorded: T0, action: 'R', subtype: 'read', outcome: '0', agent: 'Y12345', entity: 'ServiceRequest/sr-1', correlation_id: null
-    })
-    await expect(store.appendAudit(event)).rejects.toThrow(/UNIQUE/)
-    expect(count('audit_events')).toBe(1)
-  })
-})
-
-describe('request ids', () => {
-  const STALE = 60_000
-
-  it('claims a new id and reports a live claim as in flight', async () => {
-    const store = await open()
-    expect(await store.claimRequestId('req-1', new Date(T0), STALE)).toEqual({ kind: 'claimed' })
-    expect(await store.claimRequestId('req-1', ms(T0, 1000), STALE)).toEqual({ kind: 'in-flight' })
-    // exactly staleAfterMs old is not yet older than it
-    expect(await store.claimRequestId('req-1', ms(T0, STALE), STALE)).toEqual({ kind: 'in-flight' })
-  })
-
-  it('takes over a stale claim and restarts its clock', async () => {
-    const store = await open()
-    await store.claimRequestId('req-1', new Date(T0), STALE)
-    expect(await store.claimRequestId('req-1', ms(T0, STALE + 1), STALE)).toEqual({ kind: 'claimed' })
-    // the takeover is itself a fresh claim
-    expect(await store.claimRequestId('req-1', ms(T0, STALE + 2), STALE)).toEqual({ kind: 'in-flight' })
-    expect(inspect((db) => db.prepare('SELECT claimed_at FROM request_ids').get()?.claimed_at))
-      .toBe(ms(T0, STALE + 1).toISOString())
-  })
-
-  it('never takes over a done id, however old', async () => {
-    const store = await open()
-    await store.claimRequestId('req-1', new Date(T0), STALE)
-    await store.saveReferral(referral('1', { requestId: 'req-1' }))
-    expect(await store.claimRequestId('req-1', ms(T0, 10 * STALE), STALE))
-      .toEqual({ kind: 'done', serviceRequestId: 'sr-1', taskId: 'task-1' })
-  })
-
-  it('releases an in-flight claim but never a done one', async () => {
-    const store = await open()
-    await store.claimRequestId('req-1', new Date(T0), STALE)
-    await store.releaseRequestId('req-1')
-    expect(await store.claimRequestId('req-1', ms(T0, 1), STALE)).toEqual({ kind: 'claimed' })
-
-    await store.saveReferral(referral('2', { requestId: 'req-2' }))
-    await store.releaseRequestId('req-2')
-    expect(await store.claimRequestId('req-2', ms(T0, 1), STALE))
-      .toEqual({ kind: 'done', serviceRequestId: 'sr-2', taskId: 'task-2' })
-    // releasing an unknown id is harmless
-    await expect(store.releaseRequestId('never-seen')).resolves.toBeUndefined()
-  })
-
-  it('shares claims between two stores on the same file', async () => {
-    const a = await open()
-    const b = await open()
-    expect(await a.claimRequestId('req-1', new Date(T0), STALE)).toEqual({ kind: 'claimed' })
-    expect(await b.claimRequestId('req-1', new Date(T0), STALE)).toEqual({ kind: 'in-flight' })
-  })
-})
-
-describe('searchTasks', () => {
-  /** Five tasks; 'c' and 'b' share an instant so the id breaks the tie. */
-  async function seeded (): Promise<Store> {
-    const store = await open()
-    await store.saveReferral(referral('e', { lastUpdated: '2026-03-03T12:00:00.000Z', owner: 'south-west', status: 'completed' }))
-    await store.saveReferral(referral('c', { lastUpdated: '2026-03-02T10:00:00.000Z', owner: 'north-east' }))
-    await store.saveReferral(referral('b', { lastUpdated: '2026-03-02T10:00:00.000Z', owner: 'south-west' }))
-    await store.saveReferral(referral('a', { lastUpdated: '2026-03-01T23:30:00.000Z', owner: 'north-east', status: 'accepted' }))
-    await store.saveReferral(referral('d', { lastUpdated: '2026-03-02T23:59:59.999Z', owner: 'north-east' }))
-    return store
-  }
-
-  async function ids (store: Store, query: Parameters<Store['searchTasks']>[0]): Promise<string[]> {
-    return (await store.searchTasks(query)).tasks.map((t) => t.id)
-  }
-
-  const all = { count: 100, offset: 0 }
-
-  it('orders by lastUpdated then id and counts every match', async () => {
-    const store = await seeded()
-    const result = await store.searchTasks(all)
-    expect(result.total).toBe(5)
-    expect(result.tasks.map((t) => t.id)).toEqual(['task-a', 'task-b', 'task-c', 'task-d', 'task-e'])
-    expect(result.tasks[0]?.resource.resourceType).toBe('Task')
-  })
-
-  it('filters by owner, status and basedOn, alone and together', async () => {
-    const store = await seeded()
-    expect(await ids(store, { ...all, owner: 'south-west' })).toEqual(['task-b', 'task-e'])
-    expect(await ids(store, { ...all, status: 'requested' })).toEqual(['task-b', 'task-c', 'task-d'])
-    expect(await ids(store, { ...all, basedOn: 'ServiceRequest/sr-c' })).toEqual(['task-c'])
-    expect(await ids(store, { ...all, owner: 'north-east', status: 'requested' })).toEqual(['task-c', 'task-d'])
-    expect(await store.searchTasks({ ...all, owner: 'nowhere' })).toEqual({ total: 0, tasks: [] })
-  })
-
-  it('compares lastUpdated with each prefix on full instants', async () => {
-    const store = await seeded()
-    const at = '2026-03-02T10:00:00.000Z'
-    expect(await ids(store, { ...all, lastUpdated: [{ prefix: 'eq', value: at }] })).toEqual(['task-b', 'task-c'])
-    expect(await ids(store, { ...all, lastUpdated: [{ prefix: 'gt', value: at }] })).toEqual(['task-d', 'task-e'])
-    expect(await ids(store, { ...all, lastUpdated: [{ prefix: 'ge', value: at }] })).toEqual(['task-b', 'task-c', 'task-d', 'task-e'])
-    expect(await ids(store, { ...all, lastUpdated: [{ prefix: 'lt', value: at }] })).toEqual(['task-a'])
-    expect(await ids(store, { ...all, lastUpdated: [{ prefix: 'le', value: at }] })).toEqual(['task-a', 'task-b', 'task-c'])
-    expect(await ids(store, {
-      ...all,
-      lastUpdated: [{ prefix: 'gt', value: '2026-03-01T23:30:00.000Z' }, { prefix: 'lt', value: '2026-03-03T12:00:00.000Z' }]
-    })).toEqual(['task-b', 'task-c', 'task-d'])
-  })
-
-  it('normalises offsets and reads dates as whole days', async () => {
-    const store = await seeded()
-    // 11:00 at +01:00 is 10:00Z
-    expect(await ids(store, { ...all, lastUpdated: [{ prefix: 'eq', value: '2026-03-02T11:00:00+01:00' }] })).toEqual(['task-b', 'task-c'])
-    // the whole UTC day of 2 March, up to its last millisecond
-    expect(await ids(store, { ...all, lastUpdated: [{ prefix: 'eq', value: '2026-03-02' }] })).toEqual(['task-b', 'task-c', 'task-d'])
-    expect(await ids(store, { ...all, lastUpdated: [{ prefix: 'gt', value: '2026-03-02' }] })).toEqual(['task-e'])
-    expect(await ids(store, { ...all, lastUpdated: [{ prefix: 'lt', value: '2026-03-02' }] })).toEqual(['task-a'])
-    expect(await ids(store, { ...all, lastUpdated: [{ prefix: 'le', value: '2026-03-02' }] })).toEqual(['task-a', 'task-b', 'task-c', 'task-d'])
-  })
-
-  it('pages with count and offset while total counts all matches', async () => {
-    const store = await seeded()
-    const page = await store.searchTasks({ count: 2, offset: 2 })
-    expect(page.total).toBe(5)
-    expect(page.tasks.map((t) => t.id)).toEqual(['task-c', 'task-d'])
-    expect(await store.searchTasks({ owner: 'north-east', count: 2, offset: 2 }))
-      .toMatchObject({ total: 3, tasks: [{ id: 'task-d' }] })
-    expect(await store.searchTasks({ count: 2, offset: 10 })).toEqual({ total: 5, tasks: [] })
-    expect(await store.searchTasks({ count: 0, offset: 0 })).toEqual({ total: 5, tasks: [] })
-  })
-
-  it('rejects a malformed date and a negative count', async () => {
-    const store = await seeded()
-    await expect(store.searchTasks({ ...all, lastUpdated: [{ prefix: 'gt', value: 'yesterday' }] })).rejects.toBeInstanceOf(RangeError)
-    await expect(store.searchTasks({ count: -1, offset: 0 })).rejects.toBeInstanceOf(RangeError)
-  })
-})
-
-describe('delivery outbox', () => {
-  const LEASE = 60_000
-
-  it('claims a row only once it is due', async () => {
-    const store = await open()
-    await store.saveReferral(referral('1'))
-    expect(await store.claimDueDeliveries(ms(T0, -1), 10, LEASE)).toEqual([])
-    const [row] = await store.claimDueDeliveries(new Date(T0), 10, LEASE)
-    expect(row).toMatchObject({ id: 'out-1', status: 'pending', attempts: 0, leaseUntil: ms(T0, LEASE).toISOString() })
-  })
-
-  it('does not hand out a leased row until its lease has run out', async () => {
-    const store = await open()
-    await store.saveReferral(referral('1'))
-    expect(await store.claimDueDeliveries(new Date(T0), 10, LEASE)).toHaveLength(1)
-    expect(await store.claimDueDeliveries(ms(T0, 1), 10, LEASE)).toEqual([])
-    expect(await store.claimDueDeliveries(ms(T0, LEASE), 10, LEASE)).toEqual([])
-    const again = await store.claimDueDeliveries(ms(T0, LEASE + 1), 10, LEASE)
-    // a re-claim after an expired lease is not an attempt: the worker never reported one
-    expect(again).toMatchObject([{ id: 'out-1', attempts: 0, leaseUntil: ms(T0, 2 * LEASE + 1).toISOString() }])
-  })
-
-  it('claims at most limit rows, the earliest due first', async () => {
-    const store = await open()
-    await store.saveReferral(referral('3', { lastUpdated: '2026-03-01T09:00:03.000Z' }))
-    await store.saveReferral(referral('1', { lastUpdated: '2026-03-01T09:00:01.000Z' }))
-    await store.saveReferral(referral('2', { lastUpdated: '2026-03-01T09:00:02.000Z' }))
-    const now = ms(T0, 10_000)
-    expect((await store.claimDueDeliveries(now, 2, LEASE)).map((r) => r.id)).toEqual(['out-1', 'out-2'])
-    expect((await store.claimDueDeliveries(now, 2, LEASE)).map((r) => r.id)).toEqual(['out-3'])
-    expect(await store.claimDueDeliveries(now, 0, LEASE)).toEqual([])
-  })
-
-  it('schedules a retry: counts the attempt, records the error, clears the lease', async () => {
-    const store = await open()
-    await store.saveReferral(referral('1'))
-    await store.claimDueDeliveries(new Date(T0), 10, LEASE)
-    await store.scheduleRetry('out-1', ms(T0, 10_000), 'HTTP 503', ms(T0, 1000))
-
-    expect(await store.listDeliveries({ limit: 10 })).toEqual([expect.objectContaining({
-      status: 'pending', attempts: 1, nextAttemptAt: ms(T0, 10_000).toISOString(), lastError: 'HTTP 503', updatedAt: ms(T0, 1000).toISOString()
-    })])
-    expect((await store.listDeliveries({ limit: 10 }))[0]).not.toHaveProperty('leaseUntil')
-    expect(await store.claimDueDeliveries(ms(T0, 9_999), 10, LEASE)).toEqual([])
-    // still inside the first lease, so only a cleared lease lets it out
-    expect(await store.claimDueDeliveries(ms(T0, 10_000), 10, LEASE)).toMatchObject([{ id: 'out-1', attempts: 1 }])
-  })
-
-  it('marks a row delivered and never hands it out again', async () => {
-    const store = await open()
-    await store.saveReferral(referral('1'))
-    await store.claimDueDeliveries(new Date(T0), 10, LEASE)
-    await store.markDelivered('out-1', ms(T0, 500), 202)
-    const [row] = await store.listDeliveries({ limit: 10 })
-    expect(row).toMatchObject({ status: 'delivered', attempts: 1, lastResponseStatus: 202, updatedAt: ms(T0, 500).toISOString() })
-    expect(row).not.toHaveProperty('leaseUntil')
-    expect(await store.claimDueDeliveries(ms(T0, 10 * LEASE), 10, LEASE)).toEqual([])
-  })
-
-  it('dead-letters a row and never hands it out again', async () => {
-    const store = await open()
-    await store.saveReferral(referral('1'))
-    await store.claimDueDeliveries(new Date(T0), 10, LEASE)
-    await store.scheduleRetry('out-1', ms(T0, 1), 'HTTP 500', ms(T0, 1))
-    await store.claimDueDeliveries(ms(T0, 1), 10, LEASE)
-    await store.markDeadLetter('out-1', 'HTTP 400: rejected', ms(T0, 2))
-    const [row] = await store.listDeliveries({ limit: 10 })
-    expect(row).toMatchObject({ status: 'dead-letter', attempts: 2, lastError: 'HTTP 400: rejected' })
-    expect(row).not.toHaveProperty('leaseUntil')
-    expect(await store.claimDueDeliveries(ms(T0, 10 * LEASE), 10, LEASE)).toEqual([])
-  })
-
-  it('ignores a late outcome for a row already settled', async () => {
-    const store = await open()
-    await store.saveReferral(referral('1'))
-    await store.markDelivered('out-1', ms(T0, 1), 200)
-    await store.markDeadLetter('out-1', 'timeout', ms(T0, 2))
-    await store.scheduleRetry('out-1', ms(T0, 3), 'timeout', ms(T0, 2))
-    expect(await store.listDeliveries({ limit: 10 }))
-      .toMatchObject([{ status: 'delivered', attempts: 1, nextAttemptAt: T0, updatedAt: ms(T0, 1).toISOString() }])
-  })
-
-  it('rejects outcomes for an unknown row', async () => {
-    const store = await open()
-    await expect(store.markDelivered('nope', new Date(T0), 200)).rejects.toBeInstanceOf(OutboxRowNotFoundError)
-    await expect(store.scheduleRetry('nope', new Date(T0), 'x', new Date(T0))).rejects.toBeInstanceOf(OutboxRowNotFoundError)
-    await expect(store.markDeadLetter('nope', 'x', new Date(T0))).rejects.toBeInstanceOf(OutboxRowNotFoundError)
-  })
-
-  it('lists deliveries newest first, by partnership and status, up to limit', async () => {
-    const store = await open()
-    await store.saveReferral(referral('1', { lastUpdated: '2026-03-01T09:00:01.000Z', owner: 'north-east' }))
-    await store.saveReferral(referral('2', { lastUpdated: '2026-03-01T09:00:02.000Z', owner: 'south-west' }))
-    await store.saveReferral(referral('3', { lastUpdated: '2026-03-01T09:00:03.000Z', owner: 'north-east' }))
-    await store.saveReferral(referral('4', { lastUpdated: '2026-03-01T09:00:04.000Z', owner: 'north-east' }))
-    await store.markDelivered('out-3', ms(T0, 5000), 200)
-
-    const list = async (filter: Parameters<Store['listDeliveries']>[0]): Promise<string[]> =>
-      (await store.listDeliveries(filter)).map((r) => r.id)
-    expect(await list({ limit: 10 })).toEqual(['out-4', 'out-3', 'out-2', 'out-1'])
-    expect(await list({ limit: 2 })).toEqual(['out-4', 'out-3'])
-    expect(await list({ partnershipId: 'north-east', limit: 10 })).toEqual(['out-4', 'out-3', 'out-1'])
-    expect(await list({ status: 'pending', limit: 10 })).toEqual(['out-4', 'out-2', 'out-1'])
-    expect(await list({ partnershipId: 'north-east', status: 'delivered', limit: 10 })).toEqual(['out-3'])
-    expect(await list({ status: 'dead-letter', limit: 10 })).toEqual([])
-  })
-})
-
-describe('delivery outbox: worker and operator methods', () => {
-  const LEASE = 60_000
-
-  it('claims only the partnerships asked for, or all but the excluded ones', async () => {
-    const store = await open()
-    await store.saveReferral(referral('1', { owner: 'north-east' }))
-    await store.saveReferral(referral('2', { owner: 'south-west' }))
-    await store.saveReferral(referral('3', { owner: 'north-east' }))
-    const now = ms(T0, 10_000)
-    expect((await store.claimDueDeliveriesFor(now, 1, LEASE, { partnershipIds: ['north-east'] })).map((r) => r.id)).toEqual(['out-1'])
-    expect((await store.claimDueDeliveriesFor(now, 10, LEASE, { excludePartnershipIds: ['north-east'] })).map((r) => r.id)).toEqual(['out-2'])
-    expect(await store.claimDueDeliveriesFor(now, 10, LEASE, { partnershipIds: [] })).toEqual([])
-    expect((await store.claimDueDeliveriesFor(now, 10, LEASE, {})).map((r) => r.id)).toEqual(['out-3'])
-  })
-
-  it('settles many outcomes in one transaction, ignoring rows no longer pending', async () => {
-    const store = await open()
-    for (const n of ['1', '2', '3', '4', '5']) await store.saveReferral(referral(n))
-    await store.claimDueDeliveries(ms(T0, 10_000), 10, LEASE)
-    await store.markDelivered('out-5', ms(T0, 1), 200)
-    await store.settleDeliveries([
-      { id: 'out-1', outcome: 'delivered', responseStatus: 201 },
-      { id: 'out-2', outcome: 'retry', nextAttemptAt: ms(T0, 5_000), error: 'HTTP 503', responseStatus: 503 },
-      { id: 'out-3', outcome: 'dead-letter', error: 'HTTP 400 (rejected by partner)', responseStatus: 400 },
-      { id: 'out-4', outcome: 'deferred', nextAttemptAt: ms(T0, 7_000) },
-      { id: 'out-5', outcome: 'dead-letter', error: 'late' },
-      { id: 'nope', outcome: 'delivered', responseStatus: 200 }
-    ], ms(T0, 2_000))
-    const byId = new Map((await store.listDeliveries({ limit: 10 })).map((r) => [r.id, r]))
-    expect(byId.get('out-1')).toMatchObject({ status: 'delivered', attempts: 1, lastResponseStatus: 201 })
-    expect(byId.get('out-2')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'HTTP 503', lastResponseStatus: 503, nextAttemptAt: ms(T0, 5_000).toISOString() })
-    expect(byId.get('out-3')).toMatchObject({ status: 'dead-letter', attempts: 1, lastResponseStatus: 400 })
-    expect(byId.get('out-4')).toMatchObject({ status: 'pending', attempts: 0, nextAttemptAt: ms(T0, 7_000).toISOString() })
-    expect(byId.get('out-4')).not.toHaveProperty('leaseUntil')
-    expect(byId.get('out-5')).toMatchObject({ status: 'delivered', attempts: 1 })
-  })
-
-  it('replays a dead letter: pending, due now, attempts reset; refuses others', async () => {
-    const store = await open()
-    await store.saveReferral(referral('1'))
-    await store.saveReferral(referral('2'))
-    await store.markDeadLetter('out-1', 'HTTP 400 (rejected by partner)', ms(T0, 1))
-    const replayed = await store.replayDelivery('out-1', ms(T0, 9_000))
-    expect(replayed).toMatchObject({ kind: 'replayed', row: { status: 'pending', attempts: 0, nextAttemptAt: ms(T0, 9_000).toISOString(), lastError: 'HTTP 400 (rejected by partner)' } })
-    expect((await store.claimDueDeliveries(ms(T0, 9_000), 10, LEASE)).map((r) => r.id)).toContain('out-1')
-    expect(await store.replayDelivery('out-1', ms(T0, 9_001))).toMatchObject({ kind: 'not-dead-letter', row: { status: 'pending' } })
-    await store.markDelivered('out-2', ms(T0, 1), 200)
-    expect(await store.replayDelivery('out-2', ms(T0, 9_001))).toMatchObject({ kind: 'not-dead-letter', row: { status: 'delivered' } })
-    expect(await store.replayDelivery('nope', ms(T0, 9_001))).toEqual({ kind: 'not-found' })
-    expect(await store.readDelivery('out-2')).toMatchObject({ id: 'out-2', status: 'delivered' })
-    expect(await store.readDelivery('nope')).toBeUndefined()
-  })
-
-  it('upserts and lists circuit-breaker state', async () => {
-    const store = await open()
-    await store.saveCircuit({ partnershipId: 'south-west', state: 'open', consecutiveFailures: 5, openedAt: T0, openUntil: ms(T0, 30_000).toISOString(), updatedAt: T0 })
-    await store.saveCircuit({ partnershipId: 'north-east', state: 'closed', consecutiveFailures: 0, updatedAt: T0 })
-    await store.saveCircuit({ partnershipId: 'south-west', state: 'closed', consecutiveFailures: 0, openedAt: T0, updatedAt: ms(T0, 40_000).toISOString() })
-    expect(await store.listCircuits()).toEqual([
-      { partnershipId: 'north-east', state: 'closed', consecutiveFailures: 0, updatedAt: T0 },
-      { partnershipId: 'south-west', state: 'closed', consecutiveFailures: 0, openedAt: T0, updatedAt: ms(T0, 40_000).toISOString() }
-    ])
   })
 })

@@ -2,7 +2,8 @@ import type { Reference, Task } from '@medplum/fhirtypes'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { ReferralFacts } from '../../../src/intake/referral-facts.ts'
 import type { Partnership } from '../../../src/routing/partnership.ts'
-import { buildTriageTask, LOCAL_SERVICE_EXTENSION, TRIAGE_TASK_PROFILE, type TaskInput } from '../../../src/triage/build-task.ts'
+import { buildTriageTask, LOCAL_SERVICE_EXTENSION, TRIAGE_TASK_PROFILE, taskStatus, type TaskInput } from '../../../src/triage/build-task.ts'
+import { TRIAGE_OUTCOME_CODE_SYSTEM, TRIAGE_OUTPUT_CODE_SYSTEM } from '../../../src/triage/triage-code-systems.ts'
 import type { ResolvedRules } from '../../../src/triage/rules.ts'
 import { triageReferral } from '../../../src/triage/triage.ts'
 import type { TriageResult } from '../../../src/triage/triage-result.ts'
@@ -171,6 +172,7 @@ describe('buildTriageTask status per outcome', () => {
     const triage: TriageResult = {
       outcome: 'signpost-only',
       priority: 'routine',
+      referral: true,
       outputs: [{ kind: 'signpost', code: 'debt-advice', display: 'Debt advice', rule: 'test/signpost', reason: 'money worries' }],
       missing: [],
       reasons: ['first reason', 'second reason'],
@@ -189,5 +191,51 @@ describe('buildTriageTask status per outcome', () => {
       type: { coding: [{ system: `${CS}/triage-output`, code: 'signpost' }] },
       valueCodeableConcept: { coding: [{ system: `${CS}/signpost-type`, code: 'debt-advice', display: 'Debt advice' }] }
     }])
+  })
+})
+
+describe('Task.status matches the outcome, and advice-only triage asks nothing of the partnership', () => {
+  it('maps every outcome of a referral and of advice-only triage', () => {
+    const table: Array<[TriageResult['outcome'], boolean, Task['status']]> = [
+      ['eligible-refer', true, 'requested'],
+      ['needs-information', true, 'on-hold'],
+      ['signpost-only', true, 'completed'],
+      ['ineligible', true, 'rejected'],
+      ['eligible-refer', false, 'completed'],
+      ['needs-information', false, 'completed'],
+      ['signpost-only', false, 'completed'],
+      ['ineligible', false, 'rejected']
+    ]
+    for (const [outcome, referral, status] of table) expect(taskStatus({ outcome, referral }), `${outcome}/${String(referral)}`).toBe(status)
+  })
+
+  it('never leaves an advice-only Task requested or on hold, where a partnership worklist would show it as a referral', () => {
+    for (const over of [{}, { employmentSituation: undefined }, { birthDate: '2012-01-01' }, { postcode: 'LS1 4AP', registeredPracticeOds: 'A83008' }]) {
+      const task = buildTriageTask(input(triageOf({ ...urgentFacts, isReferral: false, referralConsent: false, ...over })))
+      expect(['requested', 'on-hold', 'received', 'accepted'], JSON.stringify(over)).not.toContain(task.status)
+    }
+    const advised = buildTriageTask(input(triageOf({ ...urgentFacts, isReferral: false, referralConsent: false })))
+    expect(advised.businessStatus?.coding?.[0]?.code).toBe('eligible-refer')
+    expect(advised.status).toBe('completed')
+  })
+})
+
+describe('the WorkWell CodeSystems the Task is coded from', () => {
+  it('has exactly the outcomes triage returns, and every output type the Task uses', () => {
+    const outcomes = new Set<string>()
+    for (const over of [{}, { employmentSituation: undefined }, { birthDate: '2012-01-01' }, { postcode: 'LS1 4AP', registeredPracticeOds: 'A83008' }]) {
+      const task = buildTriageTask(input(triageOf({ ...urgentFacts, ...over })))
+      const coding = task.businessStatus?.coding?.[0]
+      expect(coding?.system).toBe(TRIAGE_OUTCOME_CODE_SYSTEM.url)
+      const concept = TRIAGE_OUTCOME_CODE_SYSTEM.concept.find((c) => c.code === coding?.code)
+      expect(concept?.display, coding?.code).toBe(coding?.display)
+      outcomes.add(coding?.code ?? '')
+      for (const o of task.output ?? []) {
+        expect(o.type?.coding?.[0]?.system).toBe(TRIAGE_OUTPUT_CODE_SYSTEM.url)
+        expect(TRIAGE_OUTPUT_CODE_SYSTEM.concept.map((c) => c.code)).toContain(o.type?.coding?.[0]?.code)
+      }
+    }
+    expect([...outcomes].sort()).toStrictEqual(TRIAGE_OUTCOME_CODE_SYSTEM.concept.map((c) => c.code).sort())
+    expect(TRIAGE_OUTCOME_CODE_SYSTEM).toMatchObject({ resourceType: 'CodeSystem', status: 'active', content: 'complete', url: `${CS}/triage-outcome` })
   })
 })

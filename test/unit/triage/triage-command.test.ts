@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { Task } from '@medplum/fhirtypes'
@@ -41,9 +41,24 @@ describe('workwell triage FILE', () => {
     expect(task(bundle.out).for?.reference).toMatch(/^Patient\//)
   })
 
-  it('stores nothing: the CLI opens no store', async () => {
-    const r = await run(['triage', 'fixtures/referrals/north-central-london/gp-referral.json', '--on', '2026-11-20'])
-    expect(task(r.out).id).toBe('preview')
+  it('stores nothing: the CLI opens no store and creates no data folder', async () => {
+    const parent = mkdtempSync(path.join(tmpdir(), 'workwell-cli-store-'))
+    const dataDir = path.join(parent, 'data')
+    const before = process.env.WORKWELL_DATA_DIR
+    process.env.WORKWELL_DATA_DIR = dataDir
+    try {
+      const r = await run(['triage', 'fixtures/referrals/north-central-london/gp-referral.json', '--on', '2026-11-20'])
+      expect(r.code).toBe(0)
+      expect(task(r.out).id).toBe('preview')
+      expect(task(r.out).businessStatus?.coding?.[0]?.code).toBe('eligible-refer')
+      // The gateway would create the SQLite file here on start; the CLI must not.
+      expect(existsSync(dataDir)).toBe(false)
+      expect(readdirSync(parent)).toStrictEqual([])
+    } finally {
+      if (before === undefined) delete process.env.WORKWELL_DATA_DIR
+      else process.env.WORKWELL_DATA_DIR = before
+      rmSync(parent, { recursive: true, force: true })
+    }
   })
 
   it('exits 1 for an invalid or unroutable request, 2 for bad usage', async () => {

@@ -109,6 +109,59 @@ describe('triageReferral: needs-information', () => {
   })
 })
 
+describe('triageReferral: what it cannot read for certain, it asks for', () => {
+  it('asks for the full date of birth when a partial one could be either side of 16', () => {
+    const either = triage({ birthDate: '2010' })
+    expect(either.outcome).toBe('needs-information')
+    expect(either.missing).toStrictEqual([{ what: 'full date of birth (day, month and year)', expression: 'Patient.birthDate' }])
+    expect(either.summary).toBe('WorkWell cannot decide yet: please send the full date of birth (day, month and year).')
+    expect(either.reasons.join(' | ')).toContain('the date of birth is partial and could be either side of the minimum age 16 (rule baseline/minimum-age)')
+    // A partial date that is certain either way decides as a full one would.
+    expect(triage({ birthDate: '2010-10' }).outcome).toBe('eligible-refer')
+    expect(triage({ birthDate: '2011' }).outcome).toBe('ineligible')
+  })
+
+  it('asks for the full date work stopped when a partial one could be either side of the 6-month limit (LSC)', () => {
+    const lscTriage = (dateWorkStopped: string): ReturnType<typeof triageReferral> =>
+      triageReferral(facts({ postcode: 'BB2 4HT', employmentSituation: 'unemployed', dateWorkStopped }), lsc.r, lsc.p, ON)
+    const either = lscTriage('2026-05')
+    expect(either.outcome).toBe('needs-information')
+    expect(either.missing.map((m) => m.what)).toStrictEqual(['full date work stopped (day, month and year)'])
+    expect(either.reasons.join(' | ')).toContain('could be either side of the 6-month limit (rule lancashire-and-south-cumbria/out-of-work-under-6-months)')
+    expect(lscTriage('2026-06').outcome).toBe('eligible-refer')
+    expect(lscTriage('2026-04').outcome).toBe('signpost-only')
+    expect(lscTriage('2026').outcome).toBe('needs-information')
+  })
+
+  it('says so when a \'not fit\' fit note has no readable period, rather than treat it as short', () => {
+    for (const note of [{ outcome: 'not-fit' as const, advice: [] }, { outcome: 'not-fit' as const, advice: [], start: '2026-12-30', end: '2026-11-18' }]) {
+      const result = triage({ employmentSituation: 'employed-off-sick', fitNote: note })
+      expect(result.outcome).toBe('eligible-refer')
+      expect(result.priority).toBe('routine')
+      expect(result.reasons.join(' | ')).toContain('no readable start and end date, so its length could not be used for priority')
+    }
+    expect(triage({ employmentSituation: 'employed-off-sick', fitNote: { outcome: 'not-fit', advice: [], start: '2026-11-18', end: '2026-12-30' } }).priority).toBe('urgent')
+    expect(triage({ fitNote: { outcome: 'may-be-fit', advice: [] } }).reasons.join(' | ')).not.toContain('no readable start')
+  })
+
+  it('asks for the fit-note outcome when the fit note does not say for certain whether the person is fit', () => {
+    const result = triage({ employmentSituation: 'employed-off-sick', fitNote: { advice: [], start: '2026-11-18', end: '2026-12-30' } })
+    expect(result.outcome).toBe('needs-information')
+    expect(result.missing).toStrictEqual([{ what: 'fit-note outcome (not fit or may be fit)', expression: 'Observation.valueCodeableConcept' }])
+  })
+
+  it('holds a referral whose consent period does not cover today, naming consent', () => {
+    for (const period of [{ end: '2026-11-19' }, { start: '2026-11-21' }, { end: 'whenever' }]) {
+      const result = triage({ referralConsentPeriod: period })
+      expect(result.outcome, JSON.stringify(period)).toBe('needs-information')
+      expect(result.missing.map((m) => m.what)).toStrictEqual(['referral consent'])
+      expect(result.reasons.join(' | ')).toContain('the referral consent\'s period does not cover today')
+    }
+    expect(triage({ referralConsentPeriod: { start: '2026-11-20', end: '2026-11-20' } }).outcome).toBe('eligible-refer')
+    expect(triage({ referralConsentPeriod: { end: '2026-11' } }).outcome).toBe('eligible-refer')
+  })
+})
+
 describe('triageReferral: the order of decisions', () => {
   it('finds someone under 16 ineligible even with other details missing', () => {
     const result = triage({ birthDate: '2010-11-21', employmentSituation: undefined, referralConsent: false })
@@ -117,12 +170,24 @@ describe('triageReferral: the order of decisions', () => {
     expect(result.summary).toBe('You are not eligible for WorkWell: it supports people aged 16 and over.')
   })
 
+  it('checks the footprint itself: someone routed here by the referring practice who lives and is registered in another partnership is signposted, not referred', async () => {
+    const nwl = (await loadReal()).partnerships.get('north-west-london')
+    const district = nwl?.postcodeDistricts[0]
+    const practice = nwl?.practices[0]
+    if (district === undefined || practice === undefined) throw new Error('no NWL area')
+    const result = triage({ referringPracticeOds: 'F83674', postcode: `${district} 1AA`, registeredPracticeOds: practice })
+    expect(result.outcome).toBe('signpost-only')
+    expect(codes(result, 'service')).toStrictEqual([])
+    expect(result.outputs.map((o) => o.code)).toContain('own-area-workwell')
+    expect(result.reasons[0]).toContain('rule north-central-london/resident-or-registered')
+  })
+
   it('signposts someone out of area without asking for consent or other details', () => {
     const result = triage({ postcode: OUT_POSTCODE, registeredPracticeOds: OUT_PRACTICE, referralConsent: false, employmentSituation: undefined })
     expect(result.outcome).toBe('signpost-only')
     expect(result.missing).toStrictEqual([])
     expect(result.outputs.map((o) => [o.code, o.rule])).toStrictEqual([['own-area-workwell', 'baseline/out-of-area']])
-    expect(result.summary).toContain('North Central London WorkWell (delivered by Shaw Trust) supports people who live in or are registered with a GP practice in the partnership area')
+    expect(result.summary).toContain('North Central London WorkWell (delivered by Shaw Trust) supports people who live in or are registered with a GP practice in the North Central London WorkWell area, so it cannot take this referral.')
   })
 
   it('sends a coded exclusion to review with the WorkWell team, never to silent refusal (LSC)', () => {
@@ -161,7 +226,7 @@ describe('triageReferral: services, signposts and reasons', () => {
     const result = triage({ postcode: OUT_POSTCODE })
     expect(result.reasons).toStrictEqual([
       'aged 16 or over (rule baseline/minimum-age)',
-      'is registered with a GP practice in the area (rule north-central-london/resident-or-registered)',
+      'is registered with a GP practice in the North Central London WorkWell area (rule north-central-london/resident-or-registered)',
       'employment situation "employed-working" is within the criteria (rule baseline/employment)',
       'criteria: the partnership\'s published criteria over the national baseline'
     ])
@@ -189,6 +254,20 @@ describe('triageReferral: services, signposts and reasons', () => {
   it('guards the in-work and out-of-work services even if a rule slips through', () => {
     const loose: ResolvedRules = { ...rules, services: [...rules.services, { id: 'baseline/bad', code: 'cv-interview-help', when: {}, reason: 'a rule that forgot its condition' }] }
     expect(codes(triageReferral(facts(), loose, ncl, ON), 'service')).not.toContain('cv-interview-help')
+  })
+
+  it('says whether it triaged a referral or advice-only request', () => {
+    expect(triage().referral).toBe(true)
+    expect(triage({ isReferral: false, referralConsent: false }).referral).toBe(false)
+  })
+
+  it('says when a partnership uses the national baseline rather than criteria of its own', async () => {
+    const loaded = await loadReal()
+    const frimley = loaded.rules.get('frimley')
+    const area = loaded.partnerships.get('frimley')
+    if (frimley === undefined || area === undefined) throw new Error('no frimley')
+    const result = triageReferral(facts({ postcode: `${area.postcodeDistricts[0] ?? ''} 1AA` }), frimley, area, ON)
+    expect(result.reasons.at(-1)).toBe('criteria: the national baseline (no criteria of the partnership\'s own are encoded; its rule file says why)')
   })
 
   it('is the same on the same day for the same facts', () => {

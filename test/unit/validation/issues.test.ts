@@ -1,6 +1,6 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes'
 import { describe, expect, it } from 'vitest'
-import { compareNatural, finaliseIssues, rebasePath, toFhirPath } from '../../../src/validation/issues.ts'
+import { compareNatural, finaliseIssues } from '../../../src/validation/issues.ts'
 
 const at = (severity: OperationOutcomeIssue['severity'], expression: string, diagnostics = 'x'): OperationOutcomeIssue =>
   ({ severity, code: 'structure', diagnostics, expression: [expression] })
@@ -41,17 +41,5 @@ describe('compareNatural', () => {
     expect(['x[10]', 'x[9]', 'x[1]', 'w'].sort(compareNatural)).toEqual(['w', 'x[1]', 'x[9]', 'x[10]'])
     expect(compareNatural('a', 'a')).toBe(0)
     expect(compareNatural('a', 'a.b')).toBeLessThan(0)
-  })
-})
-
-describe('paths', () => {
-  it('writes choice elements the FHIRPath way', () => {
-    expect(toFhirPath('Observation.value[x].coding[0]')).toBe('Observation.value.coding[0]')
-  })
-
-  it('rebases a nested resource path onto its container', () => {
-    expect(rebasePath('Patient.gender', 'Patient', 'ServiceRequest.contained[0]')).toBe('ServiceRequest.contained[0].gender')
-    expect(rebasePath('Patient', 'Patient', 'Bundle.entry[0].resource')).toBe('Bundle.entry[0].resource')
-    expect(rebasePath('PatientX.a', 'Patient', 'B')).toBe('PatientX.a')
   })
 })

@@ -95,6 +95,40 @@ describe('mergeDifferential', () => {
     expect(() => merge(diff)).toThrow(message)
   })
 
+  it('gives a new slice its own cardinality, from 0 rather than the sliced element\'s minimum', () => {
+    const merged = merge(
+      { id: 'ServiceRequest.category', path: 'ServiceRequest.category', min: 2, slicing: { discriminator: [{ type: 'pattern', path: '$this' }], rules: 'open' } },
+      { id: 'ServiceRequest.category:one', path: 'ServiceRequest.category', sliceName: 'one', min: 1 }
+    )
+    expect(byId(merged, 'ServiceRequest.category:one')).toMatchObject({ min: 1, sliceName: 'one' })
+  })
+
+  it('reads a type-specific choice name as the choice element narrowed to that type', () => {
+    const merged = merge(
+      { id: 'ServiceRequest.occurrenceDateTime', path: 'ServiceRequest.occurrenceDateTime', min: 1 },
+      { id: 'ServiceRequest.quantityQuantity.value', path: 'ServiceRequest.quantityQuantity.value', min: 1 }
+    )
+    expect(byId(merged, 'ServiceRequest.occurrence[x]')).toMatchObject({ min: 1, type: [{ code: 'dateTime' }] })
+    expect(byId(merged, 'ServiceRequest.quantity[x]')?.type?.map((t) => t.code)).toEqual(['Quantity'])
+    expect(byId(merged, 'ServiceRequest.quantity[x].value')).toMatchObject({ min: 1 })
+  })
+
+  it('gives a slice of a BackboneElement the children of the element it slices', () => {
+    const observation = findBaseDefinition(base, 'Observation')
+    const merged = mergeDifferential(observation?.snapshot?.element ?? [], [
+      { id: 'Observation.component', path: 'Observation.component', slicing: { discriminator: [{ type: 'pattern', path: 'code' }], rules: 'open' } },
+      { id: 'Observation.component:a', path: 'Observation.component', sliceName: 'a' },
+      { id: 'Observation.component:a.value[x]', path: 'Observation.component.value[x]', type: [{ code: 'boolean' }] }
+    ], lookupType)
+    expect(byId(merged, 'Observation.component:a.code')).toMatchObject({ path: 'Observation.component.code', min: 1 })
+    expect(byId(merged, 'Observation.component:a.value[x]')?.type).toEqual([{ code: 'boolean' }])
+  })
+
+  it('lets a Resource element be narrowed to a resource type', () => {
+    const merged = merge({ id: 'ServiceRequest.contained', path: 'ServiceRequest.contained', type: [{ code: 'Patient' }] })
+    expect(byId(merged, 'ServiceRequest.contained')?.type).toEqual([{ code: 'Patient' }])
+  })
+
   it('refuses a profile of another type', () => {
     expect(() => generateSnapshot({ resourceType: 'StructureDefinition', type: 'Task' } as StructureDefinition, serviceRequest, lookupType))
       .toThrow(/differs from base type/)
@@ -125,8 +159,9 @@ describe('the committed WorkWell referral profile', () => {
     expect(element('ServiceRequest.code')).toMatchObject({ min: 1, max: '1' })
     expect(element('ServiceRequest.category')).toMatchObject({ min: 1, max: '*' })
     expect(element('ServiceRequest.subject')?.type).toEqual([
-      { code: 'Reference', targetProfile: ['http://hl7.org/fhir/StructureDefinition/Patient'] }
+      { code: 'Reference', targetProfile: ['https://fhir.workwell.example/StructureDefinition/WorkWell-Patient'] }
     ])
+    expect(element('ServiceRequest.code')?.binding).toMatchObject({ strength: 'required', valueSet: 'https://fhir.workwell.example/ValueSet/referral-code' })
     expect(element('ServiceRequest.status')).toMatchObject({ min: 1, mustSupport: true })
     expect(element('ServiceRequest.intent')).toMatchObject({ min: 1, mustSupport: true })
   })
@@ -137,7 +172,7 @@ describe('the committed WorkWell referral profile', () => {
     ])
     expect(element('ServiceRequest.category:genomicsWholeCaseSequencing.coding.system')?.fixedUri)
       .toBe('https://fhir.hl7.org.uk/CodeSystem/UKCore-GenomeSequencingCategory')
-    expect(element('ServiceRequest.code')?.binding?.valueSet).toBe('https://fhir.hl7.org.uk/ValueSet/UKCore-ProcedureCode')
+    expect(element('ServiceRequest.orderDetail')?.binding?.valueSet).toBe('https://fhir.hl7.org.uk/ValueSet/UKCore-ProcedureCode')
   })
 
   it.skipIf(!existsSync(UKCORE_DIR))('is what scripts/build-profile-snapshots.ts generates (run it after editing the differential)', () => {

@@ -1,0 +1,362 @@
+/**
+ * Intake benchmark: the gateway against a bare Fastify server answering the same payloads,
+ * on the same machine in the same run (issue 7, "Measured").
+ *
+ *   node bench/run.ts --only intake [--quick] [--soak] [--json]
+ *
+ * autocannon (its own process, 100 connections) POSTs the real GP referrals of
+ * fixtures/referrals (one per partnership, in turn) to:
+ *   - bare:     Fastify that parses the JSON and echoes it with an id, 201 (the ceiling);
+ *   - sqlite:   `node src/server.ts` on SQLite (WAL, synchronous=FULL: every 201 is fsynced),
+ *               group commit on the writer thread (the default);
+ *   - sqlite-main: the same with the writes on the event loop (WORKWELL_SQLITE_WRITER_THREAD=false);
+ *   - postgres: the same on PostgreSQL (DATABASE_URL; skipped when the server is not up).
+ * Each server is fresh; a warm-up is discarded; rounds alternate the order. Ratios are
+ * taken within a round and the median is reported. Also measured: start-to-ready (spawn
+ * until /health/ready answers 200), RSS under load and its slope, and, after each SQLite
+ * run, that the database holds a Task for every 2xx answer. `--soak` adds a 5-minute
+ * run on SQLite for the RSS slope. INTAKE_VARIANTS=sqlite|postgres narrows a run and
+ * INTAKE_LOG_LEVEL sets the gateway's log level (default info, as in production);
+ * INTAKE_NODE_OPTIONS is passed to the gateways as NODE_OPTIONS.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import pg from 'pg'
+
+/** One measured figure, as printed with `--json`. */
+export interface IntakeRow {
+  name: string
+  value: number
+  unit: string
+  /** the figure this one is compared with, or null */
+  baseline: number | null
+  /** value / baseline, or null */
+  ratio: number | null
+  /** what "good" means here, and whether this run met it */
+  goal?: string
+  met?: boolean
+}
+
+/** Options of {@link runIntakeBench}. */
+export interface IntakeBenchOptions {
+  json: boolean
+  quick: boolean
+  /** adds a 5-minute SQLite run for the RSS slope */
+  soak: boolean
+  /** folder for the SQLite files (default: the OS temp folder, a normal disk here) */
+  dataRoot?: string
+  /** PostgreSQL server to use (default: the local test database) */
+  databaseUrl?: string
+  print: (line: string) => void
+}
+
+const REPO = path.resolve(import.meta.dirname, '..')
+const CONNECTIONS = 100
+const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test'
+
+/** The bare server: Fastify's own JSON parsing, and the body echoed back with an id. */
+const BARE_SOURCE = `
+const Fastify = require('fastify')
+const { randomUUID } = require('node:crypto')
+const app = Fastify({ logger: false, bodyLimit: 1048576 })
+app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, (req, body, done) => {
+  try { done(null, JSON.parse(body)) } catch (err) { done(err) }
+})
+app.post('/fhir/ServiceRequest', async (request, reply) => {
+  reply.code(201).header('content-type', 'application/fhir+json')
+  return { ...request.body, id: randomUUID(), meta: { versionId: '1', lastUpdated: new Date().toISOString() } }
+})
+app.get('/health/ready', async () => ({ status: 'ready' }))
+app.listen({ host: '127.0.0.1', port: 0 }).then((address) => { console.log('listening on ' + address) })
+process.on('SIGTERM', () => { app.close().then(() => process.exit(0)) })
+`
+
+/** autocannon in its own process: the bodies in turn, JSON result on stdout. */
+const LOAD_SOURCE = `
+const autocannon = require('autocannon')
+const { readFileSync } = require('node:fs')
+const cfg = JSON.parse(readFileSync(process.argv[1], 'utf8'))
+let n = 0
+autocannon({
+  url: cfg.url,
+  connections: cfg.connections,
+  duration: cfg.duration,
+  requests: [{
+    method: 'POST',
+    path: '/fhir/ServiceRequest',
+    setupRequest: (req) => ({ ...req, headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' }, body: cfg.bodies[n++ % cfg.bodies.length] })
+  }]
+}, (err, result) => {
+  if (err) { console.error(err); process.exit(1) }
+  console.log(JSON.stringify({ rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, ok: result['2xx'], non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts }))
+})
+`
+
+interface Load { rps: number, p50: number, p99: number, ok: number, non2xx: number, errors: number, timeouts: number }
+
+interface Running {
+  child: ChildProcess
+  origin: string
+  readyMs: number
+  stop: () => Promise<void>
+}
+
+type Variant = 'bare' | 'sqlite' | 'sqlite-main' | 'postgres'
+
+interface Measured { load: Load, readyMs: number, rss: { maxMb: number, slopeMbPerMin: number } }
+
+/**
+ * Runs the intake benchmark and prints its figures.
+ * @param options - sizes, output format and where data goes
+ */
+export async function runIntakeBench (options: IntakeBenchOptions): Promise<IntakeRow[]> {
+  const work = mkdtempSync(path.join(tmpdir(), 'workwell-intake-bench-'))
+  const bodiesFile = path.join(work, 'bodies.json')
+  const folder = path.join(REPO, 'fixtures/referrals')
+  const bodies = readdirSync(folder).sort().map((p) => readFileSync(path.join(folder, p, 'gp-referral.json'), 'utf8'))
+  writeFileSync(bodiesFile, JSON.stringify(bodies))
+  const databaseUrl = options.databaseUrl ?? DEFAULT_DATABASE_URL
+  const pgReason = await pgUnavailable(databaseUrl)
+  // INTAKE_VARIANTS=sqlite (say) narrows a run while measuring one lever; bare always runs
+  const asked = (process.env.INTAKE_VARIANTS ?? 'sqlite,sqlite-main,postgres').split(',')
+  const variants: Variant[] = ['bare', ...(['sqlite', 'sqlite-main', 'postgres'] as const).filter((v) => asked.includes(v) && (v !== 'postgres' || pgReason === undefined))]
+  const rounds = options.quick ? 1 : 3
+  const seconds = options.quick ? 5 : 10
+  const log = (line: string): void => { if (!options.json) options.print(line) }
+  log(`intake: ${bodies.length} GP referrals (${Math.round(bodies.reduce((n, b) => n + b.length, 0) / bodies.length)} B average), ${CONNECTIONS} connections, ${seconds} s per run after a 2 s warm-up, ${rounds} round(s)`)
+  if (pgReason !== undefined) log(`intake: PostgreSQL skipped: ${pgReason}`)
+
+  const perRound: Array<Partial<Record<Variant, Measured>>> = []
+  try {
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? variants : [...variants].reverse()
+      const results: Partial<Record<Variant, Measured>> = {}
+      for (const variant of order) {
+        results[variant] = await measure(variant, { work, bodiesFile, seconds, databaseUrl, dataRoot: options.dataRoot ?? tmpdir() })
+        const m = results[variant]
+        log(`  round ${round + 1} ${variant}: ${Math.round(m.load.rps)} req/s, p50 ${m.load.p50} ms, p99 ${m.load.p99} ms, ready in ${m.readyMs} ms, RSS max ${m.rss.maxMb} MB` +
+          (m.load.non2xx + m.load.errors + m.load.timeouts > 0 ? `, non-2xx ${m.load.non2xx}, errors ${m.load.errors}, timeouts ${m.load.timeouts}` : ''))
+      }
+      perRound.push(results)
+    }
+
+    const rows: IntakeRow[] = []
+    const bare = median(perRound.map((r) => r.bare?.load.rps ?? 0))
+    for (const variant of variants.filter((v) => v !== 'bare')) {
+      const rps = median(perRound.map((r) => r[variant]?.load.rps ?? 0))
+      const ratio = median(perRound.map((r) => (r[variant]?.load.rps ?? 0) / (r.bare?.load.rps ?? 1)))
+      const p99 = median(perRound.map((r) => r[variant]?.load.p99 ?? 0))
+      const goal = variant === 'postgres' ? 0.3 : 0.5
+      rows.push({ name: `intake-${variant}`, value: round(rps), unit: 'req/s', baseline: round(bare), ratio: round(ratio, 3), goal: `ratio >= ${goal}`, met: ratio >= goal })
+      rows.push({
+        name: `intake-${variant}-p99`,
+        value: p99,
+        unit: 'ms',
+        baseline: median(perRound.map((r) => r.bare?.load.p99 ?? 0)),
+        ratio: null,
+        ...(variant === 'postgres' ? {} : { goal: '<= 50 ms', met: p99 <= 50 })
+      })
+      const ready = median(perRound.map((r) => r[variant]?.readyMs ?? 0))
+      rows.push({ name: `start-to-ready-${variant}`, value: ready, unit: 'ms', baseline: median(perRound.map((r) => r.bare?.readyMs ?? 0)), ratio: null, goal: '< 1000 ms', met: ready < 1000 })
+      const rss = Math.max(...perRound.map((r) => r[variant]?.rss.maxMb ?? 0))
+      rows.push({ name: `rss-under-load-${variant}`, value: rss, unit: 'MB', baseline: Math.max(...perRound.map((r) => r.bare?.rss.maxMb ?? 0)), ratio: null, goal: '< 200 MB', met: rss < 200 })
+    }
+    if (options.soak) {
+      log('intake: soak, 5 minutes on SQLite')
+      const soak = await measure('sqlite', { work, bodiesFile, seconds: 300, databaseUrl, dataRoot: options.dataRoot ?? tmpdir() })
+      rows.push({ name: 'soak-sqlite-rss-slope', value: soak.rss.slopeMbPerMin, unit: 'MB/min', baseline: null, ratio: null, goal: 'flat (|slope| < 1 MB/min)', met: Math.abs(soak.rss.slopeMbPerMin) < 1 })
+      rows.push({ name: 'soak-sqlite-rss-max', value: soak.rss.maxMb, unit: 'MB', baseline: null, ratio: null, goal: '< 200 MB', met: soak.rss.maxMb < 200 })
+      rows.push({ name: 'soak-sqlite', value: round(soak.load.rps), unit: 'req/s', baseline: null, ratio: null })
+    }
+    for (const row of rows) options.print(options.json ? JSON.stringify(row) : format(row))
+    return rows
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
+}
+
+function format (row: IntakeRow): string {
+  const base = row.baseline === null ? '' : ` (bare ${row.baseline} ${row.unit}${row.ratio === null ? '' : `, ratio ${row.ratio}`})`
+  const goal = row.goal === undefined ? '' : `; goal ${row.goal}: ${row.met === true ? 'met' : 'NOT met'}`
+  return `${row.name}: ${row.value} ${row.unit}${base}${goal}`
+}
+
+interface MeasureContext { work: string, bodiesFile: string, seconds: number, databaseUrl: string, dataRoot: string }
+
+/** One fresh server of a variant: warm-up, measured load with RSS sampling, stop, check. */
+async function measure (variant: Variant, ctx: MeasureContext): Promise<Measured> {
+  const dataDir = mkdtempSync(path.join(ctx.dataRoot, 'workwell-intake-'))
+  const schema = variant === 'postgres' ? `bench_${process.pid}_${Date.now()}` : undefined
+  try {
+    if (schema !== undefined) await adminQuery(ctx.databaseUrl, `CREATE SCHEMA ${schema}`)
+    const server = variant === 'bare'
+      ? await start([process.execPath, '-e', BARE_SOURCE], {})
+      : await start([process.execPath, path.join(REPO, 'src/server.ts')], {
+        WORKWELL_DATA_DIR: dataDir,
+        WORKWELL_DELIVERY_ENABLED: 'false',
+        // the production default; INTAKE_LOG_LEVEL=warn measures what request logging costs
+        LOG_LEVEL: process.env.INTAKE_LOG_LEVEL ?? 'info',
+        // e.g. INTAKE_NODE_OPTIONS='--max-old-space-size=128 --max-semi-space-size=4' (heap sizing vs RSS)
+        ...(process.env.INTAKE_NODE_OPTIONS === undefined ? {} : { NODE_OPTIONS: process.env.INTAKE_NODE_OPTIONS }),
+        // sqlite-main: the same store with its writes on the event loop (the writer-thread lever)
+        ...(variant === 'sqlite-main' ? { WORKWELL_SQLITE_WRITER_THREAD: 'false' } : {}),
+        ...(schema === undefined ? {} : { DATABASE_URL: withSchema(ctx.databaseUrl, schema), WORKWELL_DATABASE_POOL: '20' })
+      })
+    let load: Load
+    let warm: Load
+    const samples: Array<[number, number]> = []
+    try {
+      warm = await runLoad(server.origin, ctx, 2)
+      const t0 = performance.now()
+      const timer = setInterval(() => {
+        const mb = rssMb(server.child.pid)
+        if (mb !== undefined) samples.push([(performance.now() - t0) / 60_000, mb])
+      }, ctx.seconds > 60 ? 5_000 : 250)
+      try {
+        load = await runLoad(server.origin, ctx, ctx.seconds)
+      } finally {
+        clearInterval(timer)
+      }
+    } finally {
+      await server.stop()
+    }
+    if (variant !== 'bare') await checkStored(variant, dataDir, ctx.databaseUrl, schema, warm.ok + load.ok)
+    return { load, readyMs: server.readyMs, rss: { maxMb: Math.max(0, ...samples.map(([, mb]) => mb)), slopeMbPerMin: round(slope(samples), 2) } }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true })
+    if (schema !== undefined) await adminQuery(ctx.databaseUrl, `DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+  }
+}
+
+/** After a run: a Task for every 2xx answer, so no acknowledged referral was lost. */
+async function checkStored (variant: Variant, dataDir: string, databaseUrl: string, schema: string | undefined, acknowledged: number): Promise<void> {
+  let tasks: number
+  if (variant !== 'postgres') {
+    const db = new DatabaseSync(path.join(dataDir, 'workwell.sqlite'), { readOnly: true })
+    try {
+      tasks = Number(db.prepare('SELECT count(*) AS n FROM tasks').get()?.n)
+    } finally {
+      db.close()
+    }
+  } else {
+    const rows = await adminQuery(databaseUrl, `SELECT count(*)::int AS n FROM ${String(schema)}.tasks`)
+    tasks = Number(rows[0]?.n)
+  }
+  // a request still in flight when autocannon stops may be stored without its 201 being
+  // counted: at most one per connection per load run (warm-up and measured)
+  if (tasks < acknowledged || tasks > acknowledged + 2 * CONNECTIONS) {
+    throw new Error(`${variant}: ${acknowledged} referrals acknowledged but ${tasks} Tasks stored`)
+  }
+}
+
+async function runLoad (origin: string, ctx: MeasureContext, seconds: number): Promise<Load> {
+  const cfg = path.join(ctx.work, `load-${seconds}.json`)
+  writeFileSync(cfg, JSON.stringify({ url: origin, connections: CONNECTIONS, duration: seconds, bodies: JSON.parse(readFileSync(ctx.bodiesFile, 'utf8')) as string[] }))
+  const child = spawn(process.execPath, ['-e', LOAD_SOURCE, cfg], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (d: Buffer) => { out += d.toString('utf8') })
+  child.stderr.on('data', (d: Buffer) => { err += d.toString('utf8') })
+  const code = await new Promise<number | null>((resolve) => { child.once('exit', resolve) })
+  if (code !== 0) throw new Error(`autocannon failed (${String(code)}): ${err.slice(-1000)}`)
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as Load
+}
+
+/** Spawns a server and waits until /health/ready answers 200; readyMs counts from the spawn. */
+async function start (command: string[], env: Record<string, string>): Promise<Running> {
+  const [exe, ...args] = command
+  if (exe === undefined) throw new Error('no command')
+  const t0 = performance.now()
+  const child = spawn(exe, args, { cwd: REPO, env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  // the server's log is read (and dropped past the first lines) so its pipe never fills
+  const onData = (d: Buffer): void => { if (out.length < 20_000) out += d.toString('utf8') }
+  child.stdout.on('data', onData)
+  child.stderr.on('data', onData)
+  const exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve() }) })
+  let origin: string | undefined
+  const deadline = Date.now() + 20_000
+  while (origin === undefined) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start: ${out.slice(-2000)}`)
+    origin = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1]
+    if (origin === undefined) await sleep(2)
+  }
+  while ((await fetch(`${origin}/health/ready`).then((r) => r.status, () => 0)) !== 200) {
+    if (Date.now() > deadline) throw new Error('server never became ready')
+    await sleep(2)
+  }
+  const readyMs = Math.round(performance.now() - t0)
+  return {
+    child,
+    origin,
+    readyMs,
+    stop: async () => {
+      child.kill('SIGTERM')
+      await exited
+    }
+  }
+}
+
+function rssMb (pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+    return kb === undefined ? undefined : Math.round(Number(kb) / 1024)
+  } catch {
+    return undefined
+  }
+}
+
+/** Least-squares slope of (minutes, MB) samples, ignoring the first fifth (warm-up growth). */
+function slope (samples: Array<[number, number]>): number {
+  const s = samples.slice(Math.floor(samples.length / 5))
+  if (s.length < 2) return 0
+  const mx = s.reduce((a, [x]) => a + x, 0) / s.length
+  const my = s.reduce((a, [, y]) => a + y, 0) / s.length
+  const num = s.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0)
+  const den = s.reduce((a, [x]) => a + (x - mx) ** 2, 0)
+  return den === 0 ? 0 : num / den
+}
+
+async function pgUnavailable (url: string): Promise<string | undefined> {
+  try {
+    await adminQuery(url, 'SELECT 1')
+    return undefined
+  } catch (err) {
+    return `${err instanceof Error ? err.message : String(err)}`
+  }
+}
+
+async function adminQuery (url: string, sql: string): Promise<Array<Record<string, unknown>>> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 })
+  await client.connect()
+  try {
+    return (await client.query<Record<string, unknown>>(sql)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+function withSchema (url: string, schema: string): string {
+  const u = new URL(url)
+  u.searchParams.set('options', `-c search_path=${schema}`)
+  return u.toString()
+}
+
+function median (values: number[]): number {
+  const s = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? s[mid] ?? 0 : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2
+}
+
+function round (n: number, digits = 0): number {
+  const f = 10 ** digits
+  return Math.round(n * f) / f
+}
+
+async function sleep (ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms))
+}

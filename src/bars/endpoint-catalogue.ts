@@ -1,0 +1,53 @@
+import { readFile } from 'node:fs/promises'
+
+/** A referrer's BaRS endpoint: its "system|value" id and the URL of its own $process-message. */
+export interface CatalogueEndpoint {
+  endpoint: string
+  url: string
+}
+
+/** The endpoint catalogue: MessageHeader.source.endpoint → where response messages go (reference/bars.md §1). */
+export interface EndpointCatalogue {
+  resolve(endpoint: string): CatalogueEndpoint | undefined
+  size: number
+}
+
+const ENDPOINT = /^[a-z][a-z0-9+.-]*:\S+\|\S+$/i
+
+/**
+ * Checks a catalogue's JSON: `{ "endpoints": [{ "endpoint": "system|value", "url": "https://…/$process-message" }] }`.
+ * Pure; every problem names the entry.
+ * @throws Error naming the first bad entry
+ */
+export function parseEndpointCatalogue (json: unknown, source: string): EndpointCatalogue {
+  const list = json !== null && typeof json === 'object' ? (json as { endpoints?: unknown }).endpoints : undefined
+  if (!Array.isArray(list)) throw new Error(`${source}: expected { "endpoints": [ … ] }`)
+  const byEndpoint = new Map<string, CatalogueEndpoint>()
+  list.forEach((raw: unknown, i) => {
+    const e = raw !== null && typeof raw === 'object' ? raw as Record<string, unknown> : {}
+    const { endpoint, url } = e
+    if (typeof endpoint !== 'string' || !ENDPOINT.test(endpoint)) throw new Error(`${source}: endpoints[${i}].endpoint must be "system|value"`)
+    let parsed: URL
+    try {
+      parsed = new URL(typeof url === 'string' ? url : '')
+    } catch {
+      throw new Error(`${source}: endpoints[${i}].url must be an absolute http(s) URL`)
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`${source}: endpoints[${i}].url must be an http(s) URL`)
+    // two entries for one endpoint is BaRS's "multiple-matches": refused at start, not at send time
+    if (byEndpoint.has(endpoint)) throw new Error(`${source}: endpoints[${i}] repeats ${endpoint}`)
+    byEndpoint.set(endpoint, { endpoint, url: parsed.toString() })
+  })
+  return { resolve: (endpoint) => byEndpoint.get(endpoint), size: byEndpoint.size }
+}
+
+/** Reads the catalogue file named by WORKWELL_BARS_ENDPOINTS. */
+export async function loadEndpointCatalogue (file: string): Promise<EndpointCatalogue> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err) {
+    throw new Error(`BaRS endpoint catalogue ${file} cannot be read: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  }
+  return parseEndpointCatalogue(JSON.parse(text) as unknown, file)
+}

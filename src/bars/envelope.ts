@@ -1,0 +1,68 @@
+import type { MessageHeader, Resource } from '@medplum/fhirtypes'
+import { WORKWELL_BASE } from '../fhir/systems.ts'
+import { nameUuid } from '../mapping/name-uuid.ts'
+import type { BarsMessage } from './message-bundle.ts'
+
+export const ENVELOPE_EXTENSIONS = {
+  messageId: `${WORKWELL_BASE}/StructureDefinition/bars-message-id`,
+  correlationId: `${WORKWELL_BASE}/StructureDefinition/bars-correlation-id`
+} as const
+
+/** What the gateway keeps of a referral's BaRS envelope to answer and update it later. */
+export interface Envelope {
+  /** the request Bundle.id: MessageHeader.response.identifier of every response */
+  bundleId: string
+  /** the sender's source endpoint, "system|value": responses go there */
+  sourceEndpoint: string
+  /** X-Correlation-Id of the conversation: kept on every later message (IG Transactional-integrity) */
+  correlationId: string
+}
+
+/**
+ * The id of the ServiceRequest a BaRS referral is stored under: a name-based UUID of the
+ * sender's endpoint and its Bundle.id, which BaRS keeps across every message about one
+ * referral. An update or cancellation finds its referral by it, without a second index.
+ */
+export function referralIdFor (sourceEndpoint: string, bundleId: string): string {
+  return nameUuid(`bars-referral|${sourceEndpoint}|${bundleId}`)
+}
+
+/**
+ * The request's MessageHeader as the gateway stores it beside the referral, under the
+ * ServiceRequest's id (BaRS: the receiver stores source.endpoint for its async replies).
+ * Ids, codes and endpoints only: source.contact (a phone number) is left out.
+ */
+export function envelopeRecord (message: BarsMessage, serviceRequestId: string, correlationId: string): MessageHeader {
+  const { header } = message
+  const source = header.source ?? { endpoint: message.sourceEndpoint }
+  return {
+    resourceType: 'MessageHeader',
+    id: serviceRequestId,
+    extension: [
+      { url: ENVELOPE_EXTENSIONS.messageId, valueString: message.bundleId },
+      { url: ENVELOPE_EXTENSIONS.correlationId, valueString: correlationId }
+    ],
+    eventCoding: header.eventCoding ?? {},
+    ...(header.reason === undefined ? {} : { reason: header.reason }),
+    destination: (header.destination ?? []).map((d) => ({ endpoint: d.endpoint })),
+    source: {
+      endpoint: message.sourceEndpoint,
+      ...(source.name === undefined ? {} : { name: source.name }),
+      ...(source.software === undefined ? {} : { software: source.software }),
+      ...(source.version === undefined ? {} : { version: source.version })
+    },
+    focus: [{ reference: `ServiceRequest/${serviceRequestId}` }],
+    ...(header.definition === undefined ? {} : { definition: header.definition })
+  }
+}
+
+/** The envelope of a stored record, or undefined when it is not one (a referral from another door). */
+export function readEnvelope (resource: Resource | undefined): Envelope | undefined {
+  if (resource?.resourceType !== 'MessageHeader') return undefined
+  const ext = (url: string): string | undefined => resource.extension?.find((e) => e.url === url)?.valueString
+  const bundleId = ext(ENVELOPE_EXTENSIONS.messageId)
+  const correlationId = ext(ENVELOPE_EXTENSIONS.correlationId)
+  const sourceEndpoint = resource.source?.endpoint
+  if (bundleId === undefined || correlationId === undefined || sourceEndpoint === undefined) return undefined
+  return { bundleId, sourceEndpoint, correlationId }
+}

@@ -1,0 +1,181 @@
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes'
+import { issue, OperationOutcomeError, withBarsCode } from '../fhir/operation-outcome.ts'
+import { parseRequestJson } from '../fhir/parse-json.ts'
+import { isValidOdsCode, ODS_ORGANIZATION_CODE_SYSTEM } from '../validation/ods-code.ts'
+import { SUPPORTED_BARS_MAJORS } from './bars-codes.ts'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+const SEMVER = /^(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?$/
+/** what an audit agent may quote from a header: ids and product names, never free text */
+const TOKEN = /^[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,63}$/
+
+export type HeaderBag = Record<string, string | string[] | undefined>
+
+/** What the BaRS request headers say, checked (reference/bars.md §3). */
+export interface BarsHeaders {
+  requestId: string
+  correlationId: string
+  /** the BaRS Core version the sender asked for in Accept, when it named one */
+  version?: string
+  /** NHSD-Target-Identifier, decoded */
+  target?: { system: string, value: string }
+  /** NHSD-End-User-Organisation: the sender's ODS code */
+  organisation?: string
+  /** NHSD-Requesting-Software: Device identifier, name and version */
+  software?: { id: string, name?: string, version?: string }
+}
+
+function one (headers: HeaderBag, name: string): string | undefined {
+  const v = headers[name]
+  return Array.isArray(v) ? v[0] : v
+}
+
+function fail (status: number, found: OperationOutcomeIssue[]): OperationOutcomeError {
+  return new OperationOutcomeError(status, found.map((i) => withBarsCode(i, status)))
+}
+
+/** X-Request-Id and X-Correlation-Id: mandatory UUIDs on BaRS routes (IG Transactional-integrity). */
+function transactionIds (headers: HeaderBag): { requestId: string, correlationId: string } {
+  const found: OperationOutcomeIssue[] = []
+  const read = (name: string): string => {
+    const v = one(headers, name.toLowerCase())
+    if (v === undefined || v.trim() === '') {
+      found.push(issue('error', 'required', `${name} is required on $process-message (a UUID)`, name))
+      return ''
+    }
+    if (!UUID.test(v)) found.push(issue('error', 'invalid', `${name} must be a UUID`, name))
+    return v.toLowerCase()
+  }
+  const requestId = read('X-Request-Id')
+  const correlationId = read('X-Correlation-Id')
+  if (found.length > 0) throw fail(400, found)
+  return { requestId, correlationId }
+}
+
+/**
+ * The BaRS version from Accept: the highest `version=` on a FHIR JSON media range whose major
+ * this gateway speaks (the proxy picks the highest, reference/bars.md §3). Only a major
+ * difference fails (IG Versioning): 406. No version parameter at all is BaRS's default, 1.0.0.
+ */
+export function acceptedVersion (accept: string | undefined): string | undefined {
+  const asked: string[] = []
+  for (const range of (accept ?? '').split(',')) {
+    const [type, ...params] = range.split(';').map((p) => p.trim())
+    if (type === undefined || !['application/fhir+json', 'application/json', '*/*', 'application/*'].includes(type.toLowerCase())) continue
+    for (const p of params) {
+      const m = /^version\s*=\s*"?([^";]*)"?$/i.exec(p)
+      if (m?.[1] !== undefined) asked.push(m[1].trim())
+    }
+  }
+  if (asked.length === 0) return undefined
+  const ok = asked
+    .map((v) => ({ v, m: SEMVER.exec(v) }))
+    .filter((x): x is { v: string, m: RegExpExecArray } => x.m !== null && SUPPORTED_BARS_MAJORS.includes(Number(x.m[1])))
+    .sort((a, b) => Number(b.m[1]) - Number(a.m[1]) || Number(b.m[2]) - Number(a.m[2]) || Number(b.m[3]) - Number(a.m[3]))
+  if (ok[0] === undefined) {
+    throw fail(406, [issue('error', 'processing',
+      `Accept asks for BaRS version ${asked.join(', ')}; this gateway speaks BaRS ${SUPPORTED_BARS_MAJORS.map((m) => `${m}.x`).join(', ')}`, 'Accept')])
+  }
+  return ok[0].v
+}
+
+/** A base64 JSON header (BaRS NHSD-* headers), or the issue saying why it is not one. */
+function decodeHeader (name: string, raw: string): { value: Record<string, unknown> } | { problem: OperationOutcomeIssue } {
+  const compact = raw.trim()
+  if (compact === '' || !BASE64.test(compact)) {
+    return { problem: issue('error', 'structure', `${name} must be base64-encoded JSON`, name) }
+  }
+  try {
+    const value = parseRequestJson(Buffer.from(compact, 'base64').toString('utf8'))
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return { value: value as Record<string, unknown> }
+  } catch {
+    // reported below: the decoded bytes are not a JSON object
+  }
+  return { problem: issue('error', 'structure', `${name} must be base64-encoded JSON (a JSON object)`, name) }
+}
+
+function identifiers (value: Record<string, unknown>): Array<{ system?: unknown, value?: unknown }> {
+  return Array.isArray(value.identifier) ? value.identifier.filter((i): i is Record<string, unknown> => i !== null && typeof i === 'object') : []
+}
+
+function firstText (list: unknown, key: string): string | undefined {
+  if (!Array.isArray(list)) return undefined
+  const first: unknown = list[0]
+  const v = first !== null && typeof first === 'object' ? (first as Record<string, unknown>)[key] : undefined
+  return typeof v === 'string' ? v : undefined
+}
+
+/**
+ * Reads and checks the BaRS headers of a $process-message request. Each NHSD-* header is
+ * optional (the IG makes them optional where the OpenAPI spec says required) but, when sent,
+ * must decode to what BaRS says it holds; the decoded ids go to the audit trail.
+ * @param ownServiceId - the gateway's "system|value"; a target naming another service is 404
+ * @throws OperationOutcomeError 400 REC_BAD_REQUEST, 404 REC_NOT_FOUND or 406 REC_NOT_ACCEPTABLE
+ */
+export function readBarsHeaders (headers: HeaderBag, ownServiceId: string): BarsHeaders {
+  const ids = transactionIds(headers)
+  const version = acceptedVersion(one(headers, 'accept'))
+  const out: BarsHeaders = { ...ids, ...(version === undefined ? {} : { version }) }
+  const found: OperationOutcomeIssue[] = []
+
+  const target = one(headers, 'nhsd-target-identifier')
+  if (target !== undefined) {
+    const d = decodeHeader('NHSD-Target-Identifier', target)
+    if ('problem' in d) found.push(d.problem)
+    else if (typeof d.value.system !== 'string' || typeof d.value.value !== 'string' || d.value.system === '' || d.value.value === '') {
+      found.push(issue('error', 'structure', 'Invalid schema for NHSD-Target-Identifier header: it needs "system" and "value"', 'NHSD-Target-Identifier'))
+    } else {
+      out.target = { system: d.value.system, value: d.value.value }
+    }
+  }
+
+  const org = one(headers, 'nhsd-end-user-organisation')
+  if (org !== undefined) {
+    const d = decodeHeader('NHSD-End-User-Organisation', org)
+    if ('problem' in d) found.push(d.problem)
+    else {
+      const ods = identifiers(d.value).find((i) => i.system === ODS_ORGANIZATION_CODE_SYSTEM)?.value
+      if (d.value.resourceType !== 'Organization' || typeof ods !== 'string' || !isValidOdsCode(ods)) {
+        found.push(issue('error', 'value', `NHSD-End-User-Organisation must be an Organization with an identifier from ${ODS_ORGANIZATION_CODE_SYSTEM} holding a valid ODS code`, 'NHSD-End-User-Organisation'))
+      } else {
+        out.organisation = ods
+      }
+    }
+  }
+
+  const software = one(headers, 'nhsd-requesting-software')
+  if (software !== undefined) {
+    const d = decodeHeader('NHSD-Requesting-Software', software)
+    if ('problem' in d) found.push(d.problem)
+    else {
+      const id = identifiers(d.value).map((i) => i.value).find((v) => typeof v === 'string')
+      const name = firstText(d.value.deviceName, 'name')
+      const ver = firstText(d.value.version, 'value')
+      if (d.value.resourceType !== 'Device' || typeof id !== 'string' || !TOKEN.test(id) ||
+        (name !== undefined && !TOKEN.test(name)) || (ver !== undefined && !TOKEN.test(ver))) {
+        found.push(issue('error', 'value', 'NHSD-Requesting-Software must be a Device with an identifier (and deviceName and version of at most 64 plain characters)', 'NHSD-Requesting-Software'))
+      } else {
+        out.software = { id, ...(name === undefined ? {} : { name }), ...(ver === undefined ? {} : { version: ver }) }
+      }
+    }
+  }
+  if (found.length > 0) throw fail(400, found)
+
+  if (out.target !== undefined && `${out.target.system}|${out.target.value}` !== ownServiceId) {
+    // the BaRS proxy answers an unknown target 404; a target that is not this gateway is the same for us
+    throw fail(404, [issue('error', 'not-found', `NHSD-Target-Identifier names ${out.target.system}|${out.target.value}, which is not this gateway (${ownServiceId})`, 'NHSD-Target-Identifier')])
+  }
+  return out
+}
+
+/**
+ * Who is calling, for AuditRecord.agent: the ODS code and the software, never a person.
+ * Without NHSD headers the caller is unauthenticated (as on the other doors until the auth issue).
+ */
+export function auditAgent (h: BarsHeaders): string {
+  const parts: string[] = []
+  if (h.organisation !== undefined) parts.push(`ods:${h.organisation}`)
+  if (h.software !== undefined) parts.push(`software:${[h.software.id, h.software.name, h.software.version].filter((p) => p !== undefined).join('/')}`)
+  return parts.length === 0 ? 'unauthenticated' : parts.join(' ')
+}

@@ -1,0 +1,20 @@
+import type { FastifyInstance } from 'fastify'
+import type { GatewayMetrics } from '../metrics/gateway-metrics.ts'
+
+/**
+ * GET /metrics in the Prometheus text format, and the hook that counts and times every
+ * answered request by its route pattern (never the raw URL: ids would explode the series).
+ */
+export async function metricsRoutes (app: FastifyInstance, metrics: GatewayMetrics): Promise<void> {
+  app.get('/metrics', async (_request, reply) => {
+    const body = await metrics.registry.metrics()
+    await reply.header('content-type', metrics.registry.contentType).send(body)
+  })
+}
+
+/** Registers the request counter and latency histogram on the whole app. */
+export function countRequests (app: FastifyInstance, metrics: GatewayMetrics): void {
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.request(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000)
+  })
+}

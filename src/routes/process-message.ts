@@ -1,0 +1,118 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes'
+import { auditRecord } from '../audit/audit-record.ts'
+import { auditAgent, readBarsHeaders, type BarsHeaders } from '../bars/headers.ts'
+import { cancelReferral } from '../bars/cancel-referral.ts'
+import { loadEndpointCatalogue } from '../bars/endpoint-catalogue.ts'
+import { referralIdFor } from '../bars/envelope.ts'
+import { readMessage, type BarsMessage } from '../bars/message-bundle.ts'
+import { prepareMessageReferral } from '../bars/message-referral.ts'
+import { responseMessage } from '../bars/response-message.ts'
+import { fhirErrorHandler, toOutcomeError } from '../fhir/error-handler.ts'
+import { asBarsError, issue, OperationOutcomeError, outcomeError } from '../fhir/operation-outcome.ts'
+import { sendFhir } from '../fhir/reply.ts'
+import { acceptReferral, type IntakeDeps } from '../intake/accept-referral.ts'
+import type { StoredResource } from '../store/store.ts'
+import type { RouteDeps } from './route-deps.ts'
+
+/** HL7's definition of the operation (R4 messageheader-operation-process-message). */
+const PROCESS_MESSAGE = 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message'
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/
+
+/**
+ * POST /fhir/$process-message: the gateway as an NHS BaRS receiver (reference/bars.md).
+ * A servicerequest-request message goes through the same intake as every referral
+ * (accept-referral.ts); the synchronous answer is a servicerequest-response message. Every
+ * error is an OperationOutcome with a BaRS REC_ code, and every attempt is audited.
+ */
+export async function processMessageRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {
+  const catalogue = await loadEndpointCatalogue(deps.config.bars.endpointCatalogue)
+  const ownServiceId = deps.config.bars.serviceId
+  const intake: IntakeDeps = { store: deps.store, validator: deps.validator, routing: deps.routing, triageRules: deps.triageRules, clock: deps.clock, newId: deps.newId, requestIdStaleMs: deps.config.requestIdStaleMs }
+  const headersOf = new WeakMap<FastifyRequest, BarsHeaders>()
+  const messageOf = new WeakMap<FastifyRequest, BarsMessage>()
+
+  /** One audit event per message, whatever its fate (BaRS NFRs: full audit of all access attempts). */
+  const auditAttempt = async (request: FastifyRequest, outcome: '0' | '4' | '8'): Promise<void> => {
+    const h = headersOf.get(request)
+    // a refused message still names its Bundle.id when it has a valid one (an id, never content)
+    const bodyId = (request.body as { id?: unknown } | null | undefined)?.id
+    const bundleId = messageOf.get(request)?.bundleId ?? (typeof bodyId === 'string' && FHIR_ID.test(bodyId) ? bodyId : undefined)
+    await deps.store.appendAudit(auditRecord(deps.newId(), deps.clock.now(), {
+      action: 'E',
+      subtype: 'process-message',
+      outcome,
+      agent: h === undefined ? 'unauthenticated' : auditAgent(h),
+      entity: bundleId === undefined ? 'Bundle' : `Bundle/${bundleId}`,
+      correlationId: h?.correlationId ?? request.correlationId
+    }))
+  }
+
+  const barsErrors = async (err: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const outcome = asBarsError(toOutcomeError(err))
+    try {
+      await auditAttempt(request, outcome.status >= 500 ? '8' : '4')
+    } catch (auditErr) {
+      request.log.error({ errName: auditErr instanceof Error ? auditErr.name : typeof auditErr }, 'process-message audit failed')
+    }
+    await fhirErrorHandler(outcome as unknown as FastifyError, request, reply)
+  }
+
+  app.post('/fhir/$process-message', {
+    config: { fhir: { operation: { name: 'process-message', definition: PROCESS_MESSAGE } } },
+    errorHandler: barsErrors,
+    // the headers are checked before the body is read: a message without its ids is not parsed
+    onRequest: async (request) => { headersOf.set(request, readBarsHeaders(request.headers, ownServiceId)) }
+  }, async (request, reply) => {
+    const headers = headersOf.get(request) ?? readBarsHeaders(request.headers, ownServiceId)
+    const message = readMessage(request.body, ownServiceId)
+    messageOf.set(request, message)
+    const ctx = { requestId: headers.requestId, correlationId: headers.correlationId, agent: auditAgent(headers) }
+    const serviceRequestId = referralIdFor(message.sourceEndpoint, message.bundleId)
+    const warnings: OperationOutcomeIssue[] = []
+    if (catalogue.resolve(message.sourceEndpoint) === undefined) {
+      warnings.push(issue('warning', 'not-found', `${message.sourceEndpoint} is not in this gateway's endpoint catalogue: later outcomes cannot be sent back to it as messages`, 'Bundle.entry[0].resource.source.endpoint'))
+    }
+
+    let task: StoredResource
+    let serviceRequest: StoredResource | undefined
+    if (message.cancels) {
+      const cancelled = await cancelReferral(intake, message, serviceRequestId, ctx)
+      task = cancelled.task
+      request.log.info({ serviceRequestId, taskId: task.id, reason: message.reason, status: 'cancelled' }, 'bars referral cancelled')
+    } else if (message.reason === 'update') {
+      throw outcomeError(501, 'not-supported', 'A reason=update message that changes an active referral is not supported yet; cancel it (ServiceRequest.status revoked) and send a new referral', 'Bundle.entry[0].resource.reason')
+    } else {
+      const { prepared, warnings: found } = prepareMessageReferral(message, deps.validator, deps.newId, serviceRequestId, headers.correlationId)
+      warnings.push(...found)
+      try {
+        const accepted = await acceptReferral(intake, prepared, ctx)
+        task = accepted.task
+        serviceRequest = accepted.serviceRequest
+        request.log.info({ serviceRequestId, taskId: task.id, partnership: accepted.partnershipId, outcome: accepted.triage.outcome, queued: accepted.queuedForDelivery }, 'bars referral accepted')
+      } catch (err) {
+        // Bundle.id is kept across messages about one referral: a second "new" with it is a
+        // conflict (found here, after the X-Request-Id claim, so a repeat still gets 409 duplicate)
+        if (!(err instanceof OperationOutcomeError) && await deps.store.readResource('ServiceRequest', serviceRequestId) !== undefined) {
+          throw outcomeError(409, 'conflict', `A referral was already received in a message with Bundle.id ${message.bundleId}; change or cancel it with reason update`, 'Bundle.id')
+        }
+        throw err
+      }
+    }
+    await auditAttempt(request, '0')
+    await sendFhir(reply, responseMessage({
+      id: deps.newId(),
+      headerId: deps.newId(),
+      outcomeId: deps.newId(),
+      now: deps.clock.now(),
+      requestBundleId: message.bundleId,
+      destination: message.sourceEndpoint,
+      source: ownServiceId,
+      baseUrl: deps.config.baseUrl,
+      softwareVersion: deps.version,
+      task,
+      ...(serviceRequest === undefined ? {} : { serviceRequest }),
+      warnings
+    }))
+  })
+}

@@ -1,0 +1,437 @@
+import pg from 'pg'
+import type { Pool, PoolClient, QueryConfig } from 'pg'
+import type {
+  AuditRecord,
+  CircuitRecord,
+  ClaimFilter,
+  DeliveryFilter,
+  DeliverySettlement,
+  OutboxRow,
+  OutboxStats,
+  ReferralWrite,
+  ReplayResult,
+  RequestIdClaim,
+  Store,
+  StoredResource,
+  TaskQuery,
+  TaskSearchResult,
+  TaskVersionResult,
+  TaskVersionWrite
+} from './store.ts'
+import { instantBounds, normaliseInstant } from './fhir-instant.ts'
+import { latestVersion, runPgMigrations, schemaVersion } from './pg-migrations.ts'
+import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-errors.ts'
+import { auditValues as auditColumns, byDueThenCreated, checkNonNegativeInteger, checkResources, checkTaskVersion, int, text, toCircuitRecord, toOutboxRow, toOutboxStats, toStoredResource } from './store-rows.ts'
+import type { Row } from './store-rows.ts'
+
+/** Options of {@link openPgStore}. */
+export interface PgStoreOptions {
+  /** postgres://user@host:port/database */
+  connectionString: string
+  /** schema to work in (created when absent); default: the connection's search_path */
+  schema?: string
+  /** connections in the pool (default 10) */
+  poolSize?: number
+}
+
+/**
+ * Opens the PostgreSQL store on a connection pool and brings its schema up to date. Several
+ * gateway instances may share one database: migrations take an advisory lock, and outbox
+ * claims skip rows another instance holds (FOR UPDATE SKIP LOCKED) and lease them.
+ *
+ * @throws when the server cannot be reached or its schema is newer than this gateway
+ */
+export async function openPgStore (options: PgStoreOptions): Promise<Store> {
+  const schema = options.schema
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new RangeError(`schema must be a lower-case SQL identifier, got '${schema}'`)
+  }
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize ?? 10,
+    // a pool that cannot connect must fail readiness, not hang it
+    connectionTimeoutMillis: 5_000,
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` })
+  })
+  // an idle connection that the server drops emits 'error' on the pool; without a listener
+  // that would crash the process, and the next query simply opens a new connection
+  pool.on('error', () => undefined)
+  try {
+    const client = await pool.connect()
+    try {
+      if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
+      // applied_at is bookkeeping, not a decision, so the wall clock is fine here
+      await runPgMigrations(client, new Date())
+    } finally {
+      client.release()
+    }
+    return new PgStore(pool)
+  } catch (err) {
+    await pool.end()
+    throw err
+  }
+}
+
+type Query = QueryConfig<unknown[]>
+
+/**
+ * One referral as one statement: data-modifying CTEs insert the resources, the Task row, the
+ * outbox row and the audit records together (arrays keep the statement's shape fixed, so it
+ * is prepared once per connection). A statement is atomic, so without an X-Request-Id it
+ * needs no explicit transaction: one round trip and one commit per referral.
+ */
+const SAVE_REFERRAL = `WITH
+  r AS (INSERT INTO resources (resource_type, id, version_id, last_updated, content)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])),
+  t AS (INSERT INTO tasks (id, based_on, owner, status, last_updated) VALUES ($6, $7, $8, $9, $10)),
+  o AS (INSERT INTO outbox (id, partnership_id, service_request_id, task_id, status, attempts, next_attempt_at, created_at, updated_at)
+        SELECT $11, $12, $13, $14, 'pending', 0, $15, $15, $15 WHERE $11::text IS NOT NULL),
+  a AS (INSERT INTO audit_events (id, recorded, action, subtype, outcome, agent, entity, correlation_id)
+        SELECT * FROM unnest($16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[]))
+  SELECT 1`
+
+// only an in-flight (or unclaimed) id may complete: if another request took over a stale
+// claim and finished first, no row is returned and the whole write is rolled back
+const COMPLETE_REQUEST_ID = `INSERT INTO request_ids (request_id, state, service_request_id, task_id, claimed_at)
+  VALUES ($1, 'done', $2, $3, $4)
+  ON CONFLICT (request_id) DO UPDATE
+    SET state = 'done', service_request_id = excluded.service_request_id, task_id = excluded.task_id
+    WHERE request_ids.state = 'in-flight'
+  RETURNING 1`
+
+/** The Store on a pg Pool; every method is one statement or one transaction. */
+class PgStore implements Store {
+  readonly #pool: Pool
+  #closed = false
+
+  constructor (pool: Pool) {
+    this.#pool = pool
+  }
+
+  async claimRequestId (requestId: string, now: Date, staleAfterMs: number): Promise<RequestIdClaim> {
+    const nowIso = now.toISOString()
+    const staleBefore = new Date(now.getTime() - staleAfterMs).toISOString()
+    return this.#transaction(async (c): Promise<RequestIdClaim> => {
+      const inserted = await c.query('INSERT INTO request_ids (request_id, state, claimed_at) VALUES ($1, \'in-flight\', $2) ON CONFLICT DO NOTHING', [requestId, nowIso])
+      if (inserted.rowCount === 1) return { kind: 'claimed' }
+      // the row lock orders this claim after any other one in progress on the same id
+      const { rows: [row] } = await c.query<Row>('SELECT state, service_request_id, task_id, claimed_at FROM request_ids WHERE request_id = $1 FOR UPDATE', [requestId])
+      if (row === undefined) return { kind: 'in-flight' } // released meanwhile: the client retries
+      if (text(row, 'state') === 'done') {
+        return { kind: 'done', serviceRequestId: text(row, 'service_request_id'), taskId: text(row, 'task_id') }
+      }
+      const taken = await c.query('UPDATE request_ids SET claimed_at = $1 WHERE request_id = $2 AND state = \'in-flight\' AND claimed_at < $3', [nowIso, requestId, staleBefore])
+      return taken.rowCount === 1 ? { kind: 'claimed' } : { kind: 'in-flight' }
+    })
+  }
+
+  async releaseRequestId (requestId: string): Promise<void> {
+    await this.#query({ text: 'DELETE FROM request_ids WHERE request_id = $1 AND state = \'in-flight\'', values: [requestId] })
+  }
+
+  async saveReferral (write: ReferralWrite): Promise<void> {
+    const taskLastUpdated = normaliseInstant(write.task.lastUpdated)
+    const outboxCreatedAt = write.outbox === undefined ? null : normaliseInstant(write.outbox.createdAt)
+    checkResources(write.resources)
+    const audit = write.audit.map(auditValues)
+    const t = write.task
+    const o = write.outbox
+    const save: Query = {
+      name: 'save-referral',
+      text: SAVE_REFERRAL,
+      values: [
+        write.resources.map((r) => r.resourceType),
+        write.resources.map((r) => r.id),
+        write.resources.map((r) => r.versionId),
+        write.resources.map((r) => r.lastUpdated),
+        write.resources.map((r) => JSON.stringify(r.resource)),
+        t.id, t.basedOn, t.owner, t.status, taskLastUpdated,
+        o?.id ?? null, o?.partnershipId ?? null, o?.serviceRequestId ?? null, o?.taskId ?? null, outboxCreatedAt,
+        ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => audit.map((values) => values[i] ?? null))
+      ]
+    }
+    const requestId = write.requestId
+    if (requestId === undefined) {
+      await this.#query(save)
+      return
+    }
+    await this.#transaction(async (c) => {
+      await c.query(save)
+      // claimed_at only matters for an id nobody claimed first; the write's time stands in
+      const done = await c.query({ name: 'complete-request-id', text: COMPLETE_REQUEST_ID, values: [requestId, write.serviceRequestId, t.id, taskLastUpdated] })
+      if (done.rowCount !== 1) throw new RequestIdAlreadyDoneError(requestId)
+    })
+  }
+
+  async appendAudit (event: AuditRecord): Promise<void> {
+    await this.#query({
+      name: 'append-audit',
+      text: 'INSERT INTO audit_events (id, recorded, action, subtype, outcome, agent, entity, correlation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      values: auditValues(event)
+    })
+  }
+
+  async updateTask (write: TaskVersionWrite): Promise<TaskVersionResult> {
+    const t = write.task
+    checkTaskVersion(t)
+    const lastUpdated = normaliseInstant(t.lastUpdated)
+    const audit = write.audit.map(auditValues)
+    return this.#transaction(async (c): Promise<TaskVersionResult> => {
+      // the version check is the UPDATE's own condition: a concurrent update of the same row
+      // waits for the first to commit, then re-checks the condition and changes nothing
+      const changed = await c.query(`UPDATE resources SET version_id = $1, last_updated = $2, content = $3
+        WHERE resource_type = 'Task' AND id = $4 AND version_id = $5`,
+      [t.versionId, t.lastUpdated, JSON.stringify(t.resource), t.id, write.expectedVersionId])
+      if (changed.rowCount === 0) {
+        const { rows: [row] } = await c.query<Row>('SELECT version_id FROM resources WHERE resource_type = \'Task\' AND id = $1', [t.id])
+        return row === undefined ? { kind: 'not-found' } : { kind: 'version-conflict', currentVersionId: text(row, 'version_id') }
+      }
+      const indexed = await c.query('UPDATE tasks SET status = $1, last_updated = $2 WHERE id = $3', [write.status, lastUpdated, t.id])
+      // a Task without its search row would vanish from searches; roll the version back
+      if (indexed.rowCount !== 1) throw new Error(`Task/${t.id} has no search row`)
+      for (const values of audit) {
+        await c.query('INSERT INTO audit_events (id, recorded, action, subtype, outcome, agent, entity, correlation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', values)
+      }
+      return { kind: 'updated' }
+    })
+  }
+
+  async readResource (resourceType: string, id: string): Promise<StoredResource | undefined> {
+    const { rows: [row] } = await this.#query({
+      name: 'read-resource',
+      text: 'SELECT resource_type, id, version_id, last_updated, content FROM resources WHERE resource_type = $1 AND id = $2',
+      values: [resourceType, id]
+    })
+    return row === undefined ? undefined : toStoredResource(row)
+  }
+
+  async searchTasks (query: TaskQuery): Promise<TaskSearchResult> {
+    checkNonNegativeInteger('count', query.count)
+    checkNonNegativeInteger('offset', query.offset)
+    const { from, to } = instantBounds(query.lastUpdated ?? [])
+    const where: string[] = []
+    const values: unknown[] = []
+    const filter = (column: string, op: string, value: string | undefined): void => {
+      if (value === undefined) return
+      values.push(value)
+      where.push(`t.${column} ${op} $${values.length}`)
+    }
+    filter('based_on', '=', query.basedOn)
+    filter('owner', '=', query.owner)
+    filter('status', '=', query.status)
+    filter('last_updated', '>=', from)
+    filter('last_updated', '<', to)
+    const whereSql = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`
+    // one snapshot for the page and its total
+    return this.#transaction(async (c) => {
+      const { rows: [totalRow] } = await c.query<Row>(`SELECT count(*)::int AS total FROM tasks t ${whereSql}`, values)
+      const total = totalRow === undefined ? 0 : int(totalRow, 'total')
+      if (query.count === 0 || query.offset >= total) return { total, tasks: [] }
+      const n = values.length
+      const { rows } = await c.query<Row>(`SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.content
+        FROM tasks t JOIN resources r ON r.resource_type = t.resource_type AND r.id = t.id
+        ${whereSql} ORDER BY t.last_updated, t.id LIMIT $${n + 1} OFFSET $${n + 2}`, [...values, query.count, query.offset])
+      return { total, tasks: rows.map(toStoredResource) }
+    }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+  }
+
+  async claimDueDeliveries (now: Date, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+    return this.claimDueDeliveriesFor(now, limit, leaseMs, {})
+  }
+
+  async markDelivered (id: string, now: Date, responseStatus: number): Promise<void> {
+    await this.#settleOne(id, `UPDATE outbox
+      SET status = 'delivered', attempts = attempts + 1, lease_until = NULL, last_response_status = $1, updated_at = $2
+      WHERE id = $3 AND status = 'pending'`, [responseStatus, now.toISOString(), id])
+  }
+
+  async scheduleRetry (id: string, nextAttemptAt: Date, error: string, now: Date): Promise<void> {
+    await this.#settleOne(id, `UPDATE outbox
+      SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2, lease_until = NULL, updated_at = $3
+      WHERE id = $4 AND status = 'pending'`, [nextAttemptAt.toISOString(), error, now.toISOString(), id])
+  }
+
+  async markDeadLetter (id: string, error: string, now: Date): Promise<void> {
+    await this.#settleOne(id, `UPDATE outbox
+      SET status = 'dead-letter', attempts = attempts + 1, last_error = $1, lease_until = NULL, updated_at = $2
+      WHERE id = $3 AND status = 'pending'`, [error, now.toISOString(), id])
+  }
+
+  async listDeliveries (filter: DeliveryFilter): Promise<OutboxRow[]> {
+    checkNonNegativeInteger('limit', filter.limit)
+    const where: string[] = []
+    const values: unknown[] = []
+    if (filter.partnershipId !== undefined) {
+      values.push(filter.partnershipId)
+      where.push(`partnership_id = $${values.length}`)
+    }
+    if (filter.status !== undefined) {
+      values.push(filter.status)
+      where.push(`status = $${values.length}`)
+    }
+    values.push(filter.limit)
+    const whereSql = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`
+    const { rows } = await this.#query({ text: `SELECT * FROM outbox ${whereSql} ORDER BY created_at DESC, id DESC LIMIT $${values.length}`, values })
+    return rows.map(toOutboxRow)
+  }
+
+  async claimDueDeliveriesFor (now: Date, limit: number, leaseMs: number, filter: ClaimFilter): Promise<OutboxRow[]> {
+    checkNonNegativeInteger('limit', limit)
+    if (limit === 0 || filter.partnershipIds?.length === 0) return []
+    const nowIso = now.toISOString()
+    const values: unknown[] = [nowIso, new Date(now.getTime() + leaseMs).toISOString(), limit]
+    const where: string[] = []
+    if (filter.partnershipIds !== undefined) {
+      values.push(filter.partnershipIds)
+      where.push(`AND partnership_id = ANY($${values.length}::text[])`)
+    }
+    if (filter.excludePartnershipIds !== undefined && filter.excludePartnershipIds.length > 0) {
+      values.push(filter.excludePartnershipIds)
+      where.push(`AND partnership_id <> ALL($${values.length}::text[])`)
+    }
+    // SKIP LOCKED: rows another instance is claiming at this moment are passed over, not
+    // waited for, and the lease keeps them its own until it settles them or dies
+    const { rows } = await this.#query({
+      text: `UPDATE outbox SET lease_until = $2
+        WHERE id IN (
+          SELECT id FROM outbox
+          WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1) ${where.join(' ')}
+          ORDER BY next_attempt_at, created_at, id
+          LIMIT $3
+          FOR UPDATE SKIP LOCKED)
+        RETURNING *`,
+      values
+    })
+    return rows.map(toOutboxRow).sort(byDueThenCreated)
+  }
+
+  async settleDeliveries (settlements: DeliverySettlement[], now: Date): Promise<void> {
+    if (settlements.length === 0) return
+    const col = <T>(pick: (s: DeliverySettlement) => T): T[] => settlements.map(pick)
+    // every outcome in one statement (one commit); only pending rows change, so a late
+    // report for a row another worker settled is ignored
+    await this.#query({
+      name: 'settle-deliveries',
+      text: `UPDATE outbox o SET
+          status = CASE s.outcome WHEN 'delivered' THEN 'delivered' WHEN 'dead-letter' THEN 'dead-letter' ELSE o.status END,
+          attempts = o.attempts + CASE s.outcome WHEN 'deferred' THEN 0 ELSE 1 END,
+          next_attempt_at = CASE WHEN s.outcome IN ('retry', 'deferred') THEN s.next_attempt_at ELSE o.next_attempt_at END,
+          last_error = CASE WHEN s.outcome IN ('retry', 'dead-letter') THEN s.error ELSE o.last_error END,
+          last_response_status = CASE s.outcome WHEN 'deferred' THEN o.last_response_status ELSE s.response_status END,
+          lease_until = NULL,
+          updated_at = $6
+        FROM (SELECT DISTINCT ON (id) * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[])
+              AS u(id, outcome, next_attempt_at, error, response_status)) s
+        WHERE o.id = s.id AND o.status = 'pending'`,
+      values: [
+        col((s) => s.id),
+        col((s) => s.outcome),
+        col((s) => (s.outcome === 'retry' || s.outcome === 'deferred' ? s.nextAttemptAt.toISOString() : null)),
+        col((s) => (s.outcome === 'retry' || s.outcome === 'dead-letter' ? s.error : null)),
+        col((s) => (s.outcome === 'deferred' ? null : s.responseStatus ?? null)),
+        now.toISOString()
+      ]
+    })
+  }
+
+  async readDelivery (id: string): Promise<OutboxRow | undefined> {
+    const { rows: [row] } = await this.#query({ text: 'SELECT * FROM outbox WHERE id = $1', values: [id] })
+    return row === undefined ? undefined : toOutboxRow(row)
+  }
+
+  async replayDelivery (id: string, now: Date): Promise<ReplayResult> {
+    const at = now.toISOString()
+    return this.#transaction(async (c): Promise<ReplayResult> => {
+      // last_error stays: it tells the operator what the replayed row failed with before
+      const { rows: [replayed] } = await c.query<Row>(`UPDATE outbox
+        SET status = 'pending', attempts = 0, next_attempt_at = $1, lease_until = NULL, updated_at = $1
+        WHERE id = $2 AND status = 'dead-letter'
+        RETURNING *`, [at, id])
+      if (replayed !== undefined) return { kind: 'replayed', row: toOutboxRow(replayed) }
+      const { rows: [row] } = await c.query<Row>('SELECT * FROM outbox WHERE id = $1', [id])
+      return row === undefined ? { kind: 'not-found' } : { kind: 'not-dead-letter', row: toOutboxRow(row) }
+    })
+  }
+
+  async outboxStats (): Promise<OutboxStats> {
+    // the partial index outbox_claim holds exactly the pending rows
+    const { rows: [row] } = await this.#query({
+      name: 'outbox-stats',
+      text: `SELECT
+        (SELECT count(*)::int FROM outbox WHERE status = 'pending') AS pending,
+        (SELECT count(*)::int FROM outbox WHERE status = 'dead-letter') AS dead_letter,
+        (SELECT min(created_at) FROM outbox WHERE status = 'pending') AS oldest`
+    })
+    return toOutboxStats(row ?? {})
+  }
+
+  async saveCircuit (circuit: CircuitRecord): Promise<void> {
+    await this.#query({
+      name: 'save-circuit',
+      text: `INSERT INTO delivery_circuits (partnership_id, state, consecutive_failures, opened_at, open_until, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (partnership_id) DO UPDATE SET state = excluded.state, consecutive_failures = excluded.consecutive_failures,
+          opened_at = excluded.opened_at, open_until = excluded.open_until, updated_at = excluded.updated_at`,
+      values: [circuit.partnershipId, circuit.state, circuit.consecutiveFailures, circuit.openedAt ?? null, circuit.openUntil ?? null,
+        normaliseInstant(circuit.updatedAt)]
+    })
+  }
+
+  async listCircuits (): Promise<CircuitRecord[]> {
+    const { rows } = await this.#query({ text: 'SELECT * FROM delivery_circuits ORDER BY partnership_id' })
+    return rows.map(toCircuitRecord)
+  }
+
+  async ping (): Promise<boolean> {
+    if (this.#closed) return false
+    try {
+      return await schemaVersion(this.#pool) === latestVersion()
+    } catch {
+      return false
+    }
+  }
+
+  async close (): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#pool.end()
+  }
+
+  async #query (query: Query): Promise<{ rows: Row[], rowCount: number | null }> {
+    return this.#pool.query<Row>(query)
+  }
+
+  /** Runs fn on one connection inside a transaction; any error rolls back and is rethrown. */
+  async #transaction<T>(fn: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+    const client = await this.#pool.connect()
+    let broken = false
+    try {
+      await client.query(begin)
+      const result = await fn(client)
+      await client.query('COMMIT')
+      return result
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK')
+      } catch {
+        // the connection itself failed: drop it instead of returning it to the pool
+        broken = true
+      }
+      throw err
+    } finally {
+      client.release(broken)
+    }
+  }
+
+  /** An outcome that changed nothing is either a late report (ignored) or an unknown id. */
+  async #settleOne (id: string, sql: string, values: unknown[]): Promise<void> {
+    const result = await this.#query({ text: sql, values })
+    if (result.rowCount !== 0) return
+    const found = await this.#query({ text: 'SELECT 1 FROM outbox WHERE id = $1', values: [id] })
+    if (found.rows.length === 0) throw new OutboxRowNotFoundError(id)
+  }
+}
+
+function auditValues (event: AuditRecord): Array<string | null> {
+  return auditColumns(event, normaliseInstant)
+}

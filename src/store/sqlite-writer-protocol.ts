@@ -1,0 +1,55 @@
+import type { Store } from './store.ts'
+import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-errors.ts'
+
+/**
+ * The Store methods that write. With the writer thread they run on its own connection, so the
+ * event loop never waits for a COMMIT's fsync or another writer's lock; reads stay on the
+ * main thread's connection (WAL: readers see every committed write and never block it).
+ */
+export const WRITE_METHODS = [
+  'claimRequestId', 'releaseRequestId', 'saveReferral', 'appendAudit', 'updateTask',
+  'claimDueDeliveries', 'claimDueDeliveriesFor', 'markDelivered', 'scheduleRetry', 'markDeadLetter',
+  'settleDeliveries', 'replayDelivery', 'saveCircuit'
+] as const satisfies ReadonlyArray<keyof Store>
+
+export type WriteMethod = typeof WRITE_METHODS[number]
+
+/** main → writer */
+export type WriterRequest =
+  | { id: number, method: WriteMethod, args: unknown[] }
+  | { id: number, method: 'close' }
+
+/** An error as it crosses the thread boundary; rebuilt into its class on the other side. */
+export interface WireError {
+  name: string
+  message: string
+  requestId?: string
+  outboxId?: string
+  code?: string
+}
+
+/** writer → main */
+export type WriterResponse =
+  | { ready: true }
+  | { ready: false, error: WireError }
+  | { id: number, ok: true, value: unknown }
+  | { id: number, ok: false, error: WireError }
+
+export function toWireError (err: unknown): WireError {
+  if (err instanceof RequestIdAlreadyDoneError) return { name: err.name, message: err.message, requestId: err.requestId }
+  if (err instanceof OutboxRowNotFoundError) return { name: err.name, message: err.message, outboxId: err.outboxId }
+  if (err instanceof Error) {
+    const code = (err as Error & { code?: unknown }).code
+    return { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) }
+  }
+  return { name: 'Error', message: String(err) }
+}
+
+/** The error the store would have thrown on the main thread. */
+export function fromWireError (wire: WireError): Error {
+  if (wire.name === 'RequestIdAlreadyDoneError' && wire.requestId !== undefined) return new RequestIdAlreadyDoneError(wire.requestId)
+  if (wire.name === 'OutboxRowNotFoundError' && wire.outboxId !== undefined) return new OutboxRowNotFoundError(wire.outboxId)
+  const err = wire.name === 'TypeError' ? new TypeError(wire.message) : wire.name === 'RangeError' ? new RangeError(wire.message) : new Error(wire.message)
+  if (wire.code !== undefined) Object.assign(err, { code: wire.code })
+  return err
+}

@@ -1,0 +1,167 @@
+import type { Resource } from '@medplum/fhirtypes'
+import type { AuditRecord, CircuitRecord, CircuitState, DeliveryStatus, OutboxRow, OutboxStats, StoredResource } from './store.ts'
+
+/**
+ * A row as a driver returns it: column name → value. Both stores share one schema and one
+ * set of column names, so both read their rows with these functions.
+ */
+export type Row = Record<string, unknown>
+
+/**
+ * Reads a TEXT column that must not be NULL.
+ *
+ * @throws TypeError when the column is missing or holds another type (a schema bug)
+ */
+export function text (row: Row, column: string): string {
+  const value = row[column]
+  if (typeof value !== 'string') throw new TypeError(`column ${column}: expected text, got ${describe(value)}`)
+  return value
+}
+
+/** Reads a nullable TEXT column; NULL becomes undefined so optional fields stay absent. */
+export function optText (row: Row, column: string): string | undefined {
+  const value = row[column]
+  return value === null ? undefined : text(row, column)
+}
+
+/**
+ * Reads an INTEGER column that must not be NULL.
+ *
+ * @throws TypeError when the column is missing, holds another type, or does not fit a number
+ */
+export function int (row: Row, column: string): number {
+  const value = row[column]
+  if (typeof value === 'number' && Number.isInteger(value)) return value
+  // only when a statement reads BigInts; the store's integers are small
+  if (typeof value === 'bigint' && value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)) {
+    return Number(value)
+  }
+  throw new TypeError(`column ${column}: expected integer, got ${describe(value)}`)
+}
+
+/** Reads a nullable INTEGER column; NULL becomes undefined. */
+export function optInt (row: Row, column: string): number | undefined {
+  const value = row[column]
+  return value === null ? undefined : int(row, column)
+}
+
+function describe (value: unknown): string {
+  if (value === undefined) return 'no such column'
+  if (value === null) return 'NULL'
+  if (value instanceof Uint8Array) return 'blob'
+  return typeof value
+}
+
+/** The audit_events column values of a record, in table order. */
+export function auditValues (event: AuditRecord, normalise: (instant: string) => string): Array<string | null> {
+  return [
+    event.id,
+    normalise(event.recorded),
+    event.action,
+    event.subtype,
+    event.outcome,
+    event.agent,
+    event.entity,
+    event.correlationId ?? null
+  ]
+}
+
+export function toStoredResource (row: Row): StoredResource {
+  const resourceType = text(row, 'resource_type')
+  const id = text(row, 'id')
+  const parsed: unknown = JSON.parse(text(row, 'content'))
+  if (typeof parsed !== 'object' || parsed === null || !('resourceType' in parsed) || parsed.resourceType !== resourceType) {
+    throw new TypeError(`stored content of ${resourceType}/${id} is not a ${resourceType}`)
+  }
+  return {
+    resourceType,
+    id,
+    versionId: text(row, 'version_id'),
+    lastUpdated: text(row, 'last_updated'),
+    // checked above to be an object of the right resourceType; it was a Resource when stored
+    resource: parsed as Resource
+  }
+}
+
+const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'delivered', 'dead-letter']
+
+export function toOutboxRow (row: Row): OutboxRow {
+  const status = DELIVERY_STATUSES.find((s) => s === text(row, 'status'))
+  if (status === undefined) throw new TypeError(`unknown delivery status '${text(row, 'status')}'`)
+  const out: OutboxRow = {
+    id: text(row, 'id'),
+    partnershipId: text(row, 'partnership_id'),
+    serviceRequestId: text(row, 'service_request_id'),
+    taskId: text(row, 'task_id'),
+    createdAt: text(row, 'created_at'),
+    status,
+    attempts: int(row, 'attempts'),
+    nextAttemptAt: text(row, 'next_attempt_at'),
+    updatedAt: text(row, 'updated_at')
+  }
+  // optional fields are left out rather than set to undefined, so rows compare cleanly
+  const leaseUntil = optText(row, 'lease_until')
+  if (leaseUntil !== undefined) out.leaseUntil = leaseUntil
+  const lastError = optText(row, 'last_error')
+  if (lastError !== undefined) out.lastError = lastError
+  const lastResponseStatus = optInt(row, 'last_response_status')
+  if (lastResponseStatus !== undefined) out.lastResponseStatus = lastResponseStatus
+  return out
+}
+
+const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'open', 'half-open']
+
+export function toCircuitRecord (row: Row): CircuitRecord {
+  const state = CIRCUIT_STATES.find((s) => s === text(row, 'state'))
+  if (state === undefined) throw new TypeError(`unknown circuit state '${text(row, 'state')}'`)
+  const out: CircuitRecord = {
+    partnershipId: text(row, 'partnership_id'),
+    state,
+    consecutiveFailures: int(row, 'consecutive_failures'),
+    updatedAt: text(row, 'updated_at')
+  }
+  const openedAt = optText(row, 'opened_at')
+  if (openedAt !== undefined) out.openedAt = openedAt
+  const openUntil = optText(row, 'open_until')
+  if (openUntil !== undefined) out.openUntil = openUntil
+  return out
+}
+
+/** Claimed rows, oldest due first (RETURNING gives no order guarantee). */
+export function byDueThenCreated (a: OutboxRow, b: OutboxRow): number {
+  return compare(a.nextAttemptAt, b.nextAttemptAt) || compare(a.createdAt, b.createdAt) || compare(a.id, b.id)
+}
+
+function compare (a: string, b: string): number {
+  if (a < b) return -1
+  return a > b ? 1 : 0
+}
+
+/** @throws RangeError for a count, offset or limit that is not a non-negative integer */
+export function checkNonNegativeInteger (name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer, got ${value}`)
+}
+
+/** Reads the outboxStats query's one row (pending, dead_letter, oldest). */
+export function toOutboxStats (row: Row): OutboxStats {
+  const stats: OutboxStats = { pending: int(row, 'pending'), deadLetter: int(row, 'dead_letter') }
+  const oldest = optText(row, 'oldest')
+  if (oldest !== undefined) stats.oldestPendingCreatedAt = oldest
+  return stats
+}
+
+/** @throws TypeError when a stored resource's content is another resource (a caller bug) */
+export function checkResources (resources: readonly StoredResource[]): void {
+  for (const r of resources) {
+    if (r.resource.resourceType !== r.resourceType || r.resource.id !== r.id) {
+      throw new TypeError(`stored resource ${r.resourceType}/${r.id} carries ${r.resource.resourceType}/${String(r.resource.id)}`)
+    }
+  }
+}
+
+/** @throws TypeError when a Task version is not a Task, or its content has another id */
+export function checkTaskVersion (t: StoredResource): void {
+  if (t.resourceType !== 'Task' || t.resource.resourceType !== 'Task' || t.resource.id !== t.id) {
+    throw new TypeError(`updateTask was given ${t.resourceType}/${t.id} carrying ${t.resource.resourceType}/${String(t.resource.id)}`)
+  }
+}

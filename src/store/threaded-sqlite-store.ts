@@ -1,0 +1,100 @@
+import { Worker } from 'node:worker_threads'
+import { openSqliteStore, type SqliteStoreOptions } from './sqlite-store.ts'
+import type { Store } from './store.ts'
+import { fromWireError, type WriteMethod, type WriterRequest, type WriterResponse } from './sqlite-writer-protocol.ts'
+
+/**
+ * The SQLite store with its writes on a worker thread (perf-node24.md: with every write on
+ * the event loop, COMMIT and the inserts took 46% of it while the second core idled). Reads
+ * run here on their own connection; each write is a message to the writer thread, which
+ * group-commits. Migrations run here first, so the writer opens an up-to-date file.
+ *
+ * @throws when the file cannot be opened, its schema is newer, or the thread cannot start
+ */
+export async function openThreadedSqliteStore (options: SqliteStoreOptions): Promise<Store> {
+  const reader = await openSqliteStore(options)
+  const worker = new Worker(new URL('./sqlite-writer-thread.ts', import.meta.url), {
+    workerData: { file: options.file, busyTimeoutMs: options.busyTimeoutMs }
+  })
+  const waiting = new Map<number, { resolve: (value: unknown) => void, reject: (err: Error) => void }>()
+  let nextId = 0
+  let alive = true
+  let failure: Error | undefined
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', (m: WriterResponse) => {
+        if ('ready' in m && m.ready) resolve()
+        else reject('error' in m ? fromWireError(m.error) : new Error('the SQLite writer thread did not start'))
+      })
+      worker.once('error', reject)
+    })
+  } catch (err) {
+    await worker.terminate()
+    await reader.close()
+    throw err
+  }
+
+  worker.on('message', (m: WriterResponse) => {
+    if (!('id' in m)) return
+    const w = waiting.get(m.id)
+    if (w === undefined) return
+    waiting.delete(m.id)
+    if (m.ok) w.resolve(m.value)
+    else w.reject(fromWireError(m.error))
+  })
+  const fail = (err: Error): void => {
+    alive = false
+    failure = err
+    for (const w of waiting.values()) w.reject(err)
+    waiting.clear()
+  }
+  worker.on('error', fail)
+  worker.on('exit', (code) => { fail(new Error(`the SQLite writer thread exited (${code})`)) })
+
+  const send = async (request: WriterRequest): Promise<unknown> => {
+    if (!alive) throw failure ?? new Error('the SQLite store is closed')
+    return new Promise((resolve, reject) => {
+      waiting.set(request.id, { resolve, reject })
+      worker.postMessage(request)
+    })
+  }
+  // the writer runs the same method of the same store class, so its result has this type
+  const write = async <K extends WriteMethod>(method: K, args: Parameters<Store[K]>): Promise<Awaited<ReturnType<Store[K]>>> =>
+    await send({ id: nextId++, method, args }) as Awaited<ReturnType<Store[K]>>
+
+  let closing: Promise<void> | undefined
+  return {
+    claimRequestId: async (...a) => write('claimRequestId', a),
+    releaseRequestId: async (...a) => write('releaseRequestId', a),
+    saveReferral: async (...a) => write('saveReferral', a),
+    appendAudit: async (...a) => write('appendAudit', a),
+    updateTask: async (...a) => write('updateTask', a),
+    claimDueDeliveries: async (...a) => write('claimDueDeliveries', a),
+    claimDueDeliveriesFor: async (...a) => write('claimDueDeliveriesFor', a),
+    markDelivered: async (...a) => write('markDelivered', a),
+    scheduleRetry: async (...a) => write('scheduleRetry', a),
+    markDeadLetter: async (...a) => write('markDeadLetter', a),
+    settleDeliveries: async (...a) => write('settleDeliveries', a),
+    replayDelivery: async (...a) => write('replayDelivery', a),
+    saveCircuit: async (...a) => write('saveCircuit', a),
+    readResource: async (...a) => reader.readResource(...a),
+    searchTasks: async (...a) => reader.searchTasks(...a),
+    listDeliveries: async (...a) => reader.listDeliveries(...a),
+    readDelivery: async (...a) => reader.readDelivery(...a),
+    outboxStats: async () => reader.outboxStats(),
+    listCircuits: async () => reader.listCircuits(),
+    ping: async () => alive && await reader.ping(),
+    close: async () => {
+      closing ??= (async () => {
+        // the writer commits what it was given before it closes its connection
+        if (alive) await send({ id: nextId++, method: 'close' }).catch(() => undefined)
+        alive = false
+        failure = new Error('the SQLite store is closed')
+        await worker.terminate()
+        await reader.close()
+      })()
+      await closing
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import path from 'node:path'
+import { REPO } from './gateway.ts'
+
+/** A `node src/server.ts` child process. */
+export interface ServerProcess {
+  child: ChildProcess
+  /** http://127.0.0.1:<port> */
+  origin: string
+  /** stdout and stderr so far */
+  output: () => string
+  /** resolves when the process has exited (at once if it already has) */
+  exited: () => Promise<void>
+}
+
+/**
+ * Spawns the real server (`node src/server.ts`) with the given environment and resolves once
+ * it logs where it listens.
+ */
+export async function spawnServer (env: Record<string, string>, timeoutMs = 15_000): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [path.join(REPO, 'src/server.ts')], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let out = ''
+  const exited = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    await new Promise<void>((resolve) => { child.once('exit', () => { resolve() }) })
+  }
+  const origin = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`server did not start: ${out.slice(-2000)}`)) }, timeoutMs)
+    const onData = (chunk: Buffer): void => {
+      // keep the tail only: a server under load logs a line per request
+      out = (out + chunk.toString('utf8')).slice(-100_000)
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
+      if (m?.[1] !== undefined) {
+        clearTimeout(timer)
+        resolve(m[1])
+      }
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${String(code)}): ${out.slice(-2000)}`)) })
+  })
+  return { child, origin, output: () => out, exited }
+}

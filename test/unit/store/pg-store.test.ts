@@ -1,0 +1,70 @@
+import pg from 'pg'
+import { describe, expect, it } from 'vitest'
+import { openPgStore } from '../../../src/store/pg-store.ts'
+import { dropSchema, pgUnavailable, TEST_DATABASE_URL, testSchemaName } from '../../helpers/postgres.ts'
+import { describeStoreContract, referral, T0 } from './store-contract.ts'
+
+const unavailable = await pgUnavailable()
+if (unavailable !== undefined) {
+  process.stdout.write(`pg-store.test.ts: skipping the PostgreSQL store contract: ${unavailable}\n`)
+}
+
+let schema: string | undefined
+
+async function admin<T> (fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }) })
+  await client.connect()
+  try {
+    return await fn(client)
+  } finally {
+    await client.end()
+  }
+}
+
+describe.skipIf(unavailable !== undefined)('PostgreSQL', () => {
+  describeStoreContract('PostgreSQL', {
+    async fresh () {
+      // each test in its own schema, so parallel test files never see each other's rows
+      schema = testSchemaName()
+    },
+    async open () {
+      if (schema === undefined) throw new Error('fresh() first')
+      return openPgStore({ connectionString: TEST_DATABASE_URL, schema })
+    },
+    async sql (text) {
+      return admin(async (c) => (await c.query<Record<string, unknown>>(text)).rows.map((row) =>
+        // count(*) is a bigint, which pg returns as a string
+        Object.fromEntries(Object.entries(row).map(([k, v]) => [k, k === 'n' && typeof v === 'string' ? Number(v) : v]))))
+    },
+    async dispose () {
+      if (schema === undefined) return
+      const dropped = schema
+      schema = undefined
+      await dropSchema(dropped)
+    }
+  })
+
+  it('claims each due row once when two stores claim at the same moment (FOR UPDATE SKIP LOCKED)', async () => {
+    schema = testSchemaName()
+    const a = await openPgStore({ connectionString: TEST_DATABASE_URL, schema })
+    const b = await openPgStore({ connectionString: TEST_DATABASE_URL, schema })
+    try {
+      for (let i = 0; i < 200; i++) await a.saveReferral(referral(String(i).padStart(3, '0')))
+      const now = new Date(Date.parse(T0) + 1000)
+      const claims = await Promise.all(Array.from({ length: 20 }, async (_, i) => (i % 2 === 0 ? a : b).claimDueDeliveries(now, 15, 60_000)))
+      const ids = claims.flat().map((r) => r.id)
+      expect(ids).toHaveLength(200)
+      expect(new Set(ids).size).toBe(200)
+    } finally {
+      await a.close()
+      await b.close()
+      const dropped = schema
+      schema = undefined
+      await dropSchema(dropped)
+    }
+  })
+
+  it('refuses a schema name that is not a plain identifier', async () => {
+    await expect(openPgStore({ connectionString: TEST_DATABASE_URL, schema: 'x; DROP TABLE y' })).rejects.toBeInstanceOf(RangeError)
+  })
+})

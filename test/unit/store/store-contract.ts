@@ -1,0 +1,715 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes'
+import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from '../../../src/store/store-errors.ts'
+import type { AuditRecord, ReferralWrite, Store, StoredResource, TaskVersionWrite } from '../../../src/store/store.ts'
+
+/**
+ * What the contract needs from one backend: a fresh empty database per test, stores opened
+ * on it, and plain SQL through a separate connection (as another process would see it).
+ */
+export interface StoreHarness {
+  /** creates a fresh, empty database (a file, a schema) for the next test */
+  fresh: () => Promise<void>
+  /** opens a new store on the current database */
+  open: () => Promise<Store>
+  /** runs SQL on its own connection; returns the rows with integers as numbers */
+  sql: (text: string) => Promise<Array<Record<string, unknown>>>
+  /** drops the current database */
+  dispose: () => Promise<void>
+}
+
+export const T0 = '2026-03-01T09:00:00.000Z'
+const TABLES = ['resources', 'tasks', 'outbox', 'audit_events', 'request_ids'] as const
+
+/**
+ * The one store contract: every Store implementation runs exactly these cases
+ * (sqlite-store.test.ts, pg-store.test.ts).
+ */
+export function describeStoreContract (name: string, harness: StoreHarness): void {
+  describe(`Store contract: ${name}`, () => {
+    let opened: Store[]
+
+    beforeEach(async () => {
+      opened = []
+      await harness.fresh()
+    })
+
+    afterEach(async () => {
+      for (const store of opened) await store.close()
+      await harness.dispose()
+    })
+
+    async function open (): Promise<Store> {
+      const store = await harness.open()
+      opened.push(store)
+      return store
+    }
+
+    async function count (table: string): Promise<number> {
+      return Number((await harness.sql(`SELECT count(*) AS n FROM ${table}`))[0]?.n)
+    }
+
+    async function counts (): Promise<Record<string, number>> {
+      return Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, await count(t)] as const)))
+    }
+
+    describe('opening', () => {
+      it('runs migrations at open, once: reopening applies nothing more', async () => {
+        const first = await open()
+        const versions = await harness.sql('SELECT version FROM schema_migrations ORDER BY version')
+        expect(versions.length).toBeGreaterThan(0)
+        await first.close()
+        await open()
+        expect(await harness.sql('SELECT version FROM schema_migrations ORDER BY version')).toEqual(versions)
+      })
+
+      it('refuses a database whose schema is newer than it knows', async () => {
+        const store = await open()
+        await store.close()
+        await harness.sql(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', '${T0}')`)
+        await expect(harness.open()).rejects.toThrow(/newer/)
+      })
+
+      it('is not ready (ping false) while the schema is not the one it knows', async () => {
+        const store = await open()
+        expect(await store.ping()).toBe(true)
+        // another instance applied a step this one does not know yet: this one must leave the load balancer
+        await harness.sql(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', '${T0}')`)
+        expect(await store.ping()).toBe(false)
+      })
+
+      it('keeps data across close and reopen', async () => {
+        const first = await open()
+        await first.claimRequestId('req-1', new Date(T0), 60_000)
+        await first.saveReferral(referral('1', { requestId: 'req-1' }))
+        await first.close()
+
+        const second = await open()
+        expect((await second.readResource('ServiceRequest', 'sr-1'))?.id).toBe('sr-1')
+        expect((await second.searchTasks({ count: 10, offset: 0 })).total).toBe(1)
+        expect(await second.listDeliveries({ limit: 10 })).toHaveLength(1)
+        expect(await second.claimRequestId('req-1', new Date(T0), 60_000))
+          .toEqual({ kind: 'done', serviceRequestId: 'sr-1', taskId: 'task-1' })
+      })
+
+      it('answers ping until closed, and close is idempotent', async () => {
+        const store = await open()
+        expect(await store.ping()).toBe(true)
+        await store.close()
+        expect(await store.ping()).toBe(false)
+        await expect(store.close()).resolves.toBeUndefined()
+      })
+    })
+
+    describe('saveReferral', () => {
+      it('stores every resource, the task index, the outbox row, the audit records and the request id', async () => {
+        const store = await open()
+        const write = referral('1', { requestId: 'req-1', createdAt: '2026-03-01T10:00:00+01:00' })
+        expect(await store.claimRequestId('req-1', new Date(T0), 60_000)).toEqual({ kind: 'claimed' })
+        await store.saveReferral(write)
+
+        for (const r of write.resources) {
+          expect(await store.readResource(r.resourceType, r.id)).toEqual(r)
+        }
+        expect(await store.searchTasks({ owner: 'north-east', count: 10, offset: 0 }))
+          .toEqual({ total: 1, tasks: [write.resources[2]] })
+        expect(await store.listDeliveries({ limit: 10 })).toEqual([{
+          id: 'out-1',
+          partnershipId: 'north-east',
+          serviceRequestId: 'sr-1',
+          taskId: 'task-1',
+          status: 'pending',
+          attempts: 0,
+          // stored normalised to UTC with milliseconds
+          createdAt: T0,
+          nextAttemptAt: T0,
+          updatedAt: T0
+        }])
+        expect(await harness.sql('SELECT * FROM audit_events ORDER BY id')).toEqual([
+          { id: 'audit-1-1', recorded: T0, action: 'C', subtype: 'create', outcome: '0', agent: 'client-a', entity: 'ServiceRequest/sr-1', correlation_id: 'corr-1' },
+          { id: 'audit-1-2', recorded: T0, action: 'E', subtype: 'triage', outcome: '0', agent: 'client-a', entity: 'ServiceRequest/sr-1', correlation_id: null }
+        ])
+        expect(await store.claimRequestId('req-1', new Date(T0), 60_000))
+          .toEqual({ kind: 'done', serviceRequestId: 'sr-1', taskId: 'task-1' })
+      })
+
+      it('stores a referral without an outbox row or request id', async () => {
+        const store = await open()
+        await store.saveReferral(referral('1', { outboxId: false }))
+        expect(await counts()).toEqual({ resources: 3, tasks: 1, outbox: 0, audit_events: 2, request_ids: 0 })
+      })
+
+      it('marks a request id done even when it was never claimed', async () => {
+        const store = await open()
+        await store.saveReferral(referral('1', { requestId: 'req-1' }))
+        expect(await store.claimRequestId('req-1', new Date(T0), 60_000))
+          .toEqual({ kind: 'done', serviceRequestId: 'sr-1', taskId: 'task-1' })
+      })
+
+      it('returns undefined for a resource it does not hold', async () => {
+        const store = await open()
+        await store.saveReferral(referral('1'))
+        expect(await store.readResource('ServiceRequest', 'nope')).toBeUndefined()
+        // the id exists, but as another type
+        expect(await store.readResource('Patient', 'sr-1')).toBeUndefined()
+      })
+
+      it('leaves nothing behind when a resource id repeats within the write', async () => {
+        const store = await open()
+        await store.claimRequestId('req-1', new Date(T0), 60_000)
+        const write = referral('1', { requestId: 'req-1' })
+        const [, serviceRequest] = write.resources
+        if (serviceRequest === undefined) throw new Error('fixture')
+        write.resources.push(serviceRequest)
+
+        await expect(store.saveReferral(write)).rejects.toThrow(/unique/i)
+        expect(await counts()).toEqual({ resources: 0, tasks: 0, outbox: 0, audit_events: 0, request_ids: 1 })
+        expect(await store.readResource('Patient', 'pat-1')).toBeUndefined()
+        // the claim stays in flight, not done: the client may retry once it is released
+        expect(await store.claimRequestId('req-1', new Date(T0), 60_000)).toEqual({ kind: 'in-flight' })
+      })
+
+      it('leaves nothing of a second referral behind when its outbox id is taken', async () => {
+        const store = await open()
+        await store.saveReferral(referral('1'))
+        const before = await counts()
+        await expect(store.saveReferral(referral('2', { outboxId: 'out-1', requestId: 'req-2' }))).rejects.toThrow(/unique/i)
+        expect(await counts()).toEqual(before)
+        expect(await store.readResource('ServiceRequest', 'sr-2')).toBeUndefined()
+        expect(await store.claimRequestId('req-2', new Date(T0), 60_000)).toEqual({ kind: 'claimed' })
+      })
+
+      it('saves referrals written at the same moment, rolling back only the one that fails', async () => {
+        const store = await open()
+        const bad = referral('3', { outboxId: 'out-1' }) // its outbox id is taken by referral 1
+        const results = await Promise.allSettled([referral('1'), referral('2'), bad, referral('4')].map(async (w) => store.saveReferral(w)))
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled'])
+        expect(await counts()).toEqual({ resources: 9, tasks: 3, outbox: 3, audit_events: 6, request_ids: 0 })
+        expect(await store.readResource('Patient', 'pat-3')).toBeUndefined()
+        expect((await store.readResource('Task', 'task-4'))?.id).toBe('task-4')
+      })
+
+      it('rolls back when the last audit record fails', async () => {
+        const store = await open()
+        await store.saveReferral(referral('1'))
+        const write = referral('2')
+        const last = write.audit[1]
+        if (last === undefined) throw new Error('fixture')
+        last.id = 'audit-1-1'
+        await expect(store.saveReferral(write)).rejects.toThrow(/unique/i)
+        expect(await counts()).toEqual({ resources: 3, tasks: 1, outbox: 1, audit_events: 2, request_ids: 0 })
+      })
+
+      it('refuses to overwrite a resource stored by an earlier write', async () => {
+        const store = await open()
+        await store.saveReferral(referral('1'))
+        const write = referral('2')
+        const impostor: Patient = { resourceType: 'Patient', id: 'pat-1', meta: { versionId: '1', lastUpdated: T0 }, name: [{ family: 'Other' }] }
+        write.resources[0] = stored(impostor)
+        await expect(store.saveReferral(write)).rejects.toThrow(/unique/i)
+        expect((await counts()).resources).toBe(3)
+        expect((await store.readResource('Patient', 'pat-1'))?.resource).toEqual(referral('1').resources[0]?.resource)
+      })
+
+      it('rolls back when the request id was completed by another request meanwhile', async () => {
+        const store = await open()
+        await store.saveReferral(referral('1', { requestId: 'req-1' }))
+        const before = await counts()
+        await expect(store.saveReferral(referral('2', { requestId: 'req-1' }))).rejects.toBeInstanceOf(RequestIdAlreadyDoneError)
+        expect(await counts()).toEqual(before)
+        expect(await store.claimRequestId('req-1', new Date(T0), 60_000))
+          .toEqual({ kind: 'done', serviceRequestId: 'sr-1', taskId: 'task-1' })
+      })
+
+      it('refuses a task index row whose Task resource is not stored', async () => {
+        const store = await open()
+        const write = referral('1')
+        write.resources = write.resources.filter((r) => r.resourceType !== 'Task')
+        await expect(store.saveReferral(write)).rejects.toThrow(/foreign key/i)
+        expect(await counts()).toEqual({ resources: 0, tasks: 0, outbox: 0, audit_events: 0, request_ids: 0 })
+      })
+
+      it('refuses a stored resource whose content is another resource', async () => {
+        const store = await open()
+        const write = referral('1')
+        const patient = write.resources[0]
+        if (patient === undefined) throw new Error('fixture')
+        patient.id = 'someone-else'
+        await expect(store.saveReferral(write)).rejects.toBeInstanceOf(TypeError)
+        expect((await counts()).resources).toBe(0)
+      })
+    })
+
+    describe('appendAudit', () => {
+      it('stores one record and refuses a duplicate id', async () => {
+        const store = await open()
+        const event: AuditRecord = { id: 'a-1', recorded: '2026-03-01T10:00:00+01:00', action: 'R', subtype: 'read', outcome: '0', agent: 'Y12345', entity: 'ServiceRequest/sr-1' }
+        await store.appendAudit(event)
+        expect((await harness.sql('SELECT * FROM audit_events'))[0]).toEqual({
+          id: 'a-1', recorded: T0, action: 'R', subtype: 'read', outcome: '0', agent: 'Y12345', entity: 'ServiceRequest/sr-1', correlation_id: null
+        })
+        await expect(store.appendAudit(event)).rejects.toThrow(/unique/i)
+        expect(await count('audit_events')).toBe(1)
+      })
+    })
+
+    describe('request ids', () => {
+      const STALE = 60_000
+
+      it('claims a new id and reports a live claim as in flight', async () => {
+        const store = await open()
+        expect(await store.claimRequestId('req-1', new Date(T0), STALE)).toEqual({ kind: 'claimed' })
+        expect(await store.claimRequestId('req-1', ms(T0, 1000), STALE)).toEqual({ kind: 'in-flight' })
+        // exactly staleAfterMs old is not yet older than it
+        expect(await store.claimRequestId('req-1', ms(T0, STALE), STALE)).toEqual({ kind: 'in-flight' })
+      })
+
+      it('takes over a stale claim and restarts its clock', async () => {
+        const store = await open()
+        await store.claimRequestId('req-1', new Date(T0), STALE)
+        expect(await store.claimRequestId('req-1', ms(T0, STALE + 1), STALE)).toEqual({ kind: 'claimed' })
+        // the takeover is itself a fresh claim
+        expect(await store.claimRequestId('req-1', ms(T0, STALE + 2), STALE)).toEqual({ kind: 'in-flight' })
+        expect((await harness.sql('SELECT claimed_at FROM request_ids'))[0]?.claimed_at)
+          .toBe(ms(T0, STALE + 1).toISOString())
+      })
+
+      it('never takes over a done id, however old', async () => {
+        const store = await open()
+        await store.claimRequestId('req-1', new Date(T0), STALE)
+        await store.saveReferral(referral('1', { requestId: 'req-1' }))
+        expect(await store.claimRequestId('req-1', ms(T0, 10 * STALE), STALE))
+          .toEqual({ kind: 'done', serviceRequestId: 'sr-1', taskId: 'task-1' })
+      })
+
+      it('releases an in-flight claim but never a done one', async () => {
+        const store = await open()
+        await store.claimRequestId('req-1', new Date(T0), STALE)
+        await store.releaseRequestId('req-1')
+        expect(await store.claimRequestId('req-1', ms(T0, 1), STALE)).toEqual({ kind: 'claimed' })
+
+        await store.saveReferral(referral('2', { requestId: 'req-2' }))
+        await store.releaseRequestId('req-2')
+        expect(await store.claimRequestId('req-2', ms(T0, 1), STALE))
+          .toEqual({ kind: 'done', serviceRequestId: 'sr-2', taskId: 'task-2' })
+        // releasing an unknown id is harmless
+        await expect(store.releaseRequestId('never-seen')).resolves.toBeUndefined()
+      })
+
+      it('shares claims between two stores on the same database', async () => {
+        const a = await open()
+        const b = await open()
+        expect(await a.claimRequestId('req-1', new Date(T0), STALE)).toEqual({ kind: 'claimed' })
+        expect(await b.claimRequestId('req-1', new Date(T0), STALE)).toEqual({ kind: 'in-flight' })
+      })
+    })
+
+    describe('searchTasks', () => {
+    /** Five tasks; 'c' and 'b' share an instant so the id breaks the tie. */
+      async function seeded (): Promise<Store> {
+        const store = await open()
+        await store.saveReferral(referral('e', { lastUpdated: '2026-03-03T12:00:00.000Z', owner: 'south-west', status: 'completed' }))
+        await store.saveReferral(referral('c', { lastUpdated: '2026-03-02T10:00:00.000Z', owner: 'north-east' }))
+        await store.saveReferral(referral('b', { lastUpdated: '2026-03-02T10:00:00.000Z', owner: 'south-west' }))
+        await store.saveReferral(referral('a', { lastUpdated: '2026-03-01T23:30:00.000Z', owner: 'north-east', status: 'accepted' }))
+        await store.saveReferral(referral('d', { lastUpdated: '2026-03-02T23:59:59.999Z', owner: 'north-east' }))
+        return store
+      }
+
+      async function ids (store: Store, query: Parameters<Store['searchTasks']>[0]): Promise<string[]> {
+        return (await store.searchTasks(query)).tasks.map((t) => t.id)
+      }
+
+      const all = { count: 100, offset: 0 }
+
+      it('orders by lastUpdated then id and counts every match', async () => {
+        const store = await seeded()
+        const result = await store.searchTasks(all)
+        expect(result.total).toBe(5)
+        expect(result.tasks.map((t) => t.id)).toEqual(['task-a', 'task-b', 'task-c', 'task-d', 'task-e'])
+        expect(result.tasks[0]?.resource.resourceType).toBe('Task')
+      })
+
+      it('filters by owner, status and basedOn, alone and together', async () => {
+        const store = await seeded()
+        expect(await ids(store, { ...all, owner: 'south-west' })).toEqual(['task-b', 'task-e'])
+        expect(await ids(store, { ...all, status: 'requested' })).toEqual(['task-b', 'task-c', 'task-d'])
+        expect(await ids(store, { ...all, basedOn: 'ServiceRequest/sr-c' })).toEqual(['task-c'])
+        expect(await ids(store, { ...all, owner: 'north-east', status: 'requested' })).toEqual(['task-c', 'task-d'])
+        expect(await store.searchTasks({ ...all, owner: 'nowhere' })).toEqual({ total: 0, tasks: [] })
+      })
+
+      it('compares lastUpdated with each prefix on full instants', async () => {
+        const store = await seeded()
+        const at = '2026-03-02T10:00:00.000Z'
+        expect(await ids(store, { ...all, lastUpdated: [{ prefix: 'eq', value: at }] })).toEqual(['task-b', 'task-c'])
+        expect(await ids(store, { ...all, lastUpdated: [{ prefix: 'gt', value: at }] })).toEqual(['task-d', 'task-e'])
+        expect(await ids(store, { ...all, lastUpdated: [{ prefix: 'ge', value: at }] })).toEqual(['task-b', 'task-c', 'task-d', 'task-e'])
+        expect(await ids(store, { ...all, lastUpdated: [{ prefix: 'lt', value: at }] })).toEqual(['task-a'])
+        expect(await ids(store, { ...all, lastUpdated: [{ prefix: 'le', value: at }] })).toEqual(['task-a', 'task-b', 'task-c'])
+        expect(await ids(store, {
+          ...all,
+          lastUpdated: [{ prefix: 'gt', value: '2026-03-01T23:30:00.000Z' }, { prefix: 'lt', value: '2026-03-03T12:00:00.000Z' }]
+        })).toEqual(['task-b', 'task-c', 'task-d'])
+      })
+
+      it('normalises offsets and reads dates as whole days', async () => {
+        const store = await seeded()
+        // 11:00 at +01:00 is 10:00Z
+        expect(await ids(store, { ...all, lastUpdated: [{ prefix: 'eq', value: '2026-03-02T11:00:00+01:00' }] })).toEqual(['task-b', 'task-c'])
+        // the whole UTC day of 2 March, up to its last millisecond
+        expect(await ids(store, { ...all, lastUpdated: [{ prefix: 'eq', value: '2026-03-02' }] })).toEqual(['task-b', 'task-c', 'task-d'])
+        expect(await ids(store, { ...all, lastUpdated: [{ prefix: 'gt', value: '2026-03-02' }] })).toEqual(['task-e'])
+        expect(await ids(store, { ...all, lastUpdated: [{ prefix: 'lt', value: '2026-03-02' }] })).toEqual(['task-a'])
+        expect(await ids(store, { ...all, lastUpdated: [{ prefix: 'le', value: '2026-03-02' }] })).toEqual(['task-a', 'task-b', 'task-c', 'task-d'])
+      })
+
+      it('pages with count and offset while total counts all matches', async () => {
+        const store = await seeded()
+        const page = await store.searchTasks({ count: 2, offset: 2 })
+        expect(page.total).toBe(5)
+        expect(page.tasks.map((t) => t.id)).toEqual(['task-c', 'task-d'])
+        expect(await store.searchTasks({ owner: 'north-east', count: 2, offset: 2 }))
+          .toMatchObject({ total: 3, tasks: [{ id: 'task-d' }] })
+        expect(await store.searchTasks({ count: 2, offset: 10 })).toEqual({ total: 5, tasks: [] })
+        expect(await store.searchTasks({ count: 0, offset: 0 })).toEqual({ total: 5, tasks: [] })
+      })
+
+      it('rejects a malformed date and a negative count', async () => {
+        const store = await seeded()
+        await expect(store.searchTasks({ ...all, lastUpdated: [{ prefix: 'gt', value: 'yesterday' }] })).rejects.toBeInstanceOf(RangeError)
+        await expect(store.searchTasks({ count: -1, offset: 0 })).rejects.toBeInstanceOf(RangeError)
+      })
+    })
+
+    describe('delivery outbox', () => {
+      const LEASE = 60_000
+
+      it('claims a row only once it is due', async () => {
+        const store = await open()
+        await store.saveReferral(referral('1'))
+        expect(await store.claimDueDeliveries(ms(T0, -1), 10, LEASE)).toEqual([])
+        const [row] = await store.claimDueDeliveries(new Date(T0), 10, LEASE)
+        expect(row).toMatchObject({ id: 'out-1', status: 'pending', attempts: 0, leaseUntil: ms(T0, LEASE).toISOString() })
+      })
+
+      it('does not hand out a leased row until its lease has run out', async () => {
+        const store = await open()
+        await store.saveReferral(referral('1'))
+        expect(await store.claimDueDeliveries(new Date(T0), 10, LEASE)).toHaveLength(1)
+        expect(await store.claimDueDeliveries(ms(T0, 1), 10, LEASE)).toEqual([])
+        expect(await store.claimDueDeliveries(ms(T0, LEASE), 10, LEASE)).toEqual([])
+        const again = await store.claimDueDeliveries(ms(T0, LEASE + 1), 10, LEASE)
+        // a re-claim after an expired lease is not an attempt: the worker never reported one
+        expect(again).toMatchObject([{ id: 'out-1', attempts: 0, leaseUntil: ms(T0, 2 * LEASE + 1).toISOString() }])
+      })
+
+      it('claims at most limit rows, the earliest due first', async () => {
+        const store = await open()
+        await store.saveReferral(referral('3', { lastUpdated: '2026-03-01T09:00:03.000Z' }))
+        await store.saveReferral(referral('1', { lastUpdated: '2026-03-01T09:00:01.000Z' }))
+        await store.saveReferral(referral('2', { lastUpdated: '2026-03-01T09:00:02.000Z' }))
+        const now = ms(T0, 10_000)
+        expect((await store.claimDueDeliveries(now, 2, LEASE)).map((r) => r.id)).toEqual(['out-1', 'out-2'])
+        expect((await store.claimDueDeliveries(now, 2, LEASE)).map((r) => r.id)).toEqual(['out-3'])
+        expect(await store.claimDueDeliveries(now, 0, LEASE)).toEqual([])
+      })
+
+      it('schedules a retry: counts the attempt, records the error, clears the lease', async () => {
+        const store = await open()
+        await store.saveReferral(referral('1'))
+        await store.claimDueDeliveries(new Date(T0), 10, LEASE)
+        await store.scheduleRetry('out-1', ms(T0, 10_000), 'HTTP 503', ms(T0, 1000))
+
+        expect(await store.listDeliveries({ limit: 10 })).toEqual([expect.objectContaining({
+          status: 'pending', attempts: 1, nextAttemptAt: ms(T0, 10_000).toISOString(), lastError: 'HTTP 503', updatedAt: ms(T0, 1000).toISOString()
+        })])
+        expect((await store.listDeliveries({ limit: 10 }))[0]).not.toHaveProperty('leaseUntil')
+        expect(await store.claimDueDeliveries(ms(T0, 9_999), 10, LEASE)).toEqual([])
+        // still inside the first lease, so only a cleared lease lets it out
+        expect(await store.claimDueDeliveries(ms(T0, 10_000), 10, LEASE)).toMatchObject([{ id: 'out-1', attempts: 1 }])
+      })
+
+      it('marks a row delivered and never hands it out again', async () => {
+        const store = await open()
+        await store.saveReferral(referral('1'))
+        await store.claimDueDeliveries(new Date(T0), 10, LEASE)
+        await store.markDelivered('out-1', ms(T0, 500), 202)
+        const [row] = await store.listDeliveries({ limit: 10 })
+        expect(row).toMatchObject({ status: 'delivered', attempts: 1, lastResponseStatus: 202, updatedAt: ms(T0, 500).toISOString() })
+        expect(row).not.toHaveProperty('leaseUntil')
+        expect(await store.claimDueDeliveries(ms(T0, 10 * LEASE), 10, LEASE)).toEqual([])
+      })
+
+      it('dead-letters a row and never hands it out again', async () => {
+        const store = await open()
+        await store.saveReferral(referral('1'))
+        await store.claimDueDeliveries(new Date(T0), 10, LEASE)
+        await store.scheduleRetry('out-1', ms(T0, 1), 'HTTP 500', ms(T0, 1))
+        await store.claimDueDeliveries(ms(T0, 1), 10, LEASE)
+        await store.markDeadLetter('out-1', 'HTTP 400: rejected', ms(T0, 2))
+        const [row] = await store.listDeliveries({ limit: 10 })
+        expect(row).toMatchObject({ status: 'dead-letter', attempts: 2, lastError: 'HTTP 400: rejected' })
+        expect(row).not.toHaveProperty('leaseUntil')
+        expect(await store.claimDueDeliveries(ms(T0, 10 * LEASE), 10, LEASE)).toEqual([])
+      })
+
+      it('ignores a late outcome for a row already settled', async () => {
+        const store = await open()
+        await store.saveReferral(referral('1'))
+        await store.markDelivered('out-1', ms(T0, 1), 200)
+        await store.markDeadLetter('out-1', 'timeout', ms(T0, 2))
+        await store.scheduleRetry('out-1', ms(T0, 3), 'timeout', ms(T0, 2))
+        expect(await store.listDeliveries({ limit: 10 }))
+          .toMatchObject([{ status: 'delivered', attempts: 1, nextAttemptAt: T0, updatedAt: ms(T0, 1).toISOString() }])
+      })
+
+      it('rejects outcomes for an unknown row', async () => {
+        const store = await open()
+        await expect(store.markDelivered('nope', new Date(T0), 200)).rejects.toBeInstanceOf(OutboxRowNotFoundError)
+        await expect(store.scheduleRetry('nope', new Date(T0), 'x', new Date(T0))).rejects.toBeInstanceOf(OutboxRowNotFoundError)
+        await expect(store.markDeadLetter('nope', 'x', new Date(T0))).rejects.toBeInstanceOf(OutboxRowNotFoundError)
+      })
+
+      it('lists deliveries newest first, by partnership and status, up to limit', async () => {
+        const store = await open()
+        await store.saveReferral(referral('1', { lastUpdated: '2026-03-01T09:00:01.000Z', owner: 'north-east' }))
+        await store.saveReferral(referral('2', { lastUpdated: '2026-03-01T09:00:02.000Z', owner: 'south-west' }))
+        await store.saveReferral(referral('3', { lastUpdated: '2026-03-01T09:00:03.000Z', owner: 'north-east' }))
+        await store.saveReferral(referral('4', { lastUpdated: '2026-03-01T09:00:04.000Z', owner: 'north-east' }))
+        await store.markDelivered('out-3', ms(T0, 5000), 200)
+
+        const list = async (filter: Parameters<Store['listDeliveries']>[0]): Promise<string[]> =>
+          (await store.listDeliveries(filter)).map((r) => r.id)
+        expect(await list({ limit: 10 })).toEqual(['out-4', 'out-3', 'out-2', 'out-1'])
+        expect(await list({ limit: 2 })).toEqual(['out-4', 'out-3'])
+        expect(await list({ partnershipId: 'north-east', limit: 10 })).toEqual(['out-4', 'out-3', 'out-1'])
+        expect(await list({ status: 'pending', limit: 10 })).toEqual(['out-4', 'out-2', 'out-1'])
+        expect(await list({ partnershipId: 'north-east', status: 'delivered', limit: 10 })).toEqual(['out-3'])
+        expect(await list({ status: 'dead-letter', limit: 10 })).toEqual([])
+      })
+    })
+
+    describe('delivery outbox: worker and operator methods', () => {
+      const LEASE = 60_000
+
+      it('claims only the partnerships asked for, or all but the excluded ones', async () => {
+        const store = await open()
+        await store.saveReferral(referral('1', { owner: 'north-east' }))
+        await store.saveReferral(referral('2', { owner: 'south-west' }))
+        await store.saveReferral(referral('3', { owner: 'north-east' }))
+        const now = ms(T0, 10_000)
+        expect((await store.claimDueDeliveriesFor(now, 1, LEASE, { partnershipIds: ['north-east'] })).map((r) => r.id)).toEqual(['out-1'])
+        expect((await store.claimDueDeliveriesFor(now, 10, LEASE, { excludePartnershipIds: ['north-east'] })).map((r) => r.id)).toEqual(['out-2'])
+        expect(await store.claimDueDeliveriesFor(now, 10, LEASE, { partnershipIds: [] })).toEqual([])
+        expect((await store.claimDueDeliveriesFor(now, 10, LEASE, {})).map((r) => r.id)).toEqual(['out-3'])
+      })
+
+      it('settles many outcomes in one transaction, ignoring rows no longer pending', async () => {
+        const store = await open()
+        for (const n of ['1', '2', '3', '4', '5']) await store.saveReferral(referral(n))
+        await store.claimDueDeliveries(ms(T0, 10_000), 10, LEASE)
+        await store.markDelivered('out-5', ms(T0, 1), 200)
+        await store.settleDeliveries([
+          { id: 'out-1', outcome: 'delivered', responseStatus: 201 },
+          { id: 'out-2', outcome: 'retry', nextAttemptAt: ms(T0, 5_000), error: 'HTTP 503', responseStatus: 503 },
+          { id: 'out-3', outcome: 'dead-letter', error: 'HTTP 400 (rejected by partner)', responseStatus: 400 },
+          { id: 'out-4', outcome: 'deferred', nextAttemptAt: ms(T0, 7_000) },
+          { id: 'out-5', outcome: 'dead-letter', error: 'late' },
+          { id: 'nope', outcome: 'delivered', responseStatus: 200 }
+        ], ms(T0, 2_000))
+        const byId = new Map((await store.listDeliveries({ limit: 10 })).map((r) => [r.id, r]))
+        expect(byId.get('out-1')).toMatchObject({ status: 'delivered', attempts: 1, lastResponseStatus: 201 })
+        expect(byId.get('out-2')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'HTTP 503', lastResponseStatus: 503, nextAttemptAt: ms(T0, 5_000).toISOString() })
+        expect(byId.get('out-3')).toMatchObject({ status: 'dead-letter', attempts: 1, lastResponseStatus: 400 })
+        expect(byId.get('out-4')).toMatchObject({ status: 'pending', attempts: 0, nextAttemptAt: ms(T0, 7_000).toISOString() })
+        expect(byId.get('out-4')).not.toHaveProperty('leaseUntil')
+        expect(byId.get('out-5')).toMatchObject({ status: 'delivered', attempts: 1 })
+      })
+
+      it('replays a dead letter: pending, due now, attempts reset; refuses others', async () => {
+        const store = await open()
+        await store.saveReferral(referral('1'))
+        await store.saveReferral(referral('2'))
+        await store.markDeadLetter('out-1', 'HTTP 400 (rejected by partner)', ms(T0, 1))
+        const replayed = await store.replayDelivery('out-1', ms(T0, 9_000))
+        expect(replayed).toMatchObject({ kind: 'replayed', row: { status: 'pending', attempts: 0, nextAttemptAt: ms(T0, 9_000).toISOString(), lastError: 'HTTP 400 (rejected by partner)' } })
+        expect((await store.claimDueDeliveries(ms(T0, 9_000), 10, LEASE)).map((r) => r.id)).toContain('out-1')
+        expect(await store.replayDelivery('out-1', ms(T0, 9_001))).toMatchObject({ kind: 'not-dead-letter', row: { status: 'pending' } })
+        await store.markDelivered('out-2', ms(T0, 1), 200)
+        expect(await store.replayDelivery('out-2', ms(T0, 9_001))).toMatchObject({ kind: 'not-dead-letter', row: { status: 'delivered' } })
+        expect(await store.replayDelivery('nope', ms(T0, 9_001))).toEqual({ kind: 'not-found' })
+        expect(await store.readDelivery('out-2')).toMatchObject({ id: 'out-2', status: 'delivered' })
+        expect(await store.readDelivery('nope')).toBeUndefined()
+      })
+
+      it('counts the backlog: pending and dead-letter rows and the oldest pending one', async () => {
+        const store = await open()
+        expect(await store.outboxStats()).toEqual({ pending: 0, deadLetter: 0 })
+        await store.saveReferral(referral('1', { lastUpdated: '2026-03-01T09:00:01.000Z' }))
+        await store.saveReferral(referral('2', { lastUpdated: '2026-03-01T09:00:02.000Z' }))
+        await store.saveReferral(referral('3', { lastUpdated: '2026-03-01T09:00:03.000Z' }))
+        await store.markDelivered('out-1', ms(T0, 5000), 200)
+        await store.markDeadLetter('out-3', 'HTTP 400', ms(T0, 5000))
+        expect(await store.outboxStats()).toEqual({ pending: 1, deadLetter: 1, oldestPendingCreatedAt: '2026-03-01T09:00:02.000Z' })
+      })
+
+      it('upserts and lists circuit-breaker state', async () => {
+        const store = await open()
+        await store.saveCircuit({ partnershipId: 'south-west', state: 'open', consecutiveFailures: 5, openedAt: T0, openUntil: ms(T0, 30_000).toISOString(), updatedAt: T0 })
+        await store.saveCircuit({ partnershipId: 'north-east', state: 'closed', consecutiveFailures: 0, updatedAt: T0 })
+        await store.saveCircuit({ partnershipId: 'south-west', state: 'closed', consecutiveFailures: 0, openedAt: T0, updatedAt: ms(T0, 40_000).toISOString() })
+        expect(await store.listCircuits()).toEqual([
+          { partnershipId: 'north-east', state: 'closed', consecutiveFailures: 0, updatedAt: T0 },
+          { partnershipId: 'south-west', state: 'closed', consecutiveFailures: 0, openedAt: T0, updatedAt: ms(T0, 40_000).toISOString() }
+        ])
+      })
+    })
+
+    describe('updateTask', () => {
+      const T1 = '2026-03-02T10:00:00.000Z'
+      let store: Store
+
+      beforeEach(async () => {
+        store = await open()
+        const task = taskVersion('1', T0, 'requested')
+        await store.saveReferral({
+          resources: [task],
+          task: { id: 'task-1', basedOn: 'ServiceRequest/sr-1', owner: 'north-east', status: 'requested', lastUpdated: T0 },
+          serviceRequestId: 'sr-1',
+          audit: []
+        })
+      })
+
+      function taskVersion (versionId: string, lastUpdated: string, status: Task['status']): StoredResource {
+        const resource: Task = { resourceType: 'Task', id: 'task-1', meta: { versionId, lastUpdated }, status, intent: 'order' }
+        return { resourceType: 'Task', id: 'task-1', versionId, lastUpdated, resource }
+      }
+
+      function audit (id: string): AuditRecord {
+        return { id, recorded: T1, action: 'U', subtype: 'update', outcome: '0', agent: 'partner', entity: 'Task/task-1', correlationId: 'c-1' }
+      }
+
+      function write (from: string, to: string, status: Task['status'], auditId = `a-${to}`): TaskVersionWrite {
+        return { task: taskVersion(to, T1, status), expectedVersionId: from, status, audit: [audit(auditId)] }
+      }
+      it('writes the new version, its search row and its audit record together', async () => {
+        expect(await store.updateTask(write('1', '2', 'accepted'))).toEqual({ kind: 'updated' })
+        const read = await store.readResource('Task', 'task-1')
+        expect(read).toMatchObject({ versionId: '2', lastUpdated: T1 })
+        expect((read?.resource as Task).status).toBe('accepted')
+        expect(await harness.sql('SELECT status, last_updated FROM tasks')).toEqual([{ status: 'accepted', last_updated: T1 }])
+        expect(await harness.sql('SELECT id, action, entity FROM audit_events')).toEqual([{ id: 'a-2', action: 'U', entity: 'Task/task-1' }])
+        const found = await store.searchTasks({ status: 'accepted', lastUpdated: [{ prefix: 'gt', value: T0 }], count: 10, offset: 0 })
+        expect(found.tasks.map((t) => t.versionId)).toEqual(['2'])
+        expect((await store.searchTasks({ status: 'requested', count: 10, offset: 0 })).total).toBe(0)
+      })
+
+      it('of two updates from the same version, writes only the first', async () => {
+      // on a networked store the two may reach the database in either order
+        const results = await Promise.all([store.updateTask(write('1', '2', 'accepted')), store.updateTask(write('1', '2', 'rejected', 'a-other'))])
+        expect([...results].sort((a, b) => a.kind.localeCompare(b.kind))).toEqual([{ kind: 'updated' }, { kind: 'version-conflict', currentVersionId: '2' }])
+        const [winner, auditId] = results[0]?.kind === 'updated' ? ['accepted', 'a-2'] : ['rejected', 'a-other']
+        expect(((await store.readResource('Task', 'task-1'))?.resource as Task).status).toBe(winner)
+        expect(await harness.sql('SELECT status FROM tasks')).toEqual([{ status: winner }])
+        expect(await harness.sql('SELECT id FROM audit_events')).toEqual([{ id: auditId }])
+      })
+
+      it('chains versions', async () => {
+        await store.updateTask(write('1', '2', 'accepted'))
+        expect(await store.updateTask(write('2', '3', 'in-progress'))).toEqual({ kind: 'updated' })
+        expect(await store.updateTask(write('2', '3', 'cancelled'))).toEqual({ kind: 'version-conflict', currentVersionId: '3' })
+      })
+
+      it('answers not-found for an unknown Task and writes nothing', async () => {
+        const unknown: TaskVersionWrite = { ...write('1', '2', 'accepted'), task: { ...taskVersion('2', T1, 'accepted'), id: 'nope', resource: { resourceType: 'Task', id: 'nope', status: 'accepted', intent: 'order' } } }
+        expect(await store.updateTask(unknown)).toEqual({ kind: 'not-found' })
+        expect(await harness.sql('SELECT id FROM audit_events')).toEqual([])
+      })
+
+      it('rolls everything back when a part fails (a duplicate audit id)', async () => {
+        await store.appendAudit(audit('dup'))
+        await expect(store.updateTask(write('1', '2', 'accepted', 'dup'))).rejects.toThrow()
+        expect((await store.readResource('Task', 'task-1'))?.versionId).toBe('1')
+        expect(await harness.sql('SELECT status FROM tasks')).toEqual([{ status: 'requested' }])
+      })
+
+      it('refuses a write whose resource does not match its id, before touching the database', async () => {
+        const mismatched: TaskVersionWrite = { ...write('1', '2', 'accepted'), task: { ...taskVersion('2', T1, 'accepted'), id: 'other' } }
+        await expect(store.updateTask(mismatched)).rejects.toThrow(TypeError)
+        expect((await store.readResource('Task', 'task-1'))?.versionId).toBe('1')
+      })
+    })
+  })
+}
+
+function ms (iso: string, plus: number): Date {
+  return new Date(Date.parse(iso) + plus)
+}
+
+function stored (resource: Resource): StoredResource {
+  return {
+    resourceType: resource.resourceType,
+    id: resource.id ?? '',
+    versionId: resource.meta?.versionId ?? '',
+    lastUpdated: resource.meta?.lastUpdated ?? '',
+    resource
+  }
+}
+
+interface ReferralOptions {
+  lastUpdated?: string
+  owner?: string
+  status?: Task['status']
+  requestId?: string
+  /** outbox row id; false for a referral with no delivery */
+  outboxId?: string | false
+  createdAt?: string
+}
+
+/** A whole referral write numbered n: Patient, ServiceRequest, Task, outbox row, two audit records. */
+export function referral (n: string, o: ReferralOptions = {}): ReferralWrite {
+  const lastUpdated = o.lastUpdated ?? T0
+  const owner = o.owner ?? 'north-east'
+  const status = o.status ?? 'requested'
+  const meta = { versionId: '1', lastUpdated }
+  const patient: Patient = { resourceType: 'Patient', id: `pat-${n}`, meta, name: [{ family: 'Example' }] }
+  const serviceRequest: ServiceRequest = {
+    resourceType: 'ServiceRequest',
+    id: `sr-${n}`,
+    meta,
+    status: 'active',
+    intent: 'order',
+    subject: { reference: `Patient/pat-${n}` }
+  }
+  const task: Task = {
+    resourceType: 'Task',
+    id: `task-${n}`,
+    meta,
+    status,
+    intent: 'order',
+    basedOn: [{ reference: `ServiceRequest/sr-${n}` }],
+    owner: { identifier: { value: owner } }
+  }
+  const audit: AuditRecord[] = [
+    { id: `audit-${n}-1`, recorded: lastUpdated, action: 'C', subtype: 'create', outcome: '0', agent: 'client-a', entity: `ServiceRequest/sr-${n}`, correlationId: `corr-${n}` },
+    { id: `audit-${n}-2`, recorded: lastUpdated, action: 'E', subtype: 'triage', outcome: '0', agent: 'client-a', entity: `ServiceRequest/sr-${n}` }
+  ]
+  const write: ReferralWrite = {
+    resources: [stored(patient), stored(serviceRequest), stored(task)],
+    task: { id: `task-${n}`, basedOn: `ServiceRequest/sr-${n}`, owner, status, lastUpdated },
+    serviceRequestId: `sr-${n}`,
+    audit
+  }
+  if (o.requestId !== undefined) write.requestId = o.requestId
+  if (o.outboxId !== false) {
+    write.outbox = {
+      id: o.outboxId ?? `out-${n}`,
+      partnershipId: owner,
+      serviceRequestId: `sr-${n}`,
+      taskId: `task-${n}`,
+      createdAt: o.createdAt ?? lastUpdated
+    }
+  }
+  return write
+}

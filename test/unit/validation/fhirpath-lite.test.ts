@@ -1,0 +1,75 @@
+import { evalFhirPath } from '@medplum/core'
+import { describe, expect, it } from 'vitest'
+import { compileLite, isMet, NotCompiled } from '../../../src/validation/fhirpath-lite.ts'
+import type { JsonObject } from '../../../src/validation/json.ts'
+
+const isResourceType = (name: string): boolean => ['Patient', 'Observation', 'Composition', 'MessageHeader'].includes(name)
+
+function run (expression: string, node: JsonObject, resource: JsonObject = node): unknown[] {
+  const compiled = compileLite(expression, isResourceType)
+  if (!compiled) {
+    throw new Error(`not compiled: ${expression}`)
+  }
+  return compiled(node, { resource, rootResource: resource })
+}
+
+describe('compileLite', () => {
+  it('evaluates paths, choice names and existence', () => {
+    const obs = { resourceType: 'Observation', valueQuantity: { value: 3 }, component: [{ code: { text: 'a' } }, { code: { text: 'b' } }] }
+    expect(run('value.exists()', obs)).toEqual([true])
+    expect(run('value.value', obs)).toEqual([3])
+    expect(run('component.code.text', obs)).toEqual(['a', 'b'])
+    expect(run('component.count()', obs)).toEqual([2])
+    expect(run('dataAbsentReason.empty() or value.empty()', obs)).toEqual([true])
+  })
+
+  it('uses FHIRPath three-valued logic', () => {
+    expect(run('a implies b', { a: true })).toEqual([])
+    expect(run('a implies b', { a: false })).toEqual([true])
+    expect(run('a and b', { a: false })).toEqual([false])
+    expect(run('a or b', { b: true })).toEqual([true])
+    expect(run('a xor b', { a: true, b: false })).toEqual([true])
+    expect(isMet([])).toBe(true)
+    expect(isMet([false])).toBe(false)
+  })
+
+  it('filters with where/all/exists(criteria), compares literals and concatenates', () => {
+    const node = { coding: [{ system: 's', code: '1' }, { system: 't', code: '2' }] }
+    expect(run("coding.where(system = 's').code", node)).toEqual(['1'])
+    expect(run("coding.all(code.matches('^[0-9]$'))", node)).toEqual([true])
+    expect(run("coding.exists(system = 'u')", node)).toEqual([false])
+    expect(run("coding.first().system & '|' & coding.first().code", node)).toEqual(['s|1'])
+    expect(run("'2' in coding.code", node)).toEqual([true])
+    expect(run('coding.code.isDistinct()', node)).toEqual([true])
+    expect(run('coding.where(%context.coding.count() = 2).count()', node)).toEqual([2])
+  })
+
+  it('reads %resource and resolves references in the Bundle', () => {
+    const bundle = {
+      resourceType: 'Bundle',
+      entry: [{ fullUrl: 'https://a.example/Patient/1', resource: { resourceType: 'Patient', id: '1' } }]
+    }
+    expect(run('entry.resource.ofType(Patient).exists() and %resource.entry.count() = 1', bundle)).toEqual([true])
+    expect(run("'Patient/1'.resolve().exists()", bundle)).toEqual([true])
+    expect(run("'Patient/2'.resolve().exists()", bundle)).toEqual([false])
+  })
+
+  it('declines what it does not cover, at compile time or at run time', () => {
+    expect(compileLite('descendants().count() > 0', isResourceType)).toBeUndefined()
+    expect(compileLite('value.as(Quantity).value > 0', isResourceType)).toBeUndefined()
+    expect(() => run('start <= end', { start: '2020-01-01', end: '2021-01-01' })).toThrow(NotCompiled)
+  })
+
+  it.each([
+    ['code.empty() or system.exists()', { code: 'x' }],
+    ['code.empty() or system.exists()', { code: 'x', system: 'y' }],
+    ['name.exists() or telecom.exists() or address.exists() or organization.exists()', { gender: 'male' }],
+    ['dataAbsentReason.empty() or value.empty()', { dataAbsentReason: { text: 'x' }, valueString: 'y' }],
+    ['extension.exists() != value.exists()', { url: 'u', valueString: 'v' }],
+    ['extension.exists() != value.exists()', { url: 'u' }],
+    ["reference.startsWith('#').not() or reference.exists()", { reference: '#a' }]
+  ])('agrees with @medplum/core on %s', (expression, node) => {
+    const medplum = evalFhirPath(expression, node)
+    expect(isMet(run(expression, node))).toBe(!(medplum.length === 1 && medplum[0] === false))
+  })
+})
