@@ -279,13 +279,17 @@ async function start (command: string[], env: Record<string, string>): Promise<R
   const exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve() }) })
   let origin: string | undefined
   const deadline = Date.now() + 20_000
+  const fail = (why: string): never => {
+    child.kill('SIGKILL')
+    throw new Error(`${why}: ${out.slice(-2000)}`)
+  }
   while (origin === undefined) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start: ${out.slice(-2000)}`)
+    if (Date.now() > deadline || child.exitCode !== null) fail('server did not start')
     origin = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1]
     if (origin === undefined) await sleep(2)
   }
   while ((await fetch(`${origin}/health/ready`).then((r) => r.status, () => 0)) !== 200) {
-    if (Date.now() > deadline) throw new Error('server never became ready')
+    if (Date.now() > deadline) fail('server never became ready')
     await sleep(2)
   }
   const readyMs = Math.round(performance.now() - t0)

@@ -8,10 +8,12 @@ import { auditRecord } from './audit-record.ts'
  */
 export function deliveryAudit (id: string, at: Date, row: OutboxRow, settlement: DeliverySettlement): AuditRecord | undefined {
   if (settlement.outcome === 'deferred') return undefined
+  // a BaRS response goes back to the referrer's endpoint ("bars:{endpoint}"), not to a partnership
+  const bars = row.partnershipId.startsWith('bars:')
   return auditRecord(id, at, {
     action: 'E',
-    subtype: 'delivery',
-    agent: `partnership/${row.partnershipId}`,
+    subtype: bars ? 'bars-response-delivery' : 'delivery',
+    agent: bars ? row.partnershipId : `partnership/${row.partnershipId}`,
     entity: `ServiceRequest/${row.serviceRequestId}`,
     outcome: settlement.outcome === 'delivered' ? '0' : settlement.outcome === 'retry' ? '4' : '8'
   })

@@ -8,7 +8,8 @@ import { outcomeError } from '../fhir/operation-outcome.ts'
 import type { AuditSearch } from '../audit/audit-event.ts'
 import type { Store } from '../store/store.ts'
 import type { SecurityConfig } from './auth-config.ts'
-import { hasAnyRole, mayReadServiceRequest, mayReadTask, mayReferFor, ownerOf, requesterOdsOfBody, routeAccess, SUPPORTING_TYPES, taskSearchScope } from './access-policy.ts'
+import { referralIdFor } from '../bars/envelope.ts'
+import { hasAnyRole, mayReadServiceRequest, mayReadTask, mayReferFor, odsCodeOf, ownerOf, requesterOdsOfBody, routeAccess, SUPPORTING_TYPES, taskSearchScope } from './access-policy.ts'
 import { ROLE_SCOPES, type Principal } from './principal.ts'
 import { securityHeaders } from './security-headers.ts'
 import type { TokenVerifier } from './verify-token.ts'
@@ -131,6 +132,7 @@ async function authPlugin (app: FastifyInstance, opts: AuthPluginOptions): Promi
       for (const ods of requesterOdsOfBody(request.body)) {
         if (!mayReferFor(p, ods)) throw forbidden(`This client may not refer for ODS code ${ods}`, [], 'ServiceRequest.requester')
       }
+      if (url === '/fhir/$process-message') await guardMessage(p, request.body)
       return
     }
     const read = READ_URL.exec(url)
@@ -145,6 +147,21 @@ async function authPlugin (app: FastifyInstance, opts: AuthPluginOptions): Promi
       await narrowSearch(request, reply, p)
     }
   })
+
+  /**
+   * A BaRS message about a referral already stored (a repeat, an update, a cancellation) acts
+   * on the referral its sender endpoint and Bundle.id name (bars/envelope.ts referralIdFor).
+   * A cancellation carries no requester of its own, so the stored referral's decides: another
+   * referrer's is as unknown as a missing one.
+   */
+  async function guardMessage (p: Principal, body: unknown): Promise<void> {
+    const b = body as { id?: unknown, entry?: Array<{ resource?: { source?: { endpoint?: unknown } } }> } | null
+    const endpoint = Array.isArray(b?.entry) ? b.entry[0]?.resource?.source?.endpoint : undefined
+    if (typeof b?.id !== 'string' || typeof endpoint !== 'string') return // the route refuses the message
+    const srId = referralIdFor(endpoint, b.id)
+    const stored = await store.readResource('ServiceRequest', srId)
+    if (stored !== undefined && !mayReferFor(p, odsCodeOf((stored.resource as ServiceRequest).requester))) throw notFound('ServiceRequest', srId)
+  }
 
   /** Reads are decided before the route runs, so a refused read leaves no 200, 304 or "read" audit. */
   async function guardRead (p: Principal, type: string, id: string): Promise<void> {

@@ -1,53 +1,102 @@
-import type { Task } from '@medplum/fhirtypes'
+import type { ServiceRequest, Task } from '@medplum/fhirtypes'
 import { auditRecord } from '../audit/audit-record.ts'
-import { issue, OperationOutcomeError, outcomeError } from '../fhir/operation-outcome.ts'
-import { WORKWELL_BASE } from '../fhir/systems.ts'
-import { repeatRefusal, type IntakeContext, type IntakeDeps } from '../intake/accept-referral.ts'
+import { OperationOutcomeError, outcomeError } from '../fhir/operation-outcome.ts'
+import { duplicate, repeatRefusal, type IntakeContext, type IntakeDeps } from '../intake/accept-referral.ts'
 import { nextVersionId } from '../lifecycle/apply-task-update.ts'
 import { checkTransition, TERMINAL_STATUSES } from '../lifecycle/task-transitions.ts'
-import type { StoredResource } from '../store/store.ts'
+import type { DeliveryFormat, Partnership } from '../routing/partnership.ts'
+import { RequestIdAlreadyDoneError } from '../store/store-errors.ts'
+import type { NewOutboxRow, StoredResource } from '../store/store.ts'
 import type { BarsMessage } from './message-bundle.ts'
-
-/** Tags the Task version a BaRS cancellation wrote with its X-Request-Id, so a repeat is known as one. */
-export const CANCELLED_BY_REQUEST = `${WORKWELL_BASE}/CodeSystem/bars-request-id`
 
 export interface CancelledReferral {
   serviceRequest: StoredResource
   task: StoredResource
+  /** how the partnership hears of it (see partnershipNotice) */
+  partnership: PartnershipNotice
+}
+
+/**
+ * How the partnership that owns the referral is told of a cancellation:
+ * - 'queued': a delivery row in the cancellation's own transaction; the worker maps the
+ *   referral as it now stands, ServiceRequest.status revoked (or entered-in-error) and
+ *   Task.status cancelled, through the partnership's usual mapping and endpoint;
+ * - 'task-feed': its format cannot say "cancelled" (json-record and csv mappings carry no
+ *   status field today), so a re-delivery would read as a second referral; it sees the
+ *   cancelled Task in its Task feed (GET /fhir/Task?owner=…), as it sees every other move;
+ * - 'never-delivered': the referral was never queued for it (advice-only triage, no consent).
+ */
+export type PartnershipNotice = 'queued' | 'task-feed' | 'never-delivered'
+
+/** What a cancellation needs beyond the intake's store, clock and ids. */
+export type CancelDeps = Pick<IntakeDeps, 'store' | 'clock' | 'newId' | 'requestIdStaleMs'> & {
+  partnerships: ReadonlyMap<string, Pick<Partnership, 'delivery'>>
 }
 
 /** The stored referral a reason=update message is about, with its triage Task: 404 when unknown. */
-export async function findReferral (deps: Pick<IntakeDeps, 'store'>, message: BarsMessage, serviceRequestId: string): Promise<{ serviceRequest: StoredResource, task: StoredResource & { resource: Task } }> {
+export async function findReferral (deps: Pick<IntakeDeps, 'store'>, message: BarsMessage, serviceRequestId: string): Promise<{ serviceRequest: StoredResource & { resource: ServiceRequest }, task: StoredResource & { resource: Task } }> {
   const sr = await deps.store.readResource('ServiceRequest', serviceRequestId)
   const tasks = sr === undefined ? undefined : await deps.store.searchTasks({ basedOn: `ServiceRequest/${serviceRequestId}`, count: 1, offset: 0 })
   const task = tasks?.tasks[0]
-  if (sr === undefined || task?.resource.resourceType !== 'Task') {
+  if (sr?.resource.resourceType !== 'ServiceRequest' || task?.resource.resourceType !== 'Task') {
     throw outcomeError(404, 'not-found', `No referral was received from ${message.sourceEndpoint} in a message with Bundle.id ${message.bundleId}; an update keeps the Bundle.id of the original message`, 'Bundle.id')
   }
-  return { serviceRequest: sr, task: { ...task, resource: task.resource } }
+  return { serviceRequest: { ...sr, resource: sr.resource }, task: { ...task, resource: task.resource } }
+}
+
+/** The partnership id a triage Task is owned by (build-task.ts writes "Organization/{id}"). */
+export function ownerPartnershipId (task: Task): string | undefined {
+  return /^Organization\/([^/]+)$/.exec(task.owner?.reference ?? '')?.[1]
+}
+
+/**
+ * Whether a partnership is sent a cancellation as a delivery (see PartnershipNotice). Pure.
+ * Only the fhir-bundle format carries ServiceRequest.status and Task.status as such.
+ */
+export function partnershipNotice (format: DeliveryFormat | undefined, deliveredBefore: boolean): PartnershipNotice {
+  if (!deliveredBefore) return 'never-delivered'
+  return format === 'fhir-bundle' ? 'queued' : 'task-feed'
+}
+
+/**
+ * Runs a BaRS update write (cancellation, change) under the message's X-Request-Id: 409
+ * duplicate once done, 425 while in flight (as every referral). The id is marked done by the
+ * write itself (store.updateTask requestId); any failure releases it so the sender may retry,
+ * and a write that lost its stale claim to a finished twin is answered as a repeat.
+ */
+export async function underRequestId<T> (deps: Pick<CancelDeps, 'store' | 'requestIdStaleMs'>, requestId: string, now: Date, write: () => Promise<T>): Promise<T> {
+  const refused = repeatRefusal(await deps.store.claimRequestId(requestId, now, deps.requestIdStaleMs))
+  if (refused !== undefined) throw refused
+  try {
+    return await write()
+  } catch (err) {
+    if (err instanceof RequestIdAlreadyDoneError) {
+      const claim = await deps.store.claimRequestId(requestId, now, deps.requestIdStaleMs)
+      if (claim.kind === 'done') throw duplicate(claim.serviceRequestId, claim.taskId)
+    }
+    await deps.store.releaseRequestId(requestId)
+    throw err
+  }
 }
 
 /**
  * A BaRS cancellation (IG Cancellation: reason update, ServiceRequest.status revoked or
- * entered-in-error, reasonCode.text saying why): the referral's triage Task becomes
- * cancelled, its statusReason the sender's reason, through the same versioned Task write as a
- * partnership's update (store.updateTask: optimistic, audited in the same transaction).
+ * entered-in-error, reasonCode.text saying why). In ONE transaction (store.updateTask): the
+ * triage Task becomes cancelled with the sender's reason, the ServiceRequest is stored with
+ * the sender's status, the X-Request-Id is marked done, and — when the partnership was sent
+ * the referral and its format can say so — a delivery row tells the partnership.
  *
- * - a repeated X-Request-Id: 409 duplicate once done, 425 while in flight (as every referral);
+ * - a repeated X-Request-Id: 409 duplicate once done, 425 while in flight;
  * - a referral that is no longer current (its Task completed, rejected, cancelled …): 409
  *   REC_CONFLICT conflict, as BaRS requires a receiver to refuse cancelling it;
- * - a Task that moved between the read and the write: 409 conflict, the sender may retry.
+ * - a Task or ServiceRequest that moved between the read and the write: 409 conflict, the
+ *   sender may retry.
  */
-export async function cancelReferral (deps: IntakeDeps, message: BarsMessage, serviceRequestId: string, ctx: IntakeContext & { requestId: string }): Promise<CancelledReferral> {
+export async function cancelReferral (deps: CancelDeps, message: BarsMessage, serviceRequestId: string, ctx: IntakeContext & { requestId: string }): Promise<CancelledReferral> {
   const now = deps.clock.now()
-  const refused = repeatRefusal(await deps.store.claimRequestId(ctx.requestId, now, deps.requestIdStaleMs))
-  if (refused !== undefined) throw refused
-  try {
+  return underRequestId(deps, ctx.requestId, now, async () => {
     const { serviceRequest, task } = await findReferral(deps, message, serviceRequestId)
     const current = task.resource
-    if (current.meta?.tag?.some((t) => t.system === CANCELLED_BY_REQUEST && t.code === ctx.requestId) === true) {
-      throw new OperationOutcomeError(409, [issue('error', 'duplicate', `This X-Request-Id was already processed: Task/${task.id} is cancelled`, 'X-Request-Id')])
-    }
     if (TERMINAL_STATUSES.has(current.status)) {
       throw outcomeError(409, 'conflict', `The referral is no longer active (its Task is ${current.status}); only an active referral can be cancelled`, `Bundle.entry[${message.focusIndex}].resource.status`)
     }
@@ -59,24 +108,38 @@ export async function cancelReferral (deps: IntakeDeps, message: BarsMessage, se
       status: 'cancelled',
       statusReason: { text: reasonText ?? `Cancelled by the referrer (ServiceRequest.status ${message.serviceRequest.status})` },
       lastModified: at,
-      meta: { ...current.meta, versionId, lastUpdated: at, tag: [...(current.meta?.tag ?? []), { system: CANCELLED_BY_REQUEST, code: ctx.requestId }] }
+      meta: { ...current.meta, versionId, lastUpdated: at }
     }
     const refusedMove = checkTransition(current, cancelled)
     if (refusedMove.length > 0) throw new OperationOutcomeError(409, refusedMove.map((i) => ({ ...i, code: 'conflict' })))
     const stored: StoredResource = { resourceType: 'Task', id: task.id, versionId, lastUpdated: at, resource: cancelled }
+
+    const srVersionId = nextVersionId(serviceRequest.versionId)
+    const revoked: ServiceRequest = { ...serviceRequest.resource, status: message.serviceRequest.status, meta: { ...serviceRequest.resource.meta, versionId: srVersionId, lastUpdated: at } }
+    const storedSr: StoredResource = { resourceType: 'ServiceRequest', id: serviceRequestId, versionId: srVersionId, lastUpdated: at, resource: revoked }
+
+    const owner = ownerPartnershipId(current)
+    const deliveredBefore = owner !== undefined && (await deps.store.listDeliveries({ partnershipId: owner, serviceRequestId, limit: 1 })).length > 0
+    const notice = partnershipNotice(owner === undefined ? undefined : deps.partnerships.get(owner)?.delivery.format, deliveredBefore)
+    const outbox: NewOutboxRow | undefined = notice === 'queued' && owner !== undefined
+      ? { id: deps.newId(), partnershipId: owner, serviceRequestId, taskId: task.id, createdAt: at }
+      : undefined
+
     const result = await deps.store.updateTask({
       task: stored,
       expectedVersionId: task.versionId,
       status: 'cancelled',
-      audit: [auditRecord(deps.newId(), now, { action: 'U', subtype: 'cancel', agent: ctx.agent, entity: `Task/${task.id}`, correlationId: ctx.correlationId })]
+      resources: [{ resource: storedSr, expectedVersionId: serviceRequest.versionId }],
+      requestId: { id: ctx.requestId, serviceRequestId },
+      ...(outbox === undefined ? {} : { outbox }),
+      audit: [
+        auditRecord(deps.newId(), now, { action: 'U', subtype: 'cancel', agent: ctx.agent, entity: `Task/${task.id}`, correlationId: ctx.correlationId }),
+        auditRecord(deps.newId(), now, { action: 'U', subtype: 'cancel', agent: ctx.agent, entity: `ServiceRequest/${serviceRequestId}`, correlationId: ctx.correlationId })
+      ]
     })
     if (result.kind !== 'updated') {
-      throw outcomeError(409, 'conflict', `Task/${task.id} changed while the cancellation was applied; send it again`, `Bundle.entry[${message.focusIndex}].resource`)
+      throw outcomeError(409, 'conflict', 'The referral changed while the cancellation was applied; send it again', `Bundle.entry[${message.focusIndex}].resource`)
     }
-    return { serviceRequest, task: stored }
-  } finally {
-    // Store.saveReferral is the only write that marks an X-Request-Id done; a cancellation is a
-    // Task write, so its claim is released and a repeat is recognised by the Task's tag instead.
-    await deps.store.releaseRequestId(ctx.requestId)
-  }
+    return { serviceRequest: storedSr, task: stored, partnership: notice }
+  })
 }

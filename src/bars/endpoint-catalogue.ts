@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 
 /** A referrer's BaRS endpoint: its "system|value" id and the URL of its own $process-message. */
@@ -47,7 +48,22 @@ export async function loadEndpointCatalogue (file: string): Promise<EndpointCata
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    throw new Error(`BaRS endpoint catalogue ${file} cannot be read: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    throw unreadable(file, err)
   }
   return parseEndpointCatalogue(JSON.parse(text) as unknown, file)
+}
+
+/** As loadEndpointCatalogue, at start-up where only a synchronous read fits (delivery/from-config.ts). */
+export function loadEndpointCatalogueSync (file: string): EndpointCatalogue {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw unreadable(file, err)
+  }
+  return parseEndpointCatalogue(JSON.parse(text) as unknown, file)
+}
+
+function unreadable (file: string, err: unknown): Error {
+  return new Error(`BaRS endpoint catalogue ${file} cannot be read: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
 }

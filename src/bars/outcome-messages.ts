@@ -1,13 +1,14 @@
 import type { Task } from '@medplum/fhirtypes'
 import type { Clock } from '../clock.ts'
 import { backoffDelayMs, type BackoffPolicy } from '../delivery/backoff.ts'
+import type { CircuitBreakers } from '../delivery/circuit-breaker.ts'
 import type { DeliveryLogger } from '../delivery/delivery-logger.ts'
 import { classifyStatus } from '../delivery/outcome.ts'
 import type { PartnerClient } from '../delivery/partner-client.ts'
 import { parseRetryAfter } from '../delivery/retry-after.ts'
 import { FHIR_JSON } from '../fhir/media-type.ts'
 import { nameUuid } from '../mapping/name-uuid.ts'
-import type { DeliverySettlement, NewOutboxRow, OutboxRow, Store } from '../store/store.ts'
+import type { DeliverySettlement, NewOutboxRow, OutboxRow, Store, StoredResource } from '../store/store.ts'
 import type { EndpointCatalogue } from './endpoint-catalogue.ts'
 import { readEnvelope, type Envelope } from './envelope.ts'
 import { responseMessage } from './response-message.ts'
@@ -28,13 +29,31 @@ export function barsDestination (sourceEndpoint: string): string {
 }
 
 /**
+ * Attempts at one response message before it is a dead letter. Partnerships set theirs in
+ * their routing file; referrers have no such file, so this is the gateway's own choice (with
+ * the default backoff, 10 attempts span about half an hour before the cap is reached).
+ */
+export const BARS_RESPONSE_MAX_ATTEMPTS = 10
+
+/**
  * The outbox row that tells the referrer about a Task's move, when the referral came as a
  * BaRS message and the move is one it hears about; undefined otherwise. Pure. The caller
- * writes the row in the same transaction as the Task version.
+ * writes the row in the same transaction as the Task version. The row carries that Task
+ * version (payload), so the message reports the move it was queued for, even when the
+ * Task has moved again before it is sent.
  */
-export function outcomeRow (envelope: Envelope | undefined, before: Pick<Task, 'status'>, after: Task & { id: string }, serviceRequestId: string, id: string, now: Date): (NewOutboxRow & { kind: typeof BARS_RESPONSE_KIND }) | undefined {
+export function outcomeRow (envelope: Envelope | undefined, before: Pick<Task, 'status'>, after: Task & { id: string }, serviceRequestId: string, id: string, now: Date): (NewOutboxRow & { kind: typeof BARS_RESPONSE_KIND, payload: string }) | undefined {
   if (envelope === undefined || before.status === after.status || !OUTCOME_STATUSES.has(after.status)) return undefined
-  return { id, kind: BARS_RESPONSE_KIND, partnershipId: barsDestination(envelope.sourceEndpoint), serviceRequestId, taskId: after.id, createdAt: now.toISOString() }
+  return { id, kind: BARS_RESPONSE_KIND, partnershipId: barsDestination(envelope.sourceEndpoint), serviceRequestId, taskId: after.id, createdAt: now.toISOString(), payload: JSON.stringify(after) }
+}
+
+/** The Task version a BaRS response row was queued with; undefined when it holds none. */
+function taskOfRow (row: OutboxRow): (Task & { id: string }) | undefined {
+  if (row.payload === undefined) return undefined
+  const parsed = JSON.parse(row.payload) as unknown
+  if (parsed === null || typeof parsed !== 'object' || (parsed as { resourceType?: unknown }).resourceType !== 'Task') return undefined
+  const task = parsed as Task
+  return task.id === row.taskId ? { ...task, id: task.id } : undefined
 }
 
 export interface BarsResponseDeps {
@@ -42,6 +61,8 @@ export interface BarsResponseDeps {
   store: Pick<Store, 'readResource'>
   catalogue: EndpointCatalogue
   client: PartnerClient
+  /** the worker's breakers: each referrer endpoint is a destination of its own */
+  breakers: CircuitBreakers
   clock: Clock
   logger: DeliveryLogger
   backoff: BackoffPolicy
@@ -53,13 +74,14 @@ export interface BarsResponseDeps {
 }
 
 /**
- * One attempt at a BaRS response row: the current Task as a servicerequest-response message
+ * One attempt at a BaRS response row: the Task version the row was queued with, as a servicerequest-response message
  * (response.identifier = the original Bundle.id) POSTed to the referrer's own
  * $process-message, found through the endpoint catalogue by the stored source endpoint
  * (IG End-to-end-workflow, "Reversing roles"). The row id is the message's X-Request-Id
  * and Bundle.id, the same on every retry, so the referrer can answer a repeat 409 duplicate,
- * which counts as delivered; X-Correlation-Id is the conversation's. Retries and dead
- * letters follow the partnership rows' rules (outcome.ts, backoff.ts).
+ * which counts as delivered; X-Correlation-Id is the conversation's. Retries, dead letters
+ * and the circuit breaker follow the partnership rows' rules (deliver-row.ts: outcome.ts,
+ * backoff.ts; a referrer whose circuit is open is deferred, not attempted).
  */
 export async function deliverBarsResponse (row: OutboxRow, deps: BarsResponseDeps): Promise<DeliverySettlement> {
   const attempt = row.attempts + 1
@@ -72,8 +94,14 @@ export async function deliverBarsResponse (row: OutboxRow, deps: BarsResponseDep
   if (envelope === undefined) return deadLetter(`no BaRS envelope for ServiceRequest/${row.serviceRequestId}`)
   const target = deps.catalogue.resolve(envelope.sourceEndpoint)
   if (target === undefined) return deadLetter(`${envelope.sourceEndpoint} is not in the endpoint catalogue`)
-  const task = await deps.store.readResource('Task', row.taskId)
-  if (task?.resource.resourceType !== 'Task') return deadLetter(`Task/${row.taskId} not found`)
+  let version: (Task & { id: string }) | undefined
+  try {
+    version = taskOfRow(row)
+  } catch {
+    version = undefined
+  }
+  if (version === undefined) return deadLetter(`row holds no Task/${row.taskId} version to report`)
+  const task: StoredResource = { resourceType: 'Task', id: version.id, versionId: version.meta?.versionId ?? '', lastUpdated: version.meta?.lastUpdated ?? row.createdAt, resource: version }
 
   const [system, value] = envelope.sourceEndpoint.split('|')
   const body = JSON.stringify(responseMessage({
@@ -88,6 +116,10 @@ export async function deliverBarsResponse (row: OutboxRow, deps: BarsResponseDep
     softwareVersion: deps.version,
     task
   }))
+  // asked last, just before sending: the circuit may have opened while this row waited
+  const sendAt = deps.clock.now()
+  const admission = deps.breakers.admit(row.partnershipId, sendAt)
+  if (admission === 'deny') return { id: row.id, outcome: 'deferred', nextAttemptAt: deps.breakers.retryAt(row.partnershipId, sendAt) }
   const result = await deps.client.send({
     partnershipId: row.partnershipId,
     endpoint: target.url,
@@ -108,6 +140,8 @@ export async function deliverBarsResponse (row: OutboxRow, deps: BarsResponseDep
     httpStatus = result.status
     // BaRS: 409 duplicate means the referrer already has this message: delivered
     const verdict = result.status === 409 && result.reason?.includes('error duplicate') === true ? 'delivered' : classifyStatus(result.status)
+    // any answer other than 408/429/5xx shows the referrer is up, even a rejection
+    deps.breakers.record(row.partnershipId, admission, verdict === 'retry' ? 'failure' : 'success', now)
     if (verdict === 'delivered') {
       deps.logger.info({ ...context, status: 'delivered', httpStatus }, 'bars response delivered')
       return { id: row.id, outcome: 'delivered', responseStatus: result.status }
@@ -116,8 +150,11 @@ export async function deliverBarsResponse (row: OutboxRow, deps: BarsResponseDep
     failure = `HTTP ${result.status}`
     retryAfterMs = parseRetryAfter(result.retryAfter, now)
   } else if (!result.retryable) {
+    // nothing reached the referrer, so this says nothing about its health
+    deps.breakers.record(row.partnershipId, admission, 'success', now)
     return deadLetter(result.error)
   } else {
+    deps.breakers.record(row.partnershipId, admission, 'failure', now)
     failure = result.error
   }
   if (attempt >= deps.maxAttempts) return deadLetter(`gave up after ${attempt} attempt(s): ${failure}`, httpStatus)

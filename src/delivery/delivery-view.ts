@@ -1,4 +1,4 @@
-import type { CircuitRecord, CircuitState, DeliveryStatus, OutboxRow } from '../store/store.ts'
+import type { CircuitRecord, CircuitState, DeliveryStatus, OutboxKind, OutboxRow } from '../store/store.ts'
 
 /** The delivery statuses an operator can filter by. */
 export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'delivered', 'dead-letter']
@@ -11,6 +11,9 @@ export function isDeliveryStatus (value: string): value is DeliveryStatus {
 /** One delivery as operators see it: ids, references, counts and reasons, never content. */
 export interface DeliveryView {
   id: string
+  /** what the row delivers: a referral to its partnership, or a BaRS response to a referrer */
+  kind: OutboxKind
+  /** the partnership, or for a BaRS response "bars:{referrer endpoint}" */
   partnership: string
   status: DeliveryStatus
   attempts: number
@@ -31,6 +34,7 @@ export interface DeliveryView {
 export function deliveryView (row: OutboxRow): DeliveryView {
   const view: DeliveryView = {
     id: row.id,
+    kind: row.kind ?? 'referral',
     partnership: row.partnershipId,
     status: row.status,
     attempts: row.attempts,

@@ -1,5 +1,7 @@
+import { loadEndpointCatalogueSync } from '../bars/endpoint-catalogue.ts'
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
+import { packageVersion } from '../gateway-deps.ts'
 import type { Mapping } from '../mapping/mapping.ts'
 import type { Partnership } from '../routing/partnership.ts'
 import type { Store } from '../store/store.ts'
@@ -15,13 +17,16 @@ export interface ConfiguredWorkerDeps {
   mappings: Map<string, Mapping>
   clock: Clock
   logger: DeliveryLogger
+  /** the gateway's version, for BaRS response messages (default: package.json's) */
+  version?: string
 }
 
 /**
  * Builds the delivery worker from the configuration, so the server and the stand-alone
  * worker command run exactly the same thing.
  * @param deps - configuration, store, partnerships, mappings, clock and logger
- * @throws Error when a signing secret names a partnership that does not exist
+ * @throws Error when a signing secret names a partnership that does not exist, or the BaRS
+ *   endpoint catalogue (WORKWELL_BARS_ENDPOINTS) cannot be read
  */
 export function createConfiguredWorker (deps: ConfiguredWorkerDeps): DeliveryWorker {
   const d = deps.config.delivery
@@ -46,6 +51,13 @@ export function createConfiguredWorker (deps: ConfiguredWorkerDeps): DeliveryWor
     backoff: { baseMs: d.backoffBaseMs, factor: 2, capMs: d.backoffCapMs },
     breaker: { failureThreshold: d.breakerFailures, openMs: d.breakerOpenMs },
     secrets: deps.config.partnerSecrets,
-    dataDir: deps.config.dataDir
+    dataDir: deps.config.dataDir,
+    // BaRS response messages go back to referrers through the same outbox (issue 8)
+    bars: {
+      catalogue: loadEndpointCatalogueSync(deps.config.bars.endpointCatalogue),
+      ownServiceId: deps.config.bars.serviceId,
+      baseUrl: deps.config.baseUrl,
+      version: deps.version ?? packageVersion()
+    }
   })
 }

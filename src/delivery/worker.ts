@@ -2,7 +2,9 @@ import type { Dispatcher } from 'undici'
 import type { Clock } from '../clock.ts'
 import type { Mapping } from '../mapping/mapping.ts'
 import type { Partnership } from '../routing/partnership.ts'
-import type { OutboxRow, Store } from '../store/store.ts'
+import { BARS_RESPONSE_KIND, BARS_RESPONSE_MAX_ATTEMPTS, deliverBarsResponse, type BarsResponseDeps } from '../bars/outcome-messages.ts'
+import type { EndpointCatalogue } from '../bars/endpoint-catalogue.ts'
+import type { DeliverySettlement, OutboxRow, Store } from '../store/store.ts'
 import { DEFAULT_BACKOFF } from './backoff.ts'
 import type { BackoffPolicy } from './backoff.ts'
 import { createCircuitBreakers } from './circuit-breaker.ts'
@@ -48,6 +50,22 @@ export interface DeliveryWorkerDeps {
   dataDir?: string
   /** how long a recorded outcome waits for others to share its commit (default 10 ms; settler.ts) */
   settleLingerMs?: number
+  /**
+   * where BaRS response rows go (bars/outcome-messages.ts); without it such a row is a dead
+   * letter, which an operator replays once the worker is configured
+   */
+  bars?: BarsWorkerConfig
+}
+
+/** What the worker needs to send BaRS response messages back to referrers. */
+export interface BarsWorkerConfig {
+  catalogue: EndpointCatalogue
+  /** the gateway's own BaRS endpoint (system|value) */
+  ownServiceId: string
+  baseUrl: string
+  version: string
+  /** default BARS_RESPONSE_MAX_ATTEMPTS */
+  maxAttempts?: number
 }
 
 /** The outbox worker's lifecycle. */
@@ -120,10 +138,35 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
   let backlog = false
   let timer: NodeJS.Timeout | undefined
 
+  const barsDeps: BarsResponseDeps | undefined = deps.bars === undefined
+    ? undefined
+    : {
+        store,
+        catalogue: deps.bars.catalogue,
+        client,
+        breakers,
+        clock,
+        logger,
+        backoff,
+        random: rowDeps.random,
+        maxAttempts: deps.bars.maxAttempts ?? BARS_RESPONSE_MAX_ATTEMPTS,
+        ownServiceId: deps.bars.ownServiceId,
+        baseUrl: deps.bars.baseUrl,
+        version: deps.bars.version
+      }
+
+  /** One attempt at a row, by its kind: a partnership referral, or a BaRS response to a referrer. */
+  const deliver = async (row: OutboxRow): Promise<DeliverySettlement> => {
+    if (row.kind !== BARS_RESPONSE_KIND) return deliverRow(row, rowDeps)
+    if (barsDeps !== undefined) return deliverBarsResponse(row, barsDeps)
+    logger.warn({ outboxId: row.id, kind: row.kind, status: 'dead-letter' }, 'bars response dead-lettered: this worker has no BaRS configuration')
+    return { id: row.id, outcome: 'dead-letter', error: 'this worker has no BaRS configuration (endpoint catalogue)' }
+  }
+
   const attemptOne = (row: OutboxRow): Promise<void> => {
     const run = (async () => {
       try {
-        await settler.record(await deliverRow(row, rowDeps))
+        await settler.record(await deliver(row))
       } catch (err) {
         // a store failure: the lease runs out and the row is tried again; only the error's
         // class is logged because driver messages can quote the values they failed on

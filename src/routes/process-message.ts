@@ -3,6 +3,7 @@ import type { OperationOutcomeIssue } from '@medplum/fhirtypes'
 import { auditRecord } from '../audit/audit-record.ts'
 import { auditAgent, readBarsHeaders, type BarsHeaders } from '../bars/headers.ts'
 import { cancelReferral } from '../bars/cancel-referral.ts'
+import { changeReferral } from '../bars/change-referral.ts'
 import { loadEndpointCatalogue } from '../bars/endpoint-catalogue.ts'
 import { referralIdFor } from '../bars/envelope.ts'
 import { readMessage, type BarsMessage } from '../bars/message-bundle.ts'
@@ -77,11 +78,17 @@ export async function processMessageRoutes (app: FastifyInstance, deps: RouteDep
     let task: StoredResource
     let serviceRequest: StoredResource | undefined
     if (message.cancels) {
-      const cancelled = await cancelReferral(intake, message, serviceRequestId, ctx)
+      const cancelled = await cancelReferral({ ...intake, partnerships: deps.partnerships }, message, serviceRequestId, ctx)
       task = cancelled.task
-      request.log.info({ serviceRequestId, taskId: task.id, reason: message.reason, status: 'cancelled' }, 'bars referral cancelled')
+      serviceRequest = cancelled.serviceRequest
+      request.log.info({ serviceRequestId, taskId: task.id, reason: message.reason, status: 'cancelled', partnershipNotice: cancelled.partnership }, 'bars referral cancelled')
     } else if (message.reason === 'update') {
-      throw outcomeError(501, 'not-supported', 'A reason=update message that changes an active referral is not supported yet; cancel it (ServiceRequest.status revoked) and send a new referral', 'Bundle.entry[0].resource.reason')
+      const { prepared, warnings: found } = prepareMessageReferral(message, deps.validator, deps.newId, serviceRequestId, headers.correlationId)
+      warnings.push(...found)
+      const changed = await changeReferral(intake, message, prepared, ctx)
+      task = changed.task
+      serviceRequest = changed.serviceRequest
+      request.log.info({ serviceRequestId, taskId: task.id, reason: message.reason, status: task.resource.resourceType === 'Task' ? task.resource.status : undefined, queued: changed.queuedForDelivery }, 'bars referral changed')
     } else {
       const { prepared, warnings: found } = prepareMessageReferral(message, deps.validator, deps.newId, serviceRequestId, headers.correlationId)
       warnings.push(...found)

@@ -121,11 +121,6 @@ export async function taskSearchRoutes (app: FastifyInstance, deps: RouteDeps): 
     // one more than the page: whether it exists says whether there is a next page
     const result = await deps.store.searchTasks({ ...query, count: query.count + 1 })
     const tasks = result.tasks.slice(0, query.count)
-    const after = query.after
-    if (after !== undefined && tasks.some((t) => t.lastUpdated < after.lastUpdated || (t.lastUpdated === after.lastUpdated && t.id <= after.id))) {
-      // a store that ignored the cursor would hand out the same next link for ever
-      throw new Error('the store did not apply the search cursor (TaskQuery.after)')
-    }
     const base = `${deps.config.baseUrl}/Task`
     const link: NonNullable<Bundle['link']> = [{ relation: 'self', url: `${base}?${selfQuery(query, query.offset, query.after === undefined ? undefined : encodeCursor(query.after))}` }]
     const last = tasks.at(-1)

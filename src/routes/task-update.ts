@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Task } from '@medplum/fhirtypes'
 import { auditRecord } from '../audit/audit-record.ts'
+import { readEnvelope } from '../bars/envelope.ts'
+import { outcomeRow } from '../bars/outcome-messages.ts'
 import { ifMatchVersion } from '../fhir/if-match.ts'
 import { hasErrors, issue, operationOutcome, OperationOutcomeError, outcomeError } from '../fhir/operation-outcome.ts'
 import { parseRequestJson } from '../fhir/parse-json.ts'
@@ -60,6 +62,12 @@ async function currentTask (deps: RouteDeps, id: string, expected: string): Prom
   return { ...stored, resource: stored.resource }
 }
 
+/** The id of the ServiceRequest a triage Task is based on (the gateway writes "ServiceRequest/{id}"). */
+function basedOnId (task: Task): string | undefined {
+  const m = /^ServiceRequest\/([A-Za-z0-9\-.]{1,64})$/.exec(task.basedOn?.[0]?.reference ?? '')
+  return m?.[1]
+}
+
 /** R4 http.html §3.1.0.5: a version-aware update from a version that is no longer current is 412. */
 function stale (id: string, expected: string, current: string): OperationOutcomeError {
   return outcomeError(412, 'conflict', `Task/${id} is at version ${current}, not ${expected} as If-Match says; read it again and reapply the change`, 'If-Match')
@@ -81,10 +89,16 @@ async function commit (deps: RouteDeps, request: FastifyRequest, reply: FastifyR
   const versionId = task.meta?.versionId ?? ''
   const lastUpdated = task.meta?.lastUpdated ?? now.toISOString()
   const stored: StoredResource = { resourceType: 'Task', id: current.id, versionId, lastUpdated, resource: task }
+  // a referral that came as a BaRS message: the referrer hears of the move by a response
+  // message, queued in the Task's own transaction so neither happens without the other
+  const serviceRequestId = basedOnId(current.resource)
+  const envelope = serviceRequestId === undefined ? undefined : readEnvelope((await deps.store.readResource('MessageHeader', serviceRequestId))?.resource)
+  const outbox = serviceRequestId === undefined ? undefined : outcomeRow(envelope, current.resource, { ...task, id: current.id }, serviceRequestId, deps.newId(), now)
   const result = await deps.store.updateTask({
     task: stored,
     expectedVersionId: current.versionId,
     status: task.status,
+    ...(outbox === undefined ? {} : { outbox }),
     audit: [auditRecord(deps.newId(), now, {
       action: 'U', subtype: interaction, agent: 'unauthenticated', entity: `Task/${current.id}`, correlationId: request.correlationId
     })]
@@ -95,9 +109,12 @@ async function commit (deps: RouteDeps, request: FastifyRequest, reply: FastifyR
     case 'version-conflict':
       // another update from the same version committed between our read and our write
       throw stale(current.id, current.versionId, result.currentVersionId)
+    case 'resource-conflict':
+      // this write rewrites no other resource, so the store cannot answer this
+      throw new Error(`Task/${current.id}: unexpected ${result.kind} for ${result.resourceType}/${result.id}`)
     case 'updated':
   }
-  request.log.info({ taskId: current.id, from: current.resource.status, to: task.status, versionId, interaction }, 'task updated')
+  request.log.info({ taskId: current.id, from: current.resource.status, to: task.status, versionId, interaction, barsResponse: outbox?.id }, 'task updated')
 
   reply.header('Content-Location', `${deps.config.baseUrl}/Task/${current.id}/_history/${versionId}`)
   const prefer = preferReturn(request.headers.prefer)

@@ -88,6 +88,14 @@ export const pgMigrations: readonly Migration[] = [
         updated_at text NOT NULL
       );
     `
+  },
+  {
+    version: 2,
+    name: 'outbox kinds: BaRS response messages beside partnership referrals',
+    sql: `
+      ALTER TABLE outbox ADD COLUMN kind text NOT NULL DEFAULT 'referral' CHECK (kind IN ('referral', 'bars-response'));
+      ALTER TABLE outbox ADD COLUMN payload text;
+    `
   }
 ]
 

@@ -21,7 +21,7 @@ import type {
 import { instantBounds, normaliseInstant } from './fhir-instant.ts'
 import { latestVersion, runPgMigrations, schemaVersion } from './pg-migrations.ts'
 import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-errors.ts'
-import { auditValues as auditColumns, byDueThenCreated, checkNonNegativeInteger, checkResources, checkTaskVersion, int, text, toCircuitRecord, toOutboxRow, toOutboxStats, toStoredResource } from './store-rows.ts'
+import { auditValues as auditColumns, byDueThenCreated, checkNonNegativeInteger, checkResources, checkTaskVersion, int, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toStoredResource } from './store-rows.ts'
 import type { Row } from './store-rows.ts'
 
 /** Options of {@link openPgStore}. */
@@ -84,11 +84,14 @@ const SAVE_REFERRAL = `WITH
   r AS (INSERT INTO resources (resource_type, id, version_id, last_updated, content)
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])),
   t AS (INSERT INTO tasks (id, based_on, owner, status, last_updated) VALUES ($6, $7, $8, $9, $10)),
-  o AS (INSERT INTO outbox (id, partnership_id, service_request_id, task_id, status, attempts, next_attempt_at, created_at, updated_at)
-        SELECT $11, $12, $13, $14, 'pending', 0, $15, $15, $15 WHERE $11::text IS NOT NULL),
+  o AS (INSERT INTO outbox (id, partnership_id, service_request_id, task_id, status, attempts, next_attempt_at, created_at, updated_at, kind, payload)
+        SELECT $11, $12, $13, $14, 'pending', 0, $15, $15, $15, $24, $25 WHERE $11::text IS NOT NULL),
   a AS (INSERT INTO audit_events (id, recorded, action, subtype, outcome, agent, entity, correlation_id)
         SELECT * FROM unnest($16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[]))
   SELECT 1`
+
+const INSERT_OUTBOX = `INSERT INTO outbox (id, partnership_id, service_request_id, task_id, status, attempts, next_attempt_at, created_at, updated_at, kind, payload)
+  VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5, $6, $7)`
 
 // only an in-flight (or unclaimed) id may complete: if another request took over a stale
 // claim and finished first, no row is returned and the whole write is rolled back
@@ -147,7 +150,8 @@ class PgStore implements Store {
         write.resources.map((r) => JSON.stringify(r.resource)),
         t.id, t.basedOn, t.owner, t.status, taskLastUpdated,
         o?.id ?? null, o?.partnershipId ?? null, o?.serviceRequestId ?? null, o?.taskId ?? null, outboxCreatedAt,
-        ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => audit.map((values) => values[i] ?? null))
+        ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => audit.map((values) => values[i] ?? null)),
+        o?.kind ?? 'referral', o?.payload ?? null
       ]
     }
     const requestId = write.requestId
@@ -176,6 +180,11 @@ class PgStore implements Store {
     checkTaskVersion(t)
     const lastUpdated = normaliseInstant(t.lastUpdated)
     const audit = write.audit.map(auditValues)
+    const o = write.outbox
+    const outboxCreatedAt = o === undefined ? undefined : normaliseInstant(o.createdAt)
+    const others = write.resources ?? []
+    checkResources(others.map((r) => r.resource))
+    const requestId = write.requestId
     return this.#transaction(async (c): Promise<TaskVersionResult> => {
       // the version check is the UPDATE's own condition: a concurrent update of the same row
       // waits for the first to commit, then re-checks the condition and changes nothing
@@ -189,10 +198,35 @@ class PgStore implements Store {
       const indexed = await c.query('UPDATE tasks SET status = $1, last_updated = $2 WHERE id = $3', [write.status, lastUpdated, t.id])
       // a Task without its search row would vanish from searches; roll the version back
       if (indexed.rowCount !== 1) throw new Error(`Task/${t.id} has no search row`)
+      for (const { resource: r, expectedVersionId } of others) {
+        if (expectedVersionId === undefined) {
+          await c.query('INSERT INTO resources (resource_type, id, version_id, last_updated, content) VALUES ($1, $2, $3, $4, $5)',
+            [r.resourceType, r.id, r.versionId, r.lastUpdated, JSON.stringify(r.resource)])
+          continue
+        }
+        const rewritten = await c.query(`UPDATE resources SET version_id = $1, last_updated = $2, content = $3
+          WHERE resource_type = $4 AND id = $5 AND version_id = $6`,
+        [r.versionId, r.lastUpdated, JSON.stringify(r.resource), r.resourceType, r.id, expectedVersionId])
+        if (rewritten.rowCount === 0) {
+          // thrown so that the Task version above rolls back with it; answered below
+          const { rows: [row] } = await c.query<Row>('SELECT version_id FROM resources WHERE resource_type = $1 AND id = $2', [r.resourceType, r.id])
+          throw new ResourceConflict(r.resourceType, r.id, row === undefined ? undefined : text(row, 'version_id'))
+        }
+      }
+      if (o !== undefined && outboxCreatedAt !== undefined) {
+        await c.query(INSERT_OUTBOX, [o.id, o.partnershipId, o.serviceRequestId, o.taskId, outboxCreatedAt, o.kind ?? 'referral', o.payload ?? null])
+      }
       for (const values of audit) {
         await c.query('INSERT INTO audit_events (id, recorded, action, subtype, outcome, agent, entity, correlation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', values)
       }
+      if (requestId !== undefined) {
+        const done = await c.query({ name: 'complete-request-id', text: COMPLETE_REQUEST_ID, values: [requestId.id, requestId.serviceRequestId, t.id, lastUpdated] })
+        if (done.rowCount !== 1) throw new RequestIdAlreadyDoneError(requestId.id)
+      }
       return { kind: 'updated' }
+    }).catch((err: unknown) => {
+      if (err instanceof ResourceConflict) return err.result()
+      throw err
     })
   }
 
@@ -222,15 +256,24 @@ class PgStore implements Store {
     filter('last_updated', '>=', from)
     filter('last_updated', '<', to)
     const whereSql = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`
+    // the cursor narrows the page only: total still counts every match (TaskQuery.after)
+    const pageWhere = [...where]
+    const pageValues = [...values]
+    if (query.after !== undefined) {
+      pageValues.push(query.after.lastUpdated, query.after.id)
+      const at = pageValues.length - 1
+      pageWhere.push(`(t.last_updated > $${at} OR (t.last_updated = $${at} AND t.id > $${at + 1}))`)
+    }
+    const pageWhereSql = pageWhere.length === 0 ? '' : `WHERE ${pageWhere.join(' AND ')}`
     // one snapshot for the page and its total
     return this.#transaction(async (c) => {
       const { rows: [totalRow] } = await c.query<Row>(`SELECT count(*)::int AS total FROM tasks t ${whereSql}`, values)
       const total = totalRow === undefined ? 0 : int(totalRow, 'total')
       if (query.count === 0 || query.offset >= total) return { total, tasks: [] }
-      const n = values.length
+      const n = pageValues.length
       const { rows } = await c.query<Row>(`SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.content
         FROM tasks t JOIN resources r ON r.resource_type = t.resource_type AND r.id = t.id
-        ${whereSql} ORDER BY t.last_updated, t.id LIMIT $${n + 1} OFFSET $${n + 2}`, [...values, query.count, query.offset])
+        ${pageWhereSql} ORDER BY t.last_updated, t.id LIMIT $${n + 1} OFFSET $${n + 2}`, [...pageValues, query.count, query.offset])
       return { total, tasks: rows.map(toStoredResource) }
     }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
   }
@@ -264,6 +307,10 @@ class PgStore implements Store {
     if (filter.partnershipId !== undefined) {
       values.push(filter.partnershipId)
       where.push(`partnership_id = $${values.length}`)
+    }
+    if (filter.serviceRequestId !== undefined) {
+      values.push(filter.serviceRequestId)
+      where.push(`service_request_id = $${values.length}`)
     }
     if (filter.status !== undefined) {
       values.push(filter.status)

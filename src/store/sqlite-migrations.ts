@@ -102,6 +102,16 @@ export const migrations: readonly Migration[] = [
       -- reads the first rows in order instead of sorting every due row of a large backlog
       CREATE INDEX outbox_claim ON outbox (status, next_attempt_at, created_at, id);
     `
+  },
+  {
+    version: 3,
+    name: 'outbox kinds: BaRS response messages beside partnership referrals',
+    sql: `
+      -- existing rows are all partnership referrals; a BaRS response row carries the Task
+      -- version it reports in payload, fixed when the row was written
+      ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'referral' CHECK (kind IN ('referral', 'bars-response'));
+      ALTER TABLE outbox ADD COLUMN payload TEXT CHECK (payload IS NULL OR json_valid(payload));
+    `
   }
 ]
 

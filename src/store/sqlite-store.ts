@@ -6,6 +6,7 @@ import type {
   DeliverySettlement,
   ReplayResult,
   DeliveryFilter,
+  NewOutboxRow,
   OutboxRow,
   OutboxStats,
   ReferralWrite,
@@ -20,7 +21,7 @@ import type {
 import { instantBounds, normaliseInstant } from './fhir-instant.ts'
 import { openSqliteDatabase } from './sqlite-database.ts'
 import { migrations, runMigrations } from './sqlite-migrations.ts'
-import { auditValues as auditColumns, byDueThenCreated, checkNonNegativeInteger, checkResources, checkTaskVersion, int, text, toCircuitRecord, toOutboxRow, toOutboxStats, toStoredResource } from './store-rows.ts'
+import { auditValues as auditColumns, byDueThenCreated, checkNonNegativeInteger, checkResources, checkTaskVersion, int, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toStoredResource } from './store-rows.ts'
 import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-errors.ts'
 
 /** Options of {@link openSqliteStore}. */
@@ -96,8 +97,8 @@ function prepareStatements (db: DatabaseSync): Statements {
     insertTask: db.prepare(
       'INSERT INTO tasks (id, based_on, owner, status, last_updated) VALUES (?, ?, ?, ?, ?)'),
     insertOutbox: db.prepare(`INSERT INTO outbox
-      (id, partnership_id, service_request_id, task_id, status, attempts, next_attempt_at, created_at, updated_at)
-      VALUES (:id, :partnershipId, :serviceRequestId, :taskId, 'pending', 0, :createdAt, :createdAt, :createdAt)`),
+      (id, partnership_id, service_request_id, task_id, status, attempts, next_attempt_at, created_at, updated_at, kind, payload)
+      VALUES (:id, :partnershipId, :serviceRequestId, :taskId, 'pending', 0, :createdAt, :createdAt, :createdAt, :kind, :payload)`),
     insertAudit: db.prepare(`INSERT INTO audit_events
       (id, recorded, action, subtype, outcome, agent, entity, correlation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     // only an in-flight (or unclaimed) id may complete: if another request took over a
@@ -192,12 +193,7 @@ class SqliteStore implements Store {
       }
       const t = write.task
       this.#s.insertTask.run(t.id, t.basedOn, t.owner, t.status, taskLastUpdated)
-      if (write.outbox !== undefined && outboxCreatedAt !== undefined) {
-        const o = write.outbox
-        this.#s.insertOutbox.run({
-          id: o.id, partnershipId: o.partnershipId, serviceRequestId: o.serviceRequestId, taskId: o.taskId, createdAt: outboxCreatedAt
-        })
-      }
+      if (write.outbox !== undefined && outboxCreatedAt !== undefined) this.#insertOutbox(write.outbox, outboxCreatedAt)
       for (const values of audit) this.#s.insertAudit.run(...values)
       if (write.requestId !== undefined) {
         // claimed_at only matters for an id nobody claimed first; the write's time stands in
@@ -217,6 +213,9 @@ class SqliteStore implements Store {
     // normalise before the transaction: a bad instant is a caller bug, fail before locking
     const lastUpdated = normaliseInstant(t.lastUpdated)
     const audit = write.audit.map(auditValues)
+    const outboxCreatedAt = write.outbox === undefined ? undefined : normaliseInstant(write.outbox.createdAt)
+    const others = write.resources ?? []
+    checkResources(others.map((r) => r.resource))
     return this.#write((): TaskVersionResult => {
       // the version check is the UPDATE's own condition, inside the write lock: of two
       // updates made from the same version, the second changes no row
@@ -230,8 +229,39 @@ class SqliteStore implements Store {
       const indexed = this.#statement('UPDATE tasks SET status = ?, last_updated = ? WHERE id = ?').run(write.status, lastUpdated, t.id)
       // a Task without its search row would vanish from searches; roll the version back
       if (Number(indexed.changes) !== 1) throw new Error(`Task/${t.id} has no search row`)
+      for (const { resource: r, expectedVersionId } of others) {
+        if (expectedVersionId === undefined) {
+          this.#s.insertResource.run(r.resourceType, r.id, r.versionId, r.lastUpdated, JSON.stringify(r.resource))
+          continue
+        }
+        const rewritten = this.#statement(`UPDATE resources SET version_id = ?, last_updated = ?, content = ?
+          WHERE resource_type = ? AND id = ? AND version_id = ?`)
+          .run(r.versionId, r.lastUpdated, JSON.stringify(r.resource), r.resourceType, r.id, expectedVersionId)
+        if (Number(rewritten.changes) === 0) {
+          // the Task version above is rolled back with it: all or nothing
+          const row = this.#s.selectResource.get(r.resourceType, r.id)
+          throw new ResourceConflict(r.resourceType, r.id, row === undefined ? undefined : text(row, 'version_id'))
+        }
+      }
+      if (write.outbox !== undefined && outboxCreatedAt !== undefined) this.#insertOutbox(write.outbox, outboxCreatedAt)
       for (const values of audit) this.#s.insertAudit.run(...values)
+      if (write.requestId !== undefined) {
+        const done = this.#s.completeRequestId.run(write.requestId.id, write.requestId.serviceRequestId, t.id, lastUpdated)
+        if (Number(done.changes) !== 1) throw new RequestIdAlreadyDoneError(write.requestId.id)
+      }
       return { kind: 'updated' }
+    }, (err) => (err instanceof ResourceConflict ? err.result() : undefined))
+  }
+
+  #insertOutbox (o: NewOutboxRow, createdAt: string): void {
+    this.#s.insertOutbox.run({
+      id: o.id,
+      partnershipId: o.partnershipId,
+      serviceRequestId: o.serviceRequestId,
+      taskId: o.taskId,
+      createdAt,
+      kind: o.kind ?? 'referral',
+      payload: o.payload ?? null
     })
   }
 
@@ -305,6 +335,10 @@ class SqliteStore implements Store {
     if (filter.partnershipId !== undefined) {
       where.push('partnership_id = :partnershipId')
       params.partnershipId = filter.partnershipId
+    }
+    if (filter.serviceRequestId !== undefined) {
+      where.push('service_request_id = :serviceRequestId')
+      params.serviceRequestId = filter.serviceRequestId
     }
     if (filter.status !== undefined) {
       where.push('status = :status')
@@ -471,9 +505,18 @@ class SqliteStore implements Store {
     for (const item of applied) item.resolve()
   }
 
-  /** Runs fn in a write transaction; any error rolls everything back and is rethrown. */
-  #write<T>(fn: () => T): T {
-    return this.#transaction(this.#s.begin, fn)
+  /**
+   * Runs fn in a write transaction; any error rolls everything back and is rethrown, unless
+   * `answer` turns it into a result (after the rollback).
+   */
+  #write<T>(fn: () => T, answer?: (err: unknown) => T | undefined): T {
+    try {
+      return this.#transaction(this.#s.begin, fn)
+    } catch (err) {
+      const result = answer?.(err)
+      if (result === undefined) throw err
+      return result
+    }
   }
 
   /** Runs fn in a read transaction, so several queries see one snapshot. */

@@ -1,5 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes'
-import type { AuditRecord, CircuitRecord, CircuitState, DeliveryStatus, OutboxRow, OutboxStats, StoredResource } from './store.ts'
+import type { AuditRecord, CircuitRecord, CircuitState, DeliveryStatus, OutboxKind, OutboxRow, OutboxStats, StoredResource, TaskVersionResult } from './store.ts'
 
 /**
  * A row as a driver returns it: column name → value. Both stores share one schema and one
@@ -106,8 +106,15 @@ export function toOutboxRow (row: Row): OutboxRow {
   if (lastError !== undefined) out.lastError = lastError
   const lastResponseStatus = optInt(row, 'last_response_status')
   if (lastResponseStatus !== undefined) out.lastResponseStatus = lastResponseStatus
+  const kind = OUTBOX_KINDS.find((k) => k === text(row, 'kind'))
+  if (kind === undefined) throw new TypeError(`unknown outbox kind '${text(row, 'kind')}'`)
+  out.kind = kind
+  const payload = optText(row, 'payload')
+  if (payload !== undefined) out.payload = payload
   return out
 }
+
+const OUTBOX_KINDS: readonly OutboxKind[] = ['referral', 'bars-response']
 
 const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'open', 'half-open']
 
@@ -163,5 +170,27 @@ export function checkResources (resources: readonly StoredResource[]): void {
 export function checkTaskVersion (t: StoredResource): void {
   if (t.resourceType !== 'Task' || t.resource.resourceType !== 'Task' || t.resource.id !== t.id) {
     throw new TypeError(`updateTask was given ${t.resourceType}/${t.id} carrying ${t.resource.resourceType}/${String(t.resource.id)}`)
+  }
+}
+
+/**
+ * Thrown inside an updateTask transaction when one of its other resources is not at its
+ * expected version, so the whole transaction rolls back; the store then answers result().
+ */
+export class ResourceConflict extends Error {
+  readonly resourceType: string
+  readonly id: string
+  readonly currentVersionId: string | undefined
+
+  constructor (resourceType: string, id: string, currentVersionId: string | undefined) {
+    super(`${resourceType}/${id} is not at the expected version`)
+    this.name = 'ResourceConflict'
+    this.resourceType = resourceType
+    this.id = id
+    this.currentVersionId = currentVersionId
+  }
+
+  result (): TaskVersionResult {
+    return { kind: 'resource-conflict', resourceType: this.resourceType, id: this.id, ...(this.currentVersionId === undefined ? {} : { currentVersionId: this.currentVersionId }) }
   }
 }

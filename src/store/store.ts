@@ -33,7 +33,9 @@ export interface Store {
    * Writes a new version of a Task in ONE transaction, only if the stored version is still
    * `expectedVersionId` (optimistic locking: the check and the write are one conditional
    * UPDATE, so of two updates from the same version exactly one wins). The Task's search
-   * row (status, lastUpdated) and the audit records are written in the same transaction.
+   * row (status, lastUpdated), the audit records, and when given the outbox row, the other
+   * resources (each version-checked the same way) and the request-id completion are written
+   * in the same transaction: all of it or none.
    */
   updateTask(write: TaskVersionWrite): Promise<TaskVersionResult>
 
@@ -138,12 +140,27 @@ export interface TaskSearchResult {
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead-letter'
 
+/**
+ * What an outbox row delivers: a referral (or its cancellation) mapped for its partnership,
+ * or a BaRS response message to the referrer (bars/outcome-messages.ts).
+ */
+export type OutboxKind = 'referral' | 'bars-response'
+
 export interface NewOutboxRow {
   id: string
+  /** the destination: a partnership id, or for a BaRS response "bars:{endpoint}" */
   partnershipId: string
   serviceRequestId: string
   taskId: string
   createdAt: string
+  /** absent: 'referral' */
+  kind?: OutboxKind
+  /**
+   * what the row delivers when it is fixed at write time rather than read at send time: for a
+   * BaRS response, the Task version committed with the row (JSON), so two quick moves send two
+   * distinct messages and a retry sends the same one
+   */
+  payload?: string
 }
 
 export interface OutboxRow extends NewOutboxRow {
@@ -165,6 +182,8 @@ export interface OutboxStats {
 
 export interface DeliveryFilter {
   partnershipId?: string
+  /** the rows of one referral (e.g. was it ever queued for its partnership?) */
+  serviceRequestId?: string
   status?: DeliveryStatus
   limit: number
 }
@@ -232,6 +251,16 @@ export interface TaskVersionWrite {
   /** the Task's new status, for its search row */
   status: string
   audit: AuditRecord[]
+  /** an outbox row queued in the same transaction (a partnership's cancellation, a BaRS response) */
+  outbox?: NewOutboxRow
+  /**
+   * other resources written in the same transaction: each rewritten only if still at its
+   * expectedVersionId (e.g. the ServiceRequest a BaRS cancellation marks revoked); without
+   * one, created (e.g. the Patient of a changed referral), failing if the id is taken
+   */
+  resources?: Array<{ resource: StoredResource, expectedVersionId?: string }>
+  /** an X-Request-Id to mark done in the same transaction (a BaRS update or cancellation) */
+  requestId?: { id: string, serviceRequestId: string }
 }
 
 export type TaskVersionResult =
@@ -239,3 +268,5 @@ export type TaskVersionResult =
   | { kind: 'not-found' }
   /** the stored version moved on meanwhile; nothing was written */
   | { kind: 'version-conflict', currentVersionId: string }
+  /** one of `resources` is missing or moved on from its expectedVersionId; nothing was written */
+  | { kind: 'resource-conflict', resourceType: string, id: string, currentVersionId?: string }

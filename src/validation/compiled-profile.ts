@@ -1,6 +1,6 @@
 import type { ElementDefinition, OperationOutcomeIssue, StructureDefinition } from '@medplum/fhirtypes'
 import { issue } from '../fhir/operation-outcome.ts'
-import type { InvariantCompiler } from './invariants.ts'
+import type { InvariantCompiler, InvariantScope } from './invariants.ts'
 import { createInvariantCompiler } from './invariants.ts'
 import type { JsonObject } from './json.ts'
 import { deepEqual, isJsonObject } from './json.ts'
@@ -42,6 +42,8 @@ interface Node {
   /** fixed[x], pattern[x], minValue[x], maxValue[x] of the element, read once */
   readonly fixed: unknown
   readonly pattern: unknown
+  /** {@link containsPattern} against `pattern`, compiled once (undefined without a pattern) */
+  readonly matchesPattern: ((value: unknown) => boolean) | undefined
   readonly minValue: unknown
   readonly maxValue: unknown
   /** ElementDefinition.type.profile: a resource in this element must meet one (datatype profiles are checked elsewhere) */
@@ -100,7 +102,7 @@ export function compileProfile (
   const now = options.now ?? (() => new Date())
   const lookup = options.lookup ?? (() => undefined)
   const run = (resource: JsonObject, path: string, container: JsonObject, probe: boolean): OperationOutcomeIssue[] => {
-    const ctx: Ctx = { found: [], now, lookup, probe }
+    const ctx: Ctx = { found: [], now, lookup, probe, scope: undefined }
     checkChildren(root, resource, path, ctx)
     for (const invariant of invariants) {
       invariant(resource, path, container, ctx)
@@ -142,6 +144,8 @@ interface Ctx {
   readonly lookup: (url: string) => ProfileRef | undefined
   /** whether only the presence of issues counts: element paths are then left empty, not built */
   readonly probe: boolean
+  /** %resource and %rootResource of the resource checked, made on first use by an invariant */
+  scope: InvariantScope | undefined
 }
 
 const NO_VALUES: readonly unknown[] = Object.freeze([])
@@ -220,6 +224,7 @@ function buildTree (elements: readonly ElementDefinition[]): Node | undefined {
       slices: [],
       fixed: choiceValue(element, 'fixed'),
       pattern: choiceValue(element, 'pattern'),
+      matchesPattern: compilePattern(choiceValue(element, 'pattern')),
       minValue: choiceValue(element, 'minValue'),
       maxValue: choiceValue(element, 'maxValue'),
       typeProfiles: dot >= 0 ? (element.type ?? []).flatMap((t) => t.profile ?? []) : [],
@@ -257,12 +262,12 @@ function checkChildren (node: Node, obj: JsonObject, path: string, ctx: Ctx): vo
       const value = obj[child.name]
       if (value === undefined) {
         if (child.checkAbsent) {
-          checkElement(child, NO_VALUES, where, false, undefined, ctx)
+          checkElement(child, NO_VALUES, undefined, where, false, undefined, ctx)
         }
         continue
       }
       const indexed = Array.isArray(value)
-      checkElement(child, indexed ? value : [value], where, indexed, undefined, ctx)
+      checkElement(child, indexed ? value : undefined, value, where, indexed, undefined, ctx)
       continue
     }
     // A choice: the values of the first `name<Type>` property.
@@ -276,18 +281,23 @@ function checkChildren (node: Node, obj: JsonObject, path: string, ctx: Ctx): vo
       }
     }
     if (found === undefined) {
-      checkElement(child, NO_VALUES, where, false, undefined, ctx)
+      checkElement(child, NO_VALUES, undefined, where, false, undefined, ctx)
       continue
     }
     const value = obj[found]
     const indexed = Array.isArray(value)
-    checkElement(child, indexed ? value : [value], where, indexed, found, ctx)
+    checkElement(child, indexed ? value : undefined, value, where, indexed, found, ctx)
   }
 }
 
+/**
+ * Checks the values of an element: `values` when it is an array (or absent: empty), else the
+ * one value `single` (not wrapped in an array unless slicing needs one).
+ */
 function checkElement (
   node: Node,
-  values: readonly unknown[],
+  values: readonly unknown[] | undefined,
+  single: unknown,
   where: string,
   indexed: boolean,
   choiceKey: string | undefined,
@@ -295,22 +305,23 @@ function checkElement (
 ): void {
   const e = node.element
   const min = node.min
-  const missing = node.minRaised && values.length < min
+  const count = values === undefined ? 1 : values.length
+  const missing = node.minRaised && count < min
   if (missing) {
-    ctx.found.push(values.length === 0
+    ctx.found.push(count === 0
       ? issue('error', 'structure', `Missing required element '${node.name}' (${where})`, where)
-      : issue('error', 'structure', `Invalid number of values: expected at least ${min}, found ${values.length} (${where})`, where))
+      : issue('error', 'structure', `Invalid number of values: expected at least ${min}, found ${count} (${where})`, where))
   }
   const max = node.max
-  if (node.maxLowered && values.length > max) {
+  if (node.maxLowered && count > max) {
     ctx.found.push(max === 0
       ? issue('error', 'structure', `Element '${node.name}' is not allowed by the profile (${where})`, where)
-      : issue('error', 'structure', `Invalid number of values: expected at most ${max}, found ${values.length} (${where})`, where))
+      : issue('error', 'structure', `Invalid number of values: expected at most ${max}, found ${count} (${where})`, where))
   }
-  if (values.length === 0) {
+  if (count === 0) {
     // An absent element already reported as missing is one problem, not one per required slice.
     if (!missing) {
-      checkSlices(node, values, where, indexed, ctx)
+      checkSlices(node, NO_VALUES, where, indexed, ctx)
     }
     return
   }
@@ -319,14 +330,14 @@ function checkElement (
     const allowed = (e.type ?? []).map((t) => t.code ?? '')
     ctx.found.push(issue('error', 'structure', `The profile allows ${node.name} of type ${allowed.join(' or ')}, not ${typeSuffix} (${where})`, where))
   }
-  const { fixed, pattern } = node
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i]
+  const { fixed, pattern, matchesPattern } = node
+  for (let i = 0; i < count; i++) {
+    const value = values === undefined ? single : values[i]
     const here = indexed && !ctx.probe ? `${where}[${i}]` : where
     if (fixed !== undefined && !deepEqual(value, fixed)) {
       ctx.found.push(issue('error', 'value', `${here} must be exactly ${JSON.stringify(fixed)} (fixed by the profile)`, here))
     }
-    if (pattern !== undefined && !containsPattern(value, pattern)) {
+    if (matchesPattern !== undefined && !matchesPattern(value)) {
       ctx.found.push(issue('error', 'value', `${here} does not match the pattern ${JSON.stringify(pattern)} required by the profile`, here))
     }
     if (node.maxLength !== undefined && typeof value === 'string' && value.length > node.maxLength) {
@@ -338,14 +349,16 @@ function checkElement (
     if (node.binding !== undefined) {
       checkBinding(node.binding, value, here, ctx)
     }
-    if (isJsonObject(value)) {
+    if ((node.children.length > 0 || node.typeProfiles.length > 0) && isJsonObject(value)) {
       checkChildren(node, value, here, ctx)
       if (node.typeProfiles.length > 0 && typeof value.resourceType === 'string') {
         checkTypeProfiles(node.typeProfiles, value, here, ctx)
       }
     }
   }
-  checkSlices(node, values, where, indexed, ctx)
+  if (node.slices.length > 0) {
+    checkSlices(node, values ?? [single], where, indexed, ctx)
+  }
 }
 
 /** A code, Coding or CodeableConcept against a required binding (terminologies.html §4.1.1.1). */
@@ -436,8 +449,8 @@ function checkSlices (node: Node, values: readonly unknown[], where: string, ind
       }
       const value = values[index]
       const at = indexed && !ctx.probe ? `${where}[${index}]` : where
-      const { pattern, fixed } = slice
-      if (pattern !== undefined && !containsPattern(value, pattern)) {
+      const { matchesPattern, fixed } = slice
+      if (matchesPattern !== undefined && !matchesPattern(value)) {
         ctx.found.push(issue('error', 'value', `${at} does not match the pattern of slice '${name}'`, at))
       }
       if (fixed !== undefined && !deepEqual(value, fixed)) {
@@ -517,9 +530,8 @@ function sliceMatcher (sliced: Node, slice: Node): ((value: unknown, ctx: Ctx) =
       if (expected === undefined) {
         return undefined
       }
-      const test = d.type === 'value'
-        ? (x: unknown): boolean => deepEqual(x, expected) || containsPattern(x, expected)
-        : (x: unknown): boolean => containsPattern(x, expected)
+      // For `value`, equal or containing the value: equal implies containing, so one test.
+      const test = compilePattern(expected) ?? ((x: unknown): boolean => containsPattern(x, expected))
       tests.push((v) => someAt(v, steps, 0, test))
     } else if (d.type === 'type') {
       const target = steps.length === 0 ? slice : findDescendant(slice, steps)
@@ -667,15 +679,15 @@ function compileInvariants (
       out.push((resource, path, container, ctx) => {
         // %resource: the resource the profile is applied to; %rootResource: its container when
         // it is contained (FHIR fhirpath.html §2.1.9.1 "FHIR Specific Variables").
-        const scope = { resource, rootResource: container }
         const found = ctx.found
         if (steps.length === 0 && ctx.probe) {
           // On the resource itself, and only whether it holds counts: no path to build.
-          if (check(resource, scope) !== true) {
+          if (check(resource, ctx.scope ??= { resource, rootResource: container }) !== true) {
             found.push(issue('error', 'invariant', `Constraint ${key} not met`))
           }
           return
         }
+        const scope = { resource, rootResource: container }
         for (const node of nodesAt(resource, steps, path)) {
           const result = check(node.value, scope)
           if (result === false) {
@@ -719,6 +731,65 @@ function capitalise (code: string): string {
 }
 
 /**
+ * {@link containsPattern} with the pattern fixed, as a closure built once: the pattern's keys
+ * and items are read at compile time, not on every call.
+ * @param pattern - a pattern value, or undefined for none
+ * @returns the test, or undefined when there is no pattern
+ */
+export function compilePattern (pattern: unknown): ((value: unknown) => boolean) | undefined {
+  if (pattern === undefined) {
+    return undefined
+  }
+  return compilePatternValue(pattern)
+}
+
+function compilePatternValue (pattern: unknown): (value: unknown) => boolean {
+  if (typeof pattern !== 'object' || pattern === null) {
+    return (value) => value === pattern
+  }
+  if (Array.isArray(pattern)) {
+    const items = pattern.map(compilePatternValue)
+    return (value) => {
+      if (!Array.isArray(value)) {
+        return false
+      }
+      for (const item of items) {
+        let found = false
+        for (const v of value) {
+          if (item(v)) {
+            found = true
+            break
+          }
+        }
+        if (!found) {
+          return false
+        }
+      }
+      return true
+    }
+  }
+  const expected = pattern as JsonObject
+  const keys: string[] = []
+  const tests: ((value: unknown) => boolean)[] = []
+  for (const k in expected) {
+    keys.push(k)
+    tests.push(compilePatternValue(expected[k]))
+  }
+  return (value) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return false
+    }
+    const object = value as JsonObject
+    for (let i = 0; i < keys.length; i++) {
+      if (!(tests[i] as (value: unknown) => boolean)(object[keys[i] as string])) {
+        return false
+      }
+    }
+    return true
+  }
+}
+
+/**
  * Whether `value` contains `pattern` (R4 ElementDefinition.pattern[x]: every element of the
  * pattern is present with the same value; for arrays, each pattern item is in some value item).
  */
@@ -731,7 +802,14 @@ export function containsPattern (value: unknown, pattern: unknown): boolean {
       return false
     }
     for (const p of pattern) {
-      if (!value.some((v) => containsPattern(v, p))) {
+      let found = false
+      for (const v of value) {
+        if (containsPattern(v, p)) {
+          found = true
+          break
+        }
+      }
+      if (!found) {
         return false
       }
     }

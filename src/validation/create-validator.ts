@@ -171,7 +171,8 @@ function baseConstraintKeys (schema: BaseSchema): Set<string> {
   return keys
 }
 
-const NOTHING_SELECTED = Object.freeze({ applied: Object.freeze([]), issues: Object.freeze([]) })
+const NO_ISSUES: readonly OperationOutcomeIssue[] = Object.freeze([])
+const NOTHING_SELECTED = Object.freeze({ applied: Object.freeze([]), issues: NO_ISSUES })
 
 /**
  * Picks the loaded profiles that apply to one resource: those in its meta.profile and, for the
@@ -192,23 +193,23 @@ function selectProfiles (
   }
   const applied: PreparedProfile[] = []
   const issues: OperationOutcomeIssue[] = []
-  const use = (profile: PreparedProfile, where: string): void => {
-    if (profile.type !== type) {
-      issues.push(issue('error', 'invalid',
-        `Profile ${profile.url} is for ${profile.type} resources, but this is a ${type} (${where})`, where))
-    } else if (!applied.includes(profile)) {
-      applied.push(profile)
-    }
-  }
   if (requested !== undefined) {
     const profile = profiles.get(requested)
     if (profile) {
-      use(profile, path)
+      use(profile, path, type, applied, issues)
     } else {
       issues.push(issue('error', 'not-supported', `Unknown profile ${requested}: it is not loaded, so nothing was checked against it`))
     }
   }
   const claimed = isJsonObject(meta) && Array.isArray(meta.profile) ? meta.profile : []
+  if (requested === undefined && claimed.length === 1) {
+    // One claimed profile, the commonest case: answered with the fewest allocations.
+    const url: unknown = claimed[0]
+    const profile = typeof url === 'string' ? profiles.get(url) : undefined
+    if (profile && profile.type === type) {
+      return { applied: [profile], issues: NO_ISSUES }
+    }
+  }
   for (let index = 0; index < claimed.length; index++) {
     const url: unknown = claimed[index]
     if (typeof url !== 'string') {
@@ -218,11 +219,21 @@ function selectProfiles (
     if (profile && profile.type === type && !applied.includes(profile)) {
       applied.push(profile) // the common case, without building the claim's path
     } else if (profile) {
-      use(profile, `${path}.meta.profile[${index}]`)
+      use(profile, `${path}.meta.profile[${index}]`, type, applied, issues)
     } else {
       const where = `${path}.meta.profile[${index}]`
       issues.push(issue('warning', 'not-supported', `Profile ${url} is not known here, so the resource was not checked against it (${where})`, where))
     }
   }
   return { applied, issues }
+}
+
+/** Applies a profile to a resource of `type`, or reports that it is for another type. */
+function use (profile: PreparedProfile, where: string, type: string, applied: PreparedProfile[], issues: OperationOutcomeIssue[]): void {
+  if (profile.type !== type) {
+    issues.push(issue('error', 'invalid',
+      `Profile ${profile.url} is for ${profile.type} resources, but this is a ${type} (${where})`, where))
+  } else if (!applied.includes(profile)) {
+    applied.push(profile)
+  }
 }

@@ -406,6 +406,20 @@ function property (item: unknown, name: string, underscored = `_${name}`): unkno
 }
 
 function member (focus: Coll, name: string, underscored: string): Coll {
+  if (focus.length === 1) {
+    // One item (the commonest focus): its value, or its array itself when that holds no
+    // nulls; collections are never changed once made, so the JSON's own array can be one.
+    const value = property(focus[0], name, underscored)
+    if (value === undefined || value === null) {
+      return EMPTY
+    }
+    if (!Array.isArray(value)) {
+      return [value]
+    }
+    if (!value.includes(null)) {
+      return value
+    }
+  }
   const out: Coll = []
   for (const item of focus) {
     const value = property(item, name, underscored)

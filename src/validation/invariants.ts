@@ -88,7 +88,16 @@ const HAND_WRITTEN: Readonly<Record<string, (expression: string) => InvariantChe
           return true
         }
         const contained = scope.rootResource.contained
-        return Array.isArray(contained) && contained.some((c) => isJsonObject(c) && c.id === ref.slice(1))
+        if (!Array.isArray(contained)) {
+          return false
+        }
+        for (const c of contained) {
+          // c.id === ref.slice(1), without slicing on every call
+          if (isJsonObject(c) && typeof c.id === 'string' && c.id.length === ref.length - 1 && ref.endsWith(c.id)) {
+            return true
+          }
+        }
+        return false
       }
     : undefined,
   // per-1: start <= end, compared the FHIRPath way: at the precision both share; when they
@@ -114,8 +123,23 @@ const HAND_WRITTEN: Readonly<Record<string, (expression: string) => InvariantChe
           return true
         }
         const own = codingsOf(node.code)
-        const components = Array.isArray(node.component) ? node.component.filter(isJsonObject) : []
-        return !components.some((c) => codingsOf(c.code).some((x) => own.some((y) => deepEqual(x, y))))
+        const components = node.component
+        if (!Array.isArray(components)) {
+          return true
+        }
+        for (const c of components) {
+          if (!isJsonObject(c)) {
+            continue
+          }
+          for (const x of codingsOf(c.code)) {
+            for (const y of own) {
+              if (deepEqual(x, y)) {
+                return false
+              }
+            }
+          }
+        }
+        return true
       }
     : undefined,
   // ext-1: an extension has a value or nested extensions, not both.
@@ -133,13 +157,13 @@ const HAND_WRITTEN: Readonly<Record<string, (expression: string) => InvariantChe
       }
     : undefined,
   'dom-2': (expression) => expression === 'contained.contained.empty()'
-    ? (node) => containedOf(node).every((c) => c.contained === undefined)
+    ? (node) => everyContained(node, hasNoContained)
     : undefined,
   'dom-4': (expression) => expression === 'contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()'
-    ? (node) => containedOf(node).every((c) => !isJsonObject(c.meta) || (c.meta.versionId === undefined && c.meta.lastUpdated === undefined))
+    ? (node) => everyContained(node, hasNoVersionMeta)
     : undefined,
   'dom-5': (expression) => expression === 'contained.meta.security.empty()'
-    ? (node) => containedOf(node).every((c) => !isJsonObject(c.meta) || c.meta.security === undefined)
+    ? (node) => everyContained(node, hasNoSecurityMeta)
     : undefined,
   // dom-3 (every contained resource is referenced) is left out, as by @medplum/core: R4's own
   // expression is known to be unreliable (FHIR-25185) and a gateway must not reject on it.
@@ -154,8 +178,22 @@ function codingsOf (concept: unknown): unknown[] {
   return isJsonObject(concept) && Array.isArray(concept.coding) ? concept.coding : []
 }
 
-function containedOf (node: JsonObject): JsonObject[] {
-  return Array.isArray(node.contained) ? node.contained.filter(isJsonObject) : []
+const hasNoContained = (c: JsonObject): boolean => c.contained === undefined
+const hasNoVersionMeta = (c: JsonObject): boolean => !isJsonObject(c.meta) || (c.meta.versionId === undefined && c.meta.lastUpdated === undefined)
+const hasNoSecurityMeta = (c: JsonObject): boolean => !isJsonObject(c.meta) || c.meta.security === undefined
+
+/** Whether every contained resource (JSON object) of a node passes a test. */
+function everyContained (node: JsonObject, test: (contained: JsonObject) => boolean): boolean {
+  const contained = node.contained
+  if (!Array.isArray(contained)) {
+    return true
+  }
+  for (const c of contained) {
+    if (isJsonObject(c) && !test(c)) {
+      return false
+    }
+  }
+  return true
 }
 
 function startNotAfterEnd (start: string, end: string): boolean {

@@ -67,8 +67,18 @@ export function deepEqual (a: unknown, b: unknown): boolean {
     return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]))
   }
   if (isJsonObject(a) && isJsonObject(b)) {
-    const ka = Object.keys(a)
-    return ka.length === Object.keys(b).length && ka.every((k) => deepEqual(a[k], b[k]))
+    // Without Object.keys: every key of a equal in b, and no key of b missing from a.
+    for (const k in a) {
+      if (!deepEqual(a[k], b[k])) {
+        return false
+      }
+    }
+    for (const k in b) {
+      if (!Object.hasOwn(a, k)) {
+        return false
+      }
+    }
+    return true
   }
   return false
 }

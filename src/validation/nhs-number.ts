@@ -18,12 +18,12 @@ export function isValidNhsNumber (value: string): boolean {
     return false
   }
   let sum = 0
-  for (const [i, weight] of WEIGHTS.entries()) {
-    sum += Number(value[i]) * weight
+  for (let i = 0; i < WEIGHTS.length; i++) {
+    sum += (value.charCodeAt(i) - 48) * (WEIGHTS[i] ?? 0)
   }
   const check = 11 - (sum % 11)
   if (check === 10) {
     return false
   }
-  return (check === 11 ? 0 : check) === Number(value[9])
+  return (check === 11 ? 0 : check) === value.charCodeAt(9) - 48
 }

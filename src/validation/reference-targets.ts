@@ -71,7 +71,7 @@ export function checkReferenceTargets (
   path: string,
   container: JsonObject
 ): OperationOutcomeIssue[] {
-  const issues: OperationOutcomeIssue[] = []
+  let issues: OperationOutcomeIssue[] | undefined
   for (const rule of rules) {
     const raw = resource[rule.name]
     if (raw === undefined) {
@@ -79,58 +79,76 @@ export function checkReferenceTargets (
     }
     if (rule.repeats && Array.isArray(raw)) {
       for (let index = 0; index < raw.length; index++) {
-        checkOne(raw[index], rule, path, index, container, issues)
+        issues = checkOne(raw[index], rule, path, index, container, issues)
       }
     } else {
-      checkOne(raw, rule, path, rule.repeats ? 0 : -1, container, issues)
+      issues = checkOne(raw, rule, path, rule.repeats ? 0 : -1, container, issues)
     }
   }
-  return issues
+  return issues ?? []
 }
 
-/** Checks one Reference value; `index` is its position when the element repeats, else -1. */
-function checkOne (value: unknown, rule: ReferenceRule, path: string, index: number, container: JsonObject, issues: OperationOutcomeIssue[]): void {
+/**
+ * Checks one Reference value; `index` is its position when the element repeats, else -1.
+ * @returns `issues`, with an error added (and created) when the target is not allowed
+ */
+function checkOne (
+  value: unknown,
+  rule: ReferenceRule,
+  path: string,
+  index: number,
+  container: JsonObject,
+  issues: OperationOutcomeIssue[] | undefined
+): OperationOutcomeIssue[] | undefined {
   if (!isJsonObject(value)) {
-    return // absent, or a shape error the structural pass reports
+    return issues // absent, or a shape error the structural pass reports
   }
   // A `#id` with no contained resource is ref-1's to report, in base validation.
-  const types = referencedTypes(value, container)
-  for (let i = 0; i < types.length; i++) {
-    const type = types[i] ?? ''
-    if (!rule.targets.includes(type) && types.indexOf(type) === i) {
-      const where = index < 0 ? `${path}.${rule.name}` : `${path}.${rule.name}[${index}]`
-      issues.push(issue('error', 'invalid', `${where} must reference a ${rule.targets.join(' or ')}, not a ${type}`, where))
-    }
+  const literal = literalType(value, container)
+  const declared = declaredType(value)
+  issues = checkType(literal, rule, path, index, issues)
+  return declared === literal ? issues : checkType(declared, rule, path, index, issues)
+}
+
+function checkType (
+  type: string | undefined,
+  rule: ReferenceRule,
+  path: string,
+  index: number,
+  issues: OperationOutcomeIssue[] | undefined
+): OperationOutcomeIssue[] | undefined {
+  if (type === undefined || rule.targets.includes(type)) {
+    return issues
   }
+  const where = index < 0 ? `${path}.${rule.name}` : `${path}.${rule.name}[${index}]`
+  const out = issues ?? []
+  out.push(issue('error', 'invalid', `${where} must reference a ${rule.targets.join(' or ')}, not a ${type}`, where))
+  return out
 }
 
 /** Absolute or relative literal reference: `[base/]Type/id[/_history/vid]` (R4 references.html §2.3.0.1). */
 const LITERAL = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/
 const CONDITIONAL = /^([A-Z][A-Za-z]+)\?/
 
-function referencedTypes (reference: JsonObject, container: JsonObject): string[] {
-  const types: string[] = []
+/** The type a literal reference names: `#id` looked up in the container, `[base/]Type/id`, `Type?query`. */
+function literalType (reference: JsonObject, container: JsonObject): string | undefined {
   const literal = reference.reference
-  if (typeof literal === 'string') {
-    if (literal.startsWith('#')) {
-      const target = findContained(container, literal.slice(1))
-      if (target !== undefined) {
-        types.push(target)
-      }
-    } else if (!literal.startsWith('urn:')) {
-      const type = LITERAL.exec(literal)?.[1] ?? CONDITIONAL.exec(literal)?.[1]
-      if (type !== undefined) {
-        types.push(type)
-      }
-    }
+  if (typeof literal !== 'string' || literal.startsWith('urn:')) {
+    return undefined
   }
-  if (typeof reference.type === 'string') {
-    // Reference.type is a URI; for base types the bare name is allowed (R4 datatypes Reference.type).
-    types.push(reference.type.startsWith(HL7_STRUCTURE_DEFINITION)
-      ? reference.type.slice(HL7_STRUCTURE_DEFINITION.length)
-      : reference.type)
+  if (literal.startsWith('#')) {
+    return findContained(container, literal.slice(1))
   }
-  return types
+  return LITERAL.exec(literal)?.[1] ?? CONDITIONAL.exec(literal)?.[1]
+}
+
+/** Reference.type, a URI; for base types the bare name is allowed (R4 datatypes Reference.type). */
+function declaredType (reference: JsonObject): string | undefined {
+  const type = reference.type
+  if (typeof type !== 'string') {
+    return undefined
+  }
+  return type.startsWith(HL7_STRUCTURE_DEFINITION) ? type.slice(HL7_STRUCTURE_DEFINITION.length) : type
 }
 
 /** The resourceType of the contained resource with `id` ("" is the container itself). */

@@ -281,22 +281,20 @@ const MAX_STRING = 1024 * 1024
 
 function fastResource (ctx: WalkContext, obj: JsonObject, path: string, container: JsonObject | undefined, nested: boolean): boolean {
   const type = obj.resourceType
-  if (typeof type !== 'string' || !ctx.schema.isResourceType(type)) {
-    return false
-  }
-  const t = ctx.schema.types.get(type)
-  if (!t) {
+  // schema.isResourceType, with the one lookup the walk needs anyway
+  const t = typeof type === 'string' ? ctx.schema.types.get(type) : undefined
+  if (t === undefined || t.def.kind !== 'resource' || t.def.abstract === true) {
     return false
   }
   const scope: InvariantScope = { resource: obj, rootResource: container ?? obj }
-  if (!fastCheckOf(t)(ctx, obj, path, scope)) {
+  if (!(t.fast ?? fastCheckOf(t))(ctx, obj, path, scope)) {
     return false
   }
   if (type === 'Bundle' && checkBundle(obj, path).length > 0) {
     return false
   }
   if (nested) {
-    ctx.nested.push({ path, resource: obj, type, container: container ?? obj })
+    ctx.nested.push({ path, resource: obj, type: t.def.name, container: container ?? obj })
   }
   return true
 }
@@ -332,16 +330,25 @@ function generateFastCheck (t: RuntimeType): FastCheck {
       continue
     }
     const element = entry.element
-    const primitive = entry.target?.def.kind === 'primitive' ? primitiveCheck(entry.target, element) : undefined
-    const check = constant(primitive ?? valueCheck(entry, t, key))
-    const call = (value: string, index: string): string => primitive ? `${check}(${value})` : `${check}(ctx, ${value}, path, ${index}, scope)`
+    const target = entry.target
+    let call: (value: string, index: string) => string
+    // A primitive's test begins with its JSON type (typeof), which null and arrays fail.
+    const typeTested = target?.def.kind === 'primitive'
+    if (target?.def.kind === 'primitive') {
+      call = primitiveSource(target, element, constant)
+    } else {
+      const check = constant(valueCheck(entry, t, key))
+      call = (value, index) => `${check}(ctx, ${value}, path, ${index}, scope)`
+    }
     let body = element.def.array
       ? `if (!Array.isArray(v) || v.length === 0) return false
         for (let i = 0; i < v.length; i++) {
           const item = v[i]
           if (item === null || !${call('item', 'i')}) return false
         }`
-      : `if (v === null || Array.isArray(v) || !${call('v', '-1')}) return false`
+      : typeTested
+        ? `if (!${call('v', '-1')}) return false`
+        : `if (v === null || Array.isArray(v) || !${call('v', '-1')}) return false`
     if (element.def.choice) {
       let counter = choiceCounters.get(element)
       if (counter === undefined) {
@@ -436,6 +443,34 @@ function valueCheck (entry: ElementEntry, owner: RuntimeType, key: string): Fast
     checkTyped(ctx, value, typeCode, element, where, owner, key)
     return ctx.issues.length === before
   }
+}
+
+/**
+ * The source of {@link primitiveCheck} for one type and element, written into the generated
+ * walk: the JSON type test inline, the format test a call (a quick check or the regular
+ * expression).
+ */
+function primitiveSource (t: RuntimeType, element: RuntimeElement, constant: (value: unknown) => string): (value: string) => string {
+  const kind = t.def.json
+  if (kind === 'boolean') {
+    return (v) => `(typeof ${v} === 'boolean')`
+  }
+  if (kind === 'integer' || kind === 'decimal') {
+    const range = INTEGER_RANGE[t.def.name]
+    return range === undefined
+      ? (v) => `(typeof ${v} === 'number' && Number.isFinite(${v}))`
+      : (v) => `(typeof ${v} === 'number' && Number.isInteger(${v}) && ${v} >= ${range[0]} && ${v} <= ${range[1]})`
+  }
+  const type = t.def.name
+  const codes = element.valueSet !== undefined && type === 'code' ? element.valueSet.codes : undefined
+  const regex = t.regex
+  if (type === 'base64Binary' || type === 'xhtml' || regex === undefined) {
+    const check = constant(primitiveCheck(t, element))
+    return (v) => `${check}(${v})`
+  }
+  const format = constant(t.quick ?? ((value: string) => regex.test(value)))
+  const inSet = codes === undefined ? '' : ` && ${constant(codes)}.has(V)`
+  return (v) => `(typeof ${v} === 'string' && ${v}.length !== 0 && ${v}.length <= ${MAX_STRING} && ${format}(${v})${inSet.replaceAll('V', v)})`
 }
 
 /** {@link primitiveOk} for one type and element, specialised once. */
@@ -770,7 +805,9 @@ const HAS_ZONE = /(Z|[+-]\d{2}:\d{2})$/
 /**
  * Equivalents of the R4 regular expressions of the commonest string types that avoid matching
  * the whole value: string `[ \r\n\t\S]+` admits any character but other whitespace, uri `\S*`
- * any but whitespace.
+ * any but whitespace, code `[^\s]+(\s[^\s]+)*` any but leading, trailing or repeated
+ * whitespace, id `[A-Za-z0-9\-\.]{1,64}`. Each is called on non-empty strings only (both walks
+ * reject an empty string first).
  */
 const QUICK_CHECKS: Readonly<Record<string, (value: string) => boolean>> = {
   string: hasOnlyStringSpace,
@@ -782,18 +819,35 @@ const QUICK_CHECKS: Readonly<Record<string, (value: string) => boolean>> = {
   id: isIdShape
 }
 
-/** `[^\s]+(\s[^\s]+)*`, a character at a time: no leading, trailing or repeated whitespace. */
+/** The R4 regular expression (StructureDefinition regex extension) each quick check is equivalent to. */
+const QUICK_CHECK_FOR: Readonly<Record<string, string>> = {
+  string: '[ \\r\\n\\t\\S]+',
+  markdown: '[ \\r\\n\\t\\S]+',
+  uri: '\\S*',
+  url: '\\S*',
+  canonical: '\\S*',
+  code: '[^\\s]+(\\s[^\\s]+)*',
+  id: '[A-Za-z0-9\\-\\.]{1,64}'
+}
+
+/**
+ * `[^\S \r\n\t]` (whitespace other than space, CR, LF and tab) with the class spelt out: the
+ * same characters (ECMA-262 WhiteSpace and LineTerminator less those four), in a form the
+ * regular expression engine tests faster.
+ */
+const NON_STRING_SPACE = /[\v\f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/
+
+function hasOnlyStringSpace (v: string): boolean {
+  return !NON_STRING_SPACE.test(v)
+}
+
+function hasNoSpace (v: string): boolean {
+  return !/\s/.test(v)
+}
+
+/** For a non-empty value: no leading, trailing or repeated whitespace. */
 function isCodeShape (v: string): boolean {
-  let afterSpace = true
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i)
-    const space = c <= 32 ? c === 32 || (c >= 9 && c <= 13) : c >= 0xa0 && isUnicodeSpace(c)
-    if (space && afterSpace) {
-      return false
-    }
-    afterSpace = space
-  }
-  return !afterSpace
+  return !/^\s|\s\s|\s$/.test(v)
 }
 
 /** `[A-Za-z0-9\-\.]{1,64}`, a character at a time. */
@@ -808,45 +862,6 @@ function isIdShape (v: string): boolean {
     }
   }
   return true
-}
-
-/** The R4 regular expression (StructureDefinition regex extension) each quick check is equivalent to. */
-const QUICK_CHECK_FOR: Readonly<Record<string, string>> = {
-  string: '[ \\r\\n\\t\\S]+',
-  markdown: '[ \\r\\n\\t\\S]+',
-  uri: '\\S*',
-  url: '\\S*',
-  canonical: '\\S*',
-  code: '[^\\s]+(\\s[^\\s]+)*',
-  id: '[A-Za-z0-9\\-\\.]{1,64}'
-}
-
-/** `!/[^\S \r\n\t]/.test(v)`, a character at a time (shorter than running the regular expression). */
-function hasOnlyStringSpace (v: string): boolean {
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i)
-    if (c < 14 ? c === 11 || c === 12 : c >= 0xa0 && isUnicodeSpace(c)) {
-      return false
-    }
-  }
-  return true
-}
-
-/** `!/\s/.test(v)`, a character at a time. */
-function hasNoSpace (v: string): boolean {
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i)
-    if (c <= 32 ? c === 32 || (c >= 9 && c <= 13) : c >= 0xa0 && isUnicodeSpace(c)) {
-      return false
-    }
-  }
-  return true
-}
-
-/** The characters from U+00A0 up that `\s` matches (ECMA-262 WhiteSpace and LineTerminator). */
-function isUnicodeSpace (c: number): boolean {
-  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 ||
-    c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
 }
 
 /** The common case of {@link checkPrimitive}, without building any string: true when the value is fine. */
@@ -981,20 +996,22 @@ function checkIdentifier (ctx: WalkContext, identifier: JsonObject, where: strin
   if (system !== NHS_NUMBER_SYSTEM && system !== ODS_ORGANIZATION_CODE_SYSTEM) {
     return
   }
-  const valuePath = `${where}.value`
   if (typeof value !== 'string') {
     // UK Core slices nhsNumber and odsOrganisationCode both make value 1..1.
     if (value === undefined) {
+      const valuePath = `${where}.value`
       ctx.issues.push(issue('error', 'required', `An identifier with system ${system} must have a value (${valuePath})`, valuePath))
     }
     return
   }
   if (system === NHS_NUMBER_SYSTEM && !isValidNhsNumber(value)) {
+    const valuePath = `${where}.value`
     // The number itself is left out: outcomes get logged, and logs never carry NHS numbers (DESIGN.md).
     ctx.issues.push(issue('error', 'value',
       `Invalid NHS number: it must be 10 digits whose last is the Modulus 11 check digit of the other 9 (${valuePath})`, valuePath))
   }
   if (system === ODS_ORGANIZATION_CODE_SYSTEM && !isValidOdsCode(value)) {
+    const valuePath = `${where}.value`
     ctx.issues.push(issue('error', 'value',
       `'${value}' is not an ODS organisation code: expected 3 to 6 upper-case letters or digits, at least one a letter (${valuePath})`, valuePath))
   }

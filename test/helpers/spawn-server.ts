@@ -29,7 +29,11 @@ export async function spawnServer (env: Record<string, string>, timeoutMs = 15_0
     await new Promise<void>((resolve) => { child.once('exit', () => { resolve() }) })
   }
   const origin = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`server did not start: ${out.slice(-2000)}`)) }, timeoutMs)
+    const timer = setTimeout(() => {
+      // a server that never said where it listens is not handed back, so it is stopped here
+      child.kill('SIGKILL')
+      reject(new Error(`server did not start: ${out.slice(-2000)}`))
+    }, timeoutMs)
     const onData = (chunk: Buffer): void => {
       // keep the tail only: a server under load logs a line per request
       out = (out + chunk.toString('utf8')).slice(-100_000)

@@ -1,151 +1,325 @@
-import { randomUUID } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import path from 'node:path'
-import type { Bundle, MessageHeader, Task } from '@medplum/fhirtypes'
+import type { Bundle, MessageHeader, ServiceRequest, Task } from '@medplum/fhirtypes'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { loadEndpointCatalogue } from '../../src/bars/endpoint-catalogue.ts'
-import { readEnvelope, referralIdFor } from '../../src/bars/envelope.ts'
-import { deliverBarsResponse, outcomeRow, type BarsResponseDeps } from '../../src/bars/outcome-messages.ts'
+import { referralIdFor } from '../../src/bars/envelope.ts'
+import { BARS_RESPONSE_KIND, deliverBarsResponse, type BarsResponseDeps } from '../../src/bars/outcome-messages.ts'
 import { systemClock } from '../../src/clock.ts'
+import { createCircuitBreakers } from '../../src/delivery/circuit-breaker.ts'
 import { createPartnerClient, type PartnerClient } from '../../src/delivery/partner-client.ts'
-import type { OutboxRow } from '../../src/store/store.ts'
+import type { OutboxRow, Store } from '../../src/store/store.ts'
 import { BASE_URL, startGateway, tempDataDir, type TestGateway } from '../helpers/gateway.ts'
-import { call } from '../helpers/fixtures.ts'
-import { barsHeaders, GATEWAY_SERVICE, REFERRER, referralMessage } from './bars-messages.ts'
+import { call, readJson } from '../helpers/fixtures.ts'
+import { barsHeaders, cancellationMessage, GATEWAY_SERVICE, REFERRER, referralMessage } from './bars-messages.ts'
+import { startStubPartner, until, type StubPartner } from './delivery-helpers.ts'
 
 /**
- * Outcomes back to the referrer: a partnership moves the Task, and the referrer's own
- * $process-message (a real local HTTP server here) receives a BaRS response message.
- * The row is built by outcomeRow and sent by deliverBarsResponse, the two halves the outbox
- * worker runs; writing the row in the Task's transaction waits on the store (see the report).
+ * Outcomes back to the referrer: a partnership moves the Task, the move queues a BaRS
+ * response row in the Task's own transaction, and the outbox worker sends it to the
+ * referrer's own $process-message (a real local HTTP server here). A cancellation reaches
+ * the partnership (a real local stub partner) through the same outbox.
  */
 interface Received { path: string, headers: IncomingHttpHeaders, body: Bundle }
-let referrer: Server
-let received: Received[] = []
-let answers: Array<{ status: number, body?: unknown, headers?: Record<string, string> }> = []
-let gw: TestGateway
-let client: PartnerClient
-let deps: BarsResponseDeps
+interface Answer { status: number, body?: unknown, headers?: Record<string, string> }
 
-beforeAll(async () => {
-  referrer = createServer((req, res) => {
+/** The referrer's own BaRS receiver: records each message and answers from a queue (default 200). */
+interface Referrer {
+  port: number
+  received: Received[]
+  answers: Answer[]
+  goDown: () => Promise<void>
+  comeBack: () => Promise<void>
+  close: () => Promise<void>
+}
+
+async function startReferrer (): Promise<Referrer> {
+  const sockets = new Set<Socket>()
+  const ref: Referrer = {
+    port: 0,
+    received: [],
+    answers: [],
+    goDown: async () => {
+      for (const s of sockets) s.destroy()
+      await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
+    },
+    comeBack: async () => { await new Promise<void>((resolve) => server.listen(ref.port, '127.0.0.1', resolve)) },
+    close: async () => {
+      for (const s of sockets) s.destroy()
+      await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
+    }
+  }
+  const server: Server = createServer((req, res) => {
     let text = ''
     req.on('data', (c: Buffer) => { text += c.toString('utf8') })
     req.on('end', () => {
-      received.push({ path: req.url ?? '', headers: req.headers, body: JSON.parse(text) as Bundle })
-      const answer = answers.shift() ?? { status: 200 }
+      ref.received.push({ path: req.url ?? '', headers: req.headers, body: JSON.parse(text) as Bundle })
+      const answer = ref.answers.shift() ?? { status: 200 }
       res.writeHead(answer.status, { 'content-type': 'application/fhir+json', ...answer.headers })
       res.end(answer.body === undefined ? '' : JSON.stringify(answer.body))
     })
   })
-  await new Promise<void>((resolve) => referrer.listen(0, '127.0.0.1', resolve))
-  const catalogueFile = path.join(tempDataDir(), 'endpoints.json')
-  writeFileSync(catalogueFile, JSON.stringify({ endpoints: [{ endpoint: REFERRER, url: `http://127.0.0.1:${(referrer.address() as AddressInfo).port}/fhir/$process-message` }] }))
-  gw = await startGateway({ env: { WORKWELL_BARS_ENDPOINTS: catalogueFile } })
-  client = createPartnerClient({ requestTimeoutMs: 2000, connectTimeoutMs: 2000, connections: 2 })
-  deps = {
-    store: gw.deps.store,
-    catalogue: await loadEndpointCatalogue(catalogueFile),
-    client,
-    clock: systemClock,
-    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
-    backoff: { baseMs: 1000, factor: 2, capMs: 60_000 },
-    random: () => 0.5,
-    maxAttempts: 3,
-    ownServiceId: GATEWAY_SERVICE,
-    baseUrl: BASE_URL,
-    version: 'test'
-  }
-})
-afterAll(async () => {
-  await client.close()
-  await gw.close()
-  await new Promise<void>((resolve) => referrer.close(() => { resolve() }))
-})
-beforeEach(() => {
-  received = []
-  answers = []
-})
-
-/** A BaRS referral in, then the partnership moves its Task; returns the outbox row for that move. */
-async function referAndMove (to: Task['status'], extra: Partial<Task> = {}): Promise<{ row: OutboxRow, message: Bundle, correlationId: string, task: Task }> {
-  const headers = barsHeaders()
-  const message = referralMessage('fixtures/referrals/greater-manchester/gp-referral.json')
-  const res = await call(`${gw.fhir}/$process-message`, { body: message, headers })
-  expect(res.status, res.text).toBe(200)
-  const task = (res.body as unknown as Bundle).entry?.find((e) => e.resource?.resourceType === 'Task')?.resource as Task
-  const moved = await call(`${gw.fhir}/Task/${task.id ?? ''}`, { method: 'PUT', body: { ...task, status: to, ...extra }, headers: { 'if-match': 'W/"1"' } })
-  expect(moved.status, moved.text).toBe(200)
-  const srId = referralIdFor(REFERRER, message.id ?? '')
-  const envelope = readEnvelope((await gw.deps.store.readResource('MessageHeader', srId))?.resource)
-  const row = outcomeRow(envelope, task, moved.body as unknown as Task & { id: string }, srId, randomUUID(), new Date())
-  expect(row).toBeDefined()
-  return { row: { ...row!, status: 'pending', attempts: 0, nextAttemptAt: row!.createdAt, updatedAt: row!.createdAt }, message, correlationId: headers['x-correlation-id'] ?? '', task }
+  server.on('connection', (s: Socket) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  ref.port = (server.address() as AddressInfo).port
+  return ref
 }
 
-describe('BaRS response messages to the referrer\'s own $process-message', () => {
-  it('a Task accepted by the partnership reaches the referrer as a servicerequest-response answering the original Bundle.id', async () => {
-    const { row, message, correlationId, task } = await referAndMove('accepted')
-    const settled = await deliverBarsResponse(row, deps)
-    expect(settled).toEqual({ id: row.id, outcome: 'delivered', responseStatus: 200 })
-    expect(received).toHaveLength(1)
-    const got = received[0]!
+const GP_REFERRAL = 'fixtures/referrals/greater-manchester/gp-referral.json'
+
+/** A BaRS referral in; returns its Task (version 1), the message and its correlation id. */
+async function refer (gw: TestGateway): Promise<{ task: Task & { id: string }, message: Bundle, correlationId: string, serviceRequestId: string }> {
+  const headers = barsHeaders()
+  const message = referralMessage(GP_REFERRAL)
+  const res = await call(`${gw.fhir}/$process-message`, { body: message, headers })
+  expect(res.status, res.text).toBe(200)
+  const task = (res.body as unknown as Bundle).entry?.find((e) => e.resource?.resourceType === 'Task')?.resource as Task & { id: string }
+  return { task, message, correlationId: headers['x-correlation-id'] ?? '', serviceRequestId: referralIdFor(REFERRER, message.id ?? '') }
+}
+
+/** The partnership moves its Task (PUT with If-Match); returns the new version. */
+async function move (gw: TestGateway, task: Task & { id: string }, to: Task['status'], extra: Partial<Task> = {}): Promise<Task & { id: string }> {
+  const moved = await call(`${gw.fhir}/Task/${task.id}`, { method: 'PUT', body: { ...task, status: to, ...extra }, headers: { 'if-match': `W/"${task.meta?.versionId ?? ''}"` } })
+  expect(moved.status, moved.text).toBe(200)
+  return moved.body as unknown as Task & { id: string }
+}
+
+async function barsRows (store: Store, serviceRequestId: string): Promise<OutboxRow[]> {
+  return (await store.listDeliveries({ serviceRequestId, limit: 100 })).filter((r) => r.kind === BARS_RESPONSE_KIND).reverse()
+}
+
+function taskIn (message: Bundle): Task | undefined {
+  return message.entry?.find((e) => e.resource?.resourceType === 'Task')?.resource as Task | undefined
+}
+
+let referrer: Referrer
+let catalogueFile: string
+
+beforeAll(async () => {
+  referrer = await startReferrer()
+  catalogueFile = path.join(tempDataDir(), 'endpoints.json')
+  writeFileSync(catalogueFile, JSON.stringify({ endpoints: [{ endpoint: REFERRER, url: `http://127.0.0.1:${referrer.port}/fhir/$process-message` }] }))
+})
+afterAll(async () => {
+  await referrer.close()
+})
+beforeEach(() => {
+  referrer.received = []
+  referrer.answers = []
+})
+
+describe('a Task move queues a BaRS response row in its own transaction (one attempt at a time)', () => {
+  let gw: TestGateway
+  let client: PartnerClient
+  let deps: BarsResponseDeps
+
+  beforeAll(async () => {
+    // no worker: each test makes the attempts itself, on the rows the moves committed
+    gw = await startGateway({ env: { WORKWELL_BARS_ENDPOINTS: catalogueFile } })
+    client = createPartnerClient({ requestTimeoutMs: 2000, connectTimeoutMs: 2000, connections: 2 })
+    deps = {
+      store: gw.deps.store,
+      catalogue: await loadEndpointCatalogue(catalogueFile),
+      client,
+      breakers: createCircuitBreakers({ failureThreshold: 100, openMs: 1000, maxOpenMs: 1000 }, () => undefined),
+      clock: systemClock,
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      backoff: { baseMs: 1000, factor: 2, capMs: 60_000 },
+      random: () => 0.5,
+      maxAttempts: 3,
+      ownServiceId: GATEWAY_SERVICE,
+      baseUrl: BASE_URL,
+      version: 'test'
+    }
+  })
+  afterAll(async () => {
+    await client.close()
+    await gw.close()
+  })
+
+  it('the accepted move is one row whose message answers the original Bundle.id, ids and headers as BaRS says', async () => {
+    const { task, message, correlationId, serviceRequestId } = await refer(gw)
+    expect(await barsRows(gw.deps.store, serviceRequestId)).toEqual([])
+    await move(gw, task, 'accepted')
+    const [row] = await barsRows(gw.deps.store, serviceRequestId)
+    expect(row).toMatchObject({ kind: 'bars-response', partnershipId: `bars:${REFERRER}`, taskId: task.id, status: 'pending' })
+    expect(await deliverBarsResponse(row!, deps)).toEqual({ id: row!.id, outcome: 'delivered', responseStatus: 200 })
+    expect(referrer.received).toHaveLength(1)
+    const got = referrer.received[0]!
     expect(got.path).toBe('/fhir/$process-message')
-    expect(got.headers['x-request-id']).toBe(row.id)
+    expect(got.headers['x-request-id']).toBe(row!.id)
     expect(got.headers['x-correlation-id']).toBe(correlationId)
     expect(JSON.parse(Buffer.from(String(got.headers['nhsd-target-identifier']), 'base64').toString('utf8'))).toEqual({ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'P88002' })
-    expect(got.body).toMatchObject({ resourceType: 'Bundle', type: 'message', id: row.id })
+    expect(got.body).toMatchObject({ resourceType: 'Bundle', type: 'message', id: row!.id })
     const h = got.body.entry?.[0]?.resource as MessageHeader
     expect(h.eventCoding?.code).toBe('servicerequest-response')
     expect(h.response).toEqual({ identifier: message.id, code: 'ok' })
     expect(h.destination?.[0]?.endpoint).toBe(REFERRER)
-    const sent = got.body.entry?.find((e) => e.resource?.resourceType === 'Task')?.resource as Task
-    expect(sent).toMatchObject({ id: task.id, status: 'accepted', meta: { versionId: '2' } })
+    expect(taskIn(got.body)).toMatchObject({ id: task.id, status: 'accepted', meta: { versionId: '2' } })
+  })
+
+  it('reports the Task version each row was queued with, not the Task as it is at send time', async () => {
+    const { task, serviceRequestId } = await refer(gw)
+    const accepted = await move(gw, task, 'accepted')
+    await move(gw, accepted, 'in-progress')
+    // both rows are sent only now, after the second move
+    const rows = await barsRows(gw.deps.store, serviceRequestId)
+    expect(rows).toHaveLength(2)
+    for (const row of rows) expect(await deliverBarsResponse(row, deps)).toMatchObject({ outcome: 'delivered' })
+    expect(referrer.received.map((r) => taskIn(r.body)?.status)).toEqual(['accepted', 'in-progress'])
+    expect(referrer.received.map((r) => taskIn(r.body)?.meta?.versionId)).toEqual(['2', '3'])
+    expect(new Set(referrer.received.map((r) => r.body.id)).size).toBe(2)
   })
 
   it('sends the same message, ids and all, on a retry: 503 with Retry-After is retried, then delivered', async () => {
-    const { row } = await referAndMove('rejected', { statusReason: { text: 'Outside our criteria' } })
-    answers = [{ status: 503, headers: { 'retry-after': '30' } }]
-    const first = await deliverBarsResponse(row, deps)
+    const { task, serviceRequestId } = await refer(gw)
+    await move(gw, task, 'rejected', { statusReason: { text: 'Outside our criteria' } })
+    const [row] = await barsRows(gw.deps.store, serviceRequestId)
+    referrer.answers = [{ status: 503, headers: { 'retry-after': '30' } }]
+    const first = await deliverBarsResponse(row!, deps)
     expect(first).toMatchObject({ outcome: 'retry', responseStatus: 503 })
     expect(first.outcome === 'retry' && first.nextAttemptAt.getTime() - Date.now()).toBeGreaterThan(25_000)
-    const second = await deliverBarsResponse({ ...row, attempts: 1 }, deps)
-    expect(second).toMatchObject({ outcome: 'delivered' })
-    expect(received).toHaveLength(2)
-    expect(received[1]!.body).toEqual(received[0]!.body)
-    expect(received[1]!.headers['x-request-id']).toBe(received[0]!.headers['x-request-id'])
+    expect(await deliverBarsResponse({ ...row!, attempts: 1 }, deps)).toMatchObject({ outcome: 'delivered' })
+    expect(referrer.received).toHaveLength(2)
+    expect(referrer.received[1]!.body).toEqual(referrer.received[0]!.body)
+    expect(referrer.received[1]!.headers['x-request-id']).toBe(referrer.received[0]!.headers['x-request-id'])
   })
 
-  it('treats the referrer\'s 409 duplicate as delivered (BaRS: the message was already processed)', async () => {
-    const { row } = await referAndMove('accepted')
-    answers = [{ status: 409, body: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'duplicate', details: { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/http-error-codes', code: 'REC_CONFLICT' }] } }] } }]
-    expect(await deliverBarsResponse(row, deps)).toMatchObject({ outcome: 'delivered', responseStatus: 409 })
-  })
-
-  it('dead-letters a 422 at once, and a 503 after the last attempt', async () => {
-    const { row } = await referAndMove('accepted')
-    answers = [{ status: 422, body: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'invalid', details: { coding: [{ code: 'REC_UNPROCESSABLE_ENTITY' }] } }] } }]
-    const rejected = await deliverBarsResponse(row, deps)
+  it('treats the referrer\'s 409 duplicate as delivered; dead-letters a 422 at once and a 503 after the last attempt', async () => {
+    const { task, serviceRequestId } = await refer(gw)
+    await move(gw, task, 'accepted')
+    const [row] = await barsRows(gw.deps.store, serviceRequestId)
+    referrer.answers = [{ status: 409, body: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'duplicate', details: { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/http-error-codes', code: 'REC_CONFLICT' }] } }] } }]
+    expect(await deliverBarsResponse(row!, deps)).toMatchObject({ outcome: 'delivered', responseStatus: 409 })
+    referrer.answers = [{ status: 422, body: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'invalid', details: { coding: [{ code: 'REC_UNPROCESSABLE_ENTITY' }] } }] } }]
+    const rejected = await deliverBarsResponse(row!, deps)
     expect(rejected).toMatchObject({ outcome: 'dead-letter', responseStatus: 422 })
     expect(rejected.outcome === 'dead-letter' && rejected.error).toContain('REC_UNPROCESSABLE_ENTITY')
-    answers = [{ status: 503 }]
-    const last = await deliverBarsResponse({ ...row, attempts: 2 }, deps)
-    expect(last).toMatchObject({ outcome: 'dead-letter', responseStatus: 503 })
+    referrer.answers = [{ status: 503 }]
+    expect(await deliverBarsResponse({ ...row!, attempts: 2 }, deps)).toMatchObject({ outcome: 'dead-letter', responseStatus: 503 })
   })
 
-  it('dead-letters a row whose referrer is not in the catalogue, without sending anything', async () => {
-    const { row } = await referAndMove('accepted')
-    const settled = await deliverBarsResponse(row, { ...deps, catalogue: { resolve: () => undefined, size: 0 } })
-    expect(settled).toMatchObject({ outcome: 'dead-letter' })
-    expect(received).toHaveLength(0)
+  it('dead-letters a row whose referrer is not in the catalogue, and defers one whose circuit is open, sending nothing', async () => {
+    const { task, serviceRequestId } = await refer(gw)
+    await move(gw, task, 'accepted')
+    const [row] = await barsRows(gw.deps.store, serviceRequestId)
+    expect(await deliverBarsResponse(row!, { ...deps, catalogue: { resolve: () => undefined, size: 0 } })).toMatchObject({ outcome: 'dead-letter' })
+    const breakers = createCircuitBreakers({ failureThreshold: 1, openMs: 60_000, maxOpenMs: 60_000 }, () => undefined)
+    breakers.record(row!.partnershipId, 'send', 'failure', new Date())
+    expect(await deliverBarsResponse(row!, { ...deps, breakers })).toMatchObject({ outcome: 'deferred' })
+    expect(referrer.received).toHaveLength(0)
   })
 
-  it('makes no row for a move the referrer does not hear about, nor for a referral from another door', async () => {
-    const { row } = await referAndMove('accepted')
-    const envelope = readEnvelope((await gw.deps.store.readResource('MessageHeader', row.serviceRequestId))?.resource)
-    expect(outcomeRow(envelope, { status: 'accepted' }, { resourceType: 'Task', id: 't', status: 'on-hold', intent: 'order' }, row.serviceRequestId, randomUUID(), new Date())).toBeUndefined()
-    expect(outcomeRow(undefined, { status: 'requested' }, { resourceType: 'Task', id: 't', status: 'accepted', intent: 'order' }, row.serviceRequestId, randomUUID(), new Date())).toBeUndefined()
+  it('queues nothing for a move the referrer does not hear about, nor for a referral that did not come as a message', async () => {
+    const { task, serviceRequestId } = await refer(gw)
+    await move(gw, task, 'received')
+    expect(await barsRows(gw.deps.store, serviceRequestId)).toEqual([])
+    const plain = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(GP_REFERRAL) })
+    expect(plain.status, plain.text).toBe(201)
+    const search = await call(`${gw.fhir}/Task?based-on=ServiceRequest/${String(plain.body.id)}`)
+    const plainTask = (search.body as unknown as Bundle).entry?.[0]?.resource as Task & { id: string }
+    await move(gw, plainTask, 'accepted')
+    expect(await barsRows(gw.deps.store, String(plain.body.id))).toEqual([])
+  })
+})
+
+describe('through the outbox worker, end to end', () => {
+  let gw: TestGateway
+  let partner: StubPartner
+
+  beforeAll(async () => {
+    partner = await startStubPartner()
+    gw = await startGateway({
+      env: {
+        WORKWELL_BARS_ENDPOINTS: catalogueFile,
+        WORKWELL_DELIVERY_ENABLED: 'true',
+        WORKWELL_DELIVERY_POLL_MS: '20',
+        WORKWELL_DELIVERY_BACKOFF_BASE_MS: '50',
+        WORKWELL_DELIVERY_BACKOFF_CAP_MS: '200',
+        WORKWELL_BREAKER_FAILURES: '100',
+        WORKWELL_PARTNER_URL_GREATER_MANCHESTER: partner.url('greater-manchester')
+      }
+    })
+  })
+  afterAll(async () => {
+    await gw.close()
+    await partner.close()
+  })
+
+  it('a partnership PATCHes its Task to accepted: the referrer receives a servicerequest-response with the accepted Task', async () => {
+    const { task, message } = await refer(gw)
+    const patched = await call(`${gw.fhir}/Task/${task.id}`, {
+      method: 'PATCH',
+      raw: JSON.stringify([{ op: 'replace', path: '/status', value: 'accepted' }]),
+      headers: { 'content-type': 'application/json-patch+json', 'if-match': 'W/"1"' }
+    })
+    expect(patched.status, patched.text).toBe(200)
+    await until(() => referrer.received.length === 1, 15_000, 'the response message')
+    const got = referrer.received[0]!
+    expect((got.body.entry?.[0]?.resource as MessageHeader)).toMatchObject({ eventCoding: { code: 'servicerequest-response' }, response: { identifier: message.id, code: 'ok' } })
+    expect(taskIn(got.body)).toMatchObject({ id: task.id, status: 'accepted' })
+  })
+
+  it('two quick moves send two distinct messages, in order, each with its own Task version', async () => {
+    const { task, serviceRequestId } = await refer(gw)
+    await move(gw, await move(gw, task, 'accepted'), 'in-progress')
+    await until(() => referrer.received.length === 2, 15_000, 'two response messages')
+    const statuses = referrer.received.map((r) => taskIn(r.body)?.status).sort()
+    expect(statuses).toEqual(['accepted', 'in-progress'])
+    expect(referrer.received[0]!.body.id).not.toBe(referrer.received[1]!.body.id)
+    await until(async () => (await barsRows(gw.deps.store, serviceRequestId)).every((r) => r.status === 'delivered'), 5_000, 'both rows delivered')
+  })
+
+  it('a referrer that is down is retried, then delivered once it is back', async () => {
+    const { task, serviceRequestId } = await refer(gw)
+    await referrer.goDown()
+    try {
+      await move(gw, task, 'accepted')
+      await until(async () => ((await barsRows(gw.deps.store, serviceRequestId))[0]?.attempts ?? 0) >= 2, 15_000, 'failed attempts')
+      expect(referrer.received).toHaveLength(0)
+      expect((await barsRows(gw.deps.store, serviceRequestId))[0]).toMatchObject({ status: 'pending' })
+    } finally {
+      await referrer.comeBack()
+    }
+    // and a 503 once it is back: retried again
+    referrer.answers = [{ status: 503, headers: { 'retry-after': '0' } }]
+    await until(async () => (await barsRows(gw.deps.store, serviceRequestId))[0]?.status === 'delivered', 15_000, 'delivery after the outage')
+    expect(referrer.received).toHaveLength(2)
+    expect(referrer.received[1]!.body).toEqual(referrer.received[0]!.body)
+    expect(taskIn(referrer.received[1]!.body)).toMatchObject({ id: task.id, status: 'accepted' })
+  })
+
+  it('a cancellation cancels the Task, stores the ServiceRequest revoked, and the partnership receives it', async () => {
+    const { task, message, serviceRequestId } = await refer(gw)
+    // the referral itself reaches the partnership first
+    await until(() => partner.requests.some((r) => r.body.includes(serviceRequestId)), 15_000, 'the referral delivery')
+    const before = partner.requests.length
+    const headers = barsHeaders()
+    const cancel = cancellationMessage(message.id ?? '', 'Patient has moved away')
+    const res = await call(`${gw.fhir}/$process-message`, { body: cancel, headers })
+    expect(res.status, res.text).toBe(200)
+    expect(taskIn(res.body as unknown as Bundle)).toMatchObject({ id: task.id, status: 'cancelled', statusReason: { text: 'Patient has moved away' } })
+    const sr = await call(`${gw.fhir}/ServiceRequest/${serviceRequestId}`)
+    expect(sr.body).toMatchObject({ status: 'revoked', meta: { versionId: '2' } })
+    const stored = await call(`${gw.fhir}/Task/${task.id}`)
+    expect(stored.body).toMatchObject({ status: 'cancelled', meta: { versionId: '2' } })
+    expect(JSON.stringify(stored.body.meta)).not.toContain('bars-request-id')
+    // the X-Request-Id is done: a repeat is 409 duplicate
+    const repeat = await call(`${gw.fhir}/$process-message`, { body: cancel, headers })
+    expect(repeat.status).toBe(409)
+    expect((repeat.body.issue as Array<{ code: string }>)[0]?.code).toBe('duplicate')
+
+    await until(() => partner.requests.length > before, 15_000, 'the cancellation delivery')
+    const delivered = JSON.parse(partner.requests.at(-1)!.body) as Bundle
+    const deliveredSr = delivered.entry?.find((e) => e.resource?.resourceType === 'ServiceRequest')?.resource as ServiceRequest
+    expect(deliveredSr).toMatchObject({ id: serviceRequestId, status: 'revoked' })
+    expect(taskIn(delivered)).toMatchObject({ id: task.id, status: 'cancelled' })
+    // the referrer is answered synchronously; no response message is queued for its own cancellation
+    expect(await barsRows(gw.deps.store, serviceRequestId)).toEqual([])
   })
 })

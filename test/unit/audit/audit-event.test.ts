@@ -84,6 +84,10 @@ describe('deliveryAudit', () => {
     expect(deliveryAudit('c', at, row, { id: 'o1', outcome: 'dead-letter', error: 'HTTP 400' })?.outcome).toBe('8')
   })
 
+  it('names a BaRS response\'s destination endpoint as the agent', () => {
+    expect(deliveryAudit('e', at, { ...row, partnershipId: 'bars:https://fhir.nhs.uk/Id/dos-service-id|1' }, { id: 'o1', outcome: 'delivered' })).toMatchObject({ subtype: 'bars-response-delivery', agent: 'bars:https://fhir.nhs.uk/Id/dos-service-id|1' })
+  })
+
   it('leaves no record for a row that was not attempted', () => {
     expect(deliveryAudit('d', at, row, { id: 'o1', outcome: 'deferred', nextAttemptAt: at })).toBeUndefined()
   })

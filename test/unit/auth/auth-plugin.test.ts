@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fast
 import type { Bundle, ServiceRequest, Task } from '@medplum/fhirtypes'
 import { auth } from '../../../src/auth/auth-plugin.ts'
 import { mayChangeTask } from '../../../src/auth/request-agent.ts'
+import { referralIdFor } from '../../../src/bars/envelope.ts'
 import type { SecurityConfig } from '../../../src/auth/auth-config.ts'
 import { createTokenVerifier, loadTrustedIssuers, type TokenVerifier } from '../../../src/auth/verify-token.ts'
 import { fhirErrorHandler } from '../../../src/fhir/error-handler.ts'
@@ -44,7 +45,9 @@ const sr = (id: string, requester: string): ServiceRequest => ({ resourceType: '
 
 /** Two partnerships, two practices: leeds owns t1 (from A81001), york owns t2 (from B82002). */
 const patient = (id: string): StoredResource => ({ resourceType: 'Patient', id, versionId: '1', lastUpdated: '2026-06-01T12:00:00.000Z', resource: { resourceType: 'Patient', id } })
-const RESOURCES = [...[task('t1', 'leeds', 'A81001'), task('t2', 'york', 'B82002'), sr('sr-t1', 'A81001'), sr('sr-t2', 'B82002')].map(stored), patient('p1'), patient('p2'), patient('p3')]
+/** the referral a BaRS sender at urn:gp-b stored as message bundle m-1 (from B82002) */
+const BARS_SR = referralIdFor('urn:gp-b|1', 'm-1')
+const RESOURCES = [...[task('t1', 'leeds', 'A81001'), task('t2', 'york', 'B82002'), sr('sr-t1', 'A81001'), sr('sr-t2', 'B82002'), sr(BARS_SR, 'B82002')].map(stored), patient('p1'), patient('p2'), patient('p3')]
 
 /** p1 came with sr-t1 (one request: same correlation id, instant and agent); p2 was created alone; p3 with two referrals. */
 const AUDIT: AuditRecord[] = [
@@ -102,6 +105,7 @@ async function build (security: Partial<SecurityConfig> = {}): Promise<FastifyIn
   })
   app.delete('/fhir/Task/:id', async () => ({ deleted: true }))
   app.post('/fhir/ServiceRequest', async () => ({ created: true }))
+  app.post('/fhir/$process-message', async () => ({ processed: true }))
   app.get('/admin/deliveries', async () => ({ deliveries: [] }))
   await app.ready()
   return app
@@ -233,6 +237,16 @@ describe('isolation', () => {
     const res = await get('/fhir/ServiceRequest', tokens.a81001, 'POST', sr('x', 'B82002'))
     expect(res.statusCode).toBe(403)
     expect(res.json().issue[0].expression).toStrictEqual(['ServiceRequest.requester'])
+  })
+
+  it('lets a BaRS message act only on a stored referral of the sender\'s own ODS codes', async () => {
+    const cancel = (endpoint: string, id: string): unknown => ({ resourceType: 'Bundle', id, type: 'message', entry: [{ resource: { resourceType: 'MessageHeader', source: { endpoint } } }, { resource: { resourceType: 'ServiceRequest', status: 'revoked' } }] })
+    const b82002 = await issuer.sign(roleClaims({ roles: ['referrer'], ods: ['B82002'] }))
+    expect((await get('/fhir/$process-message', b82002, 'POST', cancel('urn:gp-b|1', 'm-1'))).statusCode).toBe(200)
+    const res = await get('/fhir/$process-message', tokens.a81001, 'POST', cancel('urn:gp-b|1', 'm-1'))
+    expect(res.statusCode).toBe(404)
+    // a message about a referral not stored yet is the route's to judge
+    expect((await get('/fhir/$process-message', tokens.a81001, 'POST', cancel('urn:gp-a|1', 'm-2'))).statusCode).toBe(200)
   })
 
   it('filters Task searches: in the query for one partnership, result by result for a referrer', async () => {

@@ -1,10 +1,11 @@
 import type { Task } from '@medplum/fhirtypes'
 import { describe, expect, it } from 'vitest'
 import { MESSAGE_DEFINITION_URLS } from '../../../src/bars/bars-codes.ts'
-import { CANCELLED_BY_REQUEST, cancelReferral } from '../../../src/bars/cancel-referral.ts'
+import { cancelReferral, partnershipNotice, type CancelDeps } from '../../../src/bars/cancel-referral.ts'
 import { readMessage } from '../../../src/bars/message-bundle.ts'
 import { OperationOutcomeError } from '../../../src/fhir/operation-outcome.ts'
-import type { IntakeDeps } from '../../../src/intake/accept-referral.ts'
+import type { DeliveryFormat, Partnership } from '../../../src/routing/partnership.ts'
+import { RequestIdAlreadyDoneError } from '../../../src/store/store-errors.ts'
 import type { RequestIdClaim, Store, StoredResource, TaskVersionResult, TaskVersionWrite } from '../../../src/store/store.ts'
 
 const OWN = 'a:own|1'
@@ -33,24 +34,46 @@ const stored = (status: Task['status']): StoredResource => ({
   id: 't-1',
   versionId: '3',
   lastUpdated: '2026-01-01T00:00:00.000Z',
-  resource: { resourceType: 'Task', id: 't-1', status, intent: 'order', meta: { versionId: '3' } }
+  resource: { resourceType: 'Task', id: 't-1', status, intent: 'order', meta: { versionId: '3' }, owner: { reference: 'Organization/p-1' } }
 })
 
+interface FakeOptions {
+  claims?: RequestIdClaim[]
+  result?: TaskVersionResult | Error
+  /** outbox rows the store holds for the referral */
+  delivered?: boolean
+}
+
 /** A store with one referral whose Task is in `status`; records what the cancellation did. */
-function fakeStore (status: Task['status'] | undefined, claim: RequestIdClaim = { kind: 'claimed' }, result: TaskVersionResult = { kind: 'updated' }): { store: Store, writes: TaskVersionWrite[], released: string[] } {
+function fakeStore (status: Task['status'] | undefined, o: FakeOptions = {}): { store: Store, writes: TaskVersionWrite[], released: string[] } {
   const writes: TaskVersionWrite[] = []
   const released: string[] = []
+  const claims = [...(o.claims ?? [{ kind: 'claimed' }])]
   const store = {
-    claimRequestId: async () => claim,
+    claimRequestId: async () => claims.shift() ?? { kind: 'claimed' },
     releaseRequestId: async (id: string) => { released.push(id) },
-    readResource: async (type: string) => (status === undefined ? undefined : type === 'ServiceRequest' ? { resourceType: 'ServiceRequest', id: 'sr-1', versionId: '1', lastUpdated: '', resource: { resourceType: 'ServiceRequest' } } : undefined),
+    readResource: async (type: string) => (status === undefined ? undefined : type === 'ServiceRequest' ? { resourceType: 'ServiceRequest', id: 'sr-1', versionId: '1', lastUpdated: '', resource: { resourceType: 'ServiceRequest', id: 'sr-1', status: 'active', intent: 'order', subject: {}, meta: { versionId: '1' } } } : undefined),
     searchTasks: async () => ({ total: status === undefined ? 0 : 1, tasks: status === undefined ? [] : [stored(status)] }),
-    updateTask: async (w: TaskVersionWrite) => { writes.push(w); return result }
+    listDeliveries: async (f: { partnershipId?: string, serviceRequestId?: string }) => (o.delivered === true && f.partnershipId === 'p-1' && f.serviceRequestId === 'sr-1' ? [{ id: 'out-0' }] : []),
+    updateTask: async (w: TaskVersionWrite) => {
+      writes.push(w)
+      if (o.result instanceof Error) throw o.result
+      return o.result ?? { kind: 'updated' }
+    }
   } as unknown as Store
   return { store, writes, released }
 }
 
-const deps = (store: Store): IntakeDeps => ({ store, clock: { now: () => new Date('2026-02-01T10:00:00.000Z') }, newId: () => 'id-1', requestIdStaleMs: 60_000 } as unknown as IntakeDeps)
+const deps = (store: Store, format: DeliveryFormat = 'fhir-bundle'): CancelDeps => {
+  let n = 0
+  return {
+    store,
+    clock: { now: () => new Date('2026-02-01T10:00:00.000Z') },
+    newId: () => `id-${++n}`,
+    requestIdStaleMs: 60_000,
+    partnerships: new Map([['p-1', { delivery: { format } as Partnership['delivery'] }]])
+  }
+}
 const ctx = { requestId: 'r-1', correlationId: 'c-1', agent: 'ods:A1001' }
 
 async function status (p: Promise<unknown>): Promise<number> {
@@ -64,26 +87,72 @@ async function status (p: Promise<unknown>): Promise<number> {
 }
 
 describe('cancelReferral', () => {
-  it('writes the next Task version, cancelled with the sender\'s reason and tagged with the X-Request-Id, from the version it read', async () => {
-    const { store, writes, released } = fakeStore('accepted')
+  it('in one write: the Task cancelled with the sender\'s reason, the ServiceRequest revoked, the request id done, the partnership told', async () => {
+    const { store, writes, released } = fakeStore('accepted', { delivered: true })
     const done = await cancelReferral(deps(store), message, 'sr-1', ctx)
-    expect(done.task.resource).toMatchObject({ status: 'cancelled', statusReason: { text: 'moved away' }, meta: { versionId: '4', lastUpdated: '2026-02-01T10:00:00.000Z', tag: [{ system: CANCELLED_BY_REQUEST, code: 'r-1' }] } })
-    expect(writes[0]).toMatchObject({ expectedVersionId: '3', status: 'cancelled', audit: [{ action: 'U', subtype: 'cancel', agent: 'ods:A1001', entity: 'Task/t-1', correlationId: 'c-1' }] })
-    expect(released).toEqual(['r-1'])
+    expect(done.task.resource).toMatchObject({ status: 'cancelled', statusReason: { text: 'moved away' }, meta: { versionId: '4', lastUpdated: '2026-02-01T10:00:00.000Z' } })
+    expect(done.task.resource.meta?.tag).toBeUndefined()
+    expect(done.serviceRequest).toMatchObject({ versionId: '2', resource: { status: 'revoked', meta: { versionId: '2' } } })
+    expect(done.partnership).toBe('queued')
+    expect(writes).toHaveLength(1)
+    expect(writes[0]).toMatchObject({
+      expectedVersionId: '3',
+      status: 'cancelled',
+      resources: [{ expectedVersionId: '1', resource: { resourceType: 'ServiceRequest', id: 'sr-1', versionId: '2' } }],
+      requestId: { id: 'r-1', serviceRequestId: 'sr-1' },
+      outbox: { partnershipId: 'p-1', serviceRequestId: 'sr-1', taskId: 't-1', createdAt: '2026-02-01T10:00:00.000Z' },
+      audit: [{ action: 'U', subtype: 'cancel', agent: 'ods:A1001', entity: 'Task/t-1', correlationId: 'c-1' }, { entity: 'ServiceRequest/sr-1' }]
+    })
+    expect(writes[0]?.outbox?.kind).toBeUndefined()
+    // the claim is completed by the write, not released
+    expect(released).toEqual([])
   })
 
-  it('answers 409 when the Task moved meanwhile, 409 when it is final, 404 when unknown, releasing the claim each time', async () => {
-    for (const [s, result, want] of [['accepted', { kind: 'version-conflict', currentVersionId: '4' }, 409], ['completed', { kind: 'updated' }, 409], [undefined, { kind: 'updated' }, 404]] as const) {
-      const { store, released } = fakeStore(s, { kind: 'claimed' }, result)
+  it('queues no delivery when the partnership was never sent the referral, or its format cannot say cancelled', async () => {
+    const never = fakeStore('accepted', { delivered: false })
+    expect((await cancelReferral(deps(never.store), message, 'sr-1', ctx)).partnership).toBe('never-delivered')
+    expect(never.writes[0]?.outbox).toBeUndefined()
+    const csv = fakeStore('accepted', { delivered: true })
+    expect((await cancelReferral(deps(csv.store, 'csv'), message, 'sr-1', ctx)).partnership).toBe('task-feed')
+    expect(csv.writes[0]?.outbox).toBeUndefined()
+    expect(csv.writes[0]?.resources).toHaveLength(1)
+  })
+
+  it('answers 409 when the Task or ServiceRequest moved meanwhile, 409 when it is final, 404 when unknown, releasing the claim each time', async () => {
+    const cases = [
+      ['accepted', { kind: 'version-conflict', currentVersionId: '4' }, 409],
+      ['accepted', { kind: 'resource-conflict', resourceType: 'ServiceRequest', id: 'sr-1', currentVersionId: '2' }, 409],
+      ['completed', { kind: 'updated' }, 409],
+      [undefined, { kind: 'updated' }, 404]
+    ] as const
+    for (const [s, result, want] of cases) {
+      const { store, released } = fakeStore(s, { result })
       expect(await status(cancelReferral(deps(store), message, 'sr-1', ctx))).toBe(want)
       expect(released).toEqual(['r-1'])
     }
   })
 
-  it('answers a repeat in flight 425 and leaves its claim alone', async () => {
-    const { store, released, writes } = fakeStore('accepted', { kind: 'in-flight' })
-    expect(await status(cancelReferral(deps(store), message, 'sr-1', ctx))).toBe(425)
-    expect(released).toEqual([])
-    expect(writes).toEqual([])
+  it('answers a repeat in flight 425 and a done one 409 duplicate, leaving the claim alone', async () => {
+    for (const [claim, want] of [[{ kind: 'in-flight' }, 425], [{ kind: 'done', serviceRequestId: 'sr-1', taskId: 't-1' }, 409]] as const) {
+      const { store, released, writes } = fakeStore('accepted', { claims: [claim] })
+      expect(await status(cancelReferral(deps(store), message, 'sr-1', ctx))).toBe(want)
+      expect(released).toEqual([])
+      expect(writes).toEqual([])
+    }
+  })
+
+  it('answers 409 duplicate when another request finished the same id first (a stale claim taken over)', async () => {
+    const { store } = fakeStore('accepted', { claims: [{ kind: 'claimed' }, { kind: 'done', serviceRequestId: 'sr-1', taskId: 't-1' }], result: new RequestIdAlreadyDoneError('r-1') })
+    await expect(cancelReferral(deps(store), message, 'sr-1', ctx)).rejects.toMatchObject({ status: 409, issues: [{ code: 'duplicate' }] })
+  })
+})
+
+describe('partnershipNotice', () => {
+  it('sends a delivery only to a fhir-bundle partnership that was sent the referral', () => {
+    expect(partnershipNotice('fhir-bundle', true)).toBe('queued')
+    expect(partnershipNotice('json-record', true)).toBe('task-feed')
+    expect(partnershipNotice('csv', true)).toBe('task-feed')
+    expect(partnershipNotice('fhir-bundle', false)).toBe('never-delivered')
+    expect(partnershipNotice(undefined, true)).toBe('task-feed')
   })
 })

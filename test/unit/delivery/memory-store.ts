@@ -124,6 +124,7 @@ export class MemoryStore implements Store {
   async listDeliveries (filter: DeliveryFilter): Promise<OutboxRow[]> {
     return [...this.outbox.values()]
       .filter((r) => (filter.partnershipId === undefined || r.partnershipId === filter.partnershipId) &&
+        (filter.serviceRequestId === undefined || r.serviceRequestId === filter.serviceRequestId) &&
         (filter.status === undefined || r.status === filter.status))
       .slice(0, filter.limit)
       .map((r) => structuredClone(r))

@@ -9,6 +9,7 @@ import { pino } from 'pino'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Resource, ServiceRequest } from '@medplum/fhirtypes'
 import type { DeliveryLogger } from '../../../src/delivery/deliver-row.ts'
+import { ENVELOPE_EXTENSIONS } from '../../../src/bars/envelope.ts'
 import { SIGNATURE_HEADER, verifySignature } from '../../../src/delivery/signature.ts'
 import { createDeliveryWorker } from '../../../src/delivery/worker.ts'
 import type { DeliveryWorker, DeliveryWorkerDeps } from '../../../src/delivery/worker.ts'
@@ -265,6 +266,53 @@ describe('delivery worker against a real partner', () => {
     await worker.runOnce()
     expect(store.row('d-1')).toMatchObject({ status: 'dead-letter', lastError: "unknown partnership 'somewhere-else'" })
     expect(store.row('d-2')).toMatchObject({ status: 'dead-letter', lastError: 'ServiceRequest/sr-d-2 not found' })
+    expect(received).toHaveLength(0)
+  })
+})
+
+describe('BaRS response rows in the worker', () => {
+  const REFERRER = 'https://fhir.nhs.uk/Id/ods-organization-code|P88002'
+  async function seedBarsRow (store: MemoryStore, id: string): Promise<void> {
+    const at = new Date(START).toISOString()
+    const task = { ...triageTask('sr-b', 'task-b'), status: 'accepted' as const, meta: { versionId: '2', lastUpdated: at } }
+    const header: Resource = {
+      resourceType: 'MessageHeader',
+      id: 'sr-b',
+      extension: [
+        { url: ENVELOPE_EXTENSIONS.messageId, valueString: 'bundle-1' },
+        { url: ENVELOPE_EXTENSIONS.correlationId, valueString: 'corr-1' }
+      ],
+      eventCoding: { code: 'servicerequest-request' },
+      source: { endpoint: REFERRER }
+    }
+    await store.saveReferral({
+      resources: [{ resourceType: 'MessageHeader', id: 'sr-b', versionId: '1', lastUpdated: at, resource: header }],
+      task: { id: 'task-b', basedOn: 'ServiceRequest/sr-b', owner: 'frimley', status: 'accepted', lastUpdated: at },
+      serviceRequestId: 'sr-b',
+      outbox: { id, kind: 'bars-response', partnershipId: `bars:${REFERRER}`, serviceRequestId: 'sr-b', taskId: 'task-b', createdAt: at, payload: JSON.stringify(task) },
+      audit: []
+    })
+  }
+
+  it('sends a bars-response row to the referrer\'s endpoint from the catalogue, never through a partnership mapping', async () => {
+    const { store, worker } = setup({ frimley: '/ok' }, {
+      bars: { catalogue: { resolve: (e) => (e === REFERRER ? { endpoint: e, url: `${base}/ok` } : undefined), size: 1 }, ownServiceId: 'a:own|1', baseUrl: 'http://gw/fhir', version: 't' }
+    })
+    await seedBarsRow(store, 'bars-1')
+    expect(await worker.runOnce()).toBe(1)
+    expect(store.row('bars-1')).toMatchObject({ status: 'delivered' })
+    expect(received).toHaveLength(1)
+    const body = JSON.parse(received[0]!.body) as { type: string, entry: Array<{ resource: { resourceType: string, status?: string } }> }
+    expect(body.type).toBe('message')
+    expect(body.entry.find((e) => e.resource.resourceType === 'Task')?.resource.status).toBe('accepted')
+    expect(received[0]!.headers['x-correlation-id']).toBe('corr-1')
+  })
+
+  it('dead-letters a bars-response row when the worker has no BaRS configuration, sending nothing', async () => {
+    const { store, worker } = setup({ frimley: '/ok' })
+    await seedBarsRow(store, 'bars-2')
+    await worker.runOnce()
+    expect(store.row('bars-2')).toMatchObject({ status: 'dead-letter' })
     expect(received).toHaveLength(0)
   })
 })

@@ -118,6 +118,8 @@ export function describeStoreContract (name: string, harness: StoreHarness): voi
           partnershipId: 'north-east',
           serviceRequestId: 'sr-1',
           taskId: 'task-1',
+          // a row written without a kind is a partnership referral
+          kind: 'referral',
           status: 'pending',
           attempts: 0,
           // stored normalised to UTC with milliseconds
@@ -375,6 +377,28 @@ export function describeStoreContract (name: string, harness: StoreHarness): voi
         expect(await store.searchTasks({ count: 0, offset: 0 })).toEqual({ total: 5, tasks: [] })
       })
 
+      it('pages by cursor (after): only Tasks after it in (lastUpdated, id) order, total still counts all', async () => {
+        const store = await seeded()
+        // b and c share an instant: the id decides which side of the cursor each is on
+        const page = await store.searchTasks({ count: 2, offset: 0, after: { lastUpdated: '2026-03-02T10:00:00.000Z', id: 'task-b' } })
+        expect(page.total).toBe(5)
+        expect(page.tasks.map((t) => t.id)).toEqual(['task-c', 'task-d'])
+        expect(await ids(store, { ...all, owner: 'north-east', after: { lastUpdated: '2026-03-01T23:30:00.000Z', id: 'task-a' } })).toEqual(['task-c', 'task-d'])
+        expect(await ids(store, { ...all, status: 'requested', lastUpdated: [{ prefix: 'lt', value: '2026-03-03' }], after: { lastUpdated: '2026-03-02T10:00:00.000Z', id: 'task-c' } })).toEqual(['task-d'])
+        expect(await store.searchTasks({ ...all, after: { lastUpdated: '2026-03-03T12:00:00.000Z', id: 'task-e' } })).toEqual({ total: 5, tasks: [] })
+        // a whole feed read page by page sees every Task once
+        const seen: string[] = []
+        let after: { lastUpdated: string, id: string } | undefined
+        for (;;) {
+          const { tasks } = await store.searchTasks({ count: 2, offset: 0, ...(after === undefined ? {} : { after }) })
+          if (tasks.length === 0) break
+          seen.push(...tasks.map((t) => t.id))
+          const last = tasks.at(-1)!
+          after = { lastUpdated: last.lastUpdated, id: last.id }
+        }
+        expect(seen).toEqual(['task-a', 'task-b', 'task-c', 'task-d', 'task-e'])
+      })
+
       it('rejects a malformed date and a negative count', async () => {
         const store = await seeded()
         await expect(store.searchTasks({ ...all, lastUpdated: [{ prefix: 'gt', value: 'yesterday' }] })).rejects.toBeInstanceOf(RangeError)
@@ -487,6 +511,8 @@ export function describeStoreContract (name: string, harness: StoreHarness): voi
         expect(await list({ status: 'pending', limit: 10 })).toEqual(['out-4', 'out-2', 'out-1'])
         expect(await list({ partnershipId: 'north-east', status: 'delivered', limit: 10 })).toEqual(['out-3'])
         expect(await list({ status: 'dead-letter', limit: 10 })).toEqual([])
+        expect(await list({ serviceRequestId: 'sr-3', limit: 10 })).toEqual(['out-3'])
+        expect(await list({ serviceRequestId: 'sr-3', partnershipId: 'south-west', limit: 10 })).toEqual([])
       })
     })
 
@@ -632,6 +658,80 @@ export function describeStoreContract (name: string, harness: StoreHarness): voi
         await expect(store.updateTask(write('1', '2', 'accepted', 'dup'))).rejects.toThrow()
         expect((await store.readResource('Task', 'task-1'))?.versionId).toBe('1')
         expect(await harness.sql('SELECT status FROM tasks')).toEqual([{ status: 'requested' }])
+      })
+
+      function serviceRequestVersion (versionId: string, status: ServiceRequest['status']): StoredResource {
+        const resource: ServiceRequest = { resourceType: 'ServiceRequest', id: 'sr-1', meta: { versionId, lastUpdated: T1 }, status, intent: 'order', subject: { reference: 'Patient/p' } }
+        return { resourceType: 'ServiceRequest', id: 'sr-1', versionId, lastUpdated: T1, resource }
+      }
+
+      /** The suite's Task has no ServiceRequest stored: store sr-1 at version 1, with a Task of its own. */
+      async function storeServiceRequest (): Promise<void> {
+        const other: Task = { resourceType: 'Task', id: 'task-2', meta: { versionId: '1', lastUpdated: T0 }, status: 'requested', intent: 'order' }
+        await store.saveReferral({
+          resources: [serviceRequestVersion('1', 'active'), { resourceType: 'Task', id: 'task-2', versionId: '1', lastUpdated: T0, resource: other }],
+          task: { id: 'task-2', basedOn: 'ServiceRequest/sr-1', owner: 'north-east', status: 'requested', lastUpdated: T0 },
+          serviceRequestId: 'sr-1',
+          audit: []
+        })
+      }
+
+      it('writes an outbox row, other resources and a request id in the same transaction', async () => {
+        await storeServiceRequest()
+        expect(await store.claimRequestId('req-cancel', new Date(T0), 60_000)).toEqual({ kind: 'claimed' })
+        const result = await store.updateTask({
+          ...write('1', '2', 'cancelled'),
+          resources: [{ resource: serviceRequestVersion('2', 'revoked'), expectedVersionId: '1' }],
+          outbox: { id: 'out-cancel', partnershipId: 'north-east', serviceRequestId: 'sr-1', taskId: 'task-1', createdAt: '2026-03-02T11:00:00+01:00' },
+          requestId: { id: 'req-cancel', serviceRequestId: 'sr-1' }
+        })
+        expect(result).toEqual({ kind: 'updated' })
+        expect(((await store.readResource('ServiceRequest', 'sr-1'))?.resource as ServiceRequest).status).toBe('revoked')
+        expect(await store.readDelivery('out-cancel')).toMatchObject({ kind: 'referral', status: 'pending', createdAt: T1, nextAttemptAt: T1 })
+        expect(await store.claimRequestId('req-cancel', new Date(T1), 60_000)).toEqual({ kind: 'done', serviceRequestId: 'sr-1', taskId: 'task-1' })
+      })
+
+      it('stores a BaRS response row with its kind and payload, and claims it like any row', async () => {
+        const payload = JSON.stringify(taskVersion('2', T1, 'accepted').resource)
+        await store.updateTask({ ...write('1', '2', 'accepted'), outbox: { id: 'out-bars', kind: 'bars-response', partnershipId: 'bars:https://fhir.nhs.uk/Id/ods-organization-code|P1', serviceRequestId: 'sr-1', taskId: 'task-1', createdAt: T1, payload } })
+        const [claimed] = await store.claimDueDeliveries(new Date(T1), 10, 60_000)
+        expect(claimed).toMatchObject({ id: 'out-bars', kind: 'bars-response', payload })
+        expect(JSON.parse(claimed?.payload ?? '')).toMatchObject({ status: 'accepted', meta: { versionId: '2' } })
+      })
+
+      it('writes nothing when another resource moved on from its expected version', async () => {
+        await storeServiceRequest()
+        const result = await store.updateTask({
+          ...write('1', '2', 'cancelled'),
+          resources: [{ resource: serviceRequestVersion('3', 'revoked'), expectedVersionId: '2' }],
+          outbox: { id: 'out-x', partnershipId: 'north-east', serviceRequestId: 'sr-1', taskId: 'task-1', createdAt: T1 },
+          requestId: { id: 'req-x', serviceRequestId: 'sr-1' }
+        })
+        expect(result).toEqual({ kind: 'resource-conflict', resourceType: 'ServiceRequest', id: 'sr-1', currentVersionId: '1' })
+        expect((await store.readResource('Task', 'task-1'))?.versionId).toBe('1')
+        expect(await harness.sql('SELECT status FROM tasks WHERE id = \'task-1\'')).toEqual([{ status: 'requested' }])
+        expect(await store.readDelivery('out-x')).toBeUndefined()
+        expect(await harness.sql('SELECT id FROM audit_events')).toEqual([])
+        expect(await store.claimRequestId('req-x', new Date(T1), 60_000)).toEqual({ kind: 'claimed' })
+        // an unknown resource is a conflict too
+        expect(await store.updateTask({ ...write('1', '2', 'cancelled'), resources: [{ resource: { ...serviceRequestVersion('2', 'revoked'), id: 'sr-9', resource: { ...serviceRequestVersion('2', 'revoked').resource, id: 'sr-9' } }, expectedVersionId: '1' }] }))
+          .toEqual({ kind: 'resource-conflict', resourceType: 'ServiceRequest', id: 'sr-9' })
+      })
+
+      it('creates a resource given without an expected version, and rolls back when its id is taken', async () => {
+        await storeServiceRequest()
+        const patient: StoredResource = { resourceType: 'Patient', id: 'pat-new', versionId: '1', lastUpdated: T1, resource: { resourceType: 'Patient', id: 'pat-new', meta: { versionId: '1', lastUpdated: T1 } } }
+        expect(await store.updateTask({ ...write('1', '2', 'accepted'), resources: [{ resource: serviceRequestVersion('2', 'active'), expectedVersionId: '1' }, { resource: patient }] })).toEqual({ kind: 'updated' })
+        expect(await store.readResource('Patient', 'pat-new')).toEqual(patient)
+        expect((await store.readResource('ServiceRequest', 'sr-1'))?.versionId).toBe('2')
+        await expect(store.updateTask({ ...write('2', '3', 'in-progress'), resources: [{ resource: patient }] })).rejects.toThrow(/unique|duplicate/i)
+        expect((await store.readResource('Task', 'task-1'))?.versionId).toBe('2')
+      })
+
+      it('rolls back when its request id was completed by another request meanwhile', async () => {
+        await store.saveReferral(referral('9', { requestId: 'req-taken' }))
+        await expect(store.updateTask({ ...write('1', '2', 'cancelled'), requestId: { id: 'req-taken', serviceRequestId: 'sr-1' } })).rejects.toBeInstanceOf(RequestIdAlreadyDoneError)
+        expect((await store.readResource('Task', 'task-1'))?.versionId).toBe('1')
       })
 
       it('refuses a write whose resource does not match its id, before touching the database', async () => {

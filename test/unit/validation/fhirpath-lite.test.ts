@@ -60,7 +60,37 @@ describe('compileLite', () => {
     expect(() => run('start <= end', { start: '2020-01-01', end: '2021-01-01' })).toThrow(NotCompiled)
   })
 
+  it('answers the fused forms (union, where, name = literal) as the general forms do', () => {
+    const requester = { requester: { display: 'Dr A' } }
+    expect(run('(requester.reference | requester.display).exists()', requester)).toEqual([true])
+    expect(run('(requester.reference | requester.identifier).exists()', requester)).toEqual([false])
+    expect(run('(requester.reference | requester.identifier).empty()', requester)).toEqual([true])
+    expect(run('(requester.reference | requester.display).count()', requester)).toEqual([1])
+    const node = { coding: [{ system: 's', code: '1' }, { system: 't', code: '2' }], value: [1, 2] }
+    expect(run("coding.where(system = 't').exists()", node)).toEqual([true])
+    expect(run("coding.where(system = 'u').exists()", node)).toEqual([false])
+    expect(run("coding.where(system = 'u').empty()", node)).toEqual([true])
+    expect(run("coding.where(system = 's' and (code = '2' or code = '1')).exists()", node)).toEqual([true])
+    // name = literal: a missing name is empty, a repeating one is compared as a collection.
+    expect(run("missing = 'x'", node)).toEqual([])
+    expect(run('value = 1', node)).toEqual([false])
+    expect(run('value != 1', node)).toEqual([true])
+    expect(run("coding.first().system != 's'", node)).toEqual([false])
+    // A date-like string against another string is not settled here: the caller falls back.
+    expect(() => run("date = '2020-01-01'", { date: '2020-01-01T10:00:00Z' })).toThrow(NotCompiled)
+    expect(() => run("coding.where(code = '2020-01').exists()", node)).toThrow(NotCompiled)
+    expect(run("matches = 'a' and note.matches('^a+$') and note.matches('^a+$')", { matches: 'a', note: 'aaa' })).toEqual([true])
+  })
+
   it.each([
+    ['(requester.reference | requester.identifier | requester.display).exists() implies requester.reference.exists()', { requester: { display: 'x' } }],
+    ['(requester.reference | requester.identifier | requester.display).exists() implies requester.reference.exists()', { requester: { reference: 'Patient/1' } }],
+    ["component.where(code.coding.where(system = 's' and (code = 'a' or code = 'b')).exists() and value = true).empty() or value.exists()",
+      { component: [{ code: { coding: [{ system: 's', code: 'b' }] }, valueBoolean: true }] }],
+    ["component.where(code.coding.where(system = 's' and (code = 'a' or code = 'b')).exists() and value = true).empty() or value.exists()",
+      { component: [{ code: { coding: [{ system: 's', code: 'c' }] }, valueBoolean: true }] }],
+    ["identifier.where(system = 'n').all(value.matches('^[0-9]{10}$'))", { identifier: [{ system: 'n', value: '123' }] }],
+    ["identifier.where(system = 'n').all(value.matches('^[0-9]{10}$'))", { identifier: [{ system: 'n', value: '1234567890' }] }],
     ['code.empty() or system.exists()', { code: 'x' }],
     ['code.empty() or system.exists()', { code: 'x', system: 'y' }],
     ['name.exists() or telecom.exists() or address.exists() or organization.exists()', { gender: 'male' }],

@@ -30,6 +30,30 @@ describe('resource ids and primitive formats', () => {
       .toContain('Observation.contained[0].id: value')
   })
 
+  it('checks string, uri, code and id formats exactly as the R4 regular expressions do', () => {
+    // The walk tests these formats a character at a time; every whitespace character, and a
+    // few others, in every position must give the verdict of the regular expression itself.
+    const formats: Record<string, RegExp> = {
+      string: /^(?:[ \r\n\t\S]+)$/,
+      uri: /^(?:\S*)$/,
+      code: /^(?:[^\s]+(\s[^\s]+)*)$/,
+      id: /^(?:[A-Za-z0-9\-.]{1,64})$/
+    }
+    const odd = [' ', '\t', '\n', '\r', '\v', '\f', '\u00a0', '\u1680', '\u2000', '\u200a', '\u200b', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff', '\u0085', '_', '-', '.', 'é']
+    const values = odd.flatMap((c) => [c, `a${c}`, `${c}b`, `a${c}b`, `a${c}${c}b`])
+    for (const value of values) {
+      const coding = { system: `http://x/${value}`, code: value, display: value }
+      const found = errors({ resourceType: 'Observation', id: value, status: 'final', code: { coding: [coding] } })
+      const expected = [
+        ...(formats.id?.test(value) === true ? [] : ['Observation.id: value']),
+        ...(formats.uri?.test(coding.system) === true ? [] : ['Observation.code.coding[0].system: value']),
+        ...(formats.code?.test(value) === true ? [] : ['Observation.code.coding[0].code: value']),
+        ...(formats.string?.test(value) === true ? [] : ['Observation.code.coding[0].display: value'])
+      ]
+      expect([JSON.stringify(value), ...found.sort()]).toEqual([JSON.stringify(value), ...expected.sort()])
+    }
+  })
+
   it('allows no extension on Resource.id', () => {
     expect(errors(patient({ id: 'a', _id: { extension: [{ url: 'http://example.org/x', valueString: 'y' }] } }))).toEqual(['Patient._id: structure'])
   })

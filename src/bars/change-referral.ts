@@ -1,0 +1,133 @@
+import type { Resource, Task } from '@medplum/fhirtypes'
+import { auditRecord } from '../audit/audit-record.ts'
+import { outcomeError } from '../fhir/operation-outcome.ts'
+import { SYSTEMS } from '../fhir/systems.ts'
+import type { IntakeContext, IntakeDeps, PreparedReferral } from '../intake/accept-referral.ts'
+import { extractFacts } from '../intake/referral-facts.ts'
+import { resolvePatient } from '../intake/referral-package.ts'
+import { nextVersionId } from '../lifecycle/apply-task-update.ts'
+import { TERMINAL_STATUSES } from '../lifecycle/task-transitions.ts'
+import { routeReferral } from '../routing/route-referral.ts'
+import type { NewOutboxRow, StoredResource } from '../store/store.ts'
+import { buildTriageTask } from '../triage/build-task.ts'
+import { homeService } from '../triage/home-partnership.ts'
+import { triageReferral } from '../triage/triage.ts'
+import { findReferral, ownerPartnershipId, underRequestId } from './cancel-referral.ts'
+import type { BarsMessage } from './message-bundle.ts'
+
+/** Task statuses in which the referral is still only the gateway's: the partnership has not taken it on. */
+const CHANGEABLE: ReadonlySet<Task['status']> = new Set<Task['status']>(['requested', 'on-hold'])
+
+export interface ChangedReferral {
+  serviceRequest: StoredResource
+  task: StoredResource
+  /** the partnership is sent the changed referral (a delivery row was queued) */
+  queuedForDelivery: boolean
+}
+
+/**
+ * The Task after a re-triage: the new triage's status, businessStatus, priority, outputs and
+ * rules version, on the stored Task's id and versions. Notes only grow (the new triage summary
+ * is added after the old ones); outputs the partnership added (not the triage's) are kept. Pure.
+ */
+export function retriagedTask (current: Task, fresh: Task, versionId: string, at: string): Task {
+  const partnershipOutputs = (current.output ?? []).filter((o) => !(o.type?.coding ?? []).some((c) => c.system === SYSTEMS.triageOutput))
+  const output = [...(fresh.output ?? []), ...partnershipOutputs]
+  const task: Task = {
+    ...fresh,
+    id: current.id,
+    authoredOn: current.authoredOn ?? fresh.authoredOn,
+    note: [...(current.note ?? []), ...(fresh.note ?? [])],
+    lastModified: at,
+    meta: { ...current.meta, versionId, lastUpdated: at }
+  }
+  if (output.length > 0) task.output = output
+  else delete task.output
+  return task
+}
+
+/**
+ * A BaRS update that changes an active referral (reason update, ServiceRequest.status active):
+ * the message carries the whole referral again, as a new one does. It is re-triaged with the
+ * same rules as at intake, and in ONE transaction (store.updateTask) the ServiceRequest gets
+ * its next version (only if still at the version read), the message's Patient and supporting
+ * resources are stored, the Task gets its next version, the X-Request-Id is marked done, and
+ * a delivery row sends the changed referral to the partnership when it is one to deliver.
+ *
+ * Refused with 409 conflict when the referral is no longer active, or its partnership has
+ * already taken it on (the Task moved past requested / on-hold: a change would go unseen;
+ * cancel and send a new referral); 422 business-rule when the change would route it to
+ * another partnership (the Task's owner never changes).
+ */
+export async function changeReferral (deps: IntakeDeps, message: BarsMessage, prepared: PreparedReferral, ctx: IntakeContext & { requestId: string }): Promise<ChangedReferral> {
+  const now = deps.clock.now()
+  const serviceRequestId = prepared.serviceRequestId
+  return underRequestId(deps, ctx.requestId, now, async () => {
+    const { serviceRequest, task } = await findReferral(deps, message, serviceRequestId)
+    const current = task.resource
+    const statusPath = `Bundle.entry[${message.focusIndex}].resource.status`
+    if (TERMINAL_STATUSES.has(current.status)) {
+      throw outcomeError(409, 'conflict', `The referral is no longer active (its Task is ${current.status}); it cannot be changed`, statusPath)
+    }
+    if (!CHANGEABLE.has(current.status)) {
+      throw outcomeError(409, 'conflict', `The partnership has already taken the referral on (its Task is ${current.status}); cancel it (ServiceRequest.status revoked) and send a new referral`, statusPath)
+    }
+    const { pkg } = prepared
+    const facts = extractFacts(pkg)
+    if (resolvePatient(pkg) === undefined) {
+      throw outcomeError(422, 'invalid', 'ServiceRequest.subject must reference the referral\'s Patient', `${pkg.serviceRequestPath}.subject`)
+    }
+    const route = routeReferral(facts, deps.routing, now)
+    if (!route.ok) throw outcomeError(422, 'business-rule', route.reason, route.expression)
+    const owner = ownerPartnershipId(current)
+    if (route.partnership.id !== owner) {
+      throw outcomeError(422, 'business-rule', `The change routes the referral to another partnership (${route.partnership.id}, not ${owner ?? 'its own'}); cancel it and send a new referral`, `${pkg.serviceRequestPath}.subject`)
+    }
+    const rules = deps.triageRules.get(route.partnership.id)
+    if (rules === undefined) throw new Error(`no triage rules loaded for partnership ${route.partnership.id}`)
+    const triage = triageReferral(facts, rules, route.partnership, now, homeService(facts, deps.routing, deps.triageRules, route.partnership.id, now))
+    const fresh = buildTriageTask({
+      id: task.id,
+      serviceRequestId,
+      patient: prepared.patient,
+      ...(pkg.serviceRequest.requester === undefined ? {} : { requester: pkg.serviceRequest.requester as Task['requester'] }),
+      partnership: route.partnership,
+      icb: route.icb,
+      triage,
+      now
+    })
+    const at = now.toISOString()
+    const versionId = nextVersionId(current.meta?.versionId)
+    const changed = retriagedTask(current, fresh, versionId, at)
+    const storedTask: StoredResource = { resourceType: 'Task', id: task.id, versionId, lastUpdated: at, resource: changed }
+
+    const srVersionId = nextVersionId(serviceRequest.versionId)
+    const stamp = (r: Resource, v: string): StoredResource => ({ resourceType: r.resourceType, id: r.id ?? '', versionId: v, lastUpdated: at, resource: { ...r, meta: { ...r.meta, versionId: v, lastUpdated: at } } as Resource })
+    // the envelope (MessageHeader) of the original message stays: responses answer its Bundle.id
+    const others = prepared.resources
+      .filter((r) => r.resourceType !== 'MessageHeader' && !(r.resourceType === 'ServiceRequest' && r.id === serviceRequestId))
+      .map((r) => stamp(r, '1'))
+    const sr = prepared.resources.find((r) => r.resourceType === 'ServiceRequest' && r.id === serviceRequestId)
+    if (sr === undefined) throw new Error('prepared referral lacks its ServiceRequest')
+    const storedSr = stamp(sr, srVersionId)
+
+    // delivered on the same terms as at intake (accept-referral.ts; domain.md §5)
+    const deliver = triage.outcome === 'eligible-refer' && facts.isReferral && facts.referralConsent
+    const outbox: NewOutboxRow | undefined = deliver ? { id: deps.newId(), partnershipId: route.partnership.id, serviceRequestId, taskId: task.id, createdAt: at } : undefined
+    const result = await deps.store.updateTask({
+      task: storedTask,
+      expectedVersionId: task.versionId,
+      status: changed.status,
+      resources: [{ resource: storedSr, expectedVersionId: serviceRequest.versionId }, ...others.map((resource) => ({ resource }))],
+      requestId: { id: ctx.requestId, serviceRequestId },
+      ...(outbox === undefined ? {} : { outbox }),
+      audit: [storedSr, ...others, storedTask].map((s) => auditRecord(deps.newId(), now, {
+        action: s.resourceType === 'Task' || s.resourceType === 'ServiceRequest' ? 'U' : 'C', subtype: 'update', agent: ctx.agent, entity: `${s.resourceType}/${s.id}`, correlationId: ctx.correlationId
+      }))
+    })
+    if (result.kind !== 'updated') {
+      throw outcomeError(409, 'conflict', 'The referral changed while this update was applied; send it again', `Bundle.entry[${message.focusIndex}].resource`)
+    }
+    return { serviceRequest: storedSr, task: storedTask, queuedForDelivery: deliver }
+  })
+}
