@@ -456,6 +456,10 @@ function checkSlices (node: Node, values: readonly unknown[], where: string, ind
       if (fixed !== undefined && !deepEqual(value, fixed)) {
         ctx.found.push(issue('error', 'value', `${at} must be exactly the fixed value of slice '${name}'`, at))
       }
+      // a slice may narrow the binding of its element (profiling.html §5.1.0.12), e.g. one category from a WorkWell ValueSet
+      if (slice.binding !== undefined) {
+        checkBinding(slice.binding, value, at, ctx)
+      }
       if (isJsonObject(value)) {
         checkChildren(slice, value, at, ctx)
       }

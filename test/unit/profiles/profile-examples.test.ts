@@ -24,8 +24,7 @@ interface Expected {
   /** true when base R4 (or the gateway's own checks) reject it too, without the profile */
   readonly alsoWithoutProfile?: boolean
   /**
-   * a required binding to a WorkWell ValueSet: the issue is on `expression` or inside it (the
-   * engine does not check profile bindings yet; see bindingsChecked)
+   * a required binding to a WorkWell ValueSet: the issue is on `expression` or inside it
    */
   readonly binding?: true
 }
@@ -111,14 +110,6 @@ const profileIds = [...new Set(all.map((e) => e.split('/')[0] ?? ''))]
 
 const validator: ResourceValidator = await createValidator({ profilesDir: join(ROOT, 'profiles') })
 
-/**
- * Whether the engine checks required bindings to the WorkWell ValueSets: probed with one binding
- * example, so the binding tests run by themselves once it does.
- */
-const bindingsChecked = errorsOf(validator.validate(read('WorkWell-Referral/invalid-unknown-referral-source'))).length > 0
-const BINDINGS_SKIPPED = 'the validator does not check profile bindings to WorkWell ValueSets yet (src/validation/ checks base R4 required bindings only)'
-if (!bindingsChecked) console.log(`profile binding examples skipped: ${BINDINGS_SKIPPED}`)
-
 describe('WorkWell profile examples (fixtures/profiles)', () => {
   it('has at least one valid and one invalid example for every loaded profile, and nothing unnamed', () => {
     const loaded = validator.profiles.map((url) => url.slice(url.lastIndexOf('/') + 1)).sort()
@@ -157,7 +148,7 @@ describe('WorkWell profile examples (fixtures/profiles)', () => {
     expect(errors.filter((i) => matches(i, expected)), JSON.stringify(errors, null, 1)).not.toHaveLength(0)
   })
 
-  it.skipIf(!bindingsChecked).each(invalid.filter((e) => INVALID[e]?.binding === true))('%s breaks a required binding, reported at the element', (example) => {
+  it.each(invalid.filter((e) => INVALID[e]?.binding === true))('%s breaks a required binding, reported at the element', (example) => {
     const expected = INVALID[example]
     if (expected === undefined) throw new Error(`no expectation for ${example}`)
     const errors = errorsOf(validator.validate(read(example)))
