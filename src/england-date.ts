@@ -1,7 +1,7 @@
 /**
  * The formatter is built once: `toLocaleDateString` builds a new Intl.DateTimeFormat (locale
  * and time-zone data from ICU) on every call, ~90 µs, and a referral takes the England date
- * about six times (bench/intake.ts, README "Performance"). An Intl.DateTimeFormat is immutable
+ * up to six times (bench/intake.ts, README "Performance"). An Intl.DateTimeFormat is immutable
  * and holds no state between calls, so sharing it is like sharing a RegExp literal: not a
  * singleton in the style guide's sense (no mutable or per-app state). 'en-CA' writes YYYY-MM-DD;
  * with no date fields given it uses the same defaults as `toLocaleDateString`.

@@ -4,9 +4,9 @@ import { OperationOutcomeError, outcomeError } from '../fhir/operation-outcome.t
 import { duplicate, repeatRefusal, type IntakeContext, type IntakeDeps } from '../intake/accept-referral.ts'
 import { nextVersionId } from '../lifecycle/apply-task-update.ts'
 import { checkTransition, TERMINAL_STATUSES } from '../lifecycle/task-transitions.ts'
-import type { DeliveryFormat, Partnership } from '../routing/partnership.ts'
+import type { Partnership } from '../routing/partnership.ts'
 import { RequestIdAlreadyDoneError } from '../store/store-errors.ts'
-import type { NewOutboxRow, StoredResource } from '../store/store.ts'
+import type { NewOutboxRow, OutboxRow, StoredResource } from '../store/store.ts'
 import type { BarsMessage } from './message-bundle.ts'
 
 export interface CancelledReferral {
@@ -19,14 +19,17 @@ export interface CancelledReferral {
 /**
  * How the partnership that owns the referral is told of a cancellation:
  * - 'queued': a delivery row in the cancellation's own transaction; the worker maps the
- *   referral as it now stands, ServiceRequest.status revoked (or entered-in-error) and
- *   Task.status cancelled, through the partnership's usual mapping and endpoint;
- * - 'task-feed': its format cannot say "cancelled" (json-record and csv mappings carry no
- *   status field today), so a re-delivery would read as a second referral; it sees the
- *   cancelled Task in its Task feed (GET /fhir/Task?owner=…), as it sees every other move;
- * - 'never-delivered': the referral was never queued for it (advice-only triage, no consent).
+ *   referral as it now stands — ServiceRequest.status revoked (or entered-in-error), Task.status
+ *   cancelled — through the partnership's usual mapping and endpoint. Every format carries
+ *   both: fhir-bundle as the resources themselves, json-record and csv as their mapping's
+ *   referral and Task status fields, so the row reads as a cancellation, not a second referral;
+ * - 'pending-referral': a referral row of its own is still waiting to be sent (not yet taken
+ *   by a worker). It maps the referral when it is sent, so it already carries the
+ *   cancellation: a second row would deliver the revoked referral twice;
+ * - 'never-delivered': the referral was never queued for it (advice-only triage, no consent);
+ * - 'not-configured': the partnership is no longer configured, so there is nowhere to send it.
  */
-export type PartnershipNotice = 'queued' | 'task-feed' | 'never-delivered'
+export type PartnershipNotice = 'queued' | 'pending-referral' | 'never-delivered' | 'not-configured'
 
 /** What a cancellation needs beyond the intake's store, clock and ids. */
 export type CancelDeps = Pick<IntakeDeps, 'store' | 'clock' | 'newId' | 'requestIdStaleMs'> & {
@@ -51,11 +54,17 @@ export function ownerPartnershipId (task: Task): string | undefined {
 
 /**
  * Whether a partnership is sent a cancellation as a delivery (see PartnershipNotice). Pure.
- * Only the fhir-bundle format carries ServiceRequest.status and Task.status as such.
+ * @param rows - the partnership's outbox rows for the referral (any status)
+ * @param configured - whether the partnership is still configured
+ * @param now - a row leased until after now is being sent: it may carry the referral as it
+ *   was before the cancellation, so the cancellation needs a row of its own
  */
-export function partnershipNotice (format: DeliveryFormat | undefined, deliveredBefore: boolean): PartnershipNotice {
-  if (!deliveredBefore) return 'never-delivered'
-  return format === 'fhir-bundle' ? 'queued' : 'task-feed'
+export function partnershipNotice (rows: ReadonlyArray<Pick<OutboxRow, 'status' | 'leaseUntil' | 'kind'>>, configured: boolean, now: Date): PartnershipNotice {
+  const referralRows = rows.filter((r) => (r.kind ?? 'referral') === 'referral')
+  if (referralRows.length === 0) return 'never-delivered'
+  if (!configured) return 'not-configured'
+  const waiting = referralRows.some((r) => r.status === 'pending' && (r.leaseUntil === undefined || Date.parse(r.leaseUntil) <= now.getTime()))
+  return waiting ? 'pending-referral' : 'queued'
 }
 
 /**
@@ -84,7 +93,8 @@ export async function underRequestId<T> (deps: Pick<CancelDeps, 'store' | 'reque
  * entered-in-error, reasonCode.text saying why). In ONE transaction (store.updateTask): the
  * triage Task becomes cancelled with the sender's reason, the ServiceRequest is stored with
  * the sender's status, the X-Request-Id is marked done, and — when the partnership was sent
- * the referral and its format can say so — a delivery row tells the partnership.
+ * the referral and no referral row of its own is still waiting — a delivery row tells the
+ * partnership through its usual delivery (see PartnershipNotice).
  *
  * - a repeated X-Request-Id: 409 duplicate once done, 425 while in flight;
  * - a referral that is no longer current (its Task completed, rejected, cancelled …): 409
@@ -119,8 +129,12 @@ export async function cancelReferral (deps: CancelDeps, message: BarsMessage, se
     const storedSr: StoredResource = { resourceType: 'ServiceRequest', id: serviceRequestId, versionId: srVersionId, lastUpdated: at, resource: revoked }
 
     const owner = ownerPartnershipId(current)
-    const deliveredBefore = owner !== undefined && (await deps.store.listDeliveries({ partnershipId: owner, serviceRequestId, limit: 1 })).length > 0
-    const notice = partnershipNotice(owner === undefined ? undefined : deps.partnerships.get(owner)?.delivery.format, deliveredBefore)
+    // read just before the write. Known gap: a worker that claims a waiting row AND reads the
+    // referral in the few ms between this read and the commit sends it still active, and no
+    // cancellation row follows (the partnership still sees the cancelled Task in its feed);
+    // closing it needs the store to supersede waiting rows inside updateTask
+    const rows = owner === undefined ? [] : await deps.store.listDeliveries({ partnershipId: owner, serviceRequestId, limit: 100 })
+    const notice = partnershipNotice(rows, owner !== undefined && deps.partnerships.has(owner), now)
     const outbox: NewOutboxRow | undefined = notice === 'queued' && owner !== undefined
       ? { id: deps.newId(), partnershipId: owner, serviceRequestId, taskId: task.id, createdAt: at }
       : undefined

@@ -1,6 +1,6 @@
-import type { Resource, Task } from '@medplum/fhirtypes'
+import type { OperationOutcomeIssue, Resource, Task } from '@medplum/fhirtypes'
 import { auditRecord } from '../audit/audit-record.ts'
-import { outcomeError } from '../fhir/operation-outcome.ts'
+import { issue, OperationOutcomeError, outcomeError } from '../fhir/operation-outcome.ts'
 import { SYSTEMS } from '../fhir/systems.ts'
 import type { IntakeContext, IntakeDeps, PreparedReferral } from '../intake/accept-referral.ts'
 import { extractFacts } from '../intake/referral-facts.ts'
@@ -12,7 +12,7 @@ import type { NewOutboxRow, StoredResource } from '../store/store.ts'
 import { buildTriageTask } from '../triage/build-task.ts'
 import { homeService } from '../triage/home-partnership.ts'
 import { triageReferral } from '../triage/triage.ts'
-import { findReferral, ownerPartnershipId, underRequestId } from './cancel-referral.ts'
+import { findReferral, ownerPartnershipId, partnershipNotice, underRequestId } from './cancel-referral.ts'
 import type { BarsMessage } from './message-bundle.ts'
 
 /** Task statuses in which the referral is still only the gateway's: the partnership has not taken it on. */
@@ -21,7 +21,10 @@ const CHANGEABLE: ReadonlySet<Task['status']> = new Set<Task['status']>(['reques
 export interface ChangedReferral {
   serviceRequest: StoredResource
   task: StoredResource
-  /** the partnership is sent the changed referral (a delivery row was queued) */
+  /**
+   * a delivery row was queued for the change; false also when the partnership's referral row
+   * still waits, which sends the referral as changed
+   */
   queuedForDelivery: boolean
 }
 
@@ -47,17 +50,55 @@ export function retriagedTask (current: Task, fresh: Task, versionId: string, at
 }
 
 /**
+ * BaRS's data-conflict check on a change (reference/bars.md §4 and §8; IG
+ * Transactional-integrity). Every resource of a BaRS message MUST carry meta.lastUpdated, and
+ * a sender moves it forward only on the resources it changed, so the latest of them is when the
+ * sender made this change. When the referral was changed here after that — its ServiceRequest
+ * or its Task stored later (an earlier update applied after this change was made, the
+ * partnership touching the Task) — the sender changed a referral it had not seen as it now
+ * is: 409 REC_CONFLICT `conflict`, and it should read the referral and send its change again.
+ * BaRS answers 409 here, not 412: there is no If-Match precondition in a BaRS message.
+ * The two times come from different clocks (sender and gateway), as BaRS defines the check.
+ * Pure.
+ * @param message - the update message (entry 0 is the MessageHeader)
+ * @param local - the stored ServiceRequest's and Task's lastUpdated
+ * @returns why the change is refused (400 when a resource lacks meta.lastUpdated), or undefined
+ */
+export function dataConflict (message: Pick<BarsMessage, 'bundle' | 'focusIndex'>, local: ReadonlyArray<{ lastUpdated: string }>): OperationOutcomeError | undefined {
+  const missing: OperationOutcomeIssue[] = []
+  let senderLatest = -Infinity
+  for (const [i, entry] of (message.bundle.entry ?? []).entries()) {
+    if (i === 0) continue
+    const at = entry.resource?.meta?.lastUpdated
+    const ms = at === undefined ? NaN : Date.parse(at)
+    if (Number.isNaN(ms)) {
+      missing.push(issue('error', at === undefined ? 'required' : 'value', 'Every resource of a BaRS update must carry meta.lastUpdated (an instant): it says when the sender changed it, and is how a change is checked against later changes here', `Bundle.entry[${i}].resource.meta.lastUpdated`))
+    } else if (ms > senderLatest) {
+      senderLatest = ms
+    }
+  }
+  if (missing.length > 0) return new OperationOutcomeError(400, missing)
+  const localLatest = Math.max(...local.map((l) => Date.parse(l.lastUpdated)).filter((ms) => !Number.isNaN(ms)))
+  if (localLatest > senderLatest) {
+    return outcomeError(409, 'conflict', `The referral was changed here at ${new Date(localLatest).toISOString()}, after this change was made (its latest meta.lastUpdated is ${new Date(senderLatest).toISOString()}); read the referral again and send the change on top of it`, `Bundle.entry[${message.focusIndex}].resource.meta.lastUpdated`)
+  }
+  return undefined
+}
+
+/**
  * A BaRS update that changes an active referral (reason update, ServiceRequest.status active):
  * the message carries the whole referral again, as a new one does. It is re-triaged with the
  * same rules as at intake, and in ONE transaction (store.updateTask) the ServiceRequest gets
  * its next version (only if still at the version read), the message's Patient and supporting
  * resources are stored, the Task gets its next version, the X-Request-Id is marked done, and
- * a delivery row sends the changed referral to the partnership when it is one to deliver.
+ * a delivery row sends the changed referral to the partnership when it is one to deliver (and
+ * no referral row of its own still waits to be sent, which will carry the change).
  *
  * Refused with 409 conflict when the referral is no longer active, or its partnership has
  * already taken it on (the Task moved past requested / on-hold: a change would go unseen;
- * cancel and send a new referral); 422 business-rule when the change would route it to
- * another partnership (the Task's owner never changes).
+ * cancel and send a new referral), or it changed here after the sender made this change
+ * (dataConflict; 400 when the message lacks meta.lastUpdated); 422 business-rule when the
+ * change would route it to another partnership (the Task's owner never changes).
  */
 export async function changeReferral (deps: IntakeDeps, message: BarsMessage, prepared: PreparedReferral, ctx: IntakeContext & { requestId: string }): Promise<ChangedReferral> {
   const now = deps.clock.now()
@@ -72,6 +113,8 @@ export async function changeReferral (deps: IntakeDeps, message: BarsMessage, pr
     if (!CHANGEABLE.has(current.status)) {
       throw outcomeError(409, 'conflict', `The partnership has already taken the referral on (its Task is ${current.status}); cancel it (ServiceRequest.status revoked) and send a new referral`, statusPath)
     }
+    const conflict = dataConflict(message, [serviceRequest, task])
+    if (conflict !== undefined) throw conflict
     const { pkg } = prepared
     const facts = extractFacts(pkg)
     if (resolvePatient(pkg) === undefined) {
@@ -111,8 +154,12 @@ export async function changeReferral (deps: IntakeDeps, message: BarsMessage, pr
     if (sr === undefined) throw new Error('prepared referral lacks its ServiceRequest')
     const storedSr = stamp(sr, srVersionId)
 
-    // delivered on the same terms as at intake (accept-referral.ts; domain.md §5)
-    const deliver = triage.outcome === 'eligible-refer' && facts.isReferral && facts.referralConsent
+    // delivered on the same terms as at intake (accept-referral.ts; domain.md §5); a referral
+    // row still waiting maps the referral when sent, so it carries the change already and a
+    // second row would deliver the same referral twice (as for a cancellation, cancel-referral.ts)
+    const eligible = triage.outcome === 'eligible-refer' && facts.isReferral && facts.referralConsent
+    const waiting = eligible && partnershipNotice(await deps.store.listDeliveries({ partnershipId: route.partnership.id, serviceRequestId, limit: 100 }), true, now) === 'pending-referral'
+    const deliver = eligible && !waiting
     const outbox: NewOutboxRow | undefined = deliver ? { id: deps.newId(), partnershipId: route.partnership.id, serviceRequestId, taskId: task.id, createdAt: at } : undefined
     const result = await deps.store.updateTask({
       task: storedTask,

@@ -9,6 +9,12 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 const SEMVER = /^(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?$/
 /** what an audit agent may quote from a header: ids and product names, never free text */
 const TOKEN = /^[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,63}$/
+const SDS_ROLE_PROFILE_ID_SYSTEM = 'https://fhir.nhs.uk/Id/sds-role-profile-id'
+const SNOMED = 'http://snomed.info/sct'
+/** an SDS role profile id: a number (e.g. 100334993514) */
+const ROLE_PROFILE_ID = /^[0-9]{1,20}$/
+/** a SNOMED CT concept id: 6 to 18 digits, no leading zero */
+const SCTID = /^[1-9][0-9]{5,17}$/
 
 export type HeaderBag = Record<string, string | string[] | undefined>
 
@@ -24,6 +30,11 @@ export interface BarsHeaders {
   organisation?: string
   /** NHSD-Requesting-Software: Device identifier, name and version */
   software?: { id: string, name?: string, version?: string }
+  /**
+   * NHSD-Requesting-Practitioner: the PractitionerRole's SDS role profile id, and its SNOMED CT
+   * role code when it has one (never the practitioner's name)
+   */
+  practitioner?: { roleProfileId: string, role?: string }
 }
 
 function one (headers: HeaderBag, name: string): string | undefined {
@@ -106,6 +117,16 @@ function firstText (list: unknown, key: string): string | undefined {
   return typeof v === 'string' ? v : undefined
 }
 
+/** The codes of every SNOMED CT coding of PractitionerRole.code (a list of CodeableConcepts). */
+function snomedCodes (code: unknown): unknown[] {
+  if (!Array.isArray(code)) return []
+  return code.flatMap((concept: unknown) => {
+    const codings = (concept as { coding?: unknown } | null)?.coding
+    if (!Array.isArray(codings)) return []
+    return codings.filter((c: unknown) => (c as { system?: unknown } | null)?.system === SNOMED).map((c) => (c as { code?: unknown }).code)
+  })
+}
+
 /**
  * Reads and checks the BaRS headers of a $process-message request. Each NHSD-* header is
  * optional (the IG makes them optional where the OpenAPI spec says required) but, when sent,
@@ -160,6 +181,21 @@ export function readBarsHeaders (headers: HeaderBag, ownServiceId: string): Bars
       }
     }
   }
+  const practitioner = one(headers, 'nhsd-requesting-practitioner')
+  if (practitioner !== undefined) {
+    const d = decodeHeader('NHSD-Requesting-Practitioner', practitioner)
+    if ('problem' in d) found.push(d.problem)
+    else {
+      const roleProfileId = identifiers(d.value).find((i) => i.system === SDS_ROLE_PROFILE_ID_SYSTEM)?.value
+      const role = snomedCodes(d.value.code)
+      if (d.value.resourceType !== 'PractitionerRole' || typeof roleProfileId !== 'string' || !ROLE_PROFILE_ID.test(roleProfileId) || role.some((c) => typeof c !== 'string' || !SCTID.test(c))) {
+        found.push(issue('error', 'value', `NHSD-Requesting-Practitioner must be a PractitionerRole with an identifier from ${SDS_ROLE_PROFILE_ID_SYSTEM} holding an SDS role profile id (digits), and SNOMED CT role codes that are concept ids`, 'NHSD-Requesting-Practitioner'))
+      } else {
+        const first = role[0]
+        out.practitioner = { roleProfileId, ...(typeof first === 'string' ? { role: first } : {}) }
+      }
+    }
+  }
   if (found.length > 0) throw fail(400, found)
 
   if (out.target !== undefined && `${out.target.system}|${out.target.value}` !== ownServiceId) {
@@ -170,12 +206,15 @@ export function readBarsHeaders (headers: HeaderBag, ownServiceId: string): Bars
 }
 
 /**
- * Who is calling, for AuditRecord.agent: the ODS code and the software, never a person.
- * Without NHSD headers the caller is unauthenticated (as on the other doors until the auth issue).
+ * Who is calling, for AuditRecord.agent: the ODS code, the software and the requesting
+ * practitioner's SDS role profile id and SNOMED role (BaRS: the receiver stores the NHSD-*
+ * headers for audit) — ids only, never a name. Without NHSD headers the caller is
+ * unauthenticated (as on the other doors until the auth issue).
  */
 export function auditAgent (h: BarsHeaders): string {
   const parts: string[] = []
   if (h.organisation !== undefined) parts.push(`ods:${h.organisation}`)
   if (h.software !== undefined) parts.push(`software:${[h.software.id, h.software.name, h.software.version].filter((p) => p !== undefined).join('/')}`)
+  if (h.practitioner !== undefined) parts.push(`role-profile:${h.practitioner.roleProfileId}${h.practitioner.role === undefined ? '' : `/sct:${h.practitioner.role}`}`)
   return parts.length === 0 ? 'unauthenticated' : parts.join(' ')
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { link, mkdir, open, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { StringDecoder } from 'node:string_decoder'
@@ -10,7 +10,7 @@ export interface DropDelivery {
   partnershipId: string
   /** the folder the partnership collects its files from (fileDropDirectory) */
   directory: string
-  /** the first column of every data row (the envelope's referralId): what makes a repeat visible */
+  /** the referral the row is for (the envelope's referralId, the row's first column) */
   referralId: string
   mapped: CsvMapped
   /** when it is dropped: picks the England calendar day's file */
@@ -37,21 +37,34 @@ export interface FileDrop {
  */
 const LOOK_BACK_MS = [0, 12 * 60 * 60 * 1000, 24 * 60 * 60 * 1000]
 
+/** More column layouts than this in one day is a fault (a mapping flapping), not a deployment. */
+const MAX_PARTS = 20
+
 /**
- * Creates the daily file drop: for a csv partnership whose endpoint is a folder, each referral
+ * Creates the daily file drop: for a csv partnership whose endpoint is a folder, each delivery
  * becomes one row of `<partnership>-referrals-<England date>.csv`, which the partnership's case
  * system collects once a day. It is written so that the partnership never sees a broken or
  * doubled file:
  * - a new file appears with its header already in it (written aside, then hard-linked into
  *   place: link() fails if the file exists, so two writers cannot both add a header);
+ * - a file only ever holds rows of its own header: when the mapping's columns change during a
+ *   day (a new mapping version, e.g. the status columns a cancellation needs), rows of the new
+ *   layout go to the day's next part, `…-<date>-2.csv` (dailyDropFileName);
  * - a row is one O_APPEND write, flushed (fdatasync) before the delivery counts as done;
- * - the same referral is never appended twice: a worker that crashed after the write but
- *   before recording it tries again with the same referral, finds its row (in today's or
- *   yesterday's file) and records it as delivered. Every record starts with the referral id
- *   (the envelope comes first, map-referral.ts); an index of those ids per file is kept up
- *   to date by reading only what was appended since the last look (refreshIndex).
- * Appends to one file are serialised within the process; across processes the outbox lease
- * already keeps one referral with one worker at a time.
+ * - the same row is never appended twice: a worker that crashed after the write but before
+ *   recording it tries again, finds the identical record (in today's or yesterday's files) and
+ *   records it as delivered. The whole record is the key, not the referral id: one referral
+ *   has several rows over its life — the referral, a change, its cancellation (status
+ *   columns revoked / cancelled) — and each must reach the file once. A delivery that maps to
+ *   exactly the row already there (say, a referral row sent after its cancellation, both
+ *   mapping the referral as it now stands) is written once. An index of record hashes per
+ *   file is kept up to date by reading only what was appended since the last look
+ *   (refreshIndex).
+ *
+ * A retry that straddles a change of columns is not recognised (its record has the new
+ * columns, the row in the file the old ones) and is written again in the new layout.
+ * Appends to one day's files are serialised within the process; across processes the outbox
+ * lease already keeps one delivery with one worker at a time.
  */
 export function createFileDrop (): FileDrop {
   const queues = new Map<string, Promise<unknown>>()
@@ -68,43 +81,64 @@ export function createFileDrop (): FileDrop {
     return run
   }
 
-  /** Whether a record of the file starts with the referral id; reads only what was added since the last look. */
-  const holdsReferral = async (file: string, referralId: string): Promise<boolean> =>
+  /** A file's index brought up to date (undefined when there is no such file); reads only what was added since the last look. */
+  const indexOf = async (file: string): Promise<FileIndex | undefined> =>
     serialised(`index ${file}`, async () => {
       const index = await refreshIndex(file, indexes.get(file))
-      if (index === undefined) {
-        indexes.delete(file)
-        return false
-      }
-      indexes.set(file, index)
-      return index.ids.has(referralId)
+      if (index === undefined) indexes.delete(file)
+      else indexes.set(file, index)
+      return index
     })
 
   return {
     async append (delivery) {
-      let recent: string[]
+      let days: Date[]
+      let today: string
       try {
-        recent = [...new Set(LOOK_BACK_MS.map((ms) => path.join(delivery.directory, dailyDropFileName(delivery.partnershipId, new Date(delivery.at.getTime() - ms)))))]
+        const seen = new Map<string, Date>()
+        for (const ms of LOOK_BACK_MS) {
+          const at = new Date(delivery.at.getTime() - ms)
+          seen.set(dailyDropFileName(delivery.partnershipId, at), at)
+        }
+        days = [...seen.values()]
+        today = path.join(delivery.directory, dailyDropFileName(delivery.partnershipId, delivery.at))
       } catch (err) {
         return { kind: 'failure', error: `file drop: ${errorCode(err)}` }
       }
-      // the index of an older day's file of this partnership is no longer needed
+      const partFile = (at: Date, part: number): string => path.join(delivery.directory, dailyDropFileName(delivery.partnershipId, at, part))
+      // the indexes of an older day's files of this partnership are no longer needed
+      const stems = days.map((at) => partFile(at, 1).slice(0, -'.csv'.length))
       const prefix = path.join(delivery.directory, `${delivery.partnershipId}-referrals-`)
       for (const key of indexes.keys()) {
-        if (key.startsWith(prefix) && !recent.includes(key)) indexes.delete(key)
+        if (key.startsWith(prefix) && !stems.some((stem) => key.startsWith(stem))) indexes.delete(key)
       }
-      const file = recent[0] ?? ''
       try {
-        return await serialised(file, async () => {
-          for (const f of recent) {
-            if (await holdsReferral(f, delivery.referralId)) return { kind: 'already-there', file: f }
-          }
+        return await serialised(today, async () => {
           const withHeader = csvRowsForDrop(delivery.mapped, true)
           const row = csvRowsForDrop(delivery.mapped, false)
-          await mkdir(delivery.directory, { recursive: true })
-          await createWithHeader(file, withHeader.slice(0, withHeader.length - row.length))
-          await writeDurably(file, row, 'a')
-          return { kind: 'appended', file }
+          const header = withHeader.slice(0, withHeader.length - row.length)
+          const key = recordKey(row.slice(0, -2))
+          for (const at of days) {
+            for (let part = 1; part <= MAX_PARTS; part++) {
+              const f = partFile(at, part)
+              const index = await indexOf(f)
+              if (index === undefined) break
+              if (index.keys.has(key)) return { kind: 'already-there', file: f }
+            }
+          }
+          for (let part = 1; part <= MAX_PARTS; part++) {
+            const f = partFile(delivery.at, part)
+            if (await indexOf(f) === undefined) {
+              await mkdir(delivery.directory, { recursive: true })
+              // another writer may have made it first, with its own header: looked at below
+              await createWithHeader(f, header)
+            }
+            if ((await indexOf(f))?.header === header.slice(0, -2)) {
+              await writeDurably(f, row, 'a')
+              return { kind: 'appended', file: f }
+            }
+          }
+          return { kind: 'failure', error: `file drop: more than ${MAX_PARTS} column layouts today` }
         })
       } catch (err) {
         // only the error code: a message can quote the path, which is configuration, not PHI,
@@ -115,18 +149,25 @@ export function createFileDrop (): FileDrop {
   }
 }
 
+/** What identifies a data record in a file's index: a hash of its whole text (bounded memory, no PHI kept). */
+function recordKey (record: string): string {
+  return createHash('sha256').update(record).digest('base64url')
+}
+
 /**
- * What has been read of one daily file: how many bytes, the first field of every record seen
- * (the referral ids, the header's first name, and any line of a quoted multi-line value: none
- * of those can equal a gateway UUID), and the text after the last CRLF.
+ * What has been read of one daily file: how many bytes, its header (the first record), the
+ * keys of every data record after it, and the text not yet part of a whole record.
  */
 interface FileIndex {
   bytes: number
-  ids: Set<string>
+  header?: string
+  keys: Set<string>
   /** keeps a UTF-8 character split across two reads whole */
   decoder: StringDecoder
-  /** text after the last CRLF: a record another writer has not finished */
+  /** text after the last CRLF: a line another writer has not finished */
   carry: string
+  /** lines of a record whose quoted value holds a CRLF, until its closing quote (RFC 4180 §2.6) */
+  open?: string
 }
 
 /**
@@ -146,23 +187,37 @@ async function refreshIndex (file: string, known: FileIndex | undefined): Promis
   try {
     const { size } = await handle.stat()
     // a file that shrank was replaced (say, collected and rewritten): read it afresh
-    const index = known !== undefined && size >= known.bytes ? known : { bytes: 0, ids: new Set<string>(), decoder: new StringDecoder('utf8'), carry: '' }
+    const index: FileIndex = known !== undefined && size >= known.bytes ? known : { bytes: 0, keys: new Set<string>(), decoder: new StringDecoder('utf8'), carry: '' }
     while (index.bytes < size) {
       const buffer = Buffer.alloc(Math.min(size - index.bytes, 1 << 20))
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, index.bytes)
       if (bytesRead === 0) break
       index.bytes += bytesRead
-      const records = (index.carry + index.decoder.write(buffer.subarray(0, bytesRead))).split('\r\n')
-      index.carry = records.pop() ?? ''
-      for (const record of records) {
-        const comma = record.indexOf(',')
-        index.ids.add(comma === -1 ? record : record.slice(0, comma))
+      const lines = (index.carry + index.decoder.write(buffer.subarray(0, bytesRead))).split('\r\n')
+      index.carry = lines.pop() ?? ''
+      for (const line of lines) {
+        const record = index.open === undefined ? line : `${index.open}\r\n${line}`
+        // an odd number of quotes so far: the CRLF was inside a quoted value (quotes inside
+        // one are doubled, so they never change the parity)
+        if (quoteCount(record) % 2 === 1) {
+          index.open = record
+          continue
+        }
+        delete index.open
+        if (index.header === undefined) index.header = record
+        else index.keys.add(recordKey(record))
       }
     }
     return index
   } finally {
     await handle.close()
   }
+}
+
+function quoteCount (text: string): number {
+  let n = 0
+  for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i + 1)) n++
+  return n
 }
 
 /** Puts the header-only file in place unless the file exists already. */

@@ -14,16 +14,19 @@ export function checkJsonShape (text: string, limits: JsonLimits = DEFAULT_JSON_
   // Per open container: whether it is an array and how many commas it has seen at its own level.
   const isArray: boolean[] = []
   const commas: number[] = []
-  let inString = false
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i)
-    if (inString) {
-      if (ch === 92 /* \ */) i++
-      else if (ch === 34 /* " */) inString = false
-      continue
-    }
     switch (ch) {
-      case 34: inString = true; break
+      case 34: /* " */ {
+        // Strings are most of a FHIR body: jump to the closing quote (indexOf is native) rather
+        // than step through them; a quote after an odd run of backslashes is escaped.
+        let end = text.indexOf('"', i + 1)
+        while (end !== -1 && escaped(text, end)) end = text.indexOf('"', end + 1)
+        // an unterminated string is not this scan's business: JSON.parse refuses it
+        if (end === -1) return undefined
+        i = end
+        break
+      }
       case 123: /* { */
       case 91: /* [ */
         isArray.push(ch === 91)
@@ -48,4 +51,11 @@ export function checkJsonShape (text: string, limits: JsonLimits = DEFAULT_JSON_
     }
   }
   return undefined
+}
+
+/** Whether the quote at `at` is escaped: preceded by an odd number of backslashes. */
+function escaped (text: string, at: number): boolean {
+  let k = at - 1
+  while (text.charCodeAt(k) === 92 /* \ */) k--
+  return (at - 1 - k) % 2 === 1
 }

@@ -50,14 +50,22 @@ export function fileDropDirectory (endpoint: string, dataDir: string | undefined
  * The name of a partnership's CSV file for the England calendar day (Europe/London) of an
  * instant, e.g. `cambridgeshire-and-peterborough-referrals-2026-11-20.csv`: a referral mapped
  * at 00:30 BST belongs to that day's file, not the previous UTC day's.
+ *
+ * A day has more than one file only when the mapping's columns change during it (a new mapping
+ * version deployed): one file holds one header, so rows of the new layout go to
+ * `…-2026-11-20-2.csv` (then `-3` …) rather than under a header that does not describe them.
  * @param partnershipId - kebab-case partnership id (a safe file name already)
  * @param at - when the referral is dropped
+ * @param part - 1 for the day's file, 2 and on for the files of later column layouts
  */
-export function dailyDropFileName (partnershipId: string, at: Date): string {
+export function dailyDropFileName (partnershipId: string, at: Date, part = 1): string {
   if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(partnershipId)) {
     throw new Error(`not a partnership id: '${partnershipId}'`)
   }
-  return `${partnershipId}-referrals-${englandDate(at)}.csv`
+  if (!Number.isInteger(part) || part < 1) {
+    throw new Error(`not a file part: ${part}`)
+  }
+  return `${partnershipId}-referrals-${englandDate(at)}${part === 1 ? '' : `-${part}`}.csv`
 }
 
 /**

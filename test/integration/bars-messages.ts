@@ -15,6 +15,12 @@ export interface MessageOptions {
   destination?: string
   /** changes to the ServiceRequest (e.g. status revoked) */
   serviceRequest?: Partial<ServiceRequest>
+  /**
+   * meta.lastUpdated of every resource after the MessageHeader (BaRS: every resource carries
+   * it; an update is checked against it). Default: now, as a sender stamps a change it has
+   * just made; null leaves it out.
+   */
+  lastUpdated?: string | null
 }
 
 /**
@@ -72,7 +78,9 @@ function message (entries: BundleEntry[], focus: string, options: MessageOptions
           definition: options.definition ?? MESSAGE_DEFINITION_URLS.referral
         }
       },
-      ...entries
+      ...entries.map((e) => (options.lastUpdated === null || e.resource === undefined
+        ? e
+        : { ...e, resource: { ...e.resource, meta: { ...e.resource.meta, lastUpdated: options.lastUpdated ?? new Date().toISOString() } } }))
     ]
   }
 }

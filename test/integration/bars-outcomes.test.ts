@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import path from 'node:path'
@@ -73,9 +73,9 @@ async function startReferrer (): Promise<Referrer> {
 const GP_REFERRAL = 'fixtures/referrals/greater-manchester/gp-referral.json'
 
 /** A BaRS referral in; returns its Task (version 1), the message and its correlation id. */
-async function refer (gw: TestGateway): Promise<{ task: Task & { id: string }, message: Bundle, correlationId: string, serviceRequestId: string }> {
+async function refer (gw: TestGateway, fixture = GP_REFERRAL): Promise<{ task: Task & { id: string }, message: Bundle, correlationId: string, serviceRequestId: string }> {
   const headers = barsHeaders()
-  const message = referralMessage(GP_REFERRAL)
+  const message = referralMessage(fixture)
   const res = await call(`${gw.fhir}/$process-message`, { body: message, headers })
   expect(res.status, res.text).toBe(200)
   const task = (res.body as unknown as Bundle).entry?.find((e) => e.resource?.resourceType === 'Task')?.resource as Task & { id: string }
@@ -228,6 +228,21 @@ describe('a Task move queues a BaRS response row in its own transaction (one att
   })
 })
 
+const FRIMLEY = 'fixtures/referrals/frimley/gp-referral.json'
+const HEREFORD = 'fixtures/referrals/herefordshire-and-worcestershire/gp-referral.json'
+
+/** The BaRS cancellation of a referral message, answered 200 with the cancelled Task. */
+async function cancel (gw: TestGateway, message: Bundle): Promise<void> {
+  const res = await call(`${gw.fhir}/$process-message`, { body: cancellationMessage(message.id ?? '', 'Patient has moved away'), headers: barsHeaders() })
+  expect(res.status, res.text).toBe(200)
+  expect(taskIn(res.body as unknown as Bundle)).toMatchObject({ status: 'cancelled' })
+}
+
+/** The json-record deliveries a frimley stub partner received for one referral, in order. */
+function frimleyRecords (partner: StubPartner, serviceRequestId: string): Array<Record<string, unknown>> {
+  return partner.requests.map((r) => JSON.parse(r.body) as Record<string, unknown>).filter((r) => r.referralId === serviceRequestId)
+}
+
 describe('through the outbox worker, end to end', () => {
   let gw: TestGateway
   let partner: StubPartner
@@ -242,7 +257,8 @@ describe('through the outbox worker, end to end', () => {
         WORKWELL_DELIVERY_BACKOFF_BASE_MS: '50',
         WORKWELL_DELIVERY_BACKOFF_CAP_MS: '200',
         WORKWELL_BREAKER_FAILURES: '100',
-        WORKWELL_PARTNER_URL_GREATER_MANCHESTER: partner.url('greater-manchester')
+        WORKWELL_PARTNER_URL_GREATER_MANCHESTER: partner.url('greater-manchester'),
+        WORKWELL_PARTNER_URL_FRIMLEY: partner.url('frimley')
       }
     })
   })
@@ -321,5 +337,74 @@ describe('through the outbox worker, end to end', () => {
     expect(taskIn(delivered)).toMatchObject({ id: task.id, status: 'cancelled' })
     // the referrer is answered synchronously; no response message is queued for its own cancellation
     expect(await barsRows(gw.deps.store, serviceRequestId)).toEqual([])
+  })
+
+  it('json-record (frimley): the referral, a change once it was sent, then a record saying revoked / cancelled', async () => {
+    const { message, serviceRequestId, task } = await refer(gw, FRIMLEY)
+    await until(() => frimleyRecords(partner, serviceRequestId).length === 1, 15_000, 'the referral delivery')
+    expect(frimleyRecords(partner, serviceRequestId)[0]).toMatchObject({ taskId: task.id, partnershipId: 'frimley', referralStatus: 'active', taskStatus: 'requested' })
+    await until(async () => (await gw.deps.store.listDeliveries({ partnershipId: 'frimley', serviceRequestId, status: 'delivered', limit: 10 })).length === 1, 5_000, 'the referral row settled')
+    // the referral row is settled, so a change is a row of its own
+    const changed = await call(`${gw.fhir}/$process-message`, { body: referralMessage(FRIMLEY, { bundleId: message.id ?? '', reason: 'update', serviceRequest: { note: [{ text: 'Now off work' }] } }), headers: barsHeaders() })
+    expect(changed.status, changed.text).toBe(200)
+    await until(() => frimleyRecords(partner, serviceRequestId).length === 2, 15_000, 'the change delivery')
+    await cancel(gw, message)
+    await until(() => frimleyRecords(partner, serviceRequestId).length === 3, 15_000, 'the cancellation delivery')
+    const [referral, change, cancellation] = frimleyRecords(partner, serviceRequestId)
+    expect(change).toMatchObject({ taskId: task.id, referralStatus: 'active', taskStatus: 'requested' })
+    expect(cancellation).toMatchObject({ taskId: task.id, referralStatus: 'revoked', taskStatus: 'cancelled' })
+    // the same record otherwise: only the status fields tell it from the referral
+    expect({ ...cancellation, referralStatus: 'active', taskStatus: 'requested' }).toEqual({ ...referral, triageSummary: cancellation?.triageSummary })
+    // three rows, all settled as delivered (the worker records an attempt just after it)
+    await until(async () => (await gw.deps.store.listDeliveries({ partnershipId: 'frimley', serviceRequestId, limit: 10 })).map((r) => r.status).join() === 'delivered,delivered,delivered', 5_000, 'the rows delivered')
+  })
+
+  it('csv daily file drop (herefordshire-and-worcestershire): a second row of the same referral, REFERRAL_STATUS revoked', async () => {
+    const { message, serviceRequestId } = await refer(gw, HEREFORD)
+    const delivered = async (n: number): Promise<boolean> =>
+      (await gw.deps.store.listDeliveries({ partnershipId: 'herefordshire-and-worcestershire', serviceRequestId, status: 'delivered', limit: 10 })).length === n
+    await until(async () => delivered(1), 15_000, 'the referral row')
+    await cancel(gw, message)
+    await until(async () => delivered(2), 15_000, 'the cancellation row')
+    const folder = path.join(gw.dataDir, 'drops', 'herefordshire-and-worcestershire')
+    const text = readdirSync(folder).map((f) => readFileSync(path.join(folder, f), 'utf8')).join('')
+    const header = text.slice(0, text.indexOf('\r\n')).split(',')
+    expect(header.slice(-2)).toEqual(['REFERRAL_STATUS', 'TASK_STATUS'])
+    const records = text.split('\r\n').filter((l) => l.startsWith(`${serviceRequestId},`))
+    expect(records.map((r) => r.split(',').slice(-2).join(','))).toEqual(['active,requested', 'revoked,cancelled'])
+    expect(records.map((r) => r.split(',').length)).toEqual([header.length, header.length])
+  })
+})
+
+describe('a cancellation while the referral row still waits: the partnership gets the revoked referral once', () => {
+  let partner: StubPartner
+  beforeAll(async () => { partner = await startStubPartner() })
+  afterAll(async () => { await partner.close() })
+
+  it('adds no second row; the waiting row, sent later, carries revoked / cancelled', async () => {
+    const dataDir = tempDataDir()
+    const env = { WORKWELL_PARTNER_URL_FRIMLEY: partner.url('frimley') }
+    // no worker yet: the referral row is committed and waits
+    const before = await startGateway({ dataDir, env })
+    let serviceRequestId: string
+    try {
+      const referred = await refer(before, FRIMLEY)
+      serviceRequestId = referred.serviceRequestId
+      await cancel(before, referred.message)
+      const rows = await before.deps.store.listDeliveries({ partnershipId: 'frimley', serviceRequestId, limit: 10 })
+      expect(rows).toHaveLength(1)
+      expect(rows[0]).toMatchObject({ status: 'pending', attempts: 0 })
+    } finally {
+      await before.stop()
+    }
+    // the worker comes up and sends what waits
+    const after = await startGateway({ dataDir, env: { ...env, WORKWELL_DELIVERY_ENABLED: 'true', WORKWELL_DELIVERY_POLL_MS: '20' } })
+    try {
+      await until(async () => (await after.deps.store.listDeliveries({ partnershipId: 'frimley', serviceRequestId, status: 'delivered', limit: 10 })).length === 1, 15_000, 'the waiting row')
+      expect(frimleyRecords(partner, serviceRequestId)).toEqual([expect.objectContaining({ referralStatus: 'revoked', taskStatus: 'cancelled' })])
+      expect(await after.deps.store.listDeliveries({ partnershipId: 'frimley', serviceRequestId, limit: 10 })).toHaveLength(1)
+    } finally {
+      await after.close()
+    }
   })
 })

@@ -77,17 +77,18 @@ describe('POST /fhir/$process-message: a BaRS referral', () => {
       (e.resource as OperationOutcome).issue?.some((i) => i.expression?.[0] === 'Bundle.entry[0].resource.source.endpoint'))).toBe(false)
   })
 
-  it('records the decoded NHSD-End-User-Organisation and NHSD-Requesting-Software in the audit trail', async () => {
+  it('records the decoded NHSD-End-User-Organisation, NHSD-Requesting-Software and NHSD-Requesting-Practitioner in the audit trail', async () => {
     const headers = barsHeaders({
       'nhsd-end-user-organisation': b64({ resourceType: 'Organization', identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'P88002' }], name: 'Marple Bridge Surgery' }),
-      'nhsd-requesting-software': b64({ resourceType: 'Device', identifier: [{ system: 'https://consumersupplier.com/Id/device-identifier', value: 'SUPP-APP-1' }], deviceName: [{ name: 'GP System', type: 'manufacturer-name' }], version: [{ value: '3.2' }] })
+      'nhsd-requesting-software': b64({ resourceType: 'Device', identifier: [{ system: 'https://consumersupplier.com/Id/device-identifier', value: 'SUPP-APP-1' }], deviceName: [{ name: 'GP System', type: 'manufacturer-name' }], version: [{ value: '3.2' }] }),
+      'nhsd-requesting-practitioner': b64({ resourceType: 'PractitionerRole', identifier: [{ system: 'https://fhir.nhs.uk/Id/sds-role-profile-id', value: '100334993514' }], code: [{ coding: [{ system: 'http://snomed.info/sct', code: '62247001', display: 'General practitioner' }] }] })
     })
     const r = await post(referralMessage(GM), headers)
     expect(r.status, r.text).toBe(200)
     const db = new DatabaseSync(path.join(gw.dataDir, 'workwell.sqlite'), { readOnly: true })
     try {
       const rows = db.prepare('SELECT action, subtype, agent, entity FROM audit_events WHERE correlation_id = ? ORDER BY action, entity').all(headers['x-correlation-id'] ?? '')
-      const agent = 'ods:P88002 software:SUPP-APP-1/GP System/3.2'
+      const agent = 'ods:P88002 software:SUPP-APP-1/GP System/3.2 role-profile:100334993514/sct:62247001'
       expect(rows.length).toBeGreaterThanOrEqual(4)
       expect(rows.every((row) => row.agent === agent)).toBe(true)
       expect(rows.map((row) => `${String(row.action)} ${String(row.entity).split('/')[0]}`)).toEqual(expect.arrayContaining(['C ServiceRequest', 'C Task', 'C Patient', 'C MessageHeader', 'E Bundle']))
@@ -184,13 +185,16 @@ describe('BaRS headers on $process-message', () => {
     expect(error(noSystem).code).toBe('structure')
   })
 
-  it('refuses NHSD-End-User-Organisation and NHSD-Requesting-Software that do not decode to what BaRS says', async () => {
+  it('refuses NHSD-End-User-Organisation, NHSD-Requesting-Software and NHSD-Requesting-Practitioner that do not decode to what BaRS says', async () => {
     const org = await post(referralMessage(GM), barsHeaders({ 'nhsd-end-user-organisation': b64({ resourceType: 'Patient', identifier: [] }) }))
     expect(org.status).toBe(400)
     expect(error(org)).toEqual({ code: 'value', bars: 'REC_BAD_REQUEST', expression: ['NHSD-End-User-Organisation'] })
     const software = await post(referralMessage(GM), barsHeaders({ 'nhsd-requesting-software': 'bm90IGpzb24=' }))
     expect(software.status).toBe(400)
     expect(error(software)).toEqual({ code: 'structure', bars: 'REC_BAD_REQUEST', expression: ['NHSD-Requesting-Software'] })
+    const practitioner = await post(referralMessage(GM), barsHeaders({ 'nhsd-requesting-practitioner': b64({ resourceType: 'Practitioner', name: [{ family: 'Rastall' }] }) }))
+    expect(practitioner.status).toBe(400)
+    expect(error(practitioner)).toEqual({ code: 'value', bars: 'REC_BAD_REQUEST', expression: ['NHSD-Requesting-Practitioner'] })
   })
 })
 
@@ -298,7 +302,7 @@ describe('reason update', () => {
     expect(error(await post(cancel)).code).toBe('invariant')
   })
 
-  it('a change to an active referral re-triages it: the next ServiceRequest and Task versions, a delivery to the partnership, the request id done', async () => {
+  it('a change to an active referral re-triages it: the next ServiceRequest and Task versions, carried by the waiting delivery, the request id done', async () => {
     const message = referralMessage(GM)
     const created = await post(message)
     expect(created.status).toBe(200)
@@ -317,8 +321,10 @@ describe('reason update', () => {
     const sr = await call(`${gw.fhir}/ServiceRequest/${srId}`)
     expect(sr.body).toMatchObject({ status: 'active', meta: { versionId: '2' }, note: [{ text: 'Symptoms have worsened since the first referral' }] })
     expect((await call(`${gw.fhir}/Task/${before.id ?? ''}`)).body).toMatchObject({ meta: { versionId: '2' } })
+    // this gateway runs no worker: the referral's own row still waits, and will send the referral
+    // as it now stands, so the change adds no second row (the same referral is not sent twice)
     const rows = await gw.deps.store.listDeliveries({ serviceRequestId: srId, limit: 10 })
-    expect(rows.map((row) => row.kind)).toEqual(['referral', 'referral'])
+    expect(rows.map((row) => [row.kind, row.status])).toEqual([['referral', 'pending']])
     const repeat = await post(update, headers)
     expect(repeat.status).toBe(409)
     expect(error(repeat)).toMatchObject({ code: 'duplicate', bars: 'REC_CONFLICT' })
@@ -344,6 +350,44 @@ describe('reason update', () => {
     const unknown = await post(referralMessage(GM, { bundleId: randomUUID(), reason: 'update' }))
     expect(unknown.status).toBe(404)
     expect(error(unknown).bars).toBe('REC_NOT_FOUND')
+  })
+})
+
+describe('reason update: BaRS data conflict (meta.lastUpdated)', () => {
+  it('a change without meta.lastUpdated is 400 REC_BAD_REQUEST required, naming each resource', async () => {
+    const message = referralMessage(GM)
+    expect((await post(message)).status).toBe(200)
+    const bare = await post(referralMessage(GM, { bundleId: message.id ?? '', reason: 'update', lastUpdated: null }))
+    expect(bare.status).toBe(400)
+    expect(error(bare)).toMatchObject({ code: 'required', bars: 'REC_BAD_REQUEST' })
+    expect(issues(bare).map((i) => i.expression?.[0])).toContain('Bundle.entry[1].resource.meta.lastUpdated')
+    expect((await call(`${gw.fhir}/ServiceRequest/${referralIdFor(REFERRER, message.id ?? '')}`)).body).toMatchObject({ meta: { versionId: '1' } })
+  })
+
+  it('a change made before the referral last changed here is 409 REC_CONFLICT conflict; made after, it applies', async () => {
+    const message = referralMessage(GM)
+    expect((await post(message)).status).toBe(200)
+    const srId = referralIdFor(REFERRER, message.id ?? '')
+    // made by the sender before it even sent the referral: the referral changed here since
+    const stale = await post(referralMessage(GM, { bundleId: message.id ?? '', reason: 'update', lastUpdated: '2026-01-01T00:00:00Z', serviceRequest: { note: [{ text: 'stale' }] } }))
+    expect(stale.status, stale.text).toBe(409)
+    expect(error(stale)).toMatchObject({ code: 'conflict', bars: 'REC_CONFLICT' })
+    expect(error(stale).expression[0]).toMatch(/^Bundle\.entry\[\d+\]\.resource\.meta\.lastUpdated$/)
+
+    // change B is made, then change A is made and applied first: B was made on a referral that has changed since
+    const madeB = new Date().toISOString()
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const a = await post(referralMessage(GM, { bundleId: message.id ?? '', reason: 'update', serviceRequest: { note: [{ text: 'change A' }] } }))
+    expect(a.status, a.text).toBe(200)
+    const b = await post(referralMessage(GM, { bundleId: message.id ?? '', reason: 'update', lastUpdated: madeB, serviceRequest: { note: [{ text: 'change B' }] } }))
+    expect(b.status).toBe(409)
+    expect(error(b)).toMatchObject({ code: 'conflict', bars: 'REC_CONFLICT' })
+    expect((await call(`${gw.fhir}/ServiceRequest/${srId}`)).body).toMatchObject({ meta: { versionId: '2' }, note: [{ text: 'change A' }] })
+
+    // the sender reads the referral and makes its change again: applied
+    const again = await post(referralMessage(GM, { bundleId: message.id ?? '', reason: 'update', serviceRequest: { note: [{ text: 'change B' }] } }))
+    expect(again.status, again.text).toBe(200)
+    expect((await call(`${gw.fhir}/ServiceRequest/${srId}`)).body).toMatchObject({ meta: { versionId: '3' }, note: [{ text: 'change B' }] })
   })
 })
 

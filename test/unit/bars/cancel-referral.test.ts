@@ -6,7 +6,7 @@ import { readMessage } from '../../../src/bars/message-bundle.ts'
 import { OperationOutcomeError } from '../../../src/fhir/operation-outcome.ts'
 import type { DeliveryFormat, Partnership } from '../../../src/routing/partnership.ts'
 import { RequestIdAlreadyDoneError } from '../../../src/store/store-errors.ts'
-import type { RequestIdClaim, Store, StoredResource, TaskVersionResult, TaskVersionWrite } from '../../../src/store/store.ts'
+import type { OutboxRow, RequestIdClaim, Store, StoredResource, TaskVersionResult, TaskVersionWrite } from '../../../src/store/store.ts'
 
 const OWN = 'a:own|1'
 const message = readMessage({
@@ -40,8 +40,8 @@ const stored = (status: Task['status']): StoredResource => ({
 interface FakeOptions {
   claims?: RequestIdClaim[]
   result?: TaskVersionResult | Error
-  /** outbox rows the store holds for the referral */
-  delivered?: boolean
+  /** outbox rows the store holds for the referral: true is one delivered referral row */
+  delivered?: boolean | Array<Partial<OutboxRow>>
 }
 
 /** A store with one referral whose Task is in `status`; records what the cancellation did. */
@@ -54,7 +54,10 @@ function fakeStore (status: Task['status'] | undefined, o: FakeOptions = {}): { 
     releaseRequestId: async (id: string) => { released.push(id) },
     readResource: async (type: string) => (status === undefined ? undefined : type === 'ServiceRequest' ? { resourceType: 'ServiceRequest', id: 'sr-1', versionId: '1', lastUpdated: '', resource: { resourceType: 'ServiceRequest', id: 'sr-1', status: 'active', intent: 'order', subject: {}, meta: { versionId: '1' } } } : undefined),
     searchTasks: async () => ({ total: status === undefined ? 0 : 1, tasks: status === undefined ? [] : [stored(status)] }),
-    listDeliveries: async (f: { partnershipId?: string, serviceRequestId?: string }) => (o.delivered === true && f.partnershipId === 'p-1' && f.serviceRequestId === 'sr-1' ? [{ id: 'out-0' }] : []),
+    listDeliveries: async (f: { partnershipId?: string, serviceRequestId?: string }) => {
+      if (f.partnershipId !== 'p-1' || f.serviceRequestId !== 'sr-1' || o.delivered === undefined || o.delivered === false) return []
+      return o.delivered === true ? [{ id: 'out-0', status: 'delivered' }] : o.delivered
+    },
     updateTask: async (w: TaskVersionWrite) => {
       writes.push(w)
       if (o.result instanceof Error) throw o.result
@@ -64,14 +67,14 @@ function fakeStore (status: Task['status'] | undefined, o: FakeOptions = {}): { 
   return { store, writes, released }
 }
 
-const deps = (store: Store, format: DeliveryFormat = 'fhir-bundle'): CancelDeps => {
+const deps = (store: Store, format: DeliveryFormat = 'fhir-bundle', partnershipIds = ['p-1']): CancelDeps => {
   let n = 0
   return {
     store,
     clock: { now: () => new Date('2026-02-01T10:00:00.000Z') },
     newId: () => `id-${++n}`,
     requestIdStaleMs: 60_000,
-    partnerships: new Map([['p-1', { delivery: { format } as Partnership['delivery'] }]])
+    partnerships: new Map(partnershipIds.map((id) => [id, { delivery: { format } as Partnership['delivery'] }]))
   }
 }
 const ctx = { requestId: 'r-1', correlationId: 'c-1', agent: 'ods:A1001' }
@@ -108,14 +111,32 @@ describe('cancelReferral', () => {
     expect(released).toEqual([])
   })
 
-  it('queues no delivery when the partnership was never sent the referral, or its format cannot say cancelled', async () => {
+  it('queues the cancellation for json-record and csv partnerships too: their mappings carry the status', async () => {
+    for (const format of ['json-record', 'csv'] as const) {
+      const { store, writes } = fakeStore('accepted', { delivered: true })
+      expect((await cancelReferral(deps(store, format), message, 'sr-1', ctx)).partnership).toBe('queued')
+      expect(writes[0]?.outbox).toMatchObject({ partnershipId: 'p-1', serviceRequestId: 'sr-1', taskId: 't-1' })
+    }
+  })
+
+  it('queues no delivery when the partnership was never sent the referral, or is no longer configured', async () => {
     const never = fakeStore('accepted', { delivered: false })
     expect((await cancelReferral(deps(never.store), message, 'sr-1', ctx)).partnership).toBe('never-delivered')
     expect(never.writes[0]?.outbox).toBeUndefined()
-    const csv = fakeStore('accepted', { delivered: true })
-    expect((await cancelReferral(deps(csv.store, 'csv'), message, 'sr-1', ctx)).partnership).toBe('task-feed')
-    expect(csv.writes[0]?.outbox).toBeUndefined()
-    expect(csv.writes[0]?.resources).toHaveLength(1)
+    const gone = fakeStore('accepted', { delivered: true })
+    expect((await cancelReferral(deps(gone.store, 'csv', []), message, 'sr-1', ctx)).partnership).toBe('not-configured')
+    expect(gone.writes[0]?.outbox).toBeUndefined()
+    expect(gone.writes[0]?.resources).toHaveLength(1)
+  })
+
+  it('adds no row while the referral\'s own row still waits (it will carry the cancellation), but does while one is being sent', async () => {
+    const waiting = fakeStore('requested', { delivered: [{ id: 'out-0', status: 'pending', leaseUntil: '2026-02-01T09:59:00.000Z' }] })
+    expect((await cancelReferral(deps(waiting.store, 'json-record'), message, 'sr-1', ctx)).partnership).toBe('pending-referral')
+    expect(waiting.writes[0]?.outbox).toBeUndefined()
+    expect(waiting.writes[0]?.status).toBe('cancelled')
+    const sending = fakeStore('requested', { delivered: [{ id: 'out-0', status: 'pending', leaseUntil: '2026-02-01T10:00:30.000Z' }] })
+    expect((await cancelReferral(deps(sending.store, 'json-record'), message, 'sr-1', ctx)).partnership).toBe('queued')
+    expect(sending.writes[0]?.outbox).toMatchObject({ partnershipId: 'p-1' })
   })
 
   it('answers 409 when the Task or ServiceRequest moved meanwhile, 409 when it is final, 404 when unknown, releasing the claim each time', async () => {
@@ -148,11 +169,16 @@ describe('cancelReferral', () => {
 })
 
 describe('partnershipNotice', () => {
-  it('sends a delivery only to a fhir-bundle partnership that was sent the referral', () => {
-    expect(partnershipNotice('fhir-bundle', true)).toBe('queued')
-    expect(partnershipNotice('json-record', true)).toBe('task-feed')
-    expect(partnershipNotice('csv', true)).toBe('task-feed')
-    expect(partnershipNotice('fhir-bundle', false)).toBe('never-delivered')
-    expect(partnershipNotice(undefined, true)).toBe('task-feed')
+  const now = new Date('2026-02-01T10:00:00.000Z')
+  it('queues a row when the referral was sent and no referral row of its own still waits', () => {
+    expect(partnershipNotice([{ status: 'delivered' }], true, now)).toBe('queued')
+    expect(partnershipNotice([{ status: 'dead-letter' }], true, now)).toBe('queued')
+    expect(partnershipNotice([{ status: 'delivered' }, { status: 'pending', leaseUntil: '2026-02-01T10:01:00.000Z' }], true, now)).toBe('queued')
+    expect(partnershipNotice([{ status: 'delivered' }, { status: 'pending' }], true, now)).toBe('pending-referral')
+    expect(partnershipNotice([{ status: 'pending', leaseUntil: '2026-02-01T10:00:00.000Z' }], true, now)).toBe('pending-referral')
+    expect(partnershipNotice([], true, now)).toBe('never-delivered')
+    // a BaRS response row is no delivery of the referral to the partnership
+    expect(partnershipNotice([{ status: 'pending', kind: 'bars-response' }], true, now)).toBe('never-delivered')
+    expect(partnershipNotice([{ status: 'delivered' }], false, now)).toBe('not-configured')
   })
 })

@@ -78,6 +78,32 @@ describe('readBarsHeaders', () => {
     expect(err.issues[0]?.details?.coding?.[0]?.code).toBe('REC_NOT_FOUND')
   })
 
+  it('decodes NHSD-Requesting-Practitioner (a PractitionerRole) to its SDS role profile id and SNOMED role, for the audit agent', () => {
+    const gp = { resourceType: 'PractitionerRole', identifier: [{ system: 'https://fhir.nhs.uk/Id/sds-role-profile-id', value: '100334993514' }], practitioner: { display: 'Dr Paul Rastall' }, code: [{ coding: [{ system: 'http://snomed.info/sct', code: '62247001', display: 'General practitioner' }] }] }
+    const h = readBarsHeaders({ ...IDS, 'nhsd-requesting-practitioner': b64(gp) }, OWN)
+    expect(h.practitioner).toEqual({ roleProfileId: '100334993514', role: '62247001' })
+    expect(auditAgent(h)).toBe('role-profile:100334993514/sct:62247001')
+    expect(auditAgent(h)).not.toContain('Rastall')
+    const { code: _c, ...noRole } = gp
+    expect(readBarsHeaders({ ...IDS, 'nhsd-requesting-practitioner': b64(noRole) }, OWN).practitioner).toEqual({ roleProfileId: '100334993514' })
+  })
+
+  it('refuses an NHSD-Requesting-Practitioner that is not base64 JSON, not a PractitionerRole, or lacks a valid SDS role profile id or SNOMED code', () => {
+    const gp = { resourceType: 'PractitionerRole', identifier: [{ system: 'https://fhir.nhs.uk/Id/sds-role-profile-id', value: '100334993514' }] }
+    const bad = [
+      ['bm90IGpzb24=', 'structure'],
+      [b64({ ...gp, resourceType: 'Practitioner' }), 'value'],
+      [b64({ ...gp, identifier: [{ system: 'https://fhir.nhs.uk/Id/sds-user-id', value: '100334993514' }] }), 'value'],
+      [b64({ ...gp, identifier: [{ system: 'https://fhir.nhs.uk/Id/sds-role-profile-id', value: 'Dr Smith' }] }), 'value'],
+      [b64({ ...gp, code: [{ coding: [{ system: 'http://snomed.info/sct', code: 'General practitioner' }] }] }), 'value']
+    ] as const
+    for (const [header, code] of bad) {
+      const err = refused(() => readBarsHeaders({ ...IDS, 'nhsd-requesting-practitioner': header }, OWN))
+      expect(err.status).toBe(400)
+      expect(err.issues[0]).toMatchObject({ code, expression: ['NHSD-Requesting-Practitioner'], details: { coding: [{ code: 'REC_BAD_REQUEST' }] } })
+    }
+  })
+
   it('names an unauthenticated agent when no NHSD header says who is calling', () => {
     expect(auditAgent(readBarsHeaders(IDS, OWN))).toBe('unauthenticated')
   })

@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import type { ServiceRequest, Task } from '@medplum/fhirtypes'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createFileDrop } from '../../../src/delivery/file-drop.ts'
 import type { DropDelivery } from '../../../src/delivery/file-drop.ts'
@@ -114,6 +115,60 @@ describe('daily file drop', () => {
     writeFileSync(file('2026-11-20'), HEADER + row(7))
     await drop.append(delivery(8, '2026-11-20T10:00:00Z'))
     expect(readFileSync(file('2026-11-20'), 'utf8')).toBe(HEADER + row(7) + row(8))
+  })
+
+  it('appends a later row of the same referral (its cancellation), and writes an identical row once', async () => {
+    const withStatus: Mapping = { ...mapping, fields: [...mapping.fields, { name: 'STATUS', path: 'status' }, { name: 'TASK_STATUS', path: '%task.status' }] }
+    const at = (serviceRequest: ServiceRequest, task: Task, when: string): DropDelivery => {
+      const result = mapReferral(withStatus, { serviceRequest, task })
+      if (!result.ok) throw new Error('the fixture must map')
+      return { partnershipId: PARTNERSHIP, directory, referralId: 'sr-1', mapped: result, at: new Date(when) }
+    }
+    const referral = nclServiceRequest('sr-1')
+    const task = triageTask('sr-1', 'task-1')
+    const drop = createFileDrop()
+    expect((await drop.append(at(referral, task, '2026-11-20T09:00:00Z'))).kind).toBe('appended')
+    const revoked = at({ ...referral, status: 'revoked' }, { ...task, status: 'cancelled' }, '2026-11-20T09:05:00Z')
+    expect(await drop.append(revoked)).toEqual({ kind: 'appended', file: file('2026-11-20') })
+    // a second delivery of the referral as it now stands (revoked) is the same record: once only
+    expect(await drop.append({ ...revoked, at: new Date('2026-11-20T09:06:00Z') })).toEqual({ kind: 'already-there', file: file('2026-11-20') })
+    const records = readFileSync(file('2026-11-20'), 'utf8').split(/\r\n(?=sr-|$)/).filter((r) => r !== '')
+    expect(records[0]).toBe('REFERRAL_ID,taskId,partnershipId,SURNAME,NOTE,STATUS,TASK_STATUS')
+    expect(records.slice(1).map((r) => r.split(',').slice(-2).join(','))).toEqual(['active,requested', 'revoked,cancelled'])
+  })
+
+  it('never puts rows of a new column layout under an old header: they go to the day\'s next part', async () => {
+    mkdirSync(directory, { recursive: true })
+    // written earlier today by the previous mapping version (no status columns)
+    writeFileSync(file('2026-11-20'), HEADER + row(7))
+    const withStatus: Mapping = { ...mapping, fields: [...mapping.fields, { name: 'STATUS', path: 'status' }] }
+    const mapped = (n: number): DropDelivery => {
+      const result = mapReferral(withStatus, { serviceRequest: nclServiceRequest(`sr-${n}`), task: triageTask(`sr-${n}`, `task-${n}`) })
+      if (!result.ok) throw new Error('the fixture must map')
+      return { partnershipId: PARTNERSHIP, directory, referralId: `sr-${n}`, mapped: result, at: new Date('2026-11-20T10:00:00Z') }
+    }
+    const drop = createFileDrop()
+    const part2 = path.join(directory, `${PARTNERSHIP}-referrals-2026-11-20-2.csv`)
+    expect(await drop.append(mapped(8))).toEqual({ kind: 'appended', file: part2 })
+    expect(await drop.append(mapped(9))).toEqual({ kind: 'appended', file: part2 })
+    expect(await drop.append(mapped(8))).toEqual({ kind: 'already-there', file: part2 })
+    // the old file is untouched, and an old-layout row still goes to it
+    expect(readFileSync(file('2026-11-20'), 'utf8')).toBe(HEADER + row(7))
+    expect(await drop.append(delivery(10, '2026-11-20T10:05:00Z'))).toEqual({ kind: 'appended', file: file('2026-11-20') })
+    const newRow = (n: number): string => `sr-${n},task-${n},${PARTNERSHIP},Okafor,"line one\nline two, quoted",active\r\n`
+    expect(readFileSync(part2, 'utf8')).toBe('REFERRAL_ID,taskId,partnershipId,SURNAME,NOTE,STATUS\r\n' + newRow(8) + newRow(9))
+    // a fresh process (empty indexes) finds the same parts
+    expect(await createFileDrop().append(mapped(9))).toEqual({ kind: 'already-there', file: part2 })
+  })
+
+  it('reads a quoted value holding a CRLF as part of its record (RFC 4180), so its repeat is found', async () => {
+    const crlf: Mapping = { ...mapping, fields: [{ name: 'NOTE', path: "'first line' + '\r\n' + 'second line'" }] }
+    const result = mapReferral(crlf, { serviceRequest: nclServiceRequest('sr-5'), task: triageTask('sr-5', 'task-5') })
+    if (!result.ok) throw new Error('the fixture must map')
+    const d: DropDelivery = { partnershipId: PARTNERSHIP, directory, referralId: 'sr-5', mapped: result, at: new Date('2026-11-20T09:00:00Z') }
+    expect((await createFileDrop().append(d)).kind).toBe('appended')
+    expect((await createFileDrop().append(d)).kind).toBe('already-there')
+    expect(readFileSync(file('2026-11-20'), 'utf8')).toBe('REFERRAL_ID,taskId,partnershipId,NOTE\r\nsr-5,task-5,herefordshire-and-worcestershire,"first line\r\nsecond line"\r\n')
   })
 
   it('reports a folder it cannot write as a failure with the error code, never throwing', async () => {

@@ -28,6 +28,14 @@ describe('dailyDropFileName', () => {
     expect(() => dailyDropFileName('../etc', new Date())).toThrow('not a partnership id')
     expect(() => dailyDropFileName('', new Date())).toThrow('not a partnership id')
   })
+
+  it('names the later parts of a day (a new column layout) -2, -3 …, and refuses other parts', () => {
+    const at = new Date('2026-11-20T12:00:00Z')
+    expect(dailyDropFileName('frimley', at, 1)).toBe('frimley-referrals-2026-11-20.csv')
+    expect(dailyDropFileName('frimley', at, 2)).toBe('frimley-referrals-2026-11-20-2.csv')
+    expect(() => dailyDropFileName('frimley', at, 0)).toThrow('not a file part')
+    expect(() => dailyDropFileName('frimley', at, 1.5)).toThrow('not a file part')
+  })
 })
 
 describe('csvRowsForDrop', () => {
