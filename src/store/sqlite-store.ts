@@ -21,7 +21,7 @@ import type {
 import { instantBounds, normaliseInstant } from './fhir-instant.ts'
 import { openSqliteDatabase } from './sqlite-database.ts'
 import { migrations, runMigrations } from './sqlite-migrations.ts'
-import { auditValues as auditColumns, byDueThenCreated, checkNonNegativeInteger, checkResources, checkTaskVersion, int, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toStoredResource } from './store-rows.ts'
+import { auditValues as auditColumns, byDueThenCreated, checkNonNegativeInteger, checkResources, checkTaskVersion, int, type ReferralRows, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toReferralRows, toStoredResource } from './store-rows.ts'
 import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-errors.ts'
 
 /** Options of {@link openSqliteStore}. */
@@ -37,7 +37,7 @@ export interface SqliteStoreOptions {
  *
  * @throws when the file cannot be opened or its schema is newer than this gateway
  */
-export async function openSqliteStore (options: SqliteStoreOptions): Promise<Store> {
+export async function openSqliteStore (options: SqliteStoreOptions): Promise<SqliteWriterStore> {
   const db = openSqliteDatabase(options.file, options.busyTimeoutMs)
   try {
     // applied_at is bookkeeping, not a decision, so the wall clock is fine here
@@ -47,6 +47,11 @@ export async function openSqliteStore (options: SqliteStoreOptions): Promise<Sto
     db.close()
     throw err
   }
+}
+
+/** The SQLite Store plus the flattened referral write the writer thread receives. */
+export interface SqliteWriterStore extends Store {
+  saveReferralRows(rows: ReferralRows): Promise<void>
 }
 
 const latestMigration = migrations.reduce((max, step) => Math.max(max, step.version), 0)
@@ -64,6 +69,7 @@ interface Statements {
   insertResource: StatementSync
   insertTask: StatementSync
   insertOutbox: StatementSync
+  insertOutboxRow: StatementSync
   insertAudit: StatementSync
   completeRequestId: StatementSync
   insertRequestId: StatementSync
@@ -99,6 +105,9 @@ function prepareStatements (db: DatabaseSync): Statements {
     insertOutbox: db.prepare(`INSERT INTO outbox
       (id, partnership_id, service_request_id, task_id, status, attempts, next_attempt_at, created_at, updated_at, kind, payload)
       VALUES (:id, :partnershipId, :serviceRequestId, :taskId, 'pending', 0, :createdAt, :createdAt, :createdAt, :kind, :payload)`),
+    insertOutboxRow: db.prepare(`INSERT INTO outbox
+      (id, partnership_id, service_request_id, task_id, created_at, kind, payload, status, attempts, next_attempt_at, updated_at)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0, ?5, ?5)`),
     insertAudit: db.prepare(`INSERT INTO audit_events
       (id, recorded, action, subtype, outcome, agent, entity, correlation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     // only an in-flight (or unclaimed) id may complete: if another request took over a
@@ -147,7 +156,7 @@ interface QueuedWrite {
 }
 
 /** The Store on one node:sqlite connection. Every call is synchronous underneath. */
-class SqliteStore implements Store {
+class SqliteStore implements SqliteWriterStore {
   readonly #db: DatabaseSync
   readonly #s: Statements
   // searches and listings vary in shape; each shape is prepared once, on first use
@@ -180,25 +189,22 @@ class SqliteStore implements Store {
   }
 
   async saveReferral (write: ReferralWrite): Promise<void> {
-    // normalise before the transaction: a bad instant is a caller bug, fail before locking
-    const taskLastUpdated = normaliseInstant(write.task.lastUpdated)
-    const outboxCreatedAt = write.outbox === undefined ? undefined : normaliseInstant(write.outbox.createdAt)
-    const audit = write.audit.map(auditValues)
-    checkResources(write.resources)
+    // flattened before the transaction: a bad instant is a caller bug, fail before locking
+    await this.saveReferralRows(toReferralRows(write, normaliseInstant))
+  }
 
+  /** saveReferral of an already flattened write (the writer thread's form, ReferralRows). */
+  async saveReferralRows (rows: ReferralRows): Promise<void> {
     // group commit: referrals saved in the same turn of the event loop share one transaction
     await this.#grouped(() => {
-      for (const r of write.resources) {
-        this.#s.insertResource.run(r.resourceType, r.id, r.versionId, r.lastUpdated, JSON.stringify(r.resource))
-      }
-      const t = write.task
-      this.#s.insertTask.run(t.id, t.basedOn, t.owner, t.status, taskLastUpdated)
-      if (write.outbox !== undefined && outboxCreatedAt !== undefined) this.#insertOutbox(write.outbox, outboxCreatedAt)
-      for (const values of audit) this.#s.insertAudit.run(...values)
-      if (write.requestId !== undefined) {
+      for (const r of rows.resources) this.#s.insertResource.run(...r)
+      this.#s.insertTask.run(...rows.task)
+      if (rows.outbox !== null) this.#s.insertOutboxRow.run(...rows.outbox)
+      for (const values of rows.audit) this.#s.insertAudit.run(...values)
+      if (rows.requestId !== null) {
         // claimed_at only matters for an id nobody claimed first; the write's time stands in
-        const done = this.#s.completeRequestId.run(write.requestId, write.serviceRequestId, t.id, taskLastUpdated)
-        if (done.changes !== 1) throw new RequestIdAlreadyDoneError(write.requestId)
+        const done = this.#s.completeRequestId.run(rows.requestId, rows.serviceRequestId, rows.task[0], rows.task[4])
+        if (done.changes !== 1) throw new RequestIdAlreadyDoneError(rows.requestId)
       }
     })
   }
@@ -464,9 +470,9 @@ class SqliteStore implements Store {
 
   /**
    * Group commit (perf-node24.md: a commit per referral caps intake at the disk's fsync rate).
-   * Writes queued in the same turn of the event loop run in ONE transaction, each inside its
-   * own savepoint: a write that fails is rolled back alone and rejects alone, the others
-   * commit. Each caller is answered only after the COMMIT (synchronous=FULL), so a 2xx still
+   * Writes queued in the same turn of the event loop run in ONE transaction; a write that
+   * fails is rolled back alone and rejects alone (#flushEach), the others commit. Each
+   * caller is answered only after the COMMIT (synchronous=FULL), so a 2xx still
    * means the referral is on disk.
    */
   async #grouped (apply: () => void): Promise<void> {
@@ -480,6 +486,35 @@ class SqliteStore implements Store {
     const batch = this.#queue
     if (batch.length === 0) return
     this.#queue = []
+    // Optimistic first: the whole batch without savepoints. Inside a savepoint SQLite copies
+    // every page a write first touches into a statement journal (spilled to a temp file past
+    // 64 KiB), and a referral touches ~20 pages; a write fails only on a caller bug or a lost
+    // X-Request-Id race, and then the batch is redone below with a savepoint per write.
+    try {
+      this.#s.begin.run()
+    } catch (err) {
+      for (const item of batch) item.reject(err)
+      return
+    }
+    try {
+      for (const item of batch) item.apply()
+    } catch {
+      if (this.#db.isOpen && this.#db.isTransaction) this.#s.rollback.run()
+      this.#flushEach(batch)
+      return
+    }
+    try {
+      this.#s.commit.run()
+    } catch (err) {
+      if (this.#db.isOpen && this.#db.isTransaction) this.#s.rollback.run()
+      for (const item of batch) item.reject(err)
+      return
+    }
+    for (const item of batch) item.resolve()
+  }
+
+  /** The batch again, each write in its own savepoint: the ones that fail roll back alone. */
+  #flushEach (batch: QueuedWrite[]): void {
     const applied: QueuedWrite[] = []
     try {
       this.#s.begin.run()

@@ -1,4 +1,5 @@
 import type { Store } from './store.ts'
+import type { ReferralRows } from './store-rows.ts'
 import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-errors.ts'
 
 /**
@@ -14,9 +15,10 @@ export const WRITE_METHODS = [
 
 export type WriteMethod = typeof WRITE_METHODS[number]
 
-/** main → writer */
+/** main → writer; saveReferral travels flattened (store-rows.ts ReferralRows) */
 export type WriterRequest =
   | { id: number, method: WriteMethod, args: unknown[] }
+  | { id: number, method: 'saveReferralRows', args: [ReferralRows] }
   | { id: number, method: 'close' }
 
 /** An error as it crosses the thread boundary; rebuilt into its class on the other side. */
@@ -28,12 +30,19 @@ export interface WireError {
   code?: string
 }
 
-/** writer → main */
+/** The answer to one WriterRequest. */
+export type WriterReply =
+  | { id: number, ok: true, value: unknown }
+  | { id: number, ok: false, error: WireError }
+
+/**
+ * writer → main. Answers go in batches: one group commit settles many writes, and one
+ * message for all of them saves the main thread a message event per referral.
+ */
 export type WriterResponse =
   | { ready: true }
   | { ready: false, error: WireError }
-  | { id: number, ok: true, value: unknown }
-  | { id: number, ok: false, error: WireError }
+  | WriterReply[]
 
 export function toWireError (err: unknown): WireError {
   if (err instanceof RequestIdAlreadyDoneError) return { name: err.name, message: err.message, requestId: err.requestId }

@@ -1,5 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes'
-import type { AuditRecord, CircuitRecord, CircuitState, DeliveryStatus, OutboxKind, OutboxRow, OutboxStats, StoredResource, TaskVersionResult } from './store.ts'
+import type { AuditRecord, CircuitRecord, CircuitState, DeliveryStatus, OutboxKind, OutboxRow, OutboxStats, ReferralWrite, StoredResource, TaskVersionResult } from './store.ts'
 
 /**
  * A row as a driver returns it: column name → value. Both stores share one schema and one
@@ -192,5 +192,44 @@ export class ResourceConflict extends Error {
 
   result (): TaskVersionResult {
     return { kind: 'resource-conflict', resourceType: this.resourceType, id: this.id, ...(this.currentVersionId === undefined ? {} : { currentVersionId: this.currentVersionId }) }
+  }
+}
+
+/**
+ * A referral write as SQLite column values: instants normalised, resources already JSON.
+ * The writer thread receives this form (threaded-sqlite-store.ts): a structured clone of
+ * flat strings is far cheaper than of the resources' object trees (issue 7 profile: cloning
+ * the ReferralWrite was ~8% of the event loop), and the writer then only binds values.
+ */
+export interface ReferralRows {
+  requestId: string | null
+  serviceRequestId: string
+  /** resource_type, id, version_id, last_updated, content */
+  resources: Array<[string, string, string, string, string]>
+  /** id, based_on, owner, status, last_updated */
+  task: [string, string, string, string, string]
+  /** id, partnership_id, service_request_id, task_id, created_at, kind, payload */
+  outbox: [string, string, string, string, string, string, string | null] | null
+  /** audit_events values, as auditValues gives them */
+  audit: Array<Array<string | null>>
+}
+
+/**
+ * Checks and flattens a referral write (see ReferralRows).
+ *
+ * @throws TypeError or RangeError for a caller bug (a resource under another id, a bad instant)
+ */
+export function toReferralRows (write: ReferralWrite, normalise: (instant: string) => string): ReferralRows {
+  checkResources(write.resources)
+  const t = write.task
+  const lastUpdated = normalise(t.lastUpdated)
+  const o = write.outbox
+  return {
+    requestId: write.requestId ?? null,
+    serviceRequestId: write.serviceRequestId,
+    resources: write.resources.map((r) => [r.resourceType, r.id, r.versionId, r.lastUpdated, JSON.stringify(r.resource)]),
+    task: [t.id, t.basedOn, t.owner, t.status, lastUpdated],
+    outbox: o === undefined ? null : [o.id, o.partnershipId, o.serviceRequestId, o.taskId, normalise(o.createdAt), o.kind ?? 'referral', o.payload ?? null],
+    audit: write.audit.map((event) => auditValues(event, normalise))
   }
 }

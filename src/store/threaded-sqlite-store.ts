@@ -1,6 +1,8 @@
 import { Worker } from 'node:worker_threads'
 import { openSqliteStore, type SqliteStoreOptions } from './sqlite-store.ts'
 import type { Store } from './store.ts'
+import { toReferralRows } from './store-rows.ts'
+import { normaliseInstant } from './fhir-instant.ts'
 import { fromWireError, type WriteMethod, type WriterRequest, type WriterResponse } from './sqlite-writer-protocol.ts'
 
 /**
@@ -24,8 +26,8 @@ export async function openThreadedSqliteStore (options: SqliteStoreOptions): Pro
   try {
     await new Promise<void>((resolve, reject) => {
       worker.once('message', (m: WriterResponse) => {
-        if ('ready' in m && m.ready) resolve()
-        else reject('error' in m ? fromWireError(m.error) : new Error('the SQLite writer thread did not start'))
+        if (!Array.isArray(m) && m.ready) resolve()
+        else reject(!Array.isArray(m) && !m.ready ? fromWireError(m.error) : new Error('the SQLite writer thread did not start'))
       })
       worker.once('error', reject)
     })
@@ -36,12 +38,14 @@ export async function openThreadedSqliteStore (options: SqliteStoreOptions): Pro
   }
 
   worker.on('message', (m: WriterResponse) => {
-    if (!('id' in m)) return
-    const w = waiting.get(m.id)
-    if (w === undefined) return
-    waiting.delete(m.id)
-    if (m.ok) w.resolve(m.value)
-    else w.reject(fromWireError(m.error))
+    if (!Array.isArray(m)) return
+    for (const r of m) {
+      const w = waiting.get(r.id)
+      if (w === undefined) continue
+      waiting.delete(r.id)
+      if (r.ok) w.resolve(r.value)
+      else w.reject(fromWireError(r.error))
+    }
   })
   const fail = (err: Error): void => {
     alive = false
@@ -67,7 +71,11 @@ export async function openThreadedSqliteStore (options: SqliteStoreOptions): Pro
   return {
     claimRequestId: async (...a) => write('claimRequestId', a),
     releaseRequestId: async (...a) => write('releaseRequestId', a),
-    saveReferral: async (...a) => write('saveReferral', a),
+    // flattened here, so the clone to the writer is of strings (store-rows.ts ReferralRows)
+    saveReferral: async (w) => {
+      const rows = toReferralRows(w, normaliseInstant)
+      await send({ id: nextId++, method: 'saveReferralRows', args: [rows] })
+    },
     appendAudit: async (...a) => write('appendAudit', a),
     updateTask: async (...a) => write('updateTask', a),
     claimDueDeliveries: async (...a) => write('claimDueDeliveries', a),

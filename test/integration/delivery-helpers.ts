@@ -14,6 +14,8 @@ export interface ReceivedDelivery {
   key: string
   body: string
   headers: IncomingMessage['headers']
+  /** request target, e.g. /north-central-london/referrals?via=a */
+  path: string
 }
 
 /** A real local partner system on 127.0.0.1 that deduplicates on Idempotency-Key. */
@@ -46,7 +48,7 @@ export async function startStubPartner (port = 0): Promise<StubPartner> {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      const got: ReceivedDelivery = { key: String(req.headers['idempotency-key']), body: Buffer.concat(chunks).toString('utf8'), headers: req.headers }
+      const got: ReceivedDelivery = { key: String(req.headers['idempotency-key']), body: Buffer.concat(chunks).toString('utf8'), headers: req.headers, path: req.url ?? '' }
       partner.requests.push(got)
       const answer = (): void => {
         const mode = partner.mode(got)

@@ -12,7 +12,8 @@ let partner: StubPartner
 let schema: string | undefined
 const servers: ServerProcess[] = []
 
-async function instance (url: string): Promise<ServerProcess> {
+/** @param via - tags the instance's deliveries, so the partner can tell which instance sent each */
+async function instance (url: string, via: string): Promise<ServerProcess> {
   const server = await spawnServer({
     DATABASE_URL: url,
     WORKWELL_DATA_DIR: '/nonexistent-unused-with-postgres',
@@ -26,7 +27,7 @@ async function instance (url: string): Promise<ServerProcess> {
     // few slots per instance, so both instances claim and a backlog is left when one dies
     WORKWELL_DELIVERY_CONCURRENCY: '3',
     WORKWELL_DELIVERY_BATCH: '3',
-    WORKWELL_PARTNER_URL_NORTH_CENTRAL_LONDON: partner.url('north-central-london')
+    WORKWELL_PARTNER_URL_NORTH_CENTRAL_LONDON: `${partner.url('north-central-london')}?via=${via}`
   })
   servers.push(server)
   return server
@@ -51,7 +52,7 @@ describe.skipIf(unavailable !== undefined)('two gateway instances on one Postgre
   it('deliver every referral exactly once, even when one is killed mid-run', async () => {
     const db = await databaseUrlInNewSchema()
     schema = db.schema
-    const [a, b] = await Promise.all([instance(db.url), instance(db.url)])
+    const [a, b] = await Promise.all([instance(db.url, 'a'), instance(db.url, 'b')])
     if (a === undefined || b === undefined) throw new Error('instances did not start')
 
     // referrals arrive at both instances, ten at a time
@@ -61,9 +62,15 @@ describe.skipIf(unavailable !== undefined)('two gateway instances on one Postgre
     }
     expect(partner.stored.size).toBeLessThan(REFERRALS)
 
-    // kill A while it holds leased rows with requests in flight
+    // From here the partner never answers A, so A certainly holds leased rows with requests in
+    // flight when it is killed; those rows can only be delivered by B once their leases run out.
+    const fromA = (r: { path: string }): boolean => r.path.endsWith('via=a')
+    partner.mode = (r) => fromA(r) ? 'hang' : 'ok'
+    const seen = partner.requests.length
+    await until(() => partner.requests.slice(seen).some(fromA), 10_000, 'A to send a request the partner holds')
     a.child.kill('SIGKILL')
     await a.exited()
+    const heldByA = new Set(partner.requests.slice(seen).filter(fromA).map((r) => r.key))
 
     await until(() => partner.stored.size >= REFERRALS, 40_000, 'every referral to reach the partner')
     await until(async () => {
@@ -80,9 +87,11 @@ describe.skipIf(unavailable !== undefined)('two gateway instances on one Postgre
     const outbox = await queryInSchema(db.schema, 'SELECT id, status, attempts FROM outbox ORDER BY id')
     expect(outbox.map((r) => r.id).sort()).toEqual([...partner.stored.keys()].sort())
     expect(outbox.every((r) => r.status === 'delivered')).toBe(true)
-    // A's in-flight rows were sent again by B after their leases ran out, with the same
-    // Idempotency-Key, and the partner answered them as repeats
-    expect(partner.requests.length).toBeGreaterThan(REFERRALS)
+    // every row A held when it died was sent again by B, with the same Idempotency-Key
+    expect(heldByA.size).toBeGreaterThan(0)
+    for (const key of heldByA) {
+      expect(partner.stored.get(key)?.path, key).toMatch(/via=b$/)
+    }
     expect(b.child.exitCode).toBeNull()
   }, 90_000)
 })

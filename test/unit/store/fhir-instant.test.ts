@@ -27,6 +27,13 @@ describe('parseInstantRange', () => {
       expect(() => parseInstantRange(bad), bad).toThrow(RangeError)
     }
   })
+
+  it('rejects an invalid instant even when it has the stored form (normaliseInstant\'s shortcut)', () => {
+    for (const bad of ['2026-02-29T10:00:00.000Z', '2026-04-31T10:00:00.000Z', '2026-03-01T24:00:00.000Z', '0099-03-01T10:00:00.000Z']) {
+      expect(() => normaliseInstant(bad), bad).toThrow(RangeError)
+    }
+    expect(normaliseInstant('2024-02-29T23:59:59.999Z')).toBe('2024-02-29T23:59:59.999Z')
+  })
 })
 
 describe('instantBounds', () => {
