@@ -89,6 +89,8 @@ class Parser {
   private readonly unions = new Map<Expr, readonly Expr[]>()
   /** literals, with their value */
   private readonly literals = new Map<Expr, string | number | boolean>()
+  /** `name = 'literal'` and or-chains of them on one name, with the name and literals (none date-like) */
+  private readonly memberIns = new Map<Expr, { readonly name: string, readonly values: readonly string[] }>()
   /** `where(…)` steps, with their criteria */
   private readonly wheres = new Map<Expr, Expr>()
   /** expressions that end in a `where(…)` step: what it filters and by what */
@@ -135,9 +137,21 @@ class Parser {
       const chain = this.chains.get(left)
       const literal = this.literals.get(right)
       const operands = op === '|' ? [...(this.unions.get(left) ?? [left]), right] : undefined
+      const leftIn = op === 'or' ? this.memberIns.get(left) : undefined
+      const rightIn = leftIn ? this.memberIns.get(right) : undefined
+      if (leftIn && rightIn && leftIn.name === rightIn.name) {
+        // `code = 'a' or code = 'b' or …`: one set look-up instead of a comparison per literal
+        const joined = { name: leftIn.name, values: [...leftIn.values, ...rightIn.values] }
+        left = memberIn(joined.name, new Set(joined.values), binary(op, left, right))
+        this.memberIns.set(left, joined)
+        continue
+      }
       left = (op === '=' || op === '!=') && chain?.length === 1 && chain[0] !== undefined && literal !== undefined
         ? memberEquals(op, chain[0], literal, binary(op, left, right))
         : binary(op, left, right)
+      if (op === '=' && chain?.length === 1 && chain[0] !== undefined && typeof literal === 'string' && !isDateLike(literal)) {
+        this.memberIns.set(left, { name: chain[0], values: [literal] })
+      }
       if (operands) {
         this.unions.set(left, operands)
       }
@@ -176,6 +190,21 @@ class Parser {
         // duplicates never empties it); every operand is still evaluated, as `|` would.
         this.pos += 3
         const wanted = fnName === 'exists'
+        const operandChains = union.map((operand) => this.chains.get(operand))
+        if (operandChains.every((c) => c !== undefined)) {
+          // Member chains cannot fail, so the first that reaches a value settles it.
+          const names = operandChains as (readonly string[])[]
+          const underscored = names.map((chain) => chain.map((name) => `_${name}`))
+          expr = (focus) => {
+            for (let i = 0; i < names.length; i++) {
+              if (anyAt(focus, names[i] as readonly string[], underscored[i] as readonly string[])) {
+                return wanted ? TRUE : FALSE
+              }
+            }
+            return wanted ? FALSE : TRUE
+          }
+          continue
+        }
         expr = (focus, env, self) => {
           let any = false
           for (let i = 0; i < union.length; i++) {
@@ -588,6 +617,32 @@ function memberEquals (op: string, name: string, literal: string | number | bool
       }
       if (!Array.isArray(value)) {
         return equal(value, literal) === wanted ? TRUE : FALSE
+      }
+    }
+    return general(f, env, s)
+  }
+}
+
+/**
+ * `name = 'a' or name = 'b' or …` on a single focus item whose `name` is one string, answered
+ * with one set look-up; anything else (including a date-like value, which equal() would not
+ * settle) goes to the general form, so results and failures are those of the or-chain.
+ */
+function memberIn (name: string, values: ReadonlySet<string>, general: Expr): Expr {
+  const underscored = `_${name}`
+  return (f, env, s) => {
+    if (f.length === 1) {
+      const value = property(f[0], name, underscored)
+      if (value === undefined || value === null) {
+        return EMPTY
+      }
+      if (typeof value === 'string') {
+        if (values.has(value)) {
+          return TRUE
+        }
+        if (!isDateLike(value)) {
+          return FALSE
+        }
       }
     }
     return general(f, env, s)

@@ -816,8 +816,18 @@ const QUICK_CHECKS: Readonly<Record<string, (value: string) => boolean>> = {
   url: hasNoSpace,
   canonical: hasNoSpace,
   code: isCodeShape,
-  id: isIdShape
+  id: isIdShape,
+  date: (v) => v.length <= 10 && isDateTimeShape(v),
+  dateTime: isDateTimeShape,
+  instant: (v) => v.length >= 20 && isDateTimeShape(v)
 }
+
+// Parts of the R4 date, dateTime and instant expressions (datatypes.html §2.24.0.1).
+const YEAR = '([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)'
+const MONTH = '(0[1-9]|1[0-2])'
+const DAY = '(0[1-9]|[1-2][0-9]|3[0-1])'
+const CLOCK = '([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?'
+const ZONE = '(Z|(\\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))'
 
 /** The R4 regular expression (StructureDefinition regex extension) each quick check is equivalent to. */
 const QUICK_CHECK_FOR: Readonly<Record<string, string>> = {
@@ -827,7 +837,10 @@ const QUICK_CHECK_FOR: Readonly<Record<string, string>> = {
   url: '\\S*',
   canonical: '\\S*',
   code: '[^\\s]+(\\s[^\\s]+)*',
-  id: '[A-Za-z0-9\\-\\.]{1,64}'
+  id: '[A-Za-z0-9\\-\\.]{1,64}',
+  date: `${YEAR}(-${MONTH}(-${DAY})?)?`,
+  dateTime: `${YEAR}(-${MONTH}(-${DAY}(T${CLOCK}${ZONE})?)?)?`,
+  instant: `${YEAR}-${MONTH}-${DAY}T${CLOCK}${ZONE}`
 }
 
 /**
@@ -848,6 +861,82 @@ function hasNoSpace (v: string): boolean {
 /** For a non-empty value: no leading, trailing or repeated whitespace. */
 function isCodeShape (v: string): boolean {
   return !/^\s|\s\s|\s$/.test(v)
+}
+
+/**
+ * The R4 dateTime expression read a field at a time: `YYYY` (not 0000), then optionally
+ * `-MM`, `-DD`, and `Thh:mm:ss[.f+]` with a zone (`Z`, or ±hh:mm up to ±14:00). date is its
+ * first 10 characters at most, instant its full form (20 or more).
+ */
+function isDateTimeShape (v: string): boolean {
+  const n = v.length
+  const century = twoDigits(v, 0)
+  const year = twoDigits(v, 2)
+  if (n < 4 || century < 0 || year < 0 || (century === 0 && year === 0)) {
+    return false
+  }
+  if (n === 4) {
+    return true
+  }
+  const month = twoDigits(v, 5)
+  if (n < 7 || v.charCodeAt(4) !== 45 || month < 1 || month > 12) {
+    return false
+  }
+  if (n === 7) {
+    return true
+  }
+  const day = twoDigits(v, 8)
+  if (n < 10 || v.charCodeAt(7) !== 45 || day < 1 || day > 31) {
+    return false
+  }
+  if (n === 10) {
+    return true
+  }
+  if (n < 20 || v.charCodeAt(10) !== 84 || v.charCodeAt(13) !== 58 || v.charCodeAt(16) !== 58) {
+    return false
+  }
+  const hours = twoDigits(v, 11)
+  const minutes = twoDigits(v, 14)
+  const seconds = twoDigits(v, 17)
+  if (hours < 0 || hours > 23 || minutes < 0 || minutes > 59 || seconds < 0 || seconds > 60) {
+    return false
+  }
+  let i = 19
+  if (v.charCodeAt(i) === 46) {
+    const start = ++i
+    while (i < n && digitAt(v, i) >= 0) {
+      i++
+    }
+    if (i === start) {
+      return false
+    }
+  }
+  if (i === n - 1) {
+    return v.charCodeAt(i) === 90
+  }
+  const sign = v.charCodeAt(i)
+  if (i !== n - 6 || (sign !== 43 && sign !== 45) || v.charCodeAt(i + 3) !== 58) {
+    return false
+  }
+  const zoneHours = twoDigits(v, i + 1)
+  const zoneMinutes = twoDigits(v, i + 4)
+  if (zoneHours < 0 || zoneMinutes < 0) {
+    return false
+  }
+  return zoneHours <= 13 ? zoneMinutes <= 59 : zoneHours === 14 && zoneMinutes === 0
+}
+
+/** The ASCII digit at `i` as a number, or -1. */
+function digitAt (s: string, i: number): number {
+  const c = s.charCodeAt(i) - 48
+  return c >= 0 && c <= 9 ? c : -1
+}
+
+/** The two ASCII digits at `i` as a number, or -1. */
+function twoDigits (s: string, i: number): number {
+  const a = digitAt(s, i)
+  const b = digitAt(s, i + 1)
+  return a < 0 || b < 0 ? -1 : a * 10 + b
 }
 
 /** `[A-Za-z0-9\-\.]{1,64}`, a character at a time. */

@@ -102,4 +102,28 @@ describe('compileLite', () => {
     const medplum = evalFhirPath(expression, node)
     expect(isMet(run(expression, node))).toBe(!(medplum.length === 1 && medplum[0] === false))
   })
+
+  // The or-chain of literals on one name is answered by a set lookup, and a union of plain
+  // paths under exists() stops at the first part with a value: both must keep the general
+  // forms' answers, including empty, repeating and non-string values.
+  const chain = "code = 'a' or code = 'b' or code = 'c'"
+  const union = '(subject.reference | subject.identifier | subject.display).exists()'
+  it.each([
+    [chain, { code: 'b' }],
+    [chain, { code: 'z' }],
+    [chain, {}],
+    [chain, { code: ['a', 'b'] }],
+    [chain, { code: 3 }],
+    [`(${chain}) and status = 'final'`, { code: 'c', status: 'final' }],
+    [`(${chain}) and status = 'final'`, { code: 'c', status: 'draft' }],
+    [union, { subject: { display: 'x' } }],
+    [union, { subject: { identifier: { value: '1' } } }],
+    [union, { subject: {} }],
+    [union, {}],
+    [union, { subject: [{ reference: 'Patient/1' }, {}] }],
+    [`${union} implies subject.reference.exists()`, { subject: { display: 'x' } }]
+  ])('keeps the general answer for the short-cut form %s on %j', (expression, node) => {
+    const medplum = evalFhirPath(expression, node)
+    expect(isMet(run(expression, node))).toBe(!(medplum.length === 1 && medplum[0] === false))
+  })
 })
