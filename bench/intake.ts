@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import pg from 'pg'
+import { DEV_ISSUER, ensureDevSigningKey, mintToken } from '../src/auth/dev-keys.ts'
 
 /** One measured figure, as printed with `--json`. */
 export interface IntakeRow {
@@ -87,7 +88,7 @@ autocannon({
   requests: [{
     method: 'POST',
     path: '/fhir/ServiceRequest',
-    setupRequest: (req) => ({ ...req, headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' }, body: cfg.bodies[n++ % cfg.bodies.length] })
+    setupRequest: (req) => ({ ...req, headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', authorization: 'Bearer ' + cfg.token }, body: cfg.bodies[n++ % cfg.bodies.length] })
   }]
 }, (err, result) => {
   if (err) { console.error(err); process.exit(1) }
@@ -197,6 +198,9 @@ async function measure (variant: Variant, ctx: MeasureContext): Promise<Measured
       : await start([process.execPath, path.join(REPO, 'src/server.ts')], {
         WORKWELL_DATA_DIR: dataDir,
         WORKWELL_DELIVERY_ENABLED: 'false',
+        // one client floods on purpose: the per-client limit would measure itself
+        WORKWELL_RATE_LIMIT: '0',
+        WORKWELL_AUTH_AUDIENCE: BENCH_AUDIENCE,
         // the production default; INTAKE_LOG_LEVEL=warn measures what request logging costs
         LOG_LEVEL: process.env.INTAKE_LOG_LEVEL ?? 'info',
         // e.g. INTAKE_NODE_OPTIONS='--max-old-space-size=128 --max-semi-space-size=4' (heap sizing vs RSS)
@@ -209,14 +213,15 @@ async function measure (variant: Variant, ctx: MeasureContext): Promise<Measured
     let warm: Load
     const samples: Array<[number, number]> = []
     try {
-      warm = await runLoad(server.origin, ctx, 2)
+      const token = await benchToken(dataDir, ctx.bodiesFile)
+      warm = await runLoad(server.origin, ctx, 2, token)
       const t0 = performance.now()
       const timer = setInterval(() => {
         const mb = rssMb(server.child.pid)
         if (mb !== undefined) samples.push([(performance.now() - t0) / 60_000, mb])
       }, ctx.seconds > 60 ? 5_000 : 250)
       try {
-        load = await runLoad(server.origin, ctx, ctx.seconds)
+        load = await runLoad(server.origin, ctx, ctx.seconds, token)
       } finally {
         clearInterval(timer)
       }
@@ -252,9 +257,18 @@ async function checkStored (variant: Variant, dataDir: string, databaseUrl: stri
   }
 }
 
-async function runLoad (origin: string, ctx: MeasureContext, seconds: number): Promise<Load> {
+const BENCH_AUDIENCE = 'workwell-bench'
+
+/** A referrer token for the practices the bodies refer from, signed with the development key the server trusts (made in its data folder). */
+async function benchToken (dataDir: string, bodiesFile: string): Promise<string> {
+  const bodies = JSON.parse(readFileSync(bodiesFile, 'utf8')) as string[]
+  const ods = [...new Set(bodies.map((b) => (JSON.parse(b) as { requester?: { identifier?: { value?: string } } }).requester?.identifier?.value).filter((v): v is string => v !== undefined))]
+  return mintToken(await ensureDevSigningKey(dataDir), { roles: ['referrer'], clientId: 'bench', ods, audience: BENCH_AUDIENCE, issuer: DEV_ISSUER, ttlSeconds: 3600, now: new Date() })
+}
+
+async function runLoad (origin: string, ctx: MeasureContext, seconds: number, token = ''): Promise<Load> {
   const cfg = path.join(ctx.work, `load-${seconds}.json`)
-  writeFileSync(cfg, JSON.stringify({ url: origin, connections: CONNECTIONS, duration: seconds, bodies: JSON.parse(readFileSync(ctx.bodiesFile, 'utf8')) as string[] }))
+  writeFileSync(cfg, JSON.stringify({ url: origin, token, connections: CONNECTIONS, duration: seconds, bodies: JSON.parse(readFileSync(ctx.bodiesFile, 'utf8')) as string[] }))
   const child = spawn(process.execPath, ['-e', LOAD_SOURCE, cfg], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''

@@ -17,6 +17,10 @@ import type { ResourceValidator } from './validation/validator.ts'
 import type { Mapping } from './mapping/mapping.ts'
 import { createConfiguredWorker } from './delivery/from-config.ts'
 import { adminDeliveryRoutes } from './routes/admin-deliveries.ts'
+import { adminAuditRoutes } from './routes/admin-audit.ts'
+import { auth } from './auth/auth-plugin.ts'
+import { effectiveIssuers } from './auth/dev-keys.ts'
+import { createTokenVerifier, loadTrustedIssuers } from './auth/verify-token.ts'
 import { conformanceRoutes } from './routes/conformance.ts'
 import type { RouteDeps } from './routes/route-deps.ts'
 import { healthRoutes } from './routes/health.ts'
@@ -64,7 +68,7 @@ export function serverOptions (config: Config, destination?: DestinationStream):
     requestIdHeader: false,
     genReqId: () => randomUUID(),
     return503OnClosing: true,
-    requestTimeout: 30_000,
+    requestTimeout: config.security.requestTimeoutMs,
     connectionTimeout: 60_000,
     ...(destination === undefined ? { logger } : { loggerInstance: pino(logger, destination) })
   }
@@ -130,6 +134,13 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
     throw outcomeError(404, 'not-found', `No route ${request.method} ${path}`)
   })
 
+  // bearer tokens, roles, isolation, rate limit, overload and security headers (src/auth/); before
+  // the routes, as the rate limit attaches to routes when they are added. Tokens are judged by
+  // the wall clock, not the app's (tests move that one to triage on other days).
+  const { issuers } = await effectiveIssuers(opts.config)
+  const verify = createTokenVerifier(await loadTrustedIssuers(issuers), { audience: opts.config.security.audience, clockSkewSeconds: opts.config.security.clockSkewSeconds, now: () => systemClock.now() })
+  await app.register(auth, { security: opts.config.security, verify, store, partnershipIds: [...opts.partnerships.keys()] })
+
   countRequests(app, metrics)
   await app.register(healthRoutes, deps)
   await app.register(metricsRoutes, metrics)
@@ -141,6 +152,7 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
   await app.register(taskUpdateRoutes, deps)
   await app.register(validateRoutes, deps)
   await app.register(adminDeliveryRoutes, deps)
+  await app.register(adminAuditRoutes, { audit: store, baseUrl: deps.config.baseUrl, clock: deps.clock, newId: deps.newId })
   await app.register(processMessageRoutes, deps)
   await app.register(messageDefinitionRoutes, deps)
 

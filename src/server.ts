@@ -8,6 +8,9 @@ const { default: Fastify } = await import('fastify')
 const { app, serverOptions } = await import('./app.ts')
 const { ConfigError, loadConfig } = await import('./config.ts')
 const { openGatewayDeps } = await import('./gateway-deps.ts')
+const { effectiveIssuers } = await import('./auth/dev-keys.ts')
+const { devTokens, tokenDefaults } = await import('./auth/token-command.ts')
+const { systemClock } = await import('./clock.ts')
 
 /**
  * Starts the gateway: read config once, open the store, register the app, listen.
@@ -15,8 +18,11 @@ const { openGatewayDeps } = await import('./gateway-deps.ts')
  */
 async function main (): Promise<void> {
   let config
+  let devMode = false
   try {
     config = loadConfig(process.env, process.cwd())
+    // NODE_ENV=production without trusted issuers stops here; elsewhere the dev key is made
+    devMode = (await effectiveIssuers(config)).devKey !== undefined
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`workwell: configuration error: ${err.message}\n`)
@@ -52,9 +58,25 @@ async function main (): Promise<void> {
     port: config.port,
     listenTextResolver: (address) => `WorkWell Gateway listening on ${address} (FHIR base ${address}/fhir, data in ${config.dataDir})`
   })
+  if (devMode) {
+    // on stderr, never through the logger: logs must carry no tokens (issue 6)
+    const t = await devTokens(config, tokenDefaults(deps.partnerships), systemClock.now())
+    process.stderr.write([
+      'Development tokens (NODE_ENV is not production and WORKWELL_AUTH_ISSUERS is unset; signing key in the data folder, valid 12 h):',
+      `  referrer (every pilot practice): ${t.referrer}`,
+      `  partnership (${tokenDefaults(deps.partnerships).partnership}): ${t.partnership}`,
+      `  operator: ${t.operator}`,
+      '  send as "Authorization: Bearer <token>"; more with: npx workwell token --role referrer|partnership|operator [--ods CODE] [--partnership ID]',
+      ''
+    ].join('\n'))
+  }
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`workwell: configuration error: ${err.message}\n`)
+    process.exit(78)
+  }
   process.stderr.write(`workwell: failed to start: ${err instanceof Error ? err.message : String(err)}\n`)
   process.exit(1)
 })

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { Dispatcher } from 'undici'
 import type { Clock } from '../clock.ts'
 import type { Mapping } from '../mapping/mapping.ts'
@@ -15,6 +16,7 @@ import { createFileDrop } from './file-drop.ts'
 import { createPartnerClient } from './partner-client.ts'
 import { createSettler } from './settler.ts'
 import { createSigner } from './signature.ts'
+import { deliveryAudit } from '../audit/delivery-audit.ts'
 
 /** Everything the delivery worker needs, passed in. */
 export interface DeliveryWorkerDeps {
@@ -166,7 +168,15 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
   const attemptOne = (row: OutboxRow): Promise<void> => {
     const run = (async () => {
       try {
-        await settler.record(await deliver(row))
+        const settlement = await deliver(row)
+        await settler.record(settlement)
+        // every delivery attempt leaves an AuditEvent (issue 6); a deferred row was not attempted
+        const audit = deliveryAudit(randomUUID(), clock.now(), row, settlement)
+        if (audit !== undefined) {
+          await store.appendAudit(audit).catch((err: unknown) => {
+            logger.error({ outboxId: row.id, partnershipId: row.partnershipId, error: errorName(err) }, 'delivery audit could not be recorded')
+          })
+        }
       } catch (err) {
         // a store failure: the lease runs out and the row is tried again; only the error's
         // class is logged because driver messages can quote the values they failed on

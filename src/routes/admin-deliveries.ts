@@ -3,6 +3,7 @@ import { circuitView, deliveryView, DELIVERY_STATUSES, isDeliveryStatus } from '
 import { outcomeError } from '../fhir/operation-outcome.ts'
 import type { DeliveryFilter } from '../store/store.ts'
 import type { RouteDeps } from './route-deps.ts'
+import { requestAgent } from '../auth/request-agent.ts'
 
 const MAX_COUNT = 1000
 const DEFAULT_COUNT = 100
@@ -12,9 +13,8 @@ const DEFAULT_COUNT = 100
  * - `GET /admin/deliveries?partnership=&status=&_count=`: the newest deliveries (plain JSON,
  *   not FHIR: outbox rows are not resources) with every partnership's circuit breaker;
  * - `POST /admin/deliveries/{id}/$replay`: a dead letter goes back to pending, attempts reset.
- * Errors are OperationOutcomes like everywhere else. Authentication (the operator role) comes
- * with the auth issue; until then these routes are as open as the rest of the gateway, so
- * deploy it only on a trusted network.
+ * Errors are OperationOutcomes like everywhere else. Only the operator role may call them
+ * (src/auth/access-policy.ts).
  */
 export async function adminDeliveryRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {
   app.get('/admin/deliveries', async (request, reply) => {
@@ -60,8 +60,7 @@ export async function adminDeliveryRoutes (app: FastifyInstance, deps: RouteDeps
           action: 'E',
           subtype: 'delivery-replay',
           outcome: '0',
-          // the operator's identity arrives with authentication
-          agent: 'operator',
+          agent: requestAgent(request),
           entity: `ServiceRequest/${result.row.serviceRequestId}`,
           correlationId: request.correlationId
         })

@@ -6,6 +6,7 @@ import { etag, sendFhir, sendResource } from '../fhir/reply.ts'
 import { SYSTEMS } from '../fhir/systems.ts'
 import { icbOn } from '../routing/route-referral.ts'
 import type { RouteDeps } from './route-deps.ts'
+import { requestAgent } from '../auth/request-agent.ts'
 
 /** Types the gateway stores and serves by id. */
 export const READABLE_TYPES = ['ServiceRequest', 'Task', 'Patient', 'Observation', 'Condition', 'Consent'] as const
@@ -26,7 +27,7 @@ export async function readRoutes (app: FastifyInstance, deps: RouteDeps): Promis
         throw outcomeError(404, 'not-found', `${type}/${id} is not known`, `${type}.id`)
       }
       await deps.store.appendAudit(auditRecord(deps.newId(), deps.clock.now(), {
-        action: 'R', subtype: 'read', agent: 'unauthenticated', entity: `${type}/${id}`, correlationId: request.correlationId
+        action: 'R', subtype: 'read', agent: requestAgent(request), entity: `${type}/${id}`, correlationId: request.correlationId
       }))
       // If-None-Match with the current version answers 304 (R4 http.html §3.1.0.5).
       if (request.headers['if-none-match'] === etag(stored.versionId)) {

@@ -8,6 +8,7 @@ import { etag, sendFhir, sendResource } from '../fhir/reply.ts'
 import { parseTransaction, transactionResponse } from '../fhir/transaction-bundle.ts'
 import { WORKWELL_REFERRAL_PROFILE } from '../validation/profiles.ts'
 import type { RouteDeps } from './route-deps.ts'
+import { requestAgent } from '../auth/request-agent.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -61,8 +62,7 @@ function prepareTransaction (deps: RouteDeps, body: unknown): { prepared: Prepar
 
 function context (request: FastifyRequest): { requestId?: string, correlationId: string, agent: string } {
   const requestId = requestIdOf(request)
-  // Until bearer tokens arrive (auth issue) the audit agent is the unauthenticated client.
-  return { ...(requestId === undefined ? {} : { requestId }), correlationId: request.correlationId, agent: 'unauthenticated' }
+  return { ...(requestId === undefined ? {} : { requestId }), correlationId: request.correlationId, agent: requestAgent(request) }
 }
 
 function logAccepted (request: FastifyRequest, accepted: AcceptedReferral): void {

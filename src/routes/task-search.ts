@@ -7,6 +7,7 @@ import { sendFhir } from '../fhir/reply.ts'
 import { parseInstantRange } from '../store/fhir-instant.ts'
 import type { TaskQuery } from '../store/store.ts'
 import type { RouteDeps } from './route-deps.ts'
+import { requestAgent } from '../auth/request-agent.ts'
 
 const SEARCH_PARAMS = [
   { name: 'based-on', type: 'reference', documentation: 'ServiceRequest/{id} the Task is based on' },
@@ -131,7 +132,7 @@ export async function taskSearchRoutes (app: FastifyInstance, deps: RouteDeps): 
       link.push({ relation: 'previous', url: `${base}?${selfQuery(query, Math.max(0, query.offset - query.count))}` })
     }
     await deps.store.appendAudit(auditRecord(deps.newId(), deps.clock.now(), {
-      action: 'E', subtype: 'search', agent: 'unauthenticated', entity: 'Task', correlationId: request.correlationId
+      action: 'E', subtype: 'search', agent: requestAgent(request), entity: 'Task', correlationId: request.correlationId
     }))
     const bundle: Bundle = {
       resourceType: 'Bundle',

@@ -12,6 +12,7 @@ import { applyTaskUpdate, MUTABLE_ELEMENTS } from '../lifecycle/apply-task-updat
 import { applyJsonPatch, JSON_PATCH, parseJsonPatch, patchPathIssues } from '../lifecycle/json-patch.ts'
 import type { StoredResource } from '../store/store.ts'
 import type { RouteDeps } from './route-deps.ts'
+import { mayChangeTask, requestAgent } from '../auth/request-agent.ts'
 
 const ID = /^[A-Za-z0-9\-.]{1,64}$/
 const FHIR_BODY_TYPES = ['application/fhir+json', 'application/json', 'application/json+fhir']
@@ -53,9 +54,10 @@ function putBody (body: unknown, id: string): Task {
 }
 
 /** The stored Task at the version If-Match names: 404 when unknown, 412 when stale. */
-async function currentTask (deps: RouteDeps, id: string, expected: string): Promise<StoredResource & { resource: Task }> {
+async function currentTask (deps: RouteDeps, request: FastifyRequest, id: string, expected: string): Promise<StoredResource & { resource: Task }> {
   const stored = await deps.store.readResource('Task', id)
-  if (stored?.resource.resourceType !== 'Task') {
+  // another partnership's Task is as unknown as a missing one (issue 6: existence must not leak)
+  if (stored?.resource.resourceType !== 'Task' || !mayChangeTask(request, stored.resource)) {
     throw outcomeError(404, 'not-found', `Task/${id} is not known`, 'Task.id')
   }
   if (stored.versionId !== expected) throw stale(id, expected, stored.versionId)
@@ -100,7 +102,7 @@ async function commit (deps: RouteDeps, request: FastifyRequest, reply: FastifyR
     status: task.status,
     ...(outbox === undefined ? {} : { outbox }),
     audit: [auditRecord(deps.newId(), now, {
-      action: 'U', subtype: interaction, agent: 'unauthenticated', entity: `Task/${current.id}`, correlationId: request.correlationId
+      action: 'U', subtype: interaction, agent: requestAgent(request), entity: `Task/${current.id}`, correlationId: request.correlationId
     })]
   })
   switch (result.kind) {
@@ -152,7 +154,7 @@ export async function taskUpdateRoutes (app: FastifyInstance, deps: RouteDeps): 
   }, async (request, reply) => {
     const id = taskId(request)
     const proposed = putBody(request.body, id)
-    const current = await currentTask(deps, id, ifMatchVersion(request.headers['if-match']))
+    const current = await currentTask(deps, request, id, ifMatchVersion(request.headers['if-match']))
     await commit(deps, request, reply, current, proposed, 'update')
   })
 
@@ -165,7 +167,7 @@ export async function taskUpdateRoutes (app: FastifyInstance, deps: RouteDeps): 
     const operations = parseJsonPatch(request.body)
     const refused = patchPathIssues('Task', operations, MUTABLE_ELEMENTS)
     if (refused.length > 0) throw new OperationOutcomeError(422, refused)
-    const current = await currentTask(deps, id, ifMatchVersion(request.headers['if-match']))
+    const current = await currentTask(deps, request, id, ifMatchVersion(request.headers['if-match']))
     await commit(deps, request, reply, current, applyJsonPatch(current.resource, operations), 'patch')
   })
 }

@@ -23,6 +23,8 @@ import { latestVersion, runPgMigrations, schemaVersion } from './pg-migrations.t
 import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-errors.ts'
 import { auditValues as auditColumns, byDueThenCreated, checkNonNegativeInteger, checkResources, checkTaskVersion, int, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toStoredResource } from './store-rows.ts'
 import type { Row } from './store-rows.ts'
+import { AUDIT_SEARCH_SQL, auditSearchValues, toAuditRecord } from '../audit/audit-row.ts'
+import type { AuditQuery } from '../audit/audit-event.ts'
 
 /** Options of {@link openPgStore}. */
 export interface PgStoreOptions {
@@ -422,6 +424,11 @@ class PgStore implements Store {
       values: [circuit.partnershipId, circuit.state, circuit.consecutiveFailures, circuit.openedAt ?? null, circuit.openUntil ?? null,
         normaliseInstant(circuit.updatedAt)]
     })
+  }
+
+  async searchAudit (query: AuditQuery): Promise<AuditRecord[]> {
+    const { rows } = await this.#query({ name: 'search-audit', text: AUDIT_SEARCH_SQL.pg, values: auditSearchValues(query) })
+    return rows.map(toAuditRecord)
   }
 
   async listCircuits (): Promise<CircuitRecord[]> {

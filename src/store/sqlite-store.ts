@@ -23,6 +23,8 @@ import { openSqliteDatabase } from './sqlite-database.ts'
 import { migrations, runMigrations } from './sqlite-migrations.ts'
 import { auditValues as auditColumns, byDueThenCreated, checkNonNegativeInteger, checkResources, checkTaskVersion, int, type ReferralRows, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toReferralRows, toStoredResource } from './store-rows.ts'
 import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-errors.ts'
+import { AUDIT_SEARCH_SQL, auditSearchValues, toAuditRecord } from '../audit/audit-row.ts'
+import type { AuditQuery } from '../audit/audit-event.ts'
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -446,6 +448,10 @@ class SqliteStore implements SqliteWriterStore {
         opened_at = excluded.opened_at, open_until = excluded.open_until, updated_at = excluded.updated_at`)
       .run(circuit.partnershipId, circuit.state, circuit.consecutiveFailures, circuit.openedAt ?? null, circuit.openUntil ?? null,
         normaliseInstant(circuit.updatedAt))
+  }
+
+  async searchAudit (query: AuditQuery): Promise<AuditRecord[]> {
+    return this.#statement(AUDIT_SEARCH_SQL.sqlite).all(...auditSearchValues(query)).map(toAuditRecord)
   }
 
   async listCircuits (): Promise<CircuitRecord[]> {

@@ -1,4 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes'
+import type { AuditQuery } from '../audit/audit-event.ts'
 
 /**
  * The one storage contract. SQLite (embedded default, sqlite-store.ts) and PostgreSQL
@@ -28,6 +29,8 @@ export interface Store {
   saveReferral(write: ReferralWrite): Promise<void>
 
   appendAudit(event: AuditRecord): Promise<void>
+  /** The audit trail, newest first, by exact entity and/or a part of the agent (GET /admin/AuditEvent). */
+  searchAudit(query: AuditQuery): Promise<AuditRecord[]>
 
   /**
    * Writes a new version of a Task in ONE transaction, only if the stored version is still

@@ -92,6 +92,7 @@ export async function openThreadedSqliteStore (options: SqliteStoreOptions): Pro
     readDelivery: async (...a) => reader.readDelivery(...a),
     outboxStats: async () => reader.outboxStats(),
     listCircuits: async () => reader.listCircuits(),
+    searchAudit: async (...a) => reader.searchAudit(...a),
     ping: async () => alive && await reader.ping(),
     close: async () => {
       closing ??= (async () => {

@@ -7,9 +7,13 @@ import { app, type AppOptions } from '../../src/app.ts'
 import { serverOptions } from '../../src/app.ts'
 import { loadConfig } from '../../src/config.ts'
 import { openGatewayDeps } from '../../src/gateway-deps.ts'
+import type { Role } from '../../src/auth/principal.ts'
+import { createTestIssuer, roleClaims, setDefaultToken, testClientClaims, type SignOptions, type TestIssuer } from './tokens.ts'
 
 export const REPO = path.resolve(import.meta.dirname, '../..')
 export const BASE_URL = 'http://gateway.test/fhir'
+/** the aud of every test token (WORKWELL_AUTH_AUDIENCE of test gateways) */
+export const TEST_AUDIENCE = 'workwell-test'
 
 export interface TestGateway {
   /** http://127.0.0.1:<port> */
@@ -21,6 +25,12 @@ export interface TestGateway {
   deps: AppOptions
   /** every log line written so far (when logs were captured) */
   logs: string[]
+  /** the gateway's trusted token issuer: a key pair made for this gateway */
+  issuer: TestIssuer
+  /** a token signed by the issuer for a client with these roles and bindings */
+  token: (o: { roles: Role[], ods?: string[], partnership?: string[], client?: string }, sign?: SignOptions) => Promise<string>
+  /** the test client's token (every role, fixture ODS code and partnership); call() sends it unless told otherwise */
+  defaultToken: string
   /** closes the app and the store; keeps the data folder */
   stop(): Promise<void>
   /** stop() and remove the data folder */
@@ -37,12 +47,16 @@ export function tempDataDir (): string {
  */
 export async function startGateway (options: { env?: Record<string, string>, dataDir?: string, overrides?: Partial<AppOptions>, captureLogs?: boolean } = {}): Promise<TestGateway> {
   const dataDir = options.dataDir ?? tempDataDir()
+  const issuer = await createTestIssuer({ audience: TEST_AUDIENCE, alg: 'ES256' })
+  const jwksFile = issuer.writeJwks(dataDir, 'test-issuer-jwks.json')
   const config = loadConfig({
     PORT: '0',
     LOG_LEVEL: options.captureLogs === true ? 'info' : 'silent',
     WORKWELL_DATA_DIR: dataDir,
     WORKWELL_BASE_URL: BASE_URL,
     WORKWELL_DELIVERY_ENABLED: 'false',
+    WORKWELL_AUTH_ISSUERS: `${issuer.issuer}=${jwksFile}`,
+    WORKWELL_AUTH_AUDIENCE: TEST_AUDIENCE,
     ...options.env
   }, REPO)
   const deps = { ...(await openGatewayDeps(config)), ...options.overrides }
@@ -54,6 +68,8 @@ export async function startGateway (options: { env?: Record<string, string>, dat
   const address = server.server.address()
   if (address === null || typeof address === 'string') throw new Error('no address')
   const origin = `http://127.0.0.1:${address.port}`
+  const defaultToken = await issuer.sign(testClientClaims([...deps.partnerships.keys()]), { ttlSeconds: 3600 })
+  setDefaultToken(origin, defaultToken)
   let stopped = false
   const stop = async (): Promise<void> => {
     if (stopped) return
@@ -68,6 +84,9 @@ export async function startGateway (options: { env?: Record<string, string>, dat
     server,
     deps,
     logs,
+    issuer,
+    token: async (o, sign) => issuer.sign(roleClaims(o), sign),
+    defaultToken,
     stop,
     close: async () => { await stop(); rmSync(dataDir, { recursive: true, force: true }) }
   }

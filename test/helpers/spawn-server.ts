@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
-import { REPO } from './gateway.ts'
+import { mkdtempSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { REPO, TEST_AUDIENCE } from './gateway.ts'
+import { createTestIssuer, setDefaultToken, testClientClaims } from './tokens.ts'
 
 /** A `node src/server.ts` child process. */
 export interface ServerProcess {
@@ -11,6 +14,8 @@ export interface ServerProcess {
   output: () => string
   /** resolves when the process has exited (at once if it already has) */
   exited: () => Promise<void>
+  /** the test client's token, when the helper configured the issuer (call() sends it by default) */
+  defaultToken?: string
 }
 
 /**
@@ -18,9 +23,12 @@ export interface ServerProcess {
  * it logs where it listens.
  */
 export async function spawnServer (env: Record<string, string>, timeoutMs = 15_000): Promise<ServerProcess> {
+  // a trusted issuer made for this process, unless the test configures its own (or production)
+  const issuer = env.WORKWELL_AUTH_ISSUERS === undefined && env.NODE_ENV !== 'production' ? await createTestIssuer({ audience: TEST_AUDIENCE, alg: 'ES256' }) : undefined
+  const auth = issuer === undefined ? {} : { WORKWELL_AUTH_ISSUERS: `${issuer.issuer}=${issuer.writeJwks(mkdtempSync(path.join(tmpdir(), 'workwell-issuer-')))}`, WORKWELL_AUTH_AUDIENCE: TEST_AUDIENCE }
   const child = spawn(process.execPath, [path.join(REPO, 'src/server.ts')], {
     cwd: REPO,
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...auth, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let out = ''
@@ -47,5 +55,10 @@ export async function spawnServer (env: Record<string, string>, timeoutMs = 15_0
     child.stderr?.on('data', onData)
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${String(code)}): ${out.slice(-2000)}`)) })
   })
-  return { child, origin, output: () => out, exited }
+  if (issuer === undefined) return { child, origin, output: () => out, exited }
+  const mappings = env.WORKWELL_MAPPINGS_DIR ?? path.join(REPO, 'mappings')
+  const partnerships = readdirSync(mappings, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name)
+  const defaultToken = await issuer.sign(testClientClaims(partnerships), { ttlSeconds: 3600 })
+  setDefaultToken(origin, defaultToken)
+  return { child, origin, output: () => out, exited, defaultToken }
 }

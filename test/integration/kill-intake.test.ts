@@ -81,7 +81,7 @@ describe('SIGKILL during a load of 2,000 referrals', () => {
         next++
         const requestId = randomUUID()
         try {
-          const res = await fetch(`${first.origin}/fhir/ServiceRequest`, { method: 'POST', headers: { ...FHIR_HEADERS, 'x-request-id': requestId }, body })
+          const res = await fetch(`${first.origin}/fhir/ServiceRequest`, { method: 'POST', headers: { ...FHIR_HEADERS, authorization: `Bearer ${first.defaultToken ?? ''}`, 'x-request-id': requestId }, body })
           const json = await res.json() as { id?: string }
           if (res.status >= 200 && res.status < 300) ok++
           sent.push({ requestId, status: res.status, ...(json.id === undefined ? {} : { serviceRequestId: json.id }) })
@@ -128,7 +128,7 @@ describe('SIGKILL during a load of 2,000 referrals', () => {
     await new Promise((resolve) => setTimeout(resolve, 1100))
     const retried = failed.slice(0, 20)
     for (const f of retried) {
-      const res = await fetch(`${second.origin}/fhir/ServiceRequest`, { method: 'POST', headers: { ...FHIR_HEADERS, 'x-request-id': f.requestId }, body })
+      const res = await fetch(`${second.origin}/fhir/ServiceRequest`, { method: 'POST', headers: { ...FHIR_HEADERS, authorization: `Bearer ${second.defaultToken ?? ''}`, 'x-request-id': f.requestId }, body })
       await res.arrayBuffer()
       expect(res.status).toBe(stored.done.has(f.requestId) ? 409 : 201)
     }

@@ -44,3 +44,37 @@ describe('logs carry ids, codes and timings, never personal data', () => {
     }
   })
 })
+
+describe('logs carry no tokens or secrets', () => {
+  it('leaks no bearer token, token part or Basic credential on any path, refused ones included', async () => {
+    const referral = readJson<{ requester?: { identifier?: { value?: string } } }>('fixtures/referrals/north-central-london/gp-referral.json')
+    const referrer = await gw.token({ roles: ['referrer'], ods: [referral.requester?.identifier?.value ?? ''] })
+    const created = await call(`${gw.fhir}/ServiceRequest/$triage`, { body: referral, headers: { authorization: `Bearer ${referrer}` } })
+    expect(created.status).toBe(200)
+    const taskId = String(created.body.id)
+    const owner = String((created.body.owner as { reference?: string }).reference).replace('Organization/', '')
+    const partnership = await gw.token({ roles: ['partnership'], partnership: [owner] })
+    const stranger = await gw.token({ roles: ['partnership'], partnership: ['no-such-partnership'] })
+    const expired = await gw.issuer.sign({ sub: 'late', scope: 'workwell/operator' }, { now: new Date(Date.now() - 7_200_000) })
+    const tokens = [gw.defaultToken, referrer, partnership, stranger, expired]
+    const steps: Array<[string, Record<string, string>, number]> = [
+      [`${gw.fhir}/Task/${taskId}`, { authorization: `Bearer ${partnership}` }, 200],
+      [`${gw.fhir}/Task/${taskId}`, { authorization: `Bearer ${stranger}` }, 404],
+      [`${gw.fhir}/Task?owner=Organization/${owner}`, { authorization: `Bearer ${partnership}` }, 200],
+      [`${gw.origin}/admin/AuditEvent?entity=Task/${taskId}`, {}, 200],
+      [`${gw.origin}/admin/deliveries`, { authorization: `Bearer ${referrer}` }, 403],
+      [`${gw.fhir}/Task`, { authorization: `Bearer ${expired}` }, 401],
+      [`${gw.fhir}/Task`, { authorization: `Bearer ${referrer}x` }, 401],
+      [`${gw.fhir}/Task`, { authorization: 'Basic dXNlcjpzZWNyZXQtcGFzc3dvcmQ=' }, 401]
+    ]
+    for (const [url, headers, status] of steps) expect((await call(url, { headers })).status, url).toBe(status)
+    const logs = gw.logs.join('')
+    expect(logs).toContain('request refused')
+    for (const token of tokens) {
+      const [header, payload, signature] = token.split('.')
+      for (const part of [token, payload ?? '', signature ?? '']) expect(logs.includes(part), `log contains part of a token (${header ?? ''})`).toBe(false)
+    }
+    expect(logs).not.toMatch(/Bearer\s+ey/i)
+    expect(logs).not.toContain('dXNlcjpzZWNyZXQtcGFzc3dvcmQ=')
+  })
+})

@@ -53,7 +53,7 @@ describe('GET /fhir/Task search', () => {
   })
 
   it('answers 304 to If-None-Match with the current ETag', async () => {
-    const res = await fetch(`${gw.fhir}/Task/${taskIds[1]!}`, { headers: { 'if-none-match': 'W/"1"' } })
+    const res = await fetch(`${gw.fhir}/Task/${taskIds[1]!}`, { headers: { 'if-none-match': 'W/"1"', authorization: `Bearer ${gw.defaultToken}` } })
     expect(res.status).toBe(304)
   })
 })

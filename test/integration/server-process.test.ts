@@ -28,6 +28,17 @@ async function listeningPort (r: Running): Promise<number> {
   throw new Error(`server did not start: ${r.stdout.join('\n')} ${r.stderr.join('')}`)
 }
 
+/** The referrer token a development start prints (on stderr, after it listens). */
+async function devToken (r: Running): Promise<string> {
+  const end = Date.now() + 15_000
+  while (Date.now() < end) {
+    const m = /referrer \(every pilot practice\): (\S+)/.exec(r.stderr.join(''))
+    if (m?.[1] !== undefined) return m[1]
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`no development token printed: ${r.stderr.join('')}`)
+}
+
 const cleanup: Array<() => void> = []
 afterEach(() => { for (const c of cleanup.splice(0)) c() })
 
@@ -41,6 +52,10 @@ describe('npm start (src/server.ts)', () => {
     const port = await listeningPort(r)
     expect(r.stdout.filter((l) => l.includes('listening'))).toHaveLength(1)
     expect(existsSync(path.join(dataDir, 'workwell.sqlite'))).toBe(true)
+    // development: a signing key in the data folder and tokens printed, never in the logs
+    const token = await devToken(r)
+    expect(existsSync(path.join(dataDir, 'auth', 'dev-jwks.json'))).toBe(true)
+    expect(r.stdout.join('\n')).not.toContain(token)
 
     // Start a referral, send half its body, then ask the server to stop.
     const body = readFileSync(path.join(REPO, 'fixtures/referrals/north-central-london/gp-referral.json'))
@@ -49,7 +64,7 @@ describe('npm start (src/server.ts)', () => {
     const chunks: Buffer[] = []
     socket.on('data', (d: Buffer) => chunks.push(d))
     const closed = new Promise<void>((resolve) => socket.once('close', () => { resolve() }))
-    socket.write(`POST /fhir/ServiceRequest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/fhir+json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`)
+    socket.write(`POST /fhir/ServiceRequest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/fhir+json\r\nAuthorization: Bearer ${token}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`)
     socket.write(body.subarray(0, 100))
     await new Promise((resolve) => setTimeout(resolve, 200))
     r.child.kill('SIGTERM')

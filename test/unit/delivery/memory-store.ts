@@ -170,6 +170,11 @@ export class MemoryStore implements Store {
     this.circuits.set(circuit.partnershipId, structuredClone(circuit))
   }
 
+  async searchAudit (query: { entity?: string, agent?: string, limit: number }): Promise<AuditRecord[]> {
+    return this.audit.filter((a) => (query.entity === undefined || a.entity === query.entity) && (query.agent === undefined || a.agent.includes(query.agent)))
+      .sort((a, b) => (a.recorded === b.recorded ? b.id.localeCompare(a.id) : b.recorded.localeCompare(a.recorded))).slice(0, query.limit)
+  }
+
   async listCircuits (): Promise<CircuitRecord[]> {
     return [...this.circuits.values()].map((c) => structuredClone(c))
   }

@@ -90,6 +90,7 @@ describe('buildCapabilityStatement', () => {
     expect(empty.rest).toStrictEqual([{
       mode: 'server',
       documentation: empty.rest?.[0]?.documentation,
+      security: empty.rest?.[0]?.security,
       resource: [],
       interaction: [],
       operation: []
