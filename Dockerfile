@@ -20,6 +20,8 @@ COPY src ./src
 COPY bin ./bin
 COPY profiles ./profiles
 COPY mappings ./mappings
+# the default BaRS endpoint catalogue (WORKWELL_BARS_ENDPOINTS); a deployment mounts its own
+COPY fixtures/bars/endpoint-catalogue.json ./fixtures/bars/endpoint-catalogue.json
 RUN mkdir -p /var/lib/workwell && chown node:node /var/lib/workwell
 # The image's built-in unprivileged user.
 USER node

@@ -134,12 +134,12 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
     throw outcomeError(404, 'not-found', `No route ${request.method} ${path}`)
   })
 
-  // bearer tokens, roles, isolation, rate limit, overload and security headers (src/auth/); before
-  // the routes, as the rate limit attaches to routes when they are added. Tokens are judged by
+  // bearer tokens, roles, isolation, rate limit, overload, security headers and the audit of
+  // refused attempts (src/auth/); before the routes, so its hooks run before theirs. Tokens are judged by
   // the wall clock, not the app's (tests move that one to triage on other days).
   const { issuers } = await effectiveIssuers(opts.config)
   const verify = createTokenVerifier(await loadTrustedIssuers(issuers), { audience: opts.config.security.audience, clockSkewSeconds: opts.config.security.clockSkewSeconds, now: () => systemClock.now() })
-  await app.register(auth, { security: opts.config.security, verify, store, partnershipIds: [...opts.partnerships.keys()] })
+  await app.register(auth, { security: opts.config.security, verify, store, clock: deps.clock, newId: deps.newId, partnershipIds: [...opts.partnerships.keys()] })
 
   countRequests(app, metrics)
   await app.register(healthRoutes, deps)

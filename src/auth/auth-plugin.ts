@@ -6,11 +6,13 @@ import underPressure from '@fastify/under-pressure'
 import type { OperationOutcomeError } from '../fhir/operation-outcome.ts'
 import { outcomeError } from '../fhir/operation-outcome.ts'
 import type { AuditSearch } from '../audit/audit-event.ts'
-import type { Store } from '../store/store.ts'
+import { auditRecord } from '../audit/audit-record.ts'
+import type { AuditRecord, Store } from '../store/store.ts'
 import type { SecurityConfig } from './auth-config.ts'
 import { referralIdFor } from '../bars/envelope.ts'
 import { hasAnyRole, mayReadServiceRequest, mayReadTask, mayReferFor, odsCodeOf, ownerOf, requesterOdsOfBody, routeAccess, SUPPORTING_TYPES, taskSearchScope } from './access-policy.ts'
 import { ROLE_SCOPES, type Principal } from './principal.ts'
+import { attemptAgent } from './request-agent.ts'
 import { securityHeaders } from './security-headers.ts'
 import type { TokenVerifier } from './verify-token.ts'
 
@@ -18,7 +20,10 @@ export interface AuthPluginOptions {
   security: SecurityConfig
   verify: TokenVerifier
   /** reads for the isolation checks (a Task's owner, a referral's Tasks, what a request created together) */
-  store: Pick<Store, 'readResource' | 'searchTasks'> & AuditSearch
+  store: Pick<Store, 'readResource' | 'searchTasks' | 'appendAudit'> & AuditSearch
+  /** when refused attempts are recorded, and their audit ids */
+  clock: { now(): Date }
+  newId: () => string
   /** every partnership id: a caller bound to all of them sees every Task by ownership */
   partnershipIds: readonly string[]
 }
@@ -67,6 +72,17 @@ function pathOf (request: FastifyRequest): string {
 }
 
 const READ_URL = /^\/fhir\/(ServiceRequest|Task|Patient|Observation|Condition|Consent)\/:id$/
+const INSTANCE_URL = /^\/fhir\/([A-Za-z]+)\/:id$/
+const ACTIONS: Readonly<Record<string, AuditRecord['action']>> = { GET: 'R', HEAD: 'R', POST: 'C', PUT: 'U', PATCH: 'U', DELETE: 'D' }
+
+/** What a refused request asked for: the resource when the route names one, else the route pattern. */
+function requestedEntity (request: FastifyRequest): string {
+  const url = request.routeOptions.url
+  const type = url === undefined ? undefined : INSTANCE_URL.exec(url)?.[1]
+  const id = (request.params as { id?: unknown } | undefined)?.id
+  if (type !== undefined && typeof id === 'string' && ID.test(id)) return `${type}/${id}`
+  return url ?? 'unknown route'
+}
 const REFERRAL_POSTS = new Set(['/fhir', '/fhir/ServiceRequest', '/fhir/ServiceRequest/$triage', '/fhir/$process-message'])
 
 async function authPlugin (app: FastifyInstance, opts: AuthPluginOptions): Promise<void> {
@@ -74,12 +90,45 @@ async function authPlugin (app: FastifyInstance, opts: AuthPluginOptions): Promi
   const allPartnerships = new Set(opts.partnershipIds)
   /** search requests whose results must be filtered Task by Task (set in preHandler, read in preSerialization) */
   const filtered = new WeakSet<FastifyRequest>()
+  /** refusals decided by authentication, thrown once the rate limit has counted the request */
+  const refusals = new WeakMap<FastifyRequest, OperationOutcomeError>()
+
+  /** Marks the request as a refused access attempt (for the audit trail) and gives the error. */
+  function refuse (request: FastifyRequest, err: OperationOutcomeError, entity = requestedEntity(request)): OperationOutcomeError {
+    request.accessRefused = entity
+    return err
+  }
 
   app.decorateRequest('principal', null)
+  app.decorateRequest('accessRefused', null)
   app.addHook('onSend', async (request, reply, payload) => {
     securityHeaders(reply, pathOf(request), security.production)
+    if (request.accessRefused !== null && [401, 403, 404].includes(reply.statusCode)) await recordRefusal(request)
     return payload
   })
+
+  /**
+   * One audit row per refused attempt (DSPT / BaRS NFRs: audit all access attempts, not only
+   * the granted ones). Outcome '4' minor failure: R4 ValueSet audit-event-outcome gives it for
+   * an action that failed "often equivalent to an HTTP 400 response"; '8' is for unexpected
+   * errors (HTTP 500). A failing audit write is logged and never changes the answer.
+   */
+  async function recordRefusal (request: FastifyRequest): Promise<void> {
+    const entity = request.accessRefused ?? ''
+    request.accessRefused = null
+    try {
+      await store.appendAudit(auditRecord(opts.newId(), opts.clock.now(), {
+        action: ACTIONS[request.method] ?? 'E',
+        subtype: 'access-refused',
+        outcome: '4',
+        agent: attemptAgent(request),
+        entity,
+        correlationId: request.correlationId
+      }))
+    } catch (err) {
+      request.log.error({ errName: err instanceof Error ? err.name : typeof err }, 'refused-access audit failed')
+    }
+  }
 
   if (security.maxEventLoopDelayMs > 0) {
     await app.register(underPressure, {
@@ -95,24 +144,38 @@ async function authPlugin (app: FastifyInstance, opts: AuthPluginOptions): Promi
   app.addHook('onRequest', async (request) => {
     const access = routeAccess(request.method, request.routeOptions.url, pathOf(request))
     if (access.kind === 'open') return
+    // a refusal waits until the rate limit (the next hook) has counted the request: a flood of
+    // bad tokens must be throttled too, keyed by address as it has no verified client
     const header = request.headers.authorization
-    if (header === undefined || !/^bearer\b/i.test(header)) throw unauthorized()
+    if (header === undefined || !/^bearer\b/i.test(header)) {
+      refusals.set(request, refuse(request, unauthorized()))
+      return
+    }
     const token = BEARER.exec(header)?.[1]
-    if (token === undefined) throw unauthorized('the Authorization header is not "Bearer" and one token')
+    if (token === undefined) {
+      refusals.set(request, refuse(request, unauthorized('the Authorization header is not "Bearer" and one token')))
+      return
+    }
     const verdict = await verify(token)
-    if (!verdict.ok) throw unauthorized(verdict.reason)
+    if (!verdict.ok) {
+      refusals.set(request, refuse(request, unauthorized(verdict.reason)))
+      return
+    }
     const p = verdict.principal
     request.principal = p
     request.log = request.log.child({ client: p.clientId })
     if (!hasAnyRole(p, access.roles)) {
-      throw forbidden(access.roles.length === 0
+      refusals.set(request, refuse(request, forbidden(access.roles.length === 0
         ? `${request.method} ${pathOf(request)} is not open to any client`
-        : `${request.method} ${pathOf(request)} needs the ${access.roles.join(' or ')} role`, access.roles.map((r) => ROLE_SCOPES[r]))
+        : `${request.method} ${pathOf(request)} needs the ${access.roles.join(' or ')} role`, access.roles.map((r) => ROLE_SCOPES[r]))))
     }
   })
 
   if (security.rateLimitMax > 0) {
+    // an app-wide onRequest hook rather than per route: it must run between authentication
+    // (which names the key) and the refusal, and before any route's own onRequest hooks
     await app.register(rateLimit, {
+      global: false,
       max: security.rateLimitMax,
       timeWindow: security.rateLimitWindowMs,
       // per client when the token named one, else per address (authentication runs first)
@@ -120,7 +183,13 @@ async function authPlugin (app: FastifyInstance, opts: AuthPluginOptions): Promi
       allowList: (request) => pathOf(request).startsWith('/health/'),
       errorResponseBuilder: (_request, ctx) => outcomeError(429, 'throttled', `Too many requests: at most ${ctx.max} per ${Math.round(ctx.ttl / 1000)} s for this client; retry after ${ctx.after}`, undefined, { 'Retry-After': String(Math.max(1, Math.ceil(ctx.ttl / 1000))) })
     })
+    app.addHook('onRequest', app.rateLimit())
   }
+
+  app.addHook('onRequest', async (request) => {
+    const refusal = refusals.get(request)
+    if (refusal !== undefined) throw refusal
+  })
 
   app.addHook('preHandler', async (request, reply) => {
     const p = request.principal
@@ -130,9 +199,9 @@ async function authPlugin (app: FastifyInstance, opts: AuthPluginOptions): Promi
     if (method === 'POST' && REFERRAL_POSTS.has(url)) {
       // a referrer refers for its own practices only (domain.md §2.1: the requester's ODS code)
       for (const ods of requesterOdsOfBody(request.body)) {
-        if (!mayReferFor(p, ods)) throw forbidden(`This client may not refer for ODS code ${ods}`, [], 'ServiceRequest.requester')
+        if (!mayReferFor(p, ods)) throw refuse(request, forbidden(`This client may not refer for ODS code ${ods}`, [], 'ServiceRequest.requester'))
       }
-      if (url === '/fhir/$process-message') await guardMessage(p, request.body)
+      if (url === '/fhir/$process-message') await guardMessage(request, p, request.body)
       return
     }
     const read = READ_URL.exec(url)
@@ -140,7 +209,7 @@ async function authPlugin (app: FastifyInstance, opts: AuthPluginOptions): Promi
       const type = read[1]
       const id = (request.params as { id?: string }).id ?? ''
       if (!ID.test(id)) return
-      await guardRead(p, type, id)
+      await guardRead(request, p, type, id)
       return
     }
     if ((method === 'GET' || method === 'HEAD') && url === '/fhir/Task') {
@@ -154,26 +223,26 @@ async function authPlugin (app: FastifyInstance, opts: AuthPluginOptions): Promi
    * A cancellation carries no requester of its own, so the stored referral's decides: another
    * referrer's is as unknown as a missing one.
    */
-  async function guardMessage (p: Principal, body: unknown): Promise<void> {
+  async function guardMessage (request: FastifyRequest, p: Principal, body: unknown): Promise<void> {
     const b = body as { id?: unknown, entry?: Array<{ resource?: { source?: { endpoint?: unknown } } }> } | null
     const endpoint = Array.isArray(b?.entry) ? b.entry[0]?.resource?.source?.endpoint : undefined
     if (typeof b?.id !== 'string' || typeof endpoint !== 'string') return // the route refuses the message
     const srId = referralIdFor(endpoint, b.id)
     const stored = await store.readResource('ServiceRequest', srId)
-    if (stored !== undefined && !mayReferFor(p, odsCodeOf((stored.resource as ServiceRequest).requester))) throw notFound('ServiceRequest', srId)
+    if (stored !== undefined && !mayReferFor(p, odsCodeOf((stored.resource as ServiceRequest).requester))) throw refuse(request, notFound('ServiceRequest', srId), `ServiceRequest/${srId}`)
   }
 
   /** Reads are decided before the route runs, so a refused read leaves no 200, 304 or "read" audit. */
-  async function guardRead (p: Principal, type: string, id: string): Promise<void> {
+  async function guardRead (request: FastifyRequest, p: Principal, type: string, id: string): Promise<void> {
     const stored = await store.readResource(type, id)
     if (stored === undefined) return // the route answers 404
     if (type === 'Task') {
-      if (!mayReadTask(p, stored.resource as Task)) throw notFound(type, id)
+      if (!mayReadTask(p, stored.resource as Task)) throw refuse(request, notFound(type, id))
       return
     }
     const srId = type === 'ServiceRequest' ? id : await referralOf(type, id)
     const sr = srId === undefined ? undefined : srId === id ? stored : await store.readResource('ServiceRequest', srId)
-    if (srId === undefined || sr === undefined || !await mayReadReferral(p, srId, sr.resource as ServiceRequest)) throw notFound(type, id)
+    if (srId === undefined || sr === undefined || !await mayReadReferral(p, srId, sr.resource as ServiceRequest)) throw refuse(request, notFound(type, id))
   }
 
   async function mayReadReferral (p: Principal, srId: string, sr: ServiceRequest): Promise<boolean> {
@@ -236,6 +305,6 @@ async function authPlugin (app: FastifyInstance, opts: AuthPluginOptions): Promi
 
 /**
  * Authentication, roles, isolation and abuse limits for every route (issue 6). Register it
- * before the routes: the rate limit attaches to routes as they are added.
+ * before the routes: its hooks must run before theirs.
  */
 export const auth = fp(authPlugin, { name: 'workwell-auth', fastify: '5.x' })

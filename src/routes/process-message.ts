@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes'
 import { auditRecord } from '../audit/audit-record.ts'
+import { attemptAgent } from '../auth/request-agent.ts'
 import { auditAgent, readBarsHeaders, type BarsHeaders } from '../bars/headers.ts'
 import { cancelReferral } from '../bars/cancel-referral.ts'
 import { changeReferral } from '../bars/change-referral.ts'
@@ -33,6 +34,19 @@ export async function processMessageRoutes (app: FastifyInstance, deps: RouteDep
   const headersOf = new WeakMap<FastifyRequest, BarsHeaders>()
   const messageOf = new WeakMap<FastifyRequest, BarsMessage>()
 
+  /**
+   * Who sent it: the token's client (or, refused before one was verified, "anonymous" and the
+   * address), then what the NHSD headers say of the sender (bars.md §headers): the client is
+   * what the gateway verified, the headers only what the sender claims.
+   */
+  const agentOf = (request: FastifyRequest, h: BarsHeaders | undefined): string => {
+    // no principal and no refusal: the route runs without the auth plugin (route unit tests)
+    const verified = request.principal !== null && request.principal !== undefined
+    const caller = verified || request.accessRefused !== null ? attemptAgent(request) : undefined
+    const claimed = h === undefined ? 'unauthenticated' : auditAgent(h)
+    return caller === undefined ? claimed : claimed === 'unauthenticated' ? caller : `${caller} ${claimed}`
+  }
+
   /** One audit event per message, whatever its fate (BaRS NFRs: full audit of all access attempts). */
   const auditAttempt = async (request: FastifyRequest, outcome: '0' | '4' | '8'): Promise<void> => {
     const h = headersOf.get(request)
@@ -43,7 +57,7 @@ export async function processMessageRoutes (app: FastifyInstance, deps: RouteDep
       action: 'E',
       subtype: 'process-message',
       outcome,
-      agent: h === undefined ? 'unauthenticated' : auditAgent(h),
+      agent: agentOf(request, h),
       entity: bundleId === undefined ? 'Bundle' : `Bundle/${bundleId}`,
       correlationId: h?.correlationId ?? request.correlationId
     }))
@@ -53,6 +67,8 @@ export async function processMessageRoutes (app: FastifyInstance, deps: RouteDep
     const outcome = asBarsError(toOutcomeError(err))
     try {
       await auditAttempt(request, outcome.status >= 500 ? '8' : '4')
+      // this route's own record is the refused attempt's one record
+      request.accessRefused = null
     } catch (auditErr) {
       request.log.error({ errName: auditErr instanceof Error ? auditErr.name : typeof auditErr }, 'process-message audit failed')
     }
@@ -68,7 +84,7 @@ export async function processMessageRoutes (app: FastifyInstance, deps: RouteDep
     const headers = headersOf.get(request) ?? readBarsHeaders(request.headers, ownServiceId)
     const message = readMessage(request.body, ownServiceId)
     messageOf.set(request, message)
-    const ctx = { requestId: headers.requestId, correlationId: headers.correlationId, agent: auditAgent(headers) }
+    const ctx = { requestId: headers.requestId, correlationId: headers.correlationId, agent: agentOf(request, headers) }
     const serviceRequestId = referralIdFor(message.sourceEndpoint, message.bundleId)
     const warnings: OperationOutcomeIssue[] = []
     if (catalogue.resolve(message.sourceEndpoint) === undefined) {

@@ -83,12 +83,14 @@ describe('POST /fhir/$process-message: a BaRS referral', () => {
       'nhsd-requesting-software': b64({ resourceType: 'Device', identifier: [{ system: 'https://consumersupplier.com/Id/device-identifier', value: 'SUPP-APP-1' }], deviceName: [{ name: 'GP System', type: 'manufacturer-name' }], version: [{ value: '3.2' }] }),
       'nhsd-requesting-practitioner': b64({ resourceType: 'PractitionerRole', identifier: [{ system: 'https://fhir.nhs.uk/Id/sds-role-profile-id', value: '100334993514' }], code: [{ coding: [{ system: 'http://snomed.info/sct', code: '62247001', display: 'General practitioner' }] }] })
     })
-    const r = await post(referralMessage(GM), headers)
+    // the token's client comes first: what the gateway verified, then what the headers claim
+    const token = await gw.token({ roles: ['referrer'], ods: ['Y02720'], client: 'bars-gp-1' })
+    const r = await post(referralMessage(GM), { ...headers, authorization: `Bearer ${token}` })
     expect(r.status, r.text).toBe(200)
     const db = new DatabaseSync(path.join(gw.dataDir, 'workwell.sqlite'), { readOnly: true })
     try {
       const rows = db.prepare('SELECT action, subtype, agent, entity FROM audit_events WHERE correlation_id = ? ORDER BY action, entity').all(headers['x-correlation-id'] ?? '')
-      const agent = 'ods:P88002 software:SUPP-APP-1/GP System/3.2 role-profile:100334993514/sct:62247001'
+      const agent = 'client/bars-gp-1 ods/Y02720 ods:P88002 software:SUPP-APP-1/GP System/3.2 role-profile:100334993514/sct:62247001'
       expect(rows.length).toBeGreaterThanOrEqual(4)
       expect(rows.every((row) => row.agent === agent)).toBe(true)
       expect(rows.map((row) => `${String(row.action)} ${String(row.entity).split('/')[0]}`)).toEqual(expect.arrayContaining(['C ServiceRequest', 'C Task', 'C Patient', 'C MessageHeader', 'E Bundle']))
@@ -100,11 +102,12 @@ describe('POST /fhir/$process-message: a BaRS referral', () => {
   it('audits a refused message too, as a failure, with who sent it', async () => {
     const headers = barsHeaders({ 'nhsd-end-user-organisation': b64({ resourceType: 'Organization', identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'P88002' }] }) })
     const message = referralMessage(GM, { definition: 'https://example.org/MessageDefinition/other' })
-    expect((await post(message, headers)).status).toBe(422)
+    const token = await gw.token({ roles: ['referrer'], ods: ['Y02720'], client: 'bars-gp-2' })
+    expect((await post(message, { ...headers, authorization: `Bearer ${token}` })).status).toBe(422)
     const db = new DatabaseSync(path.join(gw.dataDir, 'workwell.sqlite'), { readOnly: true })
     try {
       const rows = db.prepare('SELECT action, subtype, outcome, agent, entity FROM audit_events WHERE correlation_id = ?').all(headers['x-correlation-id'] ?? '')
-      expect(rows.map((r) => ({ ...r }))).toEqual([{ action: 'E', subtype: 'process-message', outcome: '4', agent: 'ods:P88002', entity: `Bundle/${message.id ?? ''}` }])
+      expect(rows.map((r) => ({ ...r }))).toEqual([{ action: 'E', subtype: 'process-message', outcome: '4', agent: 'client/bars-gp-2 ods/Y02720 ods:P88002', entity: `Bundle/${message.id ?? ''}` }])
     } finally {
       db.close()
     }

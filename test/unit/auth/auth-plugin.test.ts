@@ -60,7 +60,9 @@ const AUDIT: AuditRecord[] = [
   { id: 'a7', recorded: 'T3', action: 'C', subtype: 'create', outcome: '0', agent: 'gp', entity: 'ServiceRequest/sr-t2', correlationId: 'c3' }
 ]
 
+const refusedAudit: AuditRecord[] = []
 const store = {
+  appendAudit: async (r: AuditRecord) => { refusedAudit.push(r) },
   searchAudit: async (q: AuditQuery) => AUDIT.filter((a) => (q.entity === undefined || a.entity === q.entity) && (q.correlationId === undefined || a.correlationId === q.correlationId) && (q.recorded === undefined || a.recorded === q.recorded)).slice(0, q.limit),
   readResource: async (type: string, id: string) => RESOURCES.find((r) => r.resourceType === type && r.id === id),
   searchTasks: async (q: TaskQuery) => {
@@ -79,7 +81,7 @@ const writes: string[] = []
 async function build (security: Partial<SecurityConfig> = {}): Promise<FastifyInstance> {
   const app = Fastify()
   app.setErrorHandler(fhirErrorHandler)
-  await app.register(auth, { security: { ...SECURITY, ...security }, verify, store, partnershipIds: ['leeds', 'york'] })
+  await app.register(auth, { security: { ...SECURITY, ...security }, verify, store, clock: { now: () => new Date() }, newId: () => `a${refusedAudit.length}`, partnershipIds: ['leeds', 'york'] })
   app.setNotFoundHandler(async (request) => { throw outcomeError(404, 'not-found', `No route ${request.method} ${request.url}`) })
   app.get('/fhir/metadata', async () => ({ resourceType: 'CapabilityStatement' }))
   app.get('/health/live', async () => ({ status: 'live' }))
