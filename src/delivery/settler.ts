@@ -1,16 +1,20 @@
 import type { Clock } from '../clock.ts'
-import type { DeliverySettlement, Store } from '../store/store.ts'
+import type { AuditRecord, DeliverySettlement, Store } from '../store/store.ts'
 
 /** Collects attempt outcomes and writes them to the store in batches. */
 export interface Settler {
-  /** Resolves once the outcome is committed; rejects if its batch could not be written. */
-  record: (settlement: DeliverySettlement) => Promise<void>
+  /**
+   * Resolves once the outcome (and its audit record, in the same transaction) is committed;
+   * rejects if its batch could not be written.
+   */
+  record: (settlement: DeliverySettlement, audit?: AuditRecord) => Promise<void>
   /** Resolves when everything recorded so far is written (or has failed). */
   drain: () => Promise<void>
 }
 
 interface Waiting {
   settlement: DeliverySettlement
+  audit: AuditRecord | undefined
   resolve: () => void
   reject: (err: unknown) => void
 }
@@ -39,7 +43,8 @@ export function createSettler (store: Store, clock: Clock, maxBatch = 1_000, lin
       const batch = queue.slice(0, maxBatch)
       queue = queue.slice(batch.length)
       try {
-        await store.settleDeliveries(batch.map((w) => w.settlement), clock.now())
+        const audit = batch.flatMap((w) => w.audit === undefined ? [] : [w.audit])
+        await store.settleDeliveries(batch.map((w) => w.settlement), clock.now(), audit)
         for (const w of batch) w.resolve()
       } catch (err) {
         for (const w of batch) w.reject(err)
@@ -84,8 +89,8 @@ export function createSettler (store: Store, clock: Clock, maxBatch = 1_000, lin
   }
 
   return {
-    async record (settlement) {
-      const done = new Promise<void>((resolve, reject) => { queue.push({ settlement, resolve, reject }) })
+    async record (settlement, audit) {
+      const done = new Promise<void>((resolve, reject) => { queue.push({ settlement, audit, resolve, reject }) })
       kick()
       return done
     },

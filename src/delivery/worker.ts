@@ -169,14 +169,9 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
     const run = (async () => {
       try {
         const settlement = await deliver(row)
-        await settler.record(settlement)
-        // every delivery attempt leaves an AuditEvent (issue 6); a deferred row was not attempted
-        const audit = deliveryAudit(randomUUID(), clock.now(), row, settlement)
-        if (audit !== undefined) {
-          await store.appendAudit(audit).catch((err: unknown) => {
-            logger.error({ outboxId: row.id, partnershipId: row.partnershipId, error: errorName(err) }, 'delivery audit could not be recorded')
-          })
-        }
+        // every delivery attempt leaves an AuditEvent (issue 6), committed with its outcome in
+        // the settler's group commit; a deferred row was not attempted and leaves none
+        await settler.record(settlement, deliveryAudit(randomUUID(), clock.now(), row, settlement))
       } catch (err) {
         // a store failure: the lease runs out and the row is tried again; only the error's
         // class is logged because driver messages can quote the values they failed on

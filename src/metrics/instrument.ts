@@ -73,9 +73,9 @@ export function instrumentStore (store: Store, metrics: GatewayMetrics): Store {
       await store.markDeadLetter(id, error, now)
       settled([{ id, outcome: 'dead-letter' }])
     },
-    async settleDeliveries (settlements, now) {
+    async settleDeliveries (settlements, now, audit) {
       try {
-        await store.settleDeliveries(settlements, now)
+        await store.settleDeliveries(settlements, now, audit)
       } catch (err) {
         // not recorded: the lease runs out and the row is claimed (and remembered) again
         forget(settlements.map((s) => s.id))

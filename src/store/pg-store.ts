@@ -354,12 +354,12 @@ class PgStore implements Store {
     return rows.map(toOutboxRow).sort(byDueThenCreated)
   }
 
-  async settleDeliveries (settlements: DeliverySettlement[], now: Date): Promise<void> {
-    if (settlements.length === 0) return
+  async settleDeliveries (settlements: DeliverySettlement[], now: Date, audit: AuditRecord[] = []): Promise<void> {
+    if (settlements.length === 0 && audit.length === 0) return
     const col = <T>(pick: (s: DeliverySettlement) => T): T[] => settlements.map(pick)
     // every outcome in one statement (one commit); only pending rows change, so a late
     // report for a row another worker settled is ignored
-    await this.#query({
+    const settle = {
       name: 'settle-deliveries',
       text: `UPDATE outbox o SET
           status = CASE s.outcome WHEN 'delivered' THEN 'delivered' WHEN 'dead-letter' THEN 'dead-letter' ELSE o.status END,
@@ -380,6 +380,21 @@ class PgStore implements Store {
         col((s) => (s.outcome === 'deferred' ? null : s.responseStatus ?? null)),
         now.toISOString()
       ]
+    }
+    if (audit.length === 0) {
+      await this.#query(settle)
+      return
+    }
+    const rows = audit.map(auditValues)
+    const column = (n: number): Array<string | null> => rows.map((r) => r[n] ?? null)
+    await this.#transaction(async (c) => {
+      await c.query(settle)
+      await c.query({
+        name: 'append-audit-batch',
+        text: `INSERT INTO audit_events (id, recorded, action, subtype, outcome, agent, entity, correlation_id)
+          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])`,
+        values: [0, 1, 2, 3, 4, 5, 6, 7].map(column)
+      })
     })
   }
 

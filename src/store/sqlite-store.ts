@@ -378,9 +378,10 @@ class SqliteStore implements SqliteWriterStore {
     return rows.map(toOutboxRow).sort(byDueThenCreated)
   }
 
-  async settleDeliveries (settlements: DeliverySettlement[], now: Date): Promise<void> {
-    if (settlements.length === 0) return
+  async settleDeliveries (settlements: DeliverySettlement[], now: Date, audit: AuditRecord[] = []): Promise<void> {
+    if (settlements.length === 0 && audit.length === 0) return
     const at = now.toISOString()
+    const auditRows = audit.map(auditValues)
     // as with markDelivered & co, only pending rows change: a late report is ignored
     const delivered = this.#statement(`UPDATE outbox
       SET status = 'delivered', attempts = attempts + 1, lease_until = NULL, last_response_status = ?, updated_at = ?
@@ -411,6 +412,7 @@ class SqliteStore implements SqliteWriterStore {
             break
         }
       }
+      for (const values of auditRows) this.#s.insertAudit.run(...values)
     })
   }
 

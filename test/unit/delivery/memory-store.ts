@@ -130,7 +130,8 @@ export class MemoryStore implements Store {
       .map((r) => structuredClone(r))
   }
 
-  async settleDeliveries (settlements: DeliverySettlement[], now: Date): Promise<void> {
+  async settleDeliveries (settlements: DeliverySettlement[], now: Date, audit: AuditRecord[] = []): Promise<void> {
+    this.audit.push(...audit)
     for (const s of settlements) {
       if (this.outbox.get(s.id)?.status !== 'pending') continue
       switch (s.outcome) {

@@ -570,6 +570,26 @@ export function describeStoreContract (name: string, harness: StoreHarness): voi
         expect(byId.get('out-5')).toMatchObject({ status: 'delivered', attempts: 1 })
       })
 
+      it('writes the attempts\' audit records in the same transaction as their outcomes', async () => {
+        const store = await open()
+        for (const n of ['1', '2']) await store.saveReferral(referral(n))
+        await store.claimDueDeliveries(ms(T0, 10_000), 10, LEASE)
+        const attempt = (id: string, entity: string, outcome: AuditRecord['outcome']): AuditRecord =>
+          ({ id, recorded: '2026-03-01T10:00:00Z', action: 'E', subtype: 'delivery', outcome, agent: 'gateway', entity })
+        const before = await count('audit_events')
+        await store.settleDeliveries([
+          { id: 'out-1', outcome: 'delivered', responseStatus: 201 },
+          { id: 'out-2', outcome: 'dead-letter', error: 'HTTP 400', responseStatus: 400 }
+        ], ms(T0, 2_000), [attempt('d-1', 'Task/t-1', '0'), attempt('d-2', 'Task/t-2', '4')])
+        expect(await count('audit_events')).toBe(before + 2)
+        expect((await store.searchAudit({ entity: 'Task/t-2', limit: 10 })).map((a) => [a.id, a.outcome])).toStrictEqual([['d-2', '4']])
+        // one bad audit record (a duplicate id) rolls back the outcomes with it
+        await store.saveReferral(referral('3'))
+        await store.claimDueDeliveries(ms(T0, 20_000), 10, LEASE)
+        await expect(store.settleDeliveries([{ id: 'out-3', outcome: 'delivered', responseStatus: 201 }], ms(T0, 3_000), [attempt('d-1', 'Task/t-3', '0')])).rejects.toThrow(/unique/i)
+        expect(await store.readDelivery('out-3')).toMatchObject({ status: 'pending' })
+      })
+
       it('replays a dead letter: pending, due now, attempts reset; refuses others', async () => {
         const store = await open()
         await store.saveReferral(referral('1'))
