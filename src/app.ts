@@ -5,6 +5,8 @@ import { pino, type DestinationStream, type LoggerOptions } from 'pino'
 import { systemClock, type Clock } from './clock.ts'
 import type { Config } from './config.ts'
 import { fhirErrorHandler } from './fhir/error-handler.ts'
+import { logRequests } from './request-log.ts'
+import { timeOrderedIds } from './time-ordered-id.ts'
 import { parseRequestJson } from './fhir/parse-json.ts'
 import { assertAcceptable, FHIR_JSON } from './fhir/media-type.ts'
 import { outcomeError } from './fhir/operation-outcome.ts'
@@ -21,6 +23,7 @@ import { adminAuditRoutes } from './routes/admin-audit.ts'
 import { auth } from './auth/auth-plugin.ts'
 import { effectiveIssuers } from './auth/dev-keys.ts'
 import { createTokenVerifier, loadTrustedIssuers } from './auth/verify-token.ts'
+import { cacheVerifiedTokens } from './auth/verified-token-cache.ts'
 import { conformanceRoutes } from './routes/conformance.ts'
 import type { RouteDeps } from './routes/route-deps.ts'
 import { healthRoutes } from './routes/health.ts'
@@ -66,7 +69,13 @@ export function serverOptions (config: Config, destination?: DestinationStream):
   return {
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: false,
-    genReqId: () => randomUUID(),
+    // the request id is the correlation id: the caller's X-Correlation-Id when it is a safe
+    // token, else a new one, so every log line carries it without a child logger per request
+    genReqId: (req) => correlationIdOf(req.headers['x-correlation-id']),
+    requestIdLogLabel: 'correlationId',
+    // one line per request, written in onResponse (logRequests): Fastify's own two lines and a
+    // route's own summary line each cost a serialisation (issue 7 intake profile)
+    disableRequestLogging: true,
     return503OnClosing: true,
     requestTimeout: config.security.requestTimeoutMs,
     connectionTimeout: 60_000,
@@ -88,7 +97,7 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
     routing: buildRoutingIndex(opts.partnerships.values()),
     catalogue,
     clock: opts.clock ?? systemClock,
-    newId: opts.newId ?? randomUUID,
+    newId: opts.newId ?? timeOrderedIds(),
     version: opts.version
   }
 
@@ -100,12 +109,10 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
   })
 
   app.decorateRequest('correlationId', '')
+  logRequests(app)
   app.addHook('onRequest', async (request, reply) => {
-    const given = request.headers['x-correlation-id']
-    const correlationId = typeof given === 'string' && /^[A-Za-z0-9\-_.:]{1,128}$/.test(given) ? given : randomUUID()
-    request.correlationId = correlationId
-    request.log = request.log.child({ correlationId })
-    reply.header('X-Correlation-Id', correlationId)
+    request.correlationId = request.id
+    reply.header('X-Correlation-Id', request.id)
     const requestId = request.headers['x-request-id']
     if (typeof requestId === 'string' && requestId.length <= 128) reply.header('X-Request-Id', requestId)
     if (request.url.startsWith('/fhir')) {
@@ -138,7 +145,10 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
   // refused attempts (src/auth/); before the routes, so its hooks run before theirs. Tokens are judged by
   // the wall clock, not the app's (tests move that one to triage on other days).
   const { issuers } = await effectiveIssuers(opts.config)
-  const verify = createTokenVerifier(await loadTrustedIssuers(issuers), { audience: opts.config.security.audience, clockSkewSeconds: opts.config.security.clockSkewSeconds, now: () => systemClock.now() })
+  const { audience, clockSkewSeconds, tokenCacheSeconds } = opts.config.security
+  const now = (): Date => systemClock.now()
+  const verify = cacheVerifiedTokens(createTokenVerifier(await loadTrustedIssuers(issuers), { audience, clockSkewSeconds, now }),
+    { now, clockSkewSeconds, maxEntries: tokenCacheSeconds === 0 ? 0 : 10_000, maxAgeMs: tokenCacheSeconds * 1000 })
   await app.register(auth, { security: opts.config.security, verify, store, clock: deps.clock, newId: deps.newId, partnershipIds: [...opts.partnerships.keys()] })
 
   countRequests(app, metrics)
@@ -162,6 +172,12 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
     app.addHook('onClose', async () => { await worker.stop() })
   }
   app.log.debug({ contentType: FHIR_JSON }, 'workwell gateway registered')
+}
+
+const CORRELATION_ID = /^[A-Za-z0-9\-_.:]{1,128}$/
+
+function correlationIdOf (given: string | string[] | undefined): string {
+  return typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID()
 }
 
 /** The gateway as one Fastify plugin; server.ts only listens. */

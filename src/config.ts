@@ -106,6 +106,7 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string, default: string, de
   { name: 'WORKWELL_AUTH_ISSUERS', default: '(none: dev key in the data folder)', description: 'trusted token issuers, comma-separated ISSUER=JWKS pairs; JWKS is an https URL or a JWKS file path' },
   { name: 'WORKWELL_AUTH_AUDIENCE', default: '(WORKWELL_BASE_URL)', description: 'the aud every bearer token must name' },
   { name: 'WORKWELL_AUTH_CLOCK_SKEW_S', default: '30', description: 'seconds of leeway on a token\'s exp and nbf' },
+  { name: 'WORKWELL_AUTH_TOKEN_CACHE_S', default: '60', description: 'seconds a verified token is trusted before its signature is checked again (exp and nbf are checked on every use); 0 checks every time' },
   { name: 'WORKWELL_RATE_LIMIT', default: '6000', description: 'requests per client (token subject, else address) per window; 0 turns it off' },
   { name: 'WORKWELL_RATE_LIMIT_WINDOW_MS', default: '60000', description: 'the rate limit\'s window' },
   { name: 'WORKWELL_MAX_EVENT_LOOP_DELAY_MS', default: '1000', description: 'mean event-loop delay above which requests get 503 (0: off)' },

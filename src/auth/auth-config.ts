@@ -20,6 +20,8 @@ export interface SecurityConfig {
   audience: string
   /** leeway on exp and nbf, for clocks that disagree a little */
   clockSkewSeconds: number
+  /** how long a verified token is trusted without checking its signature again; 0 checks every time */
+  tokenCacheSeconds: number
   /** requests per client per window; 0 turns the limit off */
   rateLimitMax: number
   rateLimitWindowMs: number
@@ -86,6 +88,7 @@ export function loadSecurityConfig (env: Env, cwd: string, baseUrl: string): Sec
     issuers: parseIssuers(env.WORKWELL_AUTH_ISSUERS ?? '', cwd, production),
     audience,
     clockSkewSeconds: whole(env, 'WORKWELL_AUTH_CLOCK_SKEW_S', 30, 0, 300),
+    tokenCacheSeconds: whole(env, 'WORKWELL_AUTH_TOKEN_CACHE_S', 60, 0, 600),
     rateLimitMax: whole(env, 'WORKWELL_RATE_LIMIT', 6000, 0, 10_000_000),
     rateLimitWindowMs: whole(env, 'WORKWELL_RATE_LIMIT_WINDOW_MS', 60_000, 1000, 86_400_000),
     maxEventLoopDelayMs: whole(env, 'WORKWELL_MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 600_000),

@@ -163,7 +163,6 @@ async function authPlugin (app: FastifyInstance, opts: AuthPluginOptions): Promi
     }
     const p = verdict.principal
     request.principal = p
-    request.log = request.log.child({ client: p.clientId })
     if (!hasAnyRole(p, access.roles)) {
       refusals.set(request, refuse(request, forbidden(access.roles.length === 0
         ? `${request.method} ${pathOf(request)} is not open to any client`

@@ -19,7 +19,13 @@ export interface VerifierOptions {
 }
 
 /** Why a token was refused: `error_description` for WWW-Authenticate (RFC 6750 §3), never the token's content. */
-export type Verdict = { ok: true, principal: Principal } | { ok: false, reason: string }
+export type Verdict = { ok: true, principal: Principal, claims: TimeClaims } | { ok: false, reason: string }
+
+/** A verified token's validity window, NumericDate seconds (RFC 7519 §2): what a cached verdict is re-judged by. */
+export interface TimeClaims {
+  exp: number
+  nbf?: number
+}
 
 export type TokenVerifier = (token: string) => Promise<Verdict>
 
@@ -96,7 +102,10 @@ export function createTokenVerifier (trusted: readonly TrustedIssuer[], options:
         requiredClaims: ['exp']
       })
       const p = principalFromClaims(payload)
-      return p.ok ? { ok: true, principal: p.principal } : p
+      if (!p.ok) return p
+      // jwtVerify has checked both are numbers, and requiredClaims that exp is present
+      const claims: TimeClaims = { exp: Number(payload.exp), ...(payload.nbf === undefined ? {} : { nbf: payload.nbf }) }
+      return { ok: true, principal: Object.freeze(p.principal), claims }
     } catch (err) {
       return { ok: false, reason: describe(err) }
     }

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto'
 import type { Dispatcher } from 'undici'
 import type { Clock } from '../clock.ts'
+import { timeOrderedIds } from '../time-ordered-id.ts'
 import type { Mapping } from '../mapping/mapping.ts'
 import type { Partnership } from '../routing/partnership.ts'
 import { BARS_RESPONSE_KIND, BARS_RESPONSE_MAX_ATTEMPTS, deliverBarsResponse, type BarsResponseDeps } from '../bars/outcome-messages.ts'
@@ -25,6 +25,8 @@ export interface DeliveryWorkerDeps {
   mappings: Map<string, Mapping>
   clock: Clock
   logger: DeliveryLogger
+  /** ids for the attempts' AuditEvents (default: time-ordered, as the gateway's own) */
+  newId?: () => string
   /** wait between polls when nothing more was due */
   pollIntervalMs: number
   /** rows claimed per store round trip */
@@ -98,6 +100,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
     throw new Error('delivery worker: leaseMs must be greater than requestTimeoutMs')
   }
   const { store, clock, logger } = deps
+  const newId = deps.newId ?? timeOrderedIds()
   const concurrency = deps.concurrency ?? deps.batchSize
   const backoff = deps.backoff ?? DEFAULT_BACKOFF
   const client = createPartnerClient({
@@ -171,7 +174,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
         const settlement = await deliver(row)
         // every delivery attempt leaves an AuditEvent (issue 6), committed with its outcome in
         // the settler's group commit; a deferred row was not attempted and leaves none
-        await settler.record(settlement, deliveryAudit(randomUUID(), clock.now(), row, settlement))
+        await settler.record(settlement, deliveryAudit(newId(), clock.now(), row, settlement))
       } catch (err) {
         // a store failure: the lease runs out and the row is tried again; only the error's
         // class is logged because driver messages can quote the values they failed on

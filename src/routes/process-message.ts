@@ -16,6 +16,7 @@ import { sendFhir } from '../fhir/reply.ts'
 import { acceptReferral, type IntakeDeps } from '../intake/accept-referral.ts'
 import type { StoredResource } from '../store/store.ts'
 import type { RouteDeps } from './route-deps.ts'
+import { summariseForLog } from '../request-log.ts'
 
 /** HL7's definition of the operation (R4 messageheader-operation-process-message). */
 const PROCESS_MESSAGE = 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message'
@@ -97,14 +98,14 @@ export async function processMessageRoutes (app: FastifyInstance, deps: RouteDep
       const cancelled = await cancelReferral({ ...intake, partnerships: deps.partnerships }, message, serviceRequestId, ctx)
       task = cancelled.task
       serviceRequest = cancelled.serviceRequest
-      request.log.info({ serviceRequestId, taskId: task.id, reason: message.reason, status: 'cancelled', partnershipNotice: cancelled.partnership }, 'bars referral cancelled')
+      summariseForLog(request, 'bars referral cancelled', { serviceRequestId, taskId: task.id, reason: message.reason, status: 'cancelled', partnershipNotice: cancelled.partnership })
     } else if (message.reason === 'update') {
       const { prepared, warnings: found } = prepareMessageReferral(message, deps.validator, deps.newId, serviceRequestId, headers.correlationId)
       warnings.push(...found)
       const changed = await changeReferral(intake, message, prepared, ctx)
       task = changed.task
       serviceRequest = changed.serviceRequest
-      request.log.info({ serviceRequestId, taskId: task.id, reason: message.reason, status: task.resource.resourceType === 'Task' ? task.resource.status : undefined, queued: changed.queuedForDelivery }, 'bars referral changed')
+      summariseForLog(request, 'bars referral changed', { serviceRequestId, taskId: task.id, reason: message.reason, status: task.resource.resourceType === 'Task' ? task.resource.status : undefined, queued: changed.queuedForDelivery })
     } else {
       const { prepared, warnings: found } = prepareMessageReferral(message, deps.validator, deps.newId, serviceRequestId, headers.correlationId)
       warnings.push(...found)
@@ -112,7 +113,7 @@ export async function processMessageRoutes (app: FastifyInstance, deps: RouteDep
         const accepted = await acceptReferral(intake, prepared, ctx)
         task = accepted.task
         serviceRequest = accepted.serviceRequest
-        request.log.info({ serviceRequestId, taskId: task.id, partnership: accepted.partnershipId, outcome: accepted.triage.outcome, queued: accepted.queuedForDelivery }, 'bars referral accepted')
+        summariseForLog(request, 'bars referral accepted', { serviceRequestId, taskId: task.id, partnership: accepted.partnershipId, outcome: accepted.triage.outcome, queued: accepted.queuedForDelivery })
       } catch (err) {
         // Bundle.id is kept across messages about one referral: a second "new" with it is a
         // conflict (found here, after the X-Request-Id claim, so a repeat still gets 409 duplicate)

@@ -9,6 +9,7 @@ import { parseTransaction, transactionResponse } from '../fhir/transaction-bundl
 import { WORKWELL_REFERRAL_PROFILE } from '../validation/profiles.ts'
 import type { RouteDeps } from './route-deps.ts'
 import { requestAgent } from '../auth/request-agent.ts'
+import { summariseForLog } from '../request-log.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -66,14 +67,14 @@ function context (request: FastifyRequest): { requestId?: string, correlationId:
 }
 
 function logAccepted (request: FastifyRequest, accepted: AcceptedReferral): void {
-  request.log.info({
+  summariseForLog(request, 'referral accepted', {
     serviceRequestId: accepted.serviceRequest.id,
     taskId: accepted.task.id,
     partnership: accepted.partnershipId,
     outcome: accepted.triage.outcome,
     priority: accepted.triage.priority,
     queued: accepted.queuedForDelivery
-  }, 'referral accepted')
+  })
 }
 
 export async function referralRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {

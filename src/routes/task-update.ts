@@ -13,6 +13,7 @@ import { applyJsonPatch, JSON_PATCH, parseJsonPatch, patchPathIssues } from '../
 import type { StoredResource } from '../store/store.ts'
 import type { RouteDeps } from './route-deps.ts'
 import { mayChangeTask, requestAgent } from '../auth/request-agent.ts'
+import { summariseForLog } from '../request-log.ts'
 
 const ID = /^[A-Za-z0-9\-.]{1,64}$/
 const FHIR_BODY_TYPES = ['application/fhir+json', 'application/json', 'application/json+fhir']
@@ -116,7 +117,7 @@ async function commit (deps: RouteDeps, request: FastifyRequest, reply: FastifyR
       throw new Error(`Task/${current.id}: unexpected ${result.kind} for ${result.resourceType}/${result.id}`)
     case 'updated':
   }
-  request.log.info({ taskId: current.id, from: current.resource.status, to: task.status, versionId, interaction, barsResponse: outbox?.id }, 'task updated')
+  summariseForLog(request, 'task updated', { taskId: current.id, from: current.resource.status, to: task.status, versionId, interaction, barsResponse: outbox?.id })
 
   reply.header('Content-Location', `${deps.config.baseUrl}/Task/${current.id}/_history/${versionId}`)
   const prefer = preferReturn(request.headers.prefer)

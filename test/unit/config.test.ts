@@ -51,6 +51,7 @@ describe('loadConfig defaults', () => {
         issuers: [],
         audience: 'http://127.0.0.1:8080/fhir',
         clockSkewSeconds: 30,
+        tokenCacheSeconds: 60,
         rateLimitMax: 6000,
         rateLimitWindowMs: 60_000,
         maxEventLoopDelayMs: 1000,

@@ -23,6 +23,7 @@ const SECURITY: SecurityConfig = {
   issuers: [],
   audience: AUDIENCE,
   clockSkewSeconds: 30,
+  tokenCacheSeconds: 0,
   rateLimitMax: 0,
   rateLimitWindowMs: 60_000,
   maxEventLoopDelayMs: 0,
