@@ -15,7 +15,8 @@ export async function sendResource (reply: FastifyReply, stored: StoredResource,
     .header('ETag', etag(stored.versionId))
     .header('Last-Modified', new Date(stored.lastUpdated).toUTCString())
     .type(FHIR_JSON)
-    .send(stored.resource)
+    // a string with a content type is sent as it is: the JSON the store wrote, when it kept it
+    .send(stored.json ?? stored.resource)
 }
 
 export async function sendFhir (reply: FastifyReply, body: Resource, status = 200): Promise<void> {

@@ -154,10 +154,12 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
   const at = now.toISOString()
   const stamp = (r: Resource): StoredResource => {
     const resource = { ...r, meta: { ...r.meta, versionId: '1', lastUpdated: at } } as Resource
-    return { resourceType: r.resourceType, id: r.id as string, versionId: '1', lastUpdated: at, resource }
+    return { resourceType: r.resourceType, id: r.id as string, versionId: '1', lastUpdated: at, resource, json: JSON.stringify(resource) }
   }
   const stored = prepared.resources.map(stamp)
-  const storedTask: StoredResource = { resourceType: 'Task', id: taskId, versionId: '1', lastUpdated: at, resource: task }
+  // stamped and serialised last: nothing changes these resources between here and the save,
+  // so the text stored and the text answered are one (StoredResource.json)
+  const storedTask: StoredResource = { resourceType: 'Task', id: taskId, versionId: '1', lastUpdated: at, resource: task, json: JSON.stringify(task) }
   const srStored = stored.find((s) => s.resourceType === 'ServiceRequest' && s.id === prepared.serviceRequestId)
   if (srStored === undefined) {
     throw new Error('prepared referral lacks its ServiceRequest')

@@ -149,7 +149,7 @@ class PgStore implements Store {
         write.resources.map((r) => r.id),
         write.resources.map((r) => r.versionId),
         write.resources.map((r) => r.lastUpdated),
-        write.resources.map((r) => JSON.stringify(r.resource)),
+        write.resources.map((r) => r.json ?? JSON.stringify(r.resource)),
         t.id, t.basedOn, t.owner, t.status, taskLastUpdated,
         o?.id ?? null, o?.partnershipId ?? null, o?.serviceRequestId ?? null, o?.taskId ?? null, outboxCreatedAt,
         ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => audit.map((values) => values[i] ?? null)),

@@ -215,7 +215,8 @@ export interface ReferralRows {
 }
 
 /**
- * Checks and flattens a referral write (see ReferralRows).
+ * Checks and flattens a referral write (see ReferralRows); a resource's content is its `json`
+ * when the caller made it already.
  *
  * @throws TypeError or RangeError for a caller bug (a resource under another id, a bad instant)
  */
@@ -227,7 +228,7 @@ export function toReferralRows (write: ReferralWrite, normalise: (instant: strin
   return {
     requestId: write.requestId ?? null,
     serviceRequestId: write.serviceRequestId,
-    resources: write.resources.map((r) => [r.resourceType, r.id, r.versionId, r.lastUpdated, JSON.stringify(r.resource)]),
+    resources: write.resources.map((r) => [r.resourceType, r.id, r.versionId, r.lastUpdated, r.json ?? JSON.stringify(r.resource)]),
     task: [t.id, t.basedOn, t.owner, t.status, lastUpdated],
     outbox: o === undefined ? null : [o.id, o.partnershipId, o.serviceRequestId, o.taskId, normalise(o.createdAt), o.kind ?? 'referral', o.payload ?? null],
     audit: write.audit.map((event) => auditValues(event, normalise))

@@ -100,6 +100,12 @@ export interface StoredResource {
   versionId: string
   lastUpdated: string
   resource: Resource
+  /**
+   * The resource as JSON text, when the writer made it already (intake does, just before it
+   * saves): the store writes this text and the answer sends it, instead of serialising the
+   * same resource twice. It must be JSON.stringify(resource); reads never set it.
+   */
+  json?: string
 }
 
 export interface ReferralWrite {

@@ -3,6 +3,7 @@ import { openSqliteStore, type SqliteStoreOptions } from './sqlite-store.ts'
 import type { Store } from './store.ts'
 import { toReferralRows } from './store-rows.ts'
 import { normaliseInstant } from './fhir-instant.ts'
+import { startCheckpointer } from './sqlite-checkpointer.ts'
 import { fromWireError, type WriteMethod, type WriterRequest, type WriterResponse } from './sqlite-writer-protocol.ts'
 
 /**
@@ -36,6 +37,9 @@ export async function openThreadedSqliteStore (options: SqliteStoreOptions): Pro
     await reader.close()
     throw err
   }
+
+  // an in-memory database has no WAL to copy back
+  const checkpointer = options.file === ':memory:' || options.file === '' ? undefined : await startCheckpointer(options.file)
 
   worker.on('message', (m: WriterResponse) => {
     if (!Array.isArray(m)) return
@@ -96,6 +100,7 @@ export async function openThreadedSqliteStore (options: SqliteStoreOptions): Pro
     ping: async () => alive && await reader.ping(),
     close: async () => {
       closing ??= (async () => {
+        await checkpointer?.close()
         // the writer commits what it was given before it closes its connection
         if (alive) await send({ id: nextId++, method: 'close' }).catch(() => undefined)
         alive = false

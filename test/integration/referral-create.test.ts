@@ -47,6 +47,8 @@ describe('POST /fhir/ServiceRequest', () => {
     const read = await call(`${gw.fhir}/ServiceRequest/${id}`)
     expect(read.status).toBe(200)
     expect(read.body).toEqual(res.body)
+    // the create answer is the very text stored, not a second rendering of it
+    expect(read.text).toBe(res.text)
     expect(read.headers.get('etag')).toBe('W/"1"')
 
     const task = await taskFor(id)
