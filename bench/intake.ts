@@ -207,7 +207,7 @@ async function measure (variant: Variant, ctx: MeasureContext): Promise<Measured
         ...(process.env.INTAKE_NODE_OPTIONS === undefined ? {} : { NODE_OPTIONS: process.env.INTAKE_NODE_OPTIONS }),
         // sqlite-main: the same store with its writes on the event loop (the writer-thread lever)
         ...(variant === 'sqlite-main' ? { WORKWELL_SQLITE_WRITER_THREAD: 'false' } : {}),
-        ...(schema === undefined ? {} : { DATABASE_URL: withSchema(ctx.databaseUrl, schema), WORKWELL_DATABASE_POOL: '20' })
+        ...(schema === undefined ? {} : { DATABASE_URL: withSchema(ctx.databaseUrl, schema) })
       })
     let load: Load
     let warm: Load

@@ -96,6 +96,22 @@ export const pgMigrations: readonly Migration[] = [
       ALTER TABLE outbox ADD COLUMN kind text NOT NULL DEFAULT 'referral' CHECK (kind IN ('referral', 'bars-response'));
       ALTER TABLE outbox ADD COLUMN payload text;
     `
+  },
+  {
+    version: 3,
+    name: 'resource content compressed with lz4 where the server has it',
+    sql: `
+      -- a referral's ServiceRequest is ~5 KB of JSON, past the 2 KB TOAST threshold, so every
+      -- write compresses it; lz4 costs a fraction of the default pglz's CPU (PostgreSQL 14+
+      -- "default_toast_compression"). A server built without lz4 keeps pglz.
+      DO $$
+      BEGIN
+        ALTER TABLE resources ALTER COLUMN content SET COMPRESSION lz4;
+      EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
+        NULL;
+      END
+      $$;
+    `
   }
 ]
 

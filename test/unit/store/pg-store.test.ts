@@ -67,4 +67,26 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL', () => {
   it('refuses a schema name that is not a plain identifier', async () => {
     await expect(openPgStore({ connectionString: TEST_DATABASE_URL, schema: 'x; DROP TABLE y' })).rejects.toBeInstanceOf(RangeError)
   })
+
+  it('stores resource content with lz4 compression when the server has it (migration 3)', async () => {
+    schema = testSchemaName()
+    const store = await openPgStore({ connectionString: TEST_DATABASE_URL, schema })
+    try {
+      const lz4 = await admin(async (c) => {
+        try {
+          await c.query('CREATE TEMP TABLE lz4_probe (c text COMPRESSION lz4)')
+          return true
+        } catch {
+          return false
+        }
+      })
+      const rows = await admin(async (c) => (await c.query<{ m: string }>(`SELECT attcompression AS m FROM pg_attribute WHERE attrelid = '${schema ?? ''}.resources'::regclass AND attname = 'content'`)).rows)
+      expect(rows[0]?.m).toBe(lz4 ? 'l' : '')
+    } finally {
+      await store.close()
+      const dropped = schema
+      schema = undefined
+      if (dropped !== undefined) await dropSchema(dropped)
+    }
+  })
 })
