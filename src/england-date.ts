@@ -1,18 +1,28 @@
+const HOUR_MS = 3_600_000
+
 /**
- * The formatter is built once: `toLocaleDateString` builds a new Intl.DateTimeFormat (locale
- * and time-zone data from ICU) on every call, ~90 µs, and a referral takes the England date
- * up to six times (bench/intake.ts, README "Performance"). An Intl.DateTimeFormat is immutable
- * and holds no state between calls, so sharing it is like sharing a RegExp literal: not a
- * singleton in the style guide's sense (no mutable or per-app state). 'en-CA' writes YYYY-MM-DD;
- * with no date fields given it uses the same defaults as `toLocaleDateString`.
+ * 01:00 UTC on the last Sunday of a month: when UK summer time starts (March) and ends
+ * (October), The Summer Time Order 2002 (SI 2002/262), in force since 2002 and the rule the
+ * UK has followed since 1996.
  */
-const ENGLAND_DAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' })
+function lastSundayOneAm (year: number, month: number): number {
+  const lastDay = new Date(Date.UTC(year, month + 1, 0))
+  return Date.UTC(year, month, lastDay.getUTCDate() - lastDay.getUTCDay(), 1)
+}
 
 /**
  * The calendar date in England (Europe/London) of an instant, as YYYY-MM-DD. ICB changes take
  * effect at midnight UK time (1 April 2026 began at 23:00 UTC on 31 March, on BST) and ages
  * turn on the UK birthday, so dates are taken in England, not UTC.
+ *
+ * Worked out from the summer time rule rather than with Intl.DateTimeFormat: a referral takes
+ * the England date up to six times and ICU's formatter cost ~5 µs a call, 3% of the event loop
+ * under intake load (issue 7 profile). test/unit/england-date.test.ts checks this against ICU's
+ * Europe/London for every half hour of 1997-2040, so a change in the law shows up there.
  */
 export function englandDate (on: Date): string {
-  return ENGLAND_DAY.format(on)
+  const ms = on.getTime()
+  const year = on.getUTCFullYear()
+  const summer = ms >= lastSundayOneAm(year, 2) && ms < lastSundayOneAm(year, 9)
+  return new Date(summer ? ms + HOUR_MS : ms).toISOString().slice(0, 10)
 }
