@@ -1,7 +1,7 @@
 import type { Bundle, OperationOutcomeIssue } from '@medplum/fhirtypes'
 import { OperationOutcomeError } from '../fhir/operation-outcome.ts'
 import { parseTransaction } from '../fhir/transaction-bundle.ts'
-import { validateReferral, type PreparedReferral } from '../intake/accept-referral.ts'
+import { referralBundleToValidate, validateReferral, type PreparedReferral } from '../intake/accept-referral.ts'
 import type { ReferralPackage } from '../intake/referral-package.ts'
 import type { ResourceValidator } from '../validation/validator.ts'
 import { envelopeRecord } from './envelope.ts'
@@ -26,7 +26,7 @@ function relocate (issues: OperationOutcomeIssue[]): OperationOutcomeIssue[] {
  * @returns the prepared referral (with the envelope record to store beside it) and the validator's warnings
  */
 export function prepareMessageReferral (message: BarsMessage, validator: ResourceValidator, newId: () => string, serviceRequestId: string, correlationId: string): { prepared: PreparedReferral, warnings: OperationOutcomeIssue[] } {
-  const warnings = validateReferral(validator, [{ resource: message.bundle, path: 'Bundle', resourceType: 'Bundle' }])
+  const warnings = validateReferral(validator, referralBundleToValidate(message.bundle))
   const entries = (message.bundle.entry ?? []).slice(1)
   const transaction: Bundle = {
     resourceType: 'Bundle',

@@ -13,6 +13,8 @@ import type { ResolvedRules } from '../triage/rules.ts'
 import { triageReferral } from '../triage/triage.ts'
 import type { TriageResult } from '../triage/triage-result.ts'
 import type { ResourceValidator } from '../validation/validator.ts'
+import { finaliseIssues } from '../validation/issues.ts'
+import { WORKWELL_REFERRAL_PROFILE } from '../validation/profiles.ts'
 import { extractFacts } from './referral-facts.ts'
 import type { ReferralPackage } from './referral-package.ts'
 import { resolvePatient } from './referral-package.ts'
@@ -63,12 +65,35 @@ function relocate (issues: OperationOutcomeIssue[], resourceType: string, path: 
   }))
 }
 
-/** Validates every resource of a referral; profile failures are 422 (R4 http.html §3.1.0.4). */
-export function validateReferral (validator: ResourceValidator, located: Array<{ resource: unknown, path: string, resourceType: string }>): OperationOutcomeIssue[] {
-  const all: OperationOutcomeIssue[] = []
-  for (const l of located) {
-    all.push(...relocate(validator.validate(l.resource), l.resourceType, l.path))
+/** A resource to validate, where it sits in the request, and the profile the door requires of it. */
+export interface LocatedResource {
+  resource: unknown
+  /** FHIRPath of the resource in the body: its type at the root, else e.g. Bundle.entry[1].resource */
+  path: string
+  resourceType: string
+  /** checked whether or not the resource claims it in meta.profile */
+  profile?: string
+}
+
+/**
+ * Validates every resource of a referral; profile failures are 422 (R4 http.html §3.1.0.4).
+ * A resource checked twice (a Bundle, then its ServiceRequest entry against the required
+ * profile) reports each finding once: a later finding of the same severity and code at the
+ * same element is the same problem worded from the entry's side, and is dropped.
+ */
+export function validateReferral (validator: ResourceValidator, located: readonly LocatedResource[]): OperationOutcomeIssue[] {
+  let all: OperationOutcomeIssue[] = []
+  const seen = new Set<string>()
+  const keyOf = (i: OperationOutcomeIssue): string => JSON.stringify([i.severity, i.code, i.expression ?? []])
+  for (const [n, l] of located.entries()) {
+    for (const found of relocate(validator.validate(l.resource, l.profile === undefined ? undefined : { profile: l.profile }), l.resourceType, l.path)) {
+      const key = keyOf(found)
+      if (n > 0 && seen.has(key)) continue
+      seen.add(key)
+      all.push(found)
+    }
   }
+  if (located.length > 1) all = finaliseIssues(all)
   if (hasErrors(all)) {
     throw new OperationOutcomeError(422, all)
   }
@@ -180,6 +205,22 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
     audit
   })
   return { serviceRequest: srStored, task: storedTask, stored, triage, partnershipId: route.partnership.id, queuedForDelivery: deliver }
+}
+
+/**
+ * A referral Bundle for validation: the Bundle, and its ServiceRequest entry against the
+ * WorkWell-Referral profile, which every referral door requires whether or not the entry
+ * claims it (a ServiceRequest that does not claim the profile is still a WorkWell referral).
+ */
+export function referralBundleToValidate (bundle: unknown): LocatedResource[] {
+  const located: LocatedResource[] = [{ resource: bundle, path: 'Bundle', resourceType: 'Bundle' }]
+  const entries = bundle !== null && typeof bundle === 'object' ? (bundle as { entry?: unknown }).entry : undefined
+  if (!Array.isArray(entries)) return located
+  const at = entries.findIndex((e: unknown) => (e as { resource?: { resourceType?: unknown } } | null)?.resource?.resourceType === 'ServiceRequest')
+  if (at >= 0) {
+    located.push({ resource: (entries[at] as { resource: unknown }).resource, path: `Bundle.entry[${at}].resource`, resourceType: 'ServiceRequest', profile: WORKWELL_REFERRAL_PROFILE })
+  }
+  return located
 }
 
 /** Task.for for a contained Patient: the NHS number, never a name (logs and Tasks carry ids). */

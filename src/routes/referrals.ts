@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Bundle, Resource, ServiceRequest } from '@medplum/fhirtypes'
-import { acceptReferral, patientByIdentifier, validateReferral, type AcceptedReferral, type PreparedReferral } from '../intake/accept-referral.ts'
+import { acceptReferral, patientByIdentifier, referralBundleToValidate, validateReferral, type AcceptedReferral, type PreparedReferral } from '../intake/accept-referral.ts'
 import { containedPackage } from '../intake/referral-package.ts'
 import { issue, operationOutcome, outcomeError } from '../fhir/operation-outcome.ts'
 import { preferReturn } from '../fhir/prefer.ts'
@@ -38,7 +38,8 @@ function resourceBody (body: unknown, expected: string): Resource {
 /** A ServiceRequest with its Patient and supporting resources contained. */
 function prepareContained (deps: RouteDeps, body: unknown): PreparedReferral {
   const sr = resourceBody(body, 'ServiceRequest') as ServiceRequest
-  validateReferral(deps.validator, [{ resource: sr, path: 'ServiceRequest', resourceType: 'ServiceRequest' }])
+  // WorkWell-Referral is required, claimed or not: a referral is checked against the WorkWell profile
+  validateReferral(deps.validator, [{ resource: sr, path: 'ServiceRequest', resourceType: 'ServiceRequest', profile: WORKWELL_REFERRAL_PROFILE }])
   const id = deps.newId()
   const stored: ServiceRequest = { ...sr, id }
   return { pkg: containedPackage(sr), resources: [stored], serviceRequestId: id, patient: patientByIdentifier(stored) }
@@ -48,7 +49,7 @@ function prepareTransaction (deps: RouteDeps, body: unknown): { prepared: Prepar
   const bundle = resourceBody(body, 'Bundle') as Bundle
   // The whole Bundle first (entries are validated as their own types, at their paths), so the
   // transaction rules below only ever see well-shaped entries.
-  validateReferral(deps.validator, [{ resource: bundle, path: 'Bundle', resourceType: 'Bundle' }])
+  validateReferral(deps.validator, referralBundleToValidate(bundle))
   const parsed = parseTransaction(bundle, deps.newId)
   return {
     prepared: {

@@ -208,6 +208,14 @@ describe('the message is checked against its MessageDefinition and the WorkWell 
     expect(error(r)).toEqual({ code: 'not-supported', bars: 'REC_UNPROCESSABLE_ENTITY', expression: ['Bundle.entry[0].resource.definition'] })
   })
 
+  it('a ServiceRequest that does not claim WorkWell-Referral is still held to it: no referral source is 422 at its entry', async () => {
+    const message = referralMessage(GM, { serviceRequest: { meta: undefined, category: undefined } })
+    const at = (message.entry ?? []).findIndex((e) => e.resource?.resourceType === 'ServiceRequest')
+    const r = await post(message)
+    expect(r.status).toBe(422)
+    expect(issues(r).flatMap((i) => i.expression ?? [])).toContain(`Bundle.entry[${at}].resource.category`)
+  })
+
   it('a destination that is not this gateway is 422', async () => {
     const r = await post(referralMessage(GM, { destination: 'https://fhir.nhs.uk/Id/dos-service-id|111111111' }))
     expect(r.status).toBe(422)
