@@ -22,7 +22,9 @@ import { instantBounds, normaliseInstant } from './fhir-instant.ts'
 import { latestVersion, runPgMigrations, schemaVersion } from './pg-migrations.ts'
 import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-errors.ts'
 import { auditValues as auditColumns, byDueThenCreated, checkNonNegativeInteger, checkResources, checkTaskVersion, int, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toStoredResource } from './store-rows.ts'
-import type { Row } from './store-rows.ts'
+import type { ReferralRows, Row } from './store-rows.ts'
+import { toReferralRows } from './store-rows.ts'
+import { completeRequestIdsQuery, saveReferralsQuery } from './pg-referral-batch.ts'
 import { AUDIT_SEARCH_SQL, auditSearchValues, toAuditRecord } from '../audit/audit-row.ts'
 import type { AuditQuery } from '../audit/audit-event.ts'
 
@@ -76,22 +78,6 @@ export async function openPgStore (options: PgStoreOptions): Promise<Store> {
 
 type Query = QueryConfig<unknown[]>
 
-/**
- * One referral as one statement: data-modifying CTEs insert the resources, the Task row, the
- * outbox row and the audit records together (arrays keep the statement's shape fixed, so it
- * is prepared once per connection). A statement is atomic, so without an X-Request-Id it
- * needs no explicit transaction: one round trip and one commit per referral.
- */
-const SAVE_REFERRAL = `WITH
-  r AS (INSERT INTO resources (resource_type, id, version_id, last_updated, content)
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])),
-  t AS (INSERT INTO tasks (id, based_on, owner, status, last_updated) VALUES ($6, $7, $8, $9, $10)),
-  o AS (INSERT INTO outbox (id, partnership_id, service_request_id, task_id, status, attempts, next_attempt_at, created_at, updated_at, kind, payload)
-        SELECT $11, $12, $13, $14, 'pending', 0, $15, $15, $15, $24, $25 WHERE $11::text IS NOT NULL),
-  a AS (INSERT INTO audit_events (id, recorded, action, subtype, outcome, agent, entity, correlation_id)
-        SELECT * FROM unnest($16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[]))
-  SELECT 1`
-
 const INSERT_OUTBOX = `INSERT INTO outbox (id, partnership_id, service_request_id, task_id, status, attempts, next_attempt_at, created_at, updated_at, kind, payload)
   VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5, $6, $7)`
 
@@ -108,6 +94,9 @@ const COMPLETE_REQUEST_ID = `INSERT INTO request_ids (request_id, state, service
 class PgStore implements Store {
   readonly #pool: Pool
   #closed = false
+  /** referral writes waiting for the next group commit */
+  #pending: Array<{ rows: ReferralRows, resolve: () => void, reject: (err: unknown) => void }> = []
+  readonly #inFlight = new Set<Promise<void>>()
 
   constructor (pool: Pool) {
     this.#pool = pool
@@ -135,38 +124,65 @@ class PgStore implements Store {
   }
 
   async saveReferral (write: ReferralWrite): Promise<void> {
-    const taskLastUpdated = normaliseInstant(write.task.lastUpdated)
-    const outboxCreatedAt = write.outbox === undefined ? null : normaliseInstant(write.outbox.createdAt)
-    checkResources(write.resources)
-    const audit = write.audit.map(auditValues)
-    const t = write.task
-    const o = write.outbox
-    const save: Query = {
-      name: 'save-referral',
-      text: SAVE_REFERRAL,
-      values: [
-        write.resources.map((r) => r.resourceType),
-        write.resources.map((r) => r.id),
-        write.resources.map((r) => r.versionId),
-        write.resources.map((r) => r.lastUpdated),
-        write.resources.map((r) => r.json ?? JSON.stringify(r.resource)),
-        t.id, t.basedOn, t.owner, t.status, taskLastUpdated,
-        o?.id ?? null, o?.partnershipId ?? null, o?.serviceRequestId ?? null, o?.taskId ?? null, outboxCreatedAt,
-        ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => audit.map((values) => values[i] ?? null)),
-        o?.kind ?? 'referral', o?.payload ?? null
-      ]
+    // flattened before it queues: a bad instant is a caller bug, refused before any I/O
+    const rows = toReferralRows(write, normaliseInstant)
+    await new Promise<void>((resolve, reject) => {
+      this.#pending.push({ rows, resolve, reject })
+      if (this.#pending.length === 1) setImmediate(() => { this.#track(this.#flushSaves()) })
+    })
+  }
+
+  /**
+   * Group commit: the referrals queued in one turn of the event loop go to PostgreSQL as one
+   * statement (pg-referral-batch.ts). If the group fails, nothing of it was written (one
+   * statement, or one transaction with the request ids), and each write is tried alone, so
+   * only the one at fault fails, with its own error.
+   */
+  async #flushSaves (): Promise<void> {
+    const group = this.#pending
+    this.#pending = []
+    if (group.length === 0) return
+    try {
+      await this.#saveGroup(group.map((g) => g.rows))
+      for (const g of group) g.resolve()
+    } catch (err) {
+      if (group.length === 1) {
+        group[0]?.reject(err)
+        return
+      }
+      // one after another, in the order they were saved: of two writes that clash, the later fails
+      for (const g of group) {
+        try {
+          await this.#saveGroup([g.rows])
+          g.resolve()
+        } catch (alone) {
+          g.reject(alone)
+        }
+      }
     }
-    const requestId = write.requestId
-    if (requestId === undefined) {
+  }
+
+  async #saveGroup (group: readonly ReferralRows[]): Promise<void> {
+    const save = saveReferralsQuery(group)
+    const complete = completeRequestIdsQuery(group)
+    if (complete === undefined) {
       await this.#query(save)
       return
     }
     await this.#transaction(async (c) => {
       await c.query(save)
-      // claimed_at only matters for an id nobody claimed first; the write's time stands in
-      const done = await c.query({ name: 'complete-request-id', text: COMPLETE_REQUEST_ID, values: [requestId, write.serviceRequestId, t.id, taskLastUpdated] })
-      if (done.rowCount !== 1) throw new RequestIdAlreadyDoneError(requestId)
+      const done = await c.query(complete.query)
+      if (done.rowCount !== complete.count) {
+        const only = group.length === 1 ? group[0]?.requestId : null
+        throw only === null || only === undefined ? new Error('an X-Request-Id of the group was completed by another request') : new RequestIdAlreadyDoneError(only)
+      }
     })
+  }
+
+  /** Keeps a background flush in view so close() can wait for it. */
+  #track (work: Promise<void>): void {
+    this.#inFlight.add(work)
+    work.finally(() => { this.#inFlight.delete(work) }).catch(() => undefined)
   }
 
   async appendAudit (event: AuditRecord): Promise<void> {
@@ -463,6 +479,9 @@ class PgStore implements Store {
   async close (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    // referrals already handed to saveReferral are written (or fail) before the pool ends
+    await this.#flushSaves()
+    await Promise.all(this.#inFlight)
     await this.#pool.end()
   }
 

@@ -89,4 +89,23 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL', () => {
       if (dropped !== undefined) await dropSchema(dropped)
     }
   })
+
+  it('writes referrals saved in the same turn of the event loop in one transaction (group commit), and apart ones apart', async () => {
+    schema = testSchemaName()
+    const store = await openPgStore({ connectionString: TEST_DATABASE_URL, schema })
+    try {
+      await Promise.all(['1', '2', '3', '4'].map(async (n) => { await store.saveReferral(referral(n)) }))
+      await store.saveReferral(referral('5'))
+      // rows written by one transaction share its id (xmin, PostgreSQL system columns §5.6)
+      const rows = await admin(async (c) => (await c.query<{ id: string, x: string }>('SELECT id, xmin::text AS x FROM tasks ORDER BY id')).rows)
+      expect(rows.map((r) => r.id)).toStrictEqual(['task-1', 'task-2', 'task-3', 'task-4', 'task-5'])
+      expect(new Set(rows.slice(0, 4).map((r) => r.x)).size).toBe(1)
+      expect(rows[4]?.x).not.toBe(rows[0]?.x)
+    } finally {
+      await store.close()
+      const dropped = schema
+      schema = undefined
+      if (dropped !== undefined) await dropSchema(dropped)
+    }
+  })
 })

@@ -1,0 +1,68 @@
+import type { QueryConfig } from 'pg'
+import type { ReferralRows } from './store-rows.ts'
+
+/**
+ * Referrals saved in one turn of the event loop as ONE statement (group commit, as the SQLite
+ * store does): data-modifying CTEs insert every resource, Task row, outbox row and audit record
+ * of the whole group from arrays, so the statement has one shape for any group size and is
+ * prepared once per connection. A statement is atomic: without X-Request-Ids it needs no
+ * explicit transaction, so a group costs one round trip and one commit.
+ */
+const SAVE_REFERRALS = `WITH
+  r AS (INSERT INTO resources (resource_type, id, version_id, last_updated, content)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])),
+  t AS (INSERT INTO tasks (id, based_on, owner, status, last_updated)
+        SELECT * FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[])),
+  o AS (INSERT INTO outbox (id, partnership_id, service_request_id, task_id, status, attempts, next_attempt_at, created_at, updated_at, kind, payload)
+        SELECT id, p, s, k, 'pending', 0, c, c, c, kind, payload
+        FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[]) AS x(id, p, s, k, c, kind, payload)),
+  a AS (INSERT INTO audit_events (id, recorded, action, subtype, outcome, agent, entity, correlation_id)
+        SELECT * FROM unnest($18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::text[]))
+  SELECT 1`
+
+// Only an in-flight (or unclaimed) id may complete: if another request took over a stale claim
+// and finished first, its row is not returned, and the caller rolls the whole group back.
+const COMPLETE_REQUEST_IDS = `INSERT INTO request_ids (request_id, state, service_request_id, task_id, claimed_at)
+  SELECT id, 'done', s, t, c FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS x(id, s, t, c)
+  ON CONFLICT (request_id) DO UPDATE
+    SET state = 'done', service_request_id = excluded.service_request_id, task_id = excluded.task_id
+    WHERE request_ids.state = 'in-flight'
+  RETURNING request_id`
+
+/** Column i of every tuple. */
+function column<T extends ReadonlyArray<string | null>> (rows: readonly T[], i: number): Array<string | null> {
+  return rows.map((row) => row[i] ?? null)
+}
+
+/** The statement that saves a group of referrals (already flattened, store-rows.ts). */
+export function saveReferralsQuery (group: readonly ReferralRows[]): QueryConfig<unknown[]> {
+  const resources = group.flatMap((g) => g.resources)
+  const tasks = group.map((g) => g.task)
+  const outbox = group.flatMap((g) => (g.outbox === null ? [] : [g.outbox]))
+  const audit = group.flatMap((g) => g.audit)
+  return {
+    name: 'save-referrals',
+    text: SAVE_REFERRALS,
+    values: [
+      ...[0, 1, 2, 3, 4].map((i) => column(resources, i)),
+      ...[0, 1, 2, 3, 4].map((i) => column(tasks, i)),
+      ...[0, 1, 2, 3, 4, 5, 6].map((i) => column(outbox, i)),
+      ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => column(audit, i))
+    ]
+  }
+}
+
+/** The X-Request-Ids a group completes, or undefined when none of its writes carried one. */
+export function completeRequestIdsQuery (group: readonly ReferralRows[]): { query: QueryConfig<unknown[]>, count: number } | undefined {
+  const done = group.filter((g) => g.requestId !== null)
+  if (done.length === 0) return undefined
+  return {
+    count: done.length,
+    query: {
+      name: 'complete-request-ids',
+      text: COMPLETE_REQUEST_IDS,
+      // claimed_at only matters for an id nobody claimed first; the write's time stands in
+      values: [done.map((g) => g.requestId), done.map((g) => g.serviceRequestId), done.map((g) => g.task[0]), done.map((g) => g.task[4])]
+    }
+  }
+}
