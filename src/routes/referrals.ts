@@ -6,7 +6,7 @@ import { issue, operationOutcome, outcomeError } from '../fhir/operation-outcome
 import { preferReturn } from '../fhir/prefer.ts'
 import { etag, sendFhir, sendResource } from '../fhir/reply.ts'
 import { parseTransaction, transactionResponse } from '../fhir/transaction-bundle.ts'
-import { WORKWELL_REFERRAL_PROFILE } from '../validation/profiles.ts'
+import { FIT_NOTE_TRIAGE_PROFILE, WORKWELL_REFERRAL_PROFILE } from '../validation/profiles.ts'
 import type { RouteDeps } from './route-deps.ts'
 import { requestAgent } from '../auth/request-agent.ts'
 import { summariseForLog } from '../request-log.ts'
@@ -36,10 +36,10 @@ function resourceBody (body: unknown, expected: string): Resource {
 }
 
 /** A ServiceRequest with its Patient and supporting resources contained. */
-function prepareContained (deps: RouteDeps, body: unknown): PreparedReferral {
+function prepareContained (deps: RouteDeps, body: unknown, profile = WORKWELL_REFERRAL_PROFILE): PreparedReferral {
   const sr = resourceBody(body, 'ServiceRequest') as ServiceRequest
-  // WorkWell-Referral is required, claimed or not: a referral is checked against the WorkWell profile
-  validateReferral(deps.validator, [{ resource: sr, path: 'ServiceRequest', resourceType: 'ServiceRequest', profile: WORKWELL_REFERRAL_PROFILE }])
+  // the door's profile is required, claimed or not: a referral is checked against the WorkWell profile
+  validateReferral(deps.validator, [{ resource: sr, path: 'ServiceRequest', resourceType: 'ServiceRequest', profile }])
   const id = deps.newId()
   const stored: ServiceRequest = { ...sr, id }
   return { pkg: containedPackage(sr), resources: [stored], serviceRequestId: id, patient: patientByIdentifier(stored) }
@@ -119,13 +119,13 @@ export async function referralRoutes (app: FastifyInstance, deps: RouteDeps): Pr
   })
 
   app.post('/fhir/ServiceRequest/$triage', {
-    config: { fhir: { type: 'ServiceRequest', operation: { name: 'triage', definition: 'https://fhir.workwell.example/OperationDefinition/ServiceRequest-triage' } } }
+    config: { fhir: { type: 'ServiceRequest', profiles: [FIT_NOTE_TRIAGE_PROFILE], operation: { name: 'triage', definition: 'https://fhir.workwell.example/OperationDefinition/ServiceRequest-triage' } } }
   }, async (request, reply) => {
     const ctx = context(request)
     const body = request.body as { resourceType?: unknown } | null
     const prepared = body !== null && typeof body === 'object' && body.resourceType === 'Bundle'
       ? prepareTransaction(deps, body).prepared
-      : prepareContained(deps, body)
+      : prepareContained(deps, body, FIT_NOTE_TRIAGE_PROFILE)
     const accepted = await acceptReferral(intake, prepared, ctx)
     logAccepted(request, accepted)
     reply.header('Content-Location', `${deps.config.baseUrl}/Task/${accepted.task.id}/_history/1`)

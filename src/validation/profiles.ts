@@ -1,2 +1,5 @@
 /** Canonical URL of the WorkWell referral profile (profiles/StructureDefinition-WorkWell-Referral.json). */
 export const WORKWELL_REFERRAL_PROFILE = 'https://fhir.workwell.example/StructureDefinition/WorkWell-Referral'
+
+/** Canonical URL of the fit-note triage request profile, required of a ServiceRequest sent to $triage (profiles/StructureDefinition-WorkWell-FitNoteTriageRequest.json). */
+export const FIT_NOTE_TRIAGE_PROFILE = 'https://fhir.workwell.example/StructureDefinition/WorkWell-FitNoteTriageRequest'

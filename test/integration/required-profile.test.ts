@@ -51,6 +51,25 @@ describe('every referral door checks the WorkWell-Referral profile, claimed or n
     expect(found.filter((e) => e === `Bundle.entry[${at}].resource.status`)).toHaveLength(1)
   })
 
+  it('$triage also holds a ServiceRequest to WorkWell-FitNoteTriageRequest: the condition is required there, not on a plain referral', async () => {
+    const request = readJson<Json>('fixtures/referrals/north-central-london/fit-note-triage.json')
+    delete request.reasonCode
+    const triage = await call(`${gw.fhir}/ServiceRequest/$triage`, { body: request })
+    expect(triage.status).toBe(422)
+    expect(expressions(triage.body)).toContain('ServiceRequest.reasonCode')
+    const referral = readJson<Json>('fixtures/referrals/north-central-london/gp-referral.json')
+    delete referral.reasonCode
+    expect((await call(`${gw.fhir}/ServiceRequest`, { body: referral })).status).toBe(201)
+  })
+
+  it('$triage refuses an intent other than proposal or order (ww-fnt-1)', async () => {
+    const request = readJson<Json>('fixtures/referrals/north-central-london/fit-note-triage.json')
+    request.intent = 'plan'
+    const triage = await call(`${gw.fhir}/ServiceRequest/$triage`, { body: request })
+    expect(triage.status).toBe(422)
+    expect((triage.body.issue as Issue[]).some((i) => i.diagnostics?.includes('ww-fnt-1') === true)).toBe(true)
+  })
+
   it('still accepts the fixtures, which claim the profile', async () => {
     const res = await call(`${gw.fhir}/ServiceRequest`, { body: readJson('fixtures/referrals/north-central-london/gp-referral.json') })
     expect(res.status).toBe(201)
