@@ -209,16 +209,16 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
 
 /**
  * A referral Bundle for validation: the Bundle, and its ServiceRequest entry against the
- * WorkWell-Referral profile, which every referral door requires whether or not the entry
- * claims it (a ServiceRequest that does not claim the profile is still a WorkWell referral).
+ * profile the door requires (WorkWell-Referral unless it says otherwise) whether or not the
+ * entry claims it (a ServiceRequest that does not claim the profile is still a WorkWell referral).
  */
-export function referralBundleToValidate (bundle: unknown): LocatedResource[] {
+export function referralBundleToValidate (bundle: unknown, profile = WORKWELL_REFERRAL_PROFILE): LocatedResource[] {
   const located: LocatedResource[] = [{ resource: bundle, path: 'Bundle', resourceType: 'Bundle' }]
   const entries = bundle !== null && typeof bundle === 'object' ? (bundle as { entry?: unknown }).entry : undefined
   if (!Array.isArray(entries)) return located
   const at = entries.findIndex((e: unknown) => (e as { resource?: { resourceType?: unknown } } | null)?.resource?.resourceType === 'ServiceRequest')
   if (at >= 0) {
-    located.push({ resource: (entries[at] as { resource: unknown }).resource, path: `Bundle.entry[${at}].resource`, resourceType: 'ServiceRequest', profile: WORKWELL_REFERRAL_PROFILE })
+    located.push({ resource: (entries[at] as { resource: unknown }).resource, path: `Bundle.entry[${at}].resource`, resourceType: 'ServiceRequest', profile })
   }
   return located
 }

@@ -45,11 +45,11 @@ function prepareContained (deps: RouteDeps, body: unknown, profile = WORKWELL_RE
   return { pkg: containedPackage(sr), resources: [stored], serviceRequestId: id, patient: patientByIdentifier(stored) }
 }
 
-function prepareTransaction (deps: RouteDeps, body: unknown): { prepared: PreparedReferral, order: string[] } {
+function prepareTransaction (deps: RouteDeps, body: unknown, profile = WORKWELL_REFERRAL_PROFILE): { prepared: PreparedReferral, order: string[] } {
   const bundle = resourceBody(body, 'Bundle') as Bundle
   // The whole Bundle first (entries are validated as their own types, at their paths), so the
   // transaction rules below only ever see well-shaped entries.
-  validateReferral(deps.validator, referralBundleToValidate(bundle))
+  validateReferral(deps.validator, referralBundleToValidate(bundle, profile))
   const parsed = parseTransaction(bundle, deps.newId)
   return {
     prepared: {
@@ -124,7 +124,7 @@ export async function referralRoutes (app: FastifyInstance, deps: RouteDeps): Pr
     const ctx = context(request)
     const body = request.body as { resourceType?: unknown } | null
     const prepared = body !== null && typeof body === 'object' && body.resourceType === 'Bundle'
-      ? prepareTransaction(deps, body).prepared
+      ? prepareTransaction(deps, body, FIT_NOTE_TRIAGE_PROFILE).prepared
       : prepareContained(deps, body, FIT_NOTE_TRIAGE_PROFILE)
     const accepted = await acceptReferral(intake, prepared, ctx)
     logAccepted(request, accepted)

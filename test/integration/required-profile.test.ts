@@ -62,6 +62,16 @@ describe('every referral door checks the WorkWell-Referral profile, claimed or n
     expect((await call(`${gw.fhir}/ServiceRequest`, { body: referral })).status).toBe(201)
   })
 
+  it('$triage holds a transaction Bundle\'s ServiceRequest to WorkWell-FitNoteTriageRequest too', async () => {
+    const bundle = readJson<{ entry: Array<{ resource: Json }> }>('fixtures/bundles/greater-manchester-transaction.json')
+    const at = bundle.entry.findIndex((e) => e.resource.resourceType === 'ServiceRequest')
+    delete bundle.entry[at]?.resource.reasonCode
+    const triage = await call(`${gw.fhir}/ServiceRequest/$triage`, { body: bundle })
+    expect(triage.status).toBe(422)
+    expect(expressions(triage.body)).toContain(`Bundle.entry[${at}].resource.reasonCode`)
+    expect((await call(`${gw.fhir}`, { body: bundle })).status).toBe(200)
+  })
+
   it('$triage refuses an intent other than proposal or order (ww-fnt-1)', async () => {
     const request = readJson<Json>('fixtures/referrals/north-central-london/fit-note-triage.json')
     request.intent = 'plan'
