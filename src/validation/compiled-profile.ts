@@ -677,6 +677,10 @@ function compileInvariants (
       }
       const relative = (e.path ?? rootPath).slice(rootPath.length + 1).replaceAll('[x]', '')
       const steps = relative === '' ? [] : relative.split('.')
+      // below `contained` the nodes belong to a contained resource, which is then %resource
+      // (fhirpath.html §2.1.9.1; HL7 validator case contained-invariant)
+      const inContained = steps.indexOf('contained')
+      const holderSteps = inContained >= 0 && inContained < steps.length - 1 ? steps.slice(0, inContained + 1) : undefined
       const key = c.key ?? '?'
       const human = c.human ?? c.expression
       const check = compiler.compile(key, c.expression)
@@ -691,14 +695,21 @@ function compileInvariants (
           }
           return
         }
-        const scope = { resource, rootResource: container }
-        for (const node of nodesAt(resource, steps, path)) {
-          const result = check(node.value, scope)
-          if (result === false) {
-            found.push(issue('error', 'invariant', `Constraint ${key} not met: ${human} (${node.path}; FHIRPath: ${c.expression ?? ''})`, node.path))
-          } else if (result !== true) {
-            // Not being able to evaluate is our limit, not the sender's error: warn, never reject.
-            found.push(issue('warning', 'processing', `Constraint ${key} could not be evaluated: ${result.message} (${node.path})`, node.path))
+        const holders = holderSteps === undefined
+          ? [{ scope: { resource, rootResource: container }, nodes: nodesAt(resource, steps, path) }]
+          : nodesAt(resource, holderSteps, path).map((held) => ({
+            scope: { resource: held.value, rootResource: container },
+            nodes: nodesAt(held.value, steps.slice(holderSteps.length), held.path)
+          }))
+        for (const { scope, nodes } of holders) {
+          for (const node of nodes) {
+            const result = check(node.value, scope)
+            if (result === false) {
+              found.push(issue('error', 'invariant', `Constraint ${key} not met: ${human} (${node.path}; FHIRPath: ${c.expression ?? ''})`, node.path))
+            } else if (result !== true) {
+              // Not being able to evaluate is our limit, not the sender's error: warn, never reject.
+              found.push(issue('warning', 'processing', `Constraint ${key} could not be evaluated: ${result.message} (${node.path})`, node.path))
+            }
           }
         }
       })

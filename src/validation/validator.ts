@@ -7,6 +7,11 @@ export interface ValidateOptions {
    * meta.profile (e.g. the profile an endpoint requires). Unknown URLs give an error issue.
    */
   profile?: string
+  /**
+   * 'ignore': findings inside contained resources are left out, as the HL7 Java validator's
+   * validateContains=IGNORE does; the default checks them as resources of their own type.
+   */
+  contained?: 'check' | 'ignore'
 }
 
 /**

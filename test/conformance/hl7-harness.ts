@@ -26,6 +26,8 @@ export interface Hl7Case {
   readonly profileUrl?: string
   readonly expectedValid: boolean
   readonly tags?: readonly string[]
+  /** the Java validator's settings for this case, e.g. { validateContains: 'IGNORE' } */
+  readonly options?: Readonly<Record<string, unknown>>
 }
 
 /** The verdict on one case. */
@@ -121,7 +123,11 @@ function gradeOne (c: Hl7Case, file: string, validator: ResourceValidator | Erro
     }
     return verdict(undefined, `supporting profile not loadable: ${validator.message}`)
   }
-  const issues = validator.validate(instance, c.profileUrl === undefined ? undefined : { profile: c.profileUrl })
+  // validateContains=IGNORE has an equivalent here; the other Java settings do not change our checks
+  const issues = validator.validate(instance, {
+    ...(c.profileUrl === undefined ? {} : { profile: c.profileUrl }),
+    ...(c.options?.validateContains === 'IGNORE' ? { contained: 'ignore' as const } : {})
+  })
   const errors = issues.filter(isError)
   return verdict(errors.length === 0, errors.slice(0, 3).map(describeIssue).join('; '))
 }

@@ -36,6 +36,17 @@ function compile (type: string, differential: ElementDefinition[], options: Comp
 const where = (issues: ReturnType<CompiledProfileCheck>): string[] => issues.filter((i) => i.severity === 'error').map((i) => `${i.expression?.[0] ?? ''}: ${i.code}`)
 
 describe('compileProfile', () => {
+  it('evaluates an invariant below contained with the contained resource as %resource and the container as %rootResource', () => {
+    const check = compile('Patient', [
+      { id: 'Patient.contained', path: 'Patient.contained', type: [{ code: 'Practitioner' }], constraint: [{ key: 't-1', severity: 'error', human: 'on the contained resource', expression: "%resource.resourceType = 'Patient' and %rootResource.resourceType = 'Patient'" }] },
+      { id: 'Patient.contained.name', path: 'Patient.contained.name', constraint: [{ key: 't-2', severity: 'error', human: 'inside it', expression: "%resource.resourceType = 'Practitioner' and %rootResource.resourceType = 'Patient' and %resource.id = 'p1'" }] }
+    ])
+    const patient = { resourceType: 'Patient', contained: [{ resourceType: 'Practitioner', id: 'p1', name: [{ text: 'Dr Malaprop' }] }] }
+    expect(where(check(patient, 'Patient'))).toEqual([])
+    const other = { resourceType: 'Patient', contained: [{ resourceType: 'Practitioner', id: 'p2', name: [{ text: 'Dr Who' }] }] }
+    expect(where(check(other, 'Patient'))).toEqual(['Patient.contained[0].name[0]: invariant'])
+  })
+
   it('checks minValueDuration and maxValueDuration against the clock it is given', () => {
     // minValueDuration is not in the R4 typings (the HL7 test cases use it all the same).
     const birthDate = {

@@ -39,6 +39,20 @@ describe('createValidator', () => {
     expect(validator.profiles).toContain(WORKWELL_REFERRAL_PROFILE)
   })
 
+  it('leaves out findings inside contained resources when asked to (contained: ignore), and only those', () => {
+    const referral = gpReferral()
+    const contained = referral.contained as JsonObject[]
+    const first = contained[0] as JsonObject
+    first.id = 'x'.repeat(65)
+    referral.status = 'bogus'
+    const all = errorSummary(validator.validate(referral))
+    expect(all.some((e) => e.startsWith('ServiceRequest.contained[0]'))).toBe(true)
+    expect(all).toContain('ServiceRequest.status: code-invalid')
+    const outside = errorSummary(validator.validate(referral, { contained: 'ignore' }))
+    expect(outside.some((e) => e.includes('.contained['))).toBe(false)
+    expect(outside).toContain('ServiceRequest.status: code-invalid')
+  })
+
   it('rejects a profiles folder it cannot use', async () => {
     await expect(createValidator({ profilesDir: join(ROOT, 'no-such-folder') })).rejects.toThrow()
   })
