@@ -7,8 +7,8 @@ import { sharedFolder } from './shared-data.ts'
 
 /**
  * Share of HL7 validator test cases (../shared/fhir/test-cases) whose verdict we get right.
- * The goal is 0.85 (and @medplum/core alone scores 0.73 on the base cases), reached: 142/161
- * (0.882) when this floor was set. Never lower it.
+ * The goal is 0.85 (and @medplum/core alone scores 0.73 on the base cases), reached: 144/161
+ * (0.894) on 2026-11-30. Never lower it.
  */
 const SCORE_FLOOR = 0.85
 
