@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { FastifyInstance, FastifyServerOptions } from 'fastify'
+import { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { pino, type DestinationStream, type LoggerOptions } from 'pino'
 import { systemClock, type Clock } from './clock.ts'
@@ -72,10 +72,9 @@ export function serverOptions (config: Config, destination?: DestinationStream):
     // the request id is the correlation id: the caller's X-Correlation-Id when it is a safe
     // token, else a new one, so every log line carries it without a child logger per request
     genReqId: (req) => correlationIdOf(req.headers['x-correlation-id']),
-    requestIdLogLabel: 'correlationId',
     // one line per request, written in onResponse (logRequests): Fastify's own two lines and a
     // route's own summary line each cost a serialisation (issue 7 intake profile)
-    disableRequestLogging: true,
+    logController: new LogController({ requestIdLogLabel: 'correlationId', disableRequestLogging: true }),
     return503OnClosing: true,
     requestTimeout: config.security.requestTimeoutMs,
     connectionTimeout: 60_000,

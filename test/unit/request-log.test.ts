@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { logRequests, summariseForLog } from '../../src/request-log.ts'
@@ -13,7 +13,7 @@ function capture (): { stream: Writable, lines: () => Array<Record<string, unkno
 describe('logRequests', () => {
   it('writes one line per request with status, time, path without its query and the route\'s summary', async () => {
     const out = capture()
-    const app = Fastify({ loggerInstance: pino({ level: 'info' }, out.stream), disableRequestLogging: true, requestIdLogLabel: 'correlationId', genReqId: () => 'c-1' }) as unknown as FastifyInstance
+    const app = Fastify({ loggerInstance: pino({ level: 'info' }, out.stream), logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'correlationId' }), genReqId: () => 'c-1' }) as unknown as FastifyInstance
     logRequests(app)
     app.post('/fhir/ServiceRequest', async (request, reply) => {
       summariseForLog(request, 'referral accepted', { serviceRequestId: 'sr-1', queued: true })
