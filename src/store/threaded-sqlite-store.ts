@@ -39,7 +39,8 @@ export async function openThreadedSqliteStore (options: SqliteStoreOptions): Pro
   }
 
   // an in-memory database has no WAL to copy back
-  const checkpointer = options.file === ':memory:' || options.file === '' ? undefined : await startCheckpointer(options.file)
+  // a speed-up only: without it the writer's own automatic checkpoint still bounds the WAL
+  const checkpointer = options.file === ':memory:' || options.file === '' ? undefined : await startCheckpointer(options.file).catch(() => undefined)
 
   worker.on('message', (m: WriterResponse) => {
     if (!Array.isArray(m)) return
