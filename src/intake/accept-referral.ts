@@ -217,8 +217,11 @@ export function referralBundleToValidate (bundle: unknown, profile = WORKWELL_RE
   const entries = bundle !== null && typeof bundle === 'object' ? (bundle as { entry?: unknown }).entry : undefined
   if (!Array.isArray(entries)) return located
   const at = entries.findIndex((e: unknown) => (e as { resource?: { resourceType?: unknown } } | null)?.resource?.resourceType === 'ServiceRequest')
-  if (at >= 0) {
-    located.push({ resource: (entries[at] as { resource: unknown }).resource, path: `Bundle.entry[${at}].resource`, resourceType: 'ServiceRequest', profile })
+  const sr = at < 0 ? undefined : (entries[at] as { resource: { meta?: { profile?: unknown } } }).resource
+  // an entry that claims the profile had it applied in the Bundle's own pass: no second pass
+  const claims = sr?.meta?.profile
+  if (sr !== undefined && !(Array.isArray(claims) && claims.includes(profile))) {
+    located.push({ resource: sr, path: `Bundle.entry[${at}].resource`, resourceType: 'ServiceRequest', profile })
   }
   return located
 }

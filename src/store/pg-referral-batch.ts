@@ -52,17 +52,25 @@ export function saveReferralsQuery (group: readonly ReferralRows[]): QueryConfig
   }
 }
 
+/** One X-Request-Id to mark done: the id, the ServiceRequest and Task it made, and when. */
+export type RequestIdDone = readonly [requestId: string, serviceRequestId: string, taskId: string, at: string]
+
+/**
+ * Marks X-Request-Ids done (referral saves and Task updates alike); the caller compares the
+ * rows returned with how many it asked for.
+ */
+export function completeRequestIds (done: readonly RequestIdDone[]): QueryConfig<unknown[]> {
+  return {
+    name: 'complete-request-ids',
+    text: COMPLETE_REQUEST_IDS,
+    // claimed_at only matters for an id nobody claimed first; the write's time stands in
+    values: [0, 1, 2, 3].map((i) => done.map((d) => d[i]))
+  }
+}
+
 /** The X-Request-Ids a group completes, or undefined when none of its writes carried one. */
 export function completeRequestIdsQuery (group: readonly ReferralRows[]): { query: QueryConfig<unknown[]>, count: number } | undefined {
-  const done = group.filter((g) => g.requestId !== null)
+  const done = group.flatMap((g): RequestIdDone[] => (g.requestId === null ? [] : [[g.requestId, g.serviceRequestId, g.task[0], g.task[4]]]))
   if (done.length === 0) return undefined
-  return {
-    count: done.length,
-    query: {
-      name: 'complete-request-ids',
-      text: COMPLETE_REQUEST_IDS,
-      // claimed_at only matters for an id nobody claimed first; the write's time stands in
-      values: [done.map((g) => g.requestId), done.map((g) => g.serviceRequestId), done.map((g) => g.task[0]), done.map((g) => g.task[4])]
-    }
-  }
+  return { count: done.length, query: completeRequestIds(done) }
 }

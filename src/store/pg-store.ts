@@ -24,7 +24,7 @@ import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-error
 import { auditValues as auditColumns, byDueThenCreated, checkNonNegativeInteger, checkResources, checkTaskVersion, int, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toStoredResource } from './store-rows.ts'
 import type { ReferralRows, Row } from './store-rows.ts'
 import { toReferralRows } from './store-rows.ts'
-import { completeRequestIdsQuery, saveReferralsQuery } from './pg-referral-batch.ts'
+import { completeRequestIds, completeRequestIdsQuery, saveReferralsQuery } from './pg-referral-batch.ts'
 import { AUDIT_SEARCH_SQL, auditSearchValues, toAuditRecord } from '../audit/audit-row.ts'
 import type { AuditQuery } from '../audit/audit-event.ts'
 
@@ -80,15 +80,6 @@ type Query = QueryConfig<unknown[]>
 
 const INSERT_OUTBOX = `INSERT INTO outbox (id, partnership_id, service_request_id, task_id, status, attempts, next_attempt_at, created_at, updated_at, kind, payload)
   VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5, $6, $7)`
-
-// only an in-flight (or unclaimed) id may complete: if another request took over a stale
-// claim and finished first, no row is returned and the whole write is rolled back
-const COMPLETE_REQUEST_ID = `INSERT INTO request_ids (request_id, state, service_request_id, task_id, claimed_at)
-  VALUES ($1, 'done', $2, $3, $4)
-  ON CONFLICT (request_id) DO UPDATE
-    SET state = 'done', service_request_id = excluded.service_request_id, task_id = excluded.task_id
-    WHERE request_ids.state = 'in-flight'
-  RETURNING 1`
 
 /** The Store on a pg Pool; every method is one statement or one transaction. */
 class PgStore implements Store {
@@ -238,7 +229,7 @@ class PgStore implements Store {
         await c.query('INSERT INTO audit_events (id, recorded, action, subtype, outcome, agent, entity, correlation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', values)
       }
       if (requestId !== undefined) {
-        const done = await c.query({ name: 'complete-request-id', text: COMPLETE_REQUEST_ID, values: [requestId.id, requestId.serviceRequestId, t.id, lastUpdated] })
+        const done = await c.query(completeRequestIds([[requestId.id, requestId.serviceRequestId, t.id, lastUpdated]]))
         if (done.rowCount !== 1) throw new RequestIdAlreadyDoneError(requestId.id)
       }
       return { kind: 'updated' }
