@@ -105,9 +105,17 @@ interface Running {
   stop: () => Promise<void>
 }
 
-type Variant = 'bare' | 'sqlite' | 'sqlite-main' | 'postgres'
+type Variant = 'bare' | 'floor' | 'sqlite' | 'sqlite-main' | 'postgres'
 
-interface Measured { load: Load, readyMs: number, rss: { maxMb: number, slopeMbPerMin: number } }
+interface Measured {
+  load: Load
+  readyMs: number
+  rss: { maxMb: number, slopeMbPerMin: number }
+  /** server CPU (all its threads) per answered request, from /proc */
+  cpuUsPerRequest: number
+  /** how busy both cores were during the measured load, % (autocannon and PostgreSQL included) */
+  machineBusyPct: number
+}
 
 /**
  * Runs the intake benchmark and prints its figures.
@@ -122,8 +130,8 @@ export async function runIntakeBench (options: IntakeBenchOptions): Promise<Inta
   const databaseUrl = options.databaseUrl ?? DEFAULT_DATABASE_URL
   const pgReason = await pgUnavailable(databaseUrl)
   // INTAKE_VARIANTS=sqlite (say) narrows a run while measuring one lever; bare always runs
-  const asked = (process.env.INTAKE_VARIANTS ?? 'sqlite,sqlite-main,postgres').split(',')
-  const variants: Variant[] = ['bare', ...(['sqlite', 'sqlite-main', 'postgres'] as const).filter((v) => asked.includes(v) && (v !== 'postgres' || pgReason === undefined))]
+  const asked = (process.env.INTAKE_VARIANTS ?? 'floor,sqlite,sqlite-main,postgres').split(',')
+  const variants: Variant[] = ['bare', ...(['floor', 'sqlite', 'sqlite-main', 'postgres'] as const).filter((v) => asked.includes(v) && (v !== 'postgres' || pgReason === undefined))]
   const rounds = options.quick ? 1 : 3
   const seconds = options.quick ? 5 : 10
   const log = (line: string): void => { if (!options.json) options.print(line) }
@@ -138,7 +146,7 @@ export async function runIntakeBench (options: IntakeBenchOptions): Promise<Inta
       for (const variant of order) {
         results[variant] = await measure(variant, { work, bodiesFile, seconds, databaseUrl, dataRoot: options.dataRoot ?? tmpdir() })
         const m = results[variant]
-        log(`  round ${round + 1} ${variant}: ${Math.round(m.load.rps)} req/s, p50 ${m.load.p50} ms, p99 ${m.load.p99} ms, ready in ${m.readyMs} ms, RSS max ${m.rss.maxMb} MB` +
+        log(`  round ${round + 1} ${variant}: ${Math.round(m.load.rps)} req/s, p50 ${m.load.p50} ms, p99 ${m.load.p99} ms, ready in ${m.readyMs} ms, RSS max ${m.rss.maxMb} MB, ${m.cpuUsPerRequest} µs server CPU per request, machine ${m.machineBusyPct}% busy` +
           (m.load.non2xx + m.load.errors + m.load.timeouts > 0 ? `, non-2xx ${m.load.non2xx}, errors ${m.load.errors}, timeouts ${m.load.timeouts}` : ''))
       }
       perRound.push(results)
@@ -150,8 +158,19 @@ export async function runIntakeBench (options: IntakeBenchOptions): Promise<Inta
       const rps = median(perRound.map((r) => r[variant]?.load.rps ?? 0))
       const ratio = median(perRound.map((r) => (r[variant]?.load.rps ?? 0) / (r.bare?.load.rps ?? 1)))
       const p99 = median(perRound.map((r) => r[variant]?.load.p99 ?? 0))
+      const cpu = median(perRound.map((r) => r[variant]?.cpuUsPerRequest ?? 0))
+      const bareCpu = median(perRound.map((r) => r.bare?.cpuUsPerRequest ?? 0))
+      const busy = median(perRound.map((r) => r[variant]?.machineBusyPct ?? 0))
+      if (variant === 'floor') {
+        // not a goal but the ceiling the goals are measured against: bare + the same durable writes
+        rows.push({ name: 'intake-floor', value: round(rps), unit: 'req/s', baseline: round(bare), ratio: round(ratio, 3) })
+        rows.push({ name: 'cpu-per-request-floor', value: cpu, unit: 'µs', baseline: bareCpu, ratio: null })
+        continue
+      }
       const goal = variant === 'postgres' ? 0.3 : 0.5
       rows.push({ name: `intake-${variant}`, value: round(rps), unit: 'req/s', baseline: round(bare), ratio: round(ratio, 3), goal: `ratio >= ${goal}`, met: ratio >= goal })
+      rows.push({ name: `cpu-per-request-${variant}`, value: cpu, unit: 'µs', baseline: bareCpu, ratio: null })
+      rows.push({ name: `machine-busy-${variant}`, value: busy, unit: '%', baseline: median(perRound.map((r) => r.bare?.machineBusyPct ?? 0)), ratio: null })
       rows.push({
         name: `intake-${variant}-p99`,
         value: p99,
@@ -195,27 +214,33 @@ async function measure (variant: Variant, ctx: MeasureContext): Promise<Measured
     if (schema !== undefined) await adminQuery(ctx.databaseUrl, `CREATE SCHEMA ${schema}`)
     const server = variant === 'bare'
       ? await start([process.execPath, '-e', BARE_SOURCE], {})
-      : await start([process.execPath, path.join(REPO, 'src/server.ts')], {
-        WORKWELL_DATA_DIR: dataDir,
-        WORKWELL_DELIVERY_ENABLED: 'false',
-        // one client floods on purpose: the per-client limit would measure itself
-        WORKWELL_RATE_LIMIT: '0',
-        WORKWELL_AUTH_AUDIENCE: BENCH_AUDIENCE,
-        // the production default; INTAKE_LOG_LEVEL=warn measures what request logging costs
-        LOG_LEVEL: process.env.INTAKE_LOG_LEVEL ?? 'info',
-        // e.g. INTAKE_NODE_OPTIONS='--max-old-space-size=128 --max-semi-space-size=4' (heap sizing vs RSS)
-        ...(process.env.INTAKE_NODE_OPTIONS === undefined ? {} : { NODE_OPTIONS: process.env.INTAKE_NODE_OPTIONS }),
-        // sqlite-main: the same store with its writes on the event loop (the writer-thread lever)
-        ...(variant === 'sqlite-main' ? { WORKWELL_SQLITE_WRITER_THREAD: 'false' } : {}),
-        ...(schema === undefined ? {} : { DATABASE_URL: withSchema(ctx.databaseUrl, schema) })
-      })
+      : variant === 'floor'
+        ? await start([process.execPath, path.join(REPO, 'bench/durable-floor-server.ts')], { WORKWELL_DATA_DIR: dataDir, FLOOR_BODIES: ctx.bodiesFile })
+        : await start([process.execPath, path.join(REPO, 'src/server.ts')], {
+          WORKWELL_DATA_DIR: dataDir,
+          WORKWELL_DELIVERY_ENABLED: 'false',
+          // one client floods on purpose: the per-client limit would measure itself
+          WORKWELL_RATE_LIMIT: '0',
+          WORKWELL_AUTH_AUDIENCE: BENCH_AUDIENCE,
+          // the production default; INTAKE_LOG_LEVEL=warn measures what request logging costs
+          LOG_LEVEL: process.env.INTAKE_LOG_LEVEL ?? 'info',
+          // e.g. INTAKE_NODE_OPTIONS='--max-old-space-size=128 --max-semi-space-size=4' (heap sizing vs RSS)
+          ...(process.env.INTAKE_NODE_OPTIONS === undefined ? {} : { NODE_OPTIONS: process.env.INTAKE_NODE_OPTIONS }),
+          // sqlite-main: the same store with its writes on the event loop (the writer-thread lever)
+          ...(variant === 'sqlite-main' ? { WORKWELL_SQLITE_WRITER_THREAD: 'false' } : {}),
+          ...(schema === undefined ? {} : { DATABASE_URL: withSchema(ctx.databaseUrl, schema) })
+        })
     let load: Load
     let warm: Load
+    let cpuUsPerRequest = 0
+    let machineBusyPct = 0
     const samples: Array<[number, number]> = []
     try {
       const token = await benchToken(dataDir, ctx.bodiesFile)
       warm = await runLoad(server.origin, ctx, 2, token)
       const t0 = performance.now()
+      const cpu0 = processCpuTicks(server.child.pid)
+      const machine0 = machineTicks()
       const timer = setInterval(() => {
         const mb = rssMb(server.child.pid)
         if (mb !== undefined) samples.push([(performance.now() - t0) / 60_000, mb])
@@ -225,11 +250,14 @@ async function measure (variant: Variant, ctx: MeasureContext): Promise<Measured
       } finally {
         clearInterval(timer)
       }
+      const machine1 = machineTicks()
+      cpuUsPerRequest = Math.round((processCpuTicks(server.child.pid) - cpu0) * 1e6 / CLOCK_TICKS / Math.max(1, load.ok + load.non2xx))
+      machineBusyPct = Math.round(100 * (1 - (machine1.idle - machine0.idle) / Math.max(1, machine1.total - machine0.total)))
     } finally {
       await server.stop()
     }
     if (variant !== 'bare') await checkStored(variant, dataDir, ctx.databaseUrl, schema, warm.ok + load.ok)
-    return { load, readyMs: server.readyMs, rss: { maxMb: Math.max(0, ...samples.map(([, mb]) => mb)), slopeMbPerMin: round(slope(samples), 2) } }
+    return { load, readyMs: server.readyMs, rss: { maxMb: Math.max(0, ...samples.map(([, mb]) => mb)), slopeMbPerMin: round(slope(samples), 2) }, cpuUsPerRequest, machineBusyPct }
   } finally {
     rmSync(dataDir, { recursive: true, force: true })
     if (schema !== undefined) await adminQuery(ctx.databaseUrl, `DROP SCHEMA IF EXISTS ${schema} CASCADE`)
@@ -316,6 +344,27 @@ async function start (command: string[], env: Record<string, string>): Promise<R
       await exited
     }
   }
+}
+
+/** USER_HZ: the unit of /proc CPU times (100 on Linux whatever the kernel's HZ) */
+const CLOCK_TICKS = 100
+
+/** utime + stime of a process, all threads, in clock ticks (proc(5) /proc/pid/stat fields 14, 15). */
+function processCpuTicks (pid: number | undefined): number {
+  if (pid === undefined) return 0
+  try {
+    // the command name (field 2) may hold spaces; the fields after it start past its ')'
+    const after = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    return Number(after[11]) + Number(after[12])
+  } catch {
+    return 0
+  }
+}
+
+/** All cores' ticks and idle ticks (idle + iowait) from the first line of /proc/stat. */
+function machineTicks (): { total: number, idle: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number)
+  return { total: fields.reduce((a, b) => a + b, 0), idle: (fields[3] ?? 0) + (fields[4] ?? 0) }
 }
 
 function rssMb (pid: number | undefined): number | undefined {

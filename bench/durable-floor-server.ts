@@ -1,0 +1,104 @@
+/**
+ * The durable floor of the intake bench (issue 7, "measured against the ceiling"): bare
+ * Fastify plus exactly the gateway's durable writes, and nothing else. Each POST is parsed,
+ * stamped and saved with the gateway's own store (SQLite, WAL, synchronous=FULL, group commit
+ * on the writer thread, the checkpointer thread): the ServiceRequest, its triage Task, the
+ * Task's search row, the outbox row when the gateway would deliver, and the audit records,
+ * in one transaction before the 201. The Task for each body is worked out once at start with
+ * the gateway's pure triage, so no request pays for auth, validation, routing, triage or
+ * logging. Whatever this server reaches against bare Fastify is the most the gateway could
+ * reach on the same machine with the same durability.
+ *
+ *   FLOOR_BODIES=bodies.json WORKWELL_DATA_DIR=dir node bench/durable-floor-server.ts
+ */
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import Fastify from 'fastify'
+import type { Reference, ServiceRequest, Task } from '@medplum/fhirtypes'
+import { auditRecord } from '../src/audit/audit-record.ts'
+import { loadConfig } from '../src/config.ts'
+import { patientByIdentifier } from '../src/intake/accept-referral.ts'
+import { extractFacts } from '../src/intake/referral-facts.ts'
+import { containedPackage } from '../src/intake/referral-package.ts'
+import { loadPartnerships } from '../src/routing/load-partnerships.ts'
+import { buildRoutingIndex, routeReferral } from '../src/routing/route-referral.ts'
+import { openThreadedSqliteStore } from '../src/store/threaded-sqlite-store.ts'
+import type { StoredResource } from '../src/store/store.ts'
+import { timeOrderedIds } from '../src/time-ordered-id.ts'
+import { buildTriageTask } from '../src/triage/build-task.ts'
+import { homeService } from '../src/triage/home-partnership.ts'
+import { loadTriageRules } from '../src/triage/load-triage-rules.ts'
+import { triageReferral } from '../src/triage/triage.ts'
+
+interface Planned { task: Task, owner: string, deliver: boolean }
+
+const config = loadConfig(process.env, process.cwd())
+const bodies = JSON.parse(readFileSync(process.env.FLOOR_BODIES ?? '', 'utf8')) as string[]
+const partnerships = await loadPartnerships(config.mappingsDir, config.partnerUrls)
+const rules = await loadTriageRules(config.mappingsDir, partnerships.keys())
+const routing = buildRoutingIndex(partnerships.values())
+const now = new Date()
+
+/** The gateway's triage of each body, done once; keyed by the body's text as it arrives. */
+const planned = new Map<string, Planned>()
+for (const body of bodies) {
+  const sr = JSON.parse(body) as ServiceRequest
+  const pkg = containedPackage(sr)
+  const facts = extractFacts(pkg)
+  const route = routeReferral(facts, routing, now)
+  if (!route.ok) throw new Error(`a bench body does not route: ${route.reason}`)
+  const own = rules.get(route.partnership.id)
+  if (own === undefined) throw new Error(`no triage rules for ${route.partnership.id}`)
+  const triage = triageReferral(facts, own, route.partnership, now, homeService(facts, routing, rules, route.partnership.id, now))
+  const task = buildTriageTask({
+    id: 'planned',
+    serviceRequestId: 'planned',
+    patient: patientByIdentifier(sr),
+    ...(sr.requester === undefined ? {} : { requester: sr.requester as Task['requester'] }),
+    partnership: route.partnership,
+    icb: route.icb,
+    triage,
+    now
+  })
+  planned.set(body, { task, owner: route.partnership.id, deliver: triage.outcome === 'eligible-refer' && facts.isReferral && facts.referralConsent })
+}
+
+const store = await openThreadedSqliteStore({ file: path.join(config.dataDir, 'workwell.sqlite') })
+const newId = timeOrderedIds()
+const app = Fastify({ logger: false, bodyLimit: 1048576 })
+app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, (_req, body, done) => {
+  try {
+    done(null, { text: body, resource: JSON.parse(body as string) as ServiceRequest })
+  } catch (err) {
+    done(err as Error)
+  }
+})
+app.post('/fhir/ServiceRequest', async (request, reply) => {
+  const { text, resource } = request.body as { text: string, resource: ServiceRequest }
+  const plan = planned.get(text)
+  if (plan === undefined) return reply.code(422).send({ resourceType: 'OperationOutcome' })
+  const at = new Date()
+  const stamp = at.toISOString()
+  const id = newId()
+  const taskId = newId()
+  const sr = { ...resource, id, meta: { ...resource.meta, versionId: '1', lastUpdated: stamp } }
+  const task: Task = { ...plan.task, id: taskId, focus: { reference: `ServiceRequest/${id}` } as Reference, meta: { versionId: '1', lastUpdated: stamp } }
+  const stored: StoredResource[] = [
+    { resourceType: 'ServiceRequest', id, versionId: '1', lastUpdated: stamp, resource: sr, json: JSON.stringify(sr) },
+    { resourceType: 'Task', id: taskId, versionId: '1', lastUpdated: stamp, resource: task, json: JSON.stringify(task) }
+  ]
+  await store.saveReferral({
+    resources: stored,
+    task: { id: taskId, basedOn: `ServiceRequest/${id}`, owner: plan.owner, status: task.status, lastUpdated: stamp },
+    serviceRequestId: id,
+    ...(plan.deliver ? { outbox: { id: newId(), partnershipId: plan.owner, serviceRequestId: id, taskId, createdAt: stamp } } : {}),
+    audit: stored.map((s) => auditRecord(newId(), at, { action: 'C', subtype: 'create', agent: 'bench', entity: `${s.resourceType}/${s.id}` }))
+  })
+  return reply.code(201).header('content-type', 'application/fhir+json').send(stored[0]?.json)
+})
+app.get('/health/ready', async () => ({ status: 'ready' }))
+const address = await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) })
+process.stdout.write(`listening on ${address}\n`)
+process.on('SIGTERM', () => {
+  app.close().then(async () => { await store.close() }).then(() => process.exit(0), () => process.exit(1))
+})
