@@ -112,6 +112,16 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'referral' CHECK (kind IN ('referral', 'bars-response'));
       ALTER TABLE outbox ADD COLUMN payload TEXT CHECK (payload IS NULL OR json_valid(payload));
     `
+  },
+  {
+    version: 4,
+    name: 'drop outbox_due, a prefix of outbox_claim',
+    sql: `
+      -- (status, next_attempt_at) leads outbox_claim, so every query outbox_due served is
+      -- served by outbox_claim; the copy cost a B-tree insert on each queued referral and an
+      -- update on each delivery attempt (README "Performance": the write set)
+      DROP INDEX IF EXISTS outbox_due;
+    `
   }
 ]
 

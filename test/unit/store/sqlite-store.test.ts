@@ -85,6 +85,24 @@ describe('SQLite specifics', () => {
     }
   })
 
+  it('serves the outbox\'s status queries from outbox_claim once the redundant outbox_due is gone', async () => {
+    const file = join(dir, 'plan.sqlite')
+    const store = await openSqliteStore({ file })
+    await store.close()
+    const db = new DatabaseSync(file, { readOnly: true })
+    try {
+      const indexes = db.prepare('SELECT name FROM sqlite_master WHERE type = \'index\' AND tbl_name = \'outbox\' AND sql IS NOT NULL ORDER BY name').all().map((r) => r.name)
+      expect(indexes).toEqual(['outbox_claim', 'outbox_created', 'outbox_partnership'])
+      const plan = (sql: string): string => db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all().map((r) => String(r.detail)).join('; ')
+      // the claim's inner select and the depth gauge: an index search, never a scan of the table
+      expect(plan(`SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= '${T0}'
+        ORDER BY next_attempt_at, created_at, id LIMIT 10`)).toMatch(/^SEARCH outbox USING (COVERING )?INDEX outbox_claim \(status=\? AND next_attempt_at<\?\)$/)
+      expect(plan('SELECT count(*) FROM outbox WHERE status = \'pending\'')).toMatch(/USING COVERING INDEX outbox_claim \(status=\?\)/)
+    } finally {
+      db.close()
+    }
+  })
+
   it('works in memory', async () => {
     const store = await openSqliteStore({ file: ':memory:' })
     try {
