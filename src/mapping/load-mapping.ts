@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
-import { Ajv, type ValidateFunction } from 'ajv'
 import { evalFhirPath, parseFhirPath } from '@medplum/core'
 import { mappingVariables } from './evaluate-fields.ts'
 import { ENVELOPE_KEYS, envelopeNames } from './mapping.ts'
 import type { MapInput, Mapping, MappingDefinition, MappingField } from './mapping.ts'
 import { mappingSchema } from './mapping-schema.ts'
+import { compileStartUpCheck, type StartUpCheck } from '../start-up-schema.ts'
 
 /**
  * Reads and checks `<dir>/mapping.json`: its shape (ajv), unique output names (envelope and
@@ -26,9 +26,8 @@ export async function loadMapping (dir: string, check: MappingCheck = mappingChe
     throw new Error(`${file}: cannot read mapping: ${(err as Error).message}`, { cause: err })
   }
 
-  const { ajv, validate } = check
-  if (!validate(data)) {
-    throw new Error(`${file}: invalid mapping: ${ajv.errorsText(validate.errors, { dataVar: 'mapping' })}`)
+  if (!check.validate(data)) {
+    throw new Error(`${file}: invalid mapping: ${check.errorsText('mapping')}`)
   }
 
   const seen = new Set<string>(envelopeNames(data).map((name) => name.toLowerCase()))
@@ -57,19 +56,15 @@ export async function loadMapping (dir: string, check: MappingCheck = mappingChe
   return { ...data, fields, partnershipId: basename(resolve(dir)) }
 }
 
-/** The mapping.json shape check: an ajv and its compiled schema. */
-export interface MappingCheck {
-  ajv: Ajv
-  validate: ValidateFunction<MappingDefinition>
-}
+/** The mapping.json shape check. */
+export type MappingCheck = StartUpCheck<MappingDefinition>
 
 /**
  * Compiles the mapping.json schema. Compiling costs ~15 ms, so loadMappings compiles it once
  * for every partnership rather than once each (start-to-ready, bench/intake.ts).
  */
 export function mappingCheck (): MappingCheck {
-  const ajv = new Ajv({ allErrors: true })
-  return { ajv, validate: ajv.compile<MappingDefinition>(mappingSchema) }
+  return compileStartUpCheck<MappingDefinition>(mappingSchema)
 }
 
 /**

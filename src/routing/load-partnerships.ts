@@ -1,9 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { Ajv } from 'ajv'
+import { compileStartUpCheck } from '../start-up-schema.ts'
 import type { Partnership } from './partnership.ts'
 
-const schema = {
+/** The shape of mappings/<id>/partnership.json. */
+export const partnershipSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['id', 'name', 'leadIcbs', 'practices', 'postcodeDistricts', 'delivery', 'sources'],
@@ -47,8 +48,7 @@ const schema = {
  * (WORKWELL_PARTNER_URL_<ID>). A bad file stops the start with a message naming it.
  */
 export async function loadPartnerships (mappingsDir: string, partnerUrls: Record<string, string> = {}): Promise<Map<string, Partnership>> {
-  const ajv = new Ajv({ allErrors: true })
-  const check = ajv.compile(schema)
+  const check = compileStartUpCheck<Partnership>(partnershipSchema)
   const out = new Map<string, Partnership>()
   const entries = await readdir(mappingsDir, { withFileTypes: true })
   for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -59,8 +59,8 @@ export async function loadPartnerships (mappingsDir: string, partnerUrls: Record
     } catch (err) {
       throw new Error(`${file}: ${(err as Error).message}`)
     }
-    if (!check(data)) {
-      throw new Error(`${file}: ${ajv.errorsText(check.errors)}`)
+    if (!check.validate(data)) {
+      throw new Error(`${file}: ${check.errorsText()}`)
     }
     const partnership = data as unknown as Partnership
     if (partnership.id !== entry.name) {

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { Ajv } from 'ajv'
 import { resolveRules } from './resolve-rules.ts'
 import type { ResolvedRules, RuleFile } from './rules.ts'
 import { ruleFileSchema } from './rules-schema.ts'
+import { compileStartUpCheck } from '../start-up-schema.ts'
 
 /** The national baseline is a file, not a folder, so load-partnerships.ts (which reads sub-folders) never sees it. */
 export const BASELINE_FILE = 'national-baseline.json'
@@ -27,9 +27,8 @@ async function readRuleFile (file: string, check: (data: unknown) => boolean, er
  * partnership ever triages on rules that were not checked (docs/hazard-log.md H5).
  */
 export async function loadTriageRules (mappingsDir: string, partnershipIds: Iterable<string>): Promise<Map<string, ResolvedRules>> {
-  const ajv = new Ajv({ allErrors: true })
-  const check = ajv.compile(ruleFileSchema)
-  const errors = (): string => ajv.errorsText(check.errors)
+  const { validate: check, errorsText } = compileStartUpCheck<RuleFile>(ruleFileSchema)
+  const errors = (): string => errorsText()
   const baselineFile = path.join(mappingsDir, BASELINE_FILE)
   const baseline = await readRuleFile(baselineFile, check, errors)
   if (baseline.id !== 'national-baseline' || baseline.basis !== 'national') {
