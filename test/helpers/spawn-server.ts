@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
-import { mkdtempSync, readdirSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { REPO, TEST_AUDIENCE } from './gateway.ts'
 import { createTestIssuer, setDefaultToken, testClientClaims } from './tokens.ts'
@@ -25,12 +25,15 @@ export interface ServerProcess {
 export async function spawnServer (env: Record<string, string>, timeoutMs = 15_000): Promise<ServerProcess> {
   // a trusted issuer made for this process, unless the test configures its own (or production)
   const issuer = env.WORKWELL_AUTH_ISSUERS === undefined && env.NODE_ENV !== 'production' ? await createTestIssuer({ audience: TEST_AUDIENCE, alg: 'ES256' }) : undefined
-  const auth = issuer === undefined ? {} : { WORKWELL_AUTH_ISSUERS: `${issuer.issuer}=${issuer.writeJwks(mkdtempSync(path.join(tmpdir(), 'workwell-issuer-')))}`, WORKWELL_AUTH_AUDIENCE: TEST_AUDIENCE }
+  const jwksDir = issuer === undefined ? undefined : mkdtempSync(path.join(tmpdir(), 'workwell-issuer-'))
+  const auth = issuer === undefined || jwksDir === undefined ? {} : { WORKWELL_AUTH_ISSUERS: `${issuer.issuer}=${issuer.writeJwks(jwksDir)}`, WORKWELL_AUTH_AUDIENCE: TEST_AUDIENCE }
   const child = spawn(process.execPath, [path.join(REPO, 'src/server.ts')], {
     cwd: REPO,
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...auth, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
+  // the server reads the JWKS file while it runs; it goes with the process
+  if (jwksDir !== undefined) child.once('exit', () => { rmSync(jwksDir, { recursive: true, force: true }) })
   let out = ''
   const exited = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import path from 'node:path'
@@ -107,6 +107,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await referrer.close()
+  rmSync(path.dirname(catalogueFile), { recursive: true, force: true })
 })
 beforeEach(() => {
   referrer.received = []

@@ -79,7 +79,9 @@ describe('npm start (src/server.ts)', () => {
   })
 
   it('refuses to start on a bad configuration value, naming the variable', async () => {
-    const r = run({ PORT: 'eighty', WORKWELL_DATA_DIR: path.join(tempDataDir(), 'd') })
+    const parent = tempDataDir()
+    cleanup.push(() => { rmSync(parent, { recursive: true, force: true }) })
+    const r = run({ PORT: 'eighty', WORKWELL_DATA_DIR: path.join(parent, 'd') })
     expect(await r.exited).not.toBe(0)
     expect(r.stderr.join('')).toContain('PORT')
   })

@@ -59,11 +59,13 @@ describe('the mappings under mappings/', () => {
 })
 
 describe('loadMapping: bad files', () => {
-  let root: string | undefined
-  afterEach(() => { if (root !== undefined) rmSync(root, { recursive: true, force: true }) })
+  // a test may write more than one file
+  const roots: string[] = []
+  afterEach(() => { for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true }) })
 
   const write = (content: string): string => {
-    root = mkdtempSync(join(tmpdir(), 'mapping-'))
+    const root = mkdtempSync(join(tmpdir(), 'mapping-'))
+    roots.push(root)
     const dir = join(root, 'some-partnership')
     mkdirSync(dir)
     writeFileSync(join(dir, 'mapping.json'), content)
