@@ -26,9 +26,8 @@ import { openThreadedSqliteStore } from '../src/store/threaded-sqlite-store.ts'
 import type { StoredResource } from '../src/store/store.ts'
 import { timeOrderedIds } from '../src/time-ordered-id.ts'
 import { buildTriageTask } from '../src/triage/build-task.ts'
-import { homeService } from '../src/triage/home-partnership.ts'
 import { loadTriageRules } from '../src/triage/load-triage-rules.ts'
-import { triageReferral } from '../src/triage/triage.ts'
+import { isDeliverable, triageRouted } from '../src/triage/triage-routed.ts'
 
 interface Planned { task: Task, owner: string, deliver: boolean }
 
@@ -47,9 +46,7 @@ for (const body of bodies) {
   const facts = extractFacts(pkg)
   const route = routeReferral(facts, routing, now)
   if (!route.ok) throw new Error(`a bench body does not route: ${route.reason}`)
-  const own = rules.get(route.partnership.id)
-  if (own === undefined) throw new Error(`no triage rules for ${route.partnership.id}`)
-  const triage = triageReferral(facts, own, route.partnership, now, homeService(facts, routing, rules, route.partnership.id, now))
+  const triage = triageRouted(facts, route.partnership, routing, rules, now)
   const task = buildTriageTask({
     id: 'planned',
     serviceRequestId: 'planned',
@@ -60,7 +57,7 @@ for (const body of bodies) {
     triage,
     now
   })
-  planned.set(body, { task, owner: route.partnership.id, deliver: triage.outcome === 'eligible-refer' && facts.isReferral && facts.referralConsent })
+  planned.set(body, { task, owner: route.partnership.id, deliver: isDeliverable(triage, facts) })
 }
 
 const store = await openThreadedSqliteStore({ file: path.join(config.dataDir, 'workwell.sqlite') })

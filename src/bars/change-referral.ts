@@ -10,8 +10,7 @@ import { TERMINAL_STATUSES } from '../lifecycle/task-transitions.ts'
 import { routeReferral } from '../routing/route-referral.ts'
 import type { NewOutboxRow, StoredResource } from '../store/store.ts'
 import { buildTriageTask } from '../triage/build-task.ts'
-import { homeService } from '../triage/home-partnership.ts'
-import { triageReferral } from '../triage/triage.ts'
+import { isDeliverable, triageRouted } from '../triage/triage-routed.ts'
 import { findReferral, ownerPartnershipId, partnershipNotice, underRequestId } from './cancel-referral.ts'
 import type { BarsMessage } from './message-bundle.ts'
 
@@ -126,9 +125,7 @@ export async function changeReferral (deps: IntakeDeps, message: BarsMessage, pr
     if (route.partnership.id !== owner) {
       throw outcomeError(422, 'business-rule', `The change routes the referral to another partnership (${route.partnership.id}, not ${owner ?? 'its own'}); cancel it and send a new referral`, `${pkg.serviceRequestPath}.subject`)
     }
-    const rules = deps.triageRules.get(route.partnership.id)
-    if (rules === undefined) throw new Error(`no triage rules loaded for partnership ${route.partnership.id}`)
-    const triage = triageReferral(facts, rules, route.partnership, now, homeService(facts, deps.routing, deps.triageRules, route.partnership.id, now))
+    const triage = triageRouted(facts, route.partnership, deps.routing, deps.triageRules, now)
     const fresh = buildTriageTask({
       id: task.id,
       serviceRequestId,
@@ -157,7 +154,7 @@ export async function changeReferral (deps: IntakeDeps, message: BarsMessage, pr
     // delivered on the same terms as at intake (accept-referral.ts; domain.md §5); a referral
     // row still waiting maps the referral when sent, so it carries the change already and a
     // second row would deliver the same referral twice (as for a cancellation, cancel-referral.ts)
-    const eligible = triage.outcome === 'eligible-refer' && facts.isReferral && facts.referralConsent
+    const eligible = isDeliverable(triage, facts)
     const waiting = eligible && partnershipNotice(await deps.store.listDeliveries({ partnershipId: route.partnership.id, serviceRequestId, limit: 100 }), true, now) === 'pending-referral'
     const deliver = eligible && !waiting
     const outbox: NewOutboxRow | undefined = deliver ? { id: deps.newId(), partnershipId: route.partnership.id, serviceRequestId, taskId: task.id, createdAt: at } : undefined

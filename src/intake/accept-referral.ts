@@ -8,9 +8,8 @@ import { routeReferral } from '../routing/route-referral.ts'
 import { RequestIdAlreadyDoneError } from '../store/store-errors.ts'
 import type { AuditRecord, RequestIdClaim, Store, StoredResource } from '../store/store.ts'
 import { buildTriageTask } from '../triage/build-task.ts'
-import { homeService } from '../triage/home-partnership.ts'
 import type { ResolvedRules } from '../triage/rules.ts'
-import { triageReferral } from '../triage/triage.ts'
+import { isDeliverable, triageRouted } from '../triage/triage-routed.ts'
 import type { TriageResult } from '../triage/triage-result.ts'
 import type { ResourceValidator } from '../validation/validator.ts'
 import { finaliseIssues } from '../validation/issues.ts'
@@ -162,9 +161,7 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
   if (!route.ok) {
     throw outcomeError(422, 'business-rule', route.reason, route.expression)
   }
-  const rules = deps.triageRules.get(route.partnership.id)
-  if (rules === undefined) throw new Error(`no triage rules loaded for partnership ${route.partnership.id}`)
-  const triage = triageReferral(facts, rules, route.partnership, now, homeService(facts, deps.routing, deps.triageRules, route.partnership.id, now))
+  const triage = triageRouted(facts, route.partnership, deps.routing, deps.triageRules, now)
   const taskId = deps.newId()
   const task: Task = buildTriageTask({
     id: taskId,
@@ -189,8 +186,7 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
   if (srStored === undefined) {
     throw new Error('prepared referral lacks its ServiceRequest')
   }
-  // Delivered only when it is a referral (not advice-only triage) the patient consented to (domain.md §5).
-  const deliver = triage.outcome === 'eligible-refer' && facts.isReferral && facts.referralConsent
+  const deliver = isDeliverable(triage, facts)
   const audit: AuditRecord[] = [...stored, storedTask].map((s) => auditRecord(deps.newId(), now, {
     action: 'C', subtype: 'create', agent: ctx.agent, entity: `${s.resourceType}/${s.id}`, correlationId: ctx.correlationId
   }))

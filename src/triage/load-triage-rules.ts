@@ -27,8 +27,7 @@ async function readRuleFile (file: string, check: (data: unknown) => boolean, er
  * partnership ever triages on rules that were not checked (docs/hazard-log.md H5).
  */
 export async function loadTriageRules (mappingsDir: string, partnershipIds: Iterable<string>): Promise<Map<string, ResolvedRules>> {
-  const { validate: check, errorsText } = compileStartUpCheck<RuleFile>(ruleFileSchema)
-  const errors = (): string => errorsText()
+  const { validate: check, errorsText: errors } = compileStartUpCheck<RuleFile>(ruleFileSchema)
   const baselineFile = path.join(mappingsDir, BASELINE_FILE)
   const baseline = await readRuleFile(baselineFile, check, errors)
   if (baseline.id !== 'national-baseline' || baseline.basis !== 'national') {

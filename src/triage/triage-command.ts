@@ -10,9 +10,8 @@ import { loadPartnerships } from '../routing/load-partnerships.ts'
 import { buildRoutingIndex, routeReferral } from '../routing/route-referral.ts'
 import { createValidator } from '../validation/create-validator.ts'
 import { buildTriageTask } from './build-task.ts'
-import { homeService } from './home-partnership.ts'
 import { loadTriageRules } from './load-triage-rules.ts'
-import { triageReferral } from './triage.ts'
+import { triageRouted } from './triage-routed.ts'
 
 export const TRIAGE_USAGE = '  triage FILE [--on YYYY-MM-DD]  triage a referral or fit-note triage request (ServiceRequest or transaction Bundle) as the gateway would; prints the Task, stores and sends nothing'
 
@@ -58,8 +57,6 @@ export async function runTriageCommand (args: string[], io: { config: Config, ou
   const routing = buildRoutingIndex(partnerships.values())
   const route = routeReferral(facts, routing, now)
   if (!route.ok) { err(`unroutable: ${route.reason}`); return 1 }
-  const own = rules.get(route.partnership.id)
-  if (own === undefined) { err(`no triage rules for ${route.partnership.id}`); return 1 }
   const task = buildTriageTask({
     id: 'preview',
     serviceRequestId,
@@ -67,7 +64,7 @@ export async function runTriageCommand (args: string[], io: { config: Config, ou
     ...(pkg.serviceRequest.requester === undefined ? {} : { requester: pkg.serviceRequest.requester as Task['requester'] }),
     partnership: route.partnership,
     icb: route.icb,
-    triage: triageReferral(facts, own, route.partnership, now, homeService(facts, routing, rules, route.partnership.id, now)),
+    triage: triageRouted(facts, route.partnership, routing, rules, now),
     now
   })
   out(JSON.stringify(task, null, 2))
