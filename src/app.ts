@@ -121,7 +121,9 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
   })
 
   // FHIR JSON only: shape limits, then parse, then prototype-poisoning refusal (parse-json.ts).
-  app.removeContentTypeParser(['application/json'])
+  // FHIR bodies only: Fastify's built-in text/plain parser would hand a string to the routes, which
+  // then answer 400 for what is an unsupported media type (RFC 9110 §15.5.16: 415)
+  app.removeContentTypeParser(['application/json', 'text/plain'])
   app.addContentTypeParser(['application/json', 'application/fhir+json', 'application/json+fhir'], { parseAs: 'string' }, (_request, body, done) => {
     try {
       done(null, parseRequestJson(typeof body === 'string' ? body : body.toString('utf8')))
@@ -148,7 +150,7 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
   const now = (): Date => systemClock.now()
   const verify = cacheVerifiedTokens(createTokenVerifier(await loadTrustedIssuers(issuers), { audience, clockSkewSeconds, now }),
     { now, clockSkewSeconds, maxEntries: tokenCacheSeconds === 0 ? 0 : 10_000, maxAgeMs: tokenCacheSeconds * 1000 })
-  await app.register(auth, { security: opts.config.security, verify, store, clock: deps.clock, newId: deps.newId, partnershipIds: [...opts.partnerships.keys()] })
+  await app.register(auth, { security: opts.config.security, verify, store, clock: deps.clock, newId: deps.newId })
 
   countRequests(app, metrics)
   await app.register(healthRoutes, deps)

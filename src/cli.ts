@@ -43,7 +43,7 @@ export async function main (args: string[], out: Out = (l) => process.stdout.wri
       // only `worker` waits for a signal; the others must not take over Ctrl-C
       return runDeliveryCommand(command, rest, { config, out, err, clock: systemClock, signal: command === 'worker' ? stopSignal() : AbortSignal.abort() })
     case 'token':
-      return runTokenCommand(rest, { config, out, err, clock: systemClock, defaults: async () => tokenDefaults(await loadPartnerships(config.mappingsDir, config.partnerUrls)) })
+      return runTokenCommand(rest, { config, out, err, clock: systemClock, defaults: async () => tokenDefaults(await loadPartnerships(config.mappingsDir, config.partnerUrls), 'fixtures') })
     case 'partnerships': {
       const partnerships = await loadPartnerships(config.mappingsDir, config.partnerUrls)
       for (const p of partnerships.values()) out(`${p.id}\t${p.delivery.format}\t${p.delivery.endpoint}`)

@@ -102,7 +102,7 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string, default: string, de
   { name: 'WORKWELL_BARS_SERVICE_ID', default: 'https://fhir.workwell.example/Id/bars-service\\|workwell', description: 'the gateway\'s own BaRS endpoint (system|value): MessageHeader.destination and NHSD-Target-Identifier must name it' },
   { name: 'WORKWELL_BARS_ENDPOINTS', default: './fixtures/bars/endpoint-catalogue.json', description: 'BaRS endpoint catalogue: referrer endpoint (system|value) to its $process-message URL' },
   // security (src/auth/auth-config.ts)
-  { name: 'NODE_ENV', default: 'development', description: 'production: WORKWELL_AUTH_ISSUERS is required, no dev tokens are minted, partnership endpoints must be https' },
+  { name: 'NODE_ENV', default: '(unset: development)', description: 'unset, development or test is development; any other value is production: WORKWELL_AUTH_ISSUERS is required, no dev tokens are minted, partnership endpoints must be https' },
   { name: 'WORKWELL_AUTH_ISSUERS', default: '(none: dev key in the data folder)', description: 'trusted token issuers, comma-separated ISSUER=JWKS pairs; JWKS is an https URL or a JWKS file path' },
   { name: 'WORKWELL_AUTH_AUDIENCE', default: '(WORKWELL_BASE_URL)', description: 'the aud every bearer token must name' },
   { name: 'WORKWELL_AUTH_CLOCK_SKEW_S', default: '30', description: 'seconds of leeway on a token\'s exp and nbf' },

@@ -1,4 +1,5 @@
 import { enableCompileCache } from 'node:module'
+import { errorFields } from './error-fields.ts'
 
 // Keep the compiled (type-stripped) modules between starts, in the OS temp folder: loading
 // them is about half of start-to-ready (issue 7 asks < 1 s). It must be on before they load,
@@ -47,7 +48,7 @@ async function main (): Promise<void> {
     server.close()
       .then(async () => { await deps.store.close() })
       .then(() => { server.log.info('stopped'); process.exit(0) })
-      .catch((err: unknown) => { server.log.error({ err }, 'shutdown failed'); process.exit(1) })
+      .catch((err: unknown) => { server.log.error(errorFields(err), 'shutdown failed'); process.exit(1) })
   }
   process.on('SIGINT', () => { shutdown('SIGINT') })
   process.on('SIGTERM', () => { shutdown('SIGTERM') })
@@ -60,11 +61,11 @@ async function main (): Promise<void> {
   })
   if (devMode) {
     // on stderr, never through the logger: logs must carry no tokens (issue 6)
-    const t = await devTokens(config, tokenDefaults(deps.partnerships), systemClock.now())
+    const t = await devTokens(config, tokenDefaults(deps.partnerships, 'fixtures'), systemClock.now())
     process.stderr.write([
       'Development tokens (NODE_ENV is not production and WORKWELL_AUTH_ISSUERS is unset; signing key in the data folder, valid 12 h):',
       `  referrer (every pilot practice): ${t.referrer}`,
-      `  partnership (${tokenDefaults(deps.partnerships).partnership}): ${t.partnership}`,
+      `  partnership (${tokenDefaults(deps.partnerships, 'fixtures').partnership}): ${t.partnership}`,
       `  operator: ${t.operator}`,
       '  send as "Authorization: Bearer <token>"; more with: npx workwell token --role referrer|partnership|operator [--ods CODE] [--partnership ID]',
       ''

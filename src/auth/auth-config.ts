@@ -14,6 +14,8 @@ export interface IssuerConfig {
 export interface SecurityConfig {
   /** NODE_ENV=production: issuers are required, nothing is minted, partnership endpoints must be https */
   production: boolean
+  /** NODE_ENV as given ('' when unset), to name it when it refuses to start */
+  nodeEnv?: string
   /** trusted token issuers; empty outside production means the dev key in the data folder */
   issuers: IssuerConfig[]
   /** the `aud` every token must name (RFC 7519 §4.1.3) */
@@ -79,12 +81,18 @@ export function parseIssuers (raw: string, cwd: string, production: boolean): Is
  * Reads the security settings. A missing issuer list is not an error here (the CLI's offline
  * commands need none); the server refuses to start without one in production (auth-setup.ts).
  */
+/** NODE_ENV values that mean development: unset, development, test. Anything else is production. */
+export const DEVELOPMENT_ENVS: ReadonlySet<string> = new Set(['', 'development', 'test'])
+
 export function loadSecurityConfig (env: Env, cwd: string, baseUrl: string): SecurityConfig {
   const nodeEnv = (env.NODE_ENV ?? '').trim()
-  const production = nodeEnv === 'production'
+  // development only when asked for by name (or NODE_ENV unset): a typo or another stage name
+  // ("prod", "Production", "staging") must never trust a key in the data folder
+  const production = !DEVELOPMENT_ENVS.has(nodeEnv)
   const audience = (env.WORKWELL_AUTH_AUDIENCE ?? '').trim() || baseUrl
   return {
     production,
+    nodeEnv,
     issuers: parseIssuers(env.WORKWELL_AUTH_ISSUERS ?? '', cwd, production),
     audience,
     clockSkewSeconds: whole(env, 'WORKWELL_AUTH_CLOCK_SKEW_S', 30, 0, 300),

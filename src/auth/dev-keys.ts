@@ -53,7 +53,8 @@ export async function effectiveIssuers (config: Config): Promise<{ issuers: Issu
   const { security } = config
   if (security.issuers.length > 0) return { issuers: security.issuers }
   if (security.production) {
-    throw new ConfigError('WORKWELL_AUTH_ISSUERS', 'NODE_ENV=production needs at least one trusted token issuer; development tokens are never accepted in production')
+    const named = security.nodeEnv === undefined || security.nodeEnv === 'production' ? 'NODE_ENV=production' : `NODE_ENV=${JSON.stringify(security.nodeEnv)} is not development (unset, development or test), so it`
+    throw new ConfigError('WORKWELL_AUTH_ISSUERS', `${named} needs at least one trusted token issuer; development tokens are only made when NODE_ENV is unset, development or test`)
   }
   const devKey = await ensureDevSigningKey(config.dataDir)
   return { issuers: [{ issuer: DEV_ISSUER, jwks: { kind: 'file', path: devKeyFiles(config.dataDir).jwks } }], devKey }

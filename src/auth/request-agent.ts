@@ -1,7 +1,6 @@
 import type { FastifyRequest } from 'fastify'
-import type { Task } from '@medplum/fhirtypes'
-import { mayUpdateTask } from './access-policy.ts'
-import { auditAgent } from './principal.ts'
+import { outcomeError } from '../fhir/operation-outcome.ts'
+import { auditAgent, type Principal } from './principal.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -24,14 +23,21 @@ export function attemptAgent (request: FastifyRequest): string {
 }
 
 /**
- * Whether the caller may change this stored Task (only its owning partnership). The update
- * routes ask it right after their one read, before the If-Match check, and answer a refusal
- * with their own 404 (existence must not leak); the refusal is marked for the audit trail.
- * Without a principal the route was reached without the auth plugin (route unit tests):
- * authentication is the plugin's job.
+ * The authenticated caller of a route that declared roles. The auth plugin refuses such a
+ * request before its handler runs, so a missing principal here is a wiring fault, answered
+ * as a refusal rather than with data read without a scope.
  */
-export function mayChangeTask (request: FastifyRequest, task: Task): boolean {
-  const may = request.principal === null || request.principal === undefined || mayUpdateTask(request.principal, task)
-  if (!may) request.accessRefused = `Task/${task.id ?? ''}`
-  return may
+export function callerOf (request: FastifyRequest): Principal {
+  const p = request.principal
+  if (p === null || p === undefined) throw outcomeError(401, 'login', 'This request needs a bearer token (Authorization: Bearer <JWT>)', 'Authorization')
+  return p
+}
+
+/**
+ * Marks a read or change that found nothing in the caller's scope: recorded in the audit
+ * trail after the answer (auth-plugin.ts), the same way whether the id is unknown or another
+ * caller's, since the scoped query cannot and must not tell the two apart.
+ */
+export function missed (request: FastifyRequest, entity: string): void {
+  request.accessRefused = entity
 }

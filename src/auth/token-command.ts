@@ -1,3 +1,6 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { requesterOdsOfBody } from './access-policy.ts'
 import { parseArgs } from 'node:util'
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
@@ -20,9 +23,33 @@ export interface TokenDefaults {
   partnership: string
 }
 
-export function tokenDefaults (partnerships: Map<string, Partnership>): TokenDefaults {
-  const practices = [...new Set([...partnerships.values()].flatMap((p) => p.practices))].sort()
+export function tokenDefaults (partnerships: Map<string, Partnership>, fixturesDir?: string): TokenDefaults {
+  const listed = [...partnerships.values()].flatMap((p) => p.practices)
+  const practices = [...new Set([...listed, ...(fixturesDir === undefined ? [] : fixturePractices(fixturesDir))])].sort()
   return { ods: practices.length > 0 ? practices : ['A81001'], partnership: [...partnerships.keys()][0] ?? 'workwell' }
+}
+
+/**
+ * The practices the shipped example referrals come from (their requesters' ODS codes), so a
+ * development referrer token can post every one of them; some pilots list no practices.
+ * A missing folder or an unreadable file adds nothing: this is a convenience for development.
+ */
+export function fixturePractices (fixturesDir: string): string[] {
+  const dir = path.join(fixturesDir, 'referrals')
+  if (!existsSync(dir)) return []
+  const codes: string[] = []
+  for (const area of readdirSync(dir, { withFileTypes: true })) {
+    if (!area.isDirectory()) continue
+    for (const file of readdirSync(path.join(dir, area.name)).filter((f) => f.endsWith('.json'))) {
+      try {
+        const body: unknown = JSON.parse(readFileSync(path.join(dir, area.name, file), 'utf8'))
+        for (const ods of requesterOdsOfBody(body)) if (ods !== null) codes.push(ods)
+      } catch {
+        // not an example referral: skipped
+      }
+    }
+  }
+  return codes
 }
 
 /**

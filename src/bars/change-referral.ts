@@ -1,8 +1,8 @@
-import type { OperationOutcomeIssue, Resource, Task } from '@medplum/fhirtypes'
+import type { OperationOutcomeIssue, Resource, ServiceRequest, Task } from '@medplum/fhirtypes'
 import { auditRecord } from '../audit/audit-record.ts'
 import { issue, OperationOutcomeError, outcomeError } from '../fhir/operation-outcome.ts'
 import { SYSTEMS } from '../fhir/systems.ts'
-import type { IntakeContext, IntakeDeps, PreparedReferral } from '../intake/accept-referral.ts'
+import { referralScope, type IntakeContext, type IntakeDeps, type PreparedReferral } from '../intake/accept-referral.ts'
 import { extractFacts } from '../intake/referral-facts.ts'
 import { resolvePatient } from '../intake/referral-package.ts'
 import { nextVersionId } from '../lifecycle/apply-task-update.ts'
@@ -164,6 +164,8 @@ export async function changeReferral (deps: IntakeDeps, message: BarsMessage, pr
       status: changed.status,
       resources: [{ resource: storedSr, expectedVersionId: serviceRequest.versionId }, ...others.map((resource) => ({ resource }))],
       requestId: { id: ctx.requestId, serviceRequestId },
+      // whose the referral is does not change: its practice and partnership as first stored
+      scope: referralScope(serviceRequestId, (serviceRequest.resource as ServiceRequest).requester, route.partnership.id),
       ...(outbox === undefined ? {} : { outbox }),
       audit: [storedSr, ...others, storedTask].map((s) => auditRecord(deps.newId(), now, {
         action: s.resourceType === 'Task' || s.resourceType === 'ServiceRequest' ? 'U' : 'C', subtype: 'update', agent: ctx.agent, entity: `${s.resourceType}/${s.id}`, correlationId: ctx.correlationId

@@ -5,6 +5,26 @@ import { readFile } from 'node:fs/promises'
 export interface CatalogueEndpoint {
   endpoint: string
   url: string
+  /** the organisation the endpoint belongs to: its `ods` field, else the code of an ODS-coded endpoint */
+  ods?: string
+}
+
+const ODS_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-code|'
+
+/** The ODS code an endpoint id names itself by ("https://fhir.nhs.uk/Id/ods-organization-code|P88002"). */
+export function odsOfEndpoint (endpoint: string): string | undefined {
+  return endpoint.startsWith(ODS_SYSTEM) ? endpoint.slice(ODS_SYSTEM.length).trim().toUpperCase() : undefined
+}
+
+/**
+ * Whether a sender acting for these ODS codes may name this endpoint as its own
+ * (MessageHeader.source.endpoint): the endpoint's organisation, by the catalogue or by the
+ * endpoint's own ODS code, must be one of them. Otherwise a sender could direct later
+ * response messages about its referral to another organisation.
+ */
+export function mayUseEndpoint (catalogue: EndpointCatalogue, endpoint: string, odsCodes: readonly string[]): boolean {
+  const ods = catalogue.resolve(endpoint)?.ods ?? odsOfEndpoint(endpoint)
+  return ods !== undefined && odsCodes.includes(ods)
 }
 
 /** The endpoint catalogue: MessageHeader.source.endpoint → where response messages go (reference/bars.md §1). */
@@ -26,7 +46,7 @@ export function parseEndpointCatalogue (json: unknown, source: string): Endpoint
   const byEndpoint = new Map<string, CatalogueEndpoint>()
   list.forEach((raw: unknown, i) => {
     const e = raw !== null && typeof raw === 'object' ? raw as Record<string, unknown> : {}
-    const { endpoint, url } = e
+    const { endpoint, url, ods } = e
     if (typeof endpoint !== 'string' || !ENDPOINT.test(endpoint)) throw new Error(`${source}: endpoints[${i}].endpoint must be "system|value"`)
     let parsed: URL
     try {
@@ -37,7 +57,9 @@ export function parseEndpointCatalogue (json: unknown, source: string): Endpoint
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`${source}: endpoints[${i}].url must be an http(s) URL`)
     // two entries for one endpoint is BaRS's "multiple-matches": refused at start, not at send time
     if (byEndpoint.has(endpoint)) throw new Error(`${source}: endpoints[${i}] repeats ${endpoint}`)
-    byEndpoint.set(endpoint, { endpoint, url: parsed.toString() })
+    if (ods !== undefined && (typeof ods !== 'string' || !/^[A-Z0-9]{3,10}$/i.test(ods))) throw new Error(`${source}: endpoints[${i}].ods must be an ODS code`)
+    const owner = typeof ods === 'string' ? ods.toUpperCase() : odsOfEndpoint(endpoint)
+    byEndpoint.set(endpoint, { endpoint, url: parsed.toString(), ...(owner === undefined ? {} : { ods: owner }) })
   })
   return { resolve: (endpoint) => byEndpoint.get(endpoint), size: byEndpoint.size }
 }

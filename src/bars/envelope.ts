@@ -20,11 +20,15 @@ export interface Envelope {
 
 /**
  * The id of the ServiceRequest a BaRS referral is stored under: a name-based UUID of the
- * sender's endpoint and its Bundle.id, which BaRS keeps across every message about one
- * referral. An update or cancellation finds its referral by it, without a second index.
+ * authenticated sender, its endpoint and its Bundle.id, which BaRS keeps across every message
+ * about one referral. An update or cancellation finds its referral by it, without a second
+ * index; another client's message with the same endpoint and Bundle.id names another id, so
+ * it can neither reach nor learn of this sender's referral.
+ *
+ * @param sender - the authenticated client (access-policy.ts senderId)
  */
-export function referralIdFor (sourceEndpoint: string, bundleId: string): string {
-  return nameUuid(`bars-referral|${sourceEndpoint}|${bundleId}`)
+export function referralIdFor (sender: string, sourceEndpoint: string, bundleId: string): string {
+  return nameUuid(`bars-referral|${sender}|${sourceEndpoint}|${bundleId}`)
 }
 
 /**

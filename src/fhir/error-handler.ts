@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { OperationOutcomeError, outcomeError } from './operation-outcome.ts'
 import { FHIR_JSON } from './media-type.ts'
+import { errorFields } from '../error-fields.ts'
 
 /**
  * Maps every error — ours, Fastify's, or an unexpected throw — to an OperationOutcome with the
@@ -39,7 +40,7 @@ export function toOutcomeError (err: unknown): OperationOutcomeError {
 export async function fhirErrorHandler (err: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const outcome = toOutcomeError(err)
   if (outcome.status >= 500) {
-    request.log.error({ errName: err.name, errCode: err.code, stack: err.stack }, 'request failed')
+    request.log.error(errorFields(err), 'request failed')
   } else {
     request.log.info({ status: outcome.status, issueCode: outcome.issues[0]?.code }, 'request refused')
   }

@@ -6,7 +6,8 @@ import { SYSTEMS } from '../fhir/systems.ts'
 import type { RoutingIndex } from '../routing/route-referral.ts'
 import { routeReferral } from '../routing/route-referral.ts'
 import { RequestIdAlreadyDoneError } from '../store/store-errors.ts'
-import type { AuditRecord, RequestIdClaim, Store, StoredResource } from '../store/store.ts'
+import type { AuditRecord, RequestIdClaim, ResourceScope, Store, StoredResource } from '../store/store.ts'
+import { odsCodeOf } from '../fhir/ods-reference.ts'
 import { buildTriageTask } from '../triage/build-task.ts'
 import type { ResolvedRules } from '../triage/rules.ts'
 import { isDeliverable, triageRouted } from '../triage/triage-routed.ts'
@@ -53,6 +54,20 @@ export interface IntakeContext {
   correlationId: string
   /** who is calling, for the audit trail (client id or ODS code; never a person's name) */
   agent: string
+  /**
+   * the practices the caller may refer for: the referral's requester must name one of them by
+   * ODS code. Absent only where no caller is involved (previews from the command line).
+   */
+  referrerOds?: readonly string[]
+}
+
+/**
+ * Whose a referral's resources are (store.ts ResourceScope): the referral, the ODS code of its
+ * requester, and the partnership it is routed to.
+ */
+export function referralScope (serviceRequestId: string, requester: Reference | undefined, owner: string): ResourceScope {
+  const ods = odsCodeOf(requester)
+  return { referralId: serviceRequestId, owner, ...(ods === undefined ? {} : { requesterOds: ods }) }
 }
 
 /** Prefixes validator expressions with the path of the resource in the request. */
@@ -152,6 +167,7 @@ export function duplicate (serviceRequestId: string, taskId: string): OperationO
 
 async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: IntakeContext, now: Date): Promise<AcceptedReferral> {
   const { pkg } = prepared
+  checkRequester(pkg.serviceRequest, pkg.serviceRequestPath, ctx.referrerOds)
   const facts = extractFacts(pkg)
   const patient = resolvePatient(pkg)
   if (patient === undefined) {
@@ -195,12 +211,29 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
     resources: [...stored, storedTask],
     task: { id: taskId, basedOn: `ServiceRequest/${prepared.serviceRequestId}`, owner: route.partnership.id, status: task.status, lastUpdated: at },
     serviceRequestId: prepared.serviceRequestId,
+    scope: referralScope(prepared.serviceRequestId, pkg.serviceRequest.requester, route.partnership.id),
     ...(deliver
       ? { outbox: { id: deps.newId(), partnershipId: route.partnership.id, serviceRequestId: prepared.serviceRequestId, taskId, createdAt: at } }
       : {}),
     audit
   })
   return { serviceRequest: srStored, task: storedTask, stored, triage, partnershipId: route.partnership.id, queuedForDelivery: deliver }
+}
+
+/**
+ * A referral is made for a practice, named by its ODS code, that the caller may refer for:
+ * without the code no referrer could read the referral back, and with another practice's the
+ * caller would be writing into that practice's records.
+ *
+ * @throws OperationOutcomeError 422 without an ODS code, 403 with one that is not the caller's
+ */
+export function checkRequester (sr: ServiceRequest, path: string, referrerOds: readonly string[] | undefined): void {
+  if (referrerOds === undefined) return
+  const ods = odsCodeOf(sr.requester)
+  if (ods === undefined) {
+    throw outcomeError(422, 'business-rule', `ServiceRequest.requester must name the referring practice by its ODS code (identifier system ${SYSTEMS.odsOrganisation})`, `${path}.requester`)
+  }
+  if (!referrerOds.includes(ods)) throw outcomeError(403, 'forbidden', `This client may not refer for ODS code ${ods}`, `${path}.requester`)
 }
 
 /**

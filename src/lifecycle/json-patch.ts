@@ -11,6 +11,32 @@ export type PatchOperation =
   | { op: 'remove', path: string }
   | { op: 'move' | 'copy', from: string, path: string }
 
+/**
+ * Bounds on a patch, checked before and while it runs: a few operations can otherwise grow a
+ * document exponentially (each `copy` of an array into itself doubles it), holding the event
+ * loop and the heap for every other caller. A Task's partnership changes are a status, a
+ * reason, a note or an output: far inside these.
+ */
+export interface PatchLimits {
+  /** operations in one patch */
+  operations: number
+  /** JSON length of one operation's value */
+  valueBytes: number
+  /** JSON length the patched document may reach */
+  resultBytes: number
+}
+
+export const PATCH_LIMITS: PatchLimits = { operations: 64, valueBytes: 16_384, resultBytes: 131_072 }
+
+/** A patch over a bound (FHIR IssueType too-costly; RFC 5789 §2.2: 422 for a patch that cannot be processed). */
+function tooCostly (diagnostics: string, expression?: string): Error {
+  return outcomeError(422, 'too-costly', `JSON Patch refused: ${diagnostics}`, expression)
+}
+
+function jsonLength (value: unknown): number {
+  return JSON.stringify(value)?.length ?? 0
+}
+
 const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test'])
 /** Keys that would reach Object.prototype if assigned; never FHIR element names. */
 const FORBIDDEN_TOKENS = new Set(['__proto__', 'constructor', 'prototype'])
@@ -43,9 +69,10 @@ export function parsePointer (pointer: string): string[] {
  *
  * @throws OperationOutcomeError 400 when it is not
  */
-export function parseJsonPatch (body: unknown): PatchOperation[] {
+export function parseJsonPatch (body: unknown, limits: PatchLimits = PATCH_LIMITS): PatchOperation[] {
   if (!Array.isArray(body)) throw malformed('the body must be a JSON array of operations')
   if (body.length === 0) throw malformed('the patch has no operations')
+  if (body.length > limits.operations) throw tooCostly(`${body.length} operations; at most ${limits.operations} are taken in one patch`)
   return body.map((raw: unknown, i): PatchOperation => {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw malformed(`operation ${i} is not an object`)
     const o = raw as Record<string, unknown>
@@ -58,6 +85,7 @@ export function parseJsonPatch (body: unknown): PatchOperation[] {
       case 'replace':
       case 'test':
         if (!Object.hasOwn(o, 'value')) throw malformed(`operation ${i} (${op}) has no "value"`)
+        if (jsonLength(o.value) > limits.valueBytes) throw tooCostly(`operation ${i} (${op}) carries a value over ${limits.valueBytes} characters of JSON`, `[${i}].value`)
         return { op, path, value: o.value }
       case 'remove':
         return { op, path }
@@ -146,11 +174,19 @@ function remove (doc: unknown, pointer: string): unknown {
  * @throws OperationOutcomeError 409 when an operation does not fit the document (a missing
  *   target, an index past the end, or a failed test), as RFC 5789 §2.2 advises
  */
-export function applyJsonPatch<T> (document: T, operations: readonly PatchOperation[]): T {
+export function applyJsonPatch<T> (document: T, operations: readonly PatchOperation[], limits: PatchLimits = PATCH_LIMITS): T {
   const doc: unknown = structuredClone(document)
+  // an upper bound of the document's JSON length, checked before each operation that can
+  // grow it, so no operation ever builds what the bound refuses
+  let size = jsonLength(document)
+  const grow = (by: number, i: number): void => {
+    size += by
+    if (size > limits.resultBytes) throw tooCostly(`operation ${i} would make the resource larger than ${limits.resultBytes} characters of JSON`, `[${i}]`)
+  }
   operations.forEach((o, i) => {
     switch (o.op) {
       case 'add':
+        grow(jsonLength(o.value), i)
         add(doc, o.path, structuredClone(o.value))
         break
       case 'remove':
@@ -158,6 +194,7 @@ export function applyJsonPatch<T> (document: T, operations: readonly PatchOperat
         break
       case 'replace':
         get(doc, o.path)
+        grow(jsonLength(o.value), i)
         remove(doc, o.path)
         add(doc, o.path, structuredClone(o.value))
         break
@@ -165,9 +202,12 @@ export function applyJsonPatch<T> (document: T, operations: readonly PatchOperat
         if (o.path.startsWith(`${o.from}/`)) throw conflict(`operation ${i} moves "${o.from}" into itself`)
         add(doc, o.path, remove(doc, o.from))
         break
-      case 'copy':
-        add(doc, o.path, structuredClone(get(doc, o.from)))
+      case 'copy': {
+        const value = get(doc, o.from)
+        grow(jsonLength(value), i)
+        add(doc, o.path, structuredClone(value))
         break
+      }
       case 'test':
         if (!sameJson(get(doc, o.path), o.value)) throw conflict(`operation ${i} (test) failed at "${o.path}"`)
         break

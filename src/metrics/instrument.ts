@@ -6,26 +6,33 @@ import type { GatewayMetrics } from './gateway-metrics.ts'
 
 /**
  * The validator, counting every validation that finds errors under the profile it was
- * checked against: the one asked for, else the first the resource claims, else its base type.
+ * checked against: the one asked for, else the first the resource claims. The label comes
+ * from a closed set (a profile the gateway has loaded, `base`, or `unknown-profile`), never
+ * from the caller's text: each new label value is a new series on /metrics, kept for the
+ * life of the process.
  */
 export function instrumentValidator (validator: ResourceValidator, metrics: GatewayMetrics): ResourceValidator {
   return {
     get profiles () { return validator.profiles },
     validate (resource: unknown, options?: ValidateOptions): OperationOutcomeIssue[] {
       const issues = validator.validate(resource, options)
-      if (issues.some((i) => i.severity === 'error' || i.severity === 'fatal')) metrics.validationFailure(profileOf(resource, options))
+      if (issues.some((i) => i.severity === 'error' || i.severity === 'fatal')) metrics.validationFailure(profileLabel(validator, profileOf(resource, options)))
       return issues
     }
   }
 }
 
-function profileOf (resource: unknown, options?: ValidateOptions): string {
+function profileOf (resource: unknown, options?: ValidateOptions): string | undefined {
   if (options?.profile !== undefined) return options.profile
-  if (resource === null || typeof resource !== 'object') return 'none'
-  const r = resource as { resourceType?: unknown, meta?: { profile?: unknown } }
+  if (resource === null || typeof resource !== 'object') return undefined
+  const r = resource as { meta?: { profile?: unknown } }
   const claimed = Array.isArray(r.meta?.profile) ? r.meta.profile[0] : undefined
-  if (typeof claimed === 'string') return claimed
-  return typeof r.resourceType === 'string' ? r.resourceType : 'none'
+  return typeof claimed === 'string' ? claimed : undefined
+}
+
+function profileLabel (validator: ResourceValidator, profile: string | undefined): string {
+  if (profile === undefined) return 'base'
+  return validator.profiles.includes(profile) ? profile : 'unknown-profile'
 }
 
 /**

@@ -6,6 +6,7 @@ import { requestAgent } from '../auth/request-agent.ts'
 import { auditRecord } from '../audit/audit-record.ts'
 import type { AuditRecord } from '../store/store.ts'
 import type { Clock } from '../clock.ts'
+import { roles } from '../auth/access-policy.ts'
 
 const MAX_COUNT = 1000
 const DEFAULT_COUNT = 100
@@ -31,7 +32,7 @@ function single (value: unknown, name: string): string | undefined {
  * the trail is itself audited.
  */
 export async function adminAuditRoutes (app: FastifyInstance, deps: AdminAuditDeps): Promise<void> {
-  app.get('/admin/AuditEvent', async (request, reply) => {
+  app.get('/admin/AuditEvent', { config: { access: roles('operator') } }, async (request, reply) => {
     const q = request.query as Record<string, unknown>
     const query: AuditQuery = { limit: DEFAULT_COUNT }
     const entity = single(q.entity, 'entity')

@@ -4,6 +4,7 @@ import { outcomeError } from '../fhir/operation-outcome.ts'
 import type { DeliveryFilter } from '../store/store.ts'
 import type { RouteDeps } from './route-deps.ts'
 import { requestAgent } from '../auth/request-agent.ts'
+import { roles } from '../auth/access-policy.ts'
 
 const MAX_COUNT = 1000
 const DEFAULT_COUNT = 100
@@ -17,7 +18,7 @@ const DEFAULT_COUNT = 100
  * (src/auth/access-policy.ts).
  */
 export async function adminDeliveryRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {
-  app.get('/admin/deliveries', async (request, reply) => {
+  app.get('/admin/deliveries', { config: { access: roles('operator') } }, async (request, reply) => {
     const query = request.query as Record<string, unknown>
     const filter: DeliveryFilter = { limit: DEFAULT_COUNT }
     const partnership = single(query.partnership, 'partnership')
@@ -44,7 +45,7 @@ export async function adminDeliveryRoutes (app: FastifyInstance, deps: RouteDeps
     })
   })
 
-  app.post('/admin/deliveries/:id/$replay', async (request, reply) => {
+  app.post('/admin/deliveries/:id/$replay', { config: { access: roles('operator') } }, async (request, reply) => {
     const { id } = request.params as { id: string }
     const now = deps.clock.now()
     const result = await deps.store.replayDelivery(id, now)

@@ -5,6 +5,7 @@ import type { Resource } from '@medplum/fhirtypes'
 import { outcomeError } from '../fhir/operation-outcome.ts'
 import { sendFhir } from '../fhir/reply.ts'
 import type { RouteDeps } from './route-deps.ts'
+import { ANY_ROLE } from '../auth/access-policy.ts'
 
 /** The conformance resources the validator works from, served read-only by id. */
 export const CONFORMANCE_TYPES = ['StructureDefinition', 'ValueSet', 'CodeSystem'] as const
@@ -37,7 +38,7 @@ export async function conformanceRoutes (app: FastifyInstance, deps: RouteDeps):
   for (const type of CONFORMANCE_TYPES) {
     const byId = resources.get(type) ?? new Map<string, Record<string, unknown>>()
     app.get<{ Params: { id: string } }>(`/fhir/${type}/:id`, {
-      config: { fhir: { type, interaction: 'read' } }
+      config: { access: ANY_ROLE, fhir: { type, interaction: 'read' } }
     }, async (request, reply) => {
       const { id } = request.params
       if (!ID.test(id)) throw outcomeError(400, 'invalid', 'The id is not a valid FHIR id', `${type}.id`)

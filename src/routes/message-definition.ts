@@ -4,6 +4,7 @@ import { MESSAGE_DEFINITIONS } from '../bars/message-definitions.ts'
 import { outcomeError } from '../fhir/operation-outcome.ts'
 import { sendFhir } from '../fhir/reply.ts'
 import type { RouteDeps } from './route-deps.ts'
+import { ANY_ROLE } from '../auth/access-policy.ts'
 
 const SEARCH_PARAMS = new Set(['url', 'event', '_format'])
 
@@ -16,6 +17,7 @@ const SEARCH_PARAMS = new Set(['url', 'event', '_format'])
 export async function messageDefinitionRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {
   app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/fhir/MessageDefinition', {
     config: {
+      access: ANY_ROLE,
       fhir: {
         type: 'MessageDefinition',
         interaction: 'search-type',
@@ -47,7 +49,7 @@ export async function messageDefinitionRoutes (app: FastifyInstance, deps: Route
   })
 
   app.get<{ Params: { id: string } }>('/fhir/MessageDefinition/:id', {
-    config: { fhir: { type: 'MessageDefinition', interaction: 'read' } }
+    config: { access: ANY_ROLE, fhir: { type: 'MessageDefinition', interaction: 'read' } }
   }, async (request, reply) => {
     const found = MESSAGE_DEFINITIONS.find((d) => d.id === request.params.id)
     if (found === undefined) {

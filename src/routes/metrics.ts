@@ -6,7 +6,8 @@ import type { GatewayMetrics } from '../metrics/gateway-metrics.ts'
  * answered request by its route pattern (never the raw URL: ids would explode the series).
  */
 export async function metricsRoutes (app: FastifyInstance, metrics: GatewayMetrics): Promise<void> {
-  app.get('/metrics', async (_request, reply) => {
+  // Prometheus scrapes counts and timings only, from closed label sets; network policy guards it
+  app.get('/metrics', { config: { access: 'public' } }, async (_request, reply) => {
     const body = await metrics.registry.metrics()
     await reply.header('content-type', metrics.registry.contentType).send(body)
   })

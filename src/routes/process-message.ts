@@ -1,11 +1,11 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes'
 import { auditRecord } from '../audit/audit-record.ts'
-import { attemptAgent } from '../auth/request-agent.ts'
+import { attemptAgent, callerOf } from '../auth/request-agent.ts'
 import { auditAgent, readBarsHeaders, type BarsHeaders } from '../bars/headers.ts'
 import { cancelReferral } from '../bars/cancel-referral.ts'
 import { changeReferral } from '../bars/change-referral.ts'
-import { loadEndpointCatalogue } from '../bars/endpoint-catalogue.ts'
+import { loadEndpointCatalogue, mayUseEndpoint } from '../bars/endpoint-catalogue.ts'
 import { referralIdFor } from '../bars/envelope.ts'
 import { readMessage, type BarsMessage } from '../bars/message-bundle.ts'
 import { prepareMessageReferral } from '../bars/message-referral.ts'
@@ -13,10 +13,11 @@ import { responseMessage } from '../bars/response-message.ts'
 import { fhirErrorHandler, toOutcomeError } from '../fhir/error-handler.ts'
 import { asBarsError, issue, OperationOutcomeError, outcomeError } from '../fhir/operation-outcome.ts'
 import { sendFhir } from '../fhir/reply.ts'
-import { acceptReferral, type IntakeDeps } from '../intake/accept-referral.ts'
+import { acceptReferral, type IntakeContext, type IntakeDeps } from '../intake/accept-referral.ts'
 import type { StoredResource } from '../store/store.ts'
 import type { RouteDeps } from './route-deps.ts'
 import { summariseForLog } from '../request-log.ts'
+import { roles, senderId, senderKey } from '../auth/access-policy.ts'
 
 /** HL7's definition of the operation (R4 messageheader-operation-process-message). */
 const PROCESS_MESSAGE = 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message'
@@ -77,7 +78,8 @@ export async function processMessageRoutes (app: FastifyInstance, deps: RouteDep
   }
 
   app.post('/fhir/$process-message', {
-    config: { fhir: { operation: { name: 'process-message', definition: PROCESS_MESSAGE } } },
+    // a BaRS sender is the referring system
+    config: { access: roles('referrer'), referralBody: true, fhir: { operation: { name: 'process-message', definition: PROCESS_MESSAGE } } },
     errorHandler: barsErrors,
     // the headers are checked before the body is read: a message without its ids is not parsed
     onRequest: async (request) => { headersOf.set(request, readBarsHeaders(request.headers, ownServiceId)) }
@@ -85,8 +87,14 @@ export async function processMessageRoutes (app: FastifyInstance, deps: RouteDep
     const headers = headersOf.get(request) ?? readBarsHeaders(request.headers, ownServiceId)
     const message = readMessage(request.body, ownServiceId)
     messageOf.set(request, message)
-    const ctx = { requestId: headers.requestId, correlationId: headers.correlationId, agent: agentOf(request, headers) }
-    const serviceRequestId = referralIdFor(message.sourceEndpoint, message.bundleId)
+    const p = callerOf(request)
+    if (!mayUseEndpoint(catalogue, message.sourceEndpoint, p.odsCodes)) {
+      throw outcomeError(403, 'forbidden', 'MessageHeader.source.endpoint must be an endpoint of an organisation this client acts for (by its ODS code, or its entry in the endpoint catalogue)', 'Bundle.entry[0].resource.source.endpoint')
+    }
+    // X-Request-Id and Bundle.id are the sender's own keys: another client's same values
+    // name nothing of this one's
+    const ctx: IntakeContext & { requestId: string } = { requestId: senderKey(p, headers.requestId), correlationId: headers.correlationId, agent: agentOf(request, headers), referrerOds: p.odsCodes }
+    const serviceRequestId = referralIdFor(senderId(p), message.sourceEndpoint, message.bundleId)
     const warnings: OperationOutcomeIssue[] = []
     if (catalogue.resolve(message.sourceEndpoint) === undefined) {
       warnings.push(issue('warning', 'not-found', `${message.sourceEndpoint} is not in this gateway's endpoint catalogue: later outcomes cannot be sent back to it as messages`, 'Bundle.entry[0].resource.source.endpoint'))

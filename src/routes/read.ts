@@ -6,7 +6,8 @@ import { etag, sendFhir, sendResource } from '../fhir/reply.ts'
 import { SYSTEMS } from '../fhir/systems.ts'
 import { icbOn } from '../routing/route-referral.ts'
 import type { RouteDeps } from './route-deps.ts'
-import { requestAgent } from '../auth/request-agent.ts'
+import { callerOf, missed, requestAgent } from '../auth/request-agent.ts'
+import { ANY_ROLE, readScope, roles } from '../auth/access-policy.ts'
 
 /** Types the gateway stores and serves by id. */
 export const READABLE_TYPES = ['ServiceRequest', 'Task', 'Patient', 'Observation', 'Condition', 'Consent'] as const
@@ -16,14 +17,15 @@ const ID = /^[A-Za-z0-9\-.]{1,64}$/
 export async function readRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {
   for (const type of READABLE_TYPES) {
     app.get<{ Params: { id: string } }>(`/fhir/${type}/:id`, {
-      config: { fhir: { type, interaction: 'read' } }
+      config: { access: roles('referrer', 'partnership'), fhir: { type, interaction: 'read' } }
     }, async (request, reply) => {
       const { id } = request.params
       if (!ID.test(id)) {
         throw outcomeError(400, 'invalid', 'The id is not a valid FHIR id', `${type}.id`)
       }
-      const stored = await deps.store.readResource(type, id)
+      const stored = await deps.store.readResource(type, id, readScope(callerOf(request)))
       if (stored === undefined) {
+        missed(request, `${type}/${id}`)
         throw outcomeError(404, 'not-found', `${type}/${id} is not known`, `${type}.id`)
       }
       await deps.store.appendAudit(auditRecord(deps.newId(), deps.clock.now(), {
@@ -40,7 +42,8 @@ export async function readRoutes (app: FastifyInstance, deps: RouteDeps): Promis
 
   // Partnerships are served as Organizations so Task.owner references resolve.
   app.get<{ Params: { id: string } }>('/fhir/Organization/:id', {
-    config: { fhir: { type: 'Organization', interaction: 'read' } }
+    // directory: nothing personal, any caller may read it
+    config: { access: ANY_ROLE, fhir: { type: 'Organization', interaction: 'read' } }
   }, async (request, reply) => {
     const p = deps.partnerships.get(request.params.id)
     if (p === undefined) {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Bundle, Resource, ServiceRequest } from '@medplum/fhirtypes'
-import { acceptReferral, patientByIdentifier, referralBundleToValidate, validateReferral, type AcceptedReferral, type PreparedReferral } from '../intake/accept-referral.ts'
+import { acceptReferral, patientByIdentifier, referralBundleToValidate, validateReferral, type AcceptedReferral, type IntakeContext, type PreparedReferral } from '../intake/accept-referral.ts'
 import { containedPackage } from '../intake/referral-package.ts'
 import { issue, operationOutcome, outcomeError } from '../fhir/operation-outcome.ts'
 import { preferReturn } from '../fhir/prefer.ts'
@@ -8,8 +8,9 @@ import { etag, sendFhir, sendResource } from '../fhir/reply.ts'
 import { parseTransaction, transactionResponse } from '../fhir/transaction-bundle.ts'
 import { FIT_NOTE_TRIAGE_PROFILE, WORKWELL_REFERRAL_PROFILE } from '../validation/profiles.ts'
 import type { RouteDeps } from './route-deps.ts'
-import { requestAgent } from '../auth/request-agent.ts'
+import { callerOf, requestAgent } from '../auth/request-agent.ts'
 import { summariseForLog } from '../request-log.ts'
+import { roles, senderKey } from '../auth/access-policy.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -62,9 +63,19 @@ function prepareTransaction (deps: RouteDeps, body: unknown, profile = WORKWELL_
   }
 }
 
-function context (request: FastifyRequest): { requestId?: string, correlationId: string, agent: string } {
+/**
+ * The intake context of a request: its X-Request-Id made the sender's own (two clients may
+ * send the same id without meeting), and the practices the caller may refer for.
+ */
+function context (request: FastifyRequest): IntakeContext {
   const requestId = requestIdOf(request)
-  return { ...(requestId === undefined ? {} : { requestId }), correlationId: request.correlationId, agent: requestAgent(request) }
+  const p = callerOf(request)
+  return {
+    ...(requestId === undefined ? {} : { requestId: senderKey(p, requestId) }),
+    correlationId: request.correlationId,
+    agent: requestAgent(request),
+    referrerOds: p.odsCodes
+  }
 }
 
 function logAccepted (request: FastifyRequest, accepted: AcceptedReferral): void {
@@ -82,7 +93,7 @@ export async function referralRoutes (app: FastifyInstance, deps: RouteDeps): Pr
   const intake = { store: deps.store, validator: deps.validator, routing: deps.routing, triageRules: deps.triageRules, clock: deps.clock, newId: deps.newId, requestIdStaleMs: deps.config.requestIdStaleMs }
 
   app.post('/fhir/ServiceRequest', {
-    config: { fhir: { type: 'ServiceRequest', interaction: 'create', profiles: [WORKWELL_REFERRAL_PROFILE] } }
+    config: { access: roles('referrer'), referralBody: true, fhir: { type: 'ServiceRequest', interaction: 'create', profiles: [WORKWELL_REFERRAL_PROFILE] } }
   }, async (request, reply: FastifyReply) => {
     const ctx = context(request)
     const accepted = await acceptReferral(intake, prepareContained(deps, request.body), ctx)
@@ -106,7 +117,7 @@ export async function referralRoutes (app: FastifyInstance, deps: RouteDeps): Pr
   })
 
   app.post('/fhir', {
-    config: { fhir: { interaction: 'transaction' } }
+    config: { access: roles('referrer'), referralBody: true, fhir: { interaction: 'transaction' } }
   }, async (request, reply) => {
     const ctx = context(request)
     const { prepared, order } = prepareTransaction(deps, request.body)
@@ -119,7 +130,7 @@ export async function referralRoutes (app: FastifyInstance, deps: RouteDeps): Pr
   })
 
   app.post('/fhir/ServiceRequest/$triage', {
-    config: { fhir: { type: 'ServiceRequest', profiles: [FIT_NOTE_TRIAGE_PROFILE], operation: { name: 'triage', definition: 'https://fhir.workwell.example/OperationDefinition/ServiceRequest-triage' } } }
+    config: { access: roles('referrer'), referralBody: true, fhir: { type: 'ServiceRequest', profiles: [FIT_NOTE_TRIAGE_PROFILE], operation: { name: 'triage', definition: 'https://fhir.workwell.example/OperationDefinition/ServiceRequest-triage' } } }
   }, async (request, reply) => {
     const ctx = context(request)
     const body = request.body as { resourceType?: unknown } | null

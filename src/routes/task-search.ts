@@ -7,7 +7,8 @@ import { sendFhir } from '../fhir/reply.ts'
 import { parseInstantRange } from '../store/fhir-instant.ts'
 import type { TaskQuery } from '../store/store.ts'
 import type { RouteDeps } from './route-deps.ts'
-import { requestAgent } from '../auth/request-agent.ts'
+import { callerOf, requestAgent } from '../auth/request-agent.ts'
+import { readScope, roles } from '../auth/access-policy.ts'
 
 const SEARCH_PARAMS = [
   { name: 'based-on', type: 'reference', documentation: 'ServiceRequest/{id} the Task is based on' },
@@ -116,11 +117,13 @@ function selfQuery (q: TaskQuery, offset: number, cursor?: string): string {
 
 export async function taskSearchRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {
   app.get('/fhir/Task', {
-    config: { fhir: { type: 'Task', interaction: 'search-type', searchParams: SEARCH_PARAMS.map((p) => ({ ...p })) } }
+    config: { access: roles('referrer', 'partnership'), fhir: { type: 'Task', interaction: 'search-type', searchParams: SEARCH_PARAMS.map((p) => ({ ...p })) } }
   }, async (request, reply) => {
     const query = parse(request.query as Query, preferStrictHandling(request.headers.prefer))
-    // one more than the page: whether it exists says whether there is a next page
-    const result = await deps.store.searchTasks({ ...query, count: query.count + 1 })
+    // the caller's scope is part of the query: only its Tasks are matched, counted and paged,
+    // so the total and the cursor come from nothing it may not see.
+    // One more than the page: whether it exists says whether there is a next page.
+    const result = await deps.store.searchTasks({ ...query, count: query.count + 1, scope: readScope(callerOf(request)) })
     const tasks = result.tasks.slice(0, query.count)
     const base = `${deps.config.baseUrl}/Task`
     const link: NonNullable<Bundle['link']> = [{ relation: 'self', url: `${base}?${selfQuery(query, query.offset, query.after === undefined ? undefined : encodeCursor(query.after))}` }]

@@ -12,8 +12,10 @@ import { applyTaskUpdate, MUTABLE_ELEMENTS } from '../lifecycle/apply-task-updat
 import { applyJsonPatch, JSON_PATCH, parseJsonPatch, patchPathIssues } from '../lifecycle/json-patch.ts'
 import type { StoredResource } from '../store/store.ts'
 import type { RouteDeps } from './route-deps.ts'
-import { mayChangeTask, requestAgent } from '../auth/request-agent.ts'
+import { callerOf, missed, requestAgent } from '../auth/request-agent.ts'
 import { summariseForLog } from '../request-log.ts'
+import { TRIAGE_TASK_PROFILE } from '../validation/profiles.ts'
+import { roles, updateScope } from '../auth/access-policy.ts'
 
 const ID = /^[A-Za-z0-9\-.]{1,64}$/
 const FHIR_BODY_TYPES = ['application/fhir+json', 'application/json', 'application/json+fhir']
@@ -56,9 +58,10 @@ function putBody (body: unknown, id: string): Task {
 
 /** The stored Task at the version If-Match names: 404 when unknown, 412 when stale. */
 async function currentTask (deps: RouteDeps, request: FastifyRequest, id: string, expected: string): Promise<StoredResource & { resource: Task }> {
-  const stored = await deps.store.readResource('Task', id)
-  // another partnership's Task is as unknown as a missing one (issue 6: existence must not leak)
-  if (stored?.resource.resourceType !== 'Task' || !mayChangeTask(request, stored.resource)) {
+  // only the owning partnership's Tasks are in the query: another's reads as unknown
+  const stored = await deps.store.readResource('Task', id, updateScope(callerOf(request)))
+  if (stored?.resource.resourceType !== 'Task') {
+    missed(request, `Task/${id}`)
     throw outcomeError(404, 'not-found', `Task/${id} is not known`, 'Task.id')
   }
   if (stored.versionId !== expected) throw stale(id, expected, stored.versionId)
@@ -85,8 +88,9 @@ async function commit (deps: RouteDeps, request: FastifyRequest, reply: FastifyR
   const verdict = applyTaskUpdate(current.resource, proposed, now)
   if (!verdict.ok) throw new OperationOutcomeError(422, verdict.issues)
   const task = verdict.task
-  // the same validator as every write; the Task's elements a partnership wrote must be valid R4
-  const errors = deps.validator.validate(task).filter((i) => hasErrors([i]))
+  // the same validator as every write, held to the triage Task profile whether or not the Task
+  // claims it: a partnership's change must leave a Task every reader can rely on
+  const errors = deps.validator.validate(task, { profile: TRIAGE_TASK_PROFILE }).filter((i) => hasErrors([i]))
   if (errors.length > 0) throw new OperationOutcomeError(422, errors)
 
   const versionId = task.meta?.versionId ?? ''
@@ -150,7 +154,7 @@ export async function taskUpdateRoutes (app: FastifyInstance, deps: RouteDeps): 
   })
 
   app.put<{ Params: { id: string } }>('/fhir/Task/:id', {
-    config: { fhir: { type: 'Task', interaction: 'update' } },
+    config: { access: roles('partnership'), fhir: { type: 'Task', interaction: 'update' } },
     onRequest: async (request) => { requireBodyType(request, FHIR_BODY_TYPES, 'a Task as application/fhir+json') }
   }, async (request, reply) => {
     const id = taskId(request)
@@ -160,7 +164,7 @@ export async function taskUpdateRoutes (app: FastifyInstance, deps: RouteDeps): 
   })
 
   app.patch<{ Params: { id: string } }>('/fhir/Task/:id', {
-    config: { fhir: { type: 'Task', interaction: 'patch' } },
+    config: { access: roles('partnership'), fhir: { type: 'Task', interaction: 'patch' } },
     // FHIRPath Patch (a Parameters body as application/fhir+json) is not supported: 415
     onRequest: async (request) => { requireBodyType(request, [JSON_PATCH], `a JSON Patch as ${JSON_PATCH} (RFC 6902)`) }
   }, async (request, reply) => {

@@ -3,6 +3,7 @@ import type { OperationOutcomeIssue, Parameters } from '@medplum/fhirtypes'
 import { issue, operationOutcome, outcomeError } from '../fhir/operation-outcome.ts'
 import { sendFhir } from '../fhir/reply.ts'
 import type { RouteDeps } from './route-deps.ts'
+import { ANY_ROLE } from '../auth/access-policy.ts'
 
 const DEFINITION = 'http://hl7.org/fhir/OperationDefinition/Resource-validate'
 const VALIDATE_TYPES = ['ServiceRequest', 'Patient', 'Observation', 'Consent', 'Condition', 'Task', 'Bundle'] as const
@@ -40,11 +41,11 @@ export async function validateRoutes (app: FastifyInstance, deps: RouteDeps): Pr
   }
 
   // $validate always answers 200 with an OperationOutcome; 4xx only when it cannot run (R4 resource-operation-validate).
-  app.post('/fhir/$validate', { config: { fhir: { operation: { name: 'validate', definition: DEFINITION } } } }, async (request, reply) => {
+  app.post('/fhir/$validate', { config: { access: ANY_ROLE, fhir: { operation: { name: 'validate', definition: DEFINITION } } } }, async (request, reply) => {
     await sendFhir(reply, operationOutcome(run(request.body)))
   })
   for (const type of VALIDATE_TYPES) {
-    app.post(`/fhir/${type}/$validate`, { config: { fhir: { type, operation: { name: 'validate', definition: DEFINITION } } } }, async (request, reply) => {
+    app.post(`/fhir/${type}/$validate`, { config: { access: ANY_ROLE, fhir: { type, operation: { name: 'validate', definition: DEFINITION } } } }, async (request, reply) => {
       await sendFhir(reply, operationOutcome(run(request.body, type)))
     })
   }

@@ -112,6 +112,36 @@ export const pgMigrations: readonly Migration[] = [
       END
       $$;
     `
+  },
+  {
+    version: 4,
+    name: 'access scope on every stored resource',
+    sql: `
+      -- the same step as SQLite's version 5: whose a resource is, filtered on in the query
+      ALTER TABLE resources ADD COLUMN referral_id text COLLATE "C";
+      ALTER TABLE resources ADD COLUMN requester_ods text COLLATE "C";
+      ALTER TABLE resources ADD COLUMN owner text COLLATE "C";
+      ALTER TABLE tasks ADD COLUMN requester_ods text COLLATE "C";
+      CREATE INDEX tasks_requester ON tasks (requester_ods, last_updated, id);
+
+      UPDATE tasks SET requester_ods = (
+        SELECT upper(trim(r.content::jsonb #>> '{requester,identifier,value}')) FROM resources r
+        WHERE r.resource_type = 'Task' AND r.id = tasks.id
+          AND r.content::jsonb #>> '{requester,identifier,system}' = 'https://fhir.nhs.uk/Id/ods-organization-code');
+      UPDATE resources SET referral_id = substr(t.based_on, 16), owner = t.owner, requester_ods = t.requester_ods
+        FROM tasks t WHERE resources.resource_type = 'Task' AND resources.id = t.id;
+      UPDATE resources SET referral_id = resources.id, owner = t.owner, requester_ods = t.requester_ods
+        FROM tasks t WHERE resources.resource_type IN ('ServiceRequest', 'MessageHeader') AND t.based_on = 'ServiceRequest/' || resources.id;
+      UPDATE resources SET referral_id = (
+        SELECT substr(b.entity, 16) FROM audit_events a JOIN audit_events b
+          ON b.correlation_id = a.correlation_id AND b.recorded = a.recorded AND b.agent = a.agent
+          AND b.action = 'C' AND b.entity LIKE 'ServiceRequest/%'
+        WHERE a.entity = resources.resource_type || '/' || resources.id AND a.action = 'C' LIMIT 1)
+      WHERE resource_type IN ('Patient', 'Observation', 'Condition', 'Consent') AND referral_id IS NULL;
+      UPDATE resources SET owner = s.owner, requester_ods = s.requester_ods
+        FROM resources s WHERE s.resource_type = 'ServiceRequest' AND s.id = resources.referral_id
+          AND resources.resource_type IN ('Patient', 'Observation', 'Condition', 'Consent');
+    `
   }
 ]
 

@@ -9,15 +9,15 @@ import type { ReferralRows } from './store-rows.ts'
  * explicit transaction, so a group costs one round trip and one commit.
  */
 const SAVE_REFERRALS = `WITH
-  r AS (INSERT INTO resources (resource_type, id, version_id, last_updated, content)
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])),
-  t AS (INSERT INTO tasks (id, based_on, owner, status, last_updated)
-        SELECT * FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[])),
+  r AS (INSERT INTO resources (resource_type, id, version_id, last_updated, content, referral_id, requester_ods, owner)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])),
+  t AS (INSERT INTO tasks (id, based_on, owner, status, last_updated, requester_ods)
+        SELECT * FROM unnest($9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])),
   o AS (INSERT INTO outbox (id, partnership_id, service_request_id, task_id, status, attempts, next_attempt_at, created_at, updated_at, kind, payload)
         SELECT id, p, s, k, 'pending', 0, c, c, c, kind, payload
-        FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[]) AS x(id, p, s, k, c, kind, payload)),
+        FROM unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[]) AS x(id, p, s, k, c, kind, payload)),
   a AS (INSERT INTO audit_events (id, recorded, action, subtype, outcome, agent, entity, correlation_id)
-        SELECT * FROM unnest($18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::text[]))
+        SELECT * FROM unnest($22::text[], $23::text[], $24::text[], $25::text[], $26::text[], $27::text[], $28::text[], $29::text[]))
   SELECT 1`
 
 // Only an in-flight (or unclaimed) id may complete: if another request took over a stale claim
@@ -41,11 +41,11 @@ export function saveReferralsQuery (group: readonly ReferralRows[]): QueryConfig
   const outbox = group.flatMap((g) => (g.outbox === null ? [] : [g.outbox]))
   const audit = group.flatMap((g) => g.audit)
   return {
-    name: 'save-referrals',
+    name: 'save-referrals-scoped',
     text: SAVE_REFERRALS,
     values: [
-      ...[0, 1, 2, 3, 4].map((i) => column(resources, i)),
-      ...[0, 1, 2, 3, 4].map((i) => column(tasks, i)),
+      ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => column(resources, i)),
+      ...[0, 1, 2, 3, 4, 5].map((i) => column(tasks, i)),
       ...[0, 1, 2, 3, 4, 5, 6].map((i) => column(outbox, i)),
       ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => column(audit, i))
     ]

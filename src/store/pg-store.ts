@@ -1,6 +1,7 @@
 import pg from 'pg'
 import type { Pool, PoolClient, QueryConfig } from 'pg'
 import type {
+  AccessScope,
   AuditRecord,
   CircuitRecord,
   ClaimFilter,
@@ -21,9 +22,10 @@ import type {
 import { instantBounds, normaliseInstant } from './fhir-instant.ts'
 import { latestVersion, runPgMigrations, schemaVersion } from './pg-migrations.ts'
 import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-errors.ts'
-import { auditValues as auditColumns, byDueThenCreated, checkNonNegativeInteger, checkResources, checkTaskVersion, int, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toStoredResource } from './store-rows.ts'
+import { auditValues as auditColumns, byDueThenCreated, checkNonNegativeInteger, checkResources, checkTaskVersion, int, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toStoredResource, createdScope, resourceRow } from './store-rows.ts'
 import type { ReferralRows, Row } from './store-rows.ts'
 import { toReferralRows } from './store-rows.ts'
+import { scopeCondition } from './access-scope.ts'
 import { completeRequestIds, completeRequestIdsQuery, saveReferralsQuery } from './pg-referral-batch.ts'
 import { AUDIT_SEARCH_SQL, auditSearchValues, toAuditRecord } from '../audit/audit-row.ts'
 import type { AuditQuery } from '../audit/audit-event.ts'
@@ -209,8 +211,8 @@ class PgStore implements Store {
       if (indexed.rowCount !== 1) throw new Error(`Task/${t.id} has no search row`)
       for (const { resource: r, expectedVersionId } of others) {
         if (expectedVersionId === undefined) {
-          await c.query('INSERT INTO resources (resource_type, id, version_id, last_updated, content) VALUES ($1, $2, $3, $4, $5)',
-            [r.resourceType, r.id, r.versionId, r.lastUpdated, JSON.stringify(r.resource)])
+          await c.query('INSERT INTO resources (resource_type, id, version_id, last_updated, content, referral_id, requester_ods, owner) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+            resourceRow(r, createdScope(write)))
           continue
         }
         const rewritten = await c.query(`UPDATE resources SET version_id = $1, last_updated = $2, content = $3
@@ -239,11 +241,20 @@ class PgStore implements Store {
     })
   }
 
-  async readResource (resourceType: string, id: string): Promise<StoredResource | undefined> {
+  async readResource (resourceType: string, id: string, scope?: AccessScope): Promise<StoredResource | undefined> {
+    if (scope === undefined) {
+      const { rows: [row] } = await this.#query({
+        name: 'read-resource',
+        text: 'SELECT resource_type, id, version_id, last_updated, content FROM resources WHERE resource_type = $1 AND id = $2',
+        values: [resourceType, id]
+      })
+      return row === undefined ? undefined : toStoredResource(row)
+    }
+    const values: string[] = [resourceType, id]
+    const inScope = scopeCondition(scope, 'requester_ods', 'owner', (v) => { values.push(v); return `$${values.length}` })
     const { rows: [row] } = await this.#query({
-      name: 'read-resource',
-      text: 'SELECT resource_type, id, version_id, last_updated, content FROM resources WHERE resource_type = $1 AND id = $2',
-      values: [resourceType, id]
+      text: `SELECT resource_type, id, version_id, last_updated, content FROM resources WHERE resource_type = $1 AND id = $2 AND ${inScope}`,
+      values
     })
     return row === undefined ? undefined : toStoredResource(row)
   }
@@ -264,6 +275,9 @@ class PgStore implements Store {
     filter('status', '=', query.status)
     filter('last_updated', '>=', from)
     filter('last_updated', '<', to)
+    if (query.scope !== undefined) {
+      where.push(scopeCondition(query.scope, 't.requester_ods', 't.owner', (v) => { values.push(v); return `$${values.length}` }))
+    }
     const whereSql = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`
     // the cursor narrows the page only: total still counts every match (TaskQuery.after)
     const pageWhere = [...where]

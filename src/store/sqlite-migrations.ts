@@ -122,6 +122,42 @@ export const migrations: readonly Migration[] = [
       -- update on each delivery attempt (README "Performance": the write set)
       DROP INDEX IF EXISTS outbox_due;
     `
+  },
+  {
+    version: 5,
+    name: 'access scope on every stored resource',
+    sql: `
+      -- whose a resource is, written with it: its referral, that referral's practice (ODS code)
+      -- and the partnership it was routed to. Reads and Task searches filter on these in the
+      -- query itself, so what a caller may not see is never read, counted or paged.
+      ALTER TABLE resources ADD COLUMN referral_id TEXT;
+      ALTER TABLE resources ADD COLUMN requester_ods TEXT;
+      ALTER TABLE resources ADD COLUMN owner TEXT;
+      ALTER TABLE tasks ADD COLUMN requester_ods TEXT;
+      CREATE INDEX tasks_requester ON tasks (requester_ods, last_updated, id);
+
+      -- rows written before this step: the ODS code from the stored requester, the owner and
+      -- referral from the Task's search row
+      UPDATE tasks SET requester_ods = (
+        SELECT upper(trim(json_extract(r.content, '$.requester.identifier.value'))) FROM resources r
+        WHERE r.resource_type = 'Task' AND r.id = tasks.id
+          AND json_extract(r.content, '$.requester.identifier.system') = 'https://fhir.nhs.uk/Id/ods-organization-code');
+      UPDATE resources SET referral_id = substr(t.based_on, 16), owner = t.owner, requester_ods = t.requester_ods
+        FROM tasks t WHERE resources.resource_type = 'Task' AND resources.id = t.id;
+      UPDATE resources SET referral_id = resources.id, owner = t.owner, requester_ods = t.requester_ods
+        FROM tasks t WHERE resources.resource_type IN ('ServiceRequest', 'MessageHeader') AND t.based_on = 'ServiceRequest/' || resources.id;
+      -- a transaction's other resources were created by the same request as its ServiceRequest:
+      -- their create records share the correlation id, the instant and the agent
+      UPDATE resources SET referral_id = (
+        SELECT substr(b.entity, 16) FROM audit_events a JOIN audit_events b
+          ON b.correlation_id = a.correlation_id AND b.recorded = a.recorded AND b.agent = a.agent
+          AND b.action = 'C' AND b.entity LIKE 'ServiceRequest/%'
+        WHERE a.entity = resources.resource_type || '/' || resources.id AND a.action = 'C' LIMIT 1)
+      WHERE resource_type IN ('Patient', 'Observation', 'Condition', 'Consent') AND referral_id IS NULL;
+      UPDATE resources SET owner = s.owner, requester_ods = s.requester_ods
+        FROM resources s WHERE s.resource_type = 'ServiceRequest' AND s.id = resources.referral_id
+          AND resources.resource_type IN ('Patient', 'Observation', 'Condition', 'Consent');
+    `
   }
 ]
 

@@ -1,5 +1,6 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite'
 import type {
+  AccessScope,
   AuditRecord,
   CircuitRecord,
   ClaimFilter,
@@ -21,7 +22,8 @@ import type {
 import { instantBounds, normaliseInstant } from './fhir-instant.ts'
 import { openSqliteDatabase } from './sqlite-database.ts'
 import { migrations, runMigrations } from './sqlite-migrations.ts'
-import { auditValues as auditColumns, byDueThenCreated, checkNonNegativeInteger, checkResources, checkTaskVersion, int, type ReferralRows, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toReferralRows, toStoredResource } from './store-rows.ts'
+import { scopeCondition } from './access-scope.ts'
+import { auditValues as auditColumns, byDueThenCreated, checkNonNegativeInteger, checkResources, checkTaskVersion, int, type ReferralRows, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toReferralRows, toStoredResource, createdScope, resourceRow } from './store-rows.ts'
 import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-errors.ts'
 import { AUDIT_SEARCH_SQL, auditSearchValues, toAuditRecord } from '../audit/audit-row.ts'
 import type { AuditQuery } from '../audit/audit-event.ts'
@@ -101,9 +103,9 @@ function prepareStatements (db: DatabaseSync): Statements {
     // readiness: reachable, and the schema is the one this gateway knows (no step pending)
     ping: db.prepare('SELECT coalesce(max(version), 0) AS version FROM schema_migrations'),
     insertResource: db.prepare(
-      'INSERT INTO resources (resource_type, id, version_id, last_updated, content) VALUES (?, ?, ?, ?, ?)'),
+      'INSERT INTO resources (resource_type, id, version_id, last_updated, content, referral_id, requester_ods, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
     insertTask: db.prepare(
-      'INSERT INTO tasks (id, based_on, owner, status, last_updated) VALUES (?, ?, ?, ?, ?)'),
+      'INSERT INTO tasks (id, based_on, owner, status, last_updated, requester_ods) VALUES (?, ?, ?, ?, ?, ?)'),
     insertOutbox: db.prepare(`INSERT INTO outbox
       (id, partnership_id, service_request_id, task_id, status, attempts, next_attempt_at, created_at, updated_at, kind, payload)
       VALUES (:id, :partnershipId, :serviceRequestId, :taskId, 'pending', 0, :createdAt, :createdAt, :createdAt, :kind, :payload)`),
@@ -239,7 +241,7 @@ class SqliteStore implements SqliteWriterStore {
       if (Number(indexed.changes) !== 1) throw new Error(`Task/${t.id} has no search row`)
       for (const { resource: r, expectedVersionId } of others) {
         if (expectedVersionId === undefined) {
-          this.#s.insertResource.run(r.resourceType, r.id, r.versionId, r.lastUpdated, JSON.stringify(r.resource))
+          this.#s.insertResource.run(...resourceRow(r, createdScope(write)))
           continue
         }
         const rewritten = this.#statement(`UPDATE resources SET version_id = ?, last_updated = ?, content = ?
@@ -273,8 +275,15 @@ class SqliteStore implements SqliteWriterStore {
     })
   }
 
-  async readResource (resourceType: string, id: string): Promise<StoredResource | undefined> {
-    const row = this.#s.selectResource.get(resourceType, id)
+  async readResource (resourceType: string, id: string, scope?: AccessScope): Promise<StoredResource | undefined> {
+    if (scope === undefined) {
+      const row = this.#s.selectResource.get(resourceType, id)
+      return row === undefined ? undefined : toStoredResource(row)
+    }
+    const params: SQLInputValue[] = [resourceType, id]
+    const inScope = scopeCondition(scope, 'requester_ods', 'owner', (v) => { params.push(v); return '?' })
+    const row = this.#statement(`SELECT resource_type, id, version_id, last_updated, content FROM resources
+      WHERE resource_type = ? AND id = ? AND ${inScope}`).get(...params)
     return row === undefined ? undefined : toStoredResource(row)
   }
 
@@ -294,6 +303,10 @@ class SqliteStore implements SqliteWriterStore {
     filter('status', '=', 'status', query.status)
     filter('last_updated', '>=', 'from', from)
     filter('last_updated', '<', 'to', to)
+    if (query.scope !== undefined) {
+      let n = 0
+      where.push(scopeCondition(query.scope, 't.requester_ods', 't.owner', (v) => { const name = `scope${n++}`; params[name] = v; return `:${name}` }))
+    }
     const whereSql = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`
 
     const pageWhere = query.after === undefined ? where : [...where, '(t.last_updated > :afterLastUpdated OR (t.last_updated = :afterLastUpdated AND t.id > :afterId))']

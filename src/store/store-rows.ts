@@ -1,5 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes'
-import type { AuditRecord, CircuitRecord, CircuitState, DeliveryStatus, OutboxKind, OutboxRow, OutboxStats, ReferralWrite, StoredResource, TaskVersionResult } from './store.ts'
+import type { AuditRecord, CircuitRecord, CircuitState, DeliveryStatus, OutboxKind, OutboxRow, OutboxStats, ReferralWrite, ResourceScope, StoredResource, TaskVersionResult, TaskVersionWrite } from './store.ts'
 
 /**
  * A row as a driver returns it: column name → value. Both stores share one schema and one
@@ -195,6 +195,24 @@ export class ResourceConflict extends Error {
   }
 }
 
+/** A resources row: resource_type, id, version_id, last_updated, content, referral_id, requester_ods, owner. */
+export type ResourceRow = [string, string, string, string, string, string, string | null, string]
+
+/** The resources row of a stored resource and its scope; content is its `json` when made already. */
+export function resourceRow (r: StoredResource, scope: ResourceScope): ResourceRow {
+  return [r.resourceType, r.id, r.versionId, r.lastUpdated, r.json ?? JSON.stringify(r.resource), scope.referralId, scope.requesterOds ?? null, scope.owner]
+}
+
+/**
+ * The scope a resource created by a Task update is written with.
+ *
+ * @throws TypeError when the write has none (a caller bug: the resource would be unreadable)
+ */
+export function createdScope (write: TaskVersionWrite): ResourceScope {
+  if (write.scope === undefined) throw new TypeError('updateTask creates a resource without its scope')
+  return write.scope
+}
+
 /**
  * A referral write as SQLite column values: instants normalised, resources already JSON.
  * The writer thread receives this form (threaded-sqlite-store.ts): a structured clone of
@@ -204,10 +222,10 @@ export class ResourceConflict extends Error {
 export interface ReferralRows {
   requestId: string | null
   serviceRequestId: string
-  /** resource_type, id, version_id, last_updated, content */
-  resources: Array<[string, string, string, string, string]>
-  /** id, based_on, owner, status, last_updated */
-  task: [string, string, string, string, string]
+  /** resource_type, id, version_id, last_updated, content, referral_id, requester_ods, owner */
+  resources: ResourceRow[]
+  /** id, based_on, owner, status, last_updated, requester_ods */
+  task: [string, string, string, string, string, string | null]
   /** id, partnership_id, service_request_id, task_id, created_at, kind, payload */
   outbox: [string, string, string, string, string, string, string | null] | null
   /** audit_events values, as auditValues gives them */
@@ -223,13 +241,14 @@ export interface ReferralRows {
 export function toReferralRows (write: ReferralWrite, normalise: (instant: string) => string): ReferralRows {
   checkResources(write.resources)
   const t = write.task
+  const scope: ResourceScope = write.scope ?? { referralId: write.serviceRequestId, owner: t.owner }
   const lastUpdated = normalise(t.lastUpdated)
   const o = write.outbox
   return {
     requestId: write.requestId ?? null,
     serviceRequestId: write.serviceRequestId,
-    resources: write.resources.map((r) => [r.resourceType, r.id, r.versionId, r.lastUpdated, r.json ?? JSON.stringify(r.resource)]),
-    task: [t.id, t.basedOn, t.owner, t.status, lastUpdated],
+    resources: write.resources.map((r) => resourceRow(r, scope)),
+    task: [t.id, t.basedOn, t.owner, t.status, lastUpdated, scope.requesterOds ?? null],
     outbox: o === undefined ? null : [o.id, o.partnershipId, o.serviceRequestId, o.taskId, normalise(o.createdAt), o.kind ?? 'referral', o.payload ?? null],
     audit: write.audit.map((event) => auditValues(event, normalise))
   }

@@ -44,7 +44,13 @@ export interface Store {
 
   // ---------------------------------------------------------------- reads
 
-  readResource(resourceType: string, id: string): Promise<StoredResource | undefined>
+  /**
+   * One resource. With `scope`, only when the caller may see it: the scope is part of the
+   * query, so a resource outside it reads exactly as an unknown id does. Without a scope the
+   * read is the gateway's own (delivery, BaRS responses), never a caller's.
+   */
+  readResource(resourceType: string, id: string, scope?: AccessScope): Promise<StoredResource | undefined>
+  /** Tasks matching the query; with `query.scope`, only those the caller may see, counted and paged in the query. */
   searchTasks(query: TaskQuery): Promise<TaskSearchResult>
 
   // ---------------------------------------------------------------- delivery outbox
@@ -108,6 +114,28 @@ export interface StoredResource {
   json?: string
 }
 
+/**
+ * What a caller may see, as data the store filters on: resources whose referral was made by
+ * one of these ODS codes, or routed to one of these partnerships. Empty lists see nothing.
+ */
+export interface AccessScope {
+  odsCodes: readonly string[]
+  partnerships: readonly string[]
+}
+
+/**
+ * Whose a stored resource is, written with it: the referral it belongs to, the ODS code of
+ * the practice that made that referral, and the partnership it was routed to. Every resource
+ * of a referral (ServiceRequest, Task, Patient, Observation, Condition, Consent, BaRS header)
+ * carries the same scope, so access never has to be inferred from anything else.
+ */
+export interface ResourceScope {
+  referralId: string
+  /** absent only for a referral that named no ODS code (then no referrer sees it) */
+  requesterOds?: string
+  owner: string
+}
+
 export interface ReferralWrite {
   /** X-Request-Id to mark done in the same transaction, when the request carried one */
   requestId?: string
@@ -116,6 +144,11 @@ export interface ReferralWrite {
   /** the Task's search columns */
   task: TaskIndex
   serviceRequestId: string
+  /**
+   * whose every resource of the write is; absent: the referral `serviceRequestId`, owned by
+   * the Task's partnership, with no referrer (only that partnership sees it)
+   */
+  scope?: ResourceScope
   outbox?: NewOutboxRow
   audit: AuditRecord[]
 }
@@ -142,6 +175,8 @@ export interface TaskQuery {
   after?: { lastUpdated: string, id: string }
   count: number
   offset: number
+  /** the caller's scope: only its Tasks are matched, counted and paged */
+  scope?: AccessScope
 }
 
 export interface TaskSearchResult {
@@ -270,6 +305,8 @@ export interface TaskVersionWrite {
    * one, created (e.g. the Patient of a changed referral), failing if the id is taken
    */
   resources?: Array<{ resource: StoredResource, expectedVersionId?: string }>
+  /** whose the created `resources` are (required when any is created) */
+  scope?: ResourceScope
   /** an X-Request-Id to mark done in the same transaction (a BaRS update or cancellation) */
   requestId?: { id: string, serviceRequestId: string }
 }

@@ -8,6 +8,7 @@ import { serverOptions } from '../../src/app.ts'
 import { loadConfig } from '../../src/config.ts'
 import { openGatewayDeps } from '../../src/gateway-deps.ts'
 import type { Role } from '../../src/auth/principal.ts'
+import { senderId, senderKey } from '../../src/auth/access-policy.ts'
 import { createTestIssuer, roleClaims, setDefaultToken, testClientClaims, type SignOptions, type TestIssuer } from './tokens.ts'
 
 export const REPO = path.resolve(import.meta.dirname, '../..')
@@ -35,6 +36,16 @@ export interface TestGateway {
   stop(): Promise<void>
   /** stop() and remove the data folder */
   close(): Promise<void>
+}
+
+/** The sender id (access-policy.ts senderId) of the default test client on a gateway. */
+export function testSender (gw: { issuer: { issuer: string } }): string {
+  return senderId({ issuer: gw.issuer.issuer, clientId: 'test-client' })
+}
+
+/** An X-Request-Id as the store keeps it for the default test client (access-policy.ts senderKey). */
+export function testRequestKey (gw: { issuer: { issuer: string } }, requestId: string): string {
+  return senderKey({ issuer: gw.issuer.issuer, clientId: 'test-client' }, requestId)
 }
 
 export function tempDataDir (): string {

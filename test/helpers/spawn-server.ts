@@ -3,7 +3,7 @@ import path from 'node:path'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { REPO, TEST_AUDIENCE } from './gateway.ts'
-import { createTestIssuer, setDefaultToken, testClientClaims } from './tokens.ts'
+import { createTestIssuer, setDefaultToken, testClientClaims, type TestIssuer } from './tokens.ts'
 
 /** A `node src/server.ts` child process. */
 export interface ServerProcess {
@@ -22,9 +22,10 @@ export interface ServerProcess {
  * Spawns the real server (`node src/server.ts`) with the given environment and resolves once
  * it logs where it listens.
  */
-export async function spawnServer (env: Record<string, string>, timeoutMs = 15_000): Promise<ServerProcess> {
+export async function spawnServer (env: Record<string, string>, timeoutMs = 15_000, given?: TestIssuer): Promise<ServerProcess> {
   // a trusted issuer made for this process, unless the test configures its own (or production)
-  const issuer = env.WORKWELL_AUTH_ISSUERS === undefined && env.NODE_ENV !== 'production' ? await createTestIssuer({ audience: TEST_AUDIENCE, alg: 'ES256' }) : undefined
+  // (a restarted process may be given the same issuer: its clients are then the same clients)
+  const issuer = env.WORKWELL_AUTH_ISSUERS === undefined && env.NODE_ENV !== 'production' ? given ?? await createTestIssuer({ audience: TEST_AUDIENCE, alg: 'ES256' }) : undefined
   const jwksDir = issuer === undefined ? undefined : mkdtempSync(path.join(tmpdir(), 'workwell-issuer-'))
   const auth = issuer === undefined || jwksDir === undefined ? {} : { WORKWELL_AUTH_ISSUERS: `${issuer.issuer}=${issuer.writeJwks(jwksDir)}`, WORKWELL_AUTH_AUDIENCE: TEST_AUDIENCE }
   const child = spawn(process.execPath, [path.join(REPO, 'src/server.ts')], {

@@ -150,9 +150,11 @@ describe('isolation: each sees only its own, and the rest is 404', () => {
     expect(await ids(otherReferrer)).not.toContain(task.id)
     expect(await ids(otherPartnership, `?owner=Organization/${owner}`)).toStrictEqual([])
     expect(await ids(otherReferrer, `?based-on=ServiceRequest/${srId}`)).toStrictEqual([])
-    // a referrer's filtered page carries no total: it would count Tasks it may not see
+    // the scope is part of the query, so the total counts only what the caller may see
     const page = await call(`${gw.fhir}/Task`, { headers: bearer(otherReferrer) })
-    expect(page.body.total).toBeUndefined()
+    expect(page.body.total).toBe(0)
+    const own = await call(`${gw.fhir}/Task?_count=100`, { headers: bearer(referrer) })
+    expect(own.body.total).toBe(((own.body as unknown as Bundle<Task>).entry ?? []).length)
   })
 
   it('audits every create, read, search and update with who did it', async () => {

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { AuditEvent, Bundle, ServiceRequest, Task } from '@medplum/fhirtypes'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, readJson, type Reply } from '../helpers/fixtures.ts'
@@ -74,8 +74,12 @@ describe('refused access attempts are AuditEvents (outcome 4)', () => {
   it('records a 401 without a token and with a bad one as anonymous from the address, with the resource asked for, and no token content', async () => {
     expectOutcome(await call(`${gw.fhir}/Task/${task.id ?? ''}`, { headers: { authorization: '' } }), 401)
     expectOutcome(await call(`${gw.fhir}/Task/${task.id ?? ''}`, { headers: bearer('eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.secretpart') }), 401)
-    const events = refusals(await trail(`entity=Task/${task.id ?? ''}`))
-    expect(events).toHaveLength(2)
+    // refusals are recorded after the answer, off its path
+    const events = await vi.waitFor(async () => {
+      const found = refusals(await trail(`entity=Task/${task.id ?? ''}`))
+      expect(found).toHaveLength(2)
+      return found
+    })
     for (const e of events) {
       expect(e).toMatchObject({ action: 'R', outcome: '4', entity: [{ what: { reference: `Task/${task.id ?? ''}` } }] })
       expect(agentOf(e)).toBe(ANONYMOUS)
@@ -87,8 +91,11 @@ describe('refused access attempts are AuditEvents (outcome 4)', () => {
 
   it('records a 403 with the client that was refused', async () => {
     expectOutcome(await call(`${gw.origin}/admin/AuditEvent`, { headers: bearer(otherPartnership) }), 403)
-    const events = refusals(await trail('agent=client/partnership-other'))
-    expect(events.length).toBeGreaterThanOrEqual(1)
+    const events = await vi.waitFor(async () => {
+      const found = refusals(await trail('agent=client/partnership-other'))
+      expect(found.length).toBeGreaterThanOrEqual(1)
+      return found
+    })
     expect(events[0]).toMatchObject({ action: 'R', outcome: '4', entity: [{ what: { display: '/admin/AuditEvent' } }] })
     expect(agentOf(events[0])).toBe(`client/partnership-other partnership/${LEICESTER}`)
   })
@@ -101,13 +108,16 @@ describe('refused access attempts are AuditEvents (outcome 4)', () => {
     const op = [{ op: 'replace', path: '/status', value: 'received' }]
     expectOutcome(await call(`${gw.fhir}/Task/${id}`, { method: 'PATCH', raw: JSON.stringify(op), headers: { ...bearer(otherPartnership), 'content-type': PATCH_TYPE, 'if-match': 'W/"1"' } }), 404)
     expect((await call(`${gw.fhir}/Task/${id}`)).status).toBe(200)
-    const onTask = refusals(await trail(`entity=Task/${id}`))
-    expect(onTask.length - before).toBe(2)
+    const onTask = await vi.waitFor(async () => {
+      const found = refusals(await trail(`entity=Task/${id}`))
+      expect(found.length - before).toBe(2)
+      return found
+    })
     expect(onTask.slice(0, 2).map((e) => `${e.action} ${e.outcome} ${agentOf(e) ?? ''}`).sort()).toStrictEqual([
       `R 4 client/partnership-other partnership/${LEICESTER}`,
       `U 4 client/partnership-other partnership/${LEICESTER}`
     ])
-    expect(refusals(await trail(`entity=ServiceRequest/${srId}`))).toHaveLength(1)
+    await vi.waitFor(async () => { expect(refusals(await trail(`entity=ServiceRequest/${srId}`))).toHaveLength(1) })
   })
 
   it('records a refused $process-message once, as the message route\'s own attempt record', async () => {
@@ -138,6 +148,7 @@ describe('a failing audit write', () => {
     const res = await call(`${gw.fhir}/Task/x`, { headers: { authorization: '' } })
     expectOutcome(res, 401)
     expect(res.headers.get('www-authenticate')).toBe('Bearer realm="workwell"')
-    expect(gw.logs.some((l) => l.includes('refused-access audit failed'))).toBe(true)
+    // recorded after the answer: the log line follows it
+    await vi.waitFor(() => { expect(gw.logs.some((l) => l.includes('refused-access audit failed'))).toBe(true) })
   })
 })

@@ -6,6 +6,7 @@ import type { Bundle, MessageHeader, ServiceRequest, Task } from '@medplum/fhirt
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { loadEndpointCatalogue } from '../../src/bars/endpoint-catalogue.ts'
 import { referralIdFor } from '../../src/bars/envelope.ts'
+import { testSender } from '../helpers/gateway.ts'
 import { BARS_RESPONSE_KIND, deliverBarsResponse, type BarsResponseDeps } from '../../src/bars/outcome-messages.ts'
 import { systemClock } from '../../src/clock.ts'
 import { createCircuitBreakers } from '../../src/delivery/circuit-breaker.ts'
@@ -79,7 +80,7 @@ async function refer (gw: TestGateway, fixture = GP_REFERRAL): Promise<{ task: T
   const res = await call(`${gw.fhir}/$process-message`, { body: message, headers })
   expect(res.status, res.text).toBe(200)
   const task = (res.body as unknown as Bundle).entry?.find((e) => e.resource?.resourceType === 'Task')?.resource as Task & { id: string }
-  return { task, message, correlationId: headers['x-correlation-id'] ?? '', serviceRequestId: referralIdFor(REFERRER, message.id ?? '') }
+  return { task, message, correlationId: headers['x-correlation-id'] ?? '', serviceRequestId: referralIdFor(testSender(gw), REFERRER, message.id ?? '') }
 }
 
 /** The partnership moves its Task (PUT with If-Match); returns the new version. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Task } from '@medplum/fhirtypes'
 import { referralIdFor } from '../../src/bars/envelope.ts'
+import { testRequestKey, testSender } from '../helpers/gateway.ts'
 import { BASE_URL, startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call } from '../helpers/fixtures.ts'
 import { databaseUrlInNewSchema, dropSchema, pgUnavailable, queryInSchema } from '../helpers/postgres.ts'
@@ -55,10 +56,10 @@ describe.skipIf(unavailable !== undefined)('$process-message on PostgreSQL', () 
     const headers = barsHeaders()
     const cancelled = await post(cancellationMessage(message.id ?? ''), headers)
     expect(cancelled.status, cancelled.text).toBe(200)
-    const srId = referralIdFor(REFERRER, message.id ?? '')
+    const srId = referralIdFor(testSender(gw), REFERRER, message.id ?? '')
     expect((await call(`${gw.fhir}/ServiceRequest/${srId}`)).body).toMatchObject({ status: 'revoked', meta: { versionId: '2' } })
     expect((await call(`${gw.fhir}/Task/${task.id ?? ''}`)).body).toMatchObject({ status: 'cancelled', meta: { versionId: '3' } })
-    expect(await queryInSchema(schema, `SELECT state FROM request_ids WHERE request_id = '${headers['x-request-id'] ?? ''}'`)).toEqual([{ state: 'done' }])
+    expect(await queryInSchema(schema, `SELECT state FROM request_ids WHERE request_id = '${testRequestKey(gw, headers['x-request-id'] ?? '')}'`)).toEqual([{ state: 'done' }])
     expect((await post(cancellationMessage(message.id ?? ''), headers)).status).toBe(409)
   })
 

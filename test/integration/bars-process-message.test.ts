@@ -5,6 +5,7 @@ import type { Bundle, MessageHeader, OperationOutcome, Task } from '@medplum/fhi
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MESSAGE_DEFINITION_URLS } from '../../src/bars/bars-codes.ts'
 import { referralIdFor } from '../../src/bars/envelope.ts'
+import { testRequestKey, testSender } from '../helpers/gateway.ts'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, fixturePartnerships, readJson, type Reply } from '../helpers/fixtures.ts'
 import { b64, barsHeaders, cancellationMessage, REFERRER, referralMessage } from './bars-messages.ts'
@@ -59,7 +60,7 @@ describe('POST /fhir/$process-message: a BaRS referral', () => {
     expect(h.focus?.[0]?.reference).toBe(`Task/${task.id ?? ''}`)
     expect(task.owner?.reference).toBe(`Organization/${partnership}`)
     // the same pipeline as every door: the Task is stored and readable, based on the stored referral
-    const srId = referralIdFor(REFERRER, message.id ?? '')
+    const srId = referralIdFor(testSender(gw), REFERRER, message.id ?? '')
     expect(task.basedOn?.[0]?.reference).toBe(`ServiceRequest/${srId}`)
     expect((await call(`${gw.fhir}/Task/${task.id ?? ''}`)).status).toBe(200)
     const sr = await call(`${gw.fhir}/ServiceRequest/${srId}`)
@@ -84,13 +85,14 @@ describe('POST /fhir/$process-message: a BaRS referral', () => {
       'nhsd-requesting-practitioner': b64({ resourceType: 'PractitionerRole', identifier: [{ system: 'https://fhir.nhs.uk/Id/sds-role-profile-id', value: '100334993514' }], code: [{ coding: [{ system: 'http://snomed.info/sct', code: '62247001', display: 'General practitioner' }] }] })
     })
     // the token's client comes first: what the gateway verified, then what the headers claim
-    const token = await gw.token({ roles: ['referrer'], ods: ['Y02720'], client: 'bars-gp-1' })
+    // the sending practice (its endpoint's ODS code) and the practice it refers for
+    const token = await gw.token({ roles: ['referrer'], ods: ['Y02720', 'P88002'], client: 'bars-gp-1' })
     const r = await post(referralMessage(GM), { ...headers, authorization: `Bearer ${token}` })
     expect(r.status, r.text).toBe(200)
     const db = new DatabaseSync(path.join(gw.dataDir, 'workwell.sqlite'), { readOnly: true })
     try {
       const rows = db.prepare('SELECT action, subtype, agent, entity FROM audit_events WHERE correlation_id = ? ORDER BY action, entity').all(headers['x-correlation-id'] ?? '')
-      const agent = 'client/bars-gp-1 ods/Y02720 ods:P88002 software:SUPP-APP-1/GP System/3.2 role-profile:100334993514/sct:62247001'
+      const agent = 'client/bars-gp-1 ods/Y02720,P88002 ods:P88002 software:SUPP-APP-1/GP System/3.2 role-profile:100334993514/sct:62247001'
       expect(rows.length).toBeGreaterThanOrEqual(4)
       expect(rows.every((row) => row.agent === agent)).toBe(true)
       expect(rows.map((row) => `${String(row.action)} ${String(row.entity).split('/')[0]}`)).toEqual(expect.arrayContaining(['C ServiceRequest', 'C Task', 'C Patient', 'C MessageHeader', 'E Bundle']))
@@ -147,7 +149,7 @@ describe('BaRS headers on $process-message', () => {
     expect(error(again)).toMatchObject({ code: 'duplicate', bars: 'REC_CONFLICT' })
 
     const inFlight = randomUUID()
-    await gw.deps.store.claimRequestId(inFlight, new Date(), 60_000)
+    await gw.deps.store.claimRequestId(testRequestKey(gw, inFlight), new Date(), 60_000)
     const early = await post(referralMessage(GM), barsHeaders({ 'x-request-id': inFlight }))
     expect(early.status).toBe(425)
     expect(error(early)).toMatchObject({ code: 'duplicate', bars: 'REC_TOO_EARLY' })
@@ -318,7 +320,7 @@ describe('reason update', () => {
     const created = await post(message)
     expect(created.status).toBe(200)
     const before = taskOf(created)
-    const srId = referralIdFor(REFERRER, message.id ?? '')
+    const srId = referralIdFor(testSender(gw), REFERRER, message.id ?? '')
     const headers = barsHeaders({ 'x-correlation-id': created.headers.get('x-correlation-id') ?? randomUUID() })
     const update = referralMessage(GM, { bundleId: message.id ?? '', reason: 'update', serviceRequest: { note: [{ text: 'Symptoms have worsened since the first referral' }] } })
     const r = await post(update, headers)
@@ -351,7 +353,7 @@ describe('reason update', () => {
     expect(late.status).toBe(409)
     expect(error(late)).toMatchObject({ code: 'conflict', bars: 'REC_CONFLICT' })
     expect(error(late).expression[0]).toMatch(/^Bundle\.entry\[\d+\]\.resource\.status$/)
-    expect((await call(`${gw.fhir}/ServiceRequest/${referralIdFor(REFERRER, message.id ?? '')}`)).body).toMatchObject({ meta: { versionId: '1' } })
+    expect((await call(`${gw.fhir}/ServiceRequest/${referralIdFor(testSender(gw), REFERRER, message.id ?? '')}`)).body).toMatchObject({ meta: { versionId: '1' } })
 
     const other = referralMessage(GM)
     expect((await post(other)).status).toBe(200)
@@ -372,13 +374,13 @@ describe('reason update: BaRS data conflict (meta.lastUpdated)', () => {
     expect(bare.status).toBe(400)
     expect(error(bare)).toMatchObject({ code: 'required', bars: 'REC_BAD_REQUEST' })
     expect(issues(bare).map((i) => i.expression?.[0])).toContain('Bundle.entry[1].resource.meta.lastUpdated')
-    expect((await call(`${gw.fhir}/ServiceRequest/${referralIdFor(REFERRER, message.id ?? '')}`)).body).toMatchObject({ meta: { versionId: '1' } })
+    expect((await call(`${gw.fhir}/ServiceRequest/${referralIdFor(testSender(gw), REFERRER, message.id ?? '')}`)).body).toMatchObject({ meta: { versionId: '1' } })
   })
 
   it('a change made before the referral last changed here is 409 REC_CONFLICT conflict; made after, it applies', async () => {
     const message = referralMessage(GM)
     expect((await post(message)).status).toBe(200)
-    const srId = referralIdFor(REFERRER, message.id ?? '')
+    const srId = referralIdFor(testSender(gw), REFERRER, message.id ?? '')
     // made by the sender before it even sent the referral: the referral changed here since
     const stale = await post(referralMessage(GM, { bundleId: message.id ?? '', reason: 'update', lastUpdated: '2026-01-01T00:00:00Z', serviceRequest: { note: [{ text: 'stale' }] } }))
     expect(stale.status, stale.text).toBe(409)

@@ -3,7 +3,8 @@ import { readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { REPO, tempDataDir } from '../helpers/gateway.ts'
+import { REPO, tempDataDir, TEST_AUDIENCE } from '../helpers/gateway.ts'
+import { createTestIssuer, type TestIssuer } from '../helpers/tokens.ts'
 import { FHIR_HEADERS } from '../helpers/fixtures.ts'
 import { spawnServer, type ServerProcess } from '../helpers/spawn-server.ts'
 import { startStubPartner, until, type StubPartner } from './delivery-helpers.ts'
@@ -15,11 +16,14 @@ const KILL_AFTER = 600
 
 let partner: StubPartner
 let dataDir: string
+let issuer: TestIssuer
 const servers: ServerProcess[] = []
 
 beforeAll(async () => {
   partner = await startStubPartner()
   dataDir = tempDataDir()
+  // one issuer for both processes: the sender retrying after the restart is the same client
+  issuer = await createTestIssuer({ audience: TEST_AUDIENCE, alg: 'ES256' })
 })
 
 afterAll(async () => {
@@ -41,7 +45,7 @@ async function gateway (delivery: boolean): Promise<ServerProcess> {
     // a claim left in flight by the killed process is taken over after this
     WORKWELL_REQUEST_ID_STALE_MS: '1000',
     WORKWELL_PARTNER_URL_NORTH_CENTRAL_LONDON: partner.url('north-central-london')
-  })
+  }, undefined, issuer)
   servers.push(server)
   return server
 }
@@ -64,7 +68,8 @@ function checkWhole (db: DatabaseSync): { referrals: string[], done: Map<string,
   // each referral has its creation audit
   expect(one('SELECT count(DISTINCT entity) AS n FROM audit_events WHERE entity LIKE \'ServiceRequest/%\'')).toBe(referrals.length)
   const done = new Map(db.prepare('SELECT request_id, service_request_id FROM request_ids WHERE state = \'done\'').all()
-    .map((r) => [String(r.request_id), String(r.service_request_id)]))
+    // stored as the sender's own key (access-policy.ts senderKey: "<client>:<X-Request-Id>")
+    .map((r) => [String(r.request_id).split(':').at(-1) ?? '', String(r.service_request_id)]))
   expect(done.size).toBe(referrals.length)
   return { referrals, done }
 }

@@ -55,6 +55,7 @@ describe('loadConfig defaults', () => {
         rateLimitMax: 6000,
         rateLimitWindowMs: 60_000,
         maxEventLoopDelayMs: 1000,
+        nodeEnv: '',
         requestTimeoutMs: 30_000
       },
       bars: {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ServiceRequest, Task } from '@medplum/fhirtypes'
-import { mayReadServiceRequest, mayReadTask, mayReferFor, mayUpdateTask, ownerOf, requesterOdsOfBody, routeAccess, taskSearchScope } from '../../../src/auth/access-policy.ts'
+import { mayReadTask, mayReferFor, mayUpdateTask, ownerOf, readScope, requesterOdsOfBody, senderKey, unmatchedAccess, updateScope } from '../../../src/auth/access-policy.ts'
 import type { Principal, Role } from '../../../src/auth/principal.ts'
 
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code'
@@ -16,87 +16,64 @@ const task = (owner: string, requester?: string): Task => ({
   owner: { reference: `Organization/${owner}`, identifier: { system: ODS, value: 'QWO' } },
   ...(requester === undefined ? {} : { requester: { identifier: { system: ODS, value: requester } } })
 })
-const sr = (requester: string): ServiceRequest => ({ resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: {}, requester: { identifier: { system: ODS, value: requester } } })
+const sr = (requester?: string): ServiceRequest => ({ resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: {}, ...(requester === undefined ? {} : { requester: { identifier: { system: ODS, value: requester } } }) })
 
-describe('routeAccess', () => {
-  it('leaves the capability statement, health and metrics open', () => {
-    expect(routeAccess('GET', '/fhir/metadata', '/fhir/metadata')).toStrictEqual({ kind: 'open' })
-    expect(routeAccess('GET', '/health/live', '/health/live')).toStrictEqual({ kind: 'open' })
-    expect(routeAccess('GET', '/health/ready', '/health/ready')).toStrictEqual({ kind: 'open' })
-    expect(routeAccess('GET', '/metrics', '/metrics')).toStrictEqual({ kind: 'open' })
-  })
-
-  it('gives each route its roles', () => {
-    const roles = (m: string, u: string): readonly string[] => {
-      const a = routeAccess(m, u, u)
-      return a.kind === 'roles' ? a.roles : ['OPEN']
-    }
-    expect(roles('POST', '/fhir/ServiceRequest')).toStrictEqual(['referrer'])
-    expect(roles('POST', '/fhir')).toStrictEqual(['referrer'])
-    expect(roles('POST', '/fhir/ServiceRequest/$triage')).toStrictEqual(['referrer'])
-    expect(roles('POST', '/fhir/$process-message')).toStrictEqual(['referrer'])
-    expect(roles('GET', '/fhir/Task')).toStrictEqual(['referrer', 'partnership'])
-    expect(roles('PUT', '/fhir/Task/:id')).toStrictEqual(['partnership'])
-    expect(roles('PATCH', '/fhir/Task/:id')).toStrictEqual(['partnership'])
-    expect(roles('GET', '/fhir/ServiceRequest/:id')).toStrictEqual(['referrer', 'partnership'])
-    expect(roles('GET', '/admin/deliveries')).toStrictEqual(['operator'])
-    expect(roles('POST', '/admin/deliveries/:id/$replay')).toStrictEqual(['operator'])
-    expect(roles('GET', '/admin/AuditEvent')).toStrictEqual(['operator'])
-    expect(roles('POST', '/fhir/$validate')).toStrictEqual(['referrer', 'partnership', 'operator'])
-    expect(roles('POST', '/fhir/Task/$validate')).toStrictEqual(['referrer', 'partnership', 'operator'])
-    expect(roles('GET', '/fhir/StructureDefinition/:id')).toStrictEqual(['referrer', 'partnership', 'operator'])
-  })
-
-  it('refuses a route it does not list to every role, and asks a token for unknown /fhir paths', () => {
-    expect(routeAccess('DELETE', '/fhir/Task/:id', '/fhir/Task/1')).toStrictEqual({ kind: 'roles', roles: [] })
-    expect(routeAccess('GET', '/fhir/Secret', '/fhir/Secret')).toStrictEqual({ kind: 'roles', roles: [] })
-    expect(routeAccess('GET', undefined, '/fhir/Nothing/1')).toStrictEqual({ kind: 'roles', roles: ['referrer', 'partnership', 'operator'] })
-    expect(routeAccess('GET', undefined, '/admin/x')).toStrictEqual({ kind: 'roles', roles: ['operator'] })
-    expect(routeAccess('GET', undefined, '/favicon.ico')).toStrictEqual({ kind: 'open' })
+describe('unmatchedAccess', () => {
+  it('asks for any token under /fhir and /admin, and none elsewhere', () => {
+    expect(unmatchedAccess('/fhir/Nothing/1')).toStrictEqual({ roles: ['referrer', 'partnership', 'operator'] })
+    expect(unmatchedAccess('/admin/x')).toStrictEqual({ roles: ['referrer', 'partnership', 'operator'] })
+    expect(unmatchedAccess('/favicon.ico')).toBe('public')
   })
 })
 
-describe('isolation', () => {
-  it('shows a Task to its owning partnership and to the referrer that requested it, and no one else', () => {
+describe('scopes', () => {
+  it('reads by the referrer\'s ODS codes and the partnership\'s ids, each only with its role', () => {
+    expect(readScope(who(['referrer'], ['A81001'], ['leeds']))).toStrictEqual({ odsCodes: ['A81001'], partnerships: [] })
+    expect(readScope(who(['partnership'], ['A81001'], ['leeds']))).toStrictEqual({ odsCodes: [], partnerships: ['leeds'] })
+    expect(readScope(who(['operator'], ['A81001'], ['leeds']))).toStrictEqual({ odsCodes: [], partnerships: [] })
+    expect(updateScope(who(['referrer', 'partnership'], ['A81001'], ['leeds']))).toStrictEqual({ odsCodes: [], partnerships: ['leeds'] })
+  })
+
+  it('keys a sender\'s idempotency key by the client, so two clients never share one', () => {
+    const a = senderKey(who(['referrer'], ['A81001']), 'k')
+    const b = senderKey({ ...who(['referrer'], ['A81001']), clientId: 'other' }, 'k')
+    expect(a).not.toBe(b)
+    expect(a.endsWith(':k')).toBe(true)
+    expect(senderKey(who(['referrer'], ['A81001']), 'k')).toBe(a)
+  })
+})
+
+describe('predicates', () => {
+  it('shows a Task to its owning partnership and its requesting practice', () => {
     const t = task('leeds', 'A81001')
     expect(ownerOf(t)).toBe('leeds')
     expect(mayReadTask(who(['partnership'], [], ['leeds']), t)).toBe(true)
     expect(mayReadTask(who(['partnership'], [], ['york']), t)).toBe(false)
     expect(mayReadTask(who(['referrer'], ['A81001']), t)).toBe(true)
     expect(mayReadTask(who(['referrer'], ['B82002']), t)).toBe(false)
-    // a binding without its role grants nothing
+    // bindings without the role grant nothing
     expect(mayReadTask(who(['operator'], ['A81001'], ['leeds']), t)).toBe(false)
   })
 
-  it('lets only the owning partnership update a Task', () => {
+  it('lets only the owning partnership change a Task', () => {
     const t = task('leeds', 'A81001')
     expect(mayUpdateTask(who(['partnership'], [], ['leeds']), t)).toBe(true)
     expect(mayUpdateTask(who(['referrer'], ['A81001']), t)).toBe(false)
     expect(mayUpdateTask(who(['partnership'], [], ['york']), t)).toBe(false)
   })
 
-  it('shows a referral to its referrer and to the partnership owning its Task', () => {
-    expect(mayReadServiceRequest(who(['referrer'], ['A81001']), sr('a81001'), [])).toBe(true)
-    expect(mayReadServiceRequest(who(['referrer'], ['B82002']), sr('A81001'), ['leeds'])).toBe(false)
-    expect(mayReadServiceRequest(who(['partnership'], [], ['leeds']), sr('A81001'), ['leeds'])).toBe(true)
-    expect(mayReadServiceRequest(who(['partnership'], [], ['york']), sr('A81001'), ['leeds'])).toBe(false)
-  })
-
-  it('lets a referrer refer only for its own ODS codes', () => {
+  it('lets a referrer refer for its own ODS codes only, never for none', () => {
     expect(mayReferFor(who(['referrer'], ['A81001']), 'A81001')).toBe(true)
     expect(mayReferFor(who(['referrer'], ['A81001']), 'B82002')).toBe(false)
+    expect(mayReferFor(who(['referrer'], ['A81001']), undefined)).toBe(false)
+    expect(mayReferFor(who(['partnership'], ['A81001'], ['leeds']), 'A81001')).toBe(false)
+  })
+
+  it('finds the requester ODS code of every ServiceRequest in a body, null where none is named', () => {
     expect(requesterOdsOfBody(sr('b82002'))).toStrictEqual(['B82002'])
+    expect(requesterOdsOfBody(sr())).toStrictEqual([null])
     expect(requesterOdsOfBody({ resourceType: 'Bundle', entry: [{ resource: { resourceType: 'Patient' } }, { resource: sr('A81001') }, null] })).toStrictEqual(['A81001'])
     expect(requesterOdsOfBody('x')).toStrictEqual([])
     expect(requesterOdsOfBody({ resourceType: 'Bundle', entry: 'nope' })).toStrictEqual([])
-  })
-
-  it('narrows Task searches to what the caller may see', () => {
-    expect(taskSearchScope(who(['partnership'], [], ['leeds']), undefined)).toStrictEqual({ kind: 'owner', owner: 'leeds' })
-    expect(taskSearchScope(who(['partnership'], [], ['leeds']), 'leeds')).toStrictEqual({ kind: 'owner', owner: 'leeds' })
-    expect(taskSearchScope(who(['partnership'], [], ['leeds']), 'york')).toStrictEqual({ kind: 'none' })
-    expect(taskSearchScope(who(['partnership'], [], ['leeds', 'york']), undefined)).toStrictEqual({ kind: 'filter' })
-    expect(taskSearchScope(who(['referrer'], ['A81001']), undefined)).toStrictEqual({ kind: 'filter' })
-    expect(taskSearchScope(who(['operator']), undefined)).toStrictEqual({ kind: 'none' })
   })
 })

@@ -28,9 +28,11 @@ const bundle: Bundle = {
 
 describe('the BaRS envelope kept beside a referral', () => {
   it('is found again by the sender endpoint and Bundle.id, and by no other pair', () => {
-    expect(referralIdFor('a:gp|2', 'b-1')).toBe(referralIdFor('a:gp|2', 'b-1'))
-    expect(referralIdFor('a:gp|2', 'b-1')).not.toBe(referralIdFor('a:gp|3', 'b-1'))
-    expect(referralIdFor('a:gp|2', 'b-1')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    expect(referralIdFor('s', 'a:gp|2', 'b-1')).toBe(referralIdFor('s', 'a:gp|2', 'b-1'))
+    expect(referralIdFor('s', 'a:gp|2', 'b-1')).not.toBe(referralIdFor('s', 'a:gp|3', 'b-1'))
+    // another sender's same endpoint and Bundle.id is another referral
+    expect(referralIdFor('s', 'a:gp|2', 'b-1')).not.toBe(referralIdFor('t', 'a:gp|2', 'b-1'))
+    expect(referralIdFor('s', 'a:gp|2', 'b-1')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
   })
 
   it('keeps the Bundle.id, source endpoint and correlation id, and drops the contact phone', () => {

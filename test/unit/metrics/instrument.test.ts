@@ -49,7 +49,7 @@ describe('instrumentStore', () => {
 })
 
 describe('instrumentValidator', () => {
-  it('counts validations with errors by the profile asked for, else the one claimed, else the type', async () => {
+  it('counts validations with errors by a known profile asked for or claimed, else unknown-profile, else base', async () => {
     const raw = await openSqliteStore({ file: ':memory:' })
     const metrics = createGatewayMetrics(raw, clock)
     const errors: OperationOutcomeIssue[] = [{ severity: 'error', code: 'required', diagnostics: 'x' }]
@@ -61,12 +61,15 @@ describe('instrumentValidator', () => {
     try {
       expect(validator.profiles).toEqual(['https://p/one'])
       expect(validator.validate({ resourceType: 'Patient', bad: true }, { profile: 'https://p/asked' })).toBe(errors)
+      validator.validate({ resourceType: 'Patient', bad: true }, { profile: 'https://p/one' })
       validator.validate({ resourceType: 'Patient', bad: true, meta: { profile: ['https://p/claimed'] } })
+      validator.validate({ resourceType: 'Patient', bad: true, meta: { profile: ['https://p/one'] } })
       validator.validate({ resourceType: 'Patient', bad: true })
       validator.validate({ resourceType: 'Patient' })
-      expect(await value(metrics, 'workwell_validation_failures_total', { profile: 'https://p/asked' })).toBe(1)
-      expect(await value(metrics, 'workwell_validation_failures_total', { profile: 'https://p/claimed' })).toBe(1)
-      expect(await value(metrics, 'workwell_validation_failures_total', { profile: 'Patient' })).toBe(1)
+      // labels from a closed set: a loaded profile, else unknown-profile, else base
+      expect(await value(metrics, 'workwell_validation_failures_total', { profile: 'https://p/one' })).toBe(2)
+      expect(await value(metrics, 'workwell_validation_failures_total', { profile: 'unknown-profile' })).toBe(2)
+      expect(await value(metrics, 'workwell_validation_failures_total', { profile: 'base' })).toBe(1)
       expect((await metrics.registry.getSingleMetric('workwell_validation_failures_total')?.get())?.values).toHaveLength(3)
     } finally {
       await raw.close()

@@ -423,6 +423,47 @@ export function describeStoreContract (name: string, harness: StoreHarness): voi
       })
     })
 
+    describe('access scope', () => {
+      /** two practices, two partnerships: A81001's referrals go to north-east, B82002's to both */
+      async function scoped (): Promise<Store> {
+        const store = await open()
+        await store.saveReferral(referral('1', { owner: 'north-east', requesterOds: 'A81001', lastUpdated: '2026-03-01T10:00:00.000Z' }))
+        await store.saveReferral(referral('2', { owner: 'north-east', requesterOds: 'B82002', lastUpdated: '2026-03-01T11:00:00.000Z' }))
+        await store.saveReferral(referral('3', { owner: 'south-west', requesterOds: 'B82002', lastUpdated: '2026-03-01T12:00:00.000Z' }))
+        await store.saveReferral(referral('4', { owner: 'south-west', lastUpdated: '2026-03-01T13:00:00.000Z' }))
+        return store
+      }
+      const scope = (odsCodes: string[], partnerships: string[]): { odsCodes: string[], partnerships: string[] } => ({ odsCodes, partnerships })
+
+      it('reads every resource of a referral inside the scope, and nothing outside it, exactly as an unknown id', async () => {
+        const store = await scoped()
+        for (const type of ['Patient', 'ServiceRequest', 'Task']) {
+          const id = { Patient: 'pat-1', ServiceRequest: 'sr-1', Task: 'task-1' }[type] ?? ''
+          expect((await store.readResource(type, id, scope(['A81001'], [])))?.id).toBe(id)
+          expect((await store.readResource(type, id, scope([], ['north-east'])))?.id).toBe(id)
+          expect(await store.readResource(type, id, scope(['B82002'], ['south-west']))).toBeUndefined()
+          expect(await store.readResource(type, id, scope([], []))).toBeUndefined()
+        }
+        expect(await store.readResource('Patient', 'pat-404', scope(['A81001'], ['north-east']))).toBeUndefined()
+        // a referral that named no practice is its partnership's alone
+        expect((await store.readResource('Task', 'task-4', scope([], ['south-west'])))?.id).toBe('task-4')
+      })
+
+      it('matches, counts and pages only the Tasks inside the scope', async () => {
+        const store = await scoped()
+        const page = async (s: ReturnType<typeof scope>, extra: Partial<Parameters<Store['searchTasks']>[0]> = {}): Promise<{ total: number, ids: string[] }> => {
+          const r = await store.searchTasks({ count: 100, offset: 0, scope: s, ...extra })
+          return { total: r.total, ids: r.tasks.map((t) => t.id) }
+        }
+        expect(await page(scope(['B82002'], []))).toStrictEqual({ total: 2, ids: ['task-2', 'task-3'] })
+        expect(await page(scope(['A81001'], ['south-west']))).toStrictEqual({ total: 3, ids: ['task-1', 'task-3', 'task-4'] })
+        expect(await page(scope([], []))).toStrictEqual({ total: 0, ids: [] })
+        expect(await page(scope([], ['north-east']), { owner: 'south-west' })).toStrictEqual({ total: 0, ids: [] })
+        // keyset paging stays inside the scope
+        expect(await page(scope(['B82002'], []), { count: 1, after: { lastUpdated: '2026-03-01T11:00:00.000Z', id: 'task-2' } })).toStrictEqual({ total: 2, ids: ['task-3'] })
+      })
+    })
+
     describe('delivery outbox', () => {
       const LEASE = 60_000
 
@@ -758,10 +799,14 @@ export function describeStoreContract (name: string, harness: StoreHarness): voi
       it('creates a resource given without an expected version, and rolls back when its id is taken', async () => {
         await storeServiceRequest()
         const patient: StoredResource = { resourceType: 'Patient', id: 'pat-new', versionId: '1', lastUpdated: T1, resource: { resourceType: 'Patient', id: 'pat-new', meta: { versionId: '1', lastUpdated: T1 } } }
-        expect(await store.updateTask({ ...write('1', '2', 'accepted'), resources: [{ resource: serviceRequestVersion('2', 'active'), expectedVersionId: '1' }, { resource: patient }] })).toEqual({ kind: 'updated' })
+        const scope = { referralId: 'sr-1', owner: 'north-east', requesterOds: 'A81001' }
+        await expect(store.updateTask({ ...write('1', '2', 'accepted'), resources: [{ resource: patient }] })).rejects.toThrow(/without its scope/)
+        expect(await store.updateTask({ ...write('1', '2', 'accepted'), scope, resources: [{ resource: serviceRequestVersion('2', 'active'), expectedVersionId: '1' }, { resource: patient }] })).toEqual({ kind: 'updated' })
         expect(await store.readResource('Patient', 'pat-new')).toEqual(patient)
+        expect(await store.readResource('Patient', 'pat-new', { odsCodes: ['A81001'], partnerships: [] })).toEqual(patient)
+        expect(await store.readResource('Patient', 'pat-new', { odsCodes: ['B82002'], partnerships: ['south-west'] })).toBeUndefined()
         expect((await store.readResource('ServiceRequest', 'sr-1'))?.versionId).toBe('2')
-        await expect(store.updateTask({ ...write('2', '3', 'in-progress'), resources: [{ resource: patient }] })).rejects.toThrow(/unique|duplicate/i)
+        await expect(store.updateTask({ ...write('2', '3', 'in-progress'), scope, resources: [{ resource: patient }] })).rejects.toThrow(/unique|duplicate/i)
         expect((await store.readResource('Task', 'task-1'))?.versionId).toBe('2')
       })
 
@@ -797,6 +842,8 @@ function stored (resource: Resource): StoredResource {
 interface ReferralOptions {
   lastUpdated?: string
   owner?: string
+  /** the requesting practice's ODS code (the write's scope) */
+  requesterOds?: string
   status?: Task['status']
   requestId?: string
   /** outbox row id; false for a referral with no delivery */
@@ -836,6 +883,7 @@ export function referral (n: string, o: ReferralOptions = {}): ReferralWrite {
     resources: [stored(patient), stored(serviceRequest), stored(task)],
     task: { id: `task-${n}`, basedOn: `ServiceRequest/sr-${n}`, owner, status, lastUpdated },
     serviceRequestId: `sr-${n}`,
+    scope: { referralId: `sr-${n}`, owner, ...(o.requesterOds === undefined ? {} : { requesterOds: o.requesterOds }) },
     audit
   }
   if (o.requestId !== undefined) write.requestId = o.requestId
