@@ -9,7 +9,7 @@ import { parseRequestJson } from '../fhir/parse-json.ts'
 import { preferReturn } from '../fhir/prefer.ts'
 import { etag, sendFhir, sendResource } from '../fhir/reply.ts'
 import { applyTaskUpdate, MUTABLE_ELEMENTS } from '../lifecycle/apply-task-update.ts'
-import { applyJsonPatch, JSON_PATCH, parseJsonPatch, patchPathIssues } from '../lifecycle/json-patch.ts'
+import { applyJsonPatch, JSON_PATCH, PATCH_LIMITS, parseJsonPatch, patchPathIssues } from '../lifecycle/json-patch.ts'
 import type { StoredResource } from '../store/store.ts'
 import type { RouteDeps } from './route-deps.ts'
 import { callerOf, missed, requestAgent } from '../auth/request-agent.ts'
@@ -159,6 +159,10 @@ export async function taskUpdateRoutes (app: FastifyInstance, deps: RouteDeps): 
   }, async (request, reply) => {
     const id = taskId(request)
     const proposed = putBody(request.body, id)
+    // the same bound as a patched Task: a whole new version is no way around it
+    if (JSON.stringify(proposed).length > PATCH_LIMITS.resultBytes) {
+      throw outcomeError(422, 'too-costly', `The Task is larger than ${PATCH_LIMITS.resultBytes} characters of JSON`, 'Task')
+    }
     const current = await currentTask(deps, request, id, ifMatchVersion(request.headers['if-match']))
     await commit(deps, request, reply, current, proposed, 'update')
   })

@@ -57,6 +57,12 @@ describe('access review findings', () => {
     expect(r.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'too-costly' }] })
     expect(Date.now() - started).toBeLessThan(2000)
     expect((await call(`${gw.origin}/health/live`)).status).toBe(200)
+    // nor is a whole new version a way around the bound
+    const current = (await call(`${gw.fhir}/Task/${task}`, { headers: auth(nclPartnership) })).body as unknown as Task
+    const big = { ...current, note: [...(current.note ?? []), ...Array.from({ length: 2000 }, () => ({ text: 'x'.repeat(100) }))] }
+    const put = await call(`${gw.fhir}/Task/${task}`, { method: 'PUT', body: big, headers: { ...auth(nclPartnership), 'if-match': 'W/"1"' } })
+    expect(put.status).toBe(422)
+    expect(put.body).toMatchObject({ issue: [{ code: 'too-costly' }] })
     const after = await call(`${gw.fhir}/Task/${task}`, { headers: auth(nclPartnership) })
     expect(after.headers.get('etag')).toBe('W/"1"')
   })
