@@ -63,7 +63,7 @@ async function main (): Promise<void> {
     // on stderr, never through the logger: logs must carry no tokens (issue 6)
     const t = await devTokens(config, tokenDefaults(deps.partnerships, 'fixtures'), systemClock.now())
     process.stderr.write([
-      'Development tokens (NODE_ENV is not production and WORKWELL_AUTH_ISSUERS is unset; signing key in the data folder, valid 12 h):',
+      'Development tokens (NODE_ENV is unset, development or test, and WORKWELL_AUTH_ISSUERS is unset; signing key in the data folder, valid 12 h):',
       `  referrer (every pilot practice): ${t.referrer}`,
       `  partnership (${tokenDefaults(deps.partnerships, 'fixtures').partnership}): ${t.partnership}`,
       `  operator: ${t.operator}`,
