@@ -30,7 +30,7 @@ export function buildCapabilityStatement (input: CapabilityInput): CapabilitySta
       r.interaction = [...(r.interaction ?? []), { code: f.interaction as 'read' }]
     }
     if (f.operation !== undefined && !(r.operation ?? []).some((o) => o.name === f.operation?.name)) {
-      r.operation = [...(r.operation ?? []), { name: f.operation.name, definition: f.operation.definition }]
+      r.operation = [...(r.operation ?? []), { name: f.operation.name, definition: f.operation.definition, ...(f.operation.documentation === undefined ? {} : { documentation: f.operation.documentation }) }]
     }
     for (const p of f.searchParams ?? []) {
       if (!(r.searchParam ?? []).some((s) => s.name === p.name)) {

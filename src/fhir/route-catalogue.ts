@@ -6,7 +6,8 @@ export interface FhirRouteInfo {
   /** resource type, or undefined for system-level routes */
   type?: string
   interaction?: 'read' | 'create' | 'search-type' | 'transaction' | 'update' | 'patch'
-  operation?: { name: string, definition: string }
+  /** documentation: what this server does with the operation beyond its definition */
+  operation?: { name: string, definition: string, documentation?: string }
   searchParams?: Array<{ name: string, type: 'token' | 'reference' | 'date' | 'number' | 'string', documentation: string }>
   /** profile canonical URLs that this create accepts */
   profiles?: string[]

@@ -165,7 +165,22 @@ export function duplicate (serviceRequestId: string, taskId: string): OperationO
   ], { 'Content-Location': `ServiceRequest/${serviceRequestId}` })
 }
 
-async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: IntakeContext, now: Date): Promise<AcceptedReferral> {
+/** The decision on a prepared referral, before anything is stored. */
+export interface ReferralDecision {
+  facts: ReturnType<typeof extractFacts>
+  route: Extract<ReturnType<typeof routeReferral>, { ok: true }>
+  triage: TriageResult
+}
+
+/**
+ * Everything intake decides about a referral before it stores it: the requester is one the
+ * caller may refer for, the ServiceRequest names its Patient, the referral routes to a
+ * partnership, and its triage. Pure. `$validate` with mode=create runs exactly this after the
+ * same preparation, so it answers what a create would.
+ *
+ * @throws OperationOutcomeError 403 or 422, with the element's path, where a create would fail
+ */
+export function decideReferral (deps: Pick<IntakeDeps, 'routing' | 'triageRules'>, prepared: PreparedReferral, ctx: Pick<IntakeContext, 'referrerOds'>, now: Date): ReferralDecision {
   const { pkg } = prepared
   checkRequester(pkg.serviceRequest, pkg.serviceRequestPath, ctx.referrerOds)
   const facts = extractFacts(pkg)
@@ -178,6 +193,12 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
     throw outcomeError(422, 'business-rule', route.reason, route.expression)
   }
   const triage = triageRouted(facts, route.partnership, deps.routing, deps.triageRules, now)
+  return { facts, route, triage }
+}
+
+async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: IntakeContext, now: Date): Promise<AcceptedReferral> {
+  const { pkg } = prepared
+  const { facts, route, triage } = decideReferral(deps, prepared, ctx, now)
   const taskId = deps.newId()
   const task: Task = buildTriageTask({
     id: taskId,

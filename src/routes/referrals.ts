@@ -1,11 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { Bundle, Resource, ServiceRequest } from '@medplum/fhirtypes'
-import { acceptReferral, patientByIdentifier, referralBundleToValidate, validateReferral, type AcceptedReferral, type IntakeContext, type PreparedReferral } from '../intake/accept-referral.ts'
-import { containedPackage } from '../intake/referral-package.ts'
+import { acceptReferral, type AcceptedReferral, type IntakeContext } from '../intake/accept-referral.ts'
+import { prepareContained, prepareTransaction } from '../intake/prepare-referral.ts'
 import { issue, operationOutcome, outcomeError } from '../fhir/operation-outcome.ts'
 import { preferReturn } from '../fhir/prefer.ts'
 import { etag, sendFhir, sendResource } from '../fhir/reply.ts'
-import { parseTransaction, transactionResponse } from '../fhir/transaction-bundle.ts'
+import { transactionResponse } from '../fhir/transaction-bundle.ts'
 import { FIT_NOTE_TRIAGE_PROFILE, WORKWELL_REFERRAL_PROFILE } from '../validation/profiles.ts'
 import type { RouteDeps } from './route-deps.ts'
 import { callerOf, requestAgent } from '../auth/request-agent.ts'
@@ -23,44 +22,6 @@ function requestIdOf (request: FastifyRequest): string | undefined {
     throw outcomeError(400, 'invalid', 'X-Request-Id must be a UUID', 'X-Request-Id')
   }
   return value.toLowerCase()
-}
-
-function resourceBody (body: unknown, expected: string): Resource {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw outcomeError(400, 'structure', `The body must be a FHIR ${expected} JSON object`, expected)
-  }
-  const type = (body as { resourceType?: unknown }).resourceType
-  if (type !== expected) {
-    throw outcomeError(422, 'invalid', `Expected a ${expected}, got ${typeof type === 'string' ? type : 'no resourceType'}`, `${expected}.resourceType`)
-  }
-  return body as Resource
-}
-
-/** A ServiceRequest with its Patient and supporting resources contained. */
-function prepareContained (deps: RouteDeps, body: unknown, profile = WORKWELL_REFERRAL_PROFILE): PreparedReferral {
-  const sr = resourceBody(body, 'ServiceRequest') as ServiceRequest
-  // the door's profile is required, claimed or not: a referral is checked against the WorkWell profile
-  validateReferral(deps.validator, [{ resource: sr, path: 'ServiceRequest', resourceType: 'ServiceRequest', profile }])
-  const id = deps.newId()
-  const stored: ServiceRequest = { ...sr, id }
-  return { pkg: containedPackage(sr), resources: [stored], serviceRequestId: id, patient: patientByIdentifier(stored) }
-}
-
-function prepareTransaction (deps: RouteDeps, body: unknown, profile = WORKWELL_REFERRAL_PROFILE): { prepared: PreparedReferral, order: string[] } {
-  const bundle = resourceBody(body, 'Bundle') as Bundle
-  // The whole Bundle first (entries are validated as their own types, at their paths), so the
-  // transaction rules below only ever see well-shaped entries.
-  validateReferral(deps.validator, referralBundleToValidate(bundle, profile))
-  const parsed = parseTransaction(bundle, deps.newId)
-  return {
-    prepared: {
-      pkg: parsed.pkg,
-      resources: parsed.resolved,
-      serviceRequestId: parsed.serviceRequestId,
-      patient: { reference: `Patient/${parsed.patientId}`, type: 'Patient' }
-    },
-    order: parsed.entries.map((e) => e.id)
-  }
 }
 
 /**

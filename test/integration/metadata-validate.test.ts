@@ -51,3 +51,42 @@ describe('POST $validate', () => {
     expect(JSON.stringify(res.body)).toContain('ServiceRequest.resourceType')
   })
 })
+
+describe('POST $validate with mode=create', () => {
+  /** A ServiceRequest that is valid R4 but not a WorkWell referral: no Patient, no requester. */
+  const plain = { resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: { reference: 'Patient/x' } }
+
+  it('answers exactly the issues a create answers, where the general $validate finds none', async () => {
+    const general = await call(`${gw.fhir}/ServiceRequest/$validate`, { body: plain })
+    expect((general.body.issue as Array<{ severity: string }>).every((i) => i.severity !== 'error')).toBe(true)
+    const create = await call(`${gw.fhir}/ServiceRequest`, { body: plain })
+    expect(create.status).toBe(422)
+    for (const asked of [
+      call(`${gw.fhir}/ServiceRequest/$validate?mode=create`, { body: plain }),
+      call(`${gw.fhir}/ServiceRequest/$validate`, { body: { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: plain }, { name: 'mode', valueCode: 'create' }] } })
+    ]) {
+      const r = await asked
+      expect(r.status).toBe(200)
+      expect(r.body.issue).toStrictEqual(create.body.issue)
+    }
+  })
+
+  it('says when a create would be accepted, and where it would be routed, storing nothing', async () => {
+    const referral = readJson<Record<string, unknown>>('fixtures/referrals/north-central-london/gp-referral.json')
+    const ok = await call(`${gw.fhir}/ServiceRequest/$validate?mode=create`, { body: referral })
+    expect(ok.body.issue).toStrictEqual([expect.objectContaining({ severity: 'information', diagnostics: expect.stringMatching(/^A create would be accepted: routed to north-central-london/) })])
+    const tx = readJson<Record<string, unknown>>('fixtures/bundles/greater-manchester-transaction.json')
+    const bundle = await call(`${gw.fhir}/Bundle/$validate?mode=create`, { body: tx })
+    expect(bundle.body.issue).toStrictEqual([expect.objectContaining({ diagnostics: expect.stringMatching(/routed to greater-manchester/) })])
+    const created = await call(`${gw.fhir}/Task?_count=100`)
+    // nothing was stored by either
+    expect((created.body.entry as unknown[] | undefined) ?? []).toHaveLength(0)
+  })
+
+  it('says in the CapabilityStatement what each mode does', async () => {
+    const res = await call(`${gw.fhir}/metadata`)
+    const rest = (res.body.rest as Array<{ resource: Array<{ type: string, operation?: Array<{ name: string, documentation?: string }> }> }>)[0]!
+    const validate = rest.resource.find((r) => r.type === 'ServiceRequest')?.operation?.find((o) => o.name === 'validate')
+    expect(validate?.documentation).toMatch(/mode=create/)
+  })
+})
