@@ -165,4 +165,71 @@ describe('access properties', () => {
     const own = await call(`${gw.fhir}/$process-message`, { body: cancellationMessage(message.id ?? ''), headers: { ...barsHeaders(), ...auth(a) } })
     expect(own.status, own.text).toBe(200)
   })
+
+  it('over random interleavings of creates, reads, searches and changes by several callers, each sees exactly its own', async () => {
+    interface Who { ods: string[], partnerships: string[], token: string }
+    const pool: Who[] = []
+    for (const [ods, partnerships] of [[['F83674'], []], [['Y02720', 'E87065'], []], [[], ['north-central-london']], [[], ['greater-manchester', 'north-west-london']], [['H81097'], ['frimley']], [[STRANGER_ODS], [STRANGER_PARTNERSHIP]]] as Array<[string[], string[]]>) {
+      const roles = [...(ods.length > 0 ? ['referrer' as const] : []), ...(partnerships.length > 0 ? ['partnership' as const] : [])]
+      pool.push({ ods, partnerships, token: await gw.token({ roles, ods, partnership: partnerships, client: `pool-${pool.length}` }) })
+    }
+    const fixtures = FIXTURES.map((partnership) => ({ partnership, body: readJson<ServiceRequest>(`fixtures/referrals/${partnership}/gp-referral.json`) }))
+    // the model: every referral stored so far (read once through a token bound to everything),
+    // with whose it is, then every referral this test makes
+    const everything = await gw.token({ roles: ['referrer', 'partnership'], ods: ['F83674', 'Y02720', 'E87065', 'H81097', STRANGER_ODS], partnership: [...FIXTURES, STRANGER_PARTNERSHIP], client: 'model' })
+    const all = bundleOf(await call(`${gw.fhir}/Task?_count=100`, { headers: auth(everything) }))
+    const made: Seeded[] = (all.entry ?? []).map((e) => {
+      const t = e.resource as Task
+      return { partnership: (t.owner?.reference ?? '').replace('Organization/', ''), ods: t.requester?.identifier?.value ?? '', sr: '', task: t.id ?? '' }
+    })
+    expect(made.length).toBeGreaterThanOrEqual(seeded.length)
+    const visible = (w: Who): Seeded[] => made.filter((m) => w.ods.includes(m.ods) || w.partnerships.includes(m.partnership))
+    const action = fc.oneof(
+      fc.record({ kind: fc.constant('create' as const), who: fc.nat(pool.length - 1), fixture: fc.nat(fixtures.length - 1) }),
+      fc.record({ kind: fc.constant('read' as const), who: fc.nat(pool.length - 1), target: fc.nat(1000) }),
+      fc.record({ kind: fc.constant('search' as const), who: fc.nat(pool.length - 1), count: fc.integer({ min: 1, max: 4 }) }),
+      fc.record({ kind: fc.constant('change' as const), who: fc.nat(pool.length - 1), target: fc.nat(1000) })
+    )
+    await fc.assert(fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 10 }), async (actions) => {
+      for (const a of actions) {
+        const w = pool[a.who] as Who
+        switch (a.kind) {
+          case 'create': {
+            const f = fixtures[a.fixture] as (typeof fixtures)[number]
+            const ods = f.body.requester?.identifier?.value ?? ''
+            const r = await call(`${gw.fhir}/ServiceRequest`, { body: f.body, headers: auth(w.token) })
+            if (w.ods.length === 0) expect(r.status).toBe(403)
+            else if (!w.ods.includes(ods)) expect(r.status).toBe(403)
+            else {
+              expect(r.status).toBe(201)
+              made.push({ partnership: f.partnership, ods, sr: String(r.body.id), task: /Task\/([^>]+)>/.exec(r.headers.get('link') ?? '')?.[1] ?? '' })
+            }
+            break
+          }
+          case 'read': {
+            const m = made[a.target % made.length] as Seeded
+            const r = await call(`${gw.fhir}/Task/${m.task}`, { headers: auth(w.token) })
+            expect(r.status).toBe(visible(w).includes(m) ? 200 : 404)
+            break
+          }
+          case 'search': {
+            const r = await call(`${gw.fhir}/Task?_count=${a.count}`, { headers: auth(w.token) })
+            expect(r.status).toBe(200)
+            expect(bundleOf(r).total).toBe(visible(w).length)
+            const ids = (bundleOf(r).entry ?? []).map((e) => e.resource?.id)
+            for (const id of ids) expect(visible(w).map((m) => m.task)).toContain(id)
+            break
+          }
+          case 'change': {
+            const m = made[a.target % made.length] as Seeded
+            const patch = [{ op: 'test', path: '/status', value: 'never' }]
+            const r = await call(`${gw.fhir}/Task/${m.task}`, { method: 'PATCH', raw: JSON.stringify(patch), headers: { ...auth(w.token), 'content-type': 'application/json-patch+json', 'if-match': 'W/"1"' } })
+            if (w.partnerships.length === 0) expect(r.status).toBe(403)
+            else expect(r.status).toBe(w.partnerships.includes(m.partnership) ? 409 : 404)
+            break
+          }
+        }
+      }
+    }), { numRuns: 15 })
+  })
 })
