@@ -54,8 +54,12 @@ export interface ReferralFacts {
   indicators: string[]
   /** an active Consent, for this patient, that permits the WorkWell referral and none that denies it */
   referralConsent: boolean
-  /** the permitting Consent's provision.period, when it has one: triage checks it covers the day */
-  referralConsentPeriod?: { start?: string, end?: string }
+  /**
+   * the provision.period of every permitting Consent, present only when each permit has one:
+   * triage takes consent as current when any of them covers the day; a permit with no period
+   * is open-ended, so then there is nothing to check (docs/hazard-log.md H3)
+   */
+  referralConsentPeriods?: Array<{ start?: string, end?: string }>
   reasonCodes: string[]
   isReferral: boolean
   patientIdentifier?: Identifier
@@ -172,6 +176,8 @@ export function extractFacts (pkg: ReferralPackage): ReferralFacts {
   if (source !== undefined) facts.source = source
 
   let denied = false
+  let openEnded = false
+  const periods: Array<{ start?: string, end?: string }> = []
   for (const ref of [...(sr.supportingInfo ?? []), ...(sr.reasonReference ?? [])]) {
     const found = pkg.resolve(ref)?.resource
     if (found === undefined) continue
@@ -189,16 +195,19 @@ export function extractFacts (pkg: ReferralPackage): ReferralFacts {
       const says = referralConsentOf(found)
       if (says === 'deny') denied = true
       if (says === 'permit') {
+        // Every permit is kept: one permit's expired period must not hide another's current one.
         facts.referralConsent = true
         const period = found.provision?.period
-        if (period !== undefined) facts.referralConsentPeriod = { ...(period.start === undefined ? {} : { start: period.start }), ...(period.end === undefined ? {} : { end: period.end }) }
+        if (period === undefined) openEnded = true
+        else periods.push({ ...(period.start === undefined ? {} : { start: period.start }), ...(period.end === undefined ? {} : { end: period.end }) })
       }
     }
   }
+  if (facts.referralConsent && !openEnded) facts.referralConsentPeriods = periods
   // A withdrawal recorded alongside a permit wins: consent is never assumed.
   if (denied) {
     facts.referralConsent = false
-    delete facts.referralConsentPeriod
+    delete facts.referralConsentPeriods
   }
   return facts
 }

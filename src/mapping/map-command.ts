@@ -67,7 +67,7 @@ async function mapCommand (args: string[], ctx: MapCommandContext): Promise<numb
       serviceRequest: referral.serviceRequest,
       partnership,
       routing: buildRoutingIndex(partnerships.values()),
-      triage: await loadPreviewTriage(ctx.config.mappingsDir, [partnershipId]),
+      triage: await loadPreviewTriage(ctx.config.mappingsDir, partnerships.values()),
       now,
       taskId: 'preview',
       ...(referral.patient === undefined ? {} : { patient: referral.patient })

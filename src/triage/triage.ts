@@ -18,17 +18,20 @@ function against (range: Range, limit: number): 'below' | 'at-or-above' | 'eithe
 }
 
 /**
- * True when the referral consent's period, if it has one, covers the triage day in England.
- * A period that cannot be read is not current: consent is never assumed (docs/hazard-log.md H3).
+ * True when any permitting referral consent covers the triage day in England: one with no
+ * period, or a period that covers the day (an open end is open). A period that cannot be read
+ * is not current: consent is never assumed (docs/hazard-log.md H3).
  */
 function consentCurrent (facts: ReferralFacts, on: Date): boolean {
-  const period = facts.referralConsentPeriod
-  if (period === undefined) return true
+  const periods = facts.referralConsentPeriods
+  if (periods === undefined) return true
   const day = englandDate(on)
-  const start = period.start === undefined ? undefined : dayBounds(period.start)
-  const end = period.end === undefined ? undefined : dayBounds(period.end)
-  if ((period.start !== undefined && start === undefined) || (period.end !== undefined && end === undefined)) return false
-  return (start === undefined || start.first <= day) && (end === undefined || day <= end.last)
+  return periods.some((period) => {
+    const start = period.start === undefined ? undefined : dayBounds(period.start)
+    const end = period.end === undefined ? undefined : dayBounds(period.end)
+    if ((period.start !== undefined && start === undefined) || (period.end !== undefined && end === undefined)) return false
+    return (start === undefined || start.first <= day) && (end === undefined || day <= end.last)
+  })
 }
 
 /** What a referral needs for triage to decide, with where the sender supplies it. */
@@ -166,7 +169,7 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
   const consent = facts.isReferral && facts.referralConsent && consentCurrent(facts, on)
   const needConsent = facts.isReferral && !consent
   const consentNote = facts.isReferral && facts.referralConsent && !consent
-    ? 'the referral consent\'s period does not cover today'
+    ? 'no referral consent\'s period covers today'
     : undefined
   if (missing.length > 0) {
     // Everything missing is asked for at once, consent included, so the sender fixes it in one go.

@@ -84,3 +84,32 @@ describe('workwell triage FILE', () => {
     expect((await run(['triage', 'a.json', '--on', 'tomorrow'])).code).toBe(2)
   })
 })
+
+describe('workwell triage FILE: consent from several permits', () => {
+  it('comes out deliverable with two permits, one expired and one current open-ended, in either order', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'workwell-cli-consent-'))
+    try {
+      for (const expiredLast of [true, false]) {
+        const sr = JSON.parse(JSON.stringify((await import('../../../fixtures/referrals/north-central-london/gp-referral.json', { with: { type: 'json' } })).default)) as {
+          contained: Array<{ id: string, provision?: { period?: { start?: string, end?: string } } }>, supportingInfo: Array<{ reference: string }>
+        }
+        const permit = sr.contained.find((c) => c.id === 'consent')
+        if (permit?.provision === undefined) throw new Error('fixture has no consent')
+        const expired = { ...structuredClone(permit), id: 'consent-2024', provision: { ...structuredClone(permit.provision), period: { start: '2024-01-10', end: '2024-07-09' } } }
+        permit.provision.period = { start: '2026-11-20' }
+        sr.contained.push(expired)
+        sr.supportingInfo = expiredLast
+          ? [...sr.supportingInfo, { reference: '#consent-2024' }]
+          : [{ reference: '#consent-2024' }, ...sr.supportingInfo]
+        const file = path.join(dir, `two-permits-${String(expiredLast)}.json`)
+        writeFileSync(file, JSON.stringify(sr))
+        const r = await run(['triage', file, '--on', '2026-11-20'])
+        expect(r.code, r.err.join('\n')).toBe(0)
+        const t = task(r.out)
+        expect(t.businessStatus?.coding?.[0]?.code, `expired permit last: ${String(expiredLast)}`).toBe('eligible-refer')
+        expect(t.status).toBe('requested')
+        expect(t.statusReason).toBeUndefined()
+      }
+    } finally { rmSync(dir, { recursive: true, force: true }) }
+  })
+})

@@ -152,13 +152,23 @@ describe('triageReferral: what it cannot read for certain, it asks for', () => {
 
   it('holds a referral whose consent period does not cover today, naming consent', () => {
     for (const period of [{ end: '2026-11-19' }, { start: '2026-11-21' }, { end: 'whenever' }]) {
-      const result = triage({ referralConsentPeriod: period })
+      const result = triage({ referralConsentPeriods: [period] })
       expect(result.outcome, JSON.stringify(period)).toBe('needs-information')
       expect(result.missing.map((m) => m.what)).toStrictEqual(['referral consent'])
-      expect(result.reasons.join(' | ')).toContain('the referral consent\'s period does not cover today')
+      expect(result.reasons.join(' | ')).toContain('no referral consent\'s period covers today')
     }
-    expect(triage({ referralConsentPeriod: { start: '2026-11-20', end: '2026-11-20' } }).outcome).toBe('eligible-refer')
-    expect(triage({ referralConsentPeriod: { end: '2026-11' } }).outcome).toBe('eligible-refer')
+    expect(triage({ referralConsentPeriods: [{ start: '2026-11-20', end: '2026-11-20' }] }).outcome).toBe('eligible-refer')
+    expect(triage({ referralConsentPeriods: [{ end: '2026-11' }] }).outcome).toBe('eligible-refer')
+  })
+
+  it('takes consent as current when any permit covers the day, whatever the order of the others', () => {
+    const table: Array<[string, Array<{ start?: string, end?: string }>, 'eligible-refer' | 'needs-information']> = [
+      ['expired, then current open-ended', [{ start: '2024-01-10', end: '2024-07-09' }, { start: '2026-11-20' }], 'eligible-refer'],
+      ['current open-ended, then expired', [{ start: '2026-11-20' }, { start: '2024-01-10', end: '2024-07-09' }], 'eligible-refer'],
+      ['unreadable, then current', [{ end: 'whenever' }, { end: '2026-12-31' }], 'eligible-refer'],
+      ['expired and not yet started', [{ end: '2026-11-19' }, { start: '2026-11-21' }], 'needs-information']
+    ]
+    for (const [name, periods, outcome] of table) expect(triage({ referralConsentPeriods: periods }).outcome, name).toBe(outcome)
   })
 })
 
