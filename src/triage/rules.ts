@@ -58,6 +58,19 @@ export interface ExclusionRule {
   signposts: string[]
 }
 
+/**
+ * The clinical review route: coded risk indicators that put a referral in front of a clinician
+ * at the partnership (never closed by machine), and the coded facts that rule risk out so a
+ * signposted or ineligible referral may be closed (docs/hazard-log.md H4).
+ */
+export interface ClinicalReviewRule {
+  id: string
+  /** triage-indicator codes that always go to clinical review (crisis, self-harm, ...) */
+  indicators: string[]
+  /** triage-indicator codes that rule risk out (a coded negative risk screen) */
+  ruledOutBy: string[]
+}
+
 /** How to reach a service: at least one of phone, url or text. */
 export interface LocalService {
   name: string
@@ -109,6 +122,8 @@ export interface RuleFile {
   directory?: Record<string, LocalService>
   /** signpost for someone outside the footprint */
   outOfArea?: { id: string, signposts: string[] }
+  /** baseline: the clinical review route; a partnership's indicators are added to it */
+  clinicalReview?: ClinicalReviewRule
 }
 
 /** The rules one partnership triages with: the baseline merged with its own file. */
@@ -130,6 +145,7 @@ export interface ResolvedRules {
   urgent: OutputRule[]
   directory: Record<string, LocalService>
   outOfArea: { id: string, signposts: string[] }
+  clinicalReview: ClinicalReviewRule
 }
 
 /** The area a partnership serves, from partnership.json (routing's source of truth). */

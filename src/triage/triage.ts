@@ -93,6 +93,8 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
   const ctx = matchContext(facts, rules)
   const out = new Outputs(rules, ctx)
   const reasons: string[] = []
+  const consent = facts.isReferral && facts.referralConsent && consentCurrent(facts, on)
+  const ruledOut = rules.clinicalReview.ruledOutBy.some((i) => ctx.indicators.has(i))
   const finish = (outcome: TriageResult['outcome'], cause: SummaryCause, missing: TriageResult['missing'] = [], urgentAllowed = false): TriageResult => {
     const urgent = urgentAllowed ? rules.urgent.filter((r) => matches(r.when, ctx)) : []
     for (const r of urgent) reasons.push(`urgent: ${r.reason} (rule ${r.id})`)
@@ -104,17 +106,40 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
     if (englandDate(on) > rules.reviewBy) {
       reasons.push(`rule set ${rules.version} passed its review date ${rules.reviewBy}: confirm this outcome with the local WorkWell team`)
     }
-    const outputs = outcome === 'eligible-refer' || outcome === 'signpost-only' ? out.list : []
-    return {
+    const review = cause.kind === 'clinical-review'
+      ? `for clinical review at the partnership: ${cause.because}`
+      : (outcome === 'signpost-only' || outcome === 'ineligible') && facts.isReferral && !ruledOut
+          // The machine closes a referral only when coded facts rule risk out; free text is
+          // never read for meaning, so without a coded risk screen a clinician closes it (H4).
+          ? `not closed by machine: the coded facts do not rule out risk (no coded risk screen, rule ${rules.clinicalReview.id}); a clinician at the partnership reviews and closes it`
+          : undefined
+    const outputs = outcome === 'needs-information' || outcome === 'ineligible' ? [] : out.list
+    const result: TriageResult = {
       outcome,
-      priority: urgent.length > 0 ? 'urgent' : 'routine',
+      priority: outcome === 'clinical-review' || urgent.length > 0 ? 'urgent' : 'routine',
       referral: facts.isReferral,
       outputs,
       missing,
       reasons,
       rulesVersion: rules.version,
+      deliverable: (outcome === 'eligible-refer' || outcome === 'clinical-review') && consent,
       summary: summarise({ outcome, cause, facts, rules, outputs, missing, urgent: urgent.length > 0 })
     }
+    if (review !== undefined) result.review = review
+    return result
+  }
+  const consentMissing = (): TriageResult['missing'] => facts.isReferral && !consent ? [NEEDS.consent] : []
+
+  // Coded risk comes first, before age, area or any missing detail: whatever else is true, a
+  // clinician at the partnership sees it and acts (docs/hazard-log.md H4).
+  const risks = rules.clinicalReview.indicators.filter((i) => ctx.indicators.has(i))
+  if (risks.length > 0) {
+    for (const i of risks) reasons.push(`coded risk indicator ${i}: a clinician at the partnership must review this referral (rule ${rules.clinicalReview.id})`)
+    // A partnership exclusion on the same code still names its signposts for the clinician.
+    for (const e of rules.exclusions.filter((x) => risks.includes(x.indicator))) for (const sp of e.signposts) out.add('signpost', sp, e.id, e.reason)
+    const missing = consentMissing()
+    if (missing.length > 0) reasons.push('missing: referral consent, so the referral waits in the partnership\'s worklist and is not sent on')
+    return finish('clinical-review', { kind: 'clinical-review', because: `coded risk: ${risks.join(', ')}` }, missing)
   }
 
   const minimumAge = rules.minimumAge.years
@@ -166,7 +191,6 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
     missing.push(monthsAgainst === 'either' ? NEEDS.fullStopped : NEEDS.stopped)
     if (monthsAgainst === 'either') notes.push(`the date work stopped is partial and could be either side of the ${limit ?? ''}-month limit (rule ${employment.id})`)
   }
-  const consent = facts.isReferral && facts.referralConsent && consentCurrent(facts, on)
   const needConsent = facts.isReferral && !consent
   const consentNote = facts.isReferral && facts.referralConsent && !consent
     ? 'no referral consent\'s period covers today'
@@ -190,12 +214,16 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
   }
   const excluded = rules.exclusions.filter((e) => ctx.indicators.has(e.indicator))
   if (excluded.length > 0) {
+    // An exclusion is a clinician's decision, never the machine's: the Task goes to clinical
+    // review at the partnership, urgent, with the signposts the rule names (H4).
     for (const e of excluded) {
-      reasons.push(`${e.reason} (rule ${e.id}, coded indicator ${e.indicator}): for review with the local WorkWell team, not an automatic refusal`)
+      reasons.push(`${e.reason} (rule ${e.id}, coded indicator ${e.indicator}): for clinical review at the partnership, not an automatic refusal`)
       for (const s of e.signposts) out.add('signpost', s, e.id, e.reason)
     }
     out.addRules('signpost', rules.signposts)
-    return finish('signpost-only', { kind: 'exclusion' })
+    const missing = consentMissing()
+    if (missing.length > 0) reasons.push('missing: referral consent, so the referral waits in the partnership\'s worklist and is not sent on')
+    return finish('clinical-review', { kind: 'clinical-review', because: excluded.map((e) => e.reason).join('; ') }, missing)
   }
   if (needConsent) {
     reasons.push(`missing: ${NEEDS.consent.what}; a referral is sent only with the person's recorded consent`)

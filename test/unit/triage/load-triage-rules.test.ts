@@ -36,7 +36,7 @@ describe('loadTriageRules', () => {
     const rules = await loadTriageRules(MAPPINGS, ids)
     expect([...rules.keys()]).toStrictEqual(ids)
     for (const [id, r] of rules) {
-      expect(r.version, id).toBe(`workwell-baseline/2026.11.1+${id}/2026.11.1`)
+      expect(r.version, id).toBe(`workwell-baseline/2026.12.1+${id}/2026.11.1`)
       expect(r.directory['work-health-assessment']?.name, id).toMatch(/WorkWell/)
     }
     const published = [...rules.values()].filter((r) => r.basis === 'published').map((r) => r.partnershipId)

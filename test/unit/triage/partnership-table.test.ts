@@ -103,9 +103,11 @@ function rows (p: Partnership, r: ResolvedRules): Row[] {
       [...IN_WORK_MH, 'return-to-work-plan'].sort(), ['debt-advice']),
     eligible("'may be fit' for 8 weeks", at({ employmentSituation: 'employed-struggling', fitNote: { outcome: 'may-be-fit', advice: [], start: '2026-11-20', end: '2027-01-15' } }), IN_WORK_MH),
     { name: 'employment situation missing', facts: at({ employmentSituation: undefined }), outcome: 'needs-information', services: [], signposts: [], reasonRules: [], missing: ['employment situation'] },
+    ...['crisis', 'self-harm', 'safeguarding', 'complex-health-needs'].map((indicator): Row =>
+      ({ name: `coded risk: ${indicator} (clinical review)`, facts: at({ indicators: [indicator] }), outcome: 'clinical-review', services: [], signposts: r.exclusions.filter((e) => e.indicator === indicator).flatMap((e) => e.signposts), reasonRules: [r.clinicalReview.id], priority: 'urgent' })),
     complexExcluded === undefined
-      ? eligible('coded complex health needs (no exclusion here)', at({ indicators: ['complex-health-needs'] }), IN_WORK_MH)
-      : { name: 'coded complex health needs (excluded: for review)', facts: at({ indicators: ['complex-health-needs'] }), outcome: 'signpost-only', services: [], signposts: ['local-workwell-team'], reasonRules: [complexExcluded.id], chosenBy: { 'local-workwell-team': complexExcluded.id } }
+      ? eligible('coded long-term unemployed (no exclusion here)', at({ indicators: ['long-term-unemployed'] }), IN_WORK_MH)
+      : { name: 'coded long-term unemployed (excluded: clinical review)', facts: at({ indicators: ['long-term-unemployed'] }), outcome: 'clinical-review', services: [], signposts: ['employment-support', 'local-training', 'local-workwell-team'], reasonRules: [r.exclusions.find((e) => e.indicator === 'long-term-unemployed')?.id ?? 'none'], priority: 'urgent' }
   ]
 }
 
@@ -128,7 +130,8 @@ describe('the table covers every partnership', () => {
   it('has every row the issue asks for, in every partnership', () => {
     const wanted = [/^aged 15 years 364 days$/, /^aged 16 on the day$/, /^out of area/, /^registered .*, living outside it/, /^living in the area, registered outside it$/,
       /^out of work 5 months/, /^out of work 7 months/, /^employed and off sick$/, /^referral without consent$/, /^fit note advises phased-return$/,
-      /^fit note advises altered-hours$/, /^fit note advises amended-duties$/, /^fit note advises workplace-adaptations$/, /^employment situation missing$/]
+      /^fit note advises altered-hours$/, /^fit note advises amended-duties$/, /^fit note advises workplace-adaptations$/, /^employment situation missing$/,
+      /^coded risk: crisis/, /^coded risk: self-harm/, /^coded risk: safeguarding/, /^coded risk: complex-health-needs/]
     for (const id of IDS) {
       const { p, r } = partnershipOf(id)
       const names = rows(p, r).map((row) => row.name)
@@ -158,7 +161,7 @@ describe.each(IDS)('triage table: %s', (id) => {
     expect(result.reasons.length, label).toBeGreaterThan(0)
     for (const what of row.missing ?? []) expect(result.reasons.join(' | '), `${label}: reason names ${what}`).toContain(what)
     if (row.priority !== undefined) expect(result.priority, label).toBe(row.priority)
-    if (row.outcome !== 'eligible-refer' && row.outcome !== 'needs-information') expect(result.priority, label).toBe('routine')
+    if (row.outcome === 'signpost-only' || row.outcome === 'ineligible') expect(result.priority, label).toBe('routine')
     expect(result.missing.map((m) => m.what), label).toStrictEqual(row.missing ?? [])
     for (const [code, rule] of Object.entries(row.chosenBy ?? {})) {
       expect(result.outputs.find((o) => o.code === code)?.rule, `${label}: ${code}`).toBe(rule)
@@ -167,7 +170,7 @@ describe.each(IDS)('triage table: %s', (id) => {
       expect(o.rule, `${label}: ${o.code}`).toMatch(new RegExp(`^(baseline|${id})/`))
       expect(o.reason.length, `${label}: ${o.code}`).toBeGreaterThan(10)
     }
-    expect(result.rulesVersion, label).toBe(`workwell-baseline/2026.11.1+${id}/2026.11.1`)
+    expect(result.rulesVersion, label).toBe(r.version)
     expect(result.summary.length, label).toBeGreaterThan(20)
     expect(result.summary, label).not.toMatch(/baseline\/|rule /)
   })

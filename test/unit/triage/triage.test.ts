@@ -200,13 +200,15 @@ describe('triageReferral: the order of decisions', () => {
     expect(result.summary).toContain('North Central London WorkWell (delivered by Shaw Trust) supports people who live in or are registered with a GP practice in the North Central London WorkWell area, so it cannot take this referral.')
   })
 
-  it('sends a coded exclusion to review with the WorkWell team, never to silent refusal (LSC)', () => {
+  it('sends a coded exclusion to clinical review at the partnership, urgent, never to silent refusal (LSC)', () => {
     for (const indicator of ['complex-health-needs', 'long-term-unemployed']) {
-      const result = triageReferral(facts({ postcode: 'BB2 4HT', indicators: [indicator] }), lsc.r, lsc.p, ON)
-      expect(result.outcome, indicator).toBe('signpost-only')
-      expect(result.reasons[0], indicator).toContain('for review with the local WorkWell team, not an automatic refusal')
+      const result = triageReferral(facts({ postcode: 'BB2 4HT', indicators: [indicator, 'no-risk-identified'] }), lsc.r, lsc.p, ON)
+      expect(result.outcome, indicator).toBe('clinical-review')
+      expect(result.priority, indicator).toBe('urgent')
+      expect(result.deliverable, indicator).toBe(true)
+      expect(result.reasons.join(' | '), indicator).toMatch(/for clinical review at the partnership, not an automatic refusal|a clinician at the partnership must review/)
       expect(codes(result, 'signpost'), indicator).toContain('local-workwell-team')
-      expect(result.summary, indicator).toContain('your clinician can talk this through with the WorkWell team')
+      expect(result.summary, indicator).toContain('A clinician at Lancashire and South Cumbria WorkWell will look at this referral urgently')
     }
   })
 
@@ -254,7 +256,7 @@ describe('triageReferral: services, signposts and reasons', () => {
 
   it('records the rules version, and flags a rule set past its review date without changing the decision', () => {
     const fresh = triage()
-    expect(fresh.rulesVersion).toBe('workwell-baseline/2026.11.1+north-central-london/2026.11.1')
+    expect(fresh.rulesVersion).toBe('workwell-baseline/2026.12.1+north-central-london/2026.11.1')
     expect(fresh.reasons.join(' ')).not.toContain('review date')
     const stale = triage({}, new Date('2027-06-01T12:00:00Z'))
     expect(stale.outcome).toBe('eligible-refer')
