@@ -34,6 +34,20 @@ function consentCurrent (facts: ReferralFacts, on: Date): boolean {
   })
 }
 
+/**
+ * The day eligibility is decided on: the referral's own date (authoredOn) when it has one and
+ * it is not in the future, else the triage day. A re-triage days later (a BaRS update adding
+ * consent) then judges age and time out of work as at the referral, not as at the update, and
+ * says which date it used (docs/hazard-log.md H14).
+ */
+function asAtDay (facts: ReferralFacts, on: Date): { date: Date, reason: string } {
+  const today = englandDate(on)
+  const referred = facts.referralDate === undefined ? undefined : dayBounds(facts.referralDate)?.first
+  if (referred === undefined || referred > today) return { date: on, reason: `eligibility as at ${today}, the day of triage (the referral gives no date of its own)` }
+  // Noon UTC is the same calendar day in England whatever the season.
+  return { date: new Date(`${referred}T12:00:00Z`), reason: referred === today ? `eligibility as at ${referred}, the referral date` : `eligibility as at ${referred}, the referral date (triaged on ${today})` }
+}
+
 /** What a referral needs for triage to decide, with where the sender supplies it. */
 const NEEDS = {
   situation: { what: 'employment situation', expression: 'ServiceRequest.supportingInfo' },
@@ -90,19 +104,28 @@ class Outputs {
  * and anything triage cannot read for certain is asked for, never guessed.
  */
 export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area: PartnershipArea, on: Date, home?: HomeService): TriageResult {
+  const asAt = asAtDay(facts, on)
   const ctx = matchContext(facts, rules)
   const out = new Outputs(rules, ctx)
   const reasons: string[] = []
+  // A fit note that ended before the referral informs triage (its advice, its outcome) but
+  // does not set priority: a 'not fit' note from 2024 is not today's urgency (H7, H11).
+  const noteEnd = facts.fitNote?.end === undefined ? undefined : dayBounds(facts.fitNote.end)
+  const noteEnded = noteEnd !== undefined && noteEnd.last < englandDate(asAt.date) && (facts.fitNote?.start === undefined || ctx.fitNoteDays !== undefined)
+  const urgentCtx: MatchContext = noteEnded ? { ...ctx, fitNote: 'none', advice: new Set() } : ctx
+  if (noteEnded) delete urgentCtx.fitNoteDays
   const consent = facts.isReferral && facts.referralConsent && consentCurrent(facts, on)
   const ruledOut = rules.clinicalReview.ruledOutBy.some((i) => ctx.indicators.has(i))
   const finish = (outcome: TriageResult['outcome'], cause: SummaryCause, missing: TriageResult['missing'] = [], urgentAllowed = false): TriageResult => {
-    const urgent = urgentAllowed ? rules.urgent.filter((r) => matches(r.when, ctx)) : []
+    const urgent = urgentAllowed ? rules.urgent.filter((r) => matches(r.when, urgentCtx)) : []
     for (const r of urgent) reasons.push(`urgent: ${r.reason} (rule ${r.id})`)
-    if (urgentAllowed && ctx.fitNote === 'not-fit' && ctx.fitNoteDays === undefined && rules.urgent.some((r) => r.when.fitNoteLongerThanWeeks !== undefined)) {
+    if (noteEnded) reasons.push(`the fit note ended on ${noteEnd.last}, before the referral: it informs the support offered but does not set priority`)
+    if (urgentAllowed && urgentCtx.fitNote === 'not-fit' && urgentCtx.fitNoteDays === undefined && rules.urgent.some((r) => r.when.fitNoteLongerThanWeeks !== undefined)) {
       // The length of a 'not fit' period can make a referral urgent; one that cannot be read
       // must not pass silently as short (docs/hazard-log.md H7).
       reasons.push('the \'not fit\' fit note has no readable start and end date, so its length could not be used for priority: check it')
     }
+    reasons.push(asAt.reason)
     if (englandDate(on) > rules.reviewBy) {
       reasons.push(`rule set ${rules.version} passed its review date ${rules.reviewBy}: confirm this outcome with the local WorkWell team`)
     }
@@ -143,7 +166,7 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
   }
 
   const minimumAge = rules.minimumAge.years
-  const age = facts.birthDate === undefined ? undefined : ageRange(facts.birthDate, on)
+  const age = facts.birthDate === undefined ? undefined : ageRange(facts.birthDate, asAt.date)
   const ageAgainst = age === undefined ? undefined : against(age, minimumAge)
   if (ageAgainst === 'below') {
     reasons.push(`under ${minimumAge} (rule ${rules.minimumAge.id})`)
@@ -168,6 +191,8 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
   const missing: TriageResult['missing'] = []
   const notes: string[] = []
   if (facts.employmentSituation === undefined || ctx.work.size === 0) missing.push(NEEDS.situation)
+  // Current records that disagree are asked about, never settled by picking one (H10).
+  if (facts.conflicts !== undefined && facts.conflicts.length > 0) notes.push(`the current records disagree: ${facts.conflicts.join(', ')}`)
   if (ageAgainst === undefined) missing.push(NEEDS.birthDate)
   if (ageAgainst === 'either') {
     // A partial date of birth (a year, or a year and month) that could fall either side of
@@ -185,7 +210,7 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
   const { employment } = rules
   const limit = employment.maxMonthsOutOfWork
   const capped = limit !== undefined && facts.employmentSituation !== undefined && ctx.work.has('out-of-work') && employment.accepted.includes(facts.employmentSituation)
-  const months = facts.dateWorkStopped === undefined ? undefined : monthsRange(facts.dateWorkStopped, on)
+  const months = facts.dateWorkStopped === undefined ? undefined : monthsRange(facts.dateWorkStopped, asAt.date)
   const monthsAgainst = months === undefined || limit === undefined ? undefined : against(months, limit)
   if (capped && (monthsAgainst === undefined || monthsAgainst === 'either')) {
     missing.push(monthsAgainst === 'either' ? NEEDS.fullStopped : NEEDS.stopped)

@@ -34,7 +34,8 @@ describe('extractFacts from the NCL GP referral', () => {
       postcode: 'N7 6LB',
       source: 'gp',
       employmentSituation: 'employed-off-sick',
-      dateWorkStopped: '2026-10-05'
+      dateWorkStopped: '2026-10-05',
+      referralDate: '2026-11-20T10:15:00+00:00'
     })
   })
 })
@@ -53,7 +54,8 @@ describe('extractFacts from the NCL fit-note triage request', () => {
       postcode: 'NW3 5QY',
       source: 'fit-note-conversation',
       employmentSituation: 'employed-struggling',
-      fitNote: { outcome: 'may-be-fit', advice: ['phased-return', 'altered-hours'], start: '2026-11-20', end: '2026-12-18' }
+      fitNote: { outcome: 'may-be-fit', advice: ['phased-return', 'altered-hours'], start: '2026-11-20', end: '2026-12-18' },
+      referralDate: '2026-11-20T09:45:00+00:00'
     })
   })
 

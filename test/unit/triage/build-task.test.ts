@@ -164,7 +164,7 @@ describe('buildTriageTask status per outcome', () => {
     const task = buildTriageTask(input(triageOf({ ...urgentFacts, birthDate: '2012-01-01', indicators: ['no-risk-identified'] })))
     expect(task.status).toBe('rejected')
     expect(task.businessStatus?.coding?.[0]).toMatchObject({ code: 'ineligible', display: 'Not eligible' })
-    expect(task.businessStatus?.text).toBe('under 16 (rule baseline/minimum-age)')
+    expect(task.businessStatus?.text).toBe('under 16 (rule baseline/minimum-age); eligibility as at 2026-11-20, the day of triage (the referral gives no date of its own)')
     expect('output' in task).toBe(false)
   })
 

@@ -62,7 +62,7 @@ describe('triageReferral: needs-information', () => {
       { what: 'referral consent', expression: 'ServiceRequest.supportingInfo' }
     ])
     expect(result.outputs).toStrictEqual([])
-    expect(result.reasons).toStrictEqual(['missing: employment situation, date of birth, health condition, referral consent'])
+    expect(result.reasons).toStrictEqual(['missing: employment situation, date of birth, health condition, referral consent', 'eligibility as at 2026-11-20, the day of triage (the referral gives no date of its own)'])
     expect(result.summary).toBe('WorkWell cannot decide yet: please send the employment situation, date of birth, health condition, referral consent.')
   })
 
@@ -176,7 +176,7 @@ describe('triageReferral: the order of decisions', () => {
   it('finds someone under 16 ineligible even with other details missing', () => {
     const result = triage({ birthDate: '2010-11-21', employmentSituation: undefined, referralConsent: false })
     expect(result).toMatchObject({ outcome: 'ineligible', priority: 'routine', outputs: [], missing: [] })
-    expect(result.reasons).toStrictEqual(['under 16 (rule baseline/minimum-age)'])
+    expect(result.reasons).toStrictEqual(['under 16 (rule baseline/minimum-age)', 'eligibility as at 2026-11-20, the day of triage (the referral gives no date of its own)'])
     expect(result.summary).toBe('You are not eligible for WorkWell: it supports people aged 16 and over.')
   })
 
@@ -240,7 +240,8 @@ describe('triageReferral: services, signposts and reasons', () => {
       'aged 16 or over (rule baseline/minimum-age)',
       'is registered with a GP practice in the North Central London WorkWell area (rule north-central-london/resident-or-registered)',
       'employment situation "employed-working" is within the criteria (rule baseline/employment)',
-      'criteria: the partnership\'s published criteria over the national baseline'
+      'criteria: the partnership\'s published criteria over the national baseline',
+      'eligibility as at 2026-11-20, the day of triage (the referral gives no date of its own)'
     ])
   })
 
@@ -279,11 +280,43 @@ describe('triageReferral: services, signposts and reasons', () => {
     const area = loaded.partnerships.get('frimley')
     if (frimley === undefined || area === undefined) throw new Error('no frimley')
     const result = triageReferral(facts({ postcode: `${area.postcodeDistricts[0] ?? ''} 1AA` }), frimley, area, ON)
-    expect(result.reasons.at(-1)).toBe('criteria: the national baseline (no criteria of the partnership\'s own are encoded; its rule file says why)')
+    expect(result.reasons).toContain('criteria: the national baseline (no criteria of the partnership\'s own are encoded; its rule file says why)')
   })
 
   it('is the same on the same day for the same facts', () => {
     const f = facts({ employmentSituation: 'unemployed', reasonCodes: [MSK, DEPRESSION] })
     expect(triageReferral(f, rules, ncl, ON)).toStrictEqual(triageReferral(structuredClone(f), rules, ncl, new Date(ON)))
+  })
+})
+
+describe('triageReferral: facts chosen by their dates (finding 2)', () => {
+  const table: Array<{ name: string, over: Parameters<typeof facts>[0], outcome: string, priority: 'urgent' | 'routine', reason?: string }> = [
+    { name: 'a \'not fit\' note that ended in 2024 does not make the referral urgent', over: { employmentSituation: 'employed-off-sick', fitNote: { outcome: 'not-fit', advice: [], start: '2024-01-01', end: '2024-03-01' } }, outcome: 'eligible-refer', priority: 'routine', reason: 'the fit note ended on 2024-03-01' },
+    { name: 'a current \'not fit\' note of 6 weeks still does', over: { employmentSituation: 'employed-off-sick', fitNote: { outcome: 'not-fit', advice: [], start: '2026-11-10', end: '2026-12-22' } }, outcome: 'eligible-refer', priority: 'urgent' },
+    { name: 'a note ending on the triage day is still current', over: { employmentSituation: 'employed-off-sick', fitNote: { outcome: 'not-fit', advice: [], start: '2026-10-01', end: '2026-11-20' } }, outcome: 'eligible-refer', priority: 'urgent' },
+    { name: 'current employment records that disagree are asked about', over: { employmentSituation: undefined, conflicts: ['employment situation'] }, outcome: 'needs-information', priority: 'routine', reason: 'current records disagree: employment situation' }
+  ]
+  it.each(table.map((r) => [r.name, r] as const))('%s', (_name, row) => {
+    const result = triage(row.over)
+    expect(result.outcome).toBe(row.outcome)
+    expect(result.priority).toBe(row.priority)
+    if (row.reason !== undefined) expect(result.reasons.join(' | ')).toContain(row.reason)
+  })
+})
+
+describe('triageReferral: eligibility as at the referral date (finding 5)', () => {
+  const referred = { referralDate: '2026-11-20T10:15:00+00:00', postcode: 'BB2 4HT' }
+  const later = new Date('2026-11-29T12:00:00Z')
+  const table: Array<{ name: string, over: Parameters<typeof facts>[0], on: Date, outcome: string, reason: string }> = [
+    { name: '5 months out of work at referral, re-triaged 9 days later: still within the 6-month limit', over: { ...referred, employmentSituation: 'unemployed', dateWorkStopped: '2026-05-25' }, on: later, outcome: 'eligible-refer', reason: 'eligibility as at 2026-11-20, the referral date (triaged on 2026-11-29)' },
+    { name: 'the same on the referral day', over: { ...referred, employmentSituation: 'unemployed', dateWorkStopped: '2026-05-25' }, on: ON, outcome: 'eligible-refer', reason: 'eligibility as at 2026-11-20, the referral date' },
+    { name: 'age is judged at the referral too', over: { ...referred, birthDate: '2010-11-25', indicators: ['no-risk-identified'] }, on: later, outcome: 'ineligible', reason: 'eligibility as at 2026-11-20' },
+    { name: 'no referral date: the triage day, and it says so', over: { employmentSituation: 'unemployed', dateWorkStopped: '2026-05-25', postcode: 'BB2 4HT' }, on: later, outcome: 'signpost-only', reason: 'eligibility as at 2026-11-29, the day of triage' },
+    { name: 'a referral date in the future is not used', over: { ...referred, referralDate: '2026-12-25', employmentSituation: 'unemployed', dateWorkStopped: '2026-05-25' }, on: later, outcome: 'signpost-only', reason: 'eligibility as at 2026-11-29, the day of triage' }
+  ]
+  it.each(table.map((r) => [r.name, r] as const))('%s (LSC)', (_name, row) => {
+    const result = triageReferral(facts(row.over), lsc.r, lsc.p, row.on)
+    expect(result.outcome).toBe(row.outcome)
+    expect(result.reasons.join(' | ')).toContain(row.reason)
   })
 })
