@@ -61,6 +61,7 @@ export function resolveRules (baseline: RuleFile, own: RuleFile): ResolvedRules 
     urgent: mergeRules(baseline.urgent ?? [], own.urgent, removed),
     directory: { ...baseline.directory, ...own.directory },
     outOfArea: own.outOfArea ?? required(baseline.outOfArea, 'outOfArea'),
+    outOfPartnership: required(baseline.outOfArea, 'outOfArea'),
     clinicalReview: reviewRule(required(baseline.clinicalReview, 'clinicalReview'), own.clinicalReview)
   }
   const supportLength = own.supportLength ?? baseline.supportLength
@@ -88,7 +89,7 @@ export function checkResolved (r: ResolvedRules): void {
     ...r.signposts.map((x) => [x, 'signpost'] as [OutputRule, 'signpost']),
     ...r.urgent.map((x) => [x, 'urgent'] as [OutputRule, 'urgent'])
   ]
-  const ruleIds = [...allRules.map(([x]) => x.id), r.minimumAge.id, r.footprint.id, r.employment.id, r.outOfArea.id, r.clinicalReview.id, ...r.exclusions.map((e) => e.id)]
+  const ruleIds = [...allRules.map(([x]) => x.id), r.minimumAge.id, r.footprint.id, r.employment.id, ...new Set([r.outOfArea.id, r.outOfPartnership.id]), r.clinicalReview.id, ...r.exclusions.map((e) => e.id)]
   for (const id of ruleIds) {
     if (ids.has(id)) problems.push(`rule id "${id}" is used twice`)
     ids.add(id)
@@ -110,7 +111,7 @@ export function checkResolved (r: ResolvedRules): void {
     }
   }
   r.employment.signposts.forEach((s) => { signpostKnown(s, r.employment.id) })
-  r.outOfArea.signposts.forEach((s) => { signpostKnown(s, r.outOfArea.id) })
+  for (const rule of [r.outOfArea, r.outOfPartnership]) rule.signposts.forEach((s) => { signpostKnown(s, rule.id) })
   r.exclusions.forEach((e) => { e.signposts.forEach((s) => { signpostKnown(s, e.id) }) })
   for (const i of r.clinicalReview.ruledOutBy) {
     if (r.clinicalReview.indicators.includes(i)) problems.push(`${r.clinicalReview.id}: "${i}" cannot both call for clinical review and rule risk out`)

@@ -145,6 +145,11 @@ export interface ResolvedRules {
   urgent: OutputRule[]
   directory: Record<string, LocalService>
   outOfArea: { id: string, signposts: string[] }
+  /**
+   * the baseline's out-of-area signposts, for someone outside the partnership's whole area when
+   * its own outOfArea is written for people inside the area but outside a sub-area (BSOL)
+   */
+  outOfPartnership: { id: string, signposts: string[] }
   clinicalReview: ClinicalReviewRule
 }
 

@@ -125,6 +125,10 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
       // must not pass silently as short (docs/hazard-log.md H7).
       reasons.push('the \'not fit\' fit note has no readable start and end date, so its length could not be used for priority: check it')
     }
+    if (ctx.fitNote === 'may-be-fit' && ctx.advice.size === 0) {
+      // 'May be fit' means fit with the advice given; with no box ticked the note gives none (H7).
+      reasons.push('the \'may be fit\' fit note has no advice box ticked: ask the issuer what would help the person work')
+    }
     reasons.push(asAt.reason)
     if (englandDate(on) > rules.reviewBy) {
       reasons.push(`rule set ${rules.version} passed its review date ${rules.reviewBy}: confirm this outcome with the local WorkWell team`)
@@ -177,10 +181,15 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
   if (where.status === 'outside') {
     const test = rules.footprint.tests.length > 1 ? 'neither lives in nor is registered with a GP practice in' : rules.footprint.tests[0] === 'residence' ? 'does not live in' : 'is not registered with a GP practice in'
     reasons.push(`${test} ${where.area}, which this service requires (rule ${rules.footprint.id})`)
+    // A partnership's own out-of-area signposts (BSOL: its team, for people in Birmingham and
+    // Solihull outside the pilot PCNs) are for people inside its whole area; anyone outside
+    // that is pointed to their own area's WorkWell, never back to this one (H12).
+    const whole = rules.footprint.subArea === undefined ? where : footprint(facts, { ...rules, footprint: { ...rules.footprint, subArea: undefined } }, area)
+    const rule = whole.status === 'outside' ? rules.outOfPartnership : rules.outOfArea
     // Name the WorkWell service of the pilot the person does belong to, when one does (H9).
-    const ownArea = home === undefined ? undefined : { ...home.service, text: `The WorkWell service for the person's own GP practice or home area${home.service.text === undefined ? '' : `: ${home.service.text}`}` }
-    for (const s of rules.outOfArea.signposts) {
-      out.add('signpost', s, rules.outOfArea.id, home === undefined
+    const ownArea = home === undefined ? undefined : { ...home.service, text: `The WorkWell service for the area the person lives or is registered in${home.service.text === undefined ? '' : `: ${home.service.text}`}` }
+    for (const s of rule.signposts) {
+      out.add('signpost', s, rule.id, home === undefined
         ? 'outside this WorkWell service\'s area: WorkWell is expanding to every ICB in England'
         : `outside this WorkWell service's area: the person's own GP practice or home is in the ${home.partnershipId} WorkWell area`, s === 'own-area-workwell' ? ownArea : undefined)
     }
@@ -209,7 +218,8 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
   }
   const { employment } = rules
   const limit = employment.maxMonthsOutOfWork
-  const capped = limit !== undefined && facts.employmentSituation !== undefined && ctx.work.has('out-of-work') && employment.accepted.includes(facts.employmentSituation)
+  // Someone who has never worked has no date work stopped: a time-out-of-work limit cannot apply.
+  const capped = limit !== undefined && facts.employmentSituation !== undefined && ctx.work.has('out-of-work') && !ctx.work.has('never-worked') && employment.accepted.includes(facts.employmentSituation)
   const months = facts.dateWorkStopped === undefined ? undefined : monthsRange(facts.dateWorkStopped, asAt.date)
   const monthsAgainst = months === undefined || limit === undefined ? undefined : against(months, limit)
   if (capped && (monthsAgainst === undefined || monthsAgainst === 'either')) {

@@ -44,9 +44,10 @@ const outputCodes = (t: TaskBody): string[] => (t.output ?? []).map((o) => o.val
 
 describe('$triage with per-partnership rules', () => {
   it('records on every Task the version of the rules that decided it', async () => {
+    const ruleVersion = (file: string): string => readJson<{ version: string }>(`mappings/${file}`).version
     for (const p of fixturePartnerships()) {
       const task = await triage(`fixtures/referrals/${p}/fit-note-triage.json`)
-      expect(task.extension.find((e) => e.url === `${SD}/triage-rules-version`)?.valueString, p).toBe(`workwell-baseline/2026.12.1+${p}/2026.11.1`)
+      expect(task.extension.find((e) => e.url === `${SD}/triage-rules-version`)?.valueString, p).toBe(`workwell-baseline/${ruleVersion('national-baseline.json')}+${p}/${ruleVersion(`${p}/triage-rules.json`)}`)
     }
   })
 

@@ -36,11 +36,11 @@ describe('loadTriageRules', () => {
     const rules = await loadTriageRules(MAPPINGS, ids)
     expect([...rules.keys()]).toStrictEqual(ids)
     for (const [id, r] of rules) {
-      expect(r.version, id).toBe(`workwell-baseline/2026.12.1+${id}/2026.11.1`)
+      expect(r.version, id).toBe(`workwell-baseline/2026.12.2+${id}/${(JSON.parse(readFileSync(path.join(MAPPINGS, id, 'triage-rules.json'), 'utf8')) as { version: string }).version}`)
       expect(r.directory['work-health-assessment']?.name, id).toMatch(/WorkWell/)
     }
     const published = [...rules.values()].filter((r) => r.basis === 'published').map((r) => r.partnershipId)
-    expect(published).toStrictEqual(['birmingham-and-solihull', 'greater-manchester', 'lancashire-and-south-cumbria', 'north-central-london', 'south-yorkshire'])
+    expect(published).toStrictEqual(['birmingham-and-solihull', 'greater-manchester', 'lancashire-and-south-cumbria', 'north-central-london'])
   })
 
   it('loads a good copy', async () => {
@@ -75,7 +75,10 @@ describe('loadTriageRules', () => {
     await expect(loadTriageRules(folder({ ncl: addService({ id: 'north-central-london/cv-for-all', code: 'cv-interview-help', when: {}, reason: 'everyone gets CV help' }) }), ['north-central-london']))
       .rejects.toThrow(/north-central-london\/cv-for-all: "cv-interview-help" is only for people out-of-work/)
     await expect(loadTriageRules(folder({ ncl: addService({ id: 'north-central-london/adjust-jobseekers', code: 'workplace-adjustments', when: { situations: ['unemployed'] }, reason: 'adjustments' }) }), ['north-central-london']))
-      .rejects.toThrow(/"workplace-adjustments" is only for people in-work/)
+      .rejects.toThrow(/"workplace-adjustments" is only for people employed/)
+    // adjustments are agreed with an employer: not for the self-employed
+    await expect(loadTriageRules(folder({ ncl: addService({ id: 'north-central-london/adjust-self-employed', code: 'return-to-work-plan', when: { work: ['in-work'] }, reason: 'plan' }) }), ['north-central-london']))
+      .rejects.toThrow(/"return-to-work-plan" is only for people employed/)
     // limited by situation to people in work: accepted
     await expect(loadTriageRules(folder({ ncl: addService({ id: 'north-central-london/off-sick-adjust', code: 'workplace-adjustments', when: { situations: ['employed-off-sick'] }, reason: 'adjustments' }) }), ['north-central-london']))
       .resolves.toBeInstanceOf(Map)

@@ -56,8 +56,11 @@ function rows (p: Partnership, r: ResolvedRules): Row[] {
   const at = (over: Partial<ReferralFacts>): ReferralFacts => ({ ...home, ...over })
   const eligible = (name: string, f: ReferralFacts, services: string[], signposts: string[] = [], extra: Partial<Row> = {}): Row =>
     ({ name, facts: f, outcome: 'eligible-refer', services, signposts, reasonRules: [r.minimumAge.id, r.footprint.id, r.employment.id], priority: 'routine', ...extra })
+  // Every out-of-area row is outside the partnership's whole area too, so a sub-area's own
+  // signposts (BSOL: its team) give way to the baseline's own-area signpost.
+  const away = r.footprint.subArea === undefined ? r.outOfArea : r.outOfPartnership
   const outOfArea = (name: string, f: ReferralFacts): Row =>
-    ({ name, facts: f, outcome: 'signpost-only', services: [], signposts: [...r.outOfArea.signposts].sort(), reasonRules: [r.footprint.id], chosenBy: Object.fromEntries(r.outOfArea.signposts.map((s) => [s, r.outOfArea.id])) })
+    ({ name, facts: f, outcome: 'signpost-only', services: [], signposts: [...away.signposts].sort(), reasonRules: [r.footprint.id], chosenBy: Object.fromEntries(away.signposts.map((s) => [s, away.id])) })
   const acceptsUnemployed = r.employment.accepted.includes('unemployed')
   const limit = r.employment.maxMonthsOutOfWork
   const unemployedFor = (months: 5 | 7, stopped: string): Row => {
