@@ -106,6 +106,22 @@ function rows (p: Partnership, r: ResolvedRules): Row[] {
       [...IN_WORK_MH, 'return-to-work-plan'].sort(), ['debt-advice']),
     eligible("'may be fit' for 8 weeks", at({ employmentSituation: 'employed-struggling', fitNote: { outcome: 'may-be-fit', advice: [], start: '2026-11-20', end: '2027-01-15' } }), IN_WORK_MH),
     { name: 'employment situation missing', facts: at({ employmentSituation: undefined }), outcome: 'needs-information', services: [], signposts: [], reasonRules: [], missing: ['employment situation'] },
+    // Record dates: a 'not fit' note that ended long before the referral informs, but is not urgent.
+    eligible("'not fit' for 8 weeks, ended in 2024", at({ employmentSituation: 'employed-off-sick', fitNote: { outcome: 'not-fit', advice: [], start: '2024-01-01', end: '2024-02-26' } }),
+      [...IN_WORK_MH, 'return-to-work-plan'].sort(), ['debt-advice'], { priority: 'routine' }),
+    // People the first codes did not fit.
+    r.employment.accepted.includes('self-employed')
+      ? eligible('self-employed', at({ employmentSituation: 'self-employed' }), [...CORE, 'mental-health-support'].sort(), ['access-to-work'], { chosenBy: { 'access-to-work': 'baseline/self-employed-access-to-work' } })
+      : { name: 'self-employed', facts: at({ employmentSituation: 'self-employed' }), outcome: 'signpost-only', services: [], signposts: ['employment-support', 'local-training'], reasonRules: [r.employment.id] },
+    r.employment.accepted.includes('self-employed-off-sick')
+      ? eligible('self-employed, unable to work through ill health', at({ employmentSituation: 'self-employed-off-sick' }), [...CORE, 'mental-health-support'].sort(), ['access-to-work', 'debt-advice'])
+      : { name: 'self-employed, unable to work through ill health', facts: at({ employmentSituation: 'self-employed-off-sick' }), outcome: 'signpost-only', services: [], signposts: ['employment-support', 'local-training'], reasonRules: [r.employment.id] },
+    r.employment.accepted.includes('employed-zero-hours')
+      ? eligible('zero-hours contract', at({ employmentSituation: 'employed-zero-hours' }), IN_WORK_MH)
+      : { name: 'zero-hours contract', facts: at({ employmentSituation: 'employed-zero-hours' }), outcome: 'signpost-only', services: [], signposts: ['employment-support', 'local-training'], reasonRules: [r.employment.id] },
+    r.employment.accepted.includes('never-worked')
+      ? eligible('never worked (school-leaver)', at({ employmentSituation: 'never-worked', birthDate: '2009-06-01' }), OUT_OF_WORK_MH, OUT_OF_WORK_SIGNPOSTS)
+      : { name: 'never worked (school-leaver)', facts: at({ employmentSituation: 'never-worked', birthDate: '2009-06-01' }), outcome: 'signpost-only', services: [], signposts: MOVED_ON_SIGNPOSTS, reasonRules: [r.employment.id] },
     ...['crisis', 'self-harm', 'safeguarding', 'complex-health-needs'].map((indicator): Row =>
       ({ name: `coded risk: ${indicator} (clinical review)`, facts: at({ indicators: [indicator] }), outcome: 'clinical-review', services: [], signposts: r.exclusions.filter((e) => e.indicator === indicator).flatMap((e) => e.signposts), reasonRules: [r.clinicalReview.id], priority: 'urgent' })),
     complexExcluded === undefined
@@ -134,7 +150,8 @@ describe('the table covers every partnership', () => {
     const wanted = [/^aged 15 years 364 days$/, /^aged 16 on the day$/, /^out of area/, /^registered .*, living outside it/, /^living in the area, registered outside it$/,
       /^out of work 5 months/, /^out of work 7 months/, /^employed and off sick$/, /^referral without consent$/, /^fit note advises phased-return$/,
       /^fit note advises altered-hours$/, /^fit note advises amended-duties$/, /^fit note advises workplace-adaptations$/, /^employment situation missing$/,
-      /^coded risk: crisis/, /^coded risk: self-harm/, /^coded risk: safeguarding/, /^coded risk: complex-health-needs/]
+      /^coded risk: crisis/, /^coded risk: self-harm/, /^coded risk: safeguarding/, /^coded risk: complex-health-needs/,
+      /^'not fit' for 8 weeks, ended in 2024$/, /^self-employed$/, /^self-employed, unable to work/, /^zero-hours contract$/, /^never worked/]
     for (const id of IDS) {
       const { p, r } = partnershipOf(id)
       const names = rows(p, r).map((row) => row.name)
