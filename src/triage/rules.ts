@@ -159,4 +159,8 @@ export interface PartnershipArea {
   name?: string
   practices: string[]
   postcodeDistricts: string[]
+  /** districts that straddle the boundary: residence there does not settle the area */
+  straddlingDistricts?: string[]
+  /** 'ods-file': practices include every one the area's sub-ICB locations commission; else only those listed */
+  practiceSource?: 'ods-file' | 'listed'
 }

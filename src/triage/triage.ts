@@ -1,7 +1,7 @@
 import { englandDate } from '../england-date.ts'
 import type { ReferralFacts } from '../intake/referral-facts.ts'
 import { ageRange, dayBounds, monthsRange, type Range } from './dates.ts'
-import { areaName, footprint } from './footprint.ts'
+import { areaName, footprint, isPseudoPostcode } from './footprint.ts'
 import { matchContext, matches, type MatchContext } from './match.ts'
 import type { HomeService } from './home-partnership.ts'
 import type { LocalService, OutputRule, PartnershipArea, ResolvedRules } from './rules.ts'
@@ -48,6 +48,18 @@ function asAtDay (facts: ReferralFacts, on: Date): { date: Date, reason: string 
   return { date: new Date(`${referred}T12:00:00Z`), reason: referred === today ? `eligibility as at ${referred}, the referral date` : `eligibility as at ${referred}, the referral date (triaged on ${today})` }
 }
 
+/**
+ * How far a failed registration test can be trusted: with no ODS practice file only the
+ * practices listed in partnership.json were known, and the reason says so (H15).
+ */
+function practiceNote (facts: ReferralFacts, rules: ResolvedRules, area: PartnershipArea): string {
+  if (facts.registeredPracticeOds === undefined || rules.footprint.subArea?.practices !== undefined || area.practiceSource === 'ods-file') return ''
+  const count = area.practices.length
+  return count === 0
+    ? '; registration could not be checked: the partnership lists no GP practices and no ODS practice file is loaded'
+    : `; registration was checked against the ${count} GP practice${count === 1 ? '' : 's'} listed for the partnership only (no ODS practice file is loaded), so an unlisted practice in the area is not recognised`
+}
+
 /** What a referral needs for triage to decide, with where the sender supplies it. */
 const NEEDS = {
   situation: { what: 'employment situation', expression: 'ServiceRequest.supportingInfo' },
@@ -59,6 +71,7 @@ const NEEDS = {
   fullStopped: { what: 'full date work stopped (day, month and year)', expression: 'ServiceRequest.supportingInfo' },
   postcode: { what: 'home postcode', expression: 'Patient.address.postalCode' },
   practice: { what: 'registered GP practice', expression: 'Patient.generalPractitioner' },
+  straddling: { what: 'confirmation that the home address is inside the area (its postcode district straddles the boundary)', expression: 'Patient.address' },
   consent: { what: 'referral consent', expression: 'ServiceRequest.supportingInfo' }
 } as const
 
@@ -179,8 +192,11 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
 
   const where = footprint(facts, rules, area)
   if (where.status === 'outside') {
-    const test = rules.footprint.tests.length > 1 ? 'neither lives in nor is registered with a GP practice in' : rules.footprint.tests[0] === 'residence' ? 'does not live in' : 'is not registered with a GP practice in'
-    reasons.push(`${test} ${where.area}, which this service requires (rule ${rules.footprint.id})`)
+    const noAddress = facts.postcode === undefined || isPseudoPostcode(facts.postcode)
+    const test = noAddress
+      ? 'has no fixed abode or home address to test, and is not registered with a GP practice in'
+      : rules.footprint.tests.length > 1 ? 'neither lives in nor is registered with a GP practice in' : rules.footprint.tests[0] === 'residence' ? 'does not live in' : 'is not registered with a GP practice in'
+    reasons.push(`${test} ${where.area}, which this service requires (rule ${rules.footprint.id})${practiceNote(facts, rules, area)}`)
     // A partnership's own out-of-area signposts (BSOL: its team, for people in Birmingham and
     // Solihull outside the pilot PCNs) are for people inside its whole area; anyone outside
     // that is pointed to their own area's WorkWell, never back to this one (H12).
@@ -214,7 +230,7 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
   // different support and priority, so ask rather than pick one (H7).
   if (facts.fitNote !== undefined && facts.fitNote.outcome === undefined) missing.push(NEEDS.fitNoteOutcome)
   if (where.status === 'unknown') {
-    for (const t of where.missing) missing.push(t === 'residence' ? NEEDS.postcode : NEEDS.practice)
+    for (const t of where.missing) missing.push(t === 'residence' ? NEEDS.postcode : t === 'registration' ? NEEDS.practice : NEEDS.straddling)
   }
   const { employment } = rules
   const limit = employment.maxMonthsOutOfWork

@@ -46,7 +46,7 @@ describe('loadPartnerships over a folder', () => {
     writeFileSync(join(dir, 'README.md'), '# not a partnership')
     const loaded = await loadPartnerships(dir)
     expect([...loaded.keys()]).toStrictEqual(['frimley', 'north-central-london'])
-    expect(loaded.get('north-central-london')).toStrictEqual(good('north-central-london'))
+    expect(loaded.get('north-central-london')).toStrictEqual({ ...good('north-central-london'), practiceSource: 'listed' })
   })
 
   it('names the file whose JSON is broken', async () => {

@@ -43,7 +43,8 @@ interface Row {
 interface Area { inPostcode: string, inPractice?: string }
 
 function areaOf (p: Partnership, r: ResolvedRules): Area {
-  const district = (r.footprint.subArea?.postcodeDistricts ?? p.postcodeDistricts)[0]
+  // A district that straddles the boundary does not settle the area, so a row living in the area uses one that does not.
+  const district = (r.footprint.subArea?.postcodeDistricts ?? p.postcodeDistricts).find((d) => !(p.straddlingDistricts ?? []).includes(d))
   if (district === undefined) throw new Error(`${p.id} has no postcode district`)
   const practice = (r.footprint.subArea?.practices ?? p.practices)[0]
   return { inPostcode: `${district} 1AA`, ...(practice === undefined ? {} : { inPractice: practice }) }
