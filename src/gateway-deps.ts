@@ -30,7 +30,7 @@ export async function openGatewayDeps (config: Config): Promise<AppOptions> {
     const partnerships = await loadAreaPartnerships(config)
     assertHttpsEndpoints(partnerships.values(), config.security.production)
     const mappings = await loadMappings(config.mappingsDir, partnerships.keys())
-    const triageRules = await loadTriageRules(config.mappingsDir, partnerships.keys())
+    const triageRules = await loadTriageRules(config.mappingsDir, partnerships.keys(), { reviewGraceDays: config.rulesReviewGraceDays })
     const validator = await createValidator({ profilesDir: config.profilesDir })
     const store = await opening
     return { config, store, validator, partnerships, triageRules, mappings, version: packageVersion() }

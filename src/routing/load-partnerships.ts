@@ -10,10 +10,12 @@ import type { Partnership } from './partnership.ts'
 export const partnershipSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'name', 'leadIcbs', 'practices', 'postcodeDistricts', 'delivery', 'sources'],
+  required: ['id', 'name', 'version', 'reviewBy', 'leadIcbs', 'practices', 'postcodeDistricts', 'delivery', 'sources'],
   properties: {
     id: { type: 'string', pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' },
     name: { type: 'string', minLength: 1 },
+    version: { type: 'string', pattern: '^\\d{4}\\.\\d{1,2}\\.\\d+$' },
+    reviewBy: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
     leadIcbs: {
       type: 'array',
       minItems: 1,

@@ -8,6 +8,13 @@ export interface Partnership {
   /** kebab-case id, equal to the folder name under mappings/ */
   id: string
   name: string
+  /**
+   * a version `YYYY.M.N`: this file decides eligibility, so every Task records it with the rule
+   * versions (required in the file by the schema; optional here for partnerships built in code)
+   */
+  version?: string
+  /** the date by which the file must be reviewed (required in the file; docs/hazard-log.md H5) */
+  reviewBy?: string
   /** The organisation that owns the Tasks (Task.owner): the lead ICB, by ODS code and date. */
   leadIcbs: IcbPeriod[]
   /** ODS codes of GP practices (letter + 5 digits, or Y + 5 digits) whose referrals it takes. */

@@ -62,7 +62,9 @@ export function resolveRules (baseline: RuleFile, own: RuleFile): ResolvedRules 
     directory: { ...baseline.directory, ...own.directory },
     outOfArea: own.outOfArea ?? required(baseline.outOfArea, 'outOfArea'),
     outOfPartnership: required(baseline.outOfArea, 'outOfArea'),
-    clinicalReview: reviewRule(required(baseline.clinicalReview, 'clinicalReview'), own.clinicalReview)
+    clinicalReview: reviewRule(required(baseline.clinicalReview, 'clinicalReview'), own.clinicalReview),
+    // loadTriageRules sets the configured grace period; none, until it does
+    reviewGraceDays: 0
   }
   const supportLength = own.supportLength ?? baseline.supportLength
   if (supportLength !== undefined) resolved.supportLength = supportLength

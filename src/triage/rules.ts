@@ -151,12 +151,17 @@ export interface ResolvedRules {
    */
   outOfPartnership: { id: string, signposts: string[] }
   clinicalReview: ClinicalReviewRule
+  /** days past the review date before triage for the partnership is held (set at load) */
+  reviewGraceDays: number
 }
 
 /** The area a partnership serves, from partnership.json (routing's source of truth). */
 export interface PartnershipArea {
   /** e.g. "Greater Manchester WorkWell": names the area in reasons and the note */
   name?: string
+  /** partnership.json's version and review date: the area decides eligibility as the rules do */
+  version?: string
+  reviewBy?: string
   practices: string[]
   postcodeDistricts: string[]
   /** districts that straddle the boundary: residence there does not settle the area */

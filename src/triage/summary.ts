@@ -11,6 +11,7 @@ export type SummaryCause =
   | { kind: 'employment', situation: string }
   | { kind: 'out-of-work-too-long', months: number, limit: number }
   | { kind: 'clinical-review', because: string }
+  | { kind: 'held', because: string }
 
 export interface SummaryInput {
   outcome: TriageResult['outcome']
@@ -60,6 +61,8 @@ export function summarise (input: SummaryInput): string {
       return `${service} does not cover your current work situation, but other support can help.${also}`
     case 'out-of-work-too-long':
       return `${service} supports people who have been out of work for less than ${cause.limit} months, so it cannot take this referral, but other support can help.${also}`
+    case 'held':
+      return `WorkWell cannot decide yet: a clinician at ${service} will look at this ${input.facts.isReferral ? 'referral' : 'request'} while the local criteria are reviewed.`
     case 'clinical-review':
       return `A clinician at ${service} will look at this ${input.facts.isReferral ? 'referral' : 'request'} urgently and talk through with you, or your referrer, what support is right.${input.missing.length > 0 ? ` Please send the ${input.missing.map((m) => m.what).join(', ')}.` : ''}${also}`
     case 'eligible': {

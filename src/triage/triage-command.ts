@@ -52,7 +52,7 @@ export async function runTriageCommand (args: string[], io: { config: Config, ou
   }
   const { pkg, serviceRequestId, patient } = packageOf(doc)
   const partnerships = await loadAreaPartnerships(config)
-  const rules = await loadTriageRules(config.mappingsDir, partnerships.keys())
+  const rules = await loadTriageRules(config.mappingsDir, partnerships.keys(), { reviewGraceDays: config.rulesReviewGraceDays })
   const facts = extractFacts(pkg)
   const routing = buildRoutingIndex(partnerships.values())
   const route = routeReferral(facts, routing, now)

@@ -60,6 +60,11 @@ function practiceNote (facts: ReferralFacts, rules: ResolvedRules, area: Partner
     : `; registration was checked against the ${count} GP practice${count === 1 ? '' : 's'} listed for the partnership only (no ODS practice file is loaded), so an unlisted practice in the area is not recognised`
 }
 
+/** A YYYY-MM-DD day plus some days, as YYYY-MM-DD. */
+function addDays (day: string, days: number): string {
+  return new Date(Date.parse(`${day}T12:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10)
+}
+
 /** What a referral needs for triage to decide, with where the sender supplies it. */
 const NEEDS = {
   situation: { what: 'employment situation', expression: 'ServiceRequest.supportingInfo' },
@@ -118,6 +123,10 @@ class Outputs {
  */
 export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area: PartnershipArea, on: Date, home?: HomeService): TriageResult {
   const asAt = asAtDay(facts, on)
+  // partnership.json decides eligibility too (practices, districts), so its version is recorded
+  // with the rules' and its review date counts like theirs (docs/hazard-log.md H5).
+  const version = area.version === undefined ? rules.version : `${rules.version}+${rules.partnershipId}/partnership/${area.version}`
+  const reviewBy = area.reviewBy !== undefined && area.reviewBy < rules.reviewBy ? area.reviewBy : rules.reviewBy
   const ctx = matchContext(facts, rules)
   const out = new Outputs(rules, ctx)
   const reasons: string[] = []
@@ -143,10 +152,10 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
       reasons.push('the \'may be fit\' fit note has no advice box ticked: ask the issuer what would help the person work')
     }
     reasons.push(asAt.reason)
-    if (englandDate(on) > rules.reviewBy) {
-      reasons.push(`rule set ${rules.version} passed its review date ${rules.reviewBy}: confirm this outcome with the local WorkWell team`)
+    if (englandDate(on) > reviewBy) {
+      reasons.push(`rule set ${version} passed its review date ${reviewBy}: confirm this outcome with the local WorkWell team`)
     }
-    const review = cause.kind === 'clinical-review'
+    const review = cause.kind === 'clinical-review' || cause.kind === 'held'
       ? `for clinical review at the partnership: ${cause.because}`
       : (outcome === 'signpost-only' || outcome === 'ineligible') && facts.isReferral && !ruledOut
           // The machine closes a referral only when coded facts rule risk out; free text is
@@ -161,7 +170,7 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
       outputs,
       missing,
       reasons,
-      rulesVersion: rules.version,
+      rulesVersion: version,
       deliverable: (outcome === 'eligible-refer' || outcome === 'clinical-review') && consent,
       summary: summarise({ outcome, cause, facts, rules, outputs, missing, urgent: urgent.length > 0 })
     }
@@ -180,6 +189,14 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
     const missing = consentMissing()
     if (missing.length > 0) reasons.push('missing: referral consent, so the referral waits in the partnership\'s worklist and is not sent on')
     return finish('clinical-review', { kind: 'clinical-review', because: `coded risk: ${risks.join(', ')}` }, missing)
+  }
+
+  // Past its review date by more than the grace period, a rule set no longer decides: the
+  // referral is kept, held for a clinician at the partnership, never turned away (H5).
+  const holdFrom = addDays(reviewBy, rules.reviewGraceDays)
+  if (englandDate(on) > holdFrom) {
+    reasons.push(`held: rule set ${version} passed its review date ${reviewBy} more than ${rules.reviewGraceDays} days ago, so triage does not decide until it is reviewed`)
+    return finish('needs-information', { kind: 'held', because: `the rule set passed its review date ${reviewBy}; triage is held until it is reviewed` }, consentMissing())
   }
 
   const minimumAge = rules.minimumAge.years

@@ -17,6 +17,8 @@ function good (id: string): Partnership {
   return {
     id,
     name: `${id} WorkWell`,
+    version: '2026.12.1',
+    reviewBy: '2027-05-31',
     leadIcbs: [
       { odsCode: 'QMJ', name: 'NHS North Central London ICB', from: '2022-07-01', to: '2026-03-31' },
       { odsCode: 'Z9B2Z', name: 'NHS West and North London', from: '2026-04-01' }

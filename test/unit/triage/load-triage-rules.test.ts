@@ -124,3 +124,32 @@ describe('resolveRules', () => {
     expect(resolveRules(baseline(), early).reviewBy).toBe('2026-12-31')
   })
 })
+
+describe('loadTriageRules: recorded versions, checked at start', () => {
+  const withHistory = (dir: string): string => { cpSync(path.join(MAPPINGS, 'rule-versions.json'), path.join(dir, 'rule-versions.json')); return dir }
+
+  it('starts on files whose versions are recorded with exactly their content', async () => {
+    await expect(loadTriageRules(withHistory(folder()), ['north-central-london'])).resolves.toBeInstanceOf(Map)
+  })
+
+  it('stops the start, naming the file, when a rule file changed without a new version', async () => {
+    const dir = withHistory(folder({ ncl: (n) => { (n.sources as string[]).push('an edit that kept the version') } }))
+    await expect(loadTriageRules(dir, ['north-central-london'])).rejects.toThrow(/north-central-london\/triage-rules\.json: content differs from the recorded version 2026\.11\.1/)
+    const baselineDir = withHistory(folder({ baseline: (b) => { b.version = '2099.1.1' } }))
+    await expect(loadTriageRules(baselineDir, ['north-central-london'])).rejects.toThrow(/national-baseline\.json: version 2099\.1\.1 is not recorded/)
+  })
+
+  it('stops the start, naming the file, when partnership.json changed without a new version', async () => {
+    const dir = withHistory(folder())
+    const file = path.join(dir, 'north-central-london', 'partnership.json')
+    const area = JSON.parse(readFileSync(file, 'utf8')) as { postcodeDistricts: string[] }
+    area.postcodeDistricts.push('LS1')
+    writeFileSync(file, JSON.stringify(area))
+    await expect(loadTriageRules(dir, ['north-central-london'])).rejects.toThrow(/north-central-london\/partnership\.json: content differs from the recorded version/)
+  })
+
+  it('gives every rule set the configured grace period after its review date', async () => {
+    expect((await loadTriageRules(folder(), ['north-central-london'], { reviewGraceDays: 7 })).get('north-central-london')?.reviewGraceDays).toBe(7)
+    expect((await loadTriageRules(folder(), ['north-central-london'])).get('north-central-london')?.reviewGraceDays).toBe(30)
+  })
+})

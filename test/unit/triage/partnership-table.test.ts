@@ -191,7 +191,7 @@ describe.each(IDS)('triage table: %s', (id) => {
       expect(o.rule, `${label}: ${o.code}`).toMatch(new RegExp(`^(baseline|${id})/`))
       expect(o.reason.length, `${label}: ${o.code}`).toBeGreaterThan(10)
     }
-    expect(result.rulesVersion, label).toBe(r.version)
+    expect(result.rulesVersion, label).toBe(`${r.version}+${id}/partnership/${p.version ?? ''}`)
     expect(result.summary.length, label).toBeGreaterThan(20)
     expect(result.summary, label).not.toMatch(/baseline\/|rule /)
   })

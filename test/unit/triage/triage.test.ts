@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Partnership } from '../../../src/routing/partnership.ts'
+import { taskStatus } from '../../../src/triage/build-task.ts'
 import type { ResolvedRules } from '../../../src/triage/rules.ts'
 import { ageOn, triageReferral } from '../../../src/triage/triage.ts'
 import { codes, DEPRESSION, facts, loadReal, MSK, ON, OUT_POSTCODE, OUT_PRACTICE } from './rules-fixture.ts'
@@ -257,7 +258,7 @@ describe('triageReferral: services, signposts and reasons', () => {
 
   it('records the rules version, and flags a rule set past its review date without changing the decision', () => {
     const fresh = triage()
-    expect(fresh.rulesVersion).toBe('workwell-baseline/2026.12.2+north-central-london/2026.11.1')
+    expect(fresh.rulesVersion).toBe('workwell-baseline/2026.12.2+north-central-london/2026.11.1+north-central-london/partnership/2026.12.1')
     expect(fresh.reasons.join(' ')).not.toContain('review date')
     const stale = triage({}, new Date('2027-06-01T12:00:00Z'))
     expect(stale.outcome).toBe('eligible-refer')
@@ -318,5 +319,30 @@ describe('triageReferral: eligibility as at the referral date (finding 5)', () =
     const result = triageReferral(facts(row.over), lsc.r, lsc.p, row.on)
     expect(result.outcome).toBe(row.outcome)
     expect(result.reasons.join(' | ')).toContain(row.reason)
+  })
+})
+
+describe('triageReferral: rules that cannot go stale quietly (finding 8)', () => {
+  // NCL: rule files and partnership.json are all due for review on 2027-05-31; the grace is 30 days.
+  const table: Array<{ name: string, on: string, over?: Parameters<typeof facts>[0], area?: Partial<Partnership>, outcome: string, status: string, reason: string }> = [
+    { name: 'before the review date: decided, no warning', on: '2027-05-31', outcome: 'eligible-refer', status: 'requested', reason: 'eligibility as at' },
+    { name: 'past it, within the grace period: decided, with a warning', on: '2027-06-30', outcome: 'eligible-refer', status: 'requested', reason: 'passed its review date 2027-05-31: confirm this outcome' },
+    { name: 'past the grace period: held as needs-information for a clinician, never turned away', on: '2027-07-01', outcome: 'needs-information', status: 'requested', reason: 'held: rule set' },
+    { name: 'held even for someone who would be out of area', on: '2027-07-01', over: { postcode: OUT_POSTCODE, registeredPracticeOds: OUT_PRACTICE }, outcome: 'needs-information', status: 'requested', reason: 'held: rule set' },
+    { name: 'a partnership.json due earlier counts', on: '2027-01-15', area: { reviewBy: '2026-12-01' }, outcome: 'needs-information', status: 'requested', reason: 'passed its review date 2026-12-01' },
+    { name: 'coded risk still goes to clinical review when held', on: '2027-07-01', over: { indicators: ['crisis'] }, outcome: 'clinical-review', status: 'requested', reason: 'coded risk indicator crisis' }
+  ]
+  it.each(table.map((r) => [r.name, r] as const))('%s', (_name, row) => {
+    const area = { ...ncl, ...row.area }
+    const result = triageReferral(facts(row.over), rules, area, new Date(`${row.on}T12:00:00Z`))
+    expect(result.outcome).toBe(row.outcome)
+    expect(taskStatus(result)).toBe(row.status)
+    expect(result.reasons.join(' | ')).toContain(row.reason)
+    if (row.on === '2027-05-31') expect(result.reasons.join(' | ')).not.toContain('review date')
+  })
+
+  it('records partnership.json\'s version with the rules\' on every Task', () => {
+    expect(triage().rulesVersion).toBe(`${rules.version}+north-central-london/partnership/${ncl.version ?? ''}`)
+    expect(triageReferral(facts(), rules, { ...ncl, version: '2099.1.1' }, ON).rulesVersion).toMatch(/\/partnership\/2099\.1\.1$/)
   })
 })
