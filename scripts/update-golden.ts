@@ -94,7 +94,7 @@ function transactionInput (partnership: Partnership, routing: RoutingIndex, tria
 async function buildInputs (): Promise<void> {
   const partnerships = await loadPartnerships(MAPPINGS)
   const routing = buildRoutingIndex(partnerships.values())
-  const triage = await loadPreviewTriage(MAPPINGS, partnerships.keys())
+  const triage = await loadPreviewTriage(MAPPINGS, partnerships.values())
   for (const partnership of partnerships.values()) {
     const dir = join(MAPPINGS, partnership.id, 'examples')
     await mkdir(dir, { recursive: true })

@@ -11,6 +11,13 @@ export interface Config {
   baseUrl: string
   profilesDir: string
   mappingsDir: string
+  /**
+   * ODS epraccur-format GP practice file (WORKWELL_ODS_PRACTICES_FILE): when set, a
+   * partnership's practices include every active one its sub-ICB locations commission
+   */
+  odsPracticesFile?: string
+  /** days a rule file or partnership.json may run past its review date before triage for that partnership is held (WORKWELL_RULES_REVIEW_GRACE_DAYS) */
+  rulesReviewGraceDays: number
   bodyLimitBytes: number
   delivery: {
     enabled: boolean
@@ -214,6 +221,8 @@ export function loadConfig (env: Env, cwd: string): Config {
     baseUrl,
     profilesDir: dir('WORKWELL_PROFILES_DIR', './profiles'),
     mappingsDir: dir('WORKWELL_MAPPINGS_DIR', './mappings'),
+    ...((env.WORKWELL_ODS_PRACTICES_FILE ?? '').trim() === '' ? {} : { odsPracticesFile: dir('WORKWELL_ODS_PRACTICES_FILE', '') }),
+    rulesReviewGraceDays: integer(env, 'WORKWELL_RULES_REVIEW_GRACE_DAYS', 30, 0, 3650),
     bodyLimitBytes: integer(env, 'WORKWELL_BODY_LIMIT', 1_048_576, 1024, 64 * 1_048_576),
     delivery: {
       enabled: boolean(env, 'WORKWELL_DELIVERY_ENABLED', true),

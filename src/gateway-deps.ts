@@ -3,7 +3,7 @@ import type { AppOptions } from './app.ts'
 import { assertHttpsEndpoints } from './auth/transport-policy.ts'
 import type { Config } from './config.ts'
 import { loadMappings } from './mapping/load-mapping.ts'
-import { loadPartnerships } from './routing/load-partnerships.ts'
+import { loadAreaPartnerships } from './routing/load-partnerships.ts'
 import { openStore } from './store/open-store.ts'
 import { loadTriageRules } from './triage/load-triage-rules.ts'
 import { createValidator } from './validation/create-validator.ts'
@@ -27,10 +27,10 @@ export async function openGatewayDeps (config: Config): Promise<AppOptions> {
   // handled below, when awaited; this only stops a failure that comes first from counting as unhandled
   opening.catch(() => undefined)
   try {
-    const partnerships = await loadPartnerships(config.mappingsDir, config.partnerUrls)
+    const partnerships = await loadAreaPartnerships(config)
     assertHttpsEndpoints(partnerships.values(), config.security.production)
     const mappings = await loadMappings(config.mappingsDir, partnerships.keys())
-    const triageRules = await loadTriageRules(config.mappingsDir, partnerships.keys())
+    const triageRules = await loadTriageRules(config.mappingsDir, partnerships.keys(), { reviewGraceDays: config.rulesReviewGraceDays })
     const validator = await createValidator({ profilesDir: config.profilesDir })
     const store = await opening
     return { config, store, validator, partnerships, triageRules, mappings, version: packageVersion() }

@@ -1,4 +1,5 @@
-import type { CodeableConcept, Consent, Identifier, Observation, Patient, Reference } from '@medplum/fhirtypes'
+import type { Address, CodeableConcept, Consent, Identifier, Observation, Patient, Reference } from '@medplum/fhirtypes'
+import { dayBounds } from '../triage/dates.ts'
 import { SYSTEMS, WORKWELL_BASE } from '../fhir/systems.ts'
 import { resolvePatient, type ReferralPackage } from './referral-package.ts'
 
@@ -54,10 +55,21 @@ export interface ReferralFacts {
   indicators: string[]
   /** an active Consent, for this patient, that permits the WorkWell referral and none that denies it */
   referralConsent: boolean
-  /** the permitting Consent's provision.period, when it has one: triage checks it covers the day */
-  referralConsentPeriod?: { start?: string, end?: string }
+  /**
+   * the provision.period of every permitting Consent, present only when each permit has one:
+   * triage takes consent as current when any of them covers the day; a permit with no period
+   * is open-ended, so then there is nothing to check (docs/hazard-log.md H3)
+   */
+  referralConsentPeriods?: Array<{ start?: string, end?: string }>
   reasonCodes: string[]
   isReferral: boolean
+  /** the referral's date (ServiceRequest.authoredOn): records and addresses are read as at it */
+  referralDate?: string
+  /**
+   * facts whose current records disagree (e.g. two employment records of the same latest date
+   * with different situations): left unset, so triage asks rather than guesses
+   */
+  conflicts?: string[]
   patientIdentifier?: Identifier
 }
 
@@ -137,16 +149,73 @@ function referralConsentOf (c: Consent): 'permit' | 'deny' | undefined {
   return c.provision?.type === 'deny' ? 'deny' : 'permit'
 }
 
-/** A Consent counts only for the referral's own Patient: one naming another person says nothing. */
-function forPatient (pkg: ReferralPackage, c: Consent, patient: Patient | undefined): boolean {
-  if (c.patient === undefined) return true
-  return patient !== undefined && pkg.resolve(c.patient)?.resource === patient
+/** The first England day a record took effect, or undefined when it is undated or unreadable. */
+function effectiveDay (o: Observation): string | undefined {
+  const value = o.effectiveDateTime ?? o.effectivePeriod?.start ?? o.effectiveInstant ?? o.issued
+  return value === undefined ? undefined : dayBounds(value)?.first
 }
 
-function homePostcode (patient: Patient | undefined): string | undefined {
-  const addresses = patient?.address ?? []
-  const home = addresses.find((a) => a.use === 'home' && a.postalCode !== undefined) ?? addresses.find((a) => a.postalCode !== undefined)
-  return home?.postalCode
+/** False when a period ended before the referral day: the record or address no longer holds. */
+function currentOn (period: { start?: string, end?: string } | undefined, day: string | undefined): boolean {
+  if (period?.end === undefined) return period?.start === undefined || day === undefined || (dayBounds(period.start)?.first ?? '') <= day
+  const end = dayBounds(period.end)
+  // An end date with no referral date to judge it by: the record is taken as ended.
+  if (end === undefined || day === undefined) return false
+  return end.last >= day && (period.start === undefined || (dayBounds(period.start)?.first ?? '') <= day)
+}
+
+/**
+ * Records latest first: the latest effective date wins,
+ * never the last listed (an old "employed" must not outrank today's "out of work"); undated
+ * records come after every dated one.
+ */
+function latestFirst (records: Observation[]): Observation[] {
+  return records
+    .map((o) => ({ o, at: effectiveDay(o) ?? '' }))
+    .sort((a, b) => (a.at === b.at ? 0 : a.at < b.at ? 1 : -1))
+    .map(({ o }) => o)
+}
+
+/** Address uses that are never where the person lives now (R4 address-use). */
+const NOT_HOME: ReadonlySet<string> = new Set(['work', 'old', 'billing'])
+
+/**
+ * The home postcode as at the referral: a current address (its period covers the referral day)
+ * whose use is home, else one with no use or a temporary one; never a work, old or billing
+ * address, nor one whose period has ended (docs/hazard-log.md H2, H9).
+ */
+function homePostcode (patient: Patient | undefined, day: string | undefined): string | undefined {
+  const current = (patient?.address ?? []).filter((a: Address) => a.postalCode !== undefined && !NOT_HOME.has(a.use ?? '') && currentOn(a.period, day))
+  return (current.find((a) => a.use === 'home') ?? current[0])?.postalCode
+}
+
+/** A resource counts only for the referral's own Patient: one naming another person says nothing. */
+function aboutPatient (pkg: ReferralPackage, subject: Reference | undefined, patient: Patient | undefined): boolean {
+  if (subject === undefined) return true
+  return patient !== undefined && pkg.resolve(subject)?.resource === patient
+}
+
+const situationOf = (o: Observation): string | undefined => codes(o.valueCodeableConcept, SYSTEMS.employmentSituation)[0]
+
+/**
+ * The employment situation from the current record (latest first). Records of the same latest
+ * date that disagree are a contradiction: the situation is left unset and named in conflicts,
+ * so triage asks rather than picks one (docs/hazard-log.md H10).
+ */
+function readEmployment (facts: ReferralFacts, records: Observation[]): void {
+  const first = records[0]
+  if (first === undefined) return
+  const at = effectiveDay(first)
+  const same = records.filter((o) => effectiveDay(o) === at)
+  const situations = new Set(same.map(situationOf))
+  if (situations.size > 1) {
+    facts.conflicts = [...(facts.conflicts ?? []), 'employment situation']
+    return
+  }
+  const situation = situationOf(first)
+  if (situation !== undefined) facts.employmentSituation = situation
+  const stopped = first.component?.find((c) => codes(c.code, SYSTEMS.workwellObservation).includes('date-work-stopped'))
+  if (stopped?.valueDateTime !== undefined) facts.dateWorkStopped = stopped.valueDateTime
 }
 
 /** Reads the facts triage and routing need from a referral or triage request. Pure. */
@@ -166,39 +235,52 @@ export function extractFacts (pkg: ReferralPackage): ReferralFacts {
   if (referring !== undefined) facts.referringPracticeOds = referring
   const registered = patient?.generalPractitioner?.map(odsOf).find((c) => c !== undefined)
   if (registered !== undefined) facts.registeredPracticeOds = registered
-  const postcode = homePostcode(patient)
+  const day = sr.authoredOn === undefined ? undefined : dayBounds(sr.authoredOn)?.first
+  if (sr.authoredOn !== undefined) facts.referralDate = sr.authoredOn
+  const postcode = homePostcode(patient, day)
   if (postcode !== undefined) facts.postcode = postcode
   const source = (sr.category ?? []).flatMap((cc) => codes(cc, SYSTEMS.referralSource))[0]
   if (source !== undefined) facts.source = source
 
   let denied = false
+  let openEnded = false
+  const periods: Array<{ start?: string, end?: string }> = []
+  const employmentRecords: Observation[] = []
+  const fitNotes: Observation[] = []
   for (const ref of [...(sr.supportingInfo ?? []), ...(sr.reasonReference ?? [])]) {
     const found = pkg.resolve(ref)?.resource
     if (found === undefined) continue
-    if (found.resourceType === 'Observation' && !isCurrent(found)) continue
+    if (found.resourceType === 'Observation' && (!isCurrent(found) || !aboutPatient(pkg, found.subject, patient))) continue
     if (found.resourceType === 'Observation' && isIndicator(found)) {
+      // Indicators are kept whatever their dates: an old risk record is for a clinician to weigh.
       for (const i of indicatorsOf(found)) if (!facts.indicators.includes(i)) facts.indicators.push(i)
     } else if (found.resourceType === 'Observation' && isEmploymentStatus(found)) {
-      const situation = codes(found.valueCodeableConcept, SYSTEMS.employmentSituation)[0]
-      if (situation !== undefined) facts.employmentSituation = situation
-      const stopped = found.component?.find((c) => codes(c.code, SYSTEMS.workwellObservation).includes('date-work-stopped'))
-      if (stopped?.valueDateTime !== undefined) facts.dateWorkStopped = stopped.valueDateTime
+      employmentRecords.push(found)
     } else if (found.resourceType === 'Observation' && isFitNote(found)) {
-      facts.fitNote = fitNoteFacts(found)
-    } else if (found.resourceType === 'Consent' && forPatient(pkg, found, patient)) {
+      fitNotes.push(found)
+    } else if (found.resourceType === 'Consent' && aboutPatient(pkg, found.patient, patient)) {
       const says = referralConsentOf(found)
       if (says === 'deny') denied = true
       if (says === 'permit') {
+        // Every permit is kept: one permit's expired period must not hide another's current one.
         facts.referralConsent = true
         const period = found.provision?.period
-        if (period !== undefined) facts.referralConsentPeriod = { ...(period.start === undefined ? {} : { start: period.start }), ...(period.end === undefined ? {} : { end: period.end }) }
+        if (period === undefined) openEnded = true
+        else periods.push({ ...(period.start === undefined ? {} : { start: period.start }), ...(period.end === undefined ? {} : { end: period.end }) })
       }
     }
   }
+  // Only records current at the referral say what the situation is now.
+  readEmployment(facts, latestFirst(employmentRecords.filter((o) => currentOn(o.effectivePeriod, day))))
+  // The latest fit note, even one that has ended: an ended note informs triage, and triage
+  // itself keeps it from setting priority (src/triage/triage.ts).
+  const note = latestFirst(fitNotes)[0]
+  if (note !== undefined) facts.fitNote = fitNoteFacts(note)
+  if (facts.referralConsent && !openEnded) facts.referralConsentPeriods = periods
   // A withdrawal recorded alongside a permit wins: consent is never assumed.
   if (denied) {
     facts.referralConsent = false
-    delete facts.referralConsentPeriod
+    delete facts.referralConsentPeriods
   }
   return facts
 }

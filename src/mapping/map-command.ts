@@ -4,7 +4,7 @@ import type { Bundle, ServiceRequest, Task } from '@medplum/fhirtypes'
 import type { Config } from '../config.ts'
 import { OperationOutcomeError } from '../fhir/operation-outcome.ts'
 import { parseTransaction } from '../fhir/transaction-bundle.ts'
-import { loadPartnerships } from '../routing/load-partnerships.ts'
+import { loadAreaPartnerships } from '../routing/load-partnerships.ts'
 import { buildRoutingIndex } from '../routing/route-referral.ts'
 import { MappingFieldError } from './evaluate-fields.ts'
 import { inlineStoredResources } from './inline-resources.ts'
@@ -52,7 +52,7 @@ export async function runMapCommand (args: string[], ctx: MapCommandContext): Pr
 
 async function mapCommand (args: string[], ctx: MapCommandContext): Promise<number> {
   const { partnershipId, file, taskFile } = parseArgs(args)
-  const partnerships = await loadPartnerships(ctx.config.mappingsDir, ctx.config.partnerUrls)
+  const partnerships = await loadAreaPartnerships(ctx.config)
   const partnership = partnerships.get(partnershipId)
   if (partnership === undefined) {
     throw new UsageError(`unknown partnership '${partnershipId}' (see: workwell partnerships)`)
@@ -67,7 +67,7 @@ async function mapCommand (args: string[], ctx: MapCommandContext): Promise<numb
       serviceRequest: referral.serviceRequest,
       partnership,
       routing: buildRoutingIndex(partnerships.values()),
-      triage: await loadPreviewTriage(ctx.config.mappingsDir, [partnershipId]),
+      triage: await loadPreviewTriage(ctx.config.mappingsDir, partnerships.values()),
       now,
       taskId: 'preview',
       ...(referral.patient === undefined ? {} : { patient: referral.patient })

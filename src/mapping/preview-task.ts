@@ -5,28 +5,28 @@ import type { ReferralFacts } from '../intake/referral-facts.ts'
 import { containedPackage } from '../intake/referral-package.ts'
 import type { Partnership } from '../routing/partnership.ts'
 import type { RoutingIndex } from '../routing/route-referral.ts'
-import { icbOn, routeReferral } from '../routing/route-referral.ts'
+import { buildRoutingIndex, icbOn, routeReferral } from '../routing/route-referral.ts'
 import { buildTriageTask } from '../triage/build-task.ts'
 import { loadTriageRules } from '../triage/load-triage-rules.ts'
-import { triageReferral } from '../triage/triage.ts'
+import { triageRouted } from '../triage/triage-routed.ts'
 import type { TriageResult } from '../triage/triage-result.ts'
 
 /** Triage of one referral for one partnership on one day, as the intake does it. */
 export type PreviewTriage = (facts: ReferralFacts, partnership: Partnership, on: Date) => TriageResult
 
 /**
- * The intake's triage (triageReferral under each partnership's resolved rules, over the area
- * in its partnership.json) for the given partnerships, rules read from mappingsDir.
+ * The intake's triage (triageRouted: the routed partnership's rules, naming the person's own
+ * pilot when that is another one) over every partnership given, rules read from mappingsDir.
+ * Every partnership's rules are loaded, because the home pilot's service comes from its own
+ * rule file; with fewer, a preview could differ from what intake writes (docs/hazard-log.md H9).
  * @param mappingsDir - the mappings/ folder (national-baseline.json, <id>/triage-rules.json)
- * @param partnershipIds - the partnerships it will be asked about
+ * @param partnerships - every partnership of the directory
  */
-export async function loadPreviewTriage (mappingsDir: string, partnershipIds: Iterable<string>): Promise<PreviewTriage> {
-  const rules = await loadTriageRules(mappingsDir, partnershipIds)
-  return (facts, partnership, on) => {
-    const own = rules.get(partnership.id)
-    if (own === undefined) throw new Error(`no triage rules loaded for ${partnership.id}`)
-    return triageReferral(facts, own, partnership, on)
-  }
+export async function loadPreviewTriage (mappingsDir: string, partnerships: Iterable<Partnership>): Promise<PreviewTriage> {
+  const all = [...partnerships]
+  const rules = await loadTriageRules(mappingsDir, all.map((p) => p.id))
+  const routing = buildRoutingIndex(all)
+  return (facts, partnership, on) => triageRouted(facts, partnership, routing, rules, on)
 }
 
 /** What previewTask needs: the referral, the partnership it is mapped for, and routing. */

@@ -8,12 +8,31 @@ export interface Partnership {
   /** kebab-case id, equal to the folder name under mappings/ */
   id: string
   name: string
+  /**
+   * a version `YYYY.M.N`: this file decides eligibility, so every Task records it with the rule
+   * versions (required in the file by the schema; optional here for partnerships built in code)
+   */
+  version?: string
+  /** the date by which the file must be reviewed (required in the file; docs/hazard-log.md H5) */
+  reviewBy?: string
   /** The organisation that owns the Tasks (Task.owner): the lead ICB, by ODS code and date. */
   leadIcbs: IcbPeriod[]
   /** ODS codes of GP practices (letter + 5 digits, or Y + 5 digits) whose referrals it takes. */
   practices: string[]
+  /**
+   * Sub-ICB locations (ODS commissioner codes) of the area: with an ODS practice file loaded,
+   * every active practice they commission is a practice of the area (src/routing/ods-practices.ts).
+   */
+  subIcbCodes?: string[]
+  /** How the practice list was made: the ODS file, or only the practices listed in the file. Set at load. */
+  practiceSource?: 'ods-file' | 'listed'
   /** Outward postcode districts (e.g. "N7", "TR18") of the area it serves. */
   postcodeDistricts: string[]
+  /**
+   * Districts of postcodeDistricts known to straddle the area's boundary: living in one does not
+   * settle the area; registration decides, or the address is asked for (docs/hazard-log.md H16).
+   */
+  straddlingDistricts?: string[]
   delivery: DeliveryTarget
   /** Where the facts in this file come from. */
   sources: string[]

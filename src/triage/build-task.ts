@@ -16,12 +16,15 @@ export const LOCAL_SERVICE_EXTENSION = `${WORKWELL_BASE}/StructureDefinition/tri
 /**
  * Task.status that matches the triage outcome (R4 task-status; the Task state machine). A
  * referral asks the partnership to act: requested, or on hold until what is missing arrives.
- * Advice-only triage (a proposal: "what would happen") asks nothing of anyone, so its Task is
- * finished the moment it is answered and never appears in a partnership's worklist of
- * requested or on-hold Tasks, where it could be taken for a referral the person never agreed
- * to (docs/hazard-log.md H3).
+ * Clinical review (a coded risk or exclusion), and a signposted or ineligible referral whose
+ * coded facts do not rule risk out, stay requested for a clinician at the partnership: the
+ * machine never closes them (docs/hazard-log.md H4). Other advice-only triage (a proposal:
+ * "what would happen") asks nothing of anyone, so its Task is finished the moment it is
+ * answered and never appears in a partnership's worklist of requested or on-hold Tasks, where
+ * it could be taken for a referral the person never agreed to (docs/hazard-log.md H3).
  */
-export function taskStatus (triage: Pick<TriageResult, 'outcome' | 'referral'>): Task['status'] {
+export function taskStatus (triage: Pick<TriageResult, 'outcome' | 'referral' | 'review'>): Task['status'] {
+  if (triage.outcome === 'clinical-review' || triage.review !== undefined) return 'requested'
   if (triage.outcome === 'ineligible') return 'rejected'
   if (!triage.referral || triage.outcome === 'signpost-only') return 'completed'
   return triage.outcome === 'eligible-refer' ? 'requested' : 'on-hold'
@@ -69,9 +72,11 @@ export function buildTriageTask (input: TaskInput): Task {
     note: [{ time: at, text: triage.summary }]
   }
   if (input.requester !== undefined) task.requester = input.requester
-  if (triage.missing.length > 0) {
-    task.statusReason = { text: `Missing: ${triage.missing.map((m) => m.what).join(', ')}` }
-  }
+  const why = [
+    ...(triage.review === undefined ? [] : [triage.review.charAt(0).toUpperCase() + triage.review.slice(1)]),
+    ...(triage.missing.length > 0 ? [`Missing: ${triage.missing.map((m) => m.what).join(', ')}`] : [])
+  ]
+  if (why.length > 0) task.statusReason = { text: why.join('; ') }
   const outputs = triage.outputs.map(taskOutput)
   if (outputs.length > 0) task.output = outputs
   return task

@@ -1,4 +1,4 @@
-import type { OutputRule, ResolvedRules, RuleCondition, RuleFile } from './rules.ts'
+import type { ClinicalReviewRule, OutputRule, ResolvedRules, RuleCondition, RuleFile } from './rules.ts'
 
 /** Id of the national baseline rule set; its version leads every recorded rules version. */
 export const BASELINE_ID = 'workwell-baseline'
@@ -14,6 +14,20 @@ function mergeRules (base: OutputRule[], own: OutputRule[] | undefined, removed:
   const out = base.filter((r) => !removed.has(r.id)).map((r) => replaced.get(r.id) ?? r)
   for (const r of own ?? []) if (!base.some((b) => b.id === r.id)) out.push(r)
   return out
+}
+
+/**
+ * The clinical review route: a partnership may add risk indicators and ways to rule risk out
+ * to the baseline's, never take one away, so no partnership can stop a coded risk reaching a
+ * clinician (docs/hazard-log.md H4).
+ */
+function reviewRule (base: ClinicalReviewRule, own: ClinicalReviewRule | undefined): ClinicalReviewRule {
+  if (own === undefined) return base
+  return {
+    id: own.id,
+    indicators: [...new Set([...base.indicators, ...own.indicators])],
+    ruledOutBy: [...new Set([...base.ruledOutBy, ...own.ruledOutBy])]
+  }
 }
 
 /**
@@ -46,7 +60,11 @@ export function resolveRules (baseline: RuleFile, own: RuleFile): ResolvedRules 
     signposts: mergeRules(baseline.signposts ?? [], own.signposts, removed),
     urgent: mergeRules(baseline.urgent ?? [], own.urgent, removed),
     directory: { ...baseline.directory, ...own.directory },
-    outOfArea: own.outOfArea ?? required(baseline.outOfArea, 'outOfArea')
+    outOfArea: own.outOfArea ?? required(baseline.outOfArea, 'outOfArea'),
+    outOfPartnership: required(baseline.outOfArea, 'outOfArea'),
+    clinicalReview: reviewRule(required(baseline.clinicalReview, 'clinicalReview'), own.clinicalReview),
+    // loadTriageRules sets the configured grace period; none, until it does
+    reviewGraceDays: 0
   }
   const supportLength = own.supportLength ?? baseline.supportLength
   if (supportLength !== undefined) resolved.supportLength = supportLength
@@ -73,7 +91,7 @@ export function checkResolved (r: ResolvedRules): void {
     ...r.signposts.map((x) => [x, 'signpost'] as [OutputRule, 'signpost']),
     ...r.urgent.map((x) => [x, 'urgent'] as [OutputRule, 'urgent'])
   ]
-  const ruleIds = [...allRules.map(([x]) => x.id), r.minimumAge.id, r.footprint.id, r.employment.id, r.outOfArea.id, ...r.exclusions.map((e) => e.id)]
+  const ruleIds = [...allRules.map(([x]) => x.id), r.minimumAge.id, r.footprint.id, r.employment.id, ...new Set([r.outOfArea.id, r.outOfPartnership.id]), r.clinicalReview.id, ...r.exclusions.map((e) => e.id)]
   for (const id of ruleIds) {
     if (ids.has(id)) problems.push(`rule id "${id}" is used twice`)
     ids.add(id)
@@ -95,8 +113,11 @@ export function checkResolved (r: ResolvedRules): void {
     }
   }
   r.employment.signposts.forEach((s) => { signpostKnown(s, r.employment.id) })
-  r.outOfArea.signposts.forEach((s) => { signpostKnown(s, r.outOfArea.id) })
+  for (const rule of [r.outOfArea, r.outOfPartnership]) rule.signposts.forEach((s) => { signpostKnown(s, rule.id) })
   r.exclusions.forEach((e) => { e.signposts.forEach((s) => { signpostKnown(s, e.id) }) })
+  for (const i of r.clinicalReview.ruledOutBy) {
+    if (r.clinicalReview.indicators.includes(i)) problems.push(`${r.clinicalReview.id}: "${i}" cannot both call for clinical review and rule risk out`)
+  }
   // Triage reads these two groups by name: time out of work, and the summary's wording.
   for (const g of ['in-work', 'out-of-work']) if (r.groups.work[g] === undefined) problems.push(`groups.work must define "${g}"`)
   for (const code of Object.keys(r.directory)) {

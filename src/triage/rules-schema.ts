@@ -133,6 +133,12 @@ export const ruleFileSchema = {
     urgent: { type: 'array', items: urgentRule },
     removeRules: { type: 'array', items: ruleId },
     directory: { type: 'object', propertyNames: code, additionalProperties: localService },
-    outOfArea: { type: 'object', additionalProperties: false, required: ['id', 'signposts'], properties: { id: ruleId, signposts: codes } }
+    outOfArea: { type: 'object', additionalProperties: false, required: ['id', 'signposts'], properties: { id: ruleId, signposts: codes } },
+    clinicalReview: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'indicators', 'ruledOutBy'],
+      properties: { id: ruleId, indicators: { ...codes, minItems: 1 }, ruledOutBy: codes }
+    }
   }
 } as const

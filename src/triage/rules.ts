@@ -58,6 +58,19 @@ export interface ExclusionRule {
   signposts: string[]
 }
 
+/**
+ * The clinical review route: coded risk indicators that put a referral in front of a clinician
+ * at the partnership (never closed by machine), and the coded facts that rule risk out so a
+ * signposted or ineligible referral may be closed (docs/hazard-log.md H4).
+ */
+export interface ClinicalReviewRule {
+  id: string
+  /** triage-indicator codes that always go to clinical review (crisis, self-harm, ...) */
+  indicators: string[]
+  /** triage-indicator codes that rule risk out (a coded negative risk screen) */
+  ruledOutBy: string[]
+}
+
 /** How to reach a service: at least one of phone, url or text. */
 export interface LocalService {
   name: string
@@ -109,6 +122,8 @@ export interface RuleFile {
   directory?: Record<string, LocalService>
   /** signpost for someone outside the footprint */
   outOfArea?: { id: string, signposts: string[] }
+  /** baseline: the clinical review route; a partnership's indicators are added to it */
+  clinicalReview?: ClinicalReviewRule
 }
 
 /** The rules one partnership triages with: the baseline merged with its own file. */
@@ -130,12 +145,27 @@ export interface ResolvedRules {
   urgent: OutputRule[]
   directory: Record<string, LocalService>
   outOfArea: { id: string, signposts: string[] }
+  /**
+   * the baseline's out-of-area signposts, for someone outside the partnership's whole area when
+   * its own outOfArea is written for people inside the area but outside a sub-area (BSOL)
+   */
+  outOfPartnership: { id: string, signposts: string[] }
+  clinicalReview: ClinicalReviewRule
+  /** days past the review date before triage for the partnership is held (set at load) */
+  reviewGraceDays: number
 }
 
 /** The area a partnership serves, from partnership.json (routing's source of truth). */
 export interface PartnershipArea {
   /** e.g. "Greater Manchester WorkWell": names the area in reasons and the note */
   name?: string
+  /** partnership.json's version and review date: the area decides eligibility as the rules do */
+  version?: string
+  reviewBy?: string
   practices: string[]
   postcodeDistricts: string[]
+  /** districts that straddle the boundary: residence there does not settle the area */
+  straddlingDistricts?: string[]
+  /** 'ods-file': practices include every one the area's sub-ICB locations commission; else only those listed */
+  practiceSource?: 'ods-file' | 'listed'
 }

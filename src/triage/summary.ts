@@ -10,7 +10,8 @@ export type SummaryCause =
   | { kind: 'out-of-area', area: string }
   | { kind: 'employment', situation: string }
   | { kind: 'out-of-work-too-long', months: number, limit: number }
-  | { kind: 'exclusion' }
+  | { kind: 'clinical-review', because: string }
+  | { kind: 'held', because: string }
 
 export interface SummaryInput {
   outcome: TriageResult['outcome']
@@ -60,8 +61,10 @@ export function summarise (input: SummaryInput): string {
       return `${service} does not cover your current work situation, but other support can help.${also}`
     case 'out-of-work-too-long':
       return `${service} supports people who have been out of work for less than ${cause.limit} months, so it cannot take this referral, but other support can help.${also}`
-    case 'exclusion':
-      return `${service} may not be the right service for your needs; your clinician can talk this through with the WorkWell team.${also}`
+    case 'held':
+      return `WorkWell cannot decide yet: a clinician at ${service} will look at this ${input.facts.isReferral ? 'referral' : 'request'} while the local criteria are reviewed.`
+    case 'clinical-review':
+      return `A clinician at ${service} will look at this ${input.facts.isReferral ? 'referral' : 'request'} urgently and talk through with you, or your referrer, what support is right.${input.missing.length > 0 ? ` Please send the ${input.missing.map((m) => m.what).join(', ')}.` : ''}${also}`
     case 'eligible': {
       const services = outputs.filter((o) => o.kind === 'service').map((o) => o.display)
       const referral = input.facts.isReferral

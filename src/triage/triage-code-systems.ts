@@ -19,6 +19,7 @@ export const TRIAGE_OUTCOME_CODE_SYSTEM = {
   description: 'The outcome of WorkWell triage, carried in Task.businessStatus. Task.status matches it (src/triage/build-task.ts taskStatus).',
   concept: [
     { code: 'eligible-refer', display: 'Eligible: refer to WorkWell', definition: 'Within the partnership\'s criteria: refer to the local WorkWell service (a referral is delivered only with recorded consent).' },
+    { code: 'clinical-review', display: 'For clinical review', definition: 'A coded risk indicator (crisis, self-harm, safeguarding, complex health needs) or a partnership exclusion: a clinician at the partnership must act on it; the Task stays requested and urgent, never closed by machine.' },
     { code: 'signpost-only', display: 'Signpost only', definition: 'Outside this service (area, employment criteria or a coded exclusion for review): the Task lists other support.' },
     { code: 'ineligible', display: 'Not eligible', definition: 'Below the minimum age of the service.' },
     { code: 'needs-information', display: 'More information needed', definition: 'Triage cannot decide: Task.statusReason names exactly what is missing.' }

@@ -6,7 +6,7 @@ import { parseTransaction } from '../fhir/transaction-bundle.ts'
 import { patientByIdentifier } from '../intake/accept-referral.ts'
 import { extractFacts } from '../intake/referral-facts.ts'
 import { containedPackage, type ReferralPackage } from '../intake/referral-package.ts'
-import { loadPartnerships } from '../routing/load-partnerships.ts'
+import { loadAreaPartnerships } from '../routing/load-partnerships.ts'
 import { buildRoutingIndex, routeReferral } from '../routing/route-referral.ts'
 import { createValidator } from '../validation/create-validator.ts'
 import { buildTriageTask } from './build-task.ts'
@@ -51,8 +51,8 @@ export async function runTriageCommand (args: string[], io: { config: Config, ou
     return 1
   }
   const { pkg, serviceRequestId, patient } = packageOf(doc)
-  const partnerships = await loadPartnerships(config.mappingsDir, config.partnerUrls)
-  const rules = await loadTriageRules(config.mappingsDir, partnerships.keys())
+  const partnerships = await loadAreaPartnerships(config)
+  const rules = await loadTriageRules(config.mappingsDir, partnerships.keys(), { reviewGraceDays: config.rulesReviewGraceDays })
   const facts = extractFacts(pkg)
   const routing = buildRoutingIndex(partnerships.values())
   const route = routeReferral(facts, routing, now)

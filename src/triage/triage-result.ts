@@ -1,7 +1,7 @@
 import type { LocalService } from './rules.ts'
 
 /** What triage decided, and why: every output names the rule that produced it. */
-export type TriageOutcome = 'eligible-refer' | 'signpost-only' | 'ineligible' | 'needs-information'
+export type TriageOutcome = 'eligible-refer' | 'clinical-review' | 'signpost-only' | 'ineligible' | 'needs-information'
 
 export interface TriageOutput {
   kind: 'service' | 'signpost'
@@ -25,6 +25,14 @@ export interface TriageResult {
   /** short reasons for the outcome itself, each naming its rule */
   reasons: string[]
   rulesVersion: string
+  /**
+   * what a clinician at the partnership must act on, when the Task is left for one: a coded
+   * risk or exclusion (clinical-review), or a signposted or ineligible referral whose coded
+   * facts do not rule risk out, which the machine does not close (docs/hazard-log.md H4)
+   */
+  review?: string
+  /** a referral with current consent whose outcome sends it to the partnership */
+  deliverable: boolean
   /** plain-English summary a clinician can read to the patient */
   summary: string
 }

@@ -21,9 +21,9 @@ export function triageRouted (facts: ReferralFacts, partnership: Partnership, ro
 }
 
 /**
- * Whether a triaged referral goes to its partnership: an eligible referral (not advice-only
- * triage) that the patient consented to (domain.md §5).
+ * Whether a triaged referral goes to its partnership: an eligible referral, or one for clinical
+ * review (not advice-only triage), that the patient consented to (domain.md §5).
  */
 export function isDeliverable (triage: TriageResult, facts: ReferralFacts): boolean {
-  return triage.outcome === 'eligible-refer' && facts.isReferral && facts.referralConsent
+  return triage.deliverable && facts.isReferral && facts.referralConsent
 }

@@ -44,9 +44,10 @@ const outputCodes = (t: TaskBody): string[] => (t.output ?? []).map((o) => o.val
 
 describe('$triage with per-partnership rules', () => {
   it('records on every Task the version of the rules that decided it', async () => {
+    const ruleVersion = (file: string): string => readJson<{ version: string }>(`mappings/${file}`).version
     for (const p of fixturePartnerships()) {
       const task = await triage(`fixtures/referrals/${p}/fit-note-triage.json`)
-      expect(task.extension.find((e) => e.url === `${SD}/triage-rules-version`)?.valueString, p).toBe(`workwell-baseline/2026.11.1+${p}/2026.11.1`)
+      expect(task.extension.find((e) => e.url === `${SD}/triage-rules-version`)?.valueString, p).toBe(`workwell-baseline/${ruleVersion('national-baseline.json')}+${p}/${ruleVersion(`${p}/triage-rules.json`)}`)
     }
   })
 
@@ -101,7 +102,9 @@ describe('$triage with per-partnership rules', () => {
   it('signposts, and delivers nothing, when the partnership\'s criteria exclude the person', async () => {
     const lsc = await triage('fixtures/triage/lancashire-and-south-cumbria-out-of-work-7-months.json')
     expect(lsc.businessStatus.coding[0]?.code).toBe('signpost-only')
-    expect(lsc.status).toBe('completed')
+    // No coded risk screen on the referral: left requested for a clinician to close, never closed by machine.
+    expect(lsc.status).toBe('requested')
+    expect(lsc.statusReason?.text).toContain('Not closed by machine')
     expect(lsc.businessStatus.text).toContain('rule lancashire-and-south-cumbria/out-of-work-under-6-months')
     expect(outputCodes(lsc)).toEqual(expect.arrayContaining(['employment-support', 'local-training']))
     expect(await queued(lsc.id)).toBe(false)

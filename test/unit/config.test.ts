@@ -25,6 +25,7 @@ describe('loadConfig defaults', () => {
       baseUrl: 'http://127.0.0.1:8080/fhir',
       profilesDir: path.join(CWD, 'profiles'),
       mappingsDir: path.join(CWD, 'mappings'),
+      rulesReviewGraceDays: 30,
       bodyLimitBytes: 1_048_576,
       delivery: {
         enabled: true,

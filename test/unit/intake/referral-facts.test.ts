@@ -34,7 +34,8 @@ describe('extractFacts from the NCL GP referral', () => {
       postcode: 'N7 6LB',
       source: 'gp',
       employmentSituation: 'employed-off-sick',
-      dateWorkStopped: '2026-10-05'
+      dateWorkStopped: '2026-10-05',
+      referralDate: '2026-11-20T10:15:00+00:00'
     })
   })
 })
@@ -53,7 +54,8 @@ describe('extractFacts from the NCL fit-note triage request', () => {
       postcode: 'NW3 5QY',
       source: 'fit-note-conversation',
       employmentSituation: 'employed-struggling',
-      fitNote: { outcome: 'may-be-fit', advice: ['phased-return', 'altered-hours'], start: '2026-11-20', end: '2026-12-18' }
+      fitNote: { outcome: 'may-be-fit', advice: ['phased-return', 'altered-hours'], start: '2026-11-20', end: '2026-12-18' },
+      referralDate: '2026-11-20T09:45:00+00:00'
     })
   })
 
@@ -163,7 +165,7 @@ describe('extractFacts details', () => {
       sr.supportingInfo = [{ reference: '#employment' }, ...order.map((reference) => ({ reference }))]
       const facts = factsOf(sr)
       expect(facts.referralConsent, order.join()).toBe(false)
-      expect('referralConsentPeriod' in facts, order.join()).toBe(false)
+      expect('referralConsentPeriods' in facts, order.join()).toBe(false)
     }
   })
 
@@ -171,7 +173,29 @@ describe('extractFacts details', () => {
     const sr = fixture('gp-referral.json')
     const consent = contained<Consent>(sr, 'consent')
     if (consent.provision !== undefined) consent.provision.period = { start: '2026-11-20', end: '2027-05-19' }
-    expect(factsOf(sr)).toMatchObject({ referralConsent: true, referralConsentPeriod: { start: '2026-11-20', end: '2027-05-19' } })
+    expect(factsOf(sr)).toMatchObject({ referralConsent: true, referralConsentPeriods: [{ start: '2026-11-20', end: '2027-05-19' }] })
+  })
+
+  it('keeps every permit\'s period, so a later expired permit cannot hide a current one; a permit with no period is open-ended', () => {
+    const withTwo = (first: Consent['provision'], second: Consent['provision']): ReturnType<typeof factsOf> => {
+      const sr = fixture('gp-referral.json')
+      const permit = contained<Consent>(sr, 'consent')
+      const other: Consent = { ...structuredClone(permit), id: 'consent-2' }
+      permit.provision = { ...permit.provision, ...first }
+      other.provision = { ...structuredClone(permit.provision), ...second }
+      if (second?.period === undefined) delete other.provision.period
+      if (first?.period === undefined) delete permit.provision.period
+      sr.contained = [...(sr.contained ?? []), other]
+      sr.supportingInfo = [{ reference: '#employment' }, { reference: '#consent' }, { reference: '#consent-2' }]
+      return factsOf(sr)
+    }
+    const current = { type: 'permit' as const, period: { start: '2026-11-20' } }
+    const expired = { type: 'permit' as const, period: { start: '2024-01-10', end: '2024-07-09' } }
+    expect(withTwo(current, expired).referralConsentPeriods).toStrictEqual([{ start: '2026-11-20' }, { start: '2024-01-10', end: '2024-07-09' }])
+    expect(withTwo(expired, current).referralConsentPeriods).toStrictEqual([{ start: '2024-01-10', end: '2024-07-09' }, { start: '2026-11-20' }])
+    const open = withTwo({ type: 'permit' }, expired)
+    expect(open.referralConsent).toBe(true)
+    expect('referralConsentPeriods' in open).toBe(false)
   })
 
   it('reads consent only when the ServiceRequest points at it', () => {

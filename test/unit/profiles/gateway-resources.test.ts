@@ -71,7 +71,7 @@ describe('Tasks the triage pipeline builds', () => {
   beforeAll(async () => {
     partnerships = await loadPartnerships(join(ROOT, 'mappings'))
     routing = buildRoutingIndex(partnerships.values())
-    triage = await loadPreviewTriage(join(ROOT, 'mappings'), partnerships.keys())
+    triage = await loadPreviewTriage(join(ROOT, 'mappings'), partnerships.values())
   })
 
   const serviceRequests = [...referrals, ...jsonFiles('fixtures/triage', 1).filter((f) => read(f).resourceType === 'ServiceRequest')]

@@ -154,7 +154,7 @@ describe('codes in the code and configuration are in the CodeSystems', () => {
       for (const code of Object.keys(r.catalogue.signposts)) expect(signposts, r.partnershipId).toContain(code)
       for (const code of [...r.employment.accepted, ...Object.values(r.groups.work).flat()]) expect(situations, r.partnershipId).toContain(code)
       const conditions = [...r.services, ...r.signposts, ...r.urgent].map((o) => o.when)
-      for (const code of [...r.exclusions.map((e) => e.indicator), ...conditions.flatMap((w) => w.indicators ?? [])]) expect(indicators, r.partnershipId).toContain(code)
+      for (const code of [...r.exclusions.map((e) => e.indicator), ...r.clinicalReview.indicators, ...r.clinicalReview.ruledOutBy, ...conditions.flatMap((w) => w.indicators ?? [])]) expect(indicators, r.partnershipId).toContain(code)
       for (const code of conditions.flatMap((w) => w.situations ?? [])) expect(situations, r.partnershipId).toContain(code)
     }
   })

@@ -17,6 +17,8 @@ function good (id: string): Partnership {
   return {
     id,
     name: `${id} WorkWell`,
+    version: '2026.12.1',
+    reviewBy: '2027-05-31',
     leadIcbs: [
       { odsCode: 'QMJ', name: 'NHS North Central London ICB', from: '2022-07-01', to: '2026-03-31' },
       { odsCode: 'Z9B2Z', name: 'NHS West and North London', from: '2026-04-01' }
@@ -46,7 +48,7 @@ describe('loadPartnerships over a folder', () => {
     writeFileSync(join(dir, 'README.md'), '# not a partnership')
     const loaded = await loadPartnerships(dir)
     expect([...loaded.keys()]).toStrictEqual(['frimley', 'north-central-london'])
-    expect(loaded.get('north-central-london')).toStrictEqual(good('north-central-london'))
+    expect(loaded.get('north-central-london')).toStrictEqual({ ...good('north-central-london'), practiceSource: 'listed' })
   })
 
   it('names the file whose JSON is broken', async () => {

@@ -92,7 +92,7 @@ describe('buildTriageTask', () => {
   })
 
   it('records the rules version in an extension', () => {
-    expect(task.extension).toStrictEqual([{ url: `${SD}/triage-rules-version`, valueString: 'workwell-baseline/2026.11.1+north-central-london/2026.11.1' }])
+    expect(task.extension).toStrictEqual([{ url: `${SD}/triage-rules-version`, valueString: 'workwell-baseline/2026.12.2+north-central-london/2026.11.1' }])
   })
 
   it('carries the outcome as businessStatus and the summary as a note', () => {
@@ -160,11 +160,11 @@ describe('buildTriageTask status per outcome', () => {
     expect('output' in task).toBe(false)
   })
 
-  it('rejects a referral for someone ineligible', () => {
-    const task = buildTriageTask(input(triageOf({ ...urgentFacts, birthDate: '2012-01-01' })))
+  it('rejects a referral for someone ineligible whose coded risk screen rules risk out', () => {
+    const task = buildTriageTask(input(triageOf({ ...urgentFacts, birthDate: '2012-01-01', indicators: ['no-risk-identified'] })))
     expect(task.status).toBe('rejected')
     expect(task.businessStatus?.coding?.[0]).toMatchObject({ code: 'ineligible', display: 'Not eligible' })
-    expect(task.businessStatus?.text).toBe('under 16 (rule baseline/minimum-age)')
+    expect(task.businessStatus?.text).toBe('under 16 (rule baseline/minimum-age); eligibility as at 2026-11-20, the day of triage (the referral gives no date of its own)')
     expect('output' in task).toBe(false)
   })
 
@@ -177,6 +177,7 @@ describe('buildTriageTask status per outcome', () => {
       missing: [],
       reasons: ['first reason', 'second reason'],
       rulesVersion: 'partnership/9.9.9',
+      deliverable: false,
       summary: 'WorkWell suggests: Debt advice.'
     }
     const task = buildTriageTask(input(triage))
@@ -204,9 +205,13 @@ describe('Task.status matches the outcome, and advice-only triage asks nothing o
       ['eligible-refer', false, 'completed'],
       ['needs-information', false, 'completed'],
       ['signpost-only', false, 'completed'],
-      ['ineligible', false, 'rejected']
+      ['ineligible', false, 'rejected'],
+      ['clinical-review', true, 'requested'],
+      ['clinical-review', false, 'requested']
     ]
     for (const [outcome, referral, status] of table) expect(taskStatus({ outcome, referral }), `${outcome}/${String(referral)}`).toBe(status)
+    // Left open for a clinician: never closed by the machine, whatever the outcome.
+    for (const [outcome, referral] of table) expect(taskStatus({ outcome, referral, review: 'for a clinician' }), `${outcome}/${String(referral)} open`).toBe('requested')
   })
 
   it('never leaves an advice-only Task requested or on hold, where a partnership worklist would show it as a referral', () => {
@@ -223,7 +228,7 @@ describe('Task.status matches the outcome, and advice-only triage asks nothing o
 describe('the WorkWell CodeSystems the Task is coded from', () => {
   it('has exactly the outcomes triage returns, and every output type the Task uses', () => {
     const outcomes = new Set<string>()
-    for (const over of [{}, { employmentSituation: undefined }, { birthDate: '2012-01-01' }, { postcode: 'LS1 4AP', registeredPracticeOds: 'A83008' }]) {
+    for (const over of [{}, { employmentSituation: undefined }, { birthDate: '2012-01-01' }, { postcode: 'LS1 4AP', registeredPracticeOds: 'A83008' }, { indicators: ['crisis'] }]) {
       const task = buildTriageTask(input(triageOf({ ...urgentFacts, ...over })))
       const coding = task.businessStatus?.coding?.[0]
       expect(coding?.system).toBe(TRIAGE_OUTCOME_CODE_SYSTEM.url)

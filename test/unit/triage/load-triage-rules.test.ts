@@ -36,11 +36,11 @@ describe('loadTriageRules', () => {
     const rules = await loadTriageRules(MAPPINGS, ids)
     expect([...rules.keys()]).toStrictEqual(ids)
     for (const [id, r] of rules) {
-      expect(r.version, id).toBe(`workwell-baseline/2026.11.1+${id}/2026.11.1`)
+      expect(r.version, id).toBe(`workwell-baseline/2026.12.2+${id}/${(JSON.parse(readFileSync(path.join(MAPPINGS, id, 'triage-rules.json'), 'utf8')) as { version: string }).version}`)
       expect(r.directory['work-health-assessment']?.name, id).toMatch(/WorkWell/)
     }
     const published = [...rules.values()].filter((r) => r.basis === 'published').map((r) => r.partnershipId)
-    expect(published).toStrictEqual(['birmingham-and-solihull', 'greater-manchester', 'lancashire-and-south-cumbria', 'north-central-london', 'south-yorkshire'])
+    expect(published).toStrictEqual(['birmingham-and-solihull', 'greater-manchester', 'lancashire-and-south-cumbria', 'north-central-london'])
   })
 
   it('loads a good copy', async () => {
@@ -75,7 +75,10 @@ describe('loadTriageRules', () => {
     await expect(loadTriageRules(folder({ ncl: addService({ id: 'north-central-london/cv-for-all', code: 'cv-interview-help', when: {}, reason: 'everyone gets CV help' }) }), ['north-central-london']))
       .rejects.toThrow(/north-central-london\/cv-for-all: "cv-interview-help" is only for people out-of-work/)
     await expect(loadTriageRules(folder({ ncl: addService({ id: 'north-central-london/adjust-jobseekers', code: 'workplace-adjustments', when: { situations: ['unemployed'] }, reason: 'adjustments' }) }), ['north-central-london']))
-      .rejects.toThrow(/"workplace-adjustments" is only for people in-work/)
+      .rejects.toThrow(/"workplace-adjustments" is only for people employed/)
+    // adjustments are agreed with an employer: not for the self-employed
+    await expect(loadTriageRules(folder({ ncl: addService({ id: 'north-central-london/adjust-self-employed', code: 'return-to-work-plan', when: { work: ['in-work'] }, reason: 'plan' }) }), ['north-central-london']))
+      .rejects.toThrow(/"return-to-work-plan" is only for people employed/)
     // limited by situation to people in work: accepted
     await expect(loadTriageRules(folder({ ncl: addService({ id: 'north-central-london/off-sick-adjust', code: 'workplace-adjustments', when: { situations: ['employed-off-sick'] }, reason: 'adjustments' }) }), ['north-central-london']))
       .resolves.toBeInstanceOf(Map)
@@ -119,5 +122,34 @@ describe('resolveRules', () => {
     expect(frimley.supportLength).toBeUndefined()
     const early = { ...own('frimley'), reviewBy: '2026-12-31' }
     expect(resolveRules(baseline(), early).reviewBy).toBe('2026-12-31')
+  })
+})
+
+describe('loadTriageRules: recorded versions, checked at start', () => {
+  const withHistory = (dir: string): string => { cpSync(path.join(MAPPINGS, 'rule-versions.json'), path.join(dir, 'rule-versions.json')); return dir }
+
+  it('starts on files whose versions are recorded with exactly their content', async () => {
+    await expect(loadTriageRules(withHistory(folder()), ['north-central-london'])).resolves.toBeInstanceOf(Map)
+  })
+
+  it('stops the start, naming the file, when a rule file changed without a new version', async () => {
+    const dir = withHistory(folder({ ncl: (n) => { (n.sources as string[]).push('an edit that kept the version') } }))
+    await expect(loadTriageRules(dir, ['north-central-london'])).rejects.toThrow(/north-central-london\/triage-rules\.json: content differs from the recorded version 2026\.11\.1/)
+    const baselineDir = withHistory(folder({ baseline: (b) => { b.version = '2099.1.1' } }))
+    await expect(loadTriageRules(baselineDir, ['north-central-london'])).rejects.toThrow(/national-baseline\.json: version 2099\.1\.1 is not recorded/)
+  })
+
+  it('stops the start, naming the file, when partnership.json changed without a new version', async () => {
+    const dir = withHistory(folder())
+    const file = path.join(dir, 'north-central-london', 'partnership.json')
+    const area = JSON.parse(readFileSync(file, 'utf8')) as { postcodeDistricts: string[] }
+    area.postcodeDistricts.push('LS1')
+    writeFileSync(file, JSON.stringify(area))
+    await expect(loadTriageRules(dir, ['north-central-london'])).rejects.toThrow(/north-central-london\/partnership\.json: content differs from the recorded version/)
+  })
+
+  it('gives every rule set the configured grace period after its review date', async () => {
+    expect((await loadTriageRules(folder(), ['north-central-london'], { reviewGraceDays: 7 })).get('north-central-london')?.reviewGraceDays).toBe(7)
+    expect((await loadTriageRules(folder(), ['north-central-london'])).get('north-central-london')?.reviewGraceDays).toBe(30)
   })
 })

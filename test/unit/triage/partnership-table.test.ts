@@ -43,7 +43,8 @@ interface Row {
 interface Area { inPostcode: string, inPractice?: string }
 
 function areaOf (p: Partnership, r: ResolvedRules): Area {
-  const district = (r.footprint.subArea?.postcodeDistricts ?? p.postcodeDistricts)[0]
+  // A district that straddles the boundary does not settle the area, so a row living in the area uses one that does not.
+  const district = (r.footprint.subArea?.postcodeDistricts ?? p.postcodeDistricts).find((d) => !(p.straddlingDistricts ?? []).includes(d))
   if (district === undefined) throw new Error(`${p.id} has no postcode district`)
   const practice = (r.footprint.subArea?.practices ?? p.practices)[0]
   return { inPostcode: `${district} 1AA`, ...(practice === undefined ? {} : { inPractice: practice }) }
@@ -56,8 +57,11 @@ function rows (p: Partnership, r: ResolvedRules): Row[] {
   const at = (over: Partial<ReferralFacts>): ReferralFacts => ({ ...home, ...over })
   const eligible = (name: string, f: ReferralFacts, services: string[], signposts: string[] = [], extra: Partial<Row> = {}): Row =>
     ({ name, facts: f, outcome: 'eligible-refer', services, signposts, reasonRules: [r.minimumAge.id, r.footprint.id, r.employment.id], priority: 'routine', ...extra })
+  // Every out-of-area row is outside the partnership's whole area too, so a sub-area's own
+  // signposts (BSOL: its team) give way to the baseline's own-area signpost.
+  const away = r.footprint.subArea === undefined ? r.outOfArea : r.outOfPartnership
   const outOfArea = (name: string, f: ReferralFacts): Row =>
-    ({ name, facts: f, outcome: 'signpost-only', services: [], signposts: [...r.outOfArea.signposts].sort(), reasonRules: [r.footprint.id], chosenBy: Object.fromEntries(r.outOfArea.signposts.map((s) => [s, r.outOfArea.id])) })
+    ({ name, facts: f, outcome: 'signpost-only', services: [], signposts: [...away.signposts].sort(), reasonRules: [r.footprint.id], chosenBy: Object.fromEntries(away.signposts.map((s) => [s, away.id])) })
   const acceptsUnemployed = r.employment.accepted.includes('unemployed')
   const limit = r.employment.maxMonthsOutOfWork
   const unemployedFor = (months: 5 | 7, stopped: string): Row => {
@@ -103,9 +107,27 @@ function rows (p: Partnership, r: ResolvedRules): Row[] {
       [...IN_WORK_MH, 'return-to-work-plan'].sort(), ['debt-advice']),
     eligible("'may be fit' for 8 weeks", at({ employmentSituation: 'employed-struggling', fitNote: { outcome: 'may-be-fit', advice: [], start: '2026-11-20', end: '2027-01-15' } }), IN_WORK_MH),
     { name: 'employment situation missing', facts: at({ employmentSituation: undefined }), outcome: 'needs-information', services: [], signposts: [], reasonRules: [], missing: ['employment situation'] },
+    // Record dates: a 'not fit' note that ended long before the referral informs, but is not urgent.
+    eligible("'not fit' for 8 weeks, ended in 2024", at({ employmentSituation: 'employed-off-sick', fitNote: { outcome: 'not-fit', advice: [], start: '2024-01-01', end: '2024-02-26' } }),
+      [...IN_WORK_MH, 'return-to-work-plan'].sort(), ['debt-advice'], { priority: 'routine' }),
+    // People the first codes did not fit.
+    r.employment.accepted.includes('self-employed')
+      ? eligible('self-employed', at({ employmentSituation: 'self-employed' }), [...CORE, 'mental-health-support'].sort(), ['access-to-work'], { chosenBy: { 'access-to-work': 'baseline/self-employed-access-to-work' } })
+      : { name: 'self-employed', facts: at({ employmentSituation: 'self-employed' }), outcome: 'signpost-only', services: [], signposts: ['employment-support', 'local-training'], reasonRules: [r.employment.id] },
+    r.employment.accepted.includes('self-employed-off-sick')
+      ? eligible('self-employed, unable to work through ill health', at({ employmentSituation: 'self-employed-off-sick' }), [...CORE, 'mental-health-support'].sort(), ['access-to-work', 'debt-advice'])
+      : { name: 'self-employed, unable to work through ill health', facts: at({ employmentSituation: 'self-employed-off-sick' }), outcome: 'signpost-only', services: [], signposts: ['employment-support', 'local-training'], reasonRules: [r.employment.id] },
+    r.employment.accepted.includes('employed-zero-hours')
+      ? eligible('zero-hours contract', at({ employmentSituation: 'employed-zero-hours' }), IN_WORK_MH)
+      : { name: 'zero-hours contract', facts: at({ employmentSituation: 'employed-zero-hours' }), outcome: 'signpost-only', services: [], signposts: ['employment-support', 'local-training'], reasonRules: [r.employment.id] },
+    r.employment.accepted.includes('never-worked')
+      ? eligible('never worked (school-leaver)', at({ employmentSituation: 'never-worked', birthDate: '2009-06-01' }), OUT_OF_WORK_MH, OUT_OF_WORK_SIGNPOSTS)
+      : { name: 'never worked (school-leaver)', facts: at({ employmentSituation: 'never-worked', birthDate: '2009-06-01' }), outcome: 'signpost-only', services: [], signposts: MOVED_ON_SIGNPOSTS, reasonRules: [r.employment.id] },
+    ...['crisis', 'self-harm', 'safeguarding', 'complex-health-needs'].map((indicator): Row =>
+      ({ name: `coded risk: ${indicator} (clinical review)`, facts: at({ indicators: [indicator] }), outcome: 'clinical-review', services: [], signposts: r.exclusions.filter((e) => e.indicator === indicator).flatMap((e) => e.signposts), reasonRules: [r.clinicalReview.id], priority: 'urgent' })),
     complexExcluded === undefined
-      ? eligible('coded complex health needs (no exclusion here)', at({ indicators: ['complex-health-needs'] }), IN_WORK_MH)
-      : { name: 'coded complex health needs (excluded: for review)', facts: at({ indicators: ['complex-health-needs'] }), outcome: 'signpost-only', services: [], signposts: ['local-workwell-team'], reasonRules: [complexExcluded.id], chosenBy: { 'local-workwell-team': complexExcluded.id } }
+      ? eligible('coded long-term unemployed (no exclusion here)', at({ indicators: ['long-term-unemployed'] }), IN_WORK_MH)
+      : { name: 'coded long-term unemployed (excluded: clinical review)', facts: at({ indicators: ['long-term-unemployed'] }), outcome: 'clinical-review', services: [], signposts: ['employment-support', 'local-training', 'local-workwell-team'], reasonRules: [r.exclusions.find((e) => e.indicator === 'long-term-unemployed')?.id ?? 'none'], priority: 'urgent' }
   ]
 }
 
@@ -128,7 +150,9 @@ describe('the table covers every partnership', () => {
   it('has every row the issue asks for, in every partnership', () => {
     const wanted = [/^aged 15 years 364 days$/, /^aged 16 on the day$/, /^out of area/, /^registered .*, living outside it/, /^living in the area, registered outside it$/,
       /^out of work 5 months/, /^out of work 7 months/, /^employed and off sick$/, /^referral without consent$/, /^fit note advises phased-return$/,
-      /^fit note advises altered-hours$/, /^fit note advises amended-duties$/, /^fit note advises workplace-adaptations$/, /^employment situation missing$/]
+      /^fit note advises altered-hours$/, /^fit note advises amended-duties$/, /^fit note advises workplace-adaptations$/, /^employment situation missing$/,
+      /^coded risk: crisis/, /^coded risk: self-harm/, /^coded risk: safeguarding/, /^coded risk: complex-health-needs/,
+      /^'not fit' for 8 weeks, ended in 2024$/, /^self-employed$/, /^self-employed, unable to work/, /^zero-hours contract$/, /^never worked/]
     for (const id of IDS) {
       const { p, r } = partnershipOf(id)
       const names = rows(p, r).map((row) => row.name)
@@ -158,7 +182,7 @@ describe.each(IDS)('triage table: %s', (id) => {
     expect(result.reasons.length, label).toBeGreaterThan(0)
     for (const what of row.missing ?? []) expect(result.reasons.join(' | '), `${label}: reason names ${what}`).toContain(what)
     if (row.priority !== undefined) expect(result.priority, label).toBe(row.priority)
-    if (row.outcome !== 'eligible-refer' && row.outcome !== 'needs-information') expect(result.priority, label).toBe('routine')
+    if (row.outcome === 'signpost-only' || row.outcome === 'ineligible') expect(result.priority, label).toBe('routine')
     expect(result.missing.map((m) => m.what), label).toStrictEqual(row.missing ?? [])
     for (const [code, rule] of Object.entries(row.chosenBy ?? {})) {
       expect(result.outputs.find((o) => o.code === code)?.rule, `${label}: ${code}`).toBe(rule)
@@ -167,7 +191,7 @@ describe.each(IDS)('triage table: %s', (id) => {
       expect(o.rule, `${label}: ${o.code}`).toMatch(new RegExp(`^(baseline|${id})/`))
       expect(o.reason.length, `${label}: ${o.code}`).toBeGreaterThan(10)
     }
-    expect(result.rulesVersion, label).toBe(`workwell-baseline/2026.11.1+${id}/2026.11.1`)
+    expect(result.rulesVersion, label).toBe(`${r.version}+${id}/partnership/${p.version ?? ''}`)
     expect(result.summary.length, label).toBeGreaterThan(20)
     expect(result.summary, label).not.toMatch(/baseline\/|rule /)
   })

@@ -26,7 +26,7 @@ describe('workwell triage FILE', () => {
     expect(t.businessStatus?.coding?.[0]?.code).toBe('signpost-only')
     expect(t.owner?.reference).toBe('Organization/lancashire-and-south-cumbria')
     expect(t.authoredOn).toBe('2026-11-20T12:00:00.000Z')
-    expect(t.extension?.[0]?.valueString).toBe('workwell-baseline/2026.11.1+lancashire-and-south-cumbria/2026.11.1')
+    expect(t.extension?.[0]?.valueString).toBe('workwell-baseline/2026.12.2+lancashire-and-south-cumbria/2026.12.1+lancashire-and-south-cumbria/partnership/2026.12.1')
     expect(t.requester?.identifier?.value).toBe('Y09001')
     expect(t.for?.identifier?.system).toBe('https://fhir.nhs.uk/Id/nhs-number')
   })
@@ -82,5 +82,60 @@ describe('workwell triage FILE', () => {
     } finally { rmSync(dir, { recursive: true, force: true }) }
     expect((await run(['triage'])).code).toBe(2)
     expect((await run(['triage', 'a.json', '--on', 'tomorrow'])).code).toBe(2)
+  })
+})
+
+describe('workwell triage FILE: consent from several permits', () => {
+  it('comes out deliverable with two permits, one expired and one current open-ended, in either order', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'workwell-cli-consent-'))
+    try {
+      for (const expiredLast of [true, false]) {
+        const sr = JSON.parse(JSON.stringify((await import('../../../fixtures/referrals/north-central-london/gp-referral.json', { with: { type: 'json' } })).default)) as {
+          contained: Array<{ id: string, provision?: { period?: { start?: string, end?: string } } }>, supportingInfo: Array<{ reference: string }>
+        }
+        const permit = sr.contained.find((c) => c.id === 'consent')
+        if (permit?.provision === undefined) throw new Error('fixture has no consent')
+        const expired = { ...structuredClone(permit), id: 'consent-2024', provision: { ...structuredClone(permit.provision), period: { start: '2024-01-10', end: '2024-07-09' } } }
+        permit.provision.period = { start: '2026-11-20' }
+        sr.contained.push(expired)
+        sr.supportingInfo = expiredLast
+          ? [...sr.supportingInfo, { reference: '#consent-2024' }]
+          : [{ reference: '#consent-2024' }, ...sr.supportingInfo]
+        const file = path.join(dir, `two-permits-${String(expiredLast)}.json`)
+        writeFileSync(file, JSON.stringify(sr))
+        const r = await run(['triage', file, '--on', '2026-11-20'])
+        expect(r.code, r.err.join('\n')).toBe(0)
+        const t = task(r.out)
+        expect(t.businessStatus?.coding?.[0]?.code, `expired permit last: ${String(expiredLast)}`).toBe('eligible-refer')
+        expect(t.status).toBe('requested')
+        expect(t.statusReason).toBeUndefined()
+      }
+    } finally { rmSync(dir, { recursive: true, force: true }) }
+  })
+})
+
+describe('workwell triage FILE: risk seen by a person', () => {
+  it('puts an LSC referral coded complex needs, with a note, before a clinician: clinical review, urgent, requested', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'workwell-cli-risk-'))
+    try {
+      const sr = JSON.parse(JSON.stringify((await import('../../../fixtures/triage/lancashire-and-south-cumbria-direct-referral.json', { with: { type: 'json' } })).default)) as {
+        contained: Array<{ id: string, valueCodeableConcept?: { coding: Array<{ code: string, display?: string }> } }>, note?: Array<{ text: string }>
+      }
+      const risk = sr.contained.find((c) => c.id === 'risk')
+      if (risk?.valueCodeableConcept === undefined) throw new Error('fixture has no risk Observation')
+      risk.valueCodeableConcept.coding = [{ ...risk.valueCodeableConcept.coding[0], code: 'complex-health-needs', display: 'Complex health needs' }]
+      // Free text is never read for meaning: the coded indicator alone decides.
+      sr.note = [{ text: 'Has had thoughts of ending their life.' }]
+      const file = path.join(dir, 'complex-needs.json')
+      writeFileSync(file, JSON.stringify(sr))
+      const r = await run(['triage', file, '--on', '2026-11-20'])
+      expect(r.code, r.err.join('\n')).toBe(0)
+      const t = task(r.out)
+      expect(t.businessStatus?.coding?.[0]?.code).toBe('clinical-review')
+      expect(t.status).toBe('requested')
+      expect(t.priority).toBe('urgent')
+      expect(t.statusReason?.text).toContain('For clinical review at the partnership')
+      expect(t.output?.map((o) => o.valueCodeableConcept?.coding?.[0]?.code)).not.toContain('debt-advice')
+    } finally { rmSync(dir, { recursive: true, force: true }) }
   })
 })

@@ -38,6 +38,7 @@ describe('isDeliverable', () => {
     expect(isDeliverable(eligible, facts())).toBe(true)
     expect(isDeliverable(eligible, facts({ referralConsent: false }))).toBe(false)
     expect(isDeliverable(eligible, facts({ isReferral: false }))).toBe(false)
-    expect(isDeliverable({ ...eligible, outcome: 'signpost-only' }, facts())).toBe(false)
+    expect(isDeliverable({ ...eligible, outcome: 'signpost-only', deliverable: false }, facts())).toBe(false)
+    expect(isDeliverable({ ...eligible, deliverable: false }, facts())).toBe(false)
   })
 })

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Partnership } from '../../../src/routing/partnership.ts'
+import { taskStatus } from '../../../src/triage/build-task.ts'
 import type { ResolvedRules } from '../../../src/triage/rules.ts'
 import { ageOn, triageReferral } from '../../../src/triage/triage.ts'
 import { codes, DEPRESSION, facts, loadReal, MSK, ON, OUT_POSTCODE, OUT_PRACTICE } from './rules-fixture.ts'
@@ -62,7 +63,7 @@ describe('triageReferral: needs-information', () => {
       { what: 'referral consent', expression: 'ServiceRequest.supportingInfo' }
     ])
     expect(result.outputs).toStrictEqual([])
-    expect(result.reasons).toStrictEqual(['missing: employment situation, date of birth, health condition, referral consent'])
+    expect(result.reasons).toStrictEqual(['missing: employment situation, date of birth, health condition, referral consent', 'eligibility as at 2026-11-20, the day of triage (the referral gives no date of its own)'])
     expect(result.summary).toBe('WorkWell cannot decide yet: please send the employment situation, date of birth, health condition, referral consent.')
   })
 
@@ -152,13 +153,23 @@ describe('triageReferral: what it cannot read for certain, it asks for', () => {
 
   it('holds a referral whose consent period does not cover today, naming consent', () => {
     for (const period of [{ end: '2026-11-19' }, { start: '2026-11-21' }, { end: 'whenever' }]) {
-      const result = triage({ referralConsentPeriod: period })
+      const result = triage({ referralConsentPeriods: [period] })
       expect(result.outcome, JSON.stringify(period)).toBe('needs-information')
       expect(result.missing.map((m) => m.what)).toStrictEqual(['referral consent'])
-      expect(result.reasons.join(' | ')).toContain('the referral consent\'s period does not cover today')
+      expect(result.reasons.join(' | ')).toContain('no referral consent\'s period covers today')
     }
-    expect(triage({ referralConsentPeriod: { start: '2026-11-20', end: '2026-11-20' } }).outcome).toBe('eligible-refer')
-    expect(triage({ referralConsentPeriod: { end: '2026-11' } }).outcome).toBe('eligible-refer')
+    expect(triage({ referralConsentPeriods: [{ start: '2026-11-20', end: '2026-11-20' }] }).outcome).toBe('eligible-refer')
+    expect(triage({ referralConsentPeriods: [{ end: '2026-11' }] }).outcome).toBe('eligible-refer')
+  })
+
+  it('takes consent as current when any permit covers the day, whatever the order of the others', () => {
+    const table: Array<[string, Array<{ start?: string, end?: string }>, 'eligible-refer' | 'needs-information']> = [
+      ['expired, then current open-ended', [{ start: '2024-01-10', end: '2024-07-09' }, { start: '2026-11-20' }], 'eligible-refer'],
+      ['current open-ended, then expired', [{ start: '2026-11-20' }, { start: '2024-01-10', end: '2024-07-09' }], 'eligible-refer'],
+      ['unreadable, then current', [{ end: 'whenever' }, { end: '2026-12-31' }], 'eligible-refer'],
+      ['expired and not yet started', [{ end: '2026-11-19' }, { start: '2026-11-21' }], 'needs-information']
+    ]
+    for (const [name, periods, outcome] of table) expect(triage({ referralConsentPeriods: periods }).outcome, name).toBe(outcome)
   })
 })
 
@@ -166,7 +177,7 @@ describe('triageReferral: the order of decisions', () => {
   it('finds someone under 16 ineligible even with other details missing', () => {
     const result = triage({ birthDate: '2010-11-21', employmentSituation: undefined, referralConsent: false })
     expect(result).toMatchObject({ outcome: 'ineligible', priority: 'routine', outputs: [], missing: [] })
-    expect(result.reasons).toStrictEqual(['under 16 (rule baseline/minimum-age)'])
+    expect(result.reasons).toStrictEqual(['under 16 (rule baseline/minimum-age)', 'eligibility as at 2026-11-20, the day of triage (the referral gives no date of its own)'])
     expect(result.summary).toBe('You are not eligible for WorkWell: it supports people aged 16 and over.')
   })
 
@@ -190,13 +201,15 @@ describe('triageReferral: the order of decisions', () => {
     expect(result.summary).toContain('North Central London WorkWell (delivered by Shaw Trust) supports people who live in or are registered with a GP practice in the North Central London WorkWell area, so it cannot take this referral.')
   })
 
-  it('sends a coded exclusion to review with the WorkWell team, never to silent refusal (LSC)', () => {
+  it('sends a coded exclusion to clinical review at the partnership, urgent, never to silent refusal (LSC)', () => {
     for (const indicator of ['complex-health-needs', 'long-term-unemployed']) {
-      const result = triageReferral(facts({ postcode: 'BB2 4HT', indicators: [indicator] }), lsc.r, lsc.p, ON)
-      expect(result.outcome, indicator).toBe('signpost-only')
-      expect(result.reasons[0], indicator).toContain('for review with the local WorkWell team, not an automatic refusal')
+      const result = triageReferral(facts({ postcode: 'BB2 4HT', indicators: [indicator, 'no-risk-identified'] }), lsc.r, lsc.p, ON)
+      expect(result.outcome, indicator).toBe('clinical-review')
+      expect(result.priority, indicator).toBe('urgent')
+      expect(result.deliverable, indicator).toBe(true)
+      expect(result.reasons.join(' | '), indicator).toMatch(/for clinical review at the partnership, not an automatic refusal|a clinician at the partnership must review/)
       expect(codes(result, 'signpost'), indicator).toContain('local-workwell-team')
-      expect(result.summary, indicator).toContain('your clinician can talk this through with the WorkWell team')
+      expect(result.summary, indicator).toContain('A clinician at Lancashire and South Cumbria WorkWell will look at this referral urgently')
     }
   })
 
@@ -228,7 +241,8 @@ describe('triageReferral: services, signposts and reasons', () => {
       'aged 16 or over (rule baseline/minimum-age)',
       'is registered with a GP practice in the North Central London WorkWell area (rule north-central-london/resident-or-registered)',
       'employment situation "employed-working" is within the criteria (rule baseline/employment)',
-      'criteria: the partnership\'s published criteria over the national baseline'
+      'criteria: the partnership\'s published criteria over the national baseline',
+      'eligibility as at 2026-11-20, the day of triage (the referral gives no date of its own)'
     ])
   })
 
@@ -244,7 +258,7 @@ describe('triageReferral: services, signposts and reasons', () => {
 
   it('records the rules version, and flags a rule set past its review date without changing the decision', () => {
     const fresh = triage()
-    expect(fresh.rulesVersion).toBe('workwell-baseline/2026.11.1+north-central-london/2026.11.1')
+    expect(fresh.rulesVersion).toBe('workwell-baseline/2026.12.2+north-central-london/2026.11.1+north-central-london/partnership/2026.12.1')
     expect(fresh.reasons.join(' ')).not.toContain('review date')
     const stale = triage({}, new Date('2027-06-01T12:00:00Z'))
     expect(stale.outcome).toBe('eligible-refer')
@@ -267,11 +281,68 @@ describe('triageReferral: services, signposts and reasons', () => {
     const area = loaded.partnerships.get('frimley')
     if (frimley === undefined || area === undefined) throw new Error('no frimley')
     const result = triageReferral(facts({ postcode: `${area.postcodeDistricts[0] ?? ''} 1AA` }), frimley, area, ON)
-    expect(result.reasons.at(-1)).toBe('criteria: the national baseline (no criteria of the partnership\'s own are encoded; its rule file says why)')
+    expect(result.reasons).toContain('criteria: the national baseline (no criteria of the partnership\'s own are encoded; its rule file says why)')
   })
 
   it('is the same on the same day for the same facts', () => {
     const f = facts({ employmentSituation: 'unemployed', reasonCodes: [MSK, DEPRESSION] })
     expect(triageReferral(f, rules, ncl, ON)).toStrictEqual(triageReferral(structuredClone(f), rules, ncl, new Date(ON)))
+  })
+})
+
+describe('triageReferral: facts chosen by their dates (finding 2)', () => {
+  const table: Array<{ name: string, over: Parameters<typeof facts>[0], outcome: string, priority: 'urgent' | 'routine', reason?: string }> = [
+    { name: 'a \'not fit\' note that ended in 2024 does not make the referral urgent', over: { employmentSituation: 'employed-off-sick', fitNote: { outcome: 'not-fit', advice: [], start: '2024-01-01', end: '2024-03-01' } }, outcome: 'eligible-refer', priority: 'routine', reason: 'the fit note ended on 2024-03-01' },
+    { name: 'a current \'not fit\' note of 6 weeks still does', over: { employmentSituation: 'employed-off-sick', fitNote: { outcome: 'not-fit', advice: [], start: '2026-11-10', end: '2026-12-22' } }, outcome: 'eligible-refer', priority: 'urgent' },
+    { name: 'a note ending on the triage day is still current', over: { employmentSituation: 'employed-off-sick', fitNote: { outcome: 'not-fit', advice: [], start: '2026-10-01', end: '2026-11-20' } }, outcome: 'eligible-refer', priority: 'urgent' },
+    { name: 'current employment records that disagree are asked about', over: { employmentSituation: undefined, conflicts: ['employment situation'] }, outcome: 'needs-information', priority: 'routine', reason: 'current records disagree: employment situation' }
+  ]
+  it.each(table.map((r) => [r.name, r] as const))('%s', (_name, row) => {
+    const result = triage(row.over)
+    expect(result.outcome).toBe(row.outcome)
+    expect(result.priority).toBe(row.priority)
+    if (row.reason !== undefined) expect(result.reasons.join(' | ')).toContain(row.reason)
+  })
+})
+
+describe('triageReferral: eligibility as at the referral date (finding 5)', () => {
+  const referred = { referralDate: '2026-11-20T10:15:00+00:00', postcode: 'BB2 4HT' }
+  const later = new Date('2026-11-29T12:00:00Z')
+  const table: Array<{ name: string, over: Parameters<typeof facts>[0], on: Date, outcome: string, reason: string }> = [
+    { name: '5 months out of work at referral, re-triaged 9 days later: still within the 6-month limit', over: { ...referred, employmentSituation: 'unemployed', dateWorkStopped: '2026-05-25' }, on: later, outcome: 'eligible-refer', reason: 'eligibility as at 2026-11-20, the referral date (triaged on 2026-11-29)' },
+    { name: 'the same on the referral day', over: { ...referred, employmentSituation: 'unemployed', dateWorkStopped: '2026-05-25' }, on: ON, outcome: 'eligible-refer', reason: 'eligibility as at 2026-11-20, the referral date' },
+    { name: 'age is judged at the referral too', over: { ...referred, birthDate: '2010-11-25', indicators: ['no-risk-identified'] }, on: later, outcome: 'ineligible', reason: 'eligibility as at 2026-11-20' },
+    { name: 'no referral date: the triage day, and it says so', over: { employmentSituation: 'unemployed', dateWorkStopped: '2026-05-25', postcode: 'BB2 4HT' }, on: later, outcome: 'signpost-only', reason: 'eligibility as at 2026-11-29, the day of triage' },
+    { name: 'a referral date in the future is not used', over: { ...referred, referralDate: '2026-12-25', employmentSituation: 'unemployed', dateWorkStopped: '2026-05-25' }, on: later, outcome: 'signpost-only', reason: 'eligibility as at 2026-11-29, the day of triage' }
+  ]
+  it.each(table.map((r) => [r.name, r] as const))('%s (LSC)', (_name, row) => {
+    const result = triageReferral(facts(row.over), lsc.r, lsc.p, row.on)
+    expect(result.outcome).toBe(row.outcome)
+    expect(result.reasons.join(' | ')).toContain(row.reason)
+  })
+})
+
+describe('triageReferral: rules that cannot go stale quietly (finding 8)', () => {
+  // NCL: rule files and partnership.json are all due for review on 2027-05-31; the grace is 30 days.
+  const table: Array<{ name: string, on: string, over?: Parameters<typeof facts>[0], area?: Partial<Partnership>, outcome: string, status: string, reason: string }> = [
+    { name: 'before the review date: decided, no warning', on: '2027-05-31', outcome: 'eligible-refer', status: 'requested', reason: 'eligibility as at' },
+    { name: 'past it, within the grace period: decided, with a warning', on: '2027-06-30', outcome: 'eligible-refer', status: 'requested', reason: 'passed its review date 2027-05-31: confirm this outcome' },
+    { name: 'past the grace period: held as needs-information for a clinician, never turned away', on: '2027-07-01', outcome: 'needs-information', status: 'requested', reason: 'held: rule set' },
+    { name: 'held even for someone who would be out of area', on: '2027-07-01', over: { postcode: OUT_POSTCODE, registeredPracticeOds: OUT_PRACTICE }, outcome: 'needs-information', status: 'requested', reason: 'held: rule set' },
+    { name: 'a partnership.json due earlier counts', on: '2027-01-15', area: { reviewBy: '2026-12-01' }, outcome: 'needs-information', status: 'requested', reason: 'passed its review date 2026-12-01' },
+    { name: 'coded risk still goes to clinical review when held', on: '2027-07-01', over: { indicators: ['crisis'] }, outcome: 'clinical-review', status: 'requested', reason: 'coded risk indicator crisis' }
+  ]
+  it.each(table.map((r) => [r.name, r] as const))('%s', (_name, row) => {
+    const area = { ...ncl, ...row.area }
+    const result = triageReferral(facts(row.over), rules, area, new Date(`${row.on}T12:00:00Z`))
+    expect(result.outcome).toBe(row.outcome)
+    expect(taskStatus(result)).toBe(row.status)
+    expect(result.reasons.join(' | ')).toContain(row.reason)
+    if (row.on === '2027-05-31') expect(result.reasons.join(' | ')).not.toContain('review date')
+  })
+
+  it('records partnership.json\'s version with the rules\' on every Task', () => {
+    expect(triage().rulesVersion).toBe(`${rules.version}+north-central-london/partnership/${ncl.version ?? ''}`)
+    expect(triageReferral(facts(), rules, { ...ncl, version: '2099.1.1' }, ON).rulesVersion).toMatch(/\/partnership\/2099\.1\.1$/)
   })
 })
