@@ -6,7 +6,8 @@ import type { Partnership } from '../routing/partnership.ts'
 import { BARS_RESPONSE_KIND, BARS_RESPONSE_MAX_ATTEMPTS, deliverBarsResponse, type BarsResponseDeps } from '../bars/outcome-messages.ts'
 import type { EndpointCatalogue } from '../bars/endpoint-catalogue.ts'
 import type { DeliverySettlement, OutboxRow, Store } from '../store/store.ts'
-import { DEFAULT_BACKOFF } from './backoff.ts'
+import { backoffDelayMs, DEFAULT_BACKOFF } from './backoff.ts'
+import { errorClass, failureFields } from './failure-log.ts'
 import type { BackoffPolicy } from './backoff.ts'
 import { createCircuitBreakers } from './circuit-breaker.ts'
 import type { CircuitBreakers } from './circuit-breaker.ts'
@@ -113,10 +114,13 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
   const breakers = createCircuitBreakers(
     { ...breakerPolicy, maxOpenMs: Math.max(breakerPolicy.openMs, backoff.capMs) },
     (record) => {
-      const log = record.state === 'closed' ? logger.info : logger.warn
-      log({ partnershipId: record.partnershipId, circuit: record.state, consecutiveFailures: record.consecutiveFailures, openUntil: record.openUntil }, `circuit ${record.state}`)
+      const fields = { partnershipId: record.partnershipId, circuit: record.state, consecutiveFailures: record.consecutiveFailures, openUntil: record.openUntil }
+      // called as methods: a pino logger's methods need their `this` (taken off the object they
+      // threw a TypeError, which cost the attempt its recorded outcome)
+      if (record.state === 'closed') logger.info(fields, `circuit ${record.state}`)
+      else logger.warn(fields, `circuit ${record.state}`)
       store.saveCircuit(record).catch((err: unknown) => {
-        logger.error({ partnershipId: record.partnershipId, error: errorName(err) }, 'circuit state could not be recorded')
+        logger.error({ partnershipId: record.partnershipId, ...failureFields('circuit-not-saved', err) }, 'circuit state could not be recorded')
       })
     })
   // a few milliseconds of linger turn hundreds of fsyncs a second into tens (settler.ts)
@@ -170,15 +174,23 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
 
   const attemptOne = (row: OutboxRow): Promise<void> => {
     const run = (async () => {
+      let settlement: DeliverySettlement
       try {
-        const settlement = await deliver(row)
-        // every delivery attempt leaves an AuditEvent (issue 6), committed with its outcome in
-        // the settler's group commit; a deferred row was not attempted and leaves none
+        settlement = await deliver(row)
+      } catch (err) {
+        // a bug, not a partner's failure: the row is retried with backoff rather than left
+        // to wait out its lease, and the line says which class of error to look for
+        logger.error({ outboxId: row.id, partnershipId: row.partnershipId, ...failureFields('attempt-crashed', err) }, 'delivery attempt failed inside the worker')
+        const delayMs = backoffDelayMs(row.attempts + 1, rowDeps.random, backoff)
+        settlement = { id: row.id, outcome: 'retry', nextAttemptAt: new Date(clock.now().getTime() + delayMs), error: `internal error (${errorClass(err)})` }
+      }
+      try {
+        // every delivery attempt leaves an AuditEvent, committed with its outcome in the
+        // settler's group commit; a deferred row was not attempted and leaves none
         await settler.record(settlement, deliveryAudit(newId(), clock.now(), row, settlement))
       } catch (err) {
-        // a store failure: the lease runs out and the row is tried again; only the error's
-        // class is logged because driver messages can quote the values they failed on
-        logger.error({ outboxId: row.id, partnershipId: row.partnershipId, error: errorName(err) }, 'delivery attempt could not be recorded')
+        // a store failure: the lease runs out and the row is tried again
+        logger.error({ outboxId: row.id, partnershipId: row.partnershipId, ...failureFields('outcome-not-recorded', err) }, 'delivery attempt could not be recorded')
       }
     })()
     attempts.add(run)
@@ -232,7 +244,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
       },
       (err: unknown) => {
         claiming = undefined
-        logger.error({ error: errorName(err) }, 'delivery poll failed')
+        logger.error(failureFields('poll-failed', err), 'delivery poll failed')
         schedule(deps.pollIntervalMs)
       })
   }
@@ -261,7 +273,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
       started = true
       store.listCircuits().then(
         (records) => { breakers.restore(records) },
-        (err: unknown) => { logger.error({ error: errorName(err) }, 'circuit state could not be read') }
+        (err: unknown) => { logger.error(failureFields('circuit-not-read', err), 'circuit state could not be read') }
       ).finally(() => { pump() })
     },
 
@@ -286,12 +298,4 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
 
     breakers
   }
-}
-
-function errorName (err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as Error & { code?: unknown }).code
-    return typeof code === 'string' ? `${err.name} (${code})` : err.name
-  }
-  return typeof err
 }
