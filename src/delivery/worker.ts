@@ -9,8 +9,13 @@ import type { DeliverySettlement, OutboxRow, Store } from '../store/store.ts'
 import { backoffDelayMs, DEFAULT_BACKOFF } from './backoff.ts'
 import { errorClass, failureFields } from './failure-log.ts'
 import type { BackoffPolicy } from './backoff.ts'
-import { createCircuitBreakers } from './circuit-breaker.ts'
-import type { CircuitBreakers } from './circuit-breaker.ts'
+import { createCircuitBreakers, DEFAULT_BREAKER } from './circuit-breaker.ts'
+import type { BreakerPolicy, CircuitBreakers } from './circuit-breaker.ts'
+import { createConcurrencyLimits, limitSignal } from './concurrency-limit.ts'
+import type { ConcurrencyLimits, LimitPolicy } from './concurrency-limit.ts'
+import { DEFAULT_RETRY_WINDOW_MS } from './retry-window.ts'
+import { systemScheduler } from '../scheduler.ts'
+import type { Scheduler } from '../scheduler.ts'
 import { deliverRow } from './deliver-row.ts'
 import type { DeliveryLogger } from './delivery-logger.ts'
 import { createFileDrop } from './file-drop.ts'
@@ -43,8 +48,14 @@ export interface DeliveryWorkerDeps {
   /** TCP/TLS connect limit (default: requestTimeoutMs) */
   connectTimeoutMs?: number
   backoff?: BackoffPolicy
-  /** circuit breaker (default: 5 failures, 30 s open) */
-  breaker?: { failureThreshold: number, openMs: number }
+  /** circuit breaker: failure rate over a window, probe interval (default DEFAULT_BREAKER) */
+  breaker?: Partial<BreakerPolicy>
+  /** per-partnership adaptive concurrency (default: up to `concurrency`, down to 1, ×0.9 on a drop) */
+  limits?: Partial<LimitPolicy>
+  /** how long a failing referral is retried before it is a dead letter (default 5 days) */
+  retryWindowMs?: number
+  /** the poll timer (default: setTimeout, unref'd) */
+  scheduler?: Scheduler
   /** HMAC keys by partnership id; a partnership without one is delivered unsigned */
   secrets?: Readonly<Record<string, string>>
   /** used instead of the per-partnership Pools (tests); the caller closes it */
@@ -83,6 +94,8 @@ export interface DeliveryWorker {
   runOnce: () => Promise<number>
   /** The per-partnership circuit breakers (state for operators and tests). */
   breakers: CircuitBreakers
+  /** The per-partnership adaptive concurrency limits (state for operators and tests). */
+  limits: ConcurrencyLimits
 }
 
 /**
@@ -110,9 +123,11 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
     connections: deps.connections ?? deps.batchSize,
     dispatcher: deps.dispatcher
   })
-  const breakerPolicy = deps.breaker ?? { failureThreshold: 5, openMs: 30_000 }
+  const scheduler = deps.scheduler ?? systemScheduler
+  const breakerPolicy: BreakerPolicy = { ...DEFAULT_BREAKER, ...deps.breaker }
+  const limits = createConcurrencyLimits({ max: concurrency, min: 1, backoffRatio: 0.9, ...deps.limits })
   const breakers = createCircuitBreakers(
-    { ...breakerPolicy, maxOpenMs: Math.max(breakerPolicy.openMs, backoff.capMs) },
+    breakerPolicy,
     (record) => {
       const fields = { partnershipId: record.partnershipId, circuit: record.state, consecutiveFailures: record.consecutiveFailures, openUntil: record.openUntil }
       // called as methods: a pino logger's methods need their `this` (taken off the object they
@@ -137,7 +152,9 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
     breakers,
     signer: createSigner(deps.secrets ?? {}, logger),
     backoff,
-    random: deps.random ?? Math.random
+    random: deps.random ?? Math.random,
+    retryWindowMs: deps.retryWindowMs ?? DEFAULT_RETRY_WINDOW_MS,
+    probeIntervalMs: breakerPolicy.openMs
   }
   const attempts = new Set<Promise<void>>()
   let claiming: Promise<number> | undefined
@@ -145,7 +162,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
   let started = false
   /** the last claim filled its limit: more rows are probably due */
   let backlog = false
-  let timer: NodeJS.Timeout | undefined
+  let cancelTimer: (() => void) | undefined
 
   const barsDeps: BarsResponseDeps | undefined = deps.bars === undefined
     ? undefined
@@ -172,6 +189,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
     return { id: row.id, outcome: 'dead-letter', error: 'this worker has no BaRS configuration (endpoint catalogue)' }
   }
 
+  /** One attempt at a claimed row; its partnership's concurrency slot was taken at the claim. */
   const attemptOne = (row: OutboxRow): Promise<void> => {
     const run = (async () => {
       let settlement: DeliverySettlement
@@ -184,6 +202,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
         const delayMs = backoffDelayMs(row.attempts + 1, rowDeps.random, backoff)
         settlement = { id: row.id, outcome: 'retry', nextAttemptAt: new Date(clock.now().getTime() + delayMs), error: `internal error (${errorClass(err)})` }
       }
+      limits.release(row.partnershipId, limitSignal(settlement))
       try {
         // every delivery attempt leaves an AuditEvent, committed with its outcome in the
         // settler's group commit; a deferred row was not attempted and leaves none
@@ -202,17 +221,32 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
     return run
   }
 
-  /** Claims up to limit rows: one probe per half-open partnership, then the rest from closed ones. */
+  /**
+   * Claims up to limit rows: one probe per half-open partnership; then, for each partnership
+   * whose adaptive limit leaves fewer free slots than a batch, at most its free slots; then the
+   * rest in one claim from the others. Each row takes its partnership's slot at once.
+   */
   const claim = async (limit: number): Promise<OutboxRow[]> => {
     const now = clock.now()
     const rows: OutboxRow[] = []
+    const take = async (n: number, filter: { partnershipIds?: string[], excludePartnershipIds?: string[] }): Promise<void> => {
+      const got = await store.claimDueDeliveriesFor(now, n, deps.leaseMs, filter)
+      for (const row of got) limits.acquire(row.partnershipId)
+      rows.push(...got)
+    }
     for (const id of breakers.probeDue(now)) {
       if (rows.length >= limit) break
-      rows.push(...await store.claimDueDeliveriesFor(now, 1, deps.leaseMs, { partnershipIds: [id] }))
+      if (limits.free(id) > 0) await take(1, { partnershipIds: [id] })
     }
-    if (rows.length < limit) {
-      rows.push(...await store.claimDueDeliveriesFor(now, limit - rows.length, deps.leaseMs, { excludePartnershipIds: breakers.blocked(now) }))
+    const blocked = breakers.blocked(now)
+    // every configured partnership, and any other destination seen (a BaRS referrer)
+    const known = new Set([...deps.partnerships.keys(), ...limits.snapshot().map((l) => l.partnershipId)])
+    const constrained = [...known].filter((id) => !blocked.includes(id) && limits.free(id) < limit)
+    for (const id of constrained) {
+      const free = Math.min(limits.free(id), limit - rows.length)
+      if (free > 0) await take(free, { partnershipIds: [id] })
     }
+    if (rows.length < limit) await take(limit - rows.length, { excludePartnershipIds: [...blocked, ...constrained] })
     return rows
   }
 
@@ -229,10 +263,8 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
 
   const pump = (): void => {
     if (stopped || claiming !== undefined) return
-    if (timer !== undefined) {
-      clearTimeout(timer)
-      timer = undefined
-    }
+    cancelTimer?.()
+    cancelTimer = undefined
     claiming = fill()
     claiming.then(
       () => {
@@ -258,13 +290,12 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
 
   const schedule = (delayMs: number): void => {
     if (stopped) return
-    if (timer !== undefined) clearTimeout(timer)
-    timer = setTimeout(() => {
-      timer = undefined
-      pump()
-    }, delayMs)
+    cancelTimer?.()
     // the worker alone must not keep the process alive; the server's lifecycle owns that
-    timer.unref()
+    cancelTimer = scheduler.after(delayMs, () => {
+      cancelTimer = undefined
+      pump()
+    })
   }
 
   return {
@@ -279,10 +310,8 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
 
     async stop () {
       stopped = true
-      if (timer !== undefined) {
-        clearTimeout(timer)
-        timer = undefined
-      }
+      cancelTimer?.()
+      cancelTimer = undefined
       await claiming?.catch(() => undefined)
       await Promise.allSettled([...attempts])
       await settler.drain()
@@ -296,6 +325,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
       return rows.length
     },
 
-    breakers
+    breakers,
+    limits
   }
 }
