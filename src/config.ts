@@ -32,8 +32,8 @@ export interface Config {
     breakerOpenMs: number
     /** failure rate, in percent, over the window at which the partner is taken to be down */
     breakerFailureRatePercent: number
-    /** the breaker's sliding window */
-    breakerWindowMs: number
+    /** the breaker's sliding window, in calls */
+    breakerWindowCalls: number
     /** probes a half-open circuit admits (the first alone) */
     breakerProbes: number
     /** how long a failing referral is retried before it is a dead letter (a partnership may set its own) */
@@ -124,7 +124,7 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string, default: string, de
   { name: 'WORKWELL_BREAKER_FAILURES', default: '20', description: 'failures the breaker\'s window must hold before its failure rate may open a partnership\'s circuit' },
   { name: 'WORKWELL_BREAKER_OPEN_MS', default: '30000', description: 'probe interval of an open circuit: a partner that is down gets one probe per interval' },
   { name: 'WORKWELL_BREAKER_FAILURE_RATE', default: '95', description: 'failure rate (percent) over the window that means the partner is down, not degraded' },
-  { name: 'WORKWELL_BREAKER_WINDOW_MS', default: '60000', description: 'the breaker\'s sliding window' },
+  { name: 'WORKWELL_BREAKER_WINDOW_CALLS', default: '40', description: 'the breaker\'s sliding window: the last this many calls to a partnership' },
   { name: 'WORKWELL_BREAKER_PROBES', default: '3', description: 'probes a half-open circuit admits before it closes (the first alone)' },
   { name: 'WORKWELL_DELIVERY_RETRY_WINDOW_HOURS', default: '120', description: 'how long a failing referral is retried before it is a dead letter (5 days, as NHS MESH); partnership.json delivery.retryWindowHours overrides' },
   { name: 'WORKWELL_ALERT_CIRCUIT_OPEN_MS', default: '1800000', description: 'a circuit open longer than this raises an alert' },
@@ -265,7 +265,7 @@ export function loadConfig (env: Env, cwd: string): Config {
       breakerFailures: integer(env, 'WORKWELL_BREAKER_FAILURES', 20, 1, 1000),
       breakerOpenMs: integer(env, 'WORKWELL_BREAKER_OPEN_MS', 30_000, 10, 3_600_000),
       breakerFailureRatePercent: integer(env, 'WORKWELL_BREAKER_FAILURE_RATE', 95, 1, 100),
-      breakerWindowMs: integer(env, 'WORKWELL_BREAKER_WINDOW_MS', 60_000, 100, 3_600_000),
+      breakerWindowCalls: integer(env, 'WORKWELL_BREAKER_WINDOW_CALLS', 40, 1, 10_000),
       breakerProbes: integer(env, 'WORKWELL_BREAKER_PROBES', 3, 1, 100),
       retryWindowHours: integer(env, 'WORKWELL_DELIVERY_RETRY_WINDOW_HOURS', 120, 1, 720)
     },

@@ -2,8 +2,8 @@ import type { CircuitRecord, CircuitState } from '../store/store.ts'
 
 /** Settings shared by every partnership's breaker. */
 export interface BreakerPolicy {
-  /** the sliding window over which the failure rate is judged */
-  windowMs: number
+  /** the sliding window: the last this many results (count-based, so a partner called rarely is judged as surely as a busy one) */
+  windowCalls: number
   /** failures the window must hold before the rate may open the circuit (the minimum number of calls) */
   minimumFailures: number
   /** the failure rate (0..1] at or above which the partner is taken to be down */
@@ -15,7 +15,7 @@ export interface BreakerPolicy {
 }
 
 /** Down means nearly every call fails; a partner that still answers half its calls is degraded, not down. */
-export const DEFAULT_BREAKER: BreakerPolicy = { windowMs: 60_000, minimumFailures: 20, failureRate: 0.95, openMs: 30_000, halfOpenProbes: 3 }
+export const DEFAULT_BREAKER: BreakerPolicy = { windowCalls: 40, minimumFailures: 20, failureRate: 0.95, openMs: 30_000, halfOpenProbes: 3 }
 
 /**
  * What a caller may do now: 'send' normally, 'probe' as one of the half-open trials, or
@@ -50,8 +50,8 @@ export interface CircuitBreakers {
 
 interface Circuit {
   state: 'closed' | 'open'
-  /** results in the window, oldest first: [time, failed] */
-  window: Array<[number, boolean]>
+  /** results in the window, oldest first: true for a failure */
+  window: boolean[]
   openedAt?: number
   openUntil: number
   /** half-open trial: probes admitted, and how many of those answered well or badly */
@@ -61,12 +61,11 @@ interface Circuit {
   updatedAt: number
 }
 
-/** The most results kept per partnership: enough for a rate, bounded whatever the traffic. */
-const MAX_WINDOW_ENTRIES = 1_000
-
 /**
  * Creates per-partnership circuit breakers that tell a partner that is DOWN from one that is
- * DEGRADED. The circuit opens only on the failure rate over a sliding window, and only once
+ * DEGRADED. The circuit opens only on the failure rate over a sliding window of the last
+ * `windowCalls` results (count-based, resilience4j's default: a time window never fills for a
+ * partner called a few times an hour, which then could never be found down), and only once
  * the window holds `minimumFailures` failures (resilience4j's minimumNumberOfCalls), so a
  * partner failing 60 % of its calls stays closed; how much it is sent is then the adaptive
  * limit's job (concurrency-limit.ts). An open circuit lets one probe through per `openMs`;
@@ -90,14 +89,7 @@ export function createCircuitBreakers (policy: BreakerPolicy, onChange: (record:
   }
   const stateOf = (c: Circuit, now: number): CircuitState =>
     c.state === 'closed' ? 'closed' : now >= c.openUntil ? 'half-open' : 'open'
-  const failuresIn = (c: Circuit): number => c.window.reduce((n, [, failed]) => n + (failed ? 1 : 0), 0)
-  const trim = (c: Circuit, now: number): void => {
-    const from = now - policy.windowMs
-    let drop = 0
-    while (drop < c.window.length && (c.window[drop]?.[0] ?? now) < from) drop++
-    if (c.window.length - drop > MAX_WINDOW_ENTRIES) drop = c.window.length - MAX_WINDOW_ENTRIES
-    if (drop > 0) c.window.splice(0, drop)
-  }
+  const failuresIn = (c: Circuit): number => c.window.reduce((n, failed) => n + (failed ? 1 : 0), 0)
   const admitsProbe = (c: Circuit): boolean =>
     // the first probe goes alone, so a partner that is down gets one per interval
     c.probeSuccesses === 0 ? c.probes === 0 : c.probes < policy.halfOpenProbes
@@ -174,8 +166,8 @@ export function createCircuitBreakers (policy: BreakerPolicy, onChange: (record:
         return
       }
       if (c.state !== 'closed') return
-      c.window.push([t, result === 'failure'])
-      trim(c, t)
+      c.window.push(result === 'failure')
+      if (c.window.length > policy.windowCalls) c.window.splice(0, c.window.length - policy.windowCalls)
       if (result === 'success') return
       const failures = failuresIn(c)
       if (failures >= policy.minimumFailures && failures / c.window.length >= policy.failureRate) open(id, c, t, false)

@@ -49,7 +49,7 @@ export function createConfiguredWorker (deps: ConfiguredWorkerDeps): DeliveryWor
     requestTimeoutMs: d.requestTimeoutMs,
     connectTimeoutMs: d.connectTimeoutMs,
     backoff: { baseMs: d.backoffBaseMs, factor: 2, capMs: d.backoffCapMs },
-    breaker: { minimumFailures: d.breakerFailures, openMs: d.breakerOpenMs, failureRate: d.breakerFailureRatePercent / 100, windowMs: d.breakerWindowMs, halfOpenProbes: d.breakerProbes },
+    breaker: { minimumFailures: d.breakerFailures, openMs: d.breakerOpenMs, failureRate: d.breakerFailureRatePercent / 100, windowCalls: d.breakerWindowCalls, halfOpenProbes: d.breakerProbes },
     retryWindowMs: d.retryWindowHours * 3_600_000,
     secrets: deps.config.partnerSecrets,
     dataDir: deps.config.dataDir,

@@ -78,7 +78,7 @@ describe('a partner that answers 400 to one referral', { timeout: 60_000 }, () =
     expect((await call(`${gw.origin}/admin/deliveries/${dead[0]?.id ?? ''}/$replay`, { method: 'POST' })).status).toBe(200)
     await until(async () => (await alerts()).total === 0, 20_000, 'the alert to clear')
     await until(() => logs.lines.some((l) => l.msg === 'alert cleared' && l.alert === 'ReferralDeadLettered'), 5_000, 'the cleared log line')
-    expect(partner.stored.size).toBe(REFERRALS)
+    await until(() => partner.stored.size === REFERRALS, 20_000, 'the replayed referral delivered')
   })
 
   it('answers only operators', async () => {

@@ -40,7 +40,7 @@ describe('loadConfig defaults', () => {
         breakerFailures: 20,
         breakerOpenMs: 30_000,
         breakerFailureRatePercent: 95,
-        breakerWindowMs: 60_000,
+        breakerWindowCalls: 40,
         breakerProbes: 3,
         retryWindowHours: 120
       },
@@ -145,7 +145,7 @@ describe('loadConfig parses each variable', () => {
       WORKWELL_BREAKER_FAILURES: '2',
       WORKWELL_BREAKER_OPEN_MS: '400',
       WORKWELL_BREAKER_FAILURE_RATE: '80',
-      WORKWELL_BREAKER_WINDOW_MS: '5000',
+      WORKWELL_BREAKER_WINDOW_CALLS: '30',
       WORKWELL_BREAKER_PROBES: '2',
       WORKWELL_DELIVERY_RETRY_WINDOW_HOURS: '48'
     }, CWD)
@@ -163,7 +163,7 @@ describe('loadConfig parses each variable', () => {
       breakerFailures: 2,
       breakerOpenMs: 400,
       breakerFailureRatePercent: 80,
-      breakerWindowMs: 5000,
+      breakerWindowCalls: 30,
       breakerProbes: 2,
       retryWindowHours: 48
     })

@@ -4,7 +4,7 @@ import type { CircuitRecord } from '../../../src/store/store.ts'
 
 const T = Date.parse('2026-11-20T10:00:00.000Z')
 const at = (ms: number): Date => new Date(T + ms)
-const POLICY: BreakerPolicy = { windowMs: 10_000, minimumFailures: 5, failureRate: 0.9, openMs: 1_000, halfOpenProbes: 3 }
+const POLICY: BreakerPolicy = { windowCalls: 10, minimumFailures: 5, failureRate: 0.9, openMs: 1_000, halfOpenProbes: 3 }
 
 function breakers (policy: Partial<BreakerPolicy> = {}): { b: ReturnType<typeof createCircuitBreakers>, changes: CircuitRecord[] } {
   const changes: CircuitRecord[] = []
@@ -34,6 +34,15 @@ describe('circuit breakers: down versus degraded', () => {
     expect(changes).toEqual([])
   })
 
+  it('forget results older than the window: 4 failures, then 9 successes and a failure are 1 in 10', () => {
+    const { b, changes } = breakers()
+    for (let i = 0; i < 4; i++) b.record('p', 'send', 'failure', at(0))
+    for (let i = 0; i < 9; i++) b.record('p', 'send', 'success', at(0))
+    b.record('p', 'send', 'failure', at(0))
+    expect(b.snapshot(at(0))[0]).toMatchObject({ state: 'closed', consecutiveFailures: 1 })
+    expect(changes).toEqual([])
+  })
+
   it('stay closed for a degraded partner that fails 60 % of its calls', () => {
     const { b, changes } = breakers()
     // a fixed pattern of 3 failures in 5, for a long time
@@ -46,7 +55,7 @@ describe('circuit breakers: down versus degraded', () => {
     let opened = 0
     for (let seed = 1; seed <= 200; seed++) {
       const random = seeded(seed)
-      const { b } = breakers({ minimumFailures: 20, windowMs: 60_000, failureRate: 0.95 })
+      const { b } = breakers({ minimumFailures: 20, windowCalls: 40, failureRate: 0.95 })
       // one call every 2.5 s (the field report's rate): about 24 calls in the window
       for (let i = 0; i < 500; i++) b.record('p', 'send', random() < 0.6 ? 'failure' : 'success', at(i * 2_500))
       if (b.snapshot(at(500 * 2_500))[0]?.state !== 'closed') opened++
@@ -55,11 +64,10 @@ describe('circuit breakers: down versus degraded', () => {
     expect(opened).toBeLessThanOrEqual(4)
   })
 
-  it('open when the window holds the minimum failures at the failure rate, and forget results older than the window', () => {
+  it('open when the last calls hold the minimum failures at the failure rate, however slowly they came', () => {
     const { b, changes } = breakers()
-    for (let i = 0; i < 4; i++) b.record('p', 'send', 'failure', at(0))
-    // the old failures leave the window: four more are not yet five in it
-    for (let i = 0; i < 4; i++) b.record('p', 'send', 'failure', at(20_000))
+    // a partner called once an hour that is down is found down all the same
+    for (let i = 0; i < 4; i++) b.record('p', 'send', 'failure', at(i * 3_600_000))
     expect(changes).toEqual([])
     b.record('p', 'send', 'failure', at(20_000))
     expect(changes.at(-1)).toMatchObject({ partnershipId: 'p', state: 'open', consecutiveFailures: 5, openedAt: at(20_000).toISOString(), openUntil: at(21_000).toISOString() })
