@@ -4,9 +4,15 @@ export interface LimitPolicy {
   max: number
   /** the least it shrinks to: a degraded partner still gets a trickle */
   min: number
-  /** on a drop the limit becomes ⌊limit × backoffRatio⌋ (Netflix AIMDLimit: 0.9) */
+  /** a window whose success rate is below this shrinks the limit (multiplicative decrease) */
+  targetSuccessRate: number
+  /** the factor of a decrease (TCP halves its window) */
   backoffRatio: number
+  /** answers per window at least (a window is also at least the current limit) */
+  minWindow: number
 }
+
+export const DEFAULT_LIMITS: Omit<LimitPolicy, 'max'> = { min: 1, targetSuccessRate: 0.3, backoffRatio: 0.5, minWindow: 10 }
 
 /** Per-partnership limits on deliveries in flight. */
 export interface ConcurrencyLimits {
@@ -25,20 +31,26 @@ export interface ConcurrencyLimits {
   snapshot: () => Array<{ partnershipId: string, limit: number, inFlight: number }>
 }
 
+interface Limit { limit: number, inFlight: number, answers: number, successes: number }
+
 /**
- * AIMD (additive increase, multiplicative decrease) on each partner's answers, as TCP does on
- * loss (Netflix concurrency-limits' AIMDLimit): every answer adds one to the limit (while at least half of it is in use, else there is
- * no evidence the partner can take more), every drop multiplies it by backoffRatio, never below
- * min. A partner that fails 60 % of calls settles near the limit its successes support instead
- * of being cut off, and one that recovers is back at max within a few dozen answers. Latency is
- * not used: a partner that hangs for seconds makes round-trip times noise.
+ * AIMD (additive increase, multiplicative decrease) on each partner's success rate, window by
+ * window, as TCP adjusts once per round trip rather than per packet: after each window of
+ * answers (at least minWindow, and at least the current limit), a success rate at or above
+ * targetSuccessRate adds one to the limit (when at least half of it was in use: otherwise there
+ * is no evidence the partner can take more), a lower one multiplies it by backoffRatio, never
+ * below min. So a partner that answers 40 % of calls keeps its concurrency and receives at the
+ * rate its answers support, while one that answers almost nothing falls to a trickle before
+ * the breaker (which opens only near 100 % failures) takes over. A per-drop decrease (Netflix
+ * AIMDLimit) was tried first: at 60 % failures it held the limit at 2-4 and the partner was
+ * starved. Latency is not used: a partner that hangs for seconds makes round-trip times noise.
  */
 export function createConcurrencyLimits (policy: LimitPolicy): ConcurrencyLimits {
-  const limits = new Map<string, { limit: number, inFlight: number }>()
-  const of = (id: string): { limit: number, inFlight: number } => {
+  const limits = new Map<string, Limit>()
+  const of = (id: string): Limit => {
     let l = limits.get(id)
     if (l === undefined) {
-      l = { limit: policy.max, inFlight: 0 }
+      l = { limit: policy.max, inFlight: 0, answers: 0, successes: 0 }
       limits.set(id, l)
     }
     return l
@@ -51,9 +63,17 @@ export function createConcurrencyLimits (policy: LimitPolicy): ConcurrencyLimits
       const l = of(id)
       const busy = l.inFlight >= l.limit / 2
       l.inFlight = Math.max(0, l.inFlight - 1)
-      if (result === 'success' && busy) l.limit = Math.min(policy.max, l.limit + 1)
-      // kept fractional, so a small limit shrinks by a tenth rather than a whole slot per drop
-      else if (result === 'drop') l.limit = Math.max(policy.min, l.limit * policy.backoffRatio)
+      if (result === 'ignore') return
+      l.answers++
+      if (result === 'success') l.successes++
+      if (l.answers < Math.max(policy.minWindow, Math.floor(l.limit))) return
+      if (l.successes / l.answers >= policy.targetSuccessRate) {
+        if (busy) l.limit = Math.min(policy.max, l.limit + 1)
+      } else {
+        l.limit = Math.max(policy.min, l.limit * policy.backoffRatio)
+      }
+      l.answers = 0
+      l.successes = 0
     },
     snapshot: () => [...limits].map(([partnershipId, l]) => ({ partnershipId, limit: Math.floor(l.limit), inFlight: l.inFlight }))
   }

@@ -11,7 +11,7 @@ import { errorClass, failureFields } from './failure-log.ts'
 import type { BackoffPolicy } from './backoff.ts'
 import { createCircuitBreakers, DEFAULT_BREAKER } from './circuit-breaker.ts'
 import type { BreakerPolicy, CircuitBreakers } from './circuit-breaker.ts'
-import { createConcurrencyLimits, limitSignal } from './concurrency-limit.ts'
+import { createConcurrencyLimits, DEFAULT_LIMITS, limitSignal } from './concurrency-limit.ts'
 import type { ConcurrencyLimits, LimitPolicy } from './concurrency-limit.ts'
 import { DEFAULT_RETRY_WINDOW_MS } from './retry-window.ts'
 import { systemScheduler } from '../scheduler.ts'
@@ -50,7 +50,7 @@ export interface DeliveryWorkerDeps {
   backoff?: BackoffPolicy
   /** circuit breaker: failure rate over a window, probe interval (default DEFAULT_BREAKER) */
   breaker?: Partial<BreakerPolicy>
-  /** per-partnership adaptive concurrency (default: up to `concurrency`, down to 1, ×0.9 on a drop) */
+  /** per-partnership adaptive concurrency (default: up to `concurrency`, DEFAULT_LIMITS) */
   limits?: Partial<LimitPolicy>
   /** how long a failing referral is retried before it is a dead letter (default 5 days) */
   retryWindowMs?: number
@@ -125,7 +125,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
   })
   const scheduler = deps.scheduler ?? systemScheduler
   const breakerPolicy: BreakerPolicy = { ...DEFAULT_BREAKER, ...deps.breaker }
-  const limits = createConcurrencyLimits({ max: concurrency, min: 1, backoffRatio: 0.9, ...deps.limits })
+  const limits = createConcurrencyLimits({ max: concurrency, ...DEFAULT_LIMITS, ...deps.limits })
   const breakers = createCircuitBreakers(
     breakerPolicy,
     (record) => {
@@ -160,8 +160,20 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
   let claiming: Promise<number> | undefined
   let stopped = false
   let started = false
-  /** the last claim filled its limit: more rows are probably due */
-  let backlog = false
+  /** the last bulk claim filled its limit: more rows are probably due */
+  let bulkFull = false
+  /** partnerships whose last claim took every free slot they had: more of their rows are probably due */
+  const hungry = new Set<string>()
+  /** an attempt ended while a claim was running: claim again when it is done */
+  let refillWanted = false
+  const backlog = (): boolean => bulkFull || hungry.size > 0
+  /**
+   * Rows claimed for a partnership beyond its free slots, started as its attempts end: a
+   * degraded partner on a small adaptive limit is then fed without a store round trip (and,
+   * on SQLite, an fsync) per attempt. Each keeps the time it was claimed, for its lease.
+   */
+  const waiting = new Map<string, Array<{ row: OutboxRow, claimedAt: number }>>()
+  const waitingCount = (): number => [...waiting.values()].reduce((n, q) => n + q.length, 0)
   let cancelTimer: (() => void) | undefined
 
   const barsDeps: BarsResponseDeps | undefined = deps.bars === undefined
@@ -216,23 +228,50 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
     // run never rejects (errors are logged above), so nothing is left unhandled
     run.then(() => {
       attempts.delete(run)
-      refill()
+      startWaiting(row.partnershipId)
+      refill(row.partnershipId)
     }, () => undefined)
     return run
   }
 
   /**
-   * Claims up to limit rows: one probe per half-open partnership; then, for each partnership
-   * whose adaptive limit leaves fewer free slots than a batch, at most its free slots; then the
-   * rest in one claim from the others. Each row takes its partnership's slot at once.
+   * Starts a partnership's waiting rows while it has free slots. A row whose lease would end
+   * before an attempt could finish is released (deferred, due now) instead: sending it could
+   * race another worker that has claimed it since.
    */
-  const claim = async (limit: number): Promise<OutboxRow[]> => {
+  const startWaiting = (partnershipId: string): void => {
+    const queue = waiting.get(partnershipId)
+    if (queue === undefined) return
+    while (queue.length > 0 && (stopped || limits.free(partnershipId) > 0)) {
+      const next = queue.shift()
+      if (next === undefined) break
+      const now = clock.now()
+      if (stopped || now.getTime() > next.claimedAt + deps.leaseMs - deps.requestTimeoutMs) {
+        settler.record({ id: next.row.id, outcome: 'deferred', nextAttemptAt: now }).catch((err: unknown) => {
+          logger.error({ outboxId: next.row.id, partnershipId, ...failureFields('outcome-not-recorded', err) }, 'delivery attempt could not be recorded')
+        })
+        continue
+      }
+      limits.acquire(partnershipId)
+      attemptOne(next.row).catch(() => undefined)
+    }
+    if (queue.length === 0) waiting.delete(partnershipId)
+  }
+
+  /**
+   * Claims up to limit rows: one probe per half-open partnership; then, for each partnership
+   * whose adaptive limit leaves fewer free slots than a batch, its free slots (with `queue`, up
+   * to four times its limit, the rest waiting for slots); then the rest in one claim from the
+   * others. Each row started takes its partnership's slot at once.
+   */
+  const claim = async (limit: number, queue = false): Promise<OutboxRow[]> => {
     const now = clock.now()
     const rows: OutboxRow[] = []
-    const take = async (n: number, filter: { partnershipIds?: string[], excludePartnershipIds?: string[] }): Promise<void> => {
+    const take = async (n: number, filter: { partnershipIds?: string[], excludePartnershipIds?: string[] }): Promise<boolean> => {
       const got = await store.claimDueDeliveriesFor(now, n, deps.leaseMs, filter)
       for (const row of got) limits.acquire(row.partnershipId)
       rows.push(...got)
+      return got.length >= n
     }
     for (const id of breakers.probeDue(now)) {
       if (rows.length >= limit) break
@@ -243,19 +282,30 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
     const known = new Set([...deps.partnerships.keys(), ...limits.snapshot().map((l) => l.partnershipId)])
     const constrained = [...known].filter((id) => !blocked.includes(id) && limits.free(id) < limit)
     for (const id of constrained) {
-      const free = Math.min(limits.free(id), limit - rows.length)
-      if (free > 0) await take(free, { partnershipIds: [id] })
+      const free = limits.free(id)
+      const queued = waiting.get(id)?.length ?? 0
+      const want = Math.min(limit - rows.length, queue ? 4 * limits.limit(id) - (limits.limit(id) - free) - queued : free)
+      // a partnership with no room keeps its hunger: the end of one of its attempts claims again
+      if (want <= 0 || (free <= 0 && !queue)) continue
+      const got = await store.claimDueDeliveriesFor(now, want, deps.leaseMs, { partnershipIds: [id] })
+      const startNow = got.slice(0, Math.max(0, free))
+      for (const row of startNow) limits.acquire(row.partnershipId)
+      rows.push(...startNow)
+      const rest = got.slice(startNow.length).map((row) => ({ row, claimedAt: now.getTime() }))
+      if (rest.length > 0) waiting.set(id, [...(waiting.get(id) ?? []), ...rest])
+      if (got.length >= want) hungry.add(id)
+      else hungry.delete(id)
     }
-    if (rows.length < limit) await take(limit - rows.length, { excludePartnershipIds: [...blocked, ...constrained] })
+    for (const id of hungry) if (blocked.includes(id) || !constrained.includes(id)) hungry.delete(id)
+    bulkFull = rows.length < limit && await take(limit - rows.length, { excludePartnershipIds: [...blocked, ...constrained] })
     return rows
   }
 
   /** One claim into the free slots; resolves to the number of rows started. */
   const fill = async (): Promise<number> => {
-    const limit = Math.min(deps.batchSize, concurrency - attempts.size)
+    const limit = Math.min(deps.batchSize, concurrency - attempts.size - waitingCount())
     if (stopped || limit <= 0) return 0
-    const rows = await claim(limit)
-    backlog = rows.length >= limit
+    const rows = await claim(limit, true)
     // each attempt records its own outcome; the pump only starts them
     for (const row of rows) attemptOne(row).catch(() => undefined)
     return rows.length
@@ -266,13 +316,17 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
     cancelTimer?.()
     cancelTimer = undefined
     claiming = fill()
+    refillWanted = false
     claiming.then(
-      () => {
+      (claimed) => {
         claiming = undefined
         if (stopped) return
-        if (backlog && attempts.size < concurrency) pump()
-        else if (!backlog) schedule(deps.pollIntervalMs)
-        // else: a finishing attempt refills (refill)
+        if ((claimed > 0 || refillWanted) && backlog() && attempts.size < concurrency) {
+          pump()
+          return
+        }
+        // a finishing attempt refills (refill); the poll is the fallback
+        schedule(deps.pollIntervalMs)
       },
       (err: unknown) => {
         claiming = undefined
@@ -281,11 +335,19 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
       })
   }
 
-  /** After an attempt ends: with a backlog, claim again once enough slots are free to make a claim worth it. */
-  const refill = (): void => {
-    if (!started || stopped || !backlog || claiming !== undefined) return
+  /**
+   * After an attempt ends: with a backlog, claim again once enough slots are free to make a
+   * claim worth it, or at once when the attempt freed a slot of a partnership with rows waiting
+   * for one (a degraded partner on a small adaptive limit must not wait for the next poll).
+   */
+  const refill = (partnershipId: string): void => {
+    if (!started || stopped || !backlog()) return
+    if (claiming !== undefined) {
+      refillWanted = true
+      return
+    }
     const free = concurrency - attempts.size
-    if (free >= Math.max(1, Math.floor(Math.min(deps.batchSize, concurrency) / 2)) || attempts.size === 0) pump()
+    if (hungry.has(partnershipId) || free >= Math.max(1, Math.floor(Math.min(deps.batchSize, concurrency) / 2)) || attempts.size === 0) pump()
   }
 
   const schedule = (delayMs: number): void => {
@@ -313,6 +375,8 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
       cancelTimer?.()
       cancelTimer = undefined
       await claiming?.catch(() => undefined)
+      // rows still waiting for a slot go back, due now, for whichever worker comes next
+      for (const id of [...waiting.keys()]) startWaiting(id)
       await Promise.allSettled([...attempts])
       await settler.drain()
       await client.close()

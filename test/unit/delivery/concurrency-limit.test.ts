@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest'
-import { createConcurrencyLimits, limitSignal } from '../../../src/delivery/concurrency-limit.ts'
+import { createConcurrencyLimits, DEFAULT_LIMITS, limitSignal } from '../../../src/delivery/concurrency-limit.ts'
 
-const POLICY = { max: 20, min: 1, backoffRatio: 0.9 }
+const POLICY = { ...DEFAULT_LIMITS, max: 20 }
 
-describe('adaptive concurrency (AIMD) per partnership', () => {
+/** Keeps a partner as busy as its limit allows for n answers; answer(i) says how the i-th went. */
+function steady (n: number, answer: (i: number) => boolean): number {
+  const l = createConcurrencyLimits(POLICY)
+  for (let i = 0; i < n; i++) {
+    while (l.free('p') > 0) l.acquire('p')
+    l.release('p', answer(i) ? 'success' : 'drop')
+  }
+  return l.limit('p')
+}
+
+describe('adaptive concurrency (AIMD on the success rate) per partnership', () => {
   it('starts at max, counts slots in flight, and keeps partnerships apart', () => {
     const l = createConcurrencyLimits(POLICY)
     expect(l.free('a')).toBe(20)
@@ -13,34 +23,32 @@ describe('adaptive concurrency (AIMD) per partnership', () => {
     expect(l.free('b')).toBe(20)
   })
 
-  it('shrinks multiplicatively on drops, never below min, and grows by one per answer while busy', () => {
+  it('halves after a window of answers below the target success rate, never below min', () => {
     const l = createConcurrencyLimits(POLICY)
-    for (let i = 0; i < 100; i++) { l.acquire('a'); l.release('a', 'drop') }
+    // a window is at least the limit (20) answers
+    for (let i = 0; i < 19; i++) { l.acquire('a'); l.release('a', 'drop') }
+    expect(l.limit('a')).toBe(20)
+    l.acquire('a'); l.release('a', 'drop')
+    expect(l.limit('a')).toBe(10)
+    for (let i = 0; i < 200; i++) { l.acquire('a'); l.release('a', 'drop') }
     expect(l.limit('a')).toBe(1)
-    // busy: one in flight of a limit of 1
-    l.acquire('a'); l.release('a', 'success')
-    expect(l.limit('a')).toBe(2)
-    // not busy (nothing else in flight of 2 is below half): no evidence it takes more
-    l.acquire('a'); l.acquire('a'); l.release('a', 'success')
-    expect(l.limit('a')).toBe(3)
-    l.release('a', 'ignore')
-    expect(l.limit('a')).toBe(3)
-    expect(l.free('a')).toBe(3)
   })
 
-  it('settles a partner failing 60 % of calls well above the floor, and a down one at the floor', () => {
-    const steady = (failEvery: (i: number) => boolean): number => {
-      const l = createConcurrencyLimits(POLICY)
-      for (let i = 0; i < 2_000; i++) {
-        // keep the partner as busy as its limit allows
-        while (l.free('p') > 0) l.acquire('p')
-        l.release('p', failEvery(i) ? 'drop' : 'success')
-      }
-      return l.limit('p')
-    }
-    expect(steady((i) => i % 5 < 3)).toBeGreaterThanOrEqual(5)
-    expect(steady(() => true)).toBe(1)
-    expect(steady(() => false)).toBe(20)
+  it('grows by one per good window, only while at least half the limit is in use; ignores what was never sent', () => {
+    const l = createConcurrencyLimits(POLICY)
+    for (let i = 0; i < 200; i++) { l.acquire('a'); l.release('a', 'drop') }
+    expect(l.limit('a')).toBe(1)
+    // busy (1 in flight of 1): ten answers at a 100 % success rate add one
+    for (let i = 0; i < 10; i++) { l.acquire('a'); l.release('a', 'success') }
+    expect(l.limit('a')).toBe(2)
+    for (let i = 0; i < 50; i++) { l.acquire('a'); l.release('a', 'ignore') }
+    expect(l.limit('a')).toBe(2)
+  })
+
+  it('keeps a partner answering 40 % at its maximum, and shrinks one answering 10 % to the floor', () => {
+    expect(steady(2_000, (i) => i % 5 >= 3)).toBe(20)
+    expect(steady(2_000, (i) => i % 10 === 0)).toBe(1)
+    expect(steady(2_000, () => false)).toBe(1)
   })
 
   it('reads an attempt outcome as a capacity signal', () => {
