@@ -242,11 +242,13 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
   const startWaiting = (partnershipId: string): void => {
     const queue = waiting.get(partnershipId)
     if (queue === undefined) return
-    while (queue.length > 0 && (stopped || limits.free(partnershipId) > 0)) {
+    // stopping: every waiting row goes back at once
+    const releaseAll = stopped
+    while (queue.length > 0 && (releaseAll || limits.free(partnershipId) > 0)) {
       const next = queue.shift()
       if (next === undefined) break
       const now = clock.now()
-      if (stopped || now.getTime() > next.claimedAt + deps.leaseMs - deps.requestTimeoutMs) {
+      if (releaseAll || now.getTime() > next.claimedAt + deps.leaseMs - deps.requestTimeoutMs) {
         settler.record({ id: next.row.id, outcome: 'deferred', nextAttemptAt: now }).catch((err: unknown) => {
           logger.error({ outboxId: next.row.id, partnershipId, ...failureFields('outcome-not-recorded', err) }, 'delivery attempt could not be recorded')
         })
