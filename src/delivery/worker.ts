@@ -244,7 +244,8 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
     if (queue === undefined) return
     // stopping: every waiting row goes back at once
     const releaseAll = stopped
-    while (queue.length > 0 && (releaseAll || limits.free(partnershipId) > 0)) {
+    for (;;) {
+      if (!releaseAll && limits.free(partnershipId) <= 0) break
       const next = queue.shift()
       if (next === undefined) break
       const now = clock.now()

@@ -9,6 +9,7 @@ import { pino } from 'pino'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Resource, ServiceRequest } from '@medplum/fhirtypes'
 import type { DeliveryLogger } from '../../../src/delivery/deliver-row.ts'
+import { createManualScheduler } from '../../helpers/manual-scheduler.ts'
 import { ENVELOPE_EXTENSIONS } from '../../../src/bars/envelope.ts'
 import { SIGNATURE_HEADER, verifySignature } from '../../../src/delivery/signature.ts'
 import { createDeliveryWorker } from '../../../src/delivery/worker.ts'
@@ -387,6 +388,20 @@ describe('delivery worker lifecycle', () => {
     expect(worker.limits.limit('frimley')).toBe(2)
     expect(worker.limits.limit('north-central-london')).toBe(4)
     expect([...store.outbox.values()].filter((r) => r.partnershipId === 'frimley' && r.attempts > 0)).toHaveLength(4)
+  })
+
+  it('feeds a partnership on a small limit from rows waiting in the worker, one at a time, without waiting for a poll', async () => {
+    const scheduler = createManualScheduler()
+    const { store, worker, seed } = setup({ frimley: '/ok' }, { batchSize: 10, limits: { max: 1 }, scheduler })
+    for (let i = 0; i < 4; i++) await seed(`f-${i}`, 'frimley')
+    const claims = vi.spyOn(store, 'claimDueDeliveriesFor')
+    worker.start()
+    // the scheduler is never advanced: the poll timer never fires, so attempts' ends drive it all
+    await vi.waitFor(() => { expect([...store.outbox.values()].every((r) => r.status === 'delivered')).toBe(true) })
+    expect(received).toHaveLength(4)
+    // one claim took all four (four times the limit of 1); the rest waited in the worker
+    expect(claims.mock.calls[0]?.[1]).toBe(4)
+    expect(worker.limits.snapshot()).toEqual([expect.objectContaining({ partnershipId: 'frimley', limit: 1 })])
   })
 
   it('keeps polling after a failed poll, logging only the error class', async () => {
