@@ -6,6 +6,7 @@ import type { ServiceRequest, Task } from '@medplum/fhirtypes'
 import { Pool } from 'undici'
 import { systemClock } from '../src/clock.ts'
 import { createDeliveryWorker } from '../src/delivery/worker.ts'
+import type { BackoffPolicy } from '../src/delivery/backoff.ts'
 import { loadMappings } from '../src/mapping/load-mapping.ts'
 import { mapReferral } from '../src/mapping/map-referral.ts'
 import { loadPartnerships } from '../src/routing/load-partnerships.ts'
@@ -53,9 +54,31 @@ server.listen(0, '127.0.0.1', () => { parentPort.postMessage(server.address().po
 parentPort.on('message', () => { server.closeAllConnections(); server.close(() => process.exit(0)) })
 `
 
-/** A local sink on its own thread that answers 201 to every POST once it has read the body. */
-async function startSink (): Promise<{ origin: string, close: () => Promise<void> }> {
-  const thread = new Worker(SINK_SOURCE, { eval: true })
+/**
+ * The degraded partner: of every 10 POSTs, 3 answered 503 and 3 reset at once (no hangs: a
+ * hang holds a connection for its whole timeout, which bounds any sender), 4 answered 201.
+ */
+const DEGRADED_SINK_SOURCE = `
+const { createServer } = require('node:http')
+const { parentPort } = require('node:worker_threads')
+let n = 0
+const server = createServer((req, res) => {
+  req.resume()
+  req.on('end', () => {
+    const r = n++ % 10
+    if (r < 3) res.writeHead(503, { 'content-length': '0' }).end()
+    else if (r < 6) req.socket.destroy()
+    else res.writeHead(201, { 'content-length': '0' }).end()
+  })
+})
+server.keepAliveTimeout = 60000
+server.listen(0, '127.0.0.1', () => { parentPort.postMessage(server.address().port) })
+parentPort.on('message', () => { server.closeAllConnections(); server.close(() => process.exit(0)) })
+`
+
+/** A local sink on its own thread that answers 201 to every POST once it has read the body (or, degraded, 60 % 503 or reset). */
+async function startSink (source = SINK_SOURCE): Promise<{ origin: string, close: () => Promise<void> }> {
+  const thread = new Worker(source, { eval: true })
   const port = await new Promise<number>((resolve) => { thread.once('message', (p: number) => { resolve(p) }) })
   return {
     origin: `http://127.0.0.1:${port}`,
@@ -131,7 +154,7 @@ async function rawPostRate (origin: string, body: string, contentType: string, n
 }
 
 /** Runs the worker until n rows are delivered; returns the seconds it took. */
-async function drain (store: Store, n: number, origin: string, options: DeliveryBenchOptions): Promise<{ seconds: number, cpuPerDelivery: number }> {
+async function drain (store: Store, n: number, origin: string, options: DeliveryBenchOptions, backoff?: BackoffPolicy): Promise<{ seconds: number, cpuPerDelivery: number }> {
   const partnerships = await loadPartnerships(path.join(REPO, 'mappings'), { [PARTNERSHIP]: `${origin}/sink` })
   const mappings = await loadMappings(path.join(REPO, 'mappings'), [PARTNERSHIP])
   let delivered = 0
@@ -152,11 +175,13 @@ async function drain (store: Store, n: number, origin: string, options: Delivery
     concurrency: options.concurrency,
     connections: options.connections,
     leaseMs: 60_000,
-    requestTimeoutMs: 10_000
+    requestTimeoutMs: 10_000,
+    ...(backoff === undefined ? {} : { backoff })
   })
   const started = performance.now()
   const cpu = cpuMicros()
   worker.start()
+  const debug = process.env.BENCH_DEBUG === undefined ? undefined : setInterval(() => { options.log(`  ${delivered} delivered, limits ${JSON.stringify(worker.limits.snapshot().filter((l) => l.inFlight > 0 || l.limit < options.concurrency))}`) }, 1000)
   await new Promise<void>((resolve) => {
     const check = setInterval(() => {
       if (delivered >= n) {
@@ -165,6 +190,7 @@ async function drain (store: Store, n: number, origin: string, options: Delivery
       }
     }, 5)
   })
+  clearInterval(debug)
   const seconds = (performance.now() - started) / 1000
   const cpuPerDelivery = (cpuMicros() - cpu) / n
   await worker.stop()
@@ -228,7 +254,42 @@ export async function runDeliveryBench (options: DeliveryBenchOptions): Promise<
   } finally {
     await sink.close()
   }
+  const healthy = results.find((r) => r.name === 'delivery-throughput')?.value
+  if (healthy !== undefined) results.push(await degradedRow(options, template, healthy))
   return results
+}
+
+/**
+ * Deliveries per second through the degraded partner (60 % immediate 503 or reset), against
+ * the healthy-partner rate of the same run. Each referral then needs 2.5 attempts on average,
+ * so 0.4 of the healthy rate is the ceiling; the goal is 0.3. The backoff is cut to 1-50 ms so
+ * the figure is the worker's sending capacity (adaptive limit, claims, settles), not the
+ * retry policy's waiting time, which in production spreads retries over seconds by design.
+ */
+async function degradedRow (options: DeliveryBenchOptions, template: ServiceRequest, healthy: number): Promise<BenchResult> {
+  const rows = options.throughputRows
+  const sink = await startSink(DEGRADED_SINK_SOURCE)
+  const seedDir = mkdtempSync(path.join(seedRoot(), 'workwell-bench-seed-'))
+  const dir = mkdtempSync(path.join(dataRoot(options), 'workwell-bench-'))
+  try {
+    const seeding = await openSqliteStore({ file: path.join(seedDir, 'workwell.sqlite') })
+    await seed(seeding, rows, template)
+    await seeding.close()
+    for (const suffix of ['', '-wal', '-shm']) {
+      const from = path.join(seedDir, `workwell.sqlite${suffix}`)
+      if (existsSync(from)) copyFileSync(from, path.join(dir, `workwell.sqlite${suffix}`))
+    }
+    const store = await openSqliteStore({ file: path.join(dir, 'workwell.sqlite') })
+    const { seconds } = await drain(store, rows, sink.origin, options, { baseMs: 1, factor: 2, capMs: 50 })
+    await store.close()
+    const rate = rows / seconds
+    options.log(`degraded: ${rows} referrals through a partner answering 60 % with 503 or a reset in ${seconds.toFixed(1)} s`)
+    return { name: 'delivery-degraded-partner', value: round(rate), unit: 'deliveries/s', baseline: healthy, ratio: round(rate / healthy, 3), goal: '>= 0.3 of the healthy-partner rate', met: rate / healthy >= 0.3 }
+  } finally {
+    await sink.close()
+    rmSync(dir, { recursive: true, force: true })
+    rmSync(seedDir, { recursive: true, force: true })
+  }
 }
 
 /** Where the worker drains: --data-dir when given, else the OS temp folder (a disk, with real fsyncs). */

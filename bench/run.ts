@@ -36,7 +36,7 @@ async function main (args: string[]): Promise<void> {
     if (json) {
       process.stdout.write(`${JSON.stringify({ name: r.name, value: r.value, unit: r.unit, baseline: r.baseline, ratio: r.ratio, goal: r.goal, met: r.met })}\n`)
     } else {
-      process.stdout.write(`${r.name}: ${r.value} ${r.unit} (baseline ${r.baseline} ${r.unit === 's' ? 's at the raw POST rate' : r.unit === 'µs' ? 'µs per raw undici POST' : 'raw undici POSTs/s'}, ratio ${r.ratio}; goal ${r.goal}: ${r.met ? 'met' : 'NOT met'})\n`)
+      process.stdout.write(`${r.name}: ${r.value} ${r.unit} (baseline ${r.baseline} ${r.unit === 's' ? 's at the raw POST rate' : r.unit === 'µs' ? 'µs per raw undici POST' : r.name === 'delivery-degraded-partner' ? 'deliveries/s through a healthy partner' : 'raw undici POSTs/s'}, ratio ${r.ratio}; goal ${r.goal}: ${r.met ? 'met' : 'NOT met'})\n`)
     }
   }
 }

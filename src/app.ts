@@ -38,6 +38,7 @@ import { taskUpdateRoutes } from './routes/task-update.ts'
 import { validateRoutes } from './routes/validate.ts'
 import { messageDefinitionRoutes } from './routes/message-definition.ts'
 import { processMessageRoutes } from './routes/process-message.ts'
+import { operationsPlugin } from './alerts/operations-plugin.ts'
 
 export interface AppOptions {
   config: Config
@@ -166,6 +167,8 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
   await app.register(adminAuditRoutes, { audit: store, baseUrl: deps.config.baseUrl, clock: deps.clock, newId: deps.newId })
   await app.register(processMessageRoutes, deps)
   await app.register(messageDefinitionRoutes, deps)
+  // delivery alerts (metric, GET /admin/alerts, log lines) and the scheduled prune
+  await app.register(operationsPlugin, { config: opts.config, store, clock: deps.clock, registry: metrics.registry })
 
   if (opts.config.delivery.enabled) {
     const worker = createConfiguredWorker({ ...opts, store, clock: deps.clock, logger: app.log.child({ component: 'delivery' }) })

@@ -40,6 +40,7 @@ export async function main (args: string[], out: Out = (l) => process.stdout.wri
     case 'worker':
     case 'deliveries':
     case 'replay':
+    case 'prune':
       // only `worker` waits for a signal; the others must not take over Ctrl-C
       return runDeliveryCommand(command, rest, { config, out, err, clock: systemClock, signal: command === 'worker' ? stopSignal() : AbortSignal.abort() })
     case 'token':

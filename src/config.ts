@@ -33,10 +33,36 @@ export interface Config {
     /** exponential backoff with full jitter: base·2^(n−1), capped */
     backoffBaseMs: number
     backoffCapMs: number
-    /** consecutive retryable failures that open a partnership's circuit */
+    /** failures the breaker's window must hold before its failure rate may open the circuit */
     breakerFailures: number
-    /** how long an open circuit waits before one probe (doubling while probes fail, up to the backoff cap) */
+    /** how long an open circuit waits before each probe (the probe interval of a partner that is down) */
     breakerOpenMs: number
+    /** failure rate, in percent, over the window at which the partner is taken to be down */
+    breakerFailureRatePercent: number
+    /** the breaker's sliding window, in calls */
+    breakerWindowCalls: number
+    /** probes a half-open circuit admits (the first alone) */
+    breakerProbes: number
+    /** how long a failing referral is retried before it is a dead letter (a partnership may set its own) */
+    retryWindowHours: number
+  }
+  /** when a delivery problem raises an alert (src/alerts/) */
+  alerts: {
+    /** a circuit open longer than this */
+    circuitOpenMs: number
+    /** a pending row older than this */
+    oldestPendingMs: number
+    /** how often the alerts are worked out again */
+    checkIntervalMs: number
+  }
+  /** what is pruned when (src/retention/; docs/retention.md) */
+  retention: {
+    /** delivered outbox rows, days after delivery */
+    deliveredDays: number
+    /** audit records, days after they were recorded */
+    auditDays: number
+    /** how often the server prunes; 0 turns the scheduled prune off */
+    pruneIntervalMs: number
   }
   /** An unfinished X-Request-Id claim older than this is treated as abandoned by a dead process. */
   requestIdStaleMs: number
@@ -101,9 +127,19 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string, default: string, de
   { name: 'WORKWELL_DELIVERY_CONNECTIONS', default: '10', description: 'sockets in each partnership\'s connection pool' },
   { name: 'WORKWELL_DELIVERY_CONNECT_TIMEOUT_MS', default: '5000', description: 'TCP/TLS connect timeout for a partnership call' },
   { name: 'WORKWELL_DELIVERY_BACKOFF_BASE_MS', default: '1000', description: 'first retry delay ceiling; doubles per attempt, full jitter' },
-  { name: 'WORKWELL_DELIVERY_BACKOFF_CAP_MS', default: '600000', description: 'longest retry delay, also the most a Retry-After is honoured' },
-  { name: 'WORKWELL_BREAKER_FAILURES', default: '5', description: 'consecutive failures that open a partnership\'s circuit' },
-  { name: 'WORKWELL_BREAKER_OPEN_MS', default: '30000', description: 'wait before an open circuit lets one probe through' },
+  { name: 'WORKWELL_DELIVERY_BACKOFF_CAP_MS', default: '60000', description: 'longest retry delay (the probe interval while the partner is down), also the most a Retry-After is honoured' },
+  { name: 'WORKWELL_BREAKER_FAILURES', default: '20', description: 'failures the breaker\'s window must hold before its failure rate may open a partnership\'s circuit' },
+  { name: 'WORKWELL_BREAKER_OPEN_MS', default: '30000', description: 'probe interval of an open circuit: a partner that is down gets one probe per interval' },
+  { name: 'WORKWELL_BREAKER_FAILURE_RATE', default: '95', description: 'failure rate (percent) over the window that means the partner is down, not degraded' },
+  { name: 'WORKWELL_BREAKER_WINDOW_CALLS', default: '40', description: 'the breaker\'s sliding window: the last this many calls to a partnership' },
+  { name: 'WORKWELL_BREAKER_PROBES', default: '3', description: 'probes a half-open circuit admits before it closes (the first alone)' },
+  { name: 'WORKWELL_DELIVERY_RETRY_WINDOW_HOURS', default: '120', description: 'how long a failing referral is retried before it is a dead letter (5 days, as NHS MESH); partnership.json delivery.retryWindowHours overrides' },
+  { name: 'WORKWELL_ALERT_CIRCUIT_OPEN_MS', default: '1800000', description: 'a circuit open longer than this raises an alert' },
+  { name: 'WORKWELL_ALERT_OLDEST_PENDING_MS', default: '14400000', description: 'a pending delivery older than this raises an alert' },
+  { name: 'WORKWELL_ALERT_CHECK_MS', default: '30000', description: 'how often alerts are worked out again' },
+  { name: 'WORKWELL_RETAIN_DELIVERED_DAYS', default: '30', description: 'days a delivered outbox row is kept (docs/retention.md)' },
+  { name: 'WORKWELL_RETAIN_AUDIT_DAYS', default: '2922', description: 'days an audit record is kept: 8 years (docs/retention.md)' },
+  { name: 'WORKWELL_PRUNE_INTERVAL_MS', default: '86400000', description: 'how often the server prunes; 0 turns it off (`npx workwell prune` still works)' },
   { name: 'WORKWELL_PARTNER_SECRET_<ID>', default: '(none: unsigned)', description: 'HMAC-SHA256 key signing deliveries to a partnership (at least 32 characters)' },
   // the | is escaped as the README's table needs it (GFM splits cells on a bare |, even in code)
   { name: 'WORKWELL_BARS_SERVICE_ID', default: 'https://fhir.workwell.example/Id/bars-service\\|workwell', description: 'the gateway\'s own BaRS endpoint (system|value): MessageHeader.destination and NHSD-Target-Identifier must name it' },
@@ -234,9 +270,23 @@ export function loadConfig (env: Env, cwd: string): Config {
       connections: integer(env, 'WORKWELL_DELIVERY_CONNECTIONS', 10, 1, 1000),
       connectTimeoutMs: integer(env, 'WORKWELL_DELIVERY_CONNECT_TIMEOUT_MS', 5_000, 10, 600_000),
       backoffBaseMs: integer(env, 'WORKWELL_DELIVERY_BACKOFF_BASE_MS', 1_000, 1, 3_600_000),
-      backoffCapMs: integer(env, 'WORKWELL_DELIVERY_BACKOFF_CAP_MS', 600_000, 1, 86_400_000),
-      breakerFailures: integer(env, 'WORKWELL_BREAKER_FAILURES', 5, 1, 1000),
-      breakerOpenMs: integer(env, 'WORKWELL_BREAKER_OPEN_MS', 30_000, 10, 3_600_000)
+      backoffCapMs: integer(env, 'WORKWELL_DELIVERY_BACKOFF_CAP_MS', 60_000, 1, 86_400_000),
+      breakerFailures: integer(env, 'WORKWELL_BREAKER_FAILURES', 20, 1, 1000),
+      breakerOpenMs: integer(env, 'WORKWELL_BREAKER_OPEN_MS', 30_000, 10, 3_600_000),
+      breakerFailureRatePercent: integer(env, 'WORKWELL_BREAKER_FAILURE_RATE', 95, 1, 100),
+      breakerWindowCalls: integer(env, 'WORKWELL_BREAKER_WINDOW_CALLS', 40, 1, 10_000),
+      breakerProbes: integer(env, 'WORKWELL_BREAKER_PROBES', 3, 1, 100),
+      retryWindowHours: integer(env, 'WORKWELL_DELIVERY_RETRY_WINDOW_HOURS', 120, 1, 720)
+    },
+    alerts: {
+      circuitOpenMs: integer(env, 'WORKWELL_ALERT_CIRCUIT_OPEN_MS', 1_800_000, 1, 604_800_000),
+      oldestPendingMs: integer(env, 'WORKWELL_ALERT_OLDEST_PENDING_MS', 14_400_000, 1, 2_592_000_000),
+      checkIntervalMs: integer(env, 'WORKWELL_ALERT_CHECK_MS', 30_000, 10, 3_600_000)
+    },
+    retention: {
+      deliveredDays: integer(env, 'WORKWELL_RETAIN_DELIVERED_DAYS', 30, 1, 36_500),
+      auditDays: integer(env, 'WORKWELL_RETAIN_AUDIT_DAYS', 2922, 1, 36_500),
+      pruneIntervalMs: integer(env, 'WORKWELL_PRUNE_INTERVAL_MS', 86_400_000, 0, 2_592_000_000)
     },
     requestIdStaleMs: integer(env, 'WORKWELL_REQUEST_ID_STALE_MS', 60_000, 1000, 86_400_000),
     shutdownTimeoutMs: integer(env, 'WORKWELL_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),

@@ -5,8 +5,8 @@ import { mapReferral } from '../mapping/map-referral.ts'
 import type { MapResult, Mapping } from '../mapping/mapping.ts'
 import type { Partnership } from '../routing/partnership.ts'
 import type { DeliverySettlement, OutboxRow, Store } from '../store/store.ts'
-import { backoffDelayMs } from './backoff.ts'
 import type { BackoffPolicy } from './backoff.ts'
+import { decideRetry } from './retry-window.ts'
 import type { CircuitBreakers } from './circuit-breaker.ts'
 import type { DeliveryLogger } from './delivery-logger.ts'
 import type { FileDrop } from './file-drop.ts'
@@ -37,6 +37,10 @@ export interface DeliverRowDeps {
   backoff: BackoffPolicy
   /** uniform in [0, 1): the backoff jitter */
   random: () => number
+  /** how long a referral is retried, unless its partnership says otherwise (retry-window.ts) */
+  retryWindowMs: number
+  /** the open circuit's probe interval: the longest a row waits while its partner is down */
+  probeIntervalMs: number
 }
 
 /**
@@ -74,20 +78,29 @@ export async function deliverRow (row: OutboxRow, deps: DeliverRowDeps): Promise
   if (partnership === undefined) {
     return deadLetter(`unknown partnership '${row.partnershipId}'`)
   }
-  const { maxAttempts } = partnership.delivery
+  const windowHours = partnership.delivery.retryWindowHours
+  const windowMs = windowHours === undefined ? deps.retryWindowMs : Math.round(windowHours * 3_600_000)
 
-  /** A failure a later attempt may get past: retried after a backoff, or a dead letter at the partnership's maximum. */
+  /** A failure a later attempt may get past: retried after a backoff, or a dead letter once the retry window ended. */
   const retryOrGiveUp = (failure: string, httpStatus: number | undefined, retryAfterMs: number | undefined): DeliverySettlement => {
     const now = clock.now()
-    if (attempt >= maxAttempts) {
-      return deadLetter(`gave up after ${attempt} attempt(s): ${failure}`, httpStatus)
+    const decision = decideRetry({
+      createdAt: new Date(row.createdAt),
+      now,
+      attempt,
+      windowMs,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      partnerDown: deps.breakers.down(row.partnershipId, now),
+      probeIntervalMs: deps.probeIntervalMs,
+      backoff: deps.backoff,
+      random: deps.random
+    })
+    if (decision.kind === 'give-up') {
+      return deadLetter(`${decision.reason} after ${attempt} attempt(s): ${failure}`, httpStatus)
     }
-    // the partner's own Retry-After wins when it asks for longer, up to the backoff cap so a
-    // misconfigured partner cannot park a referral for days
-    const backoff = backoffDelayMs(attempt, deps.random, deps.backoff)
-    const delayMs = Math.max(backoff, Math.min(retryAfterMs ?? 0, deps.backoff.capMs))
+    const delayMs = decision.delayMs
     logger.warn({ ...context, status: 'retry', httpStatus, reason: failure, retryInMs: delayMs, durationMs: elapsed() }, 'delivery failed, will retry')
-    const settlement: DeliverySettlement = { id: row.id, outcome: 'retry', nextAttemptAt: new Date(now.getTime() + delayMs), error: failure }
+    const settlement: DeliverySettlement = { id: row.id, outcome: 'retry', nextAttemptAt: decision.at, error: failure }
     if (httpStatus !== undefined) settlement.responseStatus = httpStatus
     return settlement
   }

@@ -7,6 +7,7 @@ import { openStore } from '../store/open-store.ts'
 import type { DeliveryFilter, Store } from '../store/store.ts'
 import { circuitView, deliveryView, DELIVERY_STATUSES, isDeliveryStatus } from './delivery-view.ts'
 import { createConfiguredWorker } from './from-config.ts'
+import { pruneOnce } from '../retention/prune.ts'
 
 type Out = (line: string) => void
 
@@ -24,17 +25,19 @@ export interface DeliveryCommandDeps {
 export const DELIVERY_USAGE = `  worker                     run only the delivery worker (no HTTP server) until SIGINT/SIGTERM
   deliveries [--partnership ID] [--status pending|delivered|dead-letter] [--count N]
                              list the newest deliveries and the partnerships' circuit breakers
-  replay ID                  send a dead letter again (back to pending, attempts reset)`
+  replay ID                  send a dead letter again (back to pending, attempts reset)
+  prune [--dry-run]          delete delivered outbox rows and audit records past their retention
+                             periods (never pending or dead-letter rows); --dry-run only counts`
 
 /**
- * Runs `worker`, `deliveries` or `replay` against the gateway's store (DATABASE_URL, or the
+ * Runs `worker`, `deliveries`, `replay` or `prune` against the gateway's store (DATABASE_URL, or the
  * SQLite file in WORKWELL_DATA_DIR).
  * @param command - the command name
  * @param args - its arguments
  * @param deps - configuration, output writers, clock and the stop signal
  * @returns the exit code
  */
-export async function runDeliveryCommand (command: 'worker' | 'deliveries' | 'replay', args: string[], deps: DeliveryCommandDeps): Promise<number> {
+export async function runDeliveryCommand (command: 'worker' | 'deliveries' | 'replay' | 'prune', args: string[], deps: DeliveryCommandDeps): Promise<number> {
   switch (command) {
     case 'worker':
       return runWorker(deps)
@@ -42,6 +45,8 @@ export async function runDeliveryCommand (command: 'worker' | 'deliveries' | 're
       return withStore(deps.config, async (store) => listDeliveries(store, args, deps))
     case 'replay':
       return withStore(deps.config, async (store) => replay(store, args, deps))
+    case 'prune':
+      return prune(args, deps)
   }
 }
 
@@ -125,4 +130,17 @@ async function replay (store: Store, args: string[], deps: DeliveryCommandDeps):
       deps.out(`${id}\treplayed: pending, attempts reset`)
       return 0
   }
+}
+
+async function prune (args: string[], deps: DeliveryCommandDeps): Promise<number> {
+  const unknown = args.filter((a) => a !== '--dry-run')
+  if (unknown.length > 0) { deps.err(`usage: workwell prune [--dry-run] (unknown: ${unknown.join(' ')})`); return 2 }
+  const dryRun = args.includes('--dry-run')
+  return withStore(deps.config, async (store) => {
+    const r = await pruneOnce(store, deps.clock.now(), deps.config.retention, dryRun)
+    const verb = dryRun ? 'would delete' : 'deleted'
+    deps.out(`${verb} ${r.deliveredRows} delivered outbox row(s) settled before ${r.cutoffs.deliveredBefore.toISOString()}`)
+    deps.out(`${verb} ${r.auditRecords} audit record(s) recorded before ${r.cutoffs.auditBefore.toISOString()}`)
+    return 0
+  })
 }

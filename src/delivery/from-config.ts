@@ -49,7 +49,8 @@ export function createConfiguredWorker (deps: ConfiguredWorkerDeps): DeliveryWor
     requestTimeoutMs: d.requestTimeoutMs,
     connectTimeoutMs: d.connectTimeoutMs,
     backoff: { baseMs: d.backoffBaseMs, factor: 2, capMs: d.backoffCapMs },
-    breaker: { failureThreshold: d.breakerFailures, openMs: d.breakerOpenMs },
+    breaker: { minimumFailures: d.breakerFailures, openMs: d.breakerOpenMs, failureRate: d.breakerFailureRatePercent / 100, windowCalls: d.breakerWindowCalls, halfOpenProbes: d.breakerProbes },
+    retryWindowMs: d.retryWindowHours * 3_600_000,
     secrets: deps.config.partnerSecrets,
     dataDir: deps.config.dataDir,
     // BaRS response messages go back to referrers through the same outbox (issue 8)

@@ -6,10 +6,16 @@ import type { Partnership } from '../routing/partnership.ts'
 import { BARS_RESPONSE_KIND, BARS_RESPONSE_MAX_ATTEMPTS, deliverBarsResponse, type BarsResponseDeps } from '../bars/outcome-messages.ts'
 import type { EndpointCatalogue } from '../bars/endpoint-catalogue.ts'
 import type { DeliverySettlement, OutboxRow, Store } from '../store/store.ts'
-import { DEFAULT_BACKOFF } from './backoff.ts'
+import { backoffDelayMs, DEFAULT_BACKOFF } from './backoff.ts'
+import { errorClass, failureFields } from './failure-log.ts'
 import type { BackoffPolicy } from './backoff.ts'
-import { createCircuitBreakers } from './circuit-breaker.ts'
-import type { CircuitBreakers } from './circuit-breaker.ts'
+import { createCircuitBreakers, DEFAULT_BREAKER } from './circuit-breaker.ts'
+import type { BreakerPolicy, CircuitBreakers } from './circuit-breaker.ts'
+import { createConcurrencyLimits, DEFAULT_LIMITS, limitSignal } from './concurrency-limit.ts'
+import type { ConcurrencyLimits, LimitPolicy } from './concurrency-limit.ts'
+import { DEFAULT_RETRY_WINDOW_MS } from './retry-window.ts'
+import { systemScheduler } from '../scheduler.ts'
+import type { Scheduler } from '../scheduler.ts'
 import { deliverRow } from './deliver-row.ts'
 import type { DeliveryLogger } from './delivery-logger.ts'
 import { createFileDrop } from './file-drop.ts'
@@ -42,8 +48,14 @@ export interface DeliveryWorkerDeps {
   /** TCP/TLS connect limit (default: requestTimeoutMs) */
   connectTimeoutMs?: number
   backoff?: BackoffPolicy
-  /** circuit breaker (default: 5 failures, 30 s open) */
-  breaker?: { failureThreshold: number, openMs: number }
+  /** circuit breaker: failure rate over a window, probe interval (default DEFAULT_BREAKER) */
+  breaker?: Partial<BreakerPolicy>
+  /** per-partnership adaptive concurrency (default: up to `concurrency`, DEFAULT_LIMITS) */
+  limits?: Partial<LimitPolicy>
+  /** how long a failing referral is retried before it is a dead letter (default 5 days) */
+  retryWindowMs?: number
+  /** the poll timer (default: setTimeout, unref'd) */
+  scheduler?: Scheduler
   /** HMAC keys by partnership id; a partnership without one is delivered unsigned */
   secrets?: Readonly<Record<string, string>>
   /** used instead of the per-partnership Pools (tests); the caller closes it */
@@ -82,6 +94,8 @@ export interface DeliveryWorker {
   runOnce: () => Promise<number>
   /** The per-partnership circuit breakers (state for operators and tests). */
   breakers: CircuitBreakers
+  /** The per-partnership adaptive concurrency limits (state for operators and tests). */
+  limits: ConcurrencyLimits
 }
 
 /**
@@ -109,14 +123,19 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
     connections: deps.connections ?? deps.batchSize,
     dispatcher: deps.dispatcher
   })
-  const breakerPolicy = deps.breaker ?? { failureThreshold: 5, openMs: 30_000 }
+  const scheduler = deps.scheduler ?? systemScheduler
+  const breakerPolicy: BreakerPolicy = { ...DEFAULT_BREAKER, ...deps.breaker }
+  const limits = createConcurrencyLimits({ max: concurrency, ...DEFAULT_LIMITS, ...deps.limits })
   const breakers = createCircuitBreakers(
-    { ...breakerPolicy, maxOpenMs: Math.max(breakerPolicy.openMs, backoff.capMs) },
+    breakerPolicy,
     (record) => {
-      const log = record.state === 'closed' ? logger.info : logger.warn
-      log({ partnershipId: record.partnershipId, circuit: record.state, consecutiveFailures: record.consecutiveFailures, openUntil: record.openUntil }, `circuit ${record.state}`)
+      const fields = { partnershipId: record.partnershipId, circuit: record.state, consecutiveFailures: record.consecutiveFailures, openUntil: record.openUntil }
+      // called as methods: a pino logger's methods need their `this` (taken off the object they
+      // threw a TypeError, which cost the attempt its recorded outcome)
+      if (record.state === 'closed') logger.info(fields, `circuit ${record.state}`)
+      else logger.warn(fields, `circuit ${record.state}`)
       store.saveCircuit(record).catch((err: unknown) => {
-        logger.error({ partnershipId: record.partnershipId, error: errorName(err) }, 'circuit state could not be recorded')
+        logger.error({ partnershipId: record.partnershipId, ...failureFields('circuit-not-saved', err) }, 'circuit state could not be recorded')
       })
     })
   // a few milliseconds of linger turn hundreds of fsyncs a second into tens (settler.ts)
@@ -133,15 +152,29 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
     breakers,
     signer: createSigner(deps.secrets ?? {}, logger),
     backoff,
-    random: deps.random ?? Math.random
+    random: deps.random ?? Math.random,
+    retryWindowMs: deps.retryWindowMs ?? DEFAULT_RETRY_WINDOW_MS,
+    probeIntervalMs: breakerPolicy.openMs
   }
   const attempts = new Set<Promise<void>>()
   let claiming: Promise<number> | undefined
   let stopped = false
   let started = false
-  /** the last claim filled its limit: more rows are probably due */
-  let backlog = false
-  let timer: NodeJS.Timeout | undefined
+  /** the last bulk claim filled its limit: more rows are probably due */
+  let bulkFull = false
+  /** partnerships whose last claim took every free slot they had: more of their rows are probably due */
+  const hungry = new Set<string>()
+  /** an attempt ended while a claim was running: claim again when it is done */
+  let refillWanted = false
+  const backlog = (): boolean => bulkFull || hungry.size > 0
+  /**
+   * Rows claimed for a partnership beyond its free slots, started as its attempts end: a
+   * degraded partner on a small adaptive limit is then fed without a store round trip (and,
+   * on SQLite, an fsync) per attempt. Each keeps the time it was claimed, for its lease.
+   */
+  const waiting = new Map<string, Array<{ row: OutboxRow, claimedAt: number }>>()
+  const waitingCount = (): number => [...waiting.values()].reduce((n, q) => n + q.length, 0)
+  let cancelTimer: (() => void) | undefined
 
   const barsDeps: BarsResponseDeps | undefined = deps.bars === undefined
     ? undefined
@@ -168,48 +201,114 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
     return { id: row.id, outcome: 'dead-letter', error: 'this worker has no BaRS configuration (endpoint catalogue)' }
   }
 
+  /** One attempt at a claimed row; its partnership's concurrency slot was taken at the claim. */
   const attemptOne = (row: OutboxRow): Promise<void> => {
     const run = (async () => {
+      let settlement: DeliverySettlement
       try {
-        const settlement = await deliver(row)
-        // every delivery attempt leaves an AuditEvent (issue 6), committed with its outcome in
-        // the settler's group commit; a deferred row was not attempted and leaves none
+        settlement = await deliver(row)
+      } catch (err) {
+        // a bug, not a partner's failure: the row is retried with backoff rather than left
+        // to wait out its lease, and the line says which class of error to look for
+        logger.error({ outboxId: row.id, partnershipId: row.partnershipId, ...failureFields('attempt-crashed', err) }, 'delivery attempt failed inside the worker')
+        const delayMs = backoffDelayMs(row.attempts + 1, rowDeps.random, backoff)
+        settlement = { id: row.id, outcome: 'retry', nextAttemptAt: new Date(clock.now().getTime() + delayMs), error: `internal error (${errorClass(err)})` }
+      }
+      limits.release(row.partnershipId, limitSignal(settlement))
+      try {
+        // every delivery attempt leaves an AuditEvent, committed with its outcome in the
+        // settler's group commit; a deferred row was not attempted and leaves none
         await settler.record(settlement, deliveryAudit(newId(), clock.now(), row, settlement))
       } catch (err) {
-        // a store failure: the lease runs out and the row is tried again; only the error's
-        // class is logged because driver messages can quote the values they failed on
-        logger.error({ outboxId: row.id, partnershipId: row.partnershipId, error: errorName(err) }, 'delivery attempt could not be recorded')
+        // a store failure: the lease runs out and the row is tried again
+        logger.error({ outboxId: row.id, partnershipId: row.partnershipId, ...failureFields('outcome-not-recorded', err) }, 'delivery attempt could not be recorded')
       }
     })()
     attempts.add(run)
     // run never rejects (errors are logged above), so nothing is left unhandled
     run.then(() => {
       attempts.delete(run)
-      refill()
+      startWaiting(row.partnershipId)
+      refill(row.partnershipId)
     }, () => undefined)
     return run
   }
 
-  /** Claims up to limit rows: one probe per half-open partnership, then the rest from closed ones. */
-  const claim = async (limit: number): Promise<OutboxRow[]> => {
+  /**
+   * Starts a partnership's waiting rows while it has free slots. A row whose lease would end
+   * before an attempt could finish is released (deferred, due now) instead: sending it could
+   * race another worker that has claimed it since.
+   */
+  const startWaiting = (partnershipId: string): void => {
+    const queue = waiting.get(partnershipId)
+    if (queue === undefined) return
+    // stopping: every waiting row goes back at once
+    const releaseAll = stopped
+    for (;;) {
+      if (!releaseAll && limits.free(partnershipId) <= 0) break
+      const next = queue.shift()
+      if (next === undefined) break
+      const now = clock.now()
+      if (releaseAll || now.getTime() > next.claimedAt + deps.leaseMs - deps.requestTimeoutMs) {
+        settler.record({ id: next.row.id, outcome: 'deferred', nextAttemptAt: now }).catch((err: unknown) => {
+          logger.error({ outboxId: next.row.id, partnershipId, ...failureFields('outcome-not-recorded', err) }, 'delivery attempt could not be recorded')
+        })
+        continue
+      }
+      limits.acquire(partnershipId)
+      attemptOne(next.row).catch(() => undefined)
+    }
+    if (queue.length === 0) waiting.delete(partnershipId)
+  }
+
+  /**
+   * Claims up to limit rows: one probe per half-open partnership; then, for each partnership
+   * whose adaptive limit leaves fewer free slots than a batch, its free slots (with `queue`, up
+   * to four times its limit, the rest waiting for slots); then the rest in one claim from the
+   * others. Each row started takes its partnership's slot at once.
+   */
+  const claim = async (limit: number, queue = false): Promise<OutboxRow[]> => {
     const now = clock.now()
     const rows: OutboxRow[] = []
+    const take = async (n: number, filter: { partnershipIds?: string[], excludePartnershipIds?: string[] }): Promise<boolean> => {
+      const got = await store.claimDueDeliveriesFor(now, n, deps.leaseMs, filter)
+      for (const row of got) limits.acquire(row.partnershipId)
+      rows.push(...got)
+      return got.length >= n
+    }
     for (const id of breakers.probeDue(now)) {
       if (rows.length >= limit) break
-      rows.push(...await store.claimDueDeliveriesFor(now, 1, deps.leaseMs, { partnershipIds: [id] }))
+      if (limits.free(id) > 0) await take(1, { partnershipIds: [id] })
     }
-    if (rows.length < limit) {
-      rows.push(...await store.claimDueDeliveriesFor(now, limit - rows.length, deps.leaseMs, { excludePartnershipIds: breakers.blocked(now) }))
+    const blocked = breakers.blocked(now)
+    // every configured partnership, and any other destination seen (a BaRS referrer)
+    const known = new Set([...deps.partnerships.keys(), ...limits.snapshot().map((l) => l.partnershipId)])
+    const constrained = [...known].filter((id) => !blocked.includes(id) && limits.free(id) < limit)
+    for (const id of constrained) {
+      const free = limits.free(id)
+      const queued = waiting.get(id)?.length ?? 0
+      const want = Math.min(limit - rows.length, queue ? 4 * limits.limit(id) - (limits.limit(id) - free) - queued : free)
+      // a partnership with no room keeps its hunger: the end of one of its attempts claims again
+      if (want <= 0 || (free <= 0 && !queue)) continue
+      const got = await store.claimDueDeliveriesFor(now, want, deps.leaseMs, { partnershipIds: [id] })
+      const startNow = got.slice(0, Math.max(0, free))
+      for (const row of startNow) limits.acquire(row.partnershipId)
+      rows.push(...startNow)
+      const rest = got.slice(startNow.length).map((row) => ({ row, claimedAt: now.getTime() }))
+      if (rest.length > 0) waiting.set(id, [...(waiting.get(id) ?? []), ...rest])
+      if (got.length >= want) hungry.add(id)
+      else hungry.delete(id)
     }
+    for (const id of hungry) if (blocked.includes(id) || !constrained.includes(id)) hungry.delete(id)
+    bulkFull = rows.length < limit && await take(limit - rows.length, { excludePartnershipIds: [...blocked, ...constrained] })
     return rows
   }
 
   /** One claim into the free slots; resolves to the number of rows started. */
   const fill = async (): Promise<number> => {
-    const limit = Math.min(deps.batchSize, concurrency - attempts.size)
+    const limit = Math.min(deps.batchSize, concurrency - attempts.size - waitingCount())
     if (stopped || limit <= 0) return 0
-    const rows = await claim(limit)
-    backlog = rows.length >= limit
+    const rows = await claim(limit, true)
     // each attempt records its own outcome; the pump only starts them
     for (const row of rows) attemptOne(row).catch(() => undefined)
     return rows.length
@@ -217,42 +316,51 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
 
   const pump = (): void => {
     if (stopped || claiming !== undefined) return
-    if (timer !== undefined) {
-      clearTimeout(timer)
-      timer = undefined
-    }
+    cancelTimer?.()
+    cancelTimer = undefined
     claiming = fill()
+    refillWanted = false
     claiming.then(
-      () => {
+      (claimed) => {
         claiming = undefined
         if (stopped) return
-        if (backlog && attempts.size < concurrency) pump()
-        else if (!backlog) schedule(deps.pollIntervalMs)
-        // else: a finishing attempt refills (refill)
+        if ((claimed > 0 || refillWanted) && backlog() && attempts.size < concurrency) {
+          pump()
+          return
+        }
+        // a finishing attempt refills (refill); the poll is the fallback
+        schedule(deps.pollIntervalMs)
       },
       (err: unknown) => {
         claiming = undefined
-        logger.error({ error: errorName(err) }, 'delivery poll failed')
+        logger.error(failureFields('poll-failed', err), 'delivery poll failed')
         schedule(deps.pollIntervalMs)
       })
   }
 
-  /** After an attempt ends: with a backlog, claim again once enough slots are free to make a claim worth it. */
-  const refill = (): void => {
-    if (!started || stopped || !backlog || claiming !== undefined) return
+  /**
+   * After an attempt ends: with a backlog, claim again once enough slots are free to make a
+   * claim worth it, or at once when the attempt freed a slot of a partnership with rows waiting
+   * for one (a degraded partner on a small adaptive limit must not wait for the next poll).
+   */
+  const refill = (partnershipId: string): void => {
+    if (!started || stopped || !backlog()) return
+    if (claiming !== undefined) {
+      refillWanted = true
+      return
+    }
     const free = concurrency - attempts.size
-    if (free >= Math.max(1, Math.floor(Math.min(deps.batchSize, concurrency) / 2)) || attempts.size === 0) pump()
+    if (hungry.has(partnershipId) || free >= Math.max(1, Math.floor(Math.min(deps.batchSize, concurrency) / 2)) || attempts.size === 0) pump()
   }
 
   const schedule = (delayMs: number): void => {
     if (stopped) return
-    if (timer !== undefined) clearTimeout(timer)
-    timer = setTimeout(() => {
-      timer = undefined
-      pump()
-    }, delayMs)
+    cancelTimer?.()
     // the worker alone must not keep the process alive; the server's lifecycle owns that
-    timer.unref()
+    cancelTimer = scheduler.after(delayMs, () => {
+      cancelTimer = undefined
+      pump()
+    })
   }
 
   return {
@@ -261,17 +369,17 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
       started = true
       store.listCircuits().then(
         (records) => { breakers.restore(records) },
-        (err: unknown) => { logger.error({ error: errorName(err) }, 'circuit state could not be read') }
+        (err: unknown) => { logger.error(failureFields('circuit-not-read', err), 'circuit state could not be read') }
       ).finally(() => { pump() })
     },
 
     async stop () {
       stopped = true
-      if (timer !== undefined) {
-        clearTimeout(timer)
-        timer = undefined
-      }
+      cancelTimer?.()
+      cancelTimer = undefined
       await claiming?.catch(() => undefined)
+      // rows still waiting for a slot go back, due now, for whichever worker comes next
+      for (const id of [...waiting.keys()]) startWaiting(id)
       await Promise.allSettled([...attempts])
       await settler.drain()
       await client.close()
@@ -284,14 +392,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
       return rows.length
     },
 
-    breakers
+    breakers,
+    limits
   }
-}
-
-function errorName (err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as Error & { code?: unknown }).code
-    return typeof code === 'string' ? `${err.name} (${code})` : err.name
-  }
-  return typeof err
 }

@@ -96,6 +96,7 @@ export function instrumentStore (store: Store, metrics: GatewayMetrics): Store {
     outboxStats: async () => store.outboxStats(),
     saveCircuit: async (...a) => store.saveCircuit(...a),
     listCircuits: async () => store.listCircuits(),
+    prune: async (...a) => store.prune(...a),
     searchAudit: async (...a) => store.searchAudit(...a),
     ping: async () => store.ping(),
     close: async () => store.close()

@@ -43,7 +43,8 @@ export const partnershipSchema = {
         // an http(s) URL to POST to; for csv also a daily file drop folder: file:///abs/dir, or dir/sub inside the data folder
         endpoint: { type: 'string', pattern: '^(https?://|file:///|[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9._-]+)*/?$)' },
         format: { enum: ['fhir-bundle', 'json-record', 'csv'] },
-        maxAttempts: { type: 'integer', minimum: 1, maximum: 100 }
+        maxAttempts: { type: 'integer', minimum: 1, maximum: 100 },
+        retryWindowHours: { type: 'number', exclusiveMinimum: 0, maximum: 720 }
       }
     },
     sources: { type: 'array', items: { type: 'string' } }

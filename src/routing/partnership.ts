@@ -56,6 +56,11 @@ export interface DeliveryTarget {
    */
   endpoint: string
   format: DeliveryFormat
-  /** attempts before a delivery becomes a dead letter */
+  /**
+   * kept for older partnership files; a referral is no longer dead-lettered by a count of
+   * attempts but when its retry window ends (src/delivery/retry-window.ts)
+   */
   maxAttempts: number
+  /** how long a referral is retried before it becomes a dead letter (default: the gateway's retry window) */
+  retryWindowHours?: number
 }

@@ -9,6 +9,8 @@ import type {
   DeliverySettlement,
   OutboxRow,
   OutboxStats,
+  PruneCounts,
+  PruneCutoffs,
   ReferralWrite,
   ReplayResult,
   RequestIdClaim,
@@ -22,7 +24,7 @@ import type {
 import { instantBounds, normaliseInstant } from './fhir-instant.ts'
 import { latestVersion, runPgMigrations, schemaVersion } from './pg-migrations.ts'
 import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-errors.ts'
-import { auditValues as auditColumns, byDueThenCreated, checkNonNegativeInteger, checkResources, checkTaskVersion, int, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toStoredResource, createdScope, resourceRow } from './store-rows.ts'
+import { auditValues as auditColumns, byDueThenCreated, PRUNE_BATCH, checkNonNegativeInteger, checkResources, checkTaskVersion, int, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toStoredResource, createdScope, resourceRow } from './store-rows.ts'
 import type { ReferralRows, Row } from './store-rows.ts'
 import { toReferralRows } from './store-rows.ts'
 import { scopeCondition } from './access-scope.ts'
@@ -470,6 +472,33 @@ class PgStore implements Store {
   async listCircuits (): Promise<CircuitRecord[]> {
     const { rows } = await this.#query({ text: 'SELECT * FROM delivery_circuits ORDER BY partnership_id' })
     return rows.map(toCircuitRecord)
+  }
+
+  async prune (cutoffs: PruneCutoffs, dryRun: boolean): Promise<PruneCounts> {
+    const delivered = cutoffs.deliveredBefore.toISOString()
+    const audit = cutoffs.auditBefore.toISOString()
+    // only delivered rows: pending and dead-letter rows are work not yet done
+    const outboxWhere = 'status = \'delivered\' AND updated_at < $1'
+    if (dryRun) {
+      const { rows: [row] } = await this.#query({
+        text: `SELECT (SELECT count(*)::int FROM outbox WHERE ${outboxWhere}) AS delivered,
+          (SELECT count(*)::int FROM audit_events WHERE recorded < $2) AS audit`,
+        values: [delivered, audit]
+      })
+      return { deliveredRows: row === undefined ? 0 : int(row, 'delivered'), auditRecords: row === undefined ? 0 : int(row, 'audit') }
+    }
+    const inBatches = async (text: string, before: string): Promise<number> => {
+      let total = 0
+      for (;;) {
+        const { rowCount } = await this.#query({ text, values: [before, PRUNE_BATCH] })
+        total += rowCount ?? 0
+        if ((rowCount ?? 0) < PRUNE_BATCH) return total
+      }
+    }
+    return {
+      deliveredRows: await inBatches(`DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE ${outboxWhere} LIMIT $2)`, delivered),
+      auditRecords: await inBatches('DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE recorded < $1 LIMIT $2)', audit)
+    }
   }
 
   async ping (): Promise<boolean> {

@@ -10,6 +10,8 @@ import type {
   NewOutboxRow,
   OutboxRow,
   OutboxStats,
+  PruneCounts,
+  PruneCutoffs,
   ReferralWrite,
   RequestIdClaim,
   Store,
@@ -23,7 +25,7 @@ import { instantBounds, normaliseInstant } from './fhir-instant.ts'
 import { openSqliteDatabase } from './sqlite-database.ts'
 import { migrations, runMigrations } from './sqlite-migrations.ts'
 import { scopeCondition } from './access-scope.ts'
-import { auditValues as auditColumns, byDueThenCreated, checkNonNegativeInteger, checkResources, checkTaskVersion, int, type ReferralRows, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toReferralRows, toStoredResource, createdScope, resourceRow } from './store-rows.ts'
+import { auditValues as auditColumns, byDueThenCreated, PRUNE_BATCH, checkNonNegativeInteger, checkResources, checkTaskVersion, int, type ReferralRows, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toReferralRows, toStoredResource, createdScope, resourceRow } from './store-rows.ts'
 import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-errors.ts'
 import { AUDIT_SEARCH_SQL, auditSearchValues, toAuditRecord } from '../audit/audit-row.ts'
 import type { AuditQuery } from '../audit/audit-event.ts'
@@ -471,6 +473,32 @@ class SqliteStore implements SqliteWriterStore {
 
   async listCircuits (): Promise<CircuitRecord[]> {
     return this.#statement('SELECT * FROM delivery_circuits ORDER BY partnership_id').all().map(toCircuitRecord)
+  }
+
+  async prune (cutoffs: PruneCutoffs, dryRun: boolean): Promise<PruneCounts> {
+    const delivered = cutoffs.deliveredBefore.toISOString()
+    const audit = cutoffs.auditBefore.toISOString()
+    // only delivered rows: pending and dead-letter rows are work not yet done
+    const outboxWhere = 'status = \'delivered\' AND updated_at < ?'
+    if (dryRun) {
+      const row = this.#statement(`SELECT (SELECT count(*) FROM outbox WHERE ${outboxWhere}) AS delivered,
+        (SELECT count(*) FROM audit_events WHERE recorded < ?) AS audit`).get(delivered, audit)
+      return { deliveredRows: row === undefined ? 0 : int(row, 'delivered'), auditRecords: row === undefined ? 0 : int(row, 'audit') }
+    }
+    const inBatches = async (sql: string, before: string): Promise<number> => {
+      let total = 0
+      for (;;) {
+        const n = Number(this.#write(() => this.#statement(sql).run(before, PRUNE_BATCH).changes))
+        total += n
+        if (n < PRUNE_BATCH) return total
+        // let the queued writes (referrals, outcomes) have the lock between batches
+        await new Promise((resolve) => { setImmediate(resolve) })
+      }
+    }
+    return {
+      deliveredRows: await inBatches(`DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE ${outboxWhere} LIMIT ?)`, delivered),
+      auditRecords: await inBatches('DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE recorded < ? LIMIT ?)', audit)
+    }
   }
 
   async ping (): Promise<boolean> {

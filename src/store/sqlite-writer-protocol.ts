@@ -10,7 +10,7 @@ import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-error
 export const WRITE_METHODS = [
   'claimRequestId', 'releaseRequestId', 'saveReferral', 'appendAudit', 'updateTask',
   'claimDueDeliveries', 'claimDueDeliveriesFor', 'markDelivered', 'scheduleRetry', 'markDeadLetter',
-  'settleDeliveries', 'replayDelivery', 'saveCircuit'
+  'settleDeliveries', 'replayDelivery', 'saveCircuit', 'prune'
 ] as const satisfies ReadonlyArray<keyof Store>
 
 export type WriteMethod = typeof WRITE_METHODS[number]

@@ -253,3 +253,6 @@ export function toReferralRows (write: ReferralWrite, normalise: (instant: strin
     audit: write.audit.map((event) => auditValues(event, normalise))
   }
 }
+
+/** Rows deleted per statement by a prune: small enough that intake never waits long for the lock. */
+export const PRUNE_BATCH = 1_000

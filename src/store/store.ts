@@ -83,6 +83,13 @@ export interface Store {
   /** Upserts a partnership's circuit-breaker state, so operators (and other processes) can see it. */
   saveCircuit(circuit: CircuitRecord): Promise<void>
   listCircuits(): Promise<CircuitRecord[]>
+  /**
+   * Retention: deletes delivered outbox rows settled before `deliveredBefore` and audit
+   * records recorded before `auditBefore`, in small batches (other writers get the lock
+   * between them). Pending and dead-letter rows are never touched. With dryRun, counts only.
+   * Task versions are not kept (an update rewrites the Task), so there are none to prune.
+   */
+  prune(cutoffs: PruneCutoffs, dryRun: boolean): Promise<PruneCounts>
 
   // ---------------------------------------------------------------- lifecycle
 
@@ -273,6 +280,18 @@ export type ReplayResult =
   | { kind: 'not-found' }
   /** only a dead letter can be replayed; the row is returned as it is */
   | { kind: 'not-dead-letter', row: OutboxRow }
+
+/** What {@link Store.prune} deletes: everything older than these instants. */
+export interface PruneCutoffs {
+  deliveredBefore: Date
+  auditBefore: Date
+}
+
+/** How many rows a prune deleted (or, dry, would delete). */
+export interface PruneCounts {
+  deliveredRows: number
+  auditRecords: number
+}
 
 export type CircuitState = 'closed' | 'open' | 'half-open'
 

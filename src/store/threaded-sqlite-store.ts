@@ -91,6 +91,7 @@ export async function openThreadedSqliteStore (options: SqliteStoreOptions): Pro
     settleDeliveries: async (...a) => write('settleDeliveries', a),
     replayDelivery: async (...a) => write('replayDelivery', a),
     saveCircuit: async (...a) => write('saveCircuit', a),
+    prune: async (...a) => write('prune', a),
     readResource: async (...a) => reader.readResource(...a),
     searchTasks: async (...a) => reader.searchTasks(...a),
     listDeliveries: async (...a) => reader.listDeliveries(...a),

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config.ts'
 import { openGatewayDeps } from '../../src/gateway-deps.ts'
 import type { Role } from '../../src/auth/principal.ts'
 import { senderId, senderKey } from '../../src/auth/access-policy.ts'
+import type { LogCapture } from './log-capture.ts'
 import { createTestIssuer, roleClaims, setDefaultToken, testClientClaims, type SignOptions, type TestIssuer } from './tokens.ts'
 
 export const REPO = path.resolve(import.meta.dirname, '../..')
@@ -56,13 +57,13 @@ export function tempDataDir (): string {
  * Starts the real gateway on 127.0.0.1 with a real SQLite file in a temporary folder.
  * @param options - env overrides, a data folder to reuse, and app overrides (ids, clock)
  */
-export async function startGateway (options: { env?: Record<string, string>, dataDir?: string, overrides?: Partial<AppOptions>, captureLogs?: boolean } = {}): Promise<TestGateway> {
+export async function startGateway (options: { env?: Record<string, string>, dataDir?: string, overrides?: Partial<AppOptions>, captureLogs?: boolean, logCapture?: LogCapture } = {}): Promise<TestGateway> {
   const dataDir = options.dataDir ?? tempDataDir()
   const issuer = await createTestIssuer({ audience: TEST_AUDIENCE, alg: 'ES256' })
   const jwksFile = issuer.writeJwks(dataDir, 'test-issuer-jwks.json')
   const config = loadConfig({
     PORT: '0',
-    LOG_LEVEL: options.captureLogs === true ? 'info' : 'silent',
+    LOG_LEVEL: options.captureLogs === true || options.logCapture !== undefined ? 'info' : 'silent',
     WORKWELL_DATA_DIR: dataDir,
     WORKWELL_BASE_URL: BASE_URL,
     WORKWELL_DELIVERY_ENABLED: 'false',
@@ -73,7 +74,7 @@ export async function startGateway (options: { env?: Record<string, string>, dat
   const deps = { ...(await openGatewayDeps(config)), ...options.overrides }
   const logs: string[] = []
   const sink = new Writable({ write (chunk: Buffer, _enc, cb) { logs.push(chunk.toString('utf8')); cb() } })
-  const server = Fastify(serverOptions(config, options.captureLogs === true ? sink : undefined))
+  const server = Fastify(serverOptions(config, options.logCapture?.destination ?? (options.captureLogs === true ? sink : undefined)))
   await server.register(app, deps)
   await server.listen({ host: '127.0.0.1', port: 0 })
   const address = server.server.address()

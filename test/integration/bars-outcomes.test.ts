@@ -9,7 +9,7 @@ import { referralIdFor } from '../../src/bars/envelope.ts'
 import { testSender } from '../helpers/gateway.ts'
 import { BARS_RESPONSE_KIND, deliverBarsResponse, type BarsResponseDeps } from '../../src/bars/outcome-messages.ts'
 import { systemClock } from '../../src/clock.ts'
-import { createCircuitBreakers } from '../../src/delivery/circuit-breaker.ts'
+import { createCircuitBreakers, DEFAULT_BREAKER } from '../../src/delivery/circuit-breaker.ts'
 import { createPartnerClient, type PartnerClient } from '../../src/delivery/partner-client.ts'
 import type { OutboxRow, Store } from '../../src/store/store.ts'
 import { BASE_URL, startGateway, tempDataDir, type TestGateway } from '../helpers/gateway.ts'
@@ -128,7 +128,7 @@ describe('a Task move queues a BaRS response row in its own transaction (one att
       store: gw.deps.store,
       catalogue: await loadEndpointCatalogue(catalogueFile),
       client,
-      breakers: createCircuitBreakers({ failureThreshold: 100, openMs: 1000, maxOpenMs: 1000 }, () => undefined),
+      breakers: createCircuitBreakers({ ...DEFAULT_BREAKER, minimumFailures: 100, openMs: 1000 }, () => undefined),
       clock: systemClock,
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
       backoff: { baseMs: 1000, factor: 2, capMs: 60_000 },
@@ -211,7 +211,7 @@ describe('a Task move queues a BaRS response row in its own transaction (one att
     await move(gw, task, 'accepted')
     const [row] = await barsRows(gw.deps.store, serviceRequestId)
     expect(await deliverBarsResponse(row!, { ...deps, catalogue: { resolve: () => undefined, size: 0 } })).toMatchObject({ outcome: 'dead-letter' })
-    const breakers = createCircuitBreakers({ failureThreshold: 1, openMs: 60_000, maxOpenMs: 60_000 }, () => undefined)
+    const breakers = createCircuitBreakers({ ...DEFAULT_BREAKER, minimumFailures: 1, openMs: 60_000 }, () => undefined)
     breakers.record(row!.partnershipId, 'send', 'failure', new Date())
     expect(await deliverBarsResponse(row!, { ...deps, breakers })).toMatchObject({ outcome: 'deferred' })
     expect(referrer.received).toHaveLength(0)

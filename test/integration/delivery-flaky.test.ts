@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { createLogCapture } from '../helpers/log-capture.ts'
 import { mappingsWithMaxAttempts, postReferral, referralIn, startStubPartner, until, type PartnerMode, type StubPartner } from './delivery-helpers.ts'
 
 /** A small seeded generator, so a failing run can be reproduced. */
@@ -17,6 +18,10 @@ let partner: StubPartner
 let gw: TestGateway
 let mappings: ReturnType<typeof mappingsWithMaxAttempts>
 
+const logs = createLogCapture()
+// any error-level line is a failure unless a test says it expected it
+afterEach(() => { logs.expectNoUnexpectedErrors() })
+
 beforeAll(async () => {
   partner = await startStubPartner()
   const random = seeded(20261120)
@@ -32,6 +37,7 @@ beforeAll(async () => {
   }
   mappings = mappingsWithMaxAttempts(50)
   gw = await startGateway({
+    logCapture: logs,
     env: {
       WORKWELL_MAPPINGS_DIR: mappings.dir,
       WORKWELL_DELIVERY_ENABLED: 'true',

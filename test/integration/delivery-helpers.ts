@@ -8,7 +8,7 @@ import { REPO } from '../helpers/gateway.ts'
 import { call, readJson } from '../helpers/fixtures.ts'
 
 /** What the stub partner does with one request. */
-export type PartnerMode = 'ok' | '503' | 'hang' | 'reset' | 'store-then-reset' | 'store-then-hang' | '400'
+export type PartnerMode = 'ok' | 'slow' | '503' | 'hang' | 'reset' | 'store-then-reset' | 'store-then-hang' | '400'
 
 export interface ReceivedDelivery {
   key: string
@@ -29,6 +29,8 @@ export interface StubPartner {
   /** decides the answer to each request (default 'ok') */
   mode: (req: ReceivedDelivery) => PartnerMode
   delayMs: number
+  /** how long a 'slow' answer takes (default 300 ms) */
+  slowMs: number
   close: () => Promise<void>
   /** stops listening (connections are refused) */
   goDown: () => Promise<void>
@@ -37,7 +39,7 @@ export interface StubPartner {
 }
 
 /**
- * Starts the stub partner. Modes: ok (201; a repeat of a stored key is 200, not stored again),
+ * Starts the stub partner. Modes: ok (201; a repeat of a stored key is 200, not stored again), slow (ok after slowMs),
  * 503, hang (never answers), reset (destroys the socket), store-then-reset / store-then-hang
  * (the partner stored it but the answer is lost: the case an idempotency key exists for), and
  * 400 with an OperationOutcome.
@@ -60,6 +62,13 @@ export async function startStubPartner (port = 0): Promise<StubPartner> {
             res.writeHead(repeat ? 200 : 201, { 'content-type': 'application/json' }).end('{"ok":true}')
             return
           }
+          case 'slow':
+            setTimeout(() => {
+              const repeat = partner.stored.has(got.key)
+              store()
+              res.writeHead(repeat ? 200 : 201, { 'content-type': 'application/json' }).end('{"ok":true}')
+            }, partner.slowMs)
+            return
           case '503':
             res.writeHead(503, { 'retry-after': '0' }).end('busy')
             return
@@ -105,6 +114,7 @@ export async function startStubPartner (port = 0): Promise<StubPartner> {
     stored: new Map(),
     mode: () => 'ok',
     delayMs: 0,
+    slowMs: 300,
     close: stop,
     goDown: stop,
     comeBack: async () => { await listen(actual) }
@@ -150,4 +160,13 @@ export async function postReferral (fhirBase: string): Promise<string> {
 export function referralIn (body: string, ids: Iterable<string>): string | undefined {
   for (const id of ids) if (body.includes(id)) return id
   return undefined
+}
+
+/** A small seeded generator, so a failing run can be reproduced. */
+export function seeded (seed: number): () => number {
+  let s = seed
+  return () => {
+    s = (s * 1_103_515_245 + 12_345) % 2_147_483_648
+    return s / 2_147_483_648
+  }
 }

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { createLogCapture } from '../helpers/log-capture.ts'
 import { call } from '../helpers/fixtures.ts'
 import { mappingsWithMaxAttempts, postReferral, referralIn, startStubPartner, until, type StubPartner } from './delivery-helpers.ts'
 
@@ -10,11 +11,16 @@ let partner: StubPartner
 let gw: TestGateway
 let mappings: ReturnType<typeof mappingsWithMaxAttempts>
 
+const logs = createLogCapture()
+// any error-level line is a failure unless a test says it expected it
+afterEach(() => { logs.expectNoUnexpectedErrors() })
+
 beforeAll(async () => {
   partner = await startStubPartner()
   await partner.goDown()
   mappings = mappingsWithMaxAttempts(30)
   gw = await startGateway({
+    logCapture: logs,
     env: {
       WORKWELL_MAPPINGS_DIR: mappings.dir,
       WORKWELL_DELIVERY_ENABLED: 'true',

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { createLogCapture } from '../helpers/log-capture.ts'
 import { call } from '../helpers/fixtures.ts'
 import { postReferral, referralIn, startStubPartner, until, type StubPartner } from './delivery-helpers.ts'
 
@@ -7,10 +8,15 @@ let partner: StubPartner
 let gw: TestGateway
 let rejecting = true
 
+const logs = createLogCapture()
+// any error-level line is a failure unless a test says it expected it
+afterEach(() => { logs.expectNoUnexpectedErrors() })
+
 beforeAll(async () => {
   partner = await startStubPartner()
   partner.mode = () => rejecting ? '400' : 'ok'
   gw = await startGateway({
+    logCapture: logs,
     env: {
       WORKWELL_DELIVERY_ENABLED: 'true',
       WORKWELL_DELIVERY_POLL_MS: '20',

@@ -1,10 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import Fastify from 'fastify'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { SIGNATURE_HEADER, verifySignature } from '../../src/delivery/signature.ts'
 import type { OutboxRow } from '../../src/store/store.ts'
 import { REPO, startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { createLogCapture } from '../helpers/log-capture.ts'
 import { call, readJson } from '../helpers/fixtures.ts'
 
 interface Received { path: string, headers: Record<string, string | string[] | undefined>, body: string }
@@ -32,12 +33,17 @@ partner.post('/:partnership/referrals', async (request, reply) => {
 })
 
 let gw: TestGateway
+const logs = createLogCapture()
+// any error-level line is a failure unless a test says it expected it
+afterEach(() => { logs.expectNoUnexpectedErrors() })
+
 beforeAll(async () => {
   await partner.listen({ host: '127.0.0.1', port: 0 })
   const address = partner.server.address()
   if (address === null || typeof address === 'string') throw new Error('no partner address')
   const base = `http://127.0.0.1:${address.port}`
   gw = await startGateway({
+    logCapture: logs,
     env: {
       WORKWELL_DELIVERY_ENABLED: 'true',
       WORKWELL_DELIVERY_POLL_MS: '20',

@@ -37,10 +37,16 @@ describe('loadConfig defaults', () => {
         connections: 10,
         connectTimeoutMs: 5_000,
         backoffBaseMs: 1_000,
-        backoffCapMs: 600_000,
-        breakerFailures: 5,
-        breakerOpenMs: 30_000
+        backoffCapMs: 60_000,
+        breakerFailures: 20,
+        breakerOpenMs: 30_000,
+        breakerFailureRatePercent: 95,
+        breakerWindowCalls: 40,
+        breakerProbes: 3,
+        retryWindowHours: 120
       },
+      alerts: { circuitOpenMs: 1_800_000, oldestPendingMs: 14_400_000, checkIntervalMs: 30_000 },
+      retention: { deliveredDays: 30, auditDays: 2922, pruneIntervalMs: 86_400_000 },
       requestIdStaleMs: 60_000,
       shutdownTimeoutMs: 10_000,
       databasePoolSize: 10,
@@ -139,7 +145,11 @@ describe('loadConfig parses each variable', () => {
       WORKWELL_DELIVERY_BACKOFF_BASE_MS: '20',
       WORKWELL_DELIVERY_BACKOFF_CAP_MS: '9000',
       WORKWELL_BREAKER_FAILURES: '2',
-      WORKWELL_BREAKER_OPEN_MS: '400'
+      WORKWELL_BREAKER_OPEN_MS: '400',
+      WORKWELL_BREAKER_FAILURE_RATE: '80',
+      WORKWELL_BREAKER_WINDOW_CALLS: '30',
+      WORKWELL_BREAKER_PROBES: '2',
+      WORKWELL_DELIVERY_RETRY_WINDOW_HOURS: '48'
     }, CWD)
     expect(config.delivery).toStrictEqual({
       enabled: false,
@@ -153,7 +163,11 @@ describe('loadConfig parses each variable', () => {
       backoffBaseMs: 20,
       backoffCapMs: 9000,
       breakerFailures: 2,
-      breakerOpenMs: 400
+      breakerOpenMs: 400,
+      breakerFailureRatePercent: 80,
+      breakerWindowCalls: 30,
+      breakerProbes: 2,
+      retryWindowHours: 48
     })
   })
 

@@ -37,11 +37,11 @@ async function seed (store: Store, n: number, partnershipId: string): Promise<st
   return outboxId
 }
 
-async function run (command: 'deliveries' | 'replay', args: string[]): Promise<{ code: number, out: string[], err: string[] }> {
+async function run (command: 'deliveries' | 'replay' | 'prune', args: string[], now = NOW): Promise<{ code: number, out: string[], err: string[] }> {
   const out: string[] = []
   const err: string[] = []
   const config = loadConfig({ WORKWELL_DATA_DIR: dataDir }, process.cwd())
-  const code = await runDeliveryCommand(command, args, { config, out: (l) => out.push(l), err: (l) => err.push(l), clock: { now: () => NOW }, signal: AbortSignal.abort() })
+  const code = await runDeliveryCommand(command, args, { config, out: (l) => out.push(l), err: (l) => err.push(l), clock: { now: () => now }, signal: AbortSignal.abort() })
   return { code, out, err }
 }
 
@@ -102,5 +102,33 @@ describe('workwell replay', () => {
     expect(again.err.join('\n')).toContain('delivery out-1 is pending; only a dead letter can be replayed')
     expect((await run('replay', ['no-such'])).err).toEqual(['no delivery no-such'])
     expect((await run('replay', [])).code).toBe(2)
+  })
+})
+
+describe('workwell prune', () => {
+  it('counts with --dry-run, then deletes delivered rows past 30 days, never pending or dead-letter rows', async () => {
+    await withStore(async (store) => {
+      for (const n of [1, 2, 3]) await seed(store, n, 'frimley')
+      await store.settleDeliveries([
+        { id: 'out-1', outcome: 'delivered', responseStatus: 201 },
+        { id: 'out-2', outcome: 'dead-letter', error: 'HTTP 400 (rejected by partner)' }
+      ], NOW)
+    })
+    const later = new Date(NOW.getTime() + 31 * 86_400_000)
+    const dry = await run('prune', ['--dry-run'], later)
+    expect(dry).toMatchObject({ code: 0, err: [] })
+    expect(dry.out[0]).toMatch(/^would delete 1 delivered outbox row\(s\) settled before /)
+    await withStore(async (store) => { expect(await store.readDelivery('out-1')).toBeDefined() })
+    const real = await run('prune', [], later)
+    expect(real.out[0]).toMatch(/^deleted 1 delivered outbox row/)
+    await withStore(async (store) => {
+      expect(await store.readDelivery('out-1')).toBeUndefined()
+      expect((await store.readDelivery('out-2'))?.status).toBe('dead-letter')
+      expect((await store.readDelivery('out-3'))?.status).toBe('pending')
+    })
+  })
+
+  it('refuses an unknown option', async () => {
+    expect(await run('prune', ['--everything'])).toMatchObject({ code: 2, err: [expect.stringContaining('usage: workwell prune')] })
   })
 })

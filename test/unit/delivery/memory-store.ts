@@ -7,6 +7,8 @@ import type {
   DeliveryFilter,
   OutboxRow,
   OutboxStats,
+  PruneCounts,
+  PruneCutoffs,
   ReferralWrite,
   RequestIdClaim,
   Store,
@@ -174,6 +176,16 @@ export class MemoryStore implements Store {
   async searchAudit (query: { entity?: string, agent?: string, limit: number }): Promise<AuditRecord[]> {
     return this.audit.filter((a) => (query.entity === undefined || a.entity === query.entity) && (query.agent === undefined || a.agent.includes(query.agent)))
       .sort((a, b) => (a.recorded === b.recorded ? b.id.localeCompare(a.id) : b.recorded.localeCompare(a.recorded))).slice(0, query.limit)
+  }
+
+  async prune (cutoffs: PruneCutoffs, dryRun: boolean): Promise<PruneCounts> {
+    const delivered = [...this.outbox.values()].filter((r) => r.status === 'delivered' && r.updatedAt < cutoffs.deliveredBefore.toISOString())
+    const audit = this.audit.filter((a) => a.recorded < cutoffs.auditBefore.toISOString())
+    if (!dryRun) {
+      for (const r of delivered) this.outbox.delete(r.id)
+      for (const a of audit) this.audit.splice(this.audit.indexOf(a), 1)
+    }
+    return { deliveredRows: delivered.length, auditRecords: audit.length }
   }
 
   async listCircuits (): Promise<CircuitRecord[]> {

@@ -9,6 +9,7 @@ import { pino } from 'pino'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Resource, ServiceRequest } from '@medplum/fhirtypes'
 import type { DeliveryLogger } from '../../../src/delivery/deliver-row.ts'
+import { createManualScheduler } from '../../helpers/manual-scheduler.ts'
 import { ENVELOPE_EXTENSIONS } from '../../../src/bars/envelope.ts'
 import { SIGNATURE_HEADER, verifySignature } from '../../../src/delivery/signature.ts'
 import { createDeliveryWorker } from '../../../src/delivery/worker.ts'
@@ -233,13 +234,16 @@ describe('delivery worker against a real partner', () => {
     expect(store.row('d-1')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'connection error (ECONNREFUSED)' })
   })
 
-  it('the last allowed attempt that fails becomes a dead letter', async () => {
-    const { store, worker, seed } = setup({ frimley: '/flaky' }, { maxAttempts: 3 })
+  it('a failure after the retry window ended is a dead letter, however few the attempts; before it, a retry however many', async () => {
+    const { store, worker, seed, advance } = setup({ frimley: '/down' }, { retryWindowMs: 3_600_000 })
     await seed('d-1', 'frimley')
     const row = store.outbox.get('d-1')
-    if (row !== undefined) row.attempts = 2
+    if (row !== undefined) row.attempts = 50
     await worker.runOnce()
-    expect(store.row('d-1')).toMatchObject({ status: 'dead-letter', attempts: 3, lastError: 'gave up after 3 attempt(s): HTTP 503' })
+    expect(store.row('d-1')).toMatchObject({ status: 'pending', attempts: 51 })
+    advance(3_600_000)
+    await worker.runOnce()
+    expect(store.row('d-1')).toMatchObject({ status: 'dead-letter', attempts: 52, lastError: 'retry window of 1 hour(s) ended after 52 attempt(s): HTTP 503' })
   })
 
   it('a mapping failure is a dead letter before anything is sent, naming the field', async () => {
@@ -374,6 +378,32 @@ describe('delivery worker lifecycle', () => {
     expect([...store.outbox.values()].filter((r) => r.leaseUntil !== undefined)).toHaveLength(2)
   })
 
+  it('claims no more of a partnership than its adaptive limit leaves free; a window of drops shrinks it, answers keep it', async () => {
+    const { store, worker, seed } = setup({ frimley: '/down', 'north-central-london': '/ok' }, { batchSize: 10, limits: { max: 4, minWindow: 4 } })
+    for (let i = 0; i < 8; i++) await seed(`f-${i}`, 'frimley')
+    for (let i = 0; i < 3; i++) await seed(`n-${i}`, 'north-central-london')
+    // frimley starts at 4 free slots, so 4 of its 8 rows are claimed, with all 3 of the other's
+    expect(await worker.runOnce()).toBe(7)
+    // a window of four 503s halves frimley's limit; the other partnership's answers keep it at its maximum
+    expect(worker.limits.limit('frimley')).toBe(2)
+    expect(worker.limits.limit('north-central-london')).toBe(4)
+    expect([...store.outbox.values()].filter((r) => r.partnershipId === 'frimley' && r.attempts > 0)).toHaveLength(4)
+  })
+
+  it('feeds a partnership on a small limit from rows waiting in the worker, one at a time, without waiting for a poll', async () => {
+    const scheduler = createManualScheduler()
+    const { store, worker, seed } = setup({ frimley: '/ok' }, { batchSize: 10, limits: { max: 1 }, scheduler })
+    for (let i = 0; i < 4; i++) await seed(`f-${i}`, 'frimley')
+    const claims = vi.spyOn(store, 'claimDueDeliveriesFor')
+    worker.start()
+    // the scheduler is never advanced: the poll timer never fires, so attempts' ends drive it all
+    await vi.waitFor(() => { expect([...store.outbox.values()].every((r) => r.status === 'delivered')).toBe(true) })
+    expect(received).toHaveLength(4)
+    // one claim took all four (four times the limit of 1); the rest waited in the worker
+    expect(claims.mock.calls[0]?.[1]).toBe(4)
+    expect(worker.limits.snapshot()).toEqual([expect.objectContaining({ partnershipId: 'frimley', limit: 1 })])
+  })
+
   it('keeps polling after a failed poll, logging only the error class', async () => {
     const { store, worker, seed, logs } = setup({ frimley: '/ok' }, { pollIntervalMs: 10 })
     await seed('d-1', 'frimley')
@@ -447,7 +477,7 @@ describe('partner answers', () => {
 describe('circuit breaker in the worker', () => {
   it('opens after repeated failures, lets rows wait without using attempts, probes once, and closes', async () => {
     const { store, worker, seed, advance } = setup({ frimley: '/down' }, {
-      breaker: { failureThreshold: 2, openMs: 1_000 }, backoff: { baseMs: 1, factor: 1, capMs: 10_000 }, maxAttempts: 10
+      breaker: { minimumFailures: 2, openMs: 1_000, halfOpenProbes: 1 }, backoff: { baseMs: 1, factor: 1, capMs: 10_000 }
     })
     for (const id of ['d-1', 'd-2', 'd-3']) await seed(id, 'frimley')
 
@@ -462,12 +492,12 @@ describe('circuit breaker in the worker', () => {
     advance(500)
     expect(await worker.runOnce()).toBe(0)
 
-    // half-open: exactly one probe; it fails, so the circuit reopens for twice as long
+    // half-open: exactly one probe; it fails, so the circuit reopens for one more interval
     advance(500)
     received.length = 0
     expect(await worker.runOnce()).toBe(1)
     expect(received).toHaveLength(1)
-    expect(store.circuits.get('frimley')).toMatchObject({ state: 'open', openUntil: new Date(START + 3_000).toISOString() })
+    expect(store.circuits.get('frimley')).toMatchObject({ state: 'open', openUntil: new Date(START + 2_000).toISOString() })
 
     // the partner comes back: the next probe closes the circuit and the rest drain
     partnerDown = false
@@ -482,7 +512,7 @@ describe('circuit breaker in the worker', () => {
   })
 
   it('a row claimed before its circuit opened is deferred, not attempted', async () => {
-    const { store, worker, seed } = setup({ frimley: '/ok' }, { breaker: { failureThreshold: 1, openMs: 5_000 } })
+    const { store, worker, seed } = setup({ frimley: '/ok' }, { breaker: { minimumFailures: 1, openMs: 5_000 } })
     await seed('d-1', 'frimley')
     const claim = store.claimDueDeliveriesFor.bind(store)
     vi.spyOn(store, 'claimDueDeliveriesFor').mockImplementationOnce(async (...args) => {
@@ -544,13 +574,13 @@ describe('daily file drop in the worker (endpoint: a folder)', () => {
 
   it('a folder it cannot write is retried with the error code, then a dead letter', async () => {
     writeFileSync(join(root, 'blocked'), 'a file where the folder should be')
-    const { store, worker, seed, advance } = setup({ 'cambridgeshire-and-peterborough': pathToFileURL(join(root, 'blocked', 'drop')).href }, { maxAttempts: 2 })
+    const { store, worker, seed, advance } = setup({ 'cambridgeshire-and-peterborough': pathToFileURL(join(root, 'blocked', 'drop')).href }, { retryWindowMs: 60_000 })
     await seed('d-1', 'cambridgeshire-and-peterborough')
     await worker.runOnce()
     expect(store.row('d-1')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'file drop: ENOTDIR' })
     advance(60_000)
     await worker.runOnce()
-    expect(store.row('d-1')).toMatchObject({ status: 'dead-letter', attempts: 2, lastError: 'gave up after 2 attempt(s): file drop: ENOTDIR' })
+    expect(store.row('d-1')).toMatchObject({ status: 'dead-letter', attempts: 2, lastError: 'retry window of 0.02 hour(s) ended after 2 attempt(s): file drop: ENOTDIR' })
   })
 
   it('refuses a folder endpoint for a format other than csv', async () => {

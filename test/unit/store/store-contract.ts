@@ -658,6 +658,29 @@ export function describeStoreContract (name: string, harness: StoreHarness): voi
         expect(await store.outboxStats()).toEqual({ pending: 1, deadLetter: 1, oldestPendingCreatedAt: '2026-03-01T09:00:02.000Z' })
       })
 
+      it('prunes delivered rows and audit records past their cutoffs, never pending or dead-letter rows; a dry run only counts', async () => {
+        const store = await open()
+        await store.saveReferral(referral('1', { lastUpdated: '2026-03-01T09:00:01.000Z' }))
+        await store.saveReferral(referral('2', { lastUpdated: '2026-03-01T09:00:02.000Z' }))
+        await store.saveReferral(referral('3', { lastUpdated: '2026-03-01T09:00:03.000Z' }))
+        await store.saveReferral(referral('4', { lastUpdated: '2026-03-05T09:00:03.000Z' }))
+        await store.markDelivered('out-1', ms(T0, 5000), 200)
+        await store.markDeadLetter('out-3', 'HTTP 400', ms(T0, 5000))
+        // delivered after the cutoff: kept
+        await store.markDelivered('out-4', ms(T0, 86_400_000), 200)
+        const cutoffs = { deliveredBefore: ms(T0, 60_000), auditBefore: new Date('2026-03-02T00:00:00.000Z') }
+        const counts = { deliveredRows: 1, auditRecords: 6 }
+        expect(await store.prune(cutoffs, true)).toEqual(counts)
+        expect(await store.readDelivery('out-1')).toBeDefined()
+        expect(await store.prune(cutoffs, false)).toEqual(counts)
+        expect(await store.readDelivery('out-1')).toBeUndefined()
+        expect((await store.readDelivery('out-2'))?.status).toBe('pending')
+        expect((await store.readDelivery('out-3'))?.status).toBe('dead-letter')
+        expect((await store.readDelivery('out-4'))?.status).toBe('delivered')
+        expect((await store.searchAudit({ agent: 'client-a', limit: 100 })).map((a) => a.id).sort()).toEqual(['audit-4-1', 'audit-4-2'])
+        expect(await store.prune(cutoffs, false)).toEqual({ deliveredRows: 0, auditRecords: 0 })
+      })
+
       it('upserts and lists circuit-breaker state', async () => {
         const store = await open()
         await store.saveCircuit({ partnershipId: 'south-west', state: 'open', consecutiveFailures: 5, openedAt: T0, openUntil: ms(T0, 30_000).toISOString(), updatedAt: T0 })

@@ -1,0 +1,79 @@
+import type { CircuitRecord, OutboxStats } from '../store/store.ts'
+
+/** The alerts the gateway raises (CamelCase names, as Prometheus alerting rules name them). */
+export type AlertName = 'ReferralDeadLettered' | 'PartnerCircuitOpenLong' | 'ReferralDeliveryDelayed'
+
+/** One active alert. Ids, counts and times only: nothing about a patient. */
+export interface Alert {
+  name: AlertName
+  /** stable while the same condition holds: the name, plus the partnership when it has one */
+  key: string
+  /** 'symptom' pages someone (referrals are not getting through); 'cause' is a ticket */
+  kind: 'symptom' | 'cause'
+  partnershipId?: string
+  /** since when the condition holds, as far as the store tells */
+  since: string
+  /** a short, coded description for the operator */
+  detail: string
+}
+
+/** When each condition becomes an alert. */
+export interface AlertThresholds {
+  /** a circuit open (or half-open) longer than this */
+  circuitOpenMs: number
+  /** a pending row older than this */
+  oldestPendingMs: number
+}
+
+/** What the alerts are worked out from. */
+export interface AlertFacts {
+  now: Date
+  stats: OutboxStats
+  circuits: readonly CircuitRecord[]
+}
+
+/**
+ * Works out the active alerts: a pure function of the store's outbox counts and circuits, so
+ * every instance shows the same alerts and one clears as soon as its condition is gone (a
+ * dead letter replayed, a circuit closed, the backlog drained). Symptoms, not causes, page
+ * (Google SRE book, "Monitoring Distributed Systems"): a dead letter and a delayed referral
+ * are symptoms; a long-open circuit is their likely cause.
+ */
+export function evaluateAlerts (facts: AlertFacts, thresholds: AlertThresholds): Alert[] {
+  const now = facts.now.getTime()
+  const alerts: Alert[] = []
+  if (facts.stats.deadLetter > 0) {
+    alerts.push({
+      name: 'ReferralDeadLettered',
+      key: 'ReferralDeadLettered',
+      kind: 'symptom',
+      // the store keeps no "first dead letter" time; the alert is about the rows still there
+      since: facts.now.toISOString(),
+      detail: `${facts.stats.deadLetter} delivery(ies) dead-lettered: see GET /admin/deliveries?status=dead-letter, fix the cause and replay`
+    })
+  }
+  const oldest = facts.stats.oldestPendingCreatedAt
+  if (oldest !== undefined && now - Date.parse(oldest) > thresholds.oldestPendingMs) {
+    alerts.push({
+      name: 'ReferralDeliveryDelayed',
+      key: 'ReferralDeliveryDelayed',
+      kind: 'symptom',
+      since: new Date(Date.parse(oldest) + thresholds.oldestPendingMs).toISOString(),
+      detail: `oldest pending delivery queued at ${oldest}, ${facts.stats.pending} pending`
+    })
+  }
+  for (const c of facts.circuits) {
+    if (c.state === 'closed' || c.openedAt === undefined) continue
+    const openedAt = Date.parse(c.openedAt)
+    if (now - openedAt <= thresholds.circuitOpenMs) continue
+    alerts.push({
+      name: 'PartnerCircuitOpenLong',
+      key: `PartnerCircuitOpenLong/${c.partnershipId}`,
+      kind: 'cause',
+      partnershipId: c.partnershipId,
+      since: new Date(openedAt + thresholds.circuitOpenMs).toISOString(),
+      detail: `circuit ${c.state} since ${c.openedAt}: the partnership system is not answering`
+    })
+  }
+  return alerts
+}
