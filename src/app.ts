@@ -38,6 +38,7 @@ import { taskUpdateRoutes } from './routes/task-update.ts'
 import { validateRoutes } from './routes/validate.ts'
 import { messageDefinitionRoutes } from './routes/message-definition.ts'
 import { processMessageRoutes } from './routes/process-message.ts'
+import { consoleRoutes } from './console/console-routes.ts'
 
 export interface AppOptions {
   config: Config
@@ -164,6 +165,7 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
   await app.register(adminAuditRoutes, { audit: store, baseUrl: deps.config.baseUrl, clock: deps.clock, newId: deps.newId })
   await app.register(processMessageRoutes, deps)
   await app.register(messageDefinitionRoutes, deps)
+  await app.register(consoleRoutes, deps)
 
   if (opts.config.delivery.enabled) {
     const worker = createConfiguredWorker({ ...opts, store, clock: deps.clock, logger: app.log.child({ component: 'delivery' }) })

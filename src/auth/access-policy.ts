@@ -35,6 +35,8 @@ const RULES: readonly Rule[] = [
   { methods: ['GET', 'HEAD'], url: /^\/health\/(live|ready)$/, access: OPEN },
   // Prometheus scrapes counts and timings only (no ids); network policy guards it
   { methods: ['GET', 'HEAD'], url: /^\/metrics$/, access: OPEN },
+  // the browser console signs people in with its own server-side session (src/console/)
+  { methods: ['GET', 'HEAD', 'POST'], url: /^\/console(\/|$)/, access: OPEN },
   { methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: /^\/admin\//, access: roles('operator') },
   { methods: ['POST'], url: /^\/fhir(\/ServiceRequest(\/\$triage)?)?$/, access: roles('referrer') },
   // a BaRS sender is the referring system (reference/bars.md)
