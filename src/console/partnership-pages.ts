@@ -64,7 +64,8 @@ export function taskPage (detail: TaskDetail, csrfToken: string, problem?: TaskP
   const actions = detail.mayUpdate ? actionsFor(t.status) : []
   const version = detail.stored.versionId
   const outputs = (t.output ?? []).map((o) => {
-    const kind = o.type?.coding?.[0]?.display ?? o.type?.text ?? o.type?.coding?.[0]?.code ?? 'Output'
+    const code = o.type?.coding?.[0]?.code
+    const kind = o.type?.coding?.[0]?.display ?? o.type?.text ?? (code === undefined ? 'Output' : `${code.charAt(0).toUpperCase()}${code.slice(1).replaceAll('-', ' ')}`)
     const value = o.valueCodeableConcept?.coding?.[0]?.display ?? o.valueCodeableConcept?.text ?? o.valueString ?? o.valueIdentifier?.value ?? o.valueCodeableConcept?.coding?.[0]?.code ?? ''
     return html`<li>${kind}: ${value}</li>`
   })
@@ -101,7 +102,7 @@ ${outputs.length === 0 ? '' : html`<h3>Services and signposts</h3><ul>${outputs}
 ${actions.length === 0
   ? html`<p>${detail.mayUpdate ? 'This Task is in a final status: it can no longer be changed.' : 'Only the owning partnership can change this Task.'}</p>`
   : html`<h2>Change the status</h2>
-<div class="console-actions">
+<div class="console-task-actions">
 ${actions.map((a) => {
   const form = (inner: SafeHtml | string): SafeHtml => html`<form action="${CONSOLE}/tasks/${t.id}" method="post" novalidate>${csrfField(csrfToken)}<input type="hidden" name="version" value="${version}"><input type="hidden" name="action" value="${a}">${inner}<button class="nhsuk-button${a === 'reject' ? ' nhsuk-button--warning' : ''}" data-module="nhsuk-button" data-prevent-double-click="true" type="submit">${TASK_ACTIONS[a].label}</button></form>`
   if (a === 'reject') {

@@ -9,18 +9,18 @@ import { escapeHtml, trusted, type SafeHtml } from './html.ts'
 export interface Series { name: string, className: string, values: readonly number[] }
 
 const W = 720
-const H = 260
-const PAD = { left: 48, right: 12, top: 12, bottom: 70 }
+const H = 290
+const PAD = { left: 48, right: 48, top: 12, bottom: 100 }
 
-function niceMax (max: number): number {
+/** The axis top: a round number that five equal whole ticks divide. */
+export function niceMax (max: number): number {
   if (max <= 5) return 5
-  const step = 10 ** Math.floor(Math.log10(max))
-  return Math.ceil(max / step) * step
+  const unit = 5 * 10 ** Math.max(0, Math.floor(Math.log10(max)) - 1)
+  return Math.ceil(max / unit) * unit
 }
 
 function axis (max: number, plotH: number): string {
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => Math.round(f * max))
-  return [...new Set(ticks)].map((t) => {
+  return [0, 1, 2, 3, 4, 5].map((i) => (i * max) / 5).map((t) => {
     const y = PAD.top + plotH - (t / max) * plotH
     return `<line class="plot-grid" x1="${PAD.left}" x2="${W - PAD.right}" y1="${y}" y2="${y}"/><text class="plot-label" x="${PAD.left - 6}" y="${y + 4}" text-anchor="end">${t}</text>`
   }).join('')
@@ -57,7 +57,7 @@ export function lineChart (title: string, description: string, labels: readonly 
     return `<polyline class="${s.className}" points="${points}"/>`
   }).join('')
   const marks = labels.map((l, i) => (i % 4 === 0 || i === labels.length - 1
-    ? `<text class="plot-label" x="${(PAD.left + i * step).toFixed(1)}" y="${H - PAD.bottom + 18}" text-anchor="middle">${escapeHtml(l)}</text>`
+    ? `<text class="plot-label" x="${(PAD.left + i * step).toFixed(1)}" y="${H - PAD.bottom + 18}" text-anchor="${i === labels.length - 1 ? 'end' : 'middle'}">${escapeHtml(l)}</text>`
     : '')).join('')
   return frame(title, description, `${axis(max, plotH)}${lines}${marks}`, series)
 }
