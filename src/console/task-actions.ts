@@ -5,9 +5,10 @@ import { TRANSITIONS } from '../lifecycle/task-transitions.ts'
 /** What partnership staff can do to a Task from the console; each is one lifecycle move. */
 export const TASK_ACTIONS = {
   accept: { to: 'accepted', label: 'Accept' },
-  reject: { to: 'rejected', label: 'Reject' },
   start: { to: 'in-progress', label: 'Start' },
-  complete: { to: 'completed', label: 'Complete' }
+  complete: { to: 'completed', label: 'Complete' },
+  // last: the one move that needs a reason, and ends the Task
+  reject: { to: 'rejected', label: 'Reject' }
 } as const satisfies Record<string, { to: Task['status'], label: string }>
 
 export type TaskAction = keyof typeof TASK_ACTIONS

@@ -8,7 +8,7 @@ const task: Task = { resourceType: 'Task', id: 't1', meta: { versionId: '1' }, s
 describe('task actions', () => {
   it('offers only what the state machine allows from a status', () => {
     expect(actionsFor('requested')).toEqual(['accept', 'reject'])
-    expect(actionsFor('accepted')).toEqual(['reject', 'start'])
+    expect(actionsFor('accepted')).toEqual(['start', 'reject'])
     expect(actionsFor('in-progress')).toEqual(['complete'])
     expect(actionsFor('completed')).toEqual([])
     expect(isTaskAction('accept')).toBe(true)
