@@ -63,3 +63,15 @@ export function errorMain (status: number): SafeHtml {
     ? html`<h1>Sorry, the service is busy</h1><p>Try again in a few minutes.</p>`
     : html`<h1>Sorry, there is a problem with the service</h1><p>Try again later. The problem has been recorded.</p>`
 }
+
+/**
+ * After an OIDC sign-in: moves on to the console at once (a refresh of 0 s, which WCAG 2.2.1
+ * allows), with a link for a browser that does not follow it.
+ */
+export function signedInPage (): string {
+  return page({
+    title: 'Signed in',
+    head: html`<meta http-equiv="refresh" content="0;url=${CONSOLE}">`,
+    main: html`<h1>You are signed in</h1><p><a href="${CONSOLE}">Continue to the console</a></p>`
+  })
+}

@@ -19,6 +19,8 @@ export interface PageInput {
   flash?: string
   /** which navigation item is current */
   current?: string
+  /** extra elements for <head> */
+  head?: SafeHtml
   main: SafeHtml
 }
 
@@ -92,6 +94,7 @@ export function page (input: PageInput): string {
 <link rel="stylesheet" href="${ASSETS}/nhsuk-frontend.css">
 <link rel="stylesheet" href="${ASSETS}/console.css">
 <script type="module" src="${ASSETS}/console.js"></script>
+${input.head}
 </head>
 <body>
 <a class="nhsuk-skip-link" data-module="nhsuk-skip-link" href="#maincontent">Skip to main content</a>

@@ -12,7 +12,7 @@ import { createConsoleData, type AlertSource, type ConsoleActor, type WorklistFi
 import { readCookie, sessionCookie } from './console-cookie.ts'
 import { ASSETS, CONSOLE, page, type PageInput } from './console-layout.ts'
 import { assetRoutes, loadConsoleAssets } from './console-assets.ts'
-import { errorMain, forbiddenPage, notFoundPage, refusedPage, signInPage } from './common-pages.ts'
+import { errorMain, forbiddenPage, notFoundPage, refusedPage, signedInPage, signInPage } from './common-pages.ts'
 import { html } from './html.ts'
 import { devSignInAllowed, devUser } from './dev-sign-in.ts'
 import { deadLetterPage, findForm, operatorHome, plotsPage, referralTrail } from './operator-pages.ts'
@@ -44,6 +44,8 @@ declare module 'fastify' {
 }
 
 const COOKIE = 'workwell_console'
+/** names the session during an OIDC sign-in only (SameSite=Lax: see /oidc/start) */
+const LOGIN_COOKIE = 'workwell_console_login'
 const ID = /^[A-Za-z0-9\-.]{1,64}$/
 const PARTNERSHIP_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/
 type Form = Record<string, string | undefined>
@@ -101,12 +103,17 @@ async function consolePlugin (app: FastifyInstance, opts: ConsoleOptions): Promi
     return request.protocol === 'https' || config.security.production
   }
 
+  function addCookie (reply: FastifyReply, cookie: string): void {
+    const set = reply.getHeader('Set-Cookie')
+    reply.header('Set-Cookie', [...(Array.isArray(set) ? set : typeof set === 'string' ? [set] : []), cookie])
+  }
+
   function setCookie (request: FastifyRequest, reply: FastifyReply, session: ConsoleSession): void {
-    reply.header('Set-Cookie', sessionCookie(COOKIE, session.id, { path: CONSOLE, secure: secure(request) }))
+    addCookie(reply, sessionCookie(COOKIE, session.id, { path: CONSOLE, secure: secure(request) }))
   }
 
   function clearCookie (request: FastifyRequest, reply: FastifyReply): void {
-    reply.header('Set-Cookie', sessionCookie(COOKIE, '', { path: CONSOLE, secure: secure(request), maxAgeSeconds: 0 }))
+    addCookie(reply, sessionCookie(COOKIE, '', { path: CONSOLE, secure: secure(request), maxAgeSeconds: 0 }))
   }
 
   function chrome (request: FastifyRequest, current?: string): Omit<PageInput, 'title' | 'main'> {
@@ -137,6 +144,7 @@ async function consolePlugin (app: FastifyInstance, opts: ConsoleOptions): Promi
     const session = request.consoleSession
     if (session === null || given === undefined || !sameToken(given, session.csrfToken)) {
       await send(reply, refusedPage(chrome(request), session === null ? 'Your session has ended, perhaps after a time without use.' : 'The form was not one this console gave you.'), 403)
+      return reply
     }
   })
 
@@ -197,7 +205,14 @@ async function consolePlugin (app: FastifyInstance, opts: ConsoleOptions): Promi
     request.consoleSession = renewed
     setCookie(request, reply, renewed)
     await audit(request, user, 'login', 'Console')
-    await reply.redirect(CONSOLE, 303)
+    if (user.via === 'development') {
+      await reply.redirect(CONSOLE, 303)
+      return
+    }
+    // the way back from the provider began on another site, so a browser keeps the new
+    // SameSite=Strict cookie off every request of that navigation, redirects included: a page
+    // of our own moves on, and that navigation is same-site (RFC 6265bis §5.2)
+    await send(reply, signedInPage())
   }
 
   // only where development tokens are accepted: elsewhere the path does not exist
@@ -230,11 +245,16 @@ async function consolePlugin (app: FastifyInstance, opts: ConsoleOptions): Promi
       if (session === null) return
       const { url, pending } = await oidc.start(opts.clock.now().getTime())
       session.pendingLogin = pending
+      // the provider's redirect back is a cross-site navigation, which carries SameSite=Lax
+      // cookies only: this one names the session for the callback path alone, for 10 minutes
+      addCookie(reply, sessionCookie(LOGIN_COOKIE, session.id, { path: `${CONSOLE}/oidc/callback`, secure: secure(request), maxAgeSeconds: 600 }).replace('SameSite=Strict', 'SameSite=Lax'))
       await reply.redirect(url, 303)
     })
 
     app.get('/oidc/callback', async (request, reply) => {
-      const session = request.consoleSession
+      const session = request.consoleSession ?? sessions.get(readCookie(request.headers.cookie, LOGIN_COOKIE)) ?? null
+      request.consoleSession = session
+      addCookie(reply, sessionCookie(LOGIN_COOKIE, '', { path: `${CONSOLE}/oidc/callback`, secure: secure(request), maxAgeSeconds: 0 }))
       const pending = session?.pendingLogin
       // one use only: a replayed or second callback finds nothing to complete
       if (session !== null) delete session.pendingLogin

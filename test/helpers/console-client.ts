@@ -12,8 +12,21 @@ export interface Page { status: number, headers: Headers, text: string, location
  */
 export class ConsoleClient {
   readonly origin: string
-  cookie = ''
+  /** cookies by name (paths are ignored: every console cookie goes back) */
+  readonly cookies = new Map<string, string>()
   csrf = ''
+
+  /** the session cookie's value as a Cookie header, or '' */
+  get cookie (): string {
+    const id = this.cookies.get('workwell_console')
+    return id === undefined ? '' : `workwell_console=${id}`
+  }
+
+  set cookie (header: string) {
+    this.cookies.clear()
+    const at = header.indexOf('=')
+    if (at > 0) this.cookies.set(header.slice(0, at), header.slice(at + 1))
+  }
 
   constructor (origin: string) {
     this.origin = origin
@@ -35,11 +48,14 @@ export class ConsoleClient {
   }
 
   async #send (path: string, init: { method: string, body?: string, headers?: Record<string, string> }): Promise<Page> {
-    const res = await fetch(`${this.origin}${path}`, { ...init, redirect: 'manual', headers: { ...init.headers, ...(this.cookie === '' ? {} : { cookie: this.cookie }) } })
-    const set = res.headers.get('set-cookie')
-    if (set !== null) {
-      const [pair] = set.split(';')
-      this.cookie = /Max-Age=0/.test(set) ? '' : pair ?? ''
+    const header = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+    const res = await fetch(`${this.origin}${path}`, { ...init, redirect: 'manual', headers: { ...init.headers, ...(header === '' ? {} : { cookie: header }) } })
+    for (const set of res.headers.getSetCookie()) {
+      const pair = set.split(';')[0] ?? ''
+      const at = pair.indexOf('=')
+      if (at <= 0) continue
+      if (/Max-Age=0/.test(set)) this.cookies.delete(pair.slice(0, at))
+      else this.cookies.set(pair.slice(0, at), pair.slice(at + 1))
     }
     const text = await res.text()
     const token = /name="_csrf" value="([^"]+)"/.exec(text)?.[1]

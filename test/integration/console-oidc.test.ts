@@ -1,9 +1,7 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import Provider from 'oidc-provider'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConsoleClient } from '../helpers/console-client.ts'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { consoleOidcEnv, startTestProvider, type TestProvider } from '../helpers/oidc-provider.ts'
 
 /**
  * Production sign-in against a real OpenID provider on loopback (oidc-provider with its
@@ -18,7 +16,7 @@ const ACCOUNTS: Record<string, Record<string, unknown>> = {
   'nobody-1': { name: 'No Role' }
 }
 
-let provider: Server
+let provider: TestProvider
 let issuer: string
 let gw: TestGateway
 let offsetMs = 0
@@ -78,42 +76,14 @@ async function signInAt (c: ConsoleClient, login: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  provider = createServer()
-  await new Promise<void>((resolve) => { provider.listen(0, '127.0.0.1', resolve) })
-  issuer = `http://127.0.0.1:${(provider.address() as AddressInfo).port}`
-  const oidc = new Provider(issuer, {
-    clients: [{
-      client_id: 'workwell-console',
-      client_secret: 'console-secret-for-tests-only',
-      redirect_uris: [REDIRECT],
-      post_logout_redirect_uris: ['http://console.test/console/sign-in?signed-out=1'],
-      token_endpoint_auth_method: 'client_secret_post'
-    }],
-    claims: { openid: ['sub'], profile: ['name'], workwell: ['roles', 'partnership', 'ods'] },
-    findAccount: async (_ctx, sub) => {
-      const claims = ACCOUNTS[sub]
-      return claims === undefined ? undefined : { accountId: sub, claims: () => ({ sub, ...claims }) }
-    },
-    features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
-    cookies: { keys: ['test-cookie-key-0123456789'] }
-  })
-  provider.on('request', oidc.callback())
-  gw = await startGateway({
-    env: {
-      WORKWELL_CONSOLE_OIDC_ISSUER: issuer,
-      WORKWELL_CONSOLE_OIDC_CLIENT_ID: 'workwell-console',
-      WORKWELL_CONSOLE_OIDC_CLIENT_SECRET: 'console-secret-for-tests-only',
-      WORKWELL_CONSOLE_OIDC_REDIRECT_URI: REDIRECT,
-      WORKWELL_CONSOLE_OIDC_SCOPE: 'openid profile workwell'
-    },
-    overrides: { clock: { now: () => new Date(Date.now() + offsetMs) } }
-  })
+  provider = await startTestProvider({ redirectUri: REDIRECT, postLogoutRedirectUri: 'http://console.test/console/sign-in?signed-out=1', accounts: ACCOUNTS })
+  issuer = provider.issuer
+  gw = await startGateway({ env: consoleOidcEnv(provider, REDIRECT), overrides: { clock: { now: () => new Date(Date.now() + offsetMs) } } })
 })
 
 afterAll(async () => {
   await gw?.close()
-  provider.closeAllConnections()
-  await new Promise<void>((resolve) => { provider.close(() => { resolve() }) })
+  await provider?.close()
 })
 
 describe('console sign-in with OpenID Connect', { timeout: 30_000 }, () => {
@@ -129,9 +99,12 @@ describe('console sign-in with OpenID Connect', { timeout: 30_000 }, () => {
     expect(auth.searchParams.get('state')).toMatch(/.{20,}/)
     expect(auth.searchParams.get('nonce')).toMatch(/.{20,}/)
     const back = await atProvider(auth.href, 'op-1')
+    expect(start.headers.get('set-cookie')).toMatch(/^workwell_console_login=[A-Za-z0-9_-]{43}; Path=\/console\/oidc\/callback; HttpOnly; SameSite=Lax; Max-Age=600$/)
     const done = await c.get(`${back.pathname}${back.search}`)
-    expect(done.status).toBe(303)
-    expect(done.headers.get('set-cookie')).toMatch(/^workwell_console=[A-Za-z0-9_-]{43}; Path=\/console; HttpOnly; SameSite=Strict$/)
+    expect(done.status).toBe(200)
+    expect(done.text).toContain('<meta http-equiv="refresh" content="0;url=/console">')
+    expect(done.headers.getSetCookie()).toContainEqual(expect.stringMatching(/^workwell_console=[A-Za-z0-9_-]{43}; Path=\/console; HttpOnly; SameSite=Strict$/))
+    expect(done.headers.getSetCookie()).toContainEqual(expect.stringMatching(/^workwell_console_login=; .*Max-Age=0$/))
     const home = await c.get('/console/operator')
     expect(home.status).toBe(200)
     expect(home.text).toContain('Olu Operator (Operator)')
@@ -166,7 +139,7 @@ describe('console sign-in with OpenID Connect', { timeout: 30_000 }, () => {
 
     const d = new ConsoleClient(gw.origin)
     const genuine = await signInAt(d, 'op-1')
-    expect((await d.get(genuine)).status).toBe(303)
+    expect((await d.get(genuine)).status).toBe(200)
     expect((await d.get(genuine)).status).toBe(400)
     // nor can another browser session bring someone else's answer
     const e = new ConsoleClient(gw.origin)
