@@ -18,15 +18,34 @@ let partner: StubPartner
 let browser: Browser
 let rejecting = true
 
-/** Every page a test visits: zero WCAG 2.2 AA violations found by axe, and a screenshot. */
+/** What the browser reported as errors, per page (a CSP refusal is reported so). */
+const pageErrors = new WeakMap<Page, string[]>()
+
+function watch (page: Page): Page {
+  const errors: string[] = []
+  pageErrors.set(page, errors)
+  page.on('console', (m) => {
+    // the page's own 404 status (the not-found page) is reported too: that one is expected
+    const ownStatus = m.text().startsWith('Failed to load resource') && m.location().url === page.url()
+    if (m.type() === 'error' && !ownStatus) errors.push(`${m.text()} (${m.location().url})`)
+  })
+  page.on('pageerror', (e) => { errors.push(e.message) })
+  return page
+}
+
+/**
+ * Every page a test visits: no error in the browser (no CSP refusal, no failed script), zero
+ * WCAG 2.2 AA violations found by axe, and a screenshot.
+ */
 async function check (page: Page, name: string): Promise<void> {
+  expect(pageErrors.get(page), name).toEqual([])
   const { violations } = await new AxeBuilder({ page }).withTags(WCAG).analyze()
   expect(violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), name).toEqual([])
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true })
 }
 
 async function signIn (role: 'operator' | 'partnership' | 'referrer'): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage()
+  const page = watch(await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage())
   await page.goto(`${gw.origin}/console`)
   await page.getByRole('button', { name: `Sign in as ${role}` }).click()
   return page
@@ -57,7 +76,7 @@ describe.skipIf(!hasChromium)('the console in Chromium', { timeout: 60_000 }, ()
   })
 
   it('signs in each role and shows its start page', async () => {
-    const signInPage = await (await browser.newContext()).newPage()
+    const signInPage = watch(await (await browser.newContext()).newPage())
     await signInPage.goto(`${gw.origin}/console`)
     await expect.poll(async () => signInPage.title()).toBe('Sign in – WorkWell console')
     await check(signInPage, 'sign-in')
