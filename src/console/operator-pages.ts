@@ -19,6 +19,16 @@ function rulesText (version: string): string {
   return version.split('+').map((part) => part.split('/').pop() ?? part).join(' + ')
 }
 
+/**
+ * The fields a dead letter's reason names: those a mapping could not fill ("mapping failed:
+ * missing required field(s) a, b", deliver-row.ts) or a partner's coded complaint ("… at x").
+ */
+export function fieldsNamed (reason: string | undefined): string[] {
+  const missing = /missing required field\(s\) (.+)$/.exec(reason ?? '')?.[1]
+  if (missing !== undefined) return missing.split(',').map((f) => f.trim()).filter((f) => f !== '')
+  return [...(reason ?? '').matchAll(/\bat ([A-Za-z0-9_.[\]-]+)/g)].map((m) => m[1] ?? '').filter((f) => f !== '')
+}
+
 function count (n: number): string {
   return n >= ROW_CAP ? `${ROW_CAP}+` : String(n)
 }
@@ -45,15 +55,16 @@ export function deadLetterPage (partnership: { id: string, name: string }, rows:
   return html`<h1>Dead letters: ${partnership.name}</h1>
 ${rows.length === 0
   ? html`<p>No dead letters for this partnership.</p>`
-  : html`<form action="${CONSOLE}/operator/partnerships/${partnership.id}/replay-all" method="post" novalidate>${csrfField(csrfToken)}<button class="nhsuk-button nhsuk-button--secondary" data-module="nhsuk-button" type="submit">Replay all ${rows.length} dead letters</button></form>
+  : html`<form action="${CONSOLE}/operator/partnerships/${partnership.id}/replay-all" method="post" novalidate>${csrfField(csrfToken)}<button class="nhsuk-button nhsuk-button--secondary" data-module="nhsuk-button" type="submit">${rows.length === 1 ? 'Replay the dead letter' : `Replay all ${rows.length} dead letters`}</button></form>
 <div class="console-wide">
-${table(`${rows.length} dead letter${rows.length === 1 ? '' : 's'}`, ['Delivery', 'Referral', 'Attempts', 'Last status', 'Reason', 'Since', 'Action'],
+${table(`${rows.length} dead letter${rows.length === 1 ? '' : 's'}`, ['Delivery', 'Referral', 'Attempts', 'Last status', 'Reason', 'Fields not filled', 'Since', 'Action'],
   rows.map((r) => [
     r.id,
     html`<a href="${CONSOLE}/operator/find?id=${r.serviceRequestId}">${r.serviceRequestId}</a>`,
     String(r.attempts),
     r.lastResponseStatus === undefined ? 'None' : String(r.lastResponseStatus),
     r.lastError ?? 'Not recorded',
+    fieldsNamed(r.lastError).join(', ') || 'None named',
     when(r.updatedAt),
     html`<form class="console-inline-form" action="${CONSOLE}/operator/deliveries/${r.id}/replay" method="post" novalidate>${csrfField(csrfToken)}<input type="hidden" name="partnership" value="${partnership.id}"><button class="nhsuk-button nhsuk-button--small nhsuk-u-margin-bottom-0" type="submit">Replay<span class="nhsuk-u-visually-hidden"> delivery ${r.id}</span></button></form>`
   ]))}
