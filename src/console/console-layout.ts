@@ -21,6 +21,8 @@ export interface PageInput {
   current?: string
   /** extra elements for <head> */
   head?: SafeHtml
+  /** the idle limit in seconds, when signed in: the script warns before it */
+  idleSeconds?: number
   main: SafeHtml
 }
 
@@ -96,11 +98,17 @@ export function page (input: PageInput): string {
 <script type="module" src="${ASSETS}/console.js"></script>
 ${input.head}
 </head>
-<body>
+<body${input.user !== undefined && input.idleSeconds !== undefined ? html` data-idle-seconds="${input.idleSeconds}"` : ''}>
 <a class="nhsuk-skip-link" data-module="nhsuk-skip-link" href="#maincontent">Skip to main content</a>
 ${header(input)}
 <div class="nhsuk-width-container">
 <main class="nhsuk-main-wrapper" id="maincontent">
+${input.user === undefined || input.idleSeconds === undefined
+  ? ''
+  : html`<div class="nhsuk-inset-text console-idle-warning" id="idle-warning" hidden>
+<p role="alert">You will be signed out soon because the console has not been used for a while.</p>
+<button class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0" type="button">Stay signed in</button>
+</div>`}
 ${input.flash === undefined
   ? ''
   : html`<div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="banner-title" data-module="nhsuk-notification-banner">

@@ -121,7 +121,7 @@ async function consolePlugin (app: FastifyInstance, opts: ConsoleOptions): Promi
     const flash = s?.flash
     if (s !== null) delete s.flash
     return {
-      ...(s?.user === undefined ? {} : { user: s.user, csrfToken: s.csrfToken }),
+      ...(s?.user === undefined ? {} : { user: s.user, csrfToken: s.csrfToken, idleSeconds: config.console.idleMinutes * 60 }),
       ...(flash === undefined ? {} : { flash }),
       ...(current === undefined ? {} : { current })
     }
@@ -178,6 +178,11 @@ async function consolePlugin (app: FastifyInstance, opts: ConsoleOptions): Promi
     const status = err instanceof OperationOutcomeError ? err.status : typeof (err as { statusCode?: unknown }).statusCode === 'number' ? (err as { statusCode: number }).statusCode : 500
     request.log.error({ errName: err instanceof Error ? err.name : typeof err, status }, 'console request failed')
     await send(reply, page({ ...chrome(request), error: true, title: 'Sorry, there is a problem', main: errorMain(status) }), status >= 400 && status < 600 ? status : 500)
+  })
+
+  // the idle warning's "Stay signed in": reading this is a use of the session (WCAG 2.2.1)
+  app.get('/session', async (request, reply) => {
+    await reply.code(request.consoleSession?.user === undefined ? 401 : 204).send()
   })
 
   app.get('/', async (request, reply) => {

@@ -97,6 +97,26 @@ describe.skipIf(!hasChromium)('the console in Chromium', { timeout: 60_000 }, ()
     await signInPage.context().close()
   })
 
+  it('warns before the idle limit and lets the person stay signed in', async () => {
+    const page = watch(await (await browser.newContext()).newPage())
+    await page.clock.install()
+    await page.goto(`${gw.origin}/console`)
+    await page.getByRole('button', { name: 'Sign in as referrer' }).click()
+    const warning = page.locator('#idle-warning')
+    expect(await warning.isVisible()).toBe(false)
+    // 15 minutes idle (the default): the warning comes two minutes before
+    await page.clock.fastForward('13:01')
+    await expect.poll(async () => warning.isVisible()).toBe(true)
+    await check(page, 'idle-warning')
+    await page.getByRole('button', { name: 'Stay signed in' }).click()
+    await expect.poll(async () => warning.isVisible()).toBe(false)
+    // still signed in, on the same page (a refused session would have gone to the sign-in page)
+    expect(new URL(page.url()).pathname).toBe('/console/referrals')
+    await page.clock.fastForward('13:01')
+    await expect.poll(async () => warning.isVisible()).toBe(true)
+    await page.context().close()
+  })
+
   it('lets an operator see a dead letter, replay it to the partner, and see it delivered', async () => {
     rejecting = true
     const { serviceRequestId } = await referFor(gw, 'birmingham-and-solihull')

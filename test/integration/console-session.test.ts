@@ -80,9 +80,15 @@ describe('console sign-in in development mode', () => {
     after.cookie = kept
     expect((await after.get('/console/referrals')).status).toBe(303)
 
+    // the idle warning's "Stay signed in" asks this, and is told whether the session lives
+    expect((await after.get('/console/session')).status).toBe(401)
+    expect((await c.get('/console/session')).status).toBe(401)
+
     const idle = new ConsoleClient(gw.origin)
     await idle.signIn('referrer')
     offsetMs = 14 * 60_000
+    expect((await idle.get('/console/session')).status).toBe(204)
+    offsetMs = 28 * 60_000
     expect((await idle.get('/console/referrals')).status).toBe(200)
     offsetMs += 16 * 60_000
     const expired = await idle.get('/console/referrals')
