@@ -50,6 +50,8 @@ export interface TaskSummary {
   status: Task['status']
   priority: string
   owner: string
+  /** the owning partnership's name as the Task records it */
+  ownerName: string
   authoredOn: string
   lastModified: string
   outcome?: string
@@ -125,6 +127,7 @@ function summary (stored: StoredResource): TaskSummary {
     status: t.status,
     priority: t.priority ?? 'routine',
     owner: ownerOf(t) ?? '',
+    ownerName: t.owner?.display ?? ownerOf(t) ?? 'Not known',
     authoredOn: t.authoredOn ?? stored.lastUpdated,
     lastModified: t.lastModified ?? stored.lastUpdated,
     ...(outcome === undefined ? {} : { outcome }),

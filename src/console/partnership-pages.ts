@@ -125,5 +125,5 @@ export function referralsPage (odsCodes: readonly string[], tasks: readonly Task
 ${tasks.length === 0
   ? html`<p>No referrals yet.</p>`
   : table(`${tasks.length} referral${tasks.length === 1 ? '' : 's'}`, ['Reference', 'Partnership', 'Status', 'Outcome', 'Sent', 'Last changed'],
-    tasks.map((t) => [html`<a href="${CONSOLE}/tasks/${t.id}">${t.id}</a>`, t.owner, statusTag(t.status), t.outcome === undefined ? 'None yet' : (REFERRAL_OUTCOMES[t.outcome] ?? t.outcome), when(t.authoredOn), when(t.lastModified)]))}`
+    tasks.map((t) => [html`<a href="${CONSOLE}/tasks/${t.id}">${t.id}</a>`, t.ownerName, statusTag(t.status), t.outcome === undefined ? 'None yet' : (REFERRAL_OUTCOMES[t.outcome] ?? t.outcome), when(t.authoredOn), when(t.lastModified)]))}`
 }

@@ -22,7 +22,7 @@ describe('alertsFromStore', () => {
 
 describe('byUrgency', () => {
   it('puts urgent work first, then the oldest', () => {
-    const t = (id: string, priority: string, authoredOn: string): TaskSummary => ({ id, versionId: '1', status: 'requested', priority, owner: 'x', authoredOn, lastModified: authoredOn })
+    const t = (id: string, priority: string, authoredOn: string): TaskSummary => ({ id, versionId: '1', status: 'requested', priority, owner: 'x', ownerName: 'X', authoredOn, lastModified: authoredOn })
     const sorted = [t('a', 'routine', '2026-01-01'), t('b', 'urgent', '2026-03-01'), t('c', 'routine', '2025-12-01'), t('d', 'urgent', '2026-02-01')].sort(byUrgency)
     expect(sorted.map((x) => x.id)).toEqual(['d', 'b', 'c', 'a'])
   })
