@@ -39,6 +39,7 @@ import { validateRoutes } from './routes/validate.ts'
 import { messageDefinitionRoutes } from './routes/message-definition.ts'
 import { processMessageRoutes } from './routes/process-message.ts'
 import { operationsPlugin } from './alerts/operations-plugin.ts'
+import { consoleRoutes } from './console/console-routes.ts'
 
 export interface AppOptions {
   config: Config
@@ -169,6 +170,7 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
   await app.register(messageDefinitionRoutes, deps)
   // delivery alerts (metric, GET /admin/alerts, log lines) and the scheduled prune
   await app.register(operationsPlugin, { config: opts.config, store, clock: deps.clock, registry: metrics.registry })
+  await app.register(consoleRoutes, deps)
 
   if (opts.config.delivery.enabled) {
     const worker = createConfiguredWorker({ ...opts, store, clock: deps.clock, logger: app.log.child({ component: 'delivery' }) })

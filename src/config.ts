@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { loadSecurityConfig, type SecurityConfig } from './auth/auth-config.ts'
+import { loadConsoleConfig, type ConsoleConfig } from './console/console-config.ts'
 
 /** All configuration, read and validated once at start; nothing else reads process.env. */
 export interface Config {
@@ -86,6 +87,8 @@ export interface Config {
     /** JSON file mapping a referrer's "system|value" endpoint to its $process-message URL */
     endpointCatalogue: string
   }
+  /** the browser console at /console (src/console/) */
+  console: ConsoleConfig
 }
 
 /** A configuration value that stops the start; the message names the variable. */
@@ -153,7 +156,16 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string, default: string, de
   { name: 'WORKWELL_RATE_LIMIT', default: '6000', description: 'requests per client (token subject, else address) per window; 0 turns it off' },
   { name: 'WORKWELL_RATE_LIMIT_WINDOW_MS', default: '60000', description: 'the rate limit\'s window' },
   { name: 'WORKWELL_MAX_EVENT_LOOP_DELAY_MS', default: '1000', description: 'mean event-loop delay above which requests get 503 (0: off)' },
-  { name: 'WORKWELL_REQUEST_TIMEOUT_MS', default: '30000', description: 'longest time to receive a whole request (slow senders get 408)' }
+  { name: 'WORKWELL_REQUEST_TIMEOUT_MS', default: '30000', description: 'longest time to receive a whole request (slow senders get 408)' },
+  // the browser console (src/console/console-config.ts)
+  { name: 'WORKWELL_CONSOLE_IDLE_MIN', default: '15', description: 'minutes a console session may sit unused before it ends' },
+  { name: 'WORKWELL_CONSOLE_MAX_HOURS', default: '12', description: 'hours after which a console session ends however it is used' },
+  { name: 'WORKWELL_CONSOLE_OIDC_ISSUER', default: '(none: development sign-in only)', description: 'OpenID provider for console sign-in (authorization code with PKCE)' },
+  { name: 'WORKWELL_CONSOLE_OIDC_CLIENT_ID', default: '(none)', description: 'the console\'s client id at the provider' },
+  { name: 'WORKWELL_CONSOLE_OIDC_CLIENT_SECRET', default: '(none)', description: 'the console\'s client secret (never logged)' },
+  { name: 'WORKWELL_CONSOLE_OIDC_REDIRECT_URI', default: '(none)', description: 'public URL of /console/oidc/callback, as registered' },
+  { name: 'WORKWELL_CONSOLE_OIDC_SCOPE', default: 'openid profile', description: 'scopes asked for at sign-in' },
+  { name: 'WORKWELL_CONSOLE_OIDC_CLAIMS', default: 'roles=roles,partnership=partnership,ods=ods,name=name', description: 'claims that carry the console role, partnership ids, ODS codes and display name' }
 ]
 
 function integer (env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -299,7 +311,8 @@ export function loadConfig (env: Env, cwd: string): Config {
     bars: {
       serviceId: barsServiceId(env),
       endpointCatalogue: dir('WORKWELL_BARS_ENDPOINTS', './fixtures/bars/endpoint-catalogue.json')
-    }
+    },
+    console: loadConsoleConfig(env, (env.NODE_ENV ?? '').trim() === 'production')
   }
 }
 

@@ -1,20 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Task } from '@medplum/fhirtypes'
-import { auditRecord } from '../audit/audit-record.ts'
-import { readEnvelope } from '../bars/envelope.ts'
-import { outcomeRow } from '../bars/outcome-messages.ts'
 import { ifMatchVersion } from '../fhir/if-match.ts'
-import { hasErrors, issue, operationOutcome, OperationOutcomeError, outcomeError } from '../fhir/operation-outcome.ts'
+import { issue, operationOutcome, OperationOutcomeError, outcomeError } from '../fhir/operation-outcome.ts'
 import { parseRequestJson } from '../fhir/parse-json.ts'
 import { preferReturn } from '../fhir/prefer.ts'
 import { etag, sendFhir, sendResource } from '../fhir/reply.ts'
-import { applyTaskUpdate, MUTABLE_ELEMENTS } from '../lifecycle/apply-task-update.ts'
+import { MUTABLE_ELEMENTS } from '../lifecycle/apply-task-update.ts'
+import { commitTaskUpdate } from '../lifecycle/commit-task-update.ts'
 import { applyJsonPatch, JSON_PATCH, PATCH_LIMITS, parseJsonPatch, patchPathIssues } from '../lifecycle/json-patch.ts'
 import type { StoredResource } from '../store/store.ts'
 import type { RouteDeps } from './route-deps.ts'
 import { callerOf, missed, requestAgent } from '../auth/request-agent.ts'
 import { summariseForLog } from '../request-log.ts'
-import { TRIAGE_TASK_PROFILE } from '../validation/profiles.ts'
 import { roles, updateScope } from '../auth/access-policy.ts'
 
 const ID = /^[A-Za-z0-9\-.]{1,64}$/
@@ -68,12 +65,6 @@ async function currentTask (deps: RouteDeps, request: FastifyRequest, id: string
   return { ...stored, resource: stored.resource }
 }
 
-/** The id of the ServiceRequest a triage Task is based on (the gateway writes "ServiceRequest/{id}"). */
-function basedOnId (task: Task): string | undefined {
-  const m = /^ServiceRequest\/([A-Za-z0-9\-.]{1,64})$/.exec(task.basedOn?.[0]?.reference ?? '')
-  return m?.[1]
-}
-
 /** R4 http.html §3.1.0.5: a version-aware update from a version that is no longer current is 412. */
 function stale (id: string, expected: string, current: string): OperationOutcomeError {
   return outcomeError(412, 'conflict', `Task/${id} is at version ${current}, not ${expected} as If-Match says; read it again and reapply the change`, 'If-Match')
@@ -84,43 +75,18 @@ function stale (id: string, expected: string, current: string): OperationOutcome
  * and the reply per Prefer.
  */
 async function commit (deps: RouteDeps, request: FastifyRequest, reply: FastifyReply, current: StoredResource & { resource: Task }, proposed: Task, interaction: 'update' | 'patch'): Promise<void> {
-  const now = deps.clock.now()
-  const verdict = applyTaskUpdate(current.resource, proposed, now)
-  if (!verdict.ok) throw new OperationOutcomeError(422, verdict.issues)
-  const task = verdict.task
-  // the same validator as every write, held to the triage Task profile whether or not the Task
-  // claims it: a partnership's change must leave a Task every reader can rely on
-  const errors = deps.validator.validate(task, { profile: TRIAGE_TASK_PROFILE }).filter((i) => hasErrors([i]))
-  if (errors.length > 0) throw new OperationOutcomeError(422, errors)
-
-  const versionId = task.meta?.versionId ?? ''
-  const lastUpdated = task.meta?.lastUpdated ?? now.toISOString()
-  const stored: StoredResource = { resourceType: 'Task', id: current.id, versionId, lastUpdated, resource: task }
-  // a referral that came as a BaRS message: the referrer hears of the move by a response
-  // message, queued in the Task's own transaction so neither happens without the other
-  const serviceRequestId = basedOnId(current.resource)
-  const envelope = serviceRequestId === undefined ? undefined : readEnvelope((await deps.store.readResource('MessageHeader', serviceRequestId))?.resource)
-  const outbox = serviceRequestId === undefined ? undefined : outcomeRow(envelope, current.resource, { ...task, id: current.id }, serviceRequestId, deps.newId(), now)
-  const result = await deps.store.updateTask({
-    task: stored,
-    expectedVersionId: current.versionId,
-    status: task.status,
-    ...(outbox === undefined ? {} : { outbox }),
-    audit: [auditRecord(deps.newId(), now, {
-      action: 'U', subtype: interaction, agent: requestAgent(request), entity: `Task/${current.id}`, correlationId: request.correlationId
-    })]
-  })
+  const result = await commitTaskUpdate(deps, { agent: requestAgent(request), correlationId: request.correlationId, interaction }, current, proposed)
   switch (result.kind) {
     case 'not-found':
       throw outcomeError(404, 'not-found', `Task/${current.id} is not known`, 'Task.id')
     case 'version-conflict':
       // another update from the same version committed between our read and our write
       throw stale(current.id, current.versionId, result.currentVersionId)
-    case 'resource-conflict':
-      // this write rewrites no other resource, so the store cannot answer this
-      throw new Error(`Task/${current.id}: unexpected ${result.kind} for ${result.resourceType}/${result.id}`)
     case 'updated':
   }
+  const { stored, outbox } = result
+  const task = stored.resource
+  const { versionId, lastUpdated } = stored
   summariseForLog(request, 'task updated', { taskId: current.id, from: current.resource.status, to: task.status, versionId, interaction, barsResponse: outbox?.id })
 
   reply.header('Content-Location', `${deps.config.baseUrl}/Task/${current.id}/_history/${versionId}`)

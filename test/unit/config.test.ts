@@ -68,7 +68,8 @@ describe('loadConfig defaults', () => {
       bars: {
         serviceId: 'https://fhir.workwell.example/Id/bars-service|workwell',
         endpointCatalogue: path.join(CWD, 'fixtures/bars/endpoint-catalogue.json')
-      }
+      },
+      console: { idleMinutes: 15, maxHours: 12 }
     })
   })
 
