@@ -52,7 +52,7 @@ export function createConfiguredWorker (deps: ConfiguredWorkerDeps): DeliveryWor
     breaker: { failureThreshold: d.breakerFailures, openMs: d.breakerOpenMs },
     secrets: deps.config.partnerSecrets,
     dataDir: deps.config.dataDir,
-    // BaRS response messages go back to referrers through the same outbox (issue 8)
+    // BaRS response messages go back to referrers through the same outbox (BaRS servicerequest-response)
     bars: {
       catalogue: loadEndpointCatalogueSync(deps.config.bars.endpointCatalogue),
       ownServiceId: deps.config.bars.serviceId,
