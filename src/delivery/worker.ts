@@ -172,7 +172,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
     const run = (async () => {
       try {
         const settlement = await deliver(row)
-        // every delivery attempt leaves an AuditEvent (an attributable trail, NDG standard 2), committed with its outcome in
+        // every delivery attempt leaves an AuditEvent (docs/decisions/outbox-delivery.md), committed with its outcome in
         // the settler's group commit; a deferred row was not attempted and leaves none
         await settler.record(settlement, deliveryAudit(newId(), clock.now(), row, settlement))
       } catch (err) {
