@@ -1,5 +1,5 @@
 /**
- * The durable floor of the intake bench (issue 7, "measured against the ceiling"): bare
+ * The durable floor of the intake bench (the most these writes allow): bare
  * Fastify plus exactly the gateway's durable writes, and nothing else. Each POST is parsed,
  * stamped and saved with the gateway's own store (SQLite, WAL, synchronous=FULL, group commit
  * on the writer thread, the checkpointer thread): the ServiceRequest, its triage Task, the

@@ -1,6 +1,6 @@
 /**
  * Intake benchmark: the gateway against a bare Fastify server answering the same payloads,
- * on the same machine in the same run (issue 7, "Measured").
+ * on the same machine in the same run (compare ratios: absolute req/s vary by machine).
  *
  *   node bench/run.ts --only intake [--quick] [--soak] [--json]
  *

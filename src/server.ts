@@ -2,7 +2,7 @@ import { enableCompileCache } from 'node:module'
 import { errorFields } from './error-fields.ts'
 
 // Keep the compiled (type-stripped) modules between starts, in the OS temp folder: loading
-// them is about half of start-to-ready (issue 7 asks < 1 s). It must be on before they load,
+// them is about half of start-to-ready (the target is < 1 s). It must be on before they load,
 // so they are imported here rather than by hoisted static imports.
 enableCompileCache()
 const { default: Fastify } = await import('fastify')
@@ -60,7 +60,7 @@ async function main (): Promise<void> {
     listenTextResolver: (address) => `WorkWell Gateway listening on ${address} (FHIR base ${address}/fhir, data in ${config.dataDir})`
   })
   if (devMode) {
-    // on stderr, never through the logger: logs must carry no tokens (issue 6)
+    // on stderr, never through the logger: logs must carry no tokens (docs/decisions/request-logging.md)
     const t = await devTokens(config, tokenDefaults(deps.partnerships, 'fixtures'), systemClock.now())
     process.stderr.write([
       'Development tokens (NODE_ENV is unset, development or test, and WORKWELL_AUTH_ISSUERS is unset; signing key in the data folder, valid 12 h):',

@@ -9,7 +9,7 @@ export interface StartUpCheck<T> {
 
 /**
  * Compiles the JSON Schema of a file the gateway reads once at start (partnership.json,
- * mapping.json, triage rules). Start-to-ready is a measured figure (issue 7, < 1 s): with
+ * mapping.json, triage rules). Start-to-ready is a measured figure (target < 1 s): with
  * ajv's defaults these three compiles took ~300 ms of a slow VM's 1.2 s start, half of it
  * validating each schema against the draft-07 meta-schema and optimising the generated code.
  * The schemas are constants of this code base, so test/unit/start-up-schema.test.ts checks

@@ -7,7 +7,7 @@ const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(
  * random bits. Ids made close in time sort together, so each new row lands at the right-hand
  * end of every B-tree keyed by id instead of on a random page: with random (v4) ids a group
  * commit of 100 referrals dirtied a leaf page per row per index, and the WAL writes and
- * checkpoints of those pages were most of the SQLite writer's time (issue 7 intake profile).
+ * checkpoints of those pages were most of the SQLite writer's time (intake CPU profile; docs/decisions/time-ordered-ids.md).
  * An id then shows when it was made (RFC 9562 §8); a resource's meta.lastUpdated shows the same
  * to anyone who can read it, and ids are never used as secrets here (access is by token).
  *

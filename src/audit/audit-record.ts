@@ -11,7 +11,7 @@ export interface AuditInput {
 
 /**
  * One audit record: who did what to which resource, when, with what outcome. Ids and
- * references only — never resource content (DESIGN.md "Information governance").
+ * references only — never resource content (docs/decisions/request-logging.md).
  */
 export function auditRecord (id: string, at: Date, input: AuditInput): AuditRecord {
   const record: AuditRecord = {

@@ -2,7 +2,7 @@ import type { AuditRecord, DeliverySettlement, OutboxRow } from '../store/store.
 import { auditRecord } from './audit-record.ts'
 
 /**
- * The audit record of one delivery attempt (issue 6: every delivery is audited): which
+ * The audit record of one delivery attempt (every delivery is audited): which
  * referral went to which partnership, when, and how it went — '0' delivered, '4' to be
  * retried, '8' dead-lettered. A deferred row was not attempted and leaves no record.
  */

@@ -198,7 +198,7 @@ async function authPlugin (app: FastifyInstance, opts: AuthPluginOptions): Promi
 }
 
 /**
- * Authentication, roles, isolation and abuse limits for every route (issue 6). Register it
+ * Authentication, roles, isolation and abuse limits for every route (docs/threat-model.md). Register it
  * before the routes: its hooks must run before theirs.
  */
 export const auth = fp(authPlugin, { name: 'workwell-auth', fastify: '5.x' })

@@ -1,7 +1,7 @@
 import type { JWTPayload } from 'jose'
 
 /**
- * What a calling system may be (DESIGN.md "The HTTP surface"; issue 6):
+ * What a calling system may be (each route declares which it accepts):
  * - referrer: a GP or other referring system; creates referrals and triage requests and reads
  *   its own, bound to one or more ODS codes;
  * - partnership: a local WorkWell partnership; reads and updates the Tasks it owns;

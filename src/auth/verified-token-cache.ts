@@ -23,7 +23,7 @@ interface Entry {
  * Remembers tokens whose signature and claims verified, keyed by the exact token text, so a
  * client that sends the same bearer token on every request pays for one signature check
  * (ES256/RS256 verification was ~17% of the event loop and a thread-pool job per request in the
- * issue 7 intake profile). A remembered token is still judged on every use by exp and nbf
+ * gateway's intake CPU profile). A remembered token is still judged on every use by exp and nbf
  * (RFC 7519 §4.1.4-§4.1.5, with the same skew); one that has run out is verified afresh, so the
  * refusal names the same check. Refusals are never remembered.
  */

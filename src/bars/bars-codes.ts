@@ -1,6 +1,6 @@
 import { WORKWELL_BASE } from '../fhir/systems.ts'
 
-/** Code systems of the BaRS message envelope (reference/bars.md §4). */
+/** Code systems of the BaRS message envelope (NHS BaRS Core). */
 export const BARS_SYSTEMS = {
   messageEvents: 'https://fhir.nhs.uk/CodeSystem/message-events-bars',
   messageReason: 'https://fhir.nhs.uk/CodeSystem/message-reason-bars'

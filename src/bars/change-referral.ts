@@ -49,7 +49,7 @@ export function retriagedTask (current: Task, fresh: Task, versionId: string, at
 }
 
 /**
- * BaRS's data-conflict check on a change (reference/bars.md §4 and §8; IG
+ * BaRS's data-conflict check on a change (NHS BaRS implementation guide,
  * Transactional-integrity). Every resource of a BaRS message MUST carry meta.lastUpdated, and
  * a sender moves it forward only on the resources it changed, so the latest of them is when the
  * sender made this change. When the referral was changed here after that — its ServiceRequest
@@ -151,7 +151,7 @@ export async function changeReferral (deps: IntakeDeps, message: BarsMessage, pr
     if (sr === undefined) throw new Error('prepared referral lacks its ServiceRequest')
     const storedSr = stamp(sr, srVersionId)
 
-    // delivered on the same terms as at intake (accept-referral.ts; domain.md §5); a referral
+    // delivered on the same terms as at intake (accept-referral.ts: only with referral consent); a referral
     // row still waiting maps the referral when sent, so it carries the change already and a
     // second row would deliver the same referral twice (as for a cancellation, cancel-referral.ts)
     const eligible = isDeliverable(triage, facts)

@@ -27,7 +27,7 @@ export function mayUseEndpoint (catalogue: EndpointCatalogue, endpoint: string, 
   return ods !== undefined && odsCodes.includes(ods)
 }
 
-/** The endpoint catalogue: MessageHeader.source.endpoint → where response messages go (reference/bars.md §1). */
+/** The endpoint catalogue: MessageHeader.source.endpoint → where response messages go (as in the BaRS proxy's catalogue). */
 export interface EndpointCatalogue {
   resolve(endpoint: string): CatalogueEndpoint | undefined
   size: number

@@ -18,7 +18,7 @@ const SCTID = /^[1-9][0-9]{5,17}$/
 
 export type HeaderBag = Record<string, string | string[] | undefined>
 
-/** What the BaRS request headers say, checked (reference/bars.md §3). */
+/** What the BaRS request headers say, checked (NHS BaRS API, request headers). */
 export interface BarsHeaders {
   requestId: string
   correlationId: string
@@ -66,7 +66,7 @@ function transactionIds (headers: HeaderBag): { requestId: string, correlationId
 
 /**
  * The BaRS version from Accept: the highest `version=` on a FHIR JSON media range whose major
- * this gateway speaks (the proxy picks the highest, reference/bars.md §3). Only a major
+ * this gateway speaks (the BaRS proxy picks the highest too). Only a major
  * difference fails (IG Versioning): 406. No version parameter at all is BaRS's default, 1.0.0.
  */
 export function acceptedVersion (accept: string | undefined): string | undefined {

@@ -6,7 +6,7 @@ import { ACCEPTED_DEFINITIONS, checkMessageDefinition, messageDefinitionByUrl } 
 const HEADER = 'Bundle.entry[0].resource'
 const ENDPOINT = /^[a-z][a-z0-9+.-]*:\S+\|\S+$/i
 
-/** A BaRS request message, its envelope checked (reference/bars.md §4). */
+/** A BaRS request message, its envelope checked (NHS BaRS $process-message: MessageHeader first). */
 export interface BarsMessage {
   bundle: Bundle
   /** Bundle.id: kept by the sender across messages about one referral; responses point at it */

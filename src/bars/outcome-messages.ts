@@ -16,7 +16,7 @@ import { responseMessage } from './response-message.ts'
 /** The outbox kind of a BaRS response row (the partnership referral rows are the other kind). */
 export const BARS_RESPONSE_KIND = 'bars-response'
 
-/** Task statuses a referrer hears about: a partnership's decision and its progress (issue 8). */
+/** Task statuses a referrer hears about: a partnership's decision and its progress (BaRS status updates). */
 export const OUTCOME_STATUSES: ReadonlySet<string> = new Set(['accepted', 'rejected', 'in-progress', 'completed'])
 
 /**

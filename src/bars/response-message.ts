@@ -28,7 +28,7 @@ function entry (baseUrl: string, stored: StoredResource): BundleEntry {
 }
 
 /**
- * A BaRS servicerequest-response message (reference/bars.md §4, §6): MessageHeader first,
+ * A BaRS servicerequest-response message (NHS BaRS message bundle and status updates): MessageHeader first,
  * response.identifier = the request's Bundle.id and code ok, focus the triage Task, then the
  * Task, the ServiceRequest as stored, and an OperationOutcome when there are warnings. The
  * same shape answers $process-message synchronously and carries later outcomes to the

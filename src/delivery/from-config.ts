@@ -53,7 +53,7 @@ export function createConfiguredWorker (deps: ConfiguredWorkerDeps): DeliveryWor
     retryWindowMs: d.retryWindowHours * 3_600_000,
     secrets: deps.config.partnerSecrets,
     dataDir: deps.config.dataDir,
-    // BaRS response messages go back to referrers through the same outbox (issue 8)
+    // BaRS response messages go back to referrers through the same outbox (BaRS servicerequest-response)
     bars: {
       catalogue: loadEndpointCatalogueSync(deps.config.bars.endpointCatalogue),
       ownServiceId: deps.config.bars.serviceId,

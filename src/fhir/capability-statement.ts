@@ -69,7 +69,7 @@ export function buildCapabilityStatement (input: CapabilityInput): CapabilitySta
     rest: [{
       mode: 'server',
       documentation: 'Referrals in as ServiceRequest; triage and signposting out as Task. Every error is an OperationOutcome.',
-      // issue 6: every route but this statement (and /health) needs a bearer token
+      // every route but this statement (and /health) needs a bearer token
       security: {
         service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'OAuth', display: 'OAuth' }] }],
         description: 'Authorization: Bearer <JWT> signed RS256 or ES256 by a trusted issuer. Roles from scope workwell/referrer (ods claim), workwell/partnership (partnership claim) or workwell/operator. Resources a caller may not see answer 404.'

@@ -5,7 +5,7 @@ import { errorFields } from '../error-fields.ts'
 
 /**
  * Maps every error — ours, Fastify's, or an unexpected throw — to an OperationOutcome with the
- * status FHIR servers use (DESIGN.md "The HTTP surface"). Unexpected errors are logged by id and
+ * status FHIR servers use (R4 http.html §3.1.0.4). Unexpected errors are logged by id and
  * code only; their messages never reach the client.
  */
 export function toOutcomeError (err: unknown): OperationOutcomeError {

@@ -8,7 +8,7 @@ export const WORKWELL_BASE = 'https://fhir.workwell.example'
 
 export const SYSTEMS = {
   nhsNumber: 'https://fhir.nhs.uk/Id/nhs-number',
-  // UK Core uses the US spelling in the system URL although its prose says "organisation" (ukcore.md §2.3).
+  // UK Core uses the US spelling in the system URL although its prose says "organisation" (UK Core Organization profile).
   odsOrganisation: 'https://fhir.nhs.uk/Id/ods-organization-code',
   snomed: 'http://snomed.info/sct',
   referralSource: `${WORKWELL_BASE}/CodeSystem/referral-source`,

@@ -117,7 +117,7 @@ export function validateReferral (validator: ResourceValidator, located: readonl
 /**
  * The write path: claim the X-Request-Id, route, triage, build the Task, and store the
  * ServiceRequest, the Task, the outbox row and the audit events in ONE transaction before the
- * caller answers 2xx (DESIGN.md "Storage and delivery"). Any failure releases the claim so the
+ * caller answers 2xx (docs/decisions/outbox-delivery.md). Any failure releases the claim so the
  * sender's retry is processed afresh (BaRS Transactional-integrity: a failed original is
  * answered with its own error, not 409).
  */

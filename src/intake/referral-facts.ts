@@ -3,7 +3,7 @@ import { dayBounds } from '../triage/dates.ts'
 import { SYSTEMS, WORKWELL_BASE } from '../fhir/systems.ts'
 import { resolvePatient, type ReferralPackage } from './referral-package.ts'
 
-/** eMED3 fit-note concepts GP systems record (domain.md §4). */
+/** eMED3 fit-note concepts GP systems record (SNOMED CT UK edition). */
 export const FIT_NOTE_CODES: Readonly<Record<string, 'not-fit' | 'may-be-fit'>> = {
   751481000000104: 'not-fit',
   751601000000107: 'may-be-fit',
@@ -13,7 +13,7 @@ export const FIT_NOTE_CODES: Readonly<Record<string, 'not-fit' | 'may-be-fit'>> 
   751751000000104: 'may-be-fit'
 }
 
-/** The four fit-note advice boxes (domain.md §3.1, §4). */
+/** The four fit-note advice boxes (DWP Med3 form). */
 export const FIT_NOTE_ADVICE: Readonly<Record<string, string>> = {
   775281000000100: 'phased-return',
   775301000000104: 'altered-hours',
@@ -30,11 +30,11 @@ export interface FitNoteFacts {
 
 /**
  * Coded triage indicators (a WorkWell CodeSystem): risks and exclusions are decided on codes,
- * never on free text (domain.md §5 hazards; docs/hazard-log.md H4).
+ * never on free text (docs/hazard-log.md H4).
  */
 export const TRIAGE_INDICATOR_SYSTEM = `${WORKWELL_BASE}/CodeSystem/triage-indicator`
 
-/** ICD-10 Z56.2 "Threat of job loss": no SNOMED concept was found for it (domain.md §4). */
+/** ICD-10 Z56.2 "Threat of job loss": no SNOMED CT concept was found for it. */
 const ICD10 = 'http://hl7.org/fhir/sid/icd-10'
 const ICD10_INDICATORS: Readonly<Record<string, string>> = { 'Z56.2': 'at-risk-of-job-loss' }
 
@@ -107,7 +107,7 @@ function isEmploymentStatus (o: Observation): boolean {
 }
 
 /**
- * 'not fit' or 'may be fit', from the outcome value and the eMED3 concept (domain.md §3.1, §4).
+ * 'not fit' or 'may be fit', from the outcome value and the eMED3 concept (DWP Med3 form).
  * When the two disagree the outcome is left unknown, so triage asks for it: the difference
  * decides priority and must never be settled by picking one (docs/hazard-log.md H7).
  */
@@ -137,7 +137,7 @@ function fitNoteFacts (o: Observation): FitNoteFacts {
 }
 
 /**
- * What a Consent says about the WorkWell referral (domain.md §5: distinct, withdrawable consents
+ * What a Consent says about the WorkWell referral (docs/hazard-log.md H3: distinct, withdrawable consents
  * for the referral, employer contact and evaluation). Only an active Consent whose provision
  * names the workwell-referral purpose counts, either way; one for another purpose, or for no
  * stated purpose, says nothing about the referral (docs/hazard-log.md H3).

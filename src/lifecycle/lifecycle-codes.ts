@@ -12,7 +12,7 @@ export const PARTNERSHIP_OUTPUT_SYSTEM = `${WORKWELL_BASE}/CodeSystem/partnershi
 export const PARTNERSHIP_OUTPUT = {
   /** the result of the support, valueCodeableConcept from {@link REFERRAL_OUTCOME_SYSTEM} */
   outcome: 'outcome',
-  /** the partnership's own case reference, valueIdentifier or valueString (style.md §2a) */
+  /** the partnership's own case reference, valueIdentifier or valueString (Task.output.value[x]) */
   partnerReference: 'partner-reference'
 } as const
 

@@ -4,11 +4,11 @@ const UK_CORE = 'https://fhir.hl7.org.uk/StructureDefinition'
 
 /**
  * The UK Core profile a delivered resource of each type claims (meta.profile). Only the
- * profiles that are `active` in UK Core (shared/reference/ukcore.md §5) are claimed:
+ * profiles that are `active` in the released UK Core R4 package are claimed:
  * UKCore-Task and UKCore-Bundle are `draft` and in no release, so a partner validating against
  * a released UK Core package could not resolve them. Consent has no UK Core profile.
  * Every referral resource fits these claims: UK Core adds no mandatory element beyond base R4
- * outside the identifier slices (ukcore.md §1), and WorkWell's own profiles derive from them.
+ * outside the identifier slices (UK Core R4 differentials), and WorkWell's own profiles derive from them.
  */
 export const UK_CORE_PROFILES: Readonly<Partial<Record<Resource['resourceType'], string>>> = {
   Patient: `${UK_CORE}/UKCore-Patient`,

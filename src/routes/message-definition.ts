@@ -10,7 +10,7 @@ const SEARCH_PARAMS = new Set(['url', 'event', '_format'])
 
 /**
  * GET /fhir/MessageDefinition (and by id): the BaRS messages this gateway accepts and sends,
- * with the resources each carries and how many (reference/bars.md §2). BaRS senders ask with
+ * with the resources each carries and how many (NHS BaRS message definitions). BaRS senders ask with
  * `context=` (the receiver's service and use case); the gateway has one set of definitions
  * for every context, so context is accepted and does not narrow the answer.
  */

@@ -24,7 +24,7 @@ const PROCESS_MESSAGE = 'http://hl7.org/fhir/OperationDefinition/MessageHeader-p
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/
 
 /**
- * POST /fhir/$process-message: the gateway as an NHS BaRS receiver (reference/bars.md).
+ * POST /fhir/$process-message: the gateway as an NHS BaRS receiver (NHS BaRS API 1.4.0).
  * A servicerequest-request message goes through the same intake as every referral
  * (accept-referral.ts); the synchronous answer is a servicerequest-response message. Every
  * error is an OperationOutcome with a BaRS REC_ code, and every attempt is audited.
@@ -38,7 +38,7 @@ export async function processMessageRoutes (app: FastifyInstance, deps: RouteDep
 
   /**
    * Who sent it: the token's client (or, refused before one was verified, "anonymous" and the
-   * address), then what the NHSD headers say of the sender (bars.md §headers): the client is
+   * address), then what the NHSD headers say of the sender (BaRS NHSD-End-User-Organisation): the client is
    * what the gateway verified, the headers only what the sender claims.
    */
   const agentOf = (request: FastifyRequest, h: BarsHeaders | undefined): string => {

@@ -106,7 +106,7 @@ async function commit (deps: RouteDeps, request: FastifyRequest, reply: FastifyR
 
 /**
  * PUT and PATCH /fhir/Task/{id}: a partnership moves its Task through the lifecycle
- * (DESIGN.md "The HTTP surface"); the referrer sees the change on its next read or search.
+ * (FHIR R4 RESTful update and patch); the referrer sees the change on its next read or search.
  * Both need If-Match (428 without it, 412 when stale); the lifecycle rules decide the rest.
  */
 export async function taskUpdateRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {

@@ -2,7 +2,7 @@
  * A WorkWell partnership as described by mappings/<id>/partnership.json.
  * ICB codes carry the dates they apply: five pilot ICBs changed on 1 April 2026
  * (QMJ+QRV → Z9B2Z, QXU → S9B9J, QNQ split, QUE → S1Y5D), so an ICB code alone cannot
- * identify a partnership (shared/reference/domain.md §2.2).
+ * identify a partnership (NHS ODS successions; docs/decisions/ods-routing.md).
  */
 export interface Partnership {
   /** kebab-case id, equal to the folder name under mappings/ */

@@ -44,7 +44,7 @@ export function buildRoutingIndex (partnerships: Iterable<Partnership>): Routing
   return { byPractice, byDistrict }
 }
 
-/** The lead ICB in force on a date; ICB codes changed on 1 April 2026 (domain.md §2.2). */
+/** The lead ICB in force on a date; ICB codes changed on 1 April 2026 (NHS ODS; see docs/decisions/ods-routing.md). */
 export function icbOn (partnership: Partnership, on: Date): IcbPeriod | undefined {
   const day = englandDate(on)
   return partnership.leadIcbs.find((p) => p.from <= day && (p.to === undefined || day <= p.to))
@@ -53,7 +53,7 @@ export function icbOn (partnership: Partnership, on: Date): IcbPeriod | undefine
 /**
  * Chooses the partnership for a referral: by the referring practice's ODS code, then the
  * registered practice, then the patient's postcode district. Never by ICB code, which after
- * April 2026 can hold two partnerships (domain.md §2.2, routing design).
+ * April 2026 can hold two partnerships (docs/decisions/ods-routing.md).
  */
 export function routeReferral (input: RoutingInput, index: RoutingIndex, on: Date): RoutingDecision {
   const tried: string[] = []

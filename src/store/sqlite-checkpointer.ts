@@ -33,7 +33,7 @@ export interface Checkpointer {
  * a PASSIVE checkpoint runs beside readers and the writer and never blocks them). Without it
  * the writer's automatic checkpoint copied ~40 MB and fsynced the database inside a COMMIT
  * every few thousand referrals: 40 stalls of 10-77 ms in a 10 s intake run, a third of the
- * writer's commit time and most of the p99 (issue 7 intake profile). The writer keeps its
+ * writer's commit time and most of the p99 (intake CPU profile). The writer keeps its
  * automatic checkpoint, which then finds most frames already copied and only restarts the WAL.
  * Every 200 ms: a page rewritten between two checkpoints is copied once, and at 25 ms the
  * copies of the same hot index pages cost the thread 7x the CPU for no gain in the figures.

@@ -29,8 +29,8 @@ export function openSqliteDatabase (file: string, busyTimeoutMs: number = DEFAUL
     db.exec('PRAGMA foreign_keys = ON')
     // a referral writes ~14 KB (its ServiceRequest and triage Task, their index rows): with the
     // default 1000-page WAL a checkpoint (DB writes + fsync on the request path) came every
-    // ~300 referrals; 10000 pages (~40 MB of WAL) makes it ten times rarer (perf-node24.md
-    // measured 72 → 52 µs per grouped request for this alone)
+    // ~300 referrals; 10000 pages (~40 MB of WAL) makes it ten times rarer (a node:sqlite
+    // micro-benchmark measured 72 → 52 µs per grouped request for this alone)
     db.exec('PRAGMA wal_autocheckpoint = 10000')
     return db
   } catch (err) {

@@ -518,7 +518,7 @@ class SqliteStore implements SqliteWriterStore {
   }
 
   /**
-   * Group commit (perf-node24.md: a commit per referral caps intake at the disk's fsync rate).
+   * Group commit (a commit per referral caps intake at the disk's fsync rate; docs/decisions/sqlite-writer.md).
    * Writes queued in the same turn of the event loop run in ONE transaction; a write that
    * fails is rolled back alone and rejects alone (#flushEach), the others commit. Each
    * caller is answered only after the COMMIT (synchronous=FULL), so a 2xx still

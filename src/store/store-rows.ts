@@ -216,7 +216,7 @@ export function createdScope (write: TaskVersionWrite): ResourceScope {
 /**
  * A referral write as SQLite column values: instants normalised, resources already JSON.
  * The writer thread receives this form (threaded-sqlite-store.ts): a structured clone of
- * flat strings is far cheaper than of the resources' object trees (issue 7 profile: cloning
+ * flat strings is far cheaper than of the resources' object trees (intake CPU profile: cloning
  * the ReferralWrite was ~8% of the event loop), and the writer then only binds values.
  */
 export interface ReferralRows {

@@ -7,7 +7,7 @@ import { startCheckpointer } from './sqlite-checkpointer.ts'
 import { fromWireError, type WriteMethod, type WriterRequest, type WriterResponse } from './sqlite-writer-protocol.ts'
 
 /**
- * The SQLite store with its writes on a worker thread (perf-node24.md: with every write on
+ * The SQLite store with its writes on a worker thread (docs/decisions/sqlite-writer.md: with every write on
  * the event loop, COMMIT and the inserts took 46% of it while the second core idled). Reads
  * run here on their own connection; each write is a message to the writer thread, which
  * group-commits. Migrations run here first, so the writer opens an up-to-date file.

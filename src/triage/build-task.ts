@@ -42,7 +42,7 @@ export interface TaskInput {
   now: Date
 }
 
-/** Builds the triage Task (DESIGN.md "The triage Task"). Pure. */
+/** Builds the triage Task (FHIR R4 Task; each output names its rule, docs/triage-rules.md). Pure. */
 export function buildTriageTask (input: TaskInput): Task {
   const { triage, partnership, icb } = input
   const at = input.now.toISOString()

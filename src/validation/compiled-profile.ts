@@ -6,11 +6,11 @@ import type { JsonObject } from './json.ts'
 import { deepEqual, isJsonObject } from './json.ts'
 
 /**
- * A profile compiled once, at start-up, into a tree of checks (validators.md §7.2): what the
+ * A profile compiled once, at start-up, into a tree of checks (docs/decisions/compiled-validator.md): what the
  * profile's snapshot adds to base R4, checked on a resource that base R4 validation (done
  * elsewhere) has already seen. It replaces @medplum/core's `validateResource({profile})`, which
  * re-parses the StructureDefinition on every call (~3 ms) and skips or mis-checks several
- * profile features (validators.md §3). Checked here:
+ * profile features (bindings, slices, maxLength, min/max). Checked here:
  * - cardinality narrowed by the profile (min above, max below the base), on any path;
  * - fixed[x] (exact) and pattern[x] (the instance contains the pattern; on a repeating element
  *   every item, R4 profiling.html §5.1.0.5), maxLength, minValue[x]/maxValue[x];

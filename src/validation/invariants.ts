@@ -8,7 +8,7 @@ import type { JsonObject } from './json.ts'
  * FHIRPath invariants (ElementDefinition.constraint), compiled once and run on JSON nodes.
  * Most invariants (base R4 and the profiles') stay within the FHIRPath subset fhirpath-lite.ts
  * compiles into plain closures over the JSON, which is far cheaper than evaluating them with a
- * FHIRPath engine on every node (validators.md §5: ~3 µs each). A few frequent ones are written
+ * FHIRPath engine on every node (~3 µs each with @medplum/core's engine). A few frequent ones are written
  * out by hand (ref-1, per-1, dom-2..5, obs-7). Everything else is parsed once with
  * @medplum/core's FHIRPath engine and evaluated with it.
  */

@@ -9,7 +9,7 @@ const WEIGHTS = [10, 9, 8, 7, 6, 5, 4, 3, 2] as const
  * (no spaces: "3 3 4" spacing is for display only); sum digits 1–9 times weights 10..2;
  * check = 11 − (sum mod 11); a check of 11 means 0, a check of 10 means the number is invalid;
  * the number is valid when the check equals digit 10. UK Core does not check this itself
- * (shared/reference/ukcore.md §2.1), so the gateway must.
+ * (its profile has no check-digit rule; the NHS Data Dictionary "NHS NUMBER" gives it), so the gateway must.
  * @param value - the Identifier.value as sent
  * @returns true when the value is a well-formed NHS number
  */

@@ -3,7 +3,7 @@ import { isJsonObject } from './json.ts'
 import type { JsonObject } from './json.ts'
 
 /**
- * The compiled form of base FHIR R4 (validators.md §7.2): every datatype, resource and backbone
+ * The compiled form of base FHIR R4 (docs/decisions/compiled-validator.md): every datatype, resource and backbone
  * element reduced to what validation needs, written once at build time
  * (src/validation/build-r4-schema.ts → compiled/r4-base.json) so that start-up reads a small
  * JSON file instead of indexing 40 MB of StructureDefinitions.

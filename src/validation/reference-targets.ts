@@ -8,7 +8,7 @@ import { isJsonObject } from './json.ts'
  * Reference target types (ElementDefinition.type.targetProfile) of a profile's top-level
  * elements. @medplum/core only warns about a wrong target, only for `Type/id` references and
  * only when every target is an hl7.org URL; it ignores `#contained` references and
- * `Reference.type` (validators.md §3, and its referenceTypeCheck). A profile's targets are
+ * `Reference.type` (@medplum/core 4.5's referenceTypeCheck). A profile's targets are
  * part of its rules (R4 profiling.html §5.1.0.3), so under a profile a wrong target is an error.
  */
 export interface ReferenceRule {

@@ -11,7 +11,7 @@ import { isValidOdsCode, ODS_ORGANIZATION_CODE_SYSTEM } from './ods-code.ts'
 import type { R4Schema, SchemaElement, SchemaExtension, SchemaInvariant, SchemaType } from './r4-schema.ts'
 
 /**
- * Base R4 validation, compiled (validators.md §7): one walk of the JSON against the compiled
+ * Base R4 validation, compiled (docs/decisions/compiled-validator.md): one walk of the JSON against the compiled
  * base definitions (compiled/r4-base.json), checking in the same pass
  * - unknown elements, JSON types, arrays against single values, empty arrays/objects/strings
  *   (json.html §2.6.2), `_x` primitive extension shapes;
@@ -308,7 +308,7 @@ function fastCheckOf (t: RuntimeType): FastCheck {
 type FastValueCheck = (ctx: WalkContext, value: unknown, path: string, index: number, scope: InvariantScope) => boolean
 
 /**
- * Generates the fast walk of one type as JavaScript (validators.md §7: per-type code rather
+ * Generates the fast walk of one type as JavaScript (docs/decisions/compiled-validator.md: per-type code rather
  * than interpreting the schema): a `switch` over the property names the type allows, each
  * case checking its value with a check specialised for its element (a primitive's format
  * test, or the walk of its datatype), the cardinalities counted as the properties go by, then
@@ -1033,7 +1033,7 @@ function checkPrimitive (ctx: WalkContext, value: unknown, t: RuntimeType, eleme
 
 /**
  * The message for a primitive that fails its R4 format. The value itself is left out: outcomes
- * get logged, and a bad birth date or name must not end up in a log (DESIGN.md).
+ * get logged, and a bad birth date or name must not end up in a log (docs/decisions/request-logging.md).
  */
 function formatMessage (type: string, value: string, where: string, isResourceId: boolean): string {
   if (isResourceId && type === 'id') {
@@ -1095,7 +1095,7 @@ function checkIdentifier (ctx: WalkContext, identifier: JsonObject, where: strin
   }
   if (system === NHS_NUMBER_SYSTEM && !isValidNhsNumber(value)) {
     const valuePath = `${where}.value`
-    // The number itself is left out: outcomes get logged, and logs never carry NHS numbers (DESIGN.md).
+    // The number itself is left out: outcomes get logged, and logs never carry NHS numbers.
     ctx.issues.push(issue('error', 'value',
       `Invalid NHS number: it must be 10 digits whose last is the Modulus 11 check digit of the other 9 (${valuePath})`, valuePath))
   }

@@ -9,7 +9,7 @@ import { b64, barsHeaders, cancellationMessage, referralMessage } from '../integ
 import { sharedFolder } from './shared-data.ts'
 
 /**
- * The NHS BaRS example payloads (../shared/fixtures/nhs-bars, from
+ * The NHS BaRS example payloads (a copy beside the repository, from
  * NHSDigital/booking-and-referral-fhir-api examples1.4.0, MIT) against $process-message:
  * every one gets a BaRS answer, never a 500; the example messages that are valid BaRS but no
  * WorkWell referral get 422 saying why; and the gateway's own errors have the status,
@@ -31,7 +31,7 @@ function errorOf (r: Reply): { code: string, bars: string | undefined, expressio
   return { code: e?.code ?? '', bars: e?.details?.coding?.find((c) => c.system === BARS_ERRORS)?.code, expression: e?.expression ?? [], diagnostics: e?.diagnostics ?? '' }
 }
 
-/** What BaRS expects for each example message (reference/bars.md §4, fixtures README). */
+/** What BaRS expects for each example message (NHS BaRS message rules, fixtures README). */
 const MESSAGES: Record<string, { status: number, at: string, because: RegExp }> = {
   // a referral for validation, to a DoS service: not a WorkWell referral definition
   'process_message/request/ValidationRequest (POST) .json': { status: 422, at: 'Bundle.entry[0].resource.definition', because: /bars-message-servicerequest-request-validation is not a MessageDefinition this gateway accepts/ },

@@ -11,7 +11,7 @@ import type { ResourceValidator } from '../../src/validation/validator.ts'
 
 /**
  * Grades a validator against the HL7 validator test cases copied in
- * ../shared/fhir/test-cases (its README describes manifest.json). Only the valid/invalid
+ * the HL7 fhir-test-cases folder beside the repository (its README describes manifest.json). Only the valid/invalid
  * verdict is graded, as that README's "Grading notes" say: wording and counts differ between
  * validators.
  */
@@ -57,7 +57,7 @@ export type ValidatorFactory = (profilesDir: string) => Promise<ResourceValidato
 
 /**
  * Reads the manifest.
- * @param casesDir - ../shared/fhir/test-cases
+ * @param casesDir - the HL7 fhir-test-cases folder (shared-data.ts)
  * @returns its cases, in manifest order
  */
 export function readManifest (casesDir: string): Hl7Case[] {
@@ -73,7 +73,7 @@ export function readManifest (casesDir: string): Hl7Case[] {
  * the supporting profiles are given snapshots and loaded, and the instance is validated against
  * base R4, the profiles it claims, and for a profile step the step's profile (README "Grading
  * notes"). Validators are built once per distinct set of profiles.
- * @param casesDir - ../shared/fhir/test-cases
+ * @param casesDir - the HL7 fhir-test-cases folder (shared-data.ts)
  * @param base - base R4 definitions, to generate snapshots onto
  * @param create - the validator under test
  * @returns the grading
@@ -196,7 +196,7 @@ async function buildValidator (
 
 /**
  * Older hand-written test profiles lack ElementDefinition.id, which snapshot generation keys
- * on; fill it in as `path[:sliceName]` (validators.md §6 did the same for its generator).
+ * on; fill it in as `path[:sliceName]` (as snapshot generators do).
  */
 function withElementIds (sd: StructureDefinition): StructureDefinition {
   const elements = sd.differential?.element ?? []

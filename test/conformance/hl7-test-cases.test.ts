@@ -6,7 +6,7 @@ import { gradeHl7Cases } from './hl7-harness.ts'
 import { sharedFolder } from './shared-data.ts'
 
 /**
- * Share of HL7 validator test cases (../shared/fhir/test-cases) whose verdict we get right.
+ * Share of HL7 validator test cases (HL7 fhir-test-cases, found by shared-data.ts) whose verdict we get right.
  * The goal is 0.85 (and @medplum/core alone scores 0.73 on the base cases), reached: 144/161
  * (0.894) on 2026-11-30. Never lower it.
  */

@@ -9,10 +9,10 @@ import type { ResourceValidator } from '../../src/validation/validator.ts'
 import { REPO, sharedFolder } from './shared-data.ts'
 
 /**
- * Every UK Core example (../shared/fhir/ukcore/json/examples) of a type the gateway takes must
+ * Every UK Core example (the UK Core package's examples, found by shared-data.ts) of a type the gateway takes must
  * validate against base R4 without a false error. The defects that folder's README lists are
  * the exception, and those that are errors must be caught:
- * - UKCore-Patient-BabyPatient-Example: NHS number 9912003890 fails Modulus 11 (ukcore.md §2.1).
+ * - UKCore-Patient-BabyPatient-Example: NHS number 9912003890 fails Modulus 11 (NHS Data Dictionary).
  * The other listed defects are not errors against base R4, so they must pass: a reference to an
  * id that exists nowhere cannot be resolved by a validator that sees one resource
  * (ColonoscopyRequest), and an extension URL nobody defines is allowed by the open slicing of

@@ -4,7 +4,7 @@ import { createPartnerClient } from '../../../src/delivery/partner-client.ts'
 import type { PartnerClient } from '../../../src/delivery/partner-client.ts'
 
 // nock 15.0.6 intercepts undici (Pools included) at the socket layer on Node 24
-// (shared/reference/style.md §2c); timeouts and resets are tested against a real server instead.
+// (through @mswjs/interceptors), but its delay() does not trip undici's timeouts, so timeouts and resets are tested against a real server instead.
 
 const PARTNER = 'https://partner.example'
 

@@ -139,7 +139,7 @@ describe('extractFacts details', () => {
     expect(withConsent((c) => { c.status = 'proposed' })).toBe(false)
     expect(withConsent((c) => { if (c.provision !== undefined) c.provision.type = 'deny' })).toBe(false)
     expect(withConsent((c) => { c.provision = { type: 'permit', code: [{ coding: [{ system: `${CS}/consent-purpose`, code: 'research' }] }] } })).toBe(false)
-    // A Consent that names no purpose says nothing about the referral (domain.md §5: distinct consents).
+    // A Consent that names no purpose says nothing about the referral (docs/hazard-log.md H3: distinct consents).
     expect(withConsent((c) => { c.provision = { type: 'permit' } })).toBe(false)
     expect(withConsent((c) => { delete c.provision })).toBe(false)
   })

@@ -89,7 +89,7 @@ describe('profiles/ terminology', () => {
       for (const inc of vs.compose?.include ?? []) {
         if (inc.system === SNOMED) {
           for (const c of inc.concept ?? []) {
-            // SCTID: partition "00"/"10" marks a concept; "11" a description (domain.md §4)
+            // SCTID: partition "00"/"10" marks a concept; "11" a description (SNOMED CT partition identifier)
             expect(c.code, vs.url).toMatch(/^\d{6,18}$/)
             expect(['00', '10'], `${vs.url ?? ''} ${c.code ?? ''}`).toContain(c.code?.slice(-3, -1))
           }

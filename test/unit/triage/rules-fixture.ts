@@ -13,7 +13,7 @@ export const MAPPINGS = path.join(REPO, 'mappings')
 export const ON = new Date('2026-11-20T12:00:00Z')
 export const DEPRESSION = '35489007'
 export const MSK = '928000'
-/** A postcode and a practice outside every pilot partnership (Leeds; Hallgarth Surgery, County Durham: domain.md §2.3). */
+/** A postcode and a practice outside every pilot partnership (Leeds; Hallgarth Surgery, County Durham, in NHS ODS). */
 export const OUT_POSTCODE = 'LS1 4AP'
 export const OUT_PRACTICE = 'A83008'
 
