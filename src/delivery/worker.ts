@@ -129,7 +129,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
   const breakers = createCircuitBreakers(
     breakerPolicy,
     (record) => {
-      const fields = { partnershipId: record.partnershipId, circuit: record.state, consecutiveFailures: record.consecutiveFailures, openUntil: record.openUntil }
+      const fields = { partnershipId: record.partnershipId, circuit: record.state, failuresInWindow: record.consecutiveFailures, openUntil: record.openUntil }
       // called as methods: a pino logger's methods need their `this` (taken off the object they
       // threw a TypeError, which cost the attempt its recorded outcome)
       if (record.state === 'closed') logger.info(fields, `circuit ${record.state}`)

@@ -299,6 +299,7 @@ export type CircuitState = 'closed' | 'open' | 'half-open'
 export interface CircuitRecord {
   partnershipId: string
   state: CircuitState
+  /** failures in the breaker's sliding window (named when the breaker counted consecutive failures) */
   consecutiveFailures: number
   /** when the circuit last opened */
   openedAt?: string

@@ -23,18 +23,19 @@ beforeAll(async () => {
     refusedKey ??= req.key
     return refusing && req.key === refusedKey ? '400' : 'ok'
   }
-  gw = await startGateway({
-    logCapture: logs,
-    env: {
-      WORKWELL_DELIVERY_ENABLED: 'true',
-      WORKWELL_DELIVERY_POLL_MS: '20',
-      WORKWELL_DELIVERY_TIMEOUT_MS: '1000',
-      WORKWELL_DELIVERY_LEASE_MS: '2000',
-      WORKWELL_ALERT_CHECK_MS: '20',
-      WORKWELL_PARTNER_URL_NORTH_CENTRAL_LONDON: partner.url('north-central-london')
-    }
-  })
+  gw = await startGateway({ logCapture: logs, env: env() })
 })
+
+function env (): Record<string, string> {
+  return {
+    WORKWELL_DELIVERY_ENABLED: 'true',
+    WORKWELL_DELIVERY_POLL_MS: '20',
+    WORKWELL_DELIVERY_TIMEOUT_MS: '1000',
+    WORKWELL_DELIVERY_LEASE_MS: '2000',
+    WORKWELL_ALERT_CHECK_MS: '20',
+    WORKWELL_PARTNER_URL_NORTH_CENTRAL_LONDON: partner.url('north-central-london')
+  }
+}
 
 afterAll(async () => {
   await gw.close()
@@ -48,7 +49,7 @@ async function alerts (): Promise<AlertBundle> {
 }
 
 describe('a partner that answers 400 to one referral', { timeout: 60_000 }, () => {
-  it('dead-letters that one at once with its reason, delivers the rest, and raises then clears an alert', async () => {
+  it('dead-letters that one at once with its reason, delivers the rest, raises an alert that outlives a restart, and clears it', async () => {
     expect((await alerts()).total).toBe(0)
     const ids: string[] = []
     for (let i = 0; i < REFERRALS; i++) ids.push(await postReferral(gw.fhir))
@@ -73,12 +74,21 @@ describe('a partner that answers 400 to one referral', { timeout: 60_000 }, () =
     expect(metrics.text).toContain('workwell_delivery_alert_active{alert="ReferralDeadLettered",partnership=""} 1')
     await until(() => logs.lines.some((l) => l.msg === 'alert raised' && l.alert === 'ReferralDeadLettered'), 5_000, 'the alert log line')
 
+    // a restart: the dead letter and its alert are in the store, not in the process
+    const dataDir = gw.dataDir
+    await gw.stop()
+    gw = await startGateway({ logCapture: logs, dataDir, env: env() })
+    expect(summariseAlerts(await alerts())).toEqual([expect.objectContaining({ name: 'ReferralDeadLettered' })])
+
     // resolved: the partner is fixed and the dead letter replayed
     refusing = false
     expect((await call(`${gw.origin}/admin/deliveries/${dead[0]?.id ?? ''}/$replay`, { method: 'POST' })).status).toBe(200)
     await until(async () => (await alerts()).total === 0, 20_000, 'the alert to clear')
     await until(() => logs.lines.some((l) => l.msg === 'alert cleared' && l.alert === 'ReferralDeadLettered'), 5_000, 'the cleared log line')
     await until(() => partner.stored.size === REFERRALS, 20_000, 'the replayed referral delivered')
+    // nothing sent twice: the refused one twice in all (refusal, replay), every other once
+    expect(partner.requests.filter((r) => r.key === refusedKey)).toHaveLength(2)
+    expect(partner.requests).toHaveLength(REFERRALS + 1)
   })
 
   it('answers only operators', async () => {
