@@ -148,6 +148,15 @@ describe('loadTriageRules: recorded versions, checked at start', () => {
     await expect(loadTriageRules(dir, ['north-central-london'])).rejects.toThrow(/north-central-london\/partnership\.json: content differs from the recorded version/)
   })
 
+  it('lets a deployment change partnership.json\'s delivery settings without a new version', async () => {
+    const dir = withHistory(folder())
+    const file = path.join(dir, 'north-central-london', 'partnership.json')
+    const area = JSON.parse(readFileSync(file, 'utf8')) as { delivery: { endpoint: string } }
+    area.delivery.endpoint = 'https://partner.example/referrals'
+    writeFileSync(file, JSON.stringify(area))
+    await expect(loadTriageRules(dir, ['north-central-london'])).resolves.toBeInstanceOf(Map)
+  })
+
   it('gives every rule set the configured grace period after its review date', async () => {
     expect((await loadTriageRules(folder(), ['north-central-london'], { reviewGraceDays: 7 })).get('north-central-london')?.reviewGraceDays).toBe(7)
     expect((await loadTriageRules(folder(), ['north-central-london'])).get('north-central-london')?.reviewGraceDays).toBe(30)
