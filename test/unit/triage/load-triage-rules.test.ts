@@ -162,3 +162,19 @@ describe('loadTriageRules: recorded versions, checked at start', () => {
     expect((await loadTriageRules(folder(), ['north-central-london'])).get('north-central-london')?.reviewGraceDays).toBe(30)
   })
 })
+
+describe('loadTriageRules: the clinical review route', () => {
+  it('adds a partnership\'s risk indicators to the baseline\'s, never drops one', async () => {
+    const dir = folder({ ncl: (n) => { n.clinicalReview = { id: 'north-central-london/clinical-review', indicators: ['housing-problem'], ruledOutBy: [] } } })
+    const r = (await loadTriageRules(dir, ['north-central-london'])).get('north-central-london')
+    expect(r?.clinicalReview).toStrictEqual({ id: 'north-central-london/clinical-review', indicators: ['crisis', 'self-harm', 'safeguarding', 'complex-health-needs', 'housing-problem'], ruledOutBy: ['no-risk-identified'] })
+    expect((await loadTriageRules(folder(), ['north-central-london'])).get('north-central-london')?.clinicalReview.id).toBe('baseline/clinical-review')
+  })
+
+  it('refuses a code that both calls for review and rules risk out, and a baseline without the route', async () => {
+    await expect(loadTriageRules(folder({ ncl: (n) => { n.clinicalReview = { id: 'north-central-london/clinical-review', indicators: ['crisis'], ruledOutBy: ['crisis'] } } }), ['north-central-london']))
+      .rejects.toThrow('north-central-london/clinical-review: "crisis" cannot both call for clinical review and rule risk out')
+    await expect(loadTriageRules(folder({ baseline: (b) => { delete b.clinicalReview } }), ['north-central-london']))
+      .rejects.toThrow('the national baseline must define clinicalReview')
+  })
+})
