@@ -182,7 +182,7 @@ const NOT_HOME: ReadonlySet<string> = new Set(['work', 'old', 'billing'])
 /**
  * The home postcode as at the referral: a current address (its period covers the referral day)
  * whose use is home, else one with no use or a temporary one; never a work, old or billing
- * address, nor one whose period has ended (docs/hazard-log.md H2, H9).
+ * address, nor one whose period has ended (docs/hazard-log.md H17).
  */
 function homePostcode (patient: Patient | undefined, day: string | undefined): string | undefined {
   const current = (patient?.address ?? []).filter((a: Address) => a.postalCode !== undefined && !NOT_HOME.has(a.use ?? '') && currentOn(a.period, day))
@@ -200,7 +200,7 @@ const situationOf = (o: Observation): string | undefined => codes(o.valueCodeabl
 /**
  * The employment situation from the current record (latest first). Records of the same latest
  * date that disagree are a contradiction: the situation is left unset and named in conflicts,
- * so triage asks rather than picks one (docs/hazard-log.md H10).
+ * so triage asks rather than picks one (docs/hazard-log.md H17).
  */
 function readEmployment (facts: ReferralFacts, records: Observation[]): void {
   const first = records[0]

@@ -17,6 +17,17 @@ type VersionHistory = Record<string, Record<string, string> | string>
 /** The hash a version is recorded with: the parsed JSON re-serialised, so layout does not count. */
 export const contentHash = (data: unknown): string => createHash('sha256').update(JSON.stringify(data)).digest('hex')
 
+/**
+ * The part of partnership.json that decides eligibility, which its version names: practices,
+ * sub-ICB locations and postcode districts (and the version and review date themselves). The
+ * delivery endpoint and other deployment settings may differ between installs without a new
+ * version.
+ */
+export function areaContent (data: unknown): unknown {
+  const p = data as Record<string, unknown>
+  return { version: p.version, reviewBy: p.reviewBy, practices: p.practices, subIcbCodes: p.subIcbCodes, postcodeDistricts: p.postcodeDistricts, straddlingDistricts: p.straddlingDistricts }
+}
+
 async function readHistory (mappingsDir: string): Promise<VersionHistory | undefined> {
   const file = path.join(mappingsDir, VERSIONS_FILE)
   let text: string
@@ -38,12 +49,12 @@ async function readHistory (mappingsDir: string): Promise<VersionHistory | undef
  * version would make every Task after it name a version that no longer means what decided it
  * (docs/hazard-log.md H5). Checked at start, so it holds in production, not only in tests.
  */
-function checkVersion (history: VersionHistory, key: string, file: string, data: unknown): void {
+function checkVersion (history: VersionHistory, key: string, file: string, data: unknown, content: unknown = data): void {
   const version = (data as { version?: unknown }).version
   const entry = history[key]
   const recorded = typeof entry === 'object' && typeof version === 'string' ? entry[version] : undefined
   if (recorded === undefined) throw new Error(`${file}: version ${String(version)} is not recorded in ${VERSIONS_FILE}`)
-  if (recorded !== contentHash(data)) throw new Error(`${file}: content differs from the recorded version ${String(version)}: give it a new version and record it in ${VERSIONS_FILE}`)
+  if (recorded !== contentHash(content)) throw new Error(`${file}: content differs from the recorded version ${String(version)}: give it a new version and record it in ${VERSIONS_FILE}`)
 }
 
 async function readJsonFile (file: string): Promise<unknown> {
@@ -89,7 +100,8 @@ export async function loadTriageRules (mappingsDir: string, partnershipIds: Iter
     if (history !== undefined) {
       checkVersion(history, id, file, own)
       const area = path.join(mappingsDir, id, 'partnership.json')
-      checkVersion(history, `${id}/partnership.json`, area, await readJsonFile(area))
+      const areaData = await readJsonFile(area)
+      checkVersion(history, `${id}/partnership.json`, area, areaData, areaContent(areaData))
     }
     try {
       out.set(id, { ...resolveRules(baseline, own), reviewGraceDays: options.reviewGraceDays ?? DEFAULT_REVIEW_GRACE_DAYS })

@@ -233,7 +233,7 @@ export function triageReferral (facts: ReferralFacts, rules: ResolvedRules, area
   const missing: TriageResult['missing'] = []
   const notes: string[] = []
   if (facts.employmentSituation === undefined || ctx.work.size === 0) missing.push(NEEDS.situation)
-  // Current records that disagree are asked about, never settled by picking one (H10).
+  // Current records that disagree are asked about, never settled by picking one (H17).
   if (facts.conflicts !== undefined && facts.conflicts.length > 0) notes.push(`the current records disagree: ${facts.conflicts.join(', ')}`)
   if (ageAgainst === undefined) missing.push(NEEDS.birthDate)
   if (ageAgainst === 'either') {

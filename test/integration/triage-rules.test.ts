@@ -47,7 +47,7 @@ describe('$triage with per-partnership rules', () => {
     const ruleVersion = (file: string): string => readJson<{ version: string }>(`mappings/${file}`).version
     for (const p of fixturePartnerships()) {
       const task = await triage(`fixtures/referrals/${p}/fit-note-triage.json`)
-      expect(task.extension.find((e) => e.url === `${SD}/triage-rules-version`)?.valueString, p).toBe(`workwell-baseline/${ruleVersion('national-baseline.json')}+${p}/${ruleVersion(`${p}/triage-rules.json`)}`)
+      expect(task.extension.find((e) => e.url === `${SD}/triage-rules-version`)?.valueString, p).toBe(`workwell-baseline/${ruleVersion('national-baseline.json')}+${p}/${ruleVersion(`${p}/triage-rules.json`)}+${p}/partnership/${ruleVersion(`${p}/partnership.json`)}`)
     }
   })
 

@@ -148,8 +148,33 @@ describe('loadTriageRules: recorded versions, checked at start', () => {
     await expect(loadTriageRules(dir, ['north-central-london'])).rejects.toThrow(/north-central-london\/partnership\.json: content differs from the recorded version/)
   })
 
+  it('lets a deployment change partnership.json\'s delivery settings without a new version', async () => {
+    const dir = withHistory(folder())
+    const file = path.join(dir, 'north-central-london', 'partnership.json')
+    const area = JSON.parse(readFileSync(file, 'utf8')) as { delivery: { endpoint: string } }
+    area.delivery.endpoint = 'https://partner.example/referrals'
+    writeFileSync(file, JSON.stringify(area))
+    await expect(loadTriageRules(dir, ['north-central-london'])).resolves.toBeInstanceOf(Map)
+  })
+
   it('gives every rule set the configured grace period after its review date', async () => {
     expect((await loadTriageRules(folder(), ['north-central-london'], { reviewGraceDays: 7 })).get('north-central-london')?.reviewGraceDays).toBe(7)
     expect((await loadTriageRules(folder(), ['north-central-london'])).get('north-central-london')?.reviewGraceDays).toBe(30)
+  })
+})
+
+describe('loadTriageRules: the clinical review route', () => {
+  it('adds a partnership\'s risk indicators to the baseline\'s, never drops one', async () => {
+    const dir = folder({ ncl: (n) => { n.clinicalReview = { id: 'north-central-london/clinical-review', indicators: ['housing-problem'], ruledOutBy: [] } } })
+    const r = (await loadTriageRules(dir, ['north-central-london'])).get('north-central-london')
+    expect(r?.clinicalReview).toStrictEqual({ id: 'north-central-london/clinical-review', indicators: ['crisis', 'self-harm', 'safeguarding', 'complex-health-needs', 'housing-problem'], ruledOutBy: ['no-risk-identified'] })
+    expect((await loadTriageRules(folder(), ['north-central-london'])).get('north-central-london')?.clinicalReview.id).toBe('baseline/clinical-review')
+  })
+
+  it('refuses a code that both calls for review and rules risk out, and a baseline without the route', async () => {
+    await expect(loadTriageRules(folder({ ncl: (n) => { n.clinicalReview = { id: 'north-central-london/clinical-review', indicators: ['crisis'], ruledOutBy: ['crisis'] } } }), ['north-central-london']))
+      .rejects.toThrow('north-central-london/clinical-review: "crisis" cannot both call for clinical review and rule risk out')
+    await expect(loadTriageRules(folder({ baseline: (b) => { delete b.clinicalReview } }), ['north-central-london']))
+      .rejects.toThrow('the national baseline must define clinicalReview')
   })
 })

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { areaContent } from '../../../src/triage/load-triage-rules.ts'
 import { MAPPINGS, REPO } from './rules-fixture.ts'
 
 /**
@@ -17,9 +18,13 @@ type History = Record<string, Record<string, string>>
 const HISTORY_FILE = path.join(REPO, 'mappings', 'rule-versions.json')
 const history = JSON.parse(readFileSync(HISTORY_FILE, 'utf8')) as History & { $comment?: unknown }
 
-/** The hash of a rule file's content: parsed and re-serialised, so line endings and indentation do not count. */
+/**
+ * The hash of a file's content: parsed and re-serialised, so line endings and indentation do
+ * not count; of partnership.json only the part that decides eligibility (areaContent).
+ */
 function contentHash (file: string): string {
-  return createHash('sha256').update(JSON.stringify(JSON.parse(readFileSync(file, 'utf8')))).digest('hex')
+  const data: unknown = JSON.parse(readFileSync(file, 'utf8'))
+  return createHash('sha256').update(JSON.stringify(file.endsWith('partnership.json') ? areaContent(data) : data)).digest('hex')
 }
 
 const files: Array<[string, string]> = [
