@@ -1,7 +1,7 @@
 import type { Annotation, OperationOutcomeIssue, Task, TaskOutput } from '@medplum/fhirtypes'
 import { issue } from '../fhir/operation-outcome.ts'
 import { PARTNERSHIP_OUTPUT, PARTNERSHIP_OUTPUT_SYSTEM, REFERRAL_OUTCOME_SYSTEM, isOutcomeOutput, partnershipOutputType } from './lifecycle-codes.ts'
-import { sameJson } from './same-json.ts'
+import { jsonEqual } from '../json-equal.ts'
 import { checkTransition } from './task-transitions.ts'
 
 /**
@@ -45,7 +45,7 @@ function appendOnly (name: 'note' | 'output', current: unknown, proposed: unknow
   }
   const after: unknown[] = proposed ?? []
   for (let i = 0; i < before.length; i++) {
-    if (i >= after.length || !sameJson(before[i], after[i])) {
+    if (i >= after.length || !jsonEqual(before[i], after[i])) {
       return [issue('error', 'business-rule', `Task.${name} is append-only: entry ${i} was changed or removed; send existing entries unchanged and add new ones after them`, `Task.${name}[${i}]`)]
     }
   }
@@ -99,7 +99,7 @@ export function applyTaskUpdate (current: Task, proposed: Task, now: Date): Task
   const fixed = new Set(['resourceType', 'id', ...MUTABLE_ELEMENTS, ...SERVER_SET_ELEMENTS])
   const names = [...new Set([...Object.keys(cur), ...Object.keys(prop)])].filter((k) => !fixed.has(k))
   for (const name of names) {
-    if (!sameJson(cur[name], prop[name])) issues.push(elementIssue(name))
+    if (!jsonEqual(cur[name], prop[name])) issues.push(elementIssue(name))
   }
   issues.push(...appendOnly('note', current.note, prop.note))
   issues.push(...appendOnly('output', current.output, prop.output))

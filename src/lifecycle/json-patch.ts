@@ -1,6 +1,6 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes'
 import { issue, outcomeError } from '../fhir/operation-outcome.ts'
-import { sameJson } from './same-json.ts'
+import { jsonEqual } from '../json-equal.ts'
 
 /** The media type of a JSON Patch document (RFC 6902 §6). */
 export const JSON_PATCH = 'application/json-patch+json'
@@ -209,7 +209,7 @@ export function applyJsonPatch<T> (document: T, operations: readonly PatchOperat
         break
       }
       case 'test':
-        if (!sameJson(get(doc, o.path), o.value)) throw conflict(`operation ${i} (test) failed at "${o.path}"`)
+        if (!jsonEqual(get(doc, o.path), o.value)) throw conflict(`operation ${i} (test) failed at "${o.path}"`)
         break
     }
   })

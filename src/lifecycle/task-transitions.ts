@@ -1,7 +1,7 @@
 import type { OperationOutcomeIssue, Task } from '@medplum/fhirtypes'
 import { issue } from '../fhir/operation-outcome.ts'
 import { isOutcomeOutput } from './lifecycle-codes.ts'
-import { sameJson } from './same-json.ts'
+import { jsonEqual } from '../json-equal.ts'
 
 /** Task.status codes (R4 codesystem-task-status). */
 export type TaskStatus = Task['status']
@@ -89,7 +89,7 @@ export function checkTransition (current: Pick<Task, 'status' | 'statusReason'>,
   }
   switch (REQUIREMENTS[to]) {
     case 'reason':
-      if (!hasContent(next.statusReason) || sameJson(next.statusReason, current.statusReason)) {
+      if (!hasContent(next.statusReason) || jsonEqual(next.statusReason, current.statusReason)) {
         return [issue('error', 'business-rule', `Moving a Task to ${to} needs a new statusReason saying why`, 'Task.statusReason')]
       }
       break

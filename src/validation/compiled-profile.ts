@@ -3,7 +3,8 @@ import { issue } from '../fhir/operation-outcome.ts'
 import type { InvariantCompiler, InvariantScope } from './invariants.ts'
 import { createInvariantCompiler } from './invariants.ts'
 import type { JsonObject } from './json.ts'
-import { deepEqual, isJsonObject } from './json.ts'
+import { isJsonObject } from './json.ts'
+import { jsonEqual } from '../json-equal.ts'
 
 /**
  * A profile compiled once, at start-up, into a tree of checks (docs/decisions/compiled-validator.md): what the
@@ -334,7 +335,7 @@ function checkElement (
   for (let i = 0; i < count; i++) {
     const value = values === undefined ? single : values[i]
     const here = indexed && !ctx.probe ? `${where}[${i}]` : where
-    if (fixed !== undefined && !deepEqual(value, fixed)) {
+    if (fixed !== undefined && !jsonEqual(value, fixed)) {
       ctx.found.push(issue('error', 'value', `${here} must be exactly ${JSON.stringify(fixed)} (fixed by the profile)`, here))
     }
     if (matchesPattern !== undefined && !matchesPattern(value)) {
@@ -453,7 +454,7 @@ function checkSlices (node: Node, values: readonly unknown[], where: string, ind
       if (matchesPattern !== undefined && !matchesPattern(value)) {
         ctx.found.push(issue('error', 'value', `${at} does not match the pattern of slice '${name}'`, at))
       }
-      if (fixed !== undefined && !deepEqual(value, fixed)) {
+      if (fixed !== undefined && !jsonEqual(value, fixed)) {
         ctx.found.push(issue('error', 'value', `${at} must be exactly the fixed value of slice '${name}'`, at))
       }
       // a slice may narrow the binding of its element (profiling.html §5.1.0.12), e.g. one category from a WorkWell ValueSet

@@ -1,4 +1,5 @@
-import { deepEqual, isJsonObject } from './json.ts'
+import { isJsonObject } from './json.ts'
+import { jsonEqual } from '../json-equal.ts'
 import type { JsonObject } from './json.ts'
 
 /**
@@ -346,8 +347,8 @@ class Parser {
       case 'first': return (f) => f.slice(0, 1)
       case 'last': return (f) => f.slice(-1)
       case 'trace': return (f) => f
-      case 'isDistinct': return (f) => [f.every((v, i) => f.findIndex((w) => deepEqual(v, w)) === i)]
-      case 'distinct': return (f) => f.filter((v, i) => f.findIndex((w) => deepEqual(v, w)) === i)
+      case 'isDistinct': return (f) => [f.every((v, i) => f.findIndex((w) => jsonEqual(v, w)) === i)]
+      case 'distinct': return (f) => f.filter((v, i) => f.findIndex((w) => jsonEqual(v, w)) === i)
       case 'allTrue': return (f) => [f.every((v) => v === true)]
       case 'anyTrue': return (f) => [f.some((v) => v === true)]
       case 'allFalse': return (f) => [f.every((v) => v === false)]
@@ -366,7 +367,7 @@ class Parser {
         return (f, env, self) => f.flatMap((v) => a0([v], env, self))
       case 'intersect':
         if (!a0) throw new NotCompiled()
-        return (f, env) => { const other = a0(f, env, f); return f.filter((v) => other.some((w) => deepEqual(v, w))) }
+        return (f, env) => { const other = a0(f, env, f); return f.filter((v) => other.some((w) => jsonEqual(v, w))) }
       case 'matches':
       case 'startsWith':
       case 'endsWith':
@@ -568,7 +569,7 @@ function binary (op: string, left: Expr, right: Expr): Expr {
         return [`${a.length === 0 ? '' : String(a[0])}${b.length === 0 ? '' : String(b[0])}`]
       }
     case '|':
-      return (f, env, s) => { const out = [...left(f, env, s)]; for (const v of right(f, env, s)) if (!out.some((w) => deepEqual(v, w))) out.push(v); return out }
+      return (f, env, s) => { const out = [...left(f, env, s)]; for (const v of right(f, env, s)) if (!out.some((w) => jsonEqual(v, w))) out.push(v); return out }
     case 'in':
     case 'contains':
       return (f, env, s) => {
@@ -660,7 +661,7 @@ function equal (a: unknown, b: unknown): boolean {
     }
     return false
   }
-  return deepEqual(a, b)
+  return jsonEqual(a, b)
 }
 
 /** Whether a string starts like a date, `YYYY-MM` (the regular expression /^\d{4}-\d{2}/ without running one). */

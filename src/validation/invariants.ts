@@ -1,7 +1,8 @@
 import { parseFhirPath, toTypedValue } from '@medplum/core'
 import type { TypedValue } from '@medplum/core'
 import { compileLite, isMet, NotCompiled } from './fhirpath-lite.ts'
-import { deepEqual, isJsonObject } from './json.ts'
+import { isJsonObject } from './json.ts'
+import { jsonEqual } from '../json-equal.ts'
 import type { JsonObject } from './json.ts'
 
 /**
@@ -133,7 +134,7 @@ const HAND_WRITTEN: Readonly<Record<string, (expression: string) => InvariantChe
           }
           for (const x of codingsOf(c.code)) {
             for (const y of own) {
-              if (deepEqual(x, y)) {
+              if (jsonEqual(x, y)) {
                 return false
               }
             }

@@ -53,32 +53,3 @@ export function describeJson (value: unknown): string {
   return Array.isArray(value) ? 'an array' : `a ${typeof value}`
 }
 
-/**
- * JSON deep equality (object key order does not matter).
- * @param a - a parsed JSON value
- * @param b - another
- * @returns true when equal
- */
-export function deepEqual (a: unknown, b: unknown): boolean {
-  if (a === b) {
-    return true
-  }
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]))
-  }
-  if (isJsonObject(a) && isJsonObject(b)) {
-    // Without Object.keys: every key of a equal in b, and no key of b missing from a.
-    for (const k in a) {
-      if (!deepEqual(a[k], b[k])) {
-        return false
-      }
-    }
-    for (const k in b) {
-      if (!Object.hasOwn(a, k)) {
-        return false
-      }
-    }
-    return true
-  }
-  return false
-}
