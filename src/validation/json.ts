@@ -52,4 +52,3 @@ export function describeJson (value: unknown): string {
   }
   return Array.isArray(value) ? 'an array' : `a ${typeof value}`
 }
-
