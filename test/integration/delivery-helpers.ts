@@ -140,15 +140,6 @@ export function mappingsWithMaxAttempts (maxAttempts: number): { dir: string, re
   return { dir, remove: () => { rmSync(dir, { recursive: true, force: true }) } }
 }
 
-/** Polls until check() holds. */
-export async function until (check: () => boolean | Promise<boolean>, ms = 15_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
-
 /** POSTs the NCL GP referral fixture and returns the new ServiceRequest id. */
 export async function postReferral (fhirBase: string): Promise<string> {
   const res = await call(`${fhirBase}/ServiceRequest`, { body: readJson('fixtures/referrals/north-central-london/gp-referral.json') })
@@ -170,3 +161,5 @@ export function seeded (seed: number): () => number {
     return s / 2_147_483_648
   }
 }
+
+export { until } from '../helpers/until.ts'

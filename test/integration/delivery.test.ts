@@ -7,6 +7,7 @@ import type { OutboxRow } from '../../src/store/store.ts'
 import { REPO, startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { createLogCapture } from '../helpers/log-capture.ts'
 import { call, readJson } from '../helpers/fixtures.ts'
+import { until } from '../helpers/until.ts'
 
 interface Received { path: string, headers: Record<string, string | string[] | undefined>, body: string }
 
@@ -60,14 +61,6 @@ afterAll(async () => {
   await gw.close()
   await partner.close()
 })
-
-async function until (check: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 /** Waits until the worker has recorded the delivery of this referral. */
 async function deliveredRow (partnership: string, serviceRequestId: string): Promise<OutboxRow> {

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openSqliteDatabase } from '../../../src/store/sqlite-database.ts'
 import { startCheckpointer } from '../../../src/store/sqlite-checkpointer.ts'
+import { until } from '../../helpers/until.ts'
 
 const dirs: string[] = []
 afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }) })
@@ -21,15 +22,6 @@ function walWithFrames (): { file: string, close: () => void } {
   return { file, close: () => { db.close() } }
 }
 
-async function until (check: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) return false
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  return true
-}
-
 describe('startCheckpointer', () => {
   it('copies committed WAL frames into the database file from its own thread', async () => {
     const { file, close } = walWithFrames()
@@ -38,7 +30,7 @@ describe('startCheckpointer', () => {
       expect(statSync(`${file}-wal`).size).toBeGreaterThan(1_000_000)
       const checkpointer = await startCheckpointer(file, 20)
       try {
-        expect(await until(() => statSync(file).size > before + 1_000_000, 5000)).toBe(true)
+        await until(() => statSync(file).size > before + 1_000_000, 5000, 'the WAL to be copied into the database file')
         expect(await checkpointer.runs()).toBeGreaterThan(0)
       } finally {
         await checkpointer.close()
