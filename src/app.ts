@@ -40,6 +40,8 @@ import { messageDefinitionRoutes } from './routes/message-definition.ts'
 import { processMessageRoutes } from './routes/process-message.ts'
 import { operationsPlugin } from './alerts/operations-plugin.ts'
 import { consoleRoutes } from './console/console-routes.ts'
+import { consoleAlert, rulesReviews } from './alerts/rules-reviews.ts'
+import { readAlerts } from './alerts/read-alerts.ts'
 
 export interface AppOptions {
   config: Config
@@ -101,6 +103,9 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
     newId: opts.newId ?? timeOrderedIds(),
     version: opts.version
   }
+
+  // each partnership's rule review date: alerts once passed (and triage held after the grace)
+  const reviews = rulesReviews(opts.triageRules, opts.partnerships)
 
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method]
@@ -169,8 +174,10 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
   await app.register(processMessageRoutes, deps)
   await app.register(messageDefinitionRoutes, deps)
   // delivery alerts (metric, GET /admin/alerts, log lines) and the scheduled prune
-  await app.register(operationsPlugin, { config: opts.config, store, clock: deps.clock, registry: metrics.registry })
-  await app.register(consoleRoutes, deps)
+  await app.register(operationsPlugin, { config: opts.config, store, clock: deps.clock, registry: metrics.registry, reviews })
+  // the console's operator home shows the same alerts as GET /admin/alerts
+  const alertSource = { store, clock: deps.clock, thresholds: opts.config.alerts, reviews }
+  await app.register(consoleRoutes, { ...deps, alerts: async () => (await readAlerts(alertSource)).map(consoleAlert) })
 
   if (opts.config.delivery.enabled) {
     const worker = createConfiguredWorker({ ...opts, store, clock: deps.clock, logger: app.log.child({ component: 'delivery' }) })

@@ -1,7 +1,7 @@
 import type { CircuitRecord, OutboxStats } from '../store/store.ts'
 
 /** The alerts the gateway raises (CamelCase names, as Prometheus alerting rules name them). */
-export type AlertName = 'ReferralDeadLettered' | 'PartnerCircuitOpenLong' | 'ReferralDeliveryDelayed'
+export type AlertName = 'ReferralDeadLettered' | 'PartnerCircuitOpenLong' | 'ReferralDeliveryDelayed' | 'TriageRulesReviewOverdue' | 'TriageHeldForReview'
 
 /** One active alert. Ids, counts and times only: nothing about a patient. */
 export interface Alert {
@@ -25,12 +25,25 @@ export interface AlertThresholds {
   oldestPendingMs: number
 }
 
+/** A partnership's triage rules (its rule file, the baseline and its partnership.json) and when they must next be reviewed. */
+export interface RulesReview {
+  partnershipId: string
+  /** the earliest review date (YYYY-MM-DD) of the rule files and partnership.json it triages with */
+  reviewBy: string
+  /** days past it before triage for the partnership is held for a clinician */
+  graceDays: number
+}
+
 /** What the alerts are worked out from. */
 export interface AlertFacts {
   now: Date
   stats: OutboxStats
   circuits: readonly CircuitRecord[]
+  /** each partnership's rule review date; absent: no rule alerts */
+  reviews?: readonly RulesReview[]
 }
+
+const DAY_MS = 86_400_000
 
 /**
  * Works out the active alerts: a pure function of the store's outbox counts and circuits, so
@@ -74,6 +87,29 @@ export function evaluateAlerts (facts: AlertFacts, thresholds: AlertThresholds):
       since: new Date(openedAt + thresholds.circuitOpenMs).toISOString(),
       detail: `circuit ${c.state} since ${c.openedAt}: the partnership system is not answering`
     })
+  }
+  for (const r of facts.reviews ?? []) {
+    // dates are whole England days: the rules lapse at the end of their review day
+    const lapsed = Date.parse(`${r.reviewBy}T00:00:00.000Z`) + DAY_MS
+    if (now < lapsed) continue
+    const held = lapsed + r.graceDays * DAY_MS
+    alerts.push(now >= held
+      ? {
+          name: 'TriageHeldForReview',
+          key: `TriageHeldForReview/${r.partnershipId}`,
+          kind: 'symptom',
+          partnershipId: r.partnershipId,
+          since: new Date(held).toISOString(),
+          detail: `triage rules passed their review date ${r.reviewBy} over ${r.graceDays} days ago: referrals are held as needs-information for a clinician until the rules are reviewed and given a new version`
+        }
+      : {
+          name: 'TriageRulesReviewOverdue',
+          key: `TriageRulesReviewOverdue/${r.partnershipId}`,
+          kind: 'cause',
+          partnershipId: r.partnershipId,
+          since: new Date(lapsed).toISOString(),
+          detail: `triage rules passed their review date ${r.reviewBy}: review them within ${r.graceDays} days, or triage is held`
+        })
   }
   return alerts
 }

@@ -9,6 +9,7 @@ import type { Store } from '../store/store.ts'
 import { createAlertMonitor } from './alert-monitor.ts'
 import { registerAlertMetric } from './alert-metric.ts'
 import type { AlertSource } from './read-alerts.ts'
+import type { RulesReview } from './alerts.ts'
 import { createPruneSchedule } from '../retention/prune-schedule.ts'
 
 /** What the operations plugin needs from the app. */
@@ -19,6 +20,8 @@ export interface OperationsOptions {
   /** the app's metrics registry */
   registry: Registry
   scheduler?: Scheduler
+  /** each partnership's rule review dates, raised as alerts once passed */
+  reviews?: readonly RulesReview[]
 }
 
 /**
@@ -28,7 +31,7 @@ export interface OperationsOptions {
  */
 async function operations (app: FastifyInstance, opts: OperationsOptions): Promise<void> {
   const scheduler = opts.scheduler ?? systemScheduler
-  const source: AlertSource = { store: opts.store, clock: opts.clock, thresholds: opts.config.alerts }
+  const source: AlertSource = { store: opts.store, clock: opts.clock, thresholds: opts.config.alerts, ...(opts.reviews === undefined ? {} : { reviews: opts.reviews }) }
   registerAlertMetric(opts.registry, source)
   await app.register(adminAlertRoutes, source)
   const monitor = createAlertMonitor({ ...source, logger: app.log.child({ component: 'alerts' }), scheduler, intervalMs: opts.config.alerts.checkIntervalMs })
