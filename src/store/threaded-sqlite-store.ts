@@ -15,6 +15,11 @@ import { fromWireError, type WriteMethod, type WriterRequest, type WriterRespons
  * @throws when the file cannot be opened, its schema is newer, or the thread cannot start
  */
 export async function openThreadedSqliteStore (options: SqliteStoreOptions): Promise<Store> {
+  // the reader here and the writer thread each open the file: an in-memory database would be
+  // two databases, and every write would be invisible to every read
+  if (options.file === ':memory:' || options.file === '' || options.file.startsWith('file::memory:')) {
+    throw new RangeError('the threaded SQLite store needs a database file, not an in-memory database (use openSqliteStore for :memory:)')
+  }
   const reader = await openSqliteStore(options)
   const worker = new Worker(new URL('./sqlite-writer-thread.ts', import.meta.url), {
     workerData: { file: options.file, busyTimeoutMs: options.busyTimeoutMs }
@@ -38,9 +43,8 @@ export async function openThreadedSqliteStore (options: SqliteStoreOptions): Pro
     throw err
   }
 
-  // an in-memory database has no WAL to copy back
   // a speed-up only: without it the writer's own automatic checkpoint still bounds the WAL
-  const checkpointer = options.file === ':memory:' || options.file === '' ? undefined : await startCheckpointer(options.file).catch(() => undefined)
+  const checkpointer = await startCheckpointer(options.file).catch(() => undefined)
 
   worker.on('message', (m: WriterResponse) => {
     if (!Array.isArray(m)) return

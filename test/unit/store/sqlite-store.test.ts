@@ -113,3 +113,11 @@ describe('SQLite specifics', () => {
     }
   })
 })
+
+describe('the threaded SQLite store', () => {
+  it('refuses an in-memory database, whose reader and writer would be two databases', async () => {
+    for (const file of [':memory:', '', 'file::memory:?cache=shared']) {
+      await expect(openThreadedSqliteStore({ file })).rejects.toThrow(/needs a database file/)
+    }
+  })
+})
