@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { loadSecurityConfig, type SecurityConfig } from './auth/auth-config.ts'
+import { loadTlsConfig, type TlsConfig } from './tls/tls-config.ts'
 
 /** All configuration, read and validated once at start; nothing else reads process.env. */
 export interface Config {
@@ -53,6 +54,8 @@ export interface Config {
     /** JSON file mapping a referrer's "system|value" endpoint to its $process-message URL */
     endpointCatalogue: string
   }
+  /** HTTPS, client certificates and trusted BaRS proxies (src/tls/); undefined is plain HTTP */
+  tls?: TlsConfig
 }
 
 /** A configuration value that stops the start; the message names the variable. */
@@ -110,7 +113,12 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string, default: string, de
   { name: 'WORKWELL_RATE_LIMIT', default: '6000', description: 'requests per client (token subject, else address) per window; 0 turns it off' },
   { name: 'WORKWELL_RATE_LIMIT_WINDOW_MS', default: '60000', description: 'the rate limit\'s window' },
   { name: 'WORKWELL_MAX_EVENT_LOOP_DELAY_MS', default: '1000', description: 'mean event-loop delay above which requests get 503 (0: off)' },
-  { name: 'WORKWELL_REQUEST_TIMEOUT_MS', default: '30000', description: 'longest time to receive a whole request (slow senders get 408)' }
+  { name: 'WORKWELL_REQUEST_TIMEOUT_MS', default: '30000', description: 'longest time to receive a whole request (slow senders get 408)' },
+  // transport (src/tls/tls-config.ts)
+  { name: 'WORKWELL_TLS_CERT', default: '(none: plain HTTP)', description: 'PEM certificate (chain) of the gateway: serve HTTPS, TLS 1.2+; re-read on SIGHUP' },
+  { name: 'WORKWELL_TLS_KEY', default: '(none)', description: 'PEM private key of WORKWELL_TLS_CERT; re-read on SIGHUP' },
+  { name: 'WORKWELL_TLS_CLIENT_CA', default: '(none: no client certificates)', description: 'PEM bundle: every connection must present a client certificate issued under it; re-read on SIGHUP' },
+  { name: 'WORKWELL_BARS_PROXY_SUBJECTS', default: '(none)', description: 'comma-separated subject CNs or SAN DNS names of trusted BaRS proxies: their requests act for the ODS code in NHSD-End-User-Organisation' }
 ]
 
 function integer (env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -240,8 +248,14 @@ export function loadConfig (env: Env, cwd: string): Config {
     bars: {
       serviceId: barsServiceId(env),
       endpointCatalogue: dir('WORKWELL_BARS_ENDPOINTS', './fixtures/bars/endpoint-catalogue.json')
-    }
+    },
+    ...tlsOf(env, cwd)
   }
+}
+
+function tlsOf (env: Env, cwd: string): { tls?: TlsConfig } {
+  const tls = loadTlsConfig(env, cwd)
+  return tls === undefined ? {} : { tls }
 }
 
 /** WORKWELL_BARS_SERVICE_ID: "system|value", as BaRS writes endpoints (MessageHeader.source.endpoint). */
