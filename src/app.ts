@@ -150,7 +150,7 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
   const now = (): Date => systemClock.now()
   const verify = cacheVerifiedTokens(createTokenVerifier(await loadTrustedIssuers(issuers), { audience, clockSkewSeconds, now }),
     { now, clockSkewSeconds, maxEntries: tokenCacheSeconds === 0 ? 0 : 10_000, maxAgeMs: tokenCacheSeconds * 1000 })
-  await app.register(auth, { security: opts.config.security, verify, store, clock: deps.clock, newId: deps.newId })
+  await app.register(auth, { security: opts.config.security, verify, store, clock: deps.clock, newId: deps.newId, proxySubjects: opts.config.tls?.proxySubjects ?? [] })
 
   countRequests(app, metrics)
   await app.register(healthRoutes, deps)

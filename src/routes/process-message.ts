@@ -45,7 +45,8 @@ export async function processMessageRoutes (app: FastifyInstance, deps: RouteDep
     // no principal and no refusal: the route runs without the auth plugin (route unit tests)
     const verified = request.principal !== null && request.principal !== undefined
     const caller = verified || request.accessRefused !== null ? attemptAgent(request) : undefined
-    const claimed = h === undefined ? 'unauthenticated' : auditAgent(h)
+    // through the BaRS proxy the headers are the verified caller's own, already in `caller`
+    const claimed = h === undefined || (verified && request.proxyIdentity !== null) ? 'unauthenticated' : auditAgent(h)
     return caller === undefined ? claimed : claimed === 'unauthenticated' ? caller : `${caller} ${claimed}`
   }
 
