@@ -7,6 +7,7 @@ import type { Config } from './config.ts'
 import { fhirErrorHandler } from './fhir/error-handler.ts'
 import { logRequests } from './request-log.ts'
 import { timeOrderedIds } from './time-ordered-id.ts'
+import { referenceGenerator } from './reference/referral-reference.ts'
 import { parseRequestJson } from './fhir/parse-json.ts'
 import { assertAcceptable, FHIR_JSON } from './fhir/media-type.ts'
 import { outcomeError } from './fhir/operation-outcome.ts'
@@ -34,6 +35,7 @@ import { metadataRoutes } from './routes/metadata.ts'
 import { readRoutes } from './routes/read.ts'
 import { referralRoutes } from './routes/referrals.ts'
 import { taskSearchRoutes } from './routes/task-search.ts'
+import { serviceRequestSearchRoutes } from './routes/service-request-search.ts'
 import { taskUpdateRoutes } from './routes/task-update.ts'
 import { validateRoutes } from './routes/validate.ts'
 import { messageDefinitionRoutes } from './routes/message-definition.ts'
@@ -97,6 +99,7 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
     catalogue,
     clock: opts.clock ?? systemClock,
     newId: opts.newId ?? timeOrderedIds(),
+    newReference: referenceGenerator(),
     version: opts.version
   }
 
@@ -160,6 +163,7 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
   await app.register(readRoutes, deps)
   await app.register(conformanceRoutes, deps)
   await app.register(taskSearchRoutes, deps)
+  await app.register(serviceRequestSearchRoutes, deps)
   await app.register(taskUpdateRoutes, deps)
   await app.register(validateRoutes, deps)
   await app.register(adminDeliveryRoutes, deps)

@@ -4,6 +4,7 @@ import { EXTENSIONS, SYSTEMS, WORKWELL_BASE } from '../fhir/systems.ts'
 import type { LocalService } from './rules.ts'
 import { outcomeDisplay } from './triage-code-systems.ts'
 import type { TriageOutput, TriageResult } from './triage-result.ts'
+import { referenceIdentifier } from '../reference/referral-reference.ts'
 
 export const TRIAGE_TASK_PROFILE = `${WORKWELL_BASE}/StructureDefinition/WorkWell-TriageTask`
 
@@ -37,6 +38,8 @@ export interface TaskInput {
   icb: IcbPeriod
   triage: TriageResult
   now: Date
+  /** the referral's human-readable reference (src/reference/), when it has one */
+  reference?: string
 }
 
 /** Builds the triage Task (DESIGN.md "The triage Task"). Pure. */
@@ -69,6 +72,11 @@ export function buildTriageTask (input: TaskInput): Task {
     note: [{ time: at, text: triage.summary }]
   }
   if (input.requester !== undefined) task.requester = input.requester
+  if (input.reference !== undefined) {
+    // the reference people quote on the phone: an identifier, and said first in the note
+    task.identifier = [referenceIdentifier(input.reference)]
+    task.note = [{ time: at, text: `Referral reference ${input.reference}. ${triage.summary}` }]
+  }
   if (triage.missing.length > 0) {
     task.statusReason = { text: `Missing: ${triage.missing.map((m) => m.what).join(', ')}` }
   }
