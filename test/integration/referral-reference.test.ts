@@ -3,14 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REFERRAL_REFERENCE_SYSTEM } from '../../src/reference/referral-reference.ts'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, readJson } from '../helpers/fixtures.ts'
+import { databaseUrlInNewSchema, dropSchema, pgUnavailable } from '../helpers/postgres.ts'
 import { barsHeaders, referralMessage } from './bars-messages.ts'
 
 const GM = 'fixtures/referrals/greater-manchester/gp-referral.json'
 const SHAPE = /^WW-[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$/
 
-let gw: TestGateway
-beforeAll(async () => { gw = await startGateway() })
-afterAll(async () => { await gw.close() })
+const unavailable = await pgUnavailable()
+if (unavailable !== undefined) process.stdout.write(`referral-reference.test.ts: PostgreSQL cases skipped: ${unavailable}\n`)
+const STORES = unavailable === undefined ? ['sqlite', 'postgres'] as const : ['sqlite'] as const
 
 function referenceOf (r: { identifier?: Array<{ system?: string, value?: string }> }): string {
   const ref = r.identifier?.find((i) => i.system === REFERRAL_REFERENCE_SYSTEM)?.value ?? ''
@@ -18,7 +19,23 @@ function referenceOf (r: { identifier?: Array<{ system?: string, value?: string 
   return ref
 }
 
-describe('the referral reference', () => {
+describe.each(STORES)('the referral reference (%s store)', (store) => {
+  let gw: TestGateway
+  let schema: string | undefined
+  beforeAll(async () => {
+    if (store === 'postgres') {
+      const db = await databaseUrlInNewSchema()
+      schema = db.schema
+      gw = await startGateway({ env: { DATABASE_URL: db.url } })
+    } else {
+      gw = await startGateway()
+    }
+  })
+  afterAll(async () => {
+    await gw.close()
+    if (schema !== undefined) await dropSchema(schema)
+  })
+
   it('is on the ServiceRequest a REST create answers, on its Task and in the Task\'s note, and is found by identifier search within the caller\'s scope', async () => {
     const created = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(GM) })
     expect(created.status, created.text).toBe(201)
