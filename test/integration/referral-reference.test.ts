@@ -79,6 +79,25 @@ describe.each(STORES)('the referral reference (%s store)', (store) => {
     expect(fromMessage).not.toBe(fromTriage)
   })
 
+  it('is on the ServiceRequest of a transaction\'s answer', async () => {
+    const sr = readJson<ServiceRequest>(GM)
+    const { contained, ...bare } = sr
+    const urls = new Map((contained ?? []).map((c) => [`#${c.id ?? ''}`, `urn:uuid:${crypto.randomUUID()}`]))
+    const relink = (v: unknown): unknown => JSON.parse(JSON.stringify(v), (k, x: unknown) => (k === 'reference' && typeof x === 'string' ? urls.get(x) ?? x : x))
+    const body: Bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { fullUrl: `urn:uuid:${crypto.randomUUID()}`, resource: relink(bare) as ServiceRequest, request: { method: 'POST', url: 'ServiceRequest' } },
+        ...(contained ?? []).map((c) => ({ fullUrl: urls.get(`#${c.id ?? ''}`) ?? '', resource: relink({ ...c, id: undefined }) as ServiceRequest, request: { method: 'POST' as const, url: c.resourceType } }))
+      ]
+    }
+    const r = await call(gw.fhir, { body })
+    expect(r.status, r.text).toBe(200)
+    const entry = (r.body as unknown as Bundle).entry?.find((e) => e.response?.location?.startsWith('ServiceRequest/'))
+    referenceOf(entry?.resource as ServiceRequest)
+  })
+
   it('answers 400 for an empty identifier and for other ServiceRequest search parameters', async () => {
     expect((await call(`${gw.fhir}/Task?identifier=`)).status).toBe(400)
     expect((await call(`${gw.fhir}/ServiceRequest?status=active`)).status).toBe(400)
