@@ -7,6 +7,7 @@ import type { Config } from './config.ts'
 import { fhirErrorHandler } from './fhir/error-handler.ts'
 import { logRequests } from './request-log.ts'
 import { timeOrderedIds } from './time-ordered-id.ts'
+import { referenceGenerator } from './reference/referral-reference.ts'
 import { parseRequestJson } from './fhir/parse-json.ts'
 import { assertAcceptable, FHIR_JSON } from './fhir/media-type.ts'
 import { outcomeError } from './fhir/operation-outcome.ts'
@@ -34,6 +35,7 @@ import { metadataRoutes } from './routes/metadata.ts'
 import { readRoutes } from './routes/read.ts'
 import { referralRoutes } from './routes/referrals.ts'
 import { taskSearchRoutes } from './routes/task-search.ts'
+import { serviceRequestSearchRoutes } from './routes/service-request-search.ts'
 import { taskUpdateRoutes } from './routes/task-update.ts'
 import { validateRoutes } from './routes/validate.ts'
 import { messageDefinitionRoutes } from './routes/message-definition.ts'
@@ -101,6 +103,7 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
     catalogue,
     clock: opts.clock ?? systemClock,
     newId: opts.newId ?? timeOrderedIds(),
+    newReference: referenceGenerator(),
     version: opts.version
   }
 
@@ -157,7 +160,7 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
   const now = (): Date => systemClock.now()
   const verify = cacheVerifiedTokens(createTokenVerifier(await loadTrustedIssuers(issuers), { audience, clockSkewSeconds, now }),
     { now, clockSkewSeconds, maxEntries: tokenCacheSeconds === 0 ? 0 : 10_000, maxAgeMs: tokenCacheSeconds * 1000 })
-  await app.register(auth, { security: opts.config.security, verify, store, clock: deps.clock, newId: deps.newId })
+  await app.register(auth, { security: opts.config.security, verify, store, clock: deps.clock, newId: deps.newId, proxySubjects: opts.config.tls?.proxySubjects ?? [] })
 
   countRequests(app, metrics)
   await app.register(healthRoutes, deps)
@@ -167,6 +170,7 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
   await app.register(readRoutes, deps)
   await app.register(conformanceRoutes, deps)
   await app.register(taskSearchRoutes, deps)
+  await app.register(serviceRequestSearchRoutes, deps)
   await app.register(taskUpdateRoutes, deps)
   await app.register(validateRoutes, deps)
   await app.register(adminDeliveryRoutes, deps)

@@ -1,5 +1,6 @@
 import { runTokenCommand, TOKEN_USAGE, tokenDefaults } from './auth/token-command.ts'
 import { systemClock } from './clock.ts'
+import { catalogueEntries } from './discovery/catalogue-entries.ts'
 import { loadConfig } from './config.ts'
 import { DELIVERY_USAGE, runDeliveryCommand } from './delivery/delivery-commands.ts'
 import { runMapCommand } from './mapping/map-command.ts'
@@ -16,6 +17,8 @@ ${TOKEN_USAGE}
                              map a referral (ServiceRequest or transaction Bundle) into the
                              partnership's format (triaged here unless TASK is given); prints it, sends nothing
   partnerships               list the partnerships and their delivery formats
+  catalogue PARTNERSHIP      print the BaRS Endpoint Catalogue entries (Organization, HealthcareService,
+                             Endpoint) the partnership would register for this gateway, as a FHIR Bundle
 ${DELIVERY_USAGE}`
 
 type Out = (line: string) => void
@@ -48,6 +51,15 @@ export async function main (args: string[], out: Out = (l) => process.stdout.wri
     case 'partnerships': {
       const partnerships = await loadPartnerships(config.mappingsDir, config.partnerUrls)
       for (const p of partnerships.values()) out(`${p.id}\t${p.delivery.format}\t${p.delivery.endpoint}`)
+      return 0
+    }
+    case 'catalogue': {
+      const partnership = (await loadPartnerships(config.mappingsDir, config.partnerUrls)).get(rest[0] ?? '')
+      if (partnership === undefined || rest.length !== 1) {
+        err(`usage: workwell catalogue PARTNERSHIP (one of the partnerships in ${config.mappingsDir})`)
+        return 2
+      }
+      out(JSON.stringify(catalogueEntries({ partnership, serviceId: config.bars.serviceId, baseUrl: config.baseUrl, now: systemClock.now() }), null, 2))
       return 0
     }
     default:

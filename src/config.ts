@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { loadSecurityConfig, type SecurityConfig } from './auth/auth-config.ts'
 import { loadConsoleConfig, type ConsoleConfig } from './console/console-config.ts'
+import { loadTlsConfig, type TlsConfig } from './tls/tls-config.ts'
 
 /** All configuration, read and validated once at start; nothing else reads process.env. */
 export interface Config {
@@ -89,6 +90,8 @@ export interface Config {
   }
   /** the browser console at /console (src/console/) */
   console: ConsoleConfig
+  /** HTTPS, client certificates and trusted BaRS proxies (src/tls/); undefined is plain HTTP */
+  tls?: TlsConfig
 }
 
 /** A configuration value that stops the start; the message names the variable. */
@@ -165,7 +168,12 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string, default: string, de
   { name: 'WORKWELL_CONSOLE_OIDC_CLIENT_SECRET', default: '(none)', description: 'the console\'s client secret (never logged)' },
   { name: 'WORKWELL_CONSOLE_OIDC_REDIRECT_URI', default: '(none)', description: 'public URL of /console/oidc/callback, as registered' },
   { name: 'WORKWELL_CONSOLE_OIDC_SCOPE', default: 'openid profile', description: 'scopes asked for at sign-in' },
-  { name: 'WORKWELL_CONSOLE_OIDC_CLAIMS', default: 'roles=roles,partnership=partnership,ods=ods,name=name', description: 'claims that carry the console role, partnership ids, ODS codes and display name' }
+  { name: 'WORKWELL_CONSOLE_OIDC_CLAIMS', default: 'roles=roles,partnership=partnership,ods=ods,name=name', description: 'claims that carry the console role, partnership ids, ODS codes and display name' },
+  // transport (src/tls/tls-config.ts)
+  { name: 'WORKWELL_TLS_CERT', default: '(none: plain HTTP)', description: 'PEM certificate (chain) of the gateway: serve HTTPS, TLS 1.2+; re-read on SIGHUP' },
+  { name: 'WORKWELL_TLS_KEY', default: '(none)', description: 'PEM private key of WORKWELL_TLS_CERT; re-read on SIGHUP' },
+  { name: 'WORKWELL_TLS_CLIENT_CA', default: '(none: no client certificates)', description: 'PEM bundle: every connection must present a client certificate issued under it; re-read on SIGHUP' },
+  { name: 'WORKWELL_BARS_PROXY_SUBJECTS', default: '(none)', description: 'comma-separated subject CNs or SAN DNS names of trusted BaRS proxies: their requests act for the ODS code in NHSD-End-User-Organisation' }
 ]
 
 function integer (env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -312,8 +320,14 @@ export function loadConfig (env: Env, cwd: string): Config {
       serviceId: barsServiceId(env),
       endpointCatalogue: dir('WORKWELL_BARS_ENDPOINTS', './fixtures/bars/endpoint-catalogue.json')
     },
-    console: loadConsoleConfig(env, (env.NODE_ENV ?? '').trim() === 'production')
+    console: loadConsoleConfig(env, (env.NODE_ENV ?? '').trim() === 'production'),
+    ...tlsOf(env, cwd)
   }
+}
+
+function tlsOf (env: Env, cwd: string): { tls?: TlsConfig } {
+  const tls = loadTlsConfig(env, cwd)
+  return tls === undefined ? {} : { tls }
 }
 
 /** WORKWELL_BARS_SERVICE_ID: "system|value", as BaRS writes endpoints (MessageHeader.source.endpoint). */

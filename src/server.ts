@@ -1,4 +1,5 @@
 import { enableCompileCache } from 'node:module'
+import type { Server as TlsServer } from 'node:tls'
 import { errorFields } from './error-fields.ts'
 
 // Keep the compiled (type-stripped) modules between starts, in the OS temp folder: loading
@@ -12,6 +13,8 @@ const { openGatewayDeps } = await import('./gateway-deps.ts')
 const { effectiveIssuers } = await import('./auth/dev-keys.ts')
 const { devTokens, tokenDefaults } = await import('./auth/token-command.ts')
 const { systemClock } = await import('./clock.ts')
+const { withTls } = await import('./tls/https-options.ts')
+const { reloadTls } = await import('./tls/reload.ts')
 
 /**
  * Starts the gateway: read config once, open the store, register the app, listen.
@@ -32,8 +35,19 @@ async function main (): Promise<void> {
     throw err
   }
   const deps = await openGatewayDeps(config)
-  const server = Fastify(serverOptions(config))
+  // HTTPS when a certificate is configured (src/tls/)
+  const tls = config.tls
+  const server = Fastify(withTls(serverOptions(config), tls))
   await server.register(app, deps)
+  if (tls !== undefined) {
+    // certificate rotation without a restart: new handshakes get the new files, open
+    // connections keep theirs; a bad file keeps the current ones and is logged by variable
+    process.on('SIGHUP', () => {
+      const result = reloadTls(server.server as unknown as TlsServer, tls)
+      if (result.ok) server.log.info({ event: 'tls-reloaded' }, 'TLS certificate, key and client CA re-read')
+      else server.log.error({ event: 'tls-reload-failed', reason: result.reason }, 'TLS reload failed; the previous certificates stay in use')
+    })
+  }
 
   let closing = false
   const shutdown = (signal: string): void => {

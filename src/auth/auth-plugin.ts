@@ -8,8 +8,9 @@ import { auditRecord } from '../audit/audit-record.ts'
 import type { AuditRecord, Store } from '../store/store.ts'
 import type { SecurityConfig } from './auth-config.ts'
 import { hasAnyRole, mayReferFor, requesterOdsOfBody, unmatchedAccess } from './access-policy.ts'
-import { ROLE_SCOPES, type Principal } from './principal.ts'
+import { ROLE_SCOPES, type Principal, type Role } from './principal.ts'
 import { attemptAgent } from './request-agent.ts'
+import { proxyCaller, proxyNotAllowed, proxySubjectOf, proxyWithToken } from './proxy-identity.ts'
 import { securityHeaders } from './security-headers.ts'
 import type { TokenVerifier } from './verify-token.ts'
 
@@ -21,6 +22,8 @@ export interface AuthPluginOptions {
   /** when refused attempts are recorded, and their audit ids */
   clock: { now(): Date }
   newId: () => string
+  /** subjects of trusted BaRS proxies (WORKWELL_BARS_PROXY_SUBJECTS); none: every caller needs a token */
+  proxySubjects?: readonly string[]
 }
 
 declare module 'fastify' {
@@ -90,6 +93,7 @@ async function authPlugin (app: FastifyInstance, opts: AuthPluginOptions): Promi
 
   app.decorateRequest('principal', null)
   app.decorateRequest('accessRefused', null)
+  app.decorateRequest('proxyIdentity', null)
   app.addHook('onSend', async (request, reply, payload) => {
     securityHeaders(reply, pathOf(request), security.production)
     // recorded after the answer, never on its path: a refusal must not take longer than the
@@ -140,6 +144,14 @@ async function authPlugin (app: FastifyInstance, opts: AuthPluginOptions): Promi
   app.addHook('onRequest', async (request) => {
     const access = request.routeOptions.url === undefined ? unmatchedAccess(pathOf(request)) : request.routeOptions.config.access ?? { roles: [] }
     if (access === 'public') return
+    // a connection from a trusted BaRS proxy is authenticated by its verified certificate and
+    // the NHSD headers, never by a token as well; any other connection by its token alone
+    // (NHSD headers there are claims for the audit trail, never identity)
+    const proxy = proxySubjectOf(request.raw.socket, opts.proxySubjects ?? [])
+    if (proxy !== undefined) {
+      authenticateProxy(request, proxy, access.roles)
+      return
+    }
     // a refusal waits until the rate limit (the next hook) has counted the request: a flood of
     // bad tokens must be throttled too, keyed by address as it has no verified client
     const header = request.headers.authorization
@@ -165,6 +177,23 @@ async function authPlugin (app: FastifyInstance, opts: AuthPluginOptions): Promi
         : `${request.method} ${pathOf(request)} needs the ${access.roles.join(' or ')} role`, access.roles.map((r) => ROLE_SCOPES[r]))))
     }
   })
+
+  function authenticateProxy (request: FastifyRequest, proxy: string, wanted: readonly Role[]): void {
+    if (request.headers.authorization !== undefined) {
+      refusals.set(request, refuse(request, proxyWithToken()))
+      return
+    }
+    let caller
+    try {
+      caller = proxyCaller(proxy, request.headers)
+    } catch (err) {
+      refusals.set(request, refuse(request, err as OperationOutcomeError))
+      return
+    }
+    request.principal = caller.principal
+    request.proxyIdentity = caller.identity
+    if (!hasAnyRole(caller.principal, wanted)) refusals.set(request, refuse(request, proxyNotAllowed(request.method, pathOf(request))))
+  }
 
   if (security.rateLimitMax > 0) {
     // an app-wide onRequest hook rather than per route: it must run between authentication

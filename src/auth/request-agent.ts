@@ -1,9 +1,12 @@
 import type { FastifyRequest } from 'fastify'
 import { outcomeError } from '../fhir/operation-outcome.ts'
+import { auditAgent as headersAgent, type BarsIdentity } from '../bars/headers.ts'
 import { auditAgent, type Principal } from './principal.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
+    /** on a BaRS proxy's request: who the NHSD headers say made it (src/auth/proxy-identity.ts) */
+    proxyIdentity: BarsIdentity | null
     /** set when access was refused (401, 403, isolation 404): the entity the refused request named */
     accessRefused: string | null
   }
@@ -11,7 +14,13 @@ declare module 'fastify' {
 
 /** AuditRecord.agent for a request: the authenticated client and what it acts for. */
 export function requestAgent (request: FastifyRequest): string {
-  return request.principal === null || request.principal === undefined ? 'unauthenticated' : auditAgent(request.principal)
+  return request.principal === null || request.principal === undefined ? 'unauthenticated' : verifiedAgent(request, request.principal)
+}
+
+/** The verified caller, and through a BaRS proxy the software and practitioner it forwarded. */
+function verifiedAgent (request: FastifyRequest, p: Principal): string {
+  const via = request.proxyIdentity
+  return via === null || via === undefined ? auditAgent(p) : `${auditAgent(p)} ${headersAgent(via)}`
 }
 
 /**
@@ -19,7 +28,7 @@ export function requestAgent (request: FastifyRequest): string {
  * token was verified, else "anonymous" and the peer address (never anything from the token).
  */
 export function attemptAgent (request: FastifyRequest): string {
-  return request.principal === null || request.principal === undefined ? `anonymous ip/${request.ip}` : auditAgent(request.principal)
+  return request.principal === null || request.principal === undefined ? `anonymous ip/${request.ip}` : verifiedAgent(request, request.principal)
 }
 
 /**

@@ -1,3 +1,4 @@
+import { REFERRAL_REFERENCE_SYSTEM, withReference } from '../reference/referral-reference.ts'
 import type { OperationOutcomeIssue, Resource, ServiceRequest, Task } from '@medplum/fhirtypes'
 import { auditRecord } from '../audit/audit-record.ts'
 import { issue, OperationOutcomeError, outcomeError } from '../fhir/operation-outcome.ts'
@@ -126,7 +127,10 @@ export async function changeReferral (deps: IntakeDeps, message: BarsMessage, pr
       throw outcomeError(422, 'business-rule', `The change routes the referral to another partnership (${route.partnership.id}, not ${owner ?? 'its own'}); cancel it and send a new referral`, `${pkg.serviceRequestPath}.subject`)
     }
     const triage = triageRouted(facts, route.partnership, deps.routing, deps.triageRules, now)
+    // the reference given at intake stays the referral's through every change
+    const reference = current.identifier?.find((i) => i.system === REFERRAL_REFERENCE_SYSTEM)?.value
     const fresh = buildTriageTask({
+      ...(reference === undefined ? {} : { reference }),
       id: task.id,
       serviceRequestId,
       patient: prepared.patient,
@@ -149,7 +153,7 @@ export async function changeReferral (deps: IntakeDeps, message: BarsMessage, pr
       .map((r) => stamp(r, '1'))
     const sr = prepared.resources.find((r) => r.resourceType === 'ServiceRequest' && r.id === serviceRequestId)
     if (sr === undefined) throw new Error('prepared referral lacks its ServiceRequest')
-    const storedSr = stamp(sr, srVersionId)
+    const storedSr = stamp(reference === undefined ? sr : withReference(sr as ServiceRequest, reference), srVersionId)
 
     // delivered on the same terms as at intake (accept-referral.ts: only with referral consent); a referral
     // row still waiting maps the referral when sent, so it carries the change already and a

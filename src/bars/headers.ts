@@ -127,30 +127,11 @@ function snomedCodes (code: unknown): unknown[] {
   })
 }
 
-/**
- * Reads and checks the BaRS headers of a $process-message request. Each NHSD-* header is
- * optional (the IG makes them optional where the OpenAPI spec says required) but, when sent,
- * must decode to what BaRS says it holds; the decoded ids go to the audit trail.
- * @param ownServiceId - the gateway's "system|value"; a target naming another service is 404
- * @throws OperationOutcomeError 400 REC_BAD_REQUEST, 404 REC_NOT_FOUND or 406 REC_NOT_ACCEPTABLE
- */
-export function readBarsHeaders (headers: HeaderBag, ownServiceId: string): BarsHeaders {
-  const ids = transactionIds(headers)
-  const version = acceptedVersion(one(headers, 'accept'))
-  const out: BarsHeaders = { ...ids, ...(version === undefined ? {} : { version }) }
-  const found: OperationOutcomeIssue[] = []
+/** What the NHSD identity headers say of the sender: its organisation, software and practitioner. */
+export type BarsIdentity = Pick<BarsHeaders, 'organisation' | 'software' | 'practitioner'>
 
-  const target = one(headers, 'nhsd-target-identifier')
-  if (target !== undefined) {
-    const d = decodeHeader('NHSD-Target-Identifier', target)
-    if ('problem' in d) found.push(d.problem)
-    else if (typeof d.value.system !== 'string' || typeof d.value.value !== 'string' || d.value.system === '' || d.value.value === '') {
-      found.push(issue('error', 'structure', 'Invalid schema for NHSD-Target-Identifier header: it needs "system" and "value"', 'NHSD-Target-Identifier'))
-    } else {
-      out.target = { system: d.value.system, value: d.value.value }
-    }
-  }
-
+/** Decodes the NHSD identity headers into `out`; every problem goes to `found`. */
+function readIdentity (headers: HeaderBag, out: BarsIdentity, found: OperationOutcomeIssue[]): void {
   const org = one(headers, 'nhsd-end-user-organisation')
   if (org !== undefined) {
     const d = decodeHeader('NHSD-End-User-Organisation', org)
@@ -196,6 +177,47 @@ export function readBarsHeaders (headers: HeaderBag, ownServiceId: string): Bars
       }
     }
   }
+}
+
+/**
+ * The NHSD identity headers alone, decoded and checked as on $process-message: the identity
+ * a BaRS proxy forwards on every request (src/auth/proxy-identity.ts). Each is optional here;
+ * whoever relies on one says whether it must be there.
+ * @throws OperationOutcomeError 400 REC_BAD_REQUEST naming every malformed header
+ */
+export function readNhsdIdentity (headers: HeaderBag): BarsIdentity {
+  const out: BarsIdentity = {}
+  const found: OperationOutcomeIssue[] = []
+  readIdentity(headers, out, found)
+  if (found.length > 0) throw fail(400, found)
+  return out
+}
+
+/**
+ * Reads and checks the BaRS headers of a $process-message request. Each NHSD-* header is
+ * optional (the IG makes them optional where the OpenAPI spec says required) but, when sent,
+ * must decode to what BaRS says it holds; the decoded ids go to the audit trail.
+ * @param ownServiceId - the gateway's "system|value"; a target naming another service is 404
+ * @throws OperationOutcomeError 400 REC_BAD_REQUEST, 404 REC_NOT_FOUND or 406 REC_NOT_ACCEPTABLE
+ */
+export function readBarsHeaders (headers: HeaderBag, ownServiceId: string): BarsHeaders {
+  const ids = transactionIds(headers)
+  const version = acceptedVersion(one(headers, 'accept'))
+  const out: BarsHeaders = { ...ids, ...(version === undefined ? {} : { version }) }
+  const found: OperationOutcomeIssue[] = []
+
+  const target = one(headers, 'nhsd-target-identifier')
+  if (target !== undefined) {
+    const d = decodeHeader('NHSD-Target-Identifier', target)
+    if ('problem' in d) found.push(d.problem)
+    else if (typeof d.value.system !== 'string' || typeof d.value.value !== 'string' || d.value.system === '' || d.value.value === '') {
+      found.push(issue('error', 'structure', 'Invalid schema for NHSD-Target-Identifier header: it needs "system" and "value"', 'NHSD-Target-Identifier'))
+    } else {
+      out.target = { system: d.value.system, value: d.value.value }
+    }
+  }
+
+  readIdentity(headers, out, found)
   if (found.length > 0) throw fail(400, found)
 
   if (out.target !== undefined && `${out.target.system}|${out.target.value}` !== ownServiceId) {
@@ -211,7 +233,7 @@ export function readBarsHeaders (headers: HeaderBag, ownServiceId: string): Bars
  * headers for audit) — ids only, never a name. Without NHSD headers the caller is
  * unauthenticated (as on the other doors until the auth issue).
  */
-export function auditAgent (h: BarsHeaders): string {
+export function auditAgent (h: BarsIdentity): string {
   const parts: string[] = []
   if (h.organisation !== undefined) parts.push(`ods:${h.organisation}`)
   if (h.software !== undefined) parts.push(`software:${[h.software.id, h.software.name, h.software.version].filter((p) => p !== undefined).join('/')}`)

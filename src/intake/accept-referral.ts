@@ -1,3 +1,4 @@
+import { withReference } from '../reference/referral-reference.ts'
 import type { OperationOutcomeIssue, Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes'
 import { auditRecord } from '../audit/audit-record.ts'
 import type { Clock } from '../clock.ts'
@@ -28,6 +29,8 @@ export interface IntakeDeps {
   clock: Clock
   newId: () => string
   requestIdStaleMs: number
+  /** the next human-readable referral reference (src/reference/); without it referrals get none */
+  newReference?: () => string
 }
 
 /** A referral ready for the pipeline: validated input plus the resources to store, ids assigned. */
@@ -200,7 +203,9 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
   const { pkg } = prepared
   const { facts, route, triage } = decideReferral(deps, prepared, ctx, now)
   const taskId = deps.newId()
+  const reference = deps.newReference?.()
   const task: Task = buildTriageTask({
+    ...(reference === undefined ? {} : { reference }),
     id: taskId,
     serviceRequestId: prepared.serviceRequestId,
     patient: prepared.patient,
@@ -215,7 +220,7 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
     const resource = { ...r, meta: { ...r.meta, versionId: '1', lastUpdated: at } } as Resource
     return { resourceType: r.resourceType, id: r.id as string, versionId: '1', lastUpdated: at, resource, json: JSON.stringify(resource) }
   }
-  const stored = prepared.resources.map(stamp)
+  const stored = (reference === undefined ? prepared.resources : prepared.resources.map((r) => referenced(r, prepared.serviceRequestId, reference))).map(stamp)
   // stamped and serialised last: nothing changes these resources between here and the save,
   // so the text stored and the text answered are one (StoredResource.json)
   const storedTask: StoredResource = { resourceType: 'Task', id: taskId, versionId: '1', lastUpdated: at, resource: task, json: JSON.stringify(task) }
@@ -230,7 +235,7 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
   await deps.store.saveReferral({
     ...(ctx.requestId === undefined ? {} : { requestId: ctx.requestId }),
     resources: [...stored, storedTask],
-    task: { id: taskId, basedOn: `ServiceRequest/${prepared.serviceRequestId}`, owner: route.partnership.id, status: task.status, lastUpdated: at },
+    task: { id: taskId, basedOn: `ServiceRequest/${prepared.serviceRequestId}`, owner: route.partnership.id, status: task.status, lastUpdated: at, ...(reference === undefined ? {} : { reference }) },
     serviceRequestId: prepared.serviceRequestId,
     scope: referralScope(prepared.serviceRequestId, pkg.serviceRequest.requester, route.partnership.id),
     ...(deliver
@@ -239,6 +244,11 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
     audit
   })
   return { serviceRequest: srStored, task: storedTask, stored, triage, partnershipId: route.partnership.id, queuedForDelivery: deliver }
+}
+
+/** The referral's ServiceRequest with the gateway's reference added to its identifiers. */
+function referenced (r: Resource, serviceRequestId: string, reference: string): Resource {
+  return r.resourceType === 'ServiceRequest' && r.id === serviceRequestId ? withReference(r, reference) : r
 }
 
 /**

@@ -32,7 +32,7 @@ const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/
 export async function processMessageRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const catalogue = await loadEndpointCatalogue(deps.config.bars.endpointCatalogue)
   const ownServiceId = deps.config.bars.serviceId
-  const intake: IntakeDeps = { store: deps.store, validator: deps.validator, routing: deps.routing, triageRules: deps.triageRules, clock: deps.clock, newId: deps.newId, requestIdStaleMs: deps.config.requestIdStaleMs }
+  const intake: IntakeDeps = { store: deps.store, validator: deps.validator, routing: deps.routing, triageRules: deps.triageRules, clock: deps.clock, newId: deps.newId, requestIdStaleMs: deps.config.requestIdStaleMs, ...(deps.newReference === undefined ? {} : { newReference: deps.newReference }) }
   const headersOf = new WeakMap<FastifyRequest, BarsHeaders>()
   const messageOf = new WeakMap<FastifyRequest, BarsMessage>()
 
@@ -45,7 +45,8 @@ export async function processMessageRoutes (app: FastifyInstance, deps: RouteDep
     // no principal and no refusal: the route runs without the auth plugin (route unit tests)
     const verified = request.principal !== null && request.principal !== undefined
     const caller = verified || request.accessRefused !== null ? attemptAgent(request) : undefined
-    const claimed = h === undefined ? 'unauthenticated' : auditAgent(h)
+    // through the BaRS proxy the headers are the verified caller's own, already in `caller`
+    const claimed = h === undefined || (verified && request.proxyIdentity !== null) ? 'unauthenticated' : auditAgent(h)
     return caller === undefined ? claimed : claimed === 'unauthenticated' ? caller : `${caller} ${claimed}`
   }
 

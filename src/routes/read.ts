@@ -1,10 +1,8 @@
 import type { FastifyInstance } from 'fastify'
-import type { Organization } from '@medplum/fhirtypes'
 import { auditRecord } from '../audit/audit-record.ts'
 import { outcomeError } from '../fhir/operation-outcome.ts'
 import { etag, sendFhir, sendResource } from '../fhir/reply.ts'
-import { SYSTEMS } from '../fhir/systems.ts'
-import { icbOn } from '../routing/route-referral.ts'
+import { partnershipOrganization } from '../discovery/catalogue-entries.ts'
 import type { RouteDeps } from './route-deps.ts'
 import { callerOf, missed, requestAgent } from '../auth/request-agent.ts'
 import { ANY_ROLE, readScope, roles } from '../auth/access-policy.ts'
@@ -49,17 +47,6 @@ export async function readRoutes (app: FastifyInstance, deps: RouteDeps): Promis
     if (p === undefined) {
       throw outcomeError(404, 'not-found', `Organization/${request.params.id} is not known`, 'Organization.id')
     }
-    const icb = icbOn(p, deps.clock.now())
-    const org: Organization = {
-      resourceType: 'Organization',
-      id: p.id,
-      identifier: [
-        { system: SYSTEMS.partnershipId, value: p.id },
-        ...(icb === undefined ? [] : [{ system: SYSTEMS.odsOrganisation, value: icb.odsCode }])
-      ],
-      active: true,
-      name: p.name
-    }
-    await sendFhir(reply, org)
+    await sendFhir(reply, partnershipOrganization(p, deps.clock.now()))
   })
 }

@@ -51,7 +51,7 @@ function logAccepted (request: FastifyRequest, accepted: AcceptedReferral): void
 }
 
 export async function referralRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {
-  const intake = { store: deps.store, validator: deps.validator, routing: deps.routing, triageRules: deps.triageRules, clock: deps.clock, newId: deps.newId, requestIdStaleMs: deps.config.requestIdStaleMs }
+  const intake = { store: deps.store, validator: deps.validator, routing: deps.routing, triageRules: deps.triageRules, clock: deps.clock, newId: deps.newId, requestIdStaleMs: deps.config.requestIdStaleMs, ...(deps.newReference === undefined ? {} : { newReference: deps.newReference }) }
 
   app.post('/fhir/ServiceRequest', {
     config: { access: roles('referrer'), referralBody: true, fhir: { type: 'ServiceRequest', interaction: 'create', profiles: [WORKWELL_REFERRAL_PROFILE] } }
@@ -87,7 +87,12 @@ export async function referralRoutes (app: FastifyInstance, deps: RouteDeps): Pr
     const byId = new Map(accepted.stored.map((s) => [s.id, s]))
     const inOrder = order.map((id) => byId.get(id)).filter((s) => s !== undefined)
     reply.header('Link', `<${deps.config.baseUrl}/Task/${accepted.task.id}>; rel="related"; title="triage Task"`)
-    await sendFhir(reply, transactionResponse(inOrder, deps.newId()))
+    const response = transactionResponse(inOrder, deps.newId())
+    // the ServiceRequest as stored, in its entry (R4 transaction-response entries may carry
+    // the resource): its identifiers hold the referral reference, which every door answers with
+    const sr = response.entry?.find((e) => e.response?.location?.startsWith(`ServiceRequest/${accepted.serviceRequest.id}/`))
+    if (sr !== undefined) sr.resource = accepted.serviceRequest.resource
+    await sendFhir(reply, response)
   })
 
   app.post('/fhir/ServiceRequest/$triage', {

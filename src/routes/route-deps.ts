@@ -18,6 +18,8 @@ export interface RouteDeps {
   catalogue: RouteCatalogue
   clock: Clock
   newId: () => string
+  /** referral references (src/reference/); app.ts always sets it */
+  newReference?: () => string
   version: string
 }
 

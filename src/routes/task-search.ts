@@ -7,6 +7,8 @@ import { sendFhir } from '../fhir/reply.ts'
 import { parseInstantRange } from '../store/fhir-instant.ts'
 import type { TaskQuery } from '../store/store.ts'
 import type { RouteDeps } from './route-deps.ts'
+import { IDENTIFIER_SEARCH_PARAM, referenceOfIdentifierParam } from '../reference/identifier-search.ts'
+import { REFERRAL_REFERENCE_SYSTEM } from '../reference/referral-reference.ts'
 import { callerOf, requestAgent } from '../auth/request-agent.ts'
 import { readScope, roles } from '../auth/access-policy.ts'
 
@@ -14,6 +16,7 @@ const SEARCH_PARAMS = [
   { name: 'based-on', type: 'reference', documentation: 'ServiceRequest/{id} the Task is based on' },
   { name: 'owner', type: 'reference', documentation: 'Organization/{partnership id} that owns the Task' },
   { name: 'status', type: 'token', documentation: 'Task.status' },
+  IDENTIFIER_SEARCH_PARAM,
   { name: '_lastUpdated', type: 'date', documentation: 'eq, gt, ge, lt, le on meta.lastUpdated; repeatable' },
   { name: '_count', type: 'number', documentation: 'page size, 1 to 100 (default 20)' }
 ] as const
@@ -75,6 +78,9 @@ function parse (q: Query, strict: boolean): TaskQuery {
   const owner = reference(one(q, 'owner'), 'Organization', 'owner')
   if (owner !== undefined) query.owner = owner
   if (status !== undefined) query.status = status
+  const identifier = one(q, 'identifier')
+  // a reference that is none of ours matches no Task: '' is never a stored reference
+  if (identifier !== undefined) query.reference = referenceOfIdentifierParam(identifier) ?? ''
   const lu = q._lastUpdated
   if (lu !== undefined) query.lastUpdated = lastUpdated(Array.isArray(lu) ? lu : [lu])
   const cursor = one(q, '_cursor')
@@ -108,6 +114,7 @@ function selfQuery (q: TaskQuery, offset: number, cursor?: string): string {
   if (q.basedOn !== undefined) params.append('based-on', q.basedOn)
   if (q.owner !== undefined) params.append('owner', `Organization/${q.owner}`)
   if (q.status !== undefined) params.append('status', q.status)
+  if (q.reference !== undefined) params.append('identifier', `${REFERRAL_REFERENCE_SYSTEM}|${q.reference}`)
   for (const l of q.lastUpdated ?? []) params.append('_lastUpdated', `${l.prefix}${l.value}`)
   params.append('_count', String(q.count))
   if (offset > 0) params.append('_offset', String(offset))

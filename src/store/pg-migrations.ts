@@ -142,6 +142,15 @@ export const pgMigrations: readonly Migration[] = [
         FROM resources s WHERE s.resource_type = 'ServiceRequest' AND s.id = resources.referral_id
           AND resources.resource_type IN ('Patient', 'Observation', 'Condition', 'Consent');
     `
+  },
+  {
+    version: 7,
+    name: 'referral reference on the Task index',
+    sql: `
+      -- the same step as SQLite's version 8
+      ALTER TABLE tasks ADD COLUMN reference text COLLATE "C";
+      CREATE INDEX tasks_reference ON tasks (reference) WHERE reference IS NOT NULL;
+    `
   }
 ]
 

@@ -11,8 +11,8 @@ import type { ReferralRows } from './store-rows.ts'
 const SAVE_REFERRALS = `WITH
   r AS (INSERT INTO resources (resource_type, id, version_id, last_updated, content, referral_id, requester_ods, owner)
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])),
-  t AS (INSERT INTO tasks (id, based_on, owner, status, last_updated, requester_ods)
-        SELECT * FROM unnest($9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])),
+  t AS (INSERT INTO tasks (id, based_on, owner, status, last_updated, requester_ods, reference)
+        SELECT * FROM unnest($9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $30::text[])),
   o AS (INSERT INTO outbox (id, partnership_id, service_request_id, task_id, status, attempts, next_attempt_at, created_at, updated_at, kind, payload)
         SELECT id, p, s, k, 'pending', 0, c, c, c, kind, payload
         FROM unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[]) AS x(id, p, s, k, c, kind, payload)),
@@ -41,13 +41,15 @@ export function saveReferralsQuery (group: readonly ReferralRows[]): QueryConfig
   const outbox = group.flatMap((g) => (g.outbox === null ? [] : [g.outbox]))
   const audit = group.flatMap((g) => g.audit)
   return {
-    name: 'save-referrals-scoped',
+    name: 'save-referrals-referenced',
     text: SAVE_REFERRALS,
     values: [
       ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => column(resources, i)),
       ...[0, 1, 2, 3, 4, 5].map((i) => column(tasks, i)),
       ...[0, 1, 2, 3, 4, 5, 6].map((i) => column(outbox, i)),
-      ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => column(audit, i))
+      ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => column(audit, i)),
+      // the tasks' reference column came later: its parameter is the last one
+      column(tasks, 6)
     ]
   }
 }

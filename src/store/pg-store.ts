@@ -273,6 +273,7 @@ class PgStore implements Store {
       where.push(`t.${column} ${op} $${values.length}`)
     }
     filter('based_on', '=', query.basedOn)
+    filter('reference', '=', query.reference)
     filter('owner', '=', query.owner)
     filter('status', '=', query.status)
     filter('last_updated', '>=', from)

@@ -158,6 +158,16 @@ export const migrations: readonly Migration[] = [
         FROM resources s WHERE s.resource_type = 'ServiceRequest' AND s.id = resources.referral_id
           AND resources.resource_type IN ('Patient', 'Observation', 'Condition', 'Consent');
     `
+  },
+  {
+    version: 8,
+    name: 'referral reference on the Task index',
+    sql: `
+      -- the human-readable reference (src/reference/) a GP reads out: Task?identifier= finds
+      -- it; rows written before this step have none
+      ALTER TABLE tasks ADD COLUMN reference TEXT;
+      CREATE INDEX tasks_reference ON tasks (reference) WHERE reference IS NOT NULL;
+    `
   }
 ]
 

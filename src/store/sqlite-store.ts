@@ -107,7 +107,7 @@ function prepareStatements (db: DatabaseSync): Statements {
     insertResource: db.prepare(
       'INSERT INTO resources (resource_type, id, version_id, last_updated, content, referral_id, requester_ods, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
     insertTask: db.prepare(
-      'INSERT INTO tasks (id, based_on, owner, status, last_updated, requester_ods) VALUES (?, ?, ?, ?, ?, ?)'),
+      'INSERT INTO tasks (id, based_on, owner, status, last_updated, requester_ods, reference) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     insertOutbox: db.prepare(`INSERT INTO outbox
       (id, partnership_id, service_request_id, task_id, status, attempts, next_attempt_at, created_at, updated_at, kind, payload)
       VALUES (:id, :partnershipId, :serviceRequestId, :taskId, 'pending', 0, :createdAt, :createdAt, :createdAt, :kind, :payload)`),
@@ -301,6 +301,7 @@ class SqliteStore implements SqliteWriterStore {
       params[name] = value
     }
     filter('based_on', '=', 'basedOn', query.basedOn)
+    filter('reference', '=', 'reference', query.reference)
     filter('owner', '=', 'owner', query.owner)
     filter('status', '=', 'status', query.status)
     filter('last_updated', '>=', 'from', from)

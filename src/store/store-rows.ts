@@ -224,8 +224,8 @@ export interface ReferralRows {
   serviceRequestId: string
   /** resource_type, id, version_id, last_updated, content, referral_id, requester_ods, owner */
   resources: ResourceRow[]
-  /** id, based_on, owner, status, last_updated, requester_ods */
-  task: [string, string, string, string, string, string | null]
+  /** id, based_on, owner, status, last_updated, requester_ods, reference */
+  task: [string, string, string, string, string, string | null, string | null]
   /** id, partnership_id, service_request_id, task_id, created_at, kind, payload */
   outbox: [string, string, string, string, string, string, string | null] | null
   /** audit_events values, as auditValues gives them */
@@ -248,7 +248,7 @@ export function toReferralRows (write: ReferralWrite, normalise: (instant: strin
     requestId: write.requestId ?? null,
     serviceRequestId: write.serviceRequestId,
     resources: write.resources.map((r) => resourceRow(r, scope)),
-    task: [t.id, t.basedOn, t.owner, t.status, lastUpdated, scope.requesterOds ?? null],
+    task: [t.id, t.basedOn, t.owner, t.status, lastUpdated, scope.requesterOds ?? null, t.reference ?? null],
     outbox: o === undefined ? null : [o.id, o.partnershipId, o.serviceRequestId, o.taskId, normalise(o.createdAt), o.kind ?? 'referral', o.payload ?? null],
     audit: write.audit.map((event) => auditValues(event, normalise))
   }

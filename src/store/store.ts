@@ -166,10 +166,14 @@ export interface TaskIndex {
   owner: string // partnership id
   status: string
   lastUpdated: string
+  /** the referral's human-readable reference (src/reference/), searchable as Task.identifier */
+  reference?: string
 }
 
 export interface TaskQuery {
   basedOn?: string
+  /** the referral reference, as the gateway writes it (WW-XXXXX-XXXXX) */
+  reference?: string
   owner?: string
   status?: string
   /** comparisons on lastUpdated, e.g. { prefix: 'gt', value: '2026-01-01T00:00:00Z' } */

@@ -4,6 +4,7 @@ import { EXTENSIONS, SYSTEMS, WORKWELL_BASE } from '../fhir/systems.ts'
 import type { LocalService } from './rules.ts'
 import { outcomeDisplay } from './triage-code-systems.ts'
 import type { TriageOutput, TriageResult } from './triage-result.ts'
+import { referenceIdentifier } from '../reference/referral-reference.ts'
 
 export const TRIAGE_TASK_PROFILE = `${WORKWELL_BASE}/StructureDefinition/WorkWell-TriageTask`
 
@@ -40,6 +41,8 @@ export interface TaskInput {
   icb: IcbPeriod
   triage: TriageResult
   now: Date
+  /** the referral's human-readable reference (src/reference/), when it has one */
+  reference?: string
 }
 
 /** Builds the triage Task (FHIR R4 Task; each output names its rule, docs/triage-rules.md). Pure. */
@@ -77,6 +80,11 @@ export function buildTriageTask (input: TaskInput): Task {
     ...(triage.missing.length > 0 ? [`Missing: ${triage.missing.map((m) => m.what).join(', ')}`] : [])
   ]
   if (why.length > 0) task.statusReason = { text: why.join('; ') }
+  if (input.reference !== undefined) {
+    // the reference people quote on the phone: an identifier, and said first in the note
+    task.identifier = [referenceIdentifier(input.reference)]
+    task.note = [{ time: at, text: `Referral reference ${input.reference}. ${triage.summary}` }]
+  }
   const outputs = triage.outputs.map(taskOutput)
   if (outputs.length > 0) task.output = outputs
   return task

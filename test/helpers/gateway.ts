@@ -7,6 +7,7 @@ import { app, type AppOptions } from '../../src/app.ts'
 import { serverOptions } from '../../src/app.ts'
 import { loadConfig } from '../../src/config.ts'
 import { openGatewayDeps } from '../../src/gateway-deps.ts'
+import { withTls } from '../../src/tls/https-options.ts'
 import type { Role } from '../../src/auth/principal.ts'
 import { senderId, senderKey } from '../../src/auth/access-policy.ts'
 import type { LogCapture } from './log-capture.ts'
@@ -74,12 +75,12 @@ export async function startGateway (options: { env?: Record<string, string>, dat
   const deps = { ...(await openGatewayDeps(config)), ...options.overrides }
   const logs: string[] = []
   const sink = new Writable({ write (chunk: Buffer, _enc, cb) { logs.push(chunk.toString('utf8')); cb() } })
-  const server = Fastify(serverOptions(config, options.logCapture?.destination ?? (options.captureLogs === true ? sink : undefined)))
+  const server = Fastify(withTls(serverOptions(config, options.logCapture?.destination ?? (options.captureLogs === true ? sink : undefined)), config.tls))
   await server.register(app, deps)
   await server.listen({ host: '127.0.0.1', port: 0 })
   const address = server.server.address()
   if (address === null || typeof address === 'string') throw new Error('no address')
-  const origin = `http://127.0.0.1:${address.port}`
+  const origin = `${config.tls === undefined ? 'http' : 'https'}://127.0.0.1:${address.port}`
   const defaultToken = await issuer.sign(testClientClaims([...deps.partnerships.keys()]), { ttlSeconds: 3600 })
   setDefaultToken(origin, defaultToken)
   let stopped = false

@@ -49,7 +49,7 @@ export async function spawnServer (env: Record<string, string>, timeoutMs = 15_0
     const onData = (chunk: Buffer): void => {
       // keep the tail only: a server under load logs a line per request
       out = (out + chunk.toString('utf8')).slice(-100_000)
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
+      const m = /listening on (https?:\/\/127\.0\.0\.1:\d+)/.exec(out)
       if (m?.[1] !== undefined) {
         clearTimeout(timer)
         resolve(m[1])

@@ -16,11 +16,12 @@ describe('GET /fhir/metadata', () => {
     expect(res.body.fhirVersion).toBe('4.0.1')
     const rest = (res.body.rest as Array<{ resource: Resource[], interaction: Array<{ code: string }>, operation: Array<{ name: string }> }>)[0]!
     const byType = new Map(rest.resource.map((r) => [r.type, r]))
-    expect(byType.get('ServiceRequest')?.interaction?.map((i) => i.code).sort()).toEqual(['create', 'read'])
+    expect(byType.get('ServiceRequest')?.interaction?.map((i) => i.code).sort()).toEqual(['create', 'read', 'search-type'])
+    expect(byType.get('ServiceRequest')?.searchParam?.map((p) => p.name)).toEqual(['identifier'])
     expect(byType.get('ServiceRequest')?.operation?.map((o) => o.name).sort()).toEqual(['triage', 'validate'])
     expect(byType.get('ServiceRequest')?.supportedProfile).toContain('https://fhir.workwell.example/StructureDefinition/WorkWell-Referral')
     expect(byType.get('Task')?.interaction?.map((i) => i.code).sort()).toEqual(['patch', 'read', 'search-type', 'update'])
-    expect(byType.get('Task')?.searchParam?.map((p) => p.name).sort()).toEqual(['_count', '_lastUpdated', 'based-on', 'owner', 'status'])
+    expect(byType.get('Task')?.searchParam?.map((p) => p.name).sort()).toEqual(['_count', '_lastUpdated', 'based-on', 'identifier', 'owner', 'status'])
     expect(rest.interaction.map((i) => i.code)).toEqual(['transaction'])
     expect(rest.operation.map((o) => o.name).sort()).toEqual(['process-message', 'validate'])
     // Every read the statement declares is really routed: an unknown id is a FHIR 404, not a route miss.

@@ -24,6 +24,16 @@ describe('workwell CLI', () => {
     expect(r.out.find((l) => l.startsWith('north-central-london\t'))).toContain('fhir-bundle')
   })
 
+  it('prints the BaRS Endpoint Catalogue entries of a partnership, and the usage for an unknown one', async () => {
+    const r = await run(['catalogue', 'greater-manchester'])
+    expect(r.code, r.err.join('\n')).toBe(0)
+    const types = (JSON.parse(r.out.join('\n')) as { entry: Array<{ resource: { resourceType: string } }> }).entry.map((e) => e.resource.resourceType)
+    expect(types).toEqual(['Organization', 'HealthcareService', 'Endpoint'])
+    const unknown = await run(['catalogue', 'atlantis'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.err.join('\n')).toContain('usage: workwell catalogue PARTNERSHIP')
+  })
+
   it('validates files: 0 for valid, 1 with the element path for invalid', async () => {
     const ok = await run(['validate', fixture('fixtures/referrals/frimley/gp-referral.json')])
     expect(ok.code).toBe(0)
