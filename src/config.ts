@@ -120,6 +120,9 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string, default: string, de
   { name: 'WORKWELL_BASE_URL', default: 'http://HOST:PORT/fhir', description: 'public FHIR base used in fullUrl and paging links' },
   { name: 'WORKWELL_PROFILES_DIR', default: './profiles', description: 'WorkWell StructureDefinitions loaded at start' },
   { name: 'WORKWELL_MAPPINGS_DIR', default: './mappings', description: 'one folder per partnership (partnership.json, mapping.json)' },
+  // triage (src/triage/, src/routing/ods-practices.ts)
+  { name: 'WORKWELL_ODS_PRACTICES_FILE', default: '(none: listed practices only)', description: 'ODS epraccur GP practice file: each partnership\'s practices include every active practice its subIcbCodes commission' },
+  { name: 'WORKWELL_RULES_REVIEW_GRACE_DAYS', default: '30', description: 'days a rule file or partnership.json may run past its reviewBy date (an alert) before triage for that partnership is held for clinical review' },
   { name: 'WORKWELL_BODY_LIMIT', default: '1048576', description: 'largest request body in bytes (larger is 413)' },
   { name: 'WORKWELL_DELIVERY_ENABLED', default: 'true', description: 'run the delivery worker inside the server' },
   { name: 'WORKWELL_DELIVERY_POLL_MS', default: '1000', description: 'how often the worker looks for due deliveries' },
