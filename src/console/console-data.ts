@@ -8,6 +8,7 @@ import { commitTaskUpdate, type CommitTaskDeps, type CommitTaskResult } from '..
 import type { Partnership } from '../routing/partnership.ts'
 import type { AccessScope, AuditRecord, CircuitState, OutboxRow, StoredResource, Store } from '../store/store.ts'
 import type { ResolvedRules } from '../triage/rules.ts'
+import { normaliseReference } from '../reference/referral-reference.ts'
 
 /**
  * Everything the console reads or changes goes through this one module: the Store and the
@@ -239,7 +240,11 @@ export function createConsoleData (deps: ConsoleDataDeps): ConsoleData {
     },
 
     async findReferral (actor, id) {
-      let sr = await store.readResource('ServiceRequest', id)
+      // a referral reference as people read it out (WW-…), else a ServiceRequest or Task id
+      const reference = normaliseReference(id)
+      const byReference = reference === undefined ? undefined : (await store.searchTasks({ reference, count: 1, offset: 0 })).tasks[0]
+      const asked = byReference === undefined ? id : referenceId((byReference.resource as Task).basedOn?.[0]?.reference, 'ServiceRequest') ?? id
+      let sr = await store.readResource('ServiceRequest', asked)
       if (sr === undefined) {
         const task = await readTask(id)
         const srId = referenceId(task?.resource.basedOn?.[0]?.reference, 'ServiceRequest')

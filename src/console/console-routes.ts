@@ -21,6 +21,7 @@ import { sameToken, SessionStore, type ConsoleSession, type ConsoleUser } from '
 import { actionChange, isTaskAction } from './task-actions.ts'
 import { createOidcSignIn, type OidcSignIn } from './oidc-sign-in.ts'
 import { CONSOLE_ROUTE } from './console-access.ts'
+import { normaliseReference } from '../reference/referral-reference.ts'
 
 export interface ConsoleOptions {
   config: Config
@@ -324,7 +325,7 @@ async function consolePlugin (app: FastifyInstance, opts: ConsoleOptions): Promi
     const who = await signedIn(request, reply, 'operator')
     if (who === undefined) return
     const id = queryField(request, 'id')?.trim()
-    const trail = id === undefined || !ID.test(id) ? undefined : await data.findReferral(who.actor, id)
+    const trail = id === undefined || !(ID.test(id) || normaliseReference(id) !== undefined) ? undefined : await data.findReferral(who.actor, id)
     const missing = id !== undefined && trail === undefined
     await send(reply, page({
       ...chrome(request, `${CONSOLE}/operator/find`),

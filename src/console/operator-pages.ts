@@ -75,8 +75,8 @@ ${table(`${rows.length} dead letter${rows.length === 1 ? '' : 's'}`, ['Delivery'
 export function findForm (value: string, missing: boolean): SafeHtml {
   return html`<form action="${CONSOLE}/operator/find" method="get" novalidate>
 <div class="nhsuk-form-group${missing ? ' nhsuk-form-group--error' : ''}">
-<label class="nhsuk-label" for="find-id">Referral or Task id</label>
-<div class="nhsuk-hint" id="find-id-hint">The ServiceRequest id or the Task id, as in a delivery or an API answer</div>
+<label class="nhsuk-label" for="find-id">Referral reference or id</label>
+<div class="nhsuk-hint" id="find-id-hint">The reference a GP or partnership reads out (WW-…), or the ServiceRequest or Task id</div>
 ${missing ? html`<span class="nhsuk-error-message" id="find-id-error"><span class="nhsuk-u-visually-hidden">Error:</span> No referral has this id</span>` : ''}
 <input class="nhsuk-input nhsuk-input--width-20${missing ? ' nhsuk-input--error' : ''}" id="find-id" name="id" type="text" value="${value}" aria-describedby="find-id-hint${missing ? ' find-id-error' : ''}" autocomplete="off" spellcheck="false">
 </div>

@@ -68,6 +68,24 @@ describe('console sign-in in development mode', () => {
     expect((await stale.get('/console/operator')).status).toBe(303)
   })
 
+  it('finds a referral by the reference people read out, typed loosely, as well as by its id', async () => {
+    const { serviceRequestId } = await referFor(gw, 'frimley')
+    const sr = (await gw.deps.store.readResource('ServiceRequest', serviceRequestId))?.resource as { identifier?: Array<{ value?: string }> } | undefined
+    const reference = sr?.identifier?.find((i) => i.value?.startsWith('WW-') === true)?.value ?? ''
+    expect(reference).toMatch(/^WW-[0-9A-Z]{5}-[0-9A-Z]{5}$/)
+    const c = new ConsoleClient(gw.origin)
+    await c.signIn('operator')
+    for (const typed of [reference, reference.toLowerCase().replaceAll('-', ' ')]) {
+      const found = await c.get(`/console/operator/find?id=${encodeURIComponent(typed)}`)
+      expect(found.status).toBe(200)
+      expect(found.text).toContain(serviceRequestId)
+    }
+    // one character wrong: the check symbol catches it, and nothing is found
+    const last = reference.at(-1) === '0' ? '1' : '0'
+    const wrong = await c.get(`/console/operator/find?id=${encodeURIComponent(reference.slice(0, -1) + last)}`)
+    expect(wrong.text).not.toContain(serviceRequestId)
+  })
+
   it('ends a session on sign-out and after the idle limit', async () => {
     const c = new ConsoleClient(gw.origin)
     await c.signIn('referrer')
