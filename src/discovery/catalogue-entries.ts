@@ -33,7 +33,7 @@ export interface CatalogueInput {
 
 /**
  * The entries a partnership would register in the NHS BaRS Endpoint Catalogue for this
- * gateway (reference/bars.md §1: a target is found by its service id, the proxy routes to
+ * gateway (NHS BaRS: a target is found by its service id in the Endpoint Catalogue, the proxy routes to
  * the Endpoint's address): the Organization that owns the service (the partnership's lead
  * ICB on that date), the HealthcareService named by the gateway's BaRS service id, and the
  * Endpoint, the gateway's $process-message, over FHIR messaging. Pure.
