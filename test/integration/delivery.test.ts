@@ -86,6 +86,10 @@ describe('delivery to the partnership system', { timeout: 60_000 }, () => {
     await until(() => received.some((r) => r.path.startsWith(`/${partnership}/`) && r.body.includes(srId)))
     const got = received.find((r) => r.path.startsWith(`/${partnership}/`) && r.body.includes(srId))!
     expect(String(got.headers['content-type'])).toMatch(contentType)
+    // the reference the GP read out to the patient arrives in the partnership's own format
+    const reference = ((res.body.identifier ?? []) as Array<{ value?: string }>).find((i) => i.value?.startsWith('WW-') === true)?.value
+    expect(reference).toMatch(/^WW-/)
+    expect(got.body).toContain(reference)
     expect(String(got.headers['idempotency-key'])).toMatch(/^[0-9a-f-]{36}$/)
     expect(got.headers['x-request-id']).toBe(got.headers['idempotency-key'])
     // HMAC-SHA256 over "<t>.<body>" with this partnership's key, as the partner checks it
