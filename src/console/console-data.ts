@@ -8,7 +8,7 @@ import { commitTaskUpdate, type CommitTaskDeps, type CommitTaskResult } from '..
 import type { Partnership } from '../routing/partnership.ts'
 import type { AccessScope, AuditRecord, CircuitState, OutboxRow, StoredResource, Store } from '../store/store.ts'
 import type { ResolvedRules } from '../triage/rules.ts'
-import { normaliseReference } from '../reference/referral-reference.ts'
+import { normaliseReference, referenceIdentifier } from '../reference/referral-reference.ts'
 
 /**
  * Everything the console reads or changes goes through this one module: the Store and the
@@ -58,6 +58,8 @@ export interface TaskSummary {
   outcome?: string
   /** the triage outcome code (businessStatus) */
   triage?: string
+  /** the referral reference people read out (WW-…), when the referral has one */
+  reference?: string
 }
 
 export interface TaskDetail {
@@ -122,6 +124,7 @@ export function alertsFromStore (store: Pick<Store, 'listDeliveries' | 'listCirc
 function summary (stored: StoredResource): TaskSummary {
   const t = stored.resource as Task
   const outcome = t.output?.map((o) => o.valueCodeableConcept?.coding?.find((c) => c.system?.endsWith('/referral-outcome') === true)?.code).find((c) => c !== undefined)
+  const reference = t.identifier?.find((i) => i.system === referenceIdentifier('').system)?.value
   return {
     id: stored.id,
     versionId: stored.versionId,
@@ -132,7 +135,8 @@ function summary (stored: StoredResource): TaskSummary {
     authoredOn: t.authoredOn ?? stored.lastUpdated,
     lastModified: t.lastModified ?? stored.lastUpdated,
     ...(outcome === undefined ? {} : { outcome }),
-    ...(t.businessStatus?.coding?.[0]?.code === undefined ? {} : { triage: t.businessStatus.coding[0].code })
+    ...(t.businessStatus?.coding?.[0]?.code === undefined ? {} : { triage: t.businessStatus.coding[0].code }),
+    ...(reference === undefined ? {} : { reference })
   }
 }
 

@@ -29,8 +29,8 @@ ${select('outcome', 'Outcome', Object.keys(REFERRAL_OUTCOMES), filter.outcome, (
 </form>
 ${tasks.length === 0
   ? html`<p>No Tasks match.</p>`
-  : table(`${tasks.length} Task${tasks.length === 1 ? '' : 's'}`, ['Task', 'Priority', 'Status', 'Triage', 'Received', 'Last changed'],
-    tasks.map((t) => [html`<a href="${CONSOLE}/tasks/${t.id}">${t.id}</a>`, priorityTag(t.priority), statusTag(t.status), t.triage ?? 'Not known', when(t.authoredOn), when(t.lastModified)]))}`
+  : table(`${tasks.length} Task${tasks.length === 1 ? '' : 's'}`, ['Reference', 'Priority', 'Status', 'Triage', 'Received', 'Last changed'],
+    tasks.map((t) => [html`<a href="${CONSOLE}/tasks/${t.id}">${t.reference ?? t.id}</a>`, priorityTag(t.priority), statusTag(t.status), t.triage ?? 'Not known', when(t.authoredOn), when(t.lastModified)]))}`
 }
 
 function nameOf (names: readonly HumanName[] | undefined): string {
@@ -125,5 +125,5 @@ export function referralsPage (odsCodes: readonly string[], tasks: readonly Task
 ${tasks.length === 0
   ? html`<p>No referrals yet.</p>`
   : table(`${tasks.length} referral${tasks.length === 1 ? '' : 's'}`, ['Reference', 'Partnership', 'Status', 'Outcome', 'Sent', 'Last changed'],
-    tasks.map((t) => [html`<a href="${CONSOLE}/tasks/${t.id}">${t.id}</a>`, t.ownerName, statusTag(t.status), t.outcome === undefined ? 'None yet' : (REFERRAL_OUTCOMES[t.outcome] ?? t.outcome), when(t.authoredOn), when(t.lastModified)]))}`
+    tasks.map((t) => [html`<a href="${CONSOLE}/tasks/${t.id}">${t.reference ?? t.id}</a>`, t.ownerName, statusTag(t.status), t.outcome === undefined ? 'None yet' : (REFERRAL_OUTCOMES[t.outcome] ?? t.outcome), when(t.authoredOn), when(t.lastModified)]))}`
 }

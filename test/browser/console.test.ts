@@ -150,9 +150,12 @@ describe.skipIf(!hasChromium)('the console in Chromium', { timeout: 60_000 }, ()
 
   it('lets a partnership accept a Task that the referrer then sees accepted; another\'s Task is not found', async () => {
     const { taskId } = await referFor(gw, 'birmingham-and-solihull')
+    // lists show the reference people read out, not the id
+    const reference = ((await gw.deps.store.readResource('Task', taskId))?.resource as { identifier?: Array<{ value?: string }> } | undefined)?.identifier?.[0]?.value ?? ''
+    expect(reference).toMatch(/^WW-/)
     const staff = await signIn('partnership')
     await check(staff, 'worklist')
-    await staff.getByRole('link', { name: taskId }).click()
+    await staff.getByRole('link', { name: reference }).click()
     await expect.poll(async () => staff.getByRole('heading', { level: 1 }).textContent()).toBe(`Task ${taskId}`)
     await check(staff, 'task')
     await staff.getByRole('button', { name: 'Accept' }).click()
@@ -160,7 +163,7 @@ describe.skipIf(!hasChromium)('the console in Chromium', { timeout: 60_000 }, ()
     await check(staff, 'task-accepted')
 
     const referrer = await signIn('referrer')
-    const row = referrer.locator('tbody tr', { hasText: taskId })
+    const row = referrer.locator('tbody tr', { hasText: reference })
     expect(await row.textContent()).toContain('accepted')
     await check(referrer, 'referrals')
 

@@ -162,7 +162,11 @@ describe('partnership staff and referrers', () => {
     const referrer = new ConsoleClient(gw.origin)
     await referrer.signIn('referrer')
     const mine = await referrer.get('/console/referrals')
-    expect(mine.text).toMatch(new RegExp(`/console/tasks/${taskId}">${taskId}</a>.*?accepted`, 's'))
+    // listed by the reference the practice gave the patient, with its new status
+    const storedTask = await gw.deps.store.readResource('Task', taskId)
+    const reference = (storedTask?.resource as { identifier?: Array<{ value?: string }> } | undefined)?.identifier?.[0]?.value ?? ''
+    expect(reference).toMatch(/^WW-/)
+    expect(mine.text).toMatch(new RegExp(`/console/tasks/${taskId}">${reference}</a>.*?accepted`, 's'))
   })
 
   it('answers another partnership\'s Task with the same 404 page as an unknown one', async () => {
