@@ -48,6 +48,8 @@ async function signIn (role: 'operator' | 'partnership' | 'referrer'): Promise<P
   const page = watch(await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage())
   await page.goto(`${gw.origin}/console`)
   await page.getByRole('button', { name: `Sign in as ${role}` }).click()
+  // signed in once the role's start page has loaded (the POST answers 303 to it)
+  await page.waitForURL(/\/console\/(operator|worklist|referrals)$/)
   return page
 }
 
