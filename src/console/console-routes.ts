@@ -1,13 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { auditAgent, ROLES, type Role } from '../auth/principal.ts'
 import { auditRecord } from '../audit/audit-record.ts'
-import type { Clock } from '../clock.ts'
-import type { Config } from '../config.ts'
 import { OperationOutcomeError } from '../fhir/operation-outcome.ts'
-import type { Partnership } from '../routing/partnership.ts'
-import type { Store } from '../store/store.ts'
-import type { ResolvedRules } from '../triage/rules.ts'
-import type { ResourceValidator } from '../validation/validator.ts'
 import { createConsoleData, type AlertSource, type ConsoleActor, type WorklistFilter } from './console-data.ts'
 import { readCookie, sessionCookie } from './console-cookie.ts'
 import { ASSETS, CONSOLE, page, type PageInput } from './console-layout.ts'
@@ -22,15 +16,10 @@ import { actionChange, isTaskAction } from './task-actions.ts'
 import { createOidcSignIn, type OidcSignIn } from './oidc-sign-in.ts'
 import { CONSOLE_ROUTE } from './console-access.ts'
 import { normaliseReference } from '../reference/referral-reference.ts'
+import type { RouteDeps } from '../routes/route-deps.ts'
 
-export interface ConsoleOptions {
-  config: Config
-  store: Store
-  validator: ResourceValidator
-  partnerships: Map<string, Partnership>
-  triageRules: Map<string, ResolvedRules>
-  clock: Clock
-  newId: () => string
+/** What the console is given: the routes' own dependencies, and its sessions, alerts and sign-in. */
+export interface ConsoleOptions extends Pick<RouteDeps, 'config' | 'store' | 'validator' | 'partnerships' | 'triageRules' | 'clock' | 'newId'> {
   /** the session store; one per app instance is made when none is given */
   sessions?: SessionStore
   /** where the operator home's alerts come from; by default derived from the store */
