@@ -5,7 +5,7 @@
  * on the writer thread, the checkpointer thread): the ServiceRequest, its triage Task, the
  * Task's search row, the outbox row when the gateway would deliver, and the audit records,
  * in one transaction before the 201. The Task for each body is worked out once at start with
- * the gateway's pure triage, so no request pays for auth, validation, routing, triage or
+ * the gateway's own decision (referral/decide-referral.ts), so no request pays for auth, validation, routing, triage or
  * logging. Whatever this server reaches against bare Fastify is the most the gateway could
  * reach on the same machine with the same durability.
  *
@@ -17,47 +17,29 @@ import Fastify from 'fastify'
 import type { Reference, ServiceRequest, Task } from '@medplum/fhirtypes'
 import { auditRecord } from '../src/audit/audit-record.ts'
 import { loadConfig } from '../src/config.ts'
-import { patientByIdentifier } from '../src/intake/accept-referral.ts'
-import { extractFacts } from '../src/intake/referral-facts.ts'
-import { containedPackage } from '../src/intake/referral-package.ts'
+import { decideReferral } from '../src/referral/decide-referral.ts'
+import { loadDecisionTables } from '../src/referral/load-decision-tables.ts'
+import { containedPackage, patientByIdentifier } from '../src/referral/referral-package.ts'
 import { loadPartnerships } from '../src/routing/load-partnerships.ts'
-import { buildRoutingIndex, routeReferral } from '../src/routing/route-referral.ts'
 import { openThreadedSqliteStore } from '../src/store/threaded-sqlite-store.ts'
 import type { StoredResource } from '../src/store/store.ts'
 import { timeOrderedIds } from '../src/time-ordered-id.ts'
-import { buildTriageTask } from '../src/triage/build-task.ts'
-import { loadTriageRules } from '../src/triage/load-triage-rules.ts'
-import { isDeliverable, triageRouted } from '../src/triage/triage-routed.ts'
 
 interface Planned { task: Task, owner: string, deliver: boolean }
 
 const config = loadConfig(process.env, process.cwd())
 const bodies = JSON.parse(readFileSync(process.env.FLOOR_BODIES ?? '', 'utf8')) as string[]
 const partnerships = await loadPartnerships(config.mappingsDir, config.partnerUrls)
-const rules = await loadTriageRules(config.mappingsDir, partnerships.keys())
-const routing = buildRoutingIndex(partnerships.values())
+const tables = await loadDecisionTables(config.mappingsDir, partnerships.values())
 const now = new Date()
 
 /** The gateway's triage of each body, done once; keyed by the body's text as it arrives. */
 const planned = new Map<string, Planned>()
 for (const body of bodies) {
   const sr = JSON.parse(body) as ServiceRequest
-  const pkg = containedPackage(sr)
-  const facts = extractFacts(pkg)
-  const route = routeReferral(facts, routing, now)
-  if (!route.ok) throw new Error(`a bench body does not route: ${route.reason}`)
-  const triage = triageRouted(facts, route.partnership, routing, rules, now)
-  const task = buildTriageTask({
-    id: 'planned',
-    serviceRequestId: 'planned',
-    patient: patientByIdentifier(sr),
-    ...(sr.requester === undefined ? {} : { requester: sr.requester as Task['requester'] }),
-    partnership: route.partnership,
-    icb: route.icb,
-    triage,
-    now
-  })
-  planned.set(body, { task, owner: route.partnership.id, deliver: isDeliverable(triage, facts) })
+  // the gateway's own decision (a body that does not route throws here, at start)
+  const { task, route, deliver } = decideReferral(tables, containedPackage(sr), { taskId: 'planned', serviceRequestId: 'planned', patient: patientByIdentifier(sr) }, now)
+  planned.set(body, { task, owner: route.partnership.id, deliver })
 }
 
 const store = await openThreadedSqliteStore({ file: path.join(config.dataDir, 'workwell.sqlite') })

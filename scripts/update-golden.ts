@@ -23,12 +23,11 @@ import { inlineStoredResources } from '../src/mapping/inline-resources.ts'
 import { loadMapping } from '../src/mapping/load-mapping.ts'
 import { mapReferral } from '../src/mapping/map-referral.ts'
 import { nameUuid } from '../src/mapping/name-uuid.ts'
-import { loadPreviewTriage, previewTask } from '../src/mapping/preview-task.ts'
-import type { PreviewTriage } from '../src/mapping/preview-task.ts'
+import { previewTask } from '../src/mapping/preview-task.ts'
+import { loadDecisionTables } from '../src/referral/load-decision-tables.ts'
+import type { DecisionTables } from '../src/referral/decide-referral.ts'
 import { loadPartnerships } from '../src/routing/load-partnerships.ts'
 import type { Partnership } from '../src/routing/partnership.ts'
-import type { RoutingIndex } from '../src/routing/route-referral.ts'
-import { buildRoutingIndex } from '../src/routing/route-referral.ts'
 
 const ROOT = resolve(import.meta.dirname, '..')
 const MAPPINGS = join(ROOT, 'mappings')
@@ -46,9 +45,9 @@ function stored<T extends Resource> (resource: T, id: string): T {
 }
 
 /** A contained-style referral (POST /fhir/ServiceRequest). */
-function containedInput (partnership: Partnership, routing: RoutingIndex, triage: PreviewTriage, name: string, sr: ServiceRequest, description: string): GoldenInput {
+function containedInput (partnership: Partnership, tables: DecisionTables, name: string, sr: ServiceRequest, description: string): GoldenInput {
   const serviceRequest = stored(sr, nameUuid(`golden/${partnership.id}/${name}/ServiceRequest`))
-  const { task, routeNote } = previewTask({ serviceRequest, partnership, routing, triage, now: NOW, taskId: nameUuid(`golden/${partnership.id}/${name}/Task`) })
+  const { task, routeNote } = previewTask({ serviceRequest, partnership, tables, now: NOW, taskId: nameUuid(`golden/${partnership.id}/${name}/Task`) })
   if (routeNote !== undefined) throw new Error(`${partnership.id}/${name}: ${routeNote}`)
   return { description, serviceRequest, task }
 }
@@ -73,7 +72,7 @@ function asTransaction (sr: ServiceRequest, partnershipId: string): Bundle {
 }
 
 /** A transaction-style referral (POST /fhir): the resources stored separately. */
-function transactionInput (partnership: Partnership, routing: RoutingIndex, triage: PreviewTriage, bundle: Bundle, description: string): GoldenInput {
+function transactionInput (partnership: Partnership, tables: DecisionTables, bundle: Bundle, description: string): GoldenInput {
   let n = 0
   const parsed = parseTransaction(bundle, () => nameUuid(`golden/${partnership.id}/transaction/${++n}`))
   const resources = parsed.resolved.map((r) => stored(r, r.id ?? ''))
@@ -81,8 +80,7 @@ function transactionInput (partnership: Partnership, routing: RoutingIndex, tria
   const { task, routeNote } = previewTask({
     serviceRequest: inlineStoredResources(serviceRequest, resources),
     partnership,
-    routing,
-    triage,
+    tables,
     now: NOW,
     taskId: nameUuid(`golden/${partnership.id}/transaction/Task`),
     patient: { reference: `Patient/${parsed.patientId}`, type: 'Patient' }
@@ -93,24 +91,23 @@ function transactionInput (partnership: Partnership, routing: RoutingIndex, tria
 
 async function buildInputs (): Promise<void> {
   const partnerships = await loadPartnerships(MAPPINGS)
-  const routing = buildRoutingIndex(partnerships.values())
-  const triage = await loadPreviewTriage(MAPPINGS, partnerships.values())
+  const tables = await loadDecisionTables(MAPPINGS, partnerships.values())
   for (const partnership of partnerships.values()) {
     const dir = join(MAPPINGS, partnership.id, 'examples')
     await mkdir(dir, { recursive: true })
     const fixtures = join(FIXTURES, 'referrals', partnership.id)
     const gp = await readJson<ServiceRequest>(join(fixtures, 'gp-referral.json'))
     const fitNote = await readJson<ServiceRequest>(join(fixtures, 'fit-note-triage.json'))
-    await writeJson(join(dir, 'gp-referral.input.json'), containedInput(partnership, routing, triage, 'gp-referral', gp,
+    await writeJson(join(dir, 'gp-referral.input.json'), containedInput(partnership, tables, 'gp-referral', gp,
       `fixtures/referrals/${partnership.id}/gp-referral.json: a GP referral with its Patient, employment Observation and Consent contained, and its triage Task`))
-    await writeJson(join(dir, 'fit-note.input.json'), containedInput(partnership, routing, triage, 'fit-note', fitNote,
+    await writeJson(join(dir, 'fit-note.input.json'), containedInput(partnership, tables, 'fit-note', fitNote,
       `fixtures/referrals/${partnership.id}/fit-note-triage.json: a fit-note conversation request (intent proposal) with the fit note contained, and its triage Task`))
     const bundleFile = join(FIXTURES, 'bundles', `${partnership.id}-transaction.json`)
     const fromFixture = await readJson<Bundle>(bundleFile).catch(() => undefined)
     await writeJson(join(dir, 'transaction.input.json'), fromFixture === undefined
-      ? transactionInput(partnership, routing, triage, asTransaction(gp, partnership.id),
+      ? transactionInput(partnership, tables, asTransaction(gp, partnership.id),
         'the GP referral of gp-referral.json as it is stored when it arrives as a transaction Bundle (POST /fhir): Patient, Observation and Consent stored separately, referenced as Type/id')
-      : transactionInput(partnership, routing, triage, fromFixture,
+      : transactionInput(partnership, tables, fromFixture,
         `fixtures/bundles/${partnership.id}-transaction.json as stored (POST /fhir): Patient, Observation and Consent stored separately, referenced as Type/id`))
   }
 }

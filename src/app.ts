@@ -19,6 +19,7 @@ import type { Store } from './store/store.ts'
 import type { ResourceValidator } from './validation/validator.ts'
 import type { Mapping } from './mapping/mapping.ts'
 import { createConfiguredWorker } from './delivery/from-config.ts'
+import { loadEndpointCatalogue, type EndpointCatalogue } from './bars/endpoint-catalogue.ts'
 import { adminDeliveryRoutes } from './routes/admin-deliveries.ts'
 import { adminAuditRoutes } from './routes/admin-audit.ts'
 import { auth } from './auth/auth-plugin.ts'
@@ -56,6 +57,8 @@ export interface AppOptions {
   clock?: Clock
   newId?: () => string
   version: string
+  /** the BaRS Endpoint Catalogue; read from WORKWELL_BARS_ENDPOINTS when not given */
+  endpoints?: EndpointCatalogue
 }
 
 /**
@@ -93,18 +96,27 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
   // a registry per app instance, never prom-client's global one: tests run many apps in one process
   const metrics = createGatewayMetrics(opts.store, opts.clock ?? systemClock)
   const store = instrumentStore(opts.store, metrics)
+  const validator = instrumentValidator(opts.validator, metrics)
+  const routing = buildRoutingIndex(opts.partnerships.values())
+  const clock = opts.clock ?? systemClock
+  const newId = opts.newId ?? timeOrderedIds()
+  const newReference = referenceGenerator()
+  const endpoints = opts.endpoints ?? await loadEndpointCatalogue(opts.config.bars.endpointCatalogue)
   const deps: RouteDeps = {
     config: opts.config,
     store,
-    validator: instrumentValidator(opts.validator, metrics),
+    validator,
     partnerships: opts.partnerships,
     triageRules: opts.triageRules,
-    routing: buildRoutingIndex(opts.partnerships.values()),
+    routing,
     catalogue,
-    clock: opts.clock ?? systemClock,
-    newId: opts.newId ?? timeOrderedIds(),
-    newReference: referenceGenerator(),
-    version: opts.version
+    clock,
+    newId,
+    newReference,
+    version: opts.version,
+    // every door (REST, transaction, $triage, BaRS) takes referrals through this one intake
+    intake: { store, validator, routing, triageRules: opts.triageRules, clock, newId, newReference, requestIdStaleMs: opts.config.requestIdStaleMs },
+    endpoints
   }
 
   // each partnership's rule review date: alerts once passed (and triage held after the grace)
@@ -184,7 +196,7 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
   await app.register(consoleRoutes, { ...deps, alerts: async () => (await readAlerts(alertSource)).map(consoleAlert) })
 
   if (opts.config.delivery.enabled) {
-    const worker = createConfiguredWorker({ ...opts, store, clock: deps.clock, logger: app.log.child({ component: 'delivery' }) })
+    const worker = createConfiguredWorker({ ...opts, store, clock: deps.clock, endpoints, logger: app.log.child({ component: 'delivery' }) })
     app.addHook('onReady', async () => { worker.start() })
     app.addHook('onClose', async () => { await worker.stop() })
   }

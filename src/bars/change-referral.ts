@@ -4,14 +4,10 @@ import { auditRecord } from '../audit/audit-record.ts'
 import { issue, OperationOutcomeError, outcomeError } from '../fhir/operation-outcome.ts'
 import { SYSTEMS } from '../fhir/systems.ts'
 import { referralScope, type IntakeContext, type IntakeDeps, type PreparedReferral } from '../intake/accept-referral.ts'
-import { extractFacts } from '../intake/referral-facts.ts'
-import { resolvePatient } from '../intake/referral-package.ts'
+import { decideReferral } from '../referral/decide-referral.ts'
 import { nextVersionId } from '../lifecycle/apply-task-update.ts'
 import { TERMINAL_STATUSES } from '../lifecycle/task-transitions.ts'
-import { routeReferral } from '../routing/route-referral.ts'
 import type { NewOutboxRow, StoredResource } from '../store/store.ts'
-import { buildTriageTask } from '../triage/build-task.ts'
-import { isDeliverable, triageRouted } from '../triage/triage-routed.ts'
 import { findReferral, ownerPartnershipId, partnershipNotice, underRequestId } from './cancel-referral.ts'
 import type { BarsMessage } from './message-bundle.ts'
 
@@ -116,30 +112,16 @@ export async function changeReferral (deps: IntakeDeps, message: BarsMessage, pr
     const conflict = dataConflict(message, [serviceRequest, task])
     if (conflict !== undefined) throw conflict
     const { pkg } = prepared
-    const facts = extractFacts(pkg)
-    if (resolvePatient(pkg) === undefined) {
-      throw outcomeError(422, 'invalid', 'ServiceRequest.subject must reference the referral\'s Patient', `${pkg.serviceRequestPath}.subject`)
-    }
-    const route = routeReferral(facts, deps.routing, now)
-    if (!route.ok) throw outcomeError(422, 'business-rule', route.reason, route.expression)
+    // the reference given at intake stays the referral's through every change
+    const reference = current.identifier?.find((i) => i.system === REFERRAL_REFERENCE_SYSTEM)?.value
+    // re-decided exactly as at intake (referral/decide-referral.ts), on the stored Task's id
+    const { route, task: fresh, deliver: eligible } = decideReferral(deps, pkg, {
+      taskId: task.id, serviceRequestId, patient: prepared.patient, ...(reference === undefined ? {} : { reference })
+    }, now)
     const owner = ownerPartnershipId(current)
     if (route.partnership.id !== owner) {
       throw outcomeError(422, 'business-rule', `The change routes the referral to another partnership (${route.partnership.id}, not ${owner ?? 'its own'}); cancel it and send a new referral`, `${pkg.serviceRequestPath}.subject`)
     }
-    const triage = triageRouted(facts, route.partnership, deps.routing, deps.triageRules, now)
-    // the reference given at intake stays the referral's through every change
-    const reference = current.identifier?.find((i) => i.system === REFERRAL_REFERENCE_SYSTEM)?.value
-    const fresh = buildTriageTask({
-      ...(reference === undefined ? {} : { reference }),
-      id: task.id,
-      serviceRequestId,
-      patient: prepared.patient,
-      ...(pkg.serviceRequest.requester === undefined ? {} : { requester: pkg.serviceRequest.requester as Task['requester'] }),
-      partnership: route.partnership,
-      icb: route.icb,
-      triage,
-      now
-    })
     const at = now.toISOString()
     const versionId = nextVersionId(current.meta?.versionId)
     const changed = retriagedTask(current, fresh, versionId, at)
@@ -158,7 +140,6 @@ export async function changeReferral (deps: IntakeDeps, message: BarsMessage, pr
     // delivered on the same terms as at intake (accept-referral.ts: only with referral consent); a referral
     // row still waiting maps the referral when sent, so it carries the change already and a
     // second row would deliver the same referral twice (as for a cancellation, cancel-referral.ts)
-    const eligible = isDeliverable(triage, facts)
     const waiting = eligible && partnershipNotice(await deps.store.listDeliveries({ partnershipId: route.partnership.id, serviceRequestId, limit: 100 }), true, now) === 'pending-referral'
     const deliver = eligible && !waiting
     const outbox: NewOutboxRow | undefined = deliver ? { id: deps.newId(), partnershipId: route.partnership.id, serviceRequestId, taskId: task.id, createdAt: at } : undefined

@@ -1,4 +1,4 @@
-import { loadEndpointCatalogueSync } from '../bars/endpoint-catalogue.ts'
+import { loadEndpointCatalogueSync, type EndpointCatalogue } from '../bars/endpoint-catalogue.ts'
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
 import { packageVersion } from '../gateway-deps.ts'
@@ -17,6 +17,8 @@ export interface ConfiguredWorkerDeps {
   mappings: Map<string, Mapping>
   clock: Clock
   logger: DeliveryLogger
+  /** the BaRS Endpoint Catalogue, when the caller has read it already (else read here) */
+  endpoints?: EndpointCatalogue
   /** the gateway's version, for BaRS response messages (default: package.json's) */
   version?: string
 }
@@ -55,7 +57,7 @@ export function createConfiguredWorker (deps: ConfiguredWorkerDeps): DeliveryWor
     dataDir: deps.config.dataDir,
     // BaRS response messages go back to referrers through the same outbox (BaRS servicerequest-response)
     bars: {
-      catalogue: loadEndpointCatalogueSync(deps.config.bars.endpointCatalogue),
+      catalogue: deps.endpoints ?? loadEndpointCatalogueSync(deps.config.bars.endpointCatalogue),
       ownServiceId: deps.config.bars.serviceId,
       baseUrl: deps.config.baseUrl,
       version: deps.version ?? packageVersion()

@@ -1,7 +1,7 @@
 import type { Bundle, OperationOutcomeIssue, Resource, ServiceRequest } from '@medplum/fhirtypes'
 import { issue, OperationOutcomeError } from './operation-outcome.ts'
 import { rewriteReferences } from './references.ts'
-import type { Located, ReferralPackage } from '../intake/referral-package.ts'
+import type { Located, ReferralPackage } from '../referral/referral-package.ts'
 
 /** Resource types a WorkWell referral transaction may create. */
 export const TRANSACTION_TYPES = new Set(['ServiceRequest', 'Patient', 'Observation', 'Condition', 'Consent'])

@@ -1,24 +1,20 @@
 import { withReference } from '../reference/referral-reference.ts'
-import type { OperationOutcomeIssue, Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes'
+import type { OperationOutcomeIssue, Reference, Resource, ServiceRequest } from '@medplum/fhirtypes'
 import { auditRecord } from '../audit/audit-record.ts'
 import type { Clock } from '../clock.ts'
 import { hasErrors, issue, OperationOutcomeError, outcomeError, withBarsCode } from '../fhir/operation-outcome.ts'
 import { SYSTEMS } from '../fhir/systems.ts'
 import type { RoutingIndex } from '../routing/route-referral.ts'
-import { routeReferral } from '../routing/route-referral.ts'
 import { RequestIdAlreadyDoneError } from '../store/store-errors.ts'
 import type { AuditRecord, RequestIdClaim, ResourceScope, Store, StoredResource } from '../store/store.ts'
 import { odsCodeOf } from '../fhir/ods-reference.ts'
-import { buildTriageTask } from '../triage/build-task.ts'
 import type { ResolvedRules } from '../triage/rules.ts'
-import { isDeliverable, triageRouted } from '../triage/triage-routed.ts'
 import type { TriageResult } from '../triage/triage-result.ts'
 import type { ResourceValidator } from '../validation/validator.ts'
 import { finaliseIssues } from '../validation/issues.ts'
 import { WORKWELL_REFERRAL_PROFILE } from '../validation/profiles.ts'
-import { extractFacts } from './referral-facts.ts'
-import type { ReferralPackage } from './referral-package.ts'
-import { resolvePatient } from './referral-package.ts'
+import { decideReferral, type DecisionTables, type ReferralDecision, type TaskFrame } from '../referral/decide-referral.ts'
+import type { ReferralPackage } from '../referral/referral-package.ts'
 
 export interface IntakeDeps {
   store: Store
@@ -168,53 +164,25 @@ export function duplicate (serviceRequestId: string, taskId: string): OperationO
   ], { 'Content-Location': `ServiceRequest/${serviceRequestId}` })
 }
 
-/** The decision on a prepared referral, before anything is stored. */
-export interface ReferralDecision {
-  facts: ReturnType<typeof extractFacts>
-  route: Extract<ReturnType<typeof routeReferral>, { ok: true }>
-  triage: TriageResult
-}
-
 /**
  * Everything intake decides about a referral before it stores it: the requester is one the
- * caller may refer for, the ServiceRequest names its Patient, the referral routes to a
- * partnership, and its triage. Pure. `$validate` with mode=create runs exactly this after the
- * same preparation, so it answers what a create would.
+ * caller may refer for, then the one decision (referral/decide-referral.ts: its Patient,
+ * route, triage and Task). Pure. `$validate` with mode=create runs exactly this after the same
+ * preparation, so it answers what a create would.
  *
  * @throws OperationOutcomeError 403 or 422, with the element's path, where a create would fail
  */
-export function decideReferral (deps: Pick<IntakeDeps, 'routing' | 'triageRules'>, prepared: PreparedReferral, ctx: Pick<IntakeContext, 'referrerOds'>, now: Date): ReferralDecision {
+export function decideIntake (tables: DecisionTables, prepared: PreparedReferral, ctx: Pick<IntakeContext, 'referrerOds'>, frame: Pick<TaskFrame, 'taskId' | 'reference'>, now: Date): ReferralDecision {
   const { pkg } = prepared
   checkRequester(pkg.serviceRequest, pkg.serviceRequestPath, ctx.referrerOds)
-  const facts = extractFacts(pkg)
-  const patient = resolvePatient(pkg)
-  if (patient === undefined) {
-    throw outcomeError(422, 'invalid', 'ServiceRequest.subject must reference the referral\'s Patient (contained, or an entry of the transaction)', `${pkg.serviceRequestPath}.subject`)
-  }
-  const route = routeReferral(facts, deps.routing, now)
-  if (!route.ok) {
-    throw outcomeError(422, 'business-rule', route.reason, route.expression)
-  }
-  const triage = triageRouted(facts, route.partnership, deps.routing, deps.triageRules, now)
-  return { facts, route, triage }
+  return decideReferral(tables, pkg, { ...frame, serviceRequestId: prepared.serviceRequestId, patient: prepared.patient }, now)
 }
 
 async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: IntakeContext, now: Date): Promise<AcceptedReferral> {
   const { pkg } = prepared
-  const { facts, route, triage } = decideReferral(deps, prepared, ctx, now)
   const taskId = deps.newId()
   const reference = deps.newReference?.()
-  const task: Task = buildTriageTask({
-    ...(reference === undefined ? {} : { reference }),
-    id: taskId,
-    serviceRequestId: prepared.serviceRequestId,
-    patient: prepared.patient,
-    ...(pkg.serviceRequest.requester === undefined ? {} : { requester: pkg.serviceRequest.requester as Task['requester'] }),
-    partnership: route.partnership,
-    icb: route.icb,
-    triage,
-    now
-  })
+  const { route, triage, task, deliver } = decideIntake(deps, prepared, ctx, { taskId, ...(reference === undefined ? {} : { reference }) }, now)
   const at = now.toISOString()
   const stamp = (r: Resource): StoredResource => {
     const resource = { ...r, meta: { ...r.meta, versionId: '1', lastUpdated: at } } as Resource
@@ -228,7 +196,6 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
   if (srStored === undefined) {
     throw new Error('prepared referral lacks its ServiceRequest')
   }
-  const deliver = isDeliverable(triage, facts)
   const audit: AuditRecord[] = [...stored, storedTask].map((s) => auditRecord(deps.newId(), now, {
     action: 'C', subtype: 'create', agent: ctx.agent, entity: `${s.resourceType}/${s.id}`, correlationId: ctx.correlationId
   }))
@@ -284,13 +251,4 @@ export function referralBundleToValidate (bundle: unknown, profile = WORKWELL_RE
     located.push({ resource: sr, path: `Bundle.entry[${at}].resource`, resourceType: 'ServiceRequest', profile })
   }
   return located
-}
-
-/** Task.for for a contained Patient: the NHS number, never a name (logs and Tasks carry ids). */
-export function patientByIdentifier (sr: ServiceRequest): Reference {
-  const patient = sr.contained?.find((r) => `#${r.id ?? ''}` === sr.subject?.reference)
-  const nhs = patient?.resourceType === 'Patient' ? patient.identifier?.find((i) => i.system === SYSTEMS.nhsNumber) : undefined
-  return nhs?.value === undefined
-    ? { type: 'Patient', display: `Patient contained in ServiceRequest/${sr.id ?? ''}` }
-    : { type: 'Patient', identifier: { system: SYSTEMS.nhsNumber, value: nhs.value } }
 }

@@ -3,8 +3,8 @@ import { outcomeError } from '../fhir/operation-outcome.ts'
 import { parseTransaction } from '../fhir/transaction-bundle.ts'
 import type { ResourceValidator } from '../validation/validator.ts'
 import { WORKWELL_REFERRAL_PROFILE } from '../validation/profiles.ts'
-import { patientByIdentifier, referralBundleToValidate, validateReferral, type PreparedReferral } from './accept-referral.ts'
-import { containedPackage } from './referral-package.ts'
+import { referralBundleToValidate, validateReferral, type PreparedReferral } from './accept-referral.ts'
+import { containedPackage, patientByIdentifier } from '../referral/referral-package.ts'
 
 /** What preparing a referral needs: the validator and the id source. */
 export interface PrepareDeps {

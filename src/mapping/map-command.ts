@@ -5,13 +5,13 @@ import type { Config } from '../config.ts'
 import { OperationOutcomeError } from '../fhir/operation-outcome.ts'
 import { parseTransaction } from '../fhir/transaction-bundle.ts'
 import { loadAreaPartnerships } from '../routing/load-partnerships.ts'
-import { buildRoutingIndex } from '../routing/route-referral.ts'
+import { loadDecisionTables } from '../referral/load-decision-tables.ts'
 import { MappingFieldError } from './evaluate-fields.ts'
 import { inlineStoredResources } from './inline-resources.ts'
 import { loadMapping } from './load-mapping.ts'
 import { mapReferral } from './map-referral.ts'
 import type { MapInput, MapResult } from './mapping.ts'
-import { loadPreviewTriage, previewTask } from './preview-task.ts'
+import { previewTask } from './preview-task.ts'
 
 const SYNOPSIS = 'map PARTNERSHIP FILE [--task TASK]'
 
@@ -66,8 +66,7 @@ async function mapCommand (args: string[], ctx: MapCommandContext): Promise<numb
     const preview = previewTask({
       serviceRequest: referral.serviceRequest,
       partnership,
-      routing: buildRoutingIndex(partnerships.values()),
-      triage: await loadPreviewTriage(ctx.config.mappingsDir, partnerships.values()),
+      tables: await loadDecisionTables(ctx.config.mappingsDir, partnerships.values()),
       now,
       taskId: 'preview',
       ...(referral.patient === undefined ? {} : { patient: referral.patient })

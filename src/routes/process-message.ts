@@ -5,7 +5,7 @@ import { attemptAgent, callerOf } from '../auth/request-agent.ts'
 import { auditAgent, readBarsHeaders, type BarsHeaders } from '../bars/headers.ts'
 import { cancelReferral } from '../bars/cancel-referral.ts'
 import { changeReferral } from '../bars/change-referral.ts'
-import { loadEndpointCatalogue, mayUseEndpoint } from '../bars/endpoint-catalogue.ts'
+import { mayUseEndpoint } from '../bars/endpoint-catalogue.ts'
 import { referralIdFor } from '../bars/envelope.ts'
 import { readMessage, type BarsMessage } from '../bars/message-bundle.ts'
 import { prepareMessageReferral } from '../bars/message-referral.ts'
@@ -13,7 +13,7 @@ import { responseMessage } from '../bars/response-message.ts'
 import { fhirErrorHandler, toOutcomeError } from '../fhir/error-handler.ts'
 import { asBarsError, issue, OperationOutcomeError, outcomeError } from '../fhir/operation-outcome.ts'
 import { sendFhir } from '../fhir/reply.ts'
-import { acceptReferral, type IntakeContext, type IntakeDeps } from '../intake/accept-referral.ts'
+import { acceptReferral, type IntakeContext } from '../intake/accept-referral.ts'
 import type { StoredResource } from '../store/store.ts'
 import type { RouteDeps } from './route-deps.ts'
 import { summariseForLog } from '../request-log.ts'
@@ -30,9 +30,9 @@ const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/
  * error is an OperationOutcome with a BaRS REC_ code, and every attempt is audited.
  */
 export async function processMessageRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {
-  const catalogue = await loadEndpointCatalogue(deps.config.bars.endpointCatalogue)
+  const catalogue = deps.endpoints
   const ownServiceId = deps.config.bars.serviceId
-  const intake: IntakeDeps = { store: deps.store, validator: deps.validator, routing: deps.routing, triageRules: deps.triageRules, clock: deps.clock, newId: deps.newId, requestIdStaleMs: deps.config.requestIdStaleMs, ...(deps.newReference === undefined ? {} : { newReference: deps.newReference }) }
+  const { intake } = deps
   const headersOf = new WeakMap<FastifyRequest, BarsHeaders>()
   const messageOf = new WeakMap<FastifyRequest, BarsMessage>()
 

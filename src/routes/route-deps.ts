@@ -1,6 +1,8 @@
+import type { EndpointCatalogue } from '../bars/endpoint-catalogue.ts'
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
 import type { FhirRouteInfo, RouteCatalogue } from '../fhir/route-catalogue.ts'
+import type { IntakeDeps } from '../intake/accept-referral.ts'
 import type { Partnership } from '../routing/partnership.ts'
 import type { RoutingIndex } from '../routing/route-referral.ts'
 import type { Store } from '../store/store.ts'
@@ -21,6 +23,10 @@ export interface RouteDeps {
   /** referral references (src/reference/); app.ts always sets it */
   newReference?: () => string
   version: string
+  /** the intake's dependencies, built once in the composition root (app.ts) for every door */
+  intake: IntakeDeps
+  /** the BaRS Endpoint Catalogue (WORKWELL_BARS_ENDPOINTS), read once at start */
+  endpoints: EndpointCatalogue
 }
 
 declare module 'fastify' {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { OperationOutcomeIssue, Parameters } from '@medplum/fhirtypes'
 import { issue, operationOutcome, OperationOutcomeError, outcomeError } from '../fhir/operation-outcome.ts'
 import { sendFhir } from '../fhir/reply.ts'
-import { decideReferral } from '../intake/accept-referral.ts'
+import { decideIntake } from '../intake/accept-referral.ts'
 import { prepareContained, prepareTransaction } from '../intake/prepare-referral.ts'
 import type { RouteDeps } from './route-deps.ts'
 import { ANY_ROLE } from '../auth/access-policy.ts'
@@ -68,7 +68,7 @@ export async function validateRoutes (app: FastifyInstance, deps: RouteDeps): Pr
     const p = callerOf(request)
     try {
       const prepared = type === 'Bundle' ? prepareTransaction(deps, resource).prepared : prepareContained(deps, resource)
-      const decision = decideReferral(deps, prepared, { referrerOds: p.roles.has('referrer') ? p.odsCodes : [] }, deps.clock.now())
+      const decision = decideIntake(deps, prepared, { referrerOds: p.roles.has('referrer') ? p.odsCodes : [] }, { taskId: 'validate' }, deps.clock.now())
       return [issue('information', 'informational', `A create would be accepted: routed to ${decision.route.partnership.id}, triage outcome ${decision.triage.outcome}`)]
     } catch (err) {
       if (err instanceof OperationOutcomeError) return err.issues

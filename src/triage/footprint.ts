@@ -1,4 +1,4 @@
-import type { ReferralFacts } from '../intake/referral-facts.ts'
+import type { ReferralFacts } from '../referral/referral-facts.ts'
 import { postcodeDistrict } from '../routing/postcode.ts'
 import type { FootprintTest, PartnershipArea, ResolvedRules } from './rules.ts'
 

@@ -1,4 +1,4 @@
-import type { ReferralFacts } from '../intake/referral-facts.ts'
+import type { ReferralFacts } from '../referral/referral-facts.ts'
 import { daysBetween } from './dates.ts'
 import type { ResolvedRules, RuleCondition } from './rules.ts'
 

@@ -1,4 +1,4 @@
-import type { ReferralFacts } from '../intake/referral-facts.ts'
+import type { ReferralFacts } from '../referral/referral-facts.ts'
 import type { LocalService, ResolvedRules } from './rules.ts'
 import type { TriageOutput, TriageResult } from './triage-result.ts'
 

@@ -1,17 +1,14 @@
 import { readFile } from 'node:fs/promises'
-import type { Bundle, Reference, ServiceRequest, Task } from '@medplum/fhirtypes'
+import type { Bundle, Reference, ServiceRequest } from '@medplum/fhirtypes'
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
 import { parseTransaction } from '../fhir/transaction-bundle.ts'
-import { patientByIdentifier } from '../intake/accept-referral.ts'
-import { extractFacts } from '../intake/referral-facts.ts'
-import { containedPackage, type ReferralPackage } from '../intake/referral-package.ts'
+import { OperationOutcomeError } from '../fhir/operation-outcome.ts'
+import { decideReferral } from '../referral/decide-referral.ts'
+import { loadDecisionTables } from '../referral/load-decision-tables.ts'
+import { containedPackage, patientByIdentifier, type ReferralPackage } from '../referral/referral-package.ts'
 import { loadAreaPartnerships } from '../routing/load-partnerships.ts'
-import { buildRoutingIndex, routeReferral } from '../routing/route-referral.ts'
 import { createValidator } from '../validation/create-validator.ts'
-import { buildTriageTask } from './build-task.ts'
-import { loadTriageRules } from './load-triage-rules.ts'
-import { triageRouted } from './triage-routed.ts'
 
 export const TRIAGE_USAGE = '  triage FILE [--on YYYY-MM-DD]  triage a referral or fit-note triage request (ServiceRequest or transaction Bundle) as the gateway would; prints the Task, stores and sends nothing'
 
@@ -52,21 +49,15 @@ export async function runTriageCommand (args: string[], io: { config: Config, ou
   }
   const { pkg, serviceRequestId, patient } = packageOf(doc)
   const partnerships = await loadAreaPartnerships(config)
-  const rules = await loadTriageRules(config.mappingsDir, partnerships.keys(), { reviewGraceDays: config.rulesReviewGraceDays })
-  const facts = extractFacts(pkg)
-  const routing = buildRoutingIndex(partnerships.values())
-  const route = routeReferral(facts, routing, now)
-  if (!route.ok) { err(`unroutable: ${route.reason}`); return 1 }
-  const task = buildTriageTask({
-    id: 'preview',
-    serviceRequestId,
-    patient,
-    ...(pkg.serviceRequest.requester === undefined ? {} : { requester: pkg.serviceRequest.requester as Task['requester'] }),
-    partnership: route.partnership,
-    icb: route.icb,
-    triage: triageRouted(facts, route.partnership, routing, rules, now),
-    now
-  })
-  out(JSON.stringify(task, null, 2))
-  return 0
+  const tables = await loadDecisionTables(config.mappingsDir, partnerships.values(), { reviewGraceDays: config.rulesReviewGraceDays })
+  try {
+    const { task } = decideReferral(tables, pkg, { taskId: 'preview', serviceRequestId, patient }, now)
+    out(JSON.stringify(task, null, 2))
+    return 0
+  } catch (e) {
+    if (!(e instanceof OperationOutcomeError)) throw e
+    // the intake's 422s: no Patient named, or no partnership to route to
+    for (const i of e.issues) err(`${i.code === 'business-rule' ? 'unroutable' : 'invalid'}: ${(i.expression ?? []).join(', ')}: ${i.diagnostics ?? ''}`)
+    return 1
+  }
 }

@@ -1,4 +1,4 @@
-import type { ReferralFacts } from '../intake/referral-facts.ts'
+import type { ReferralFacts } from '../referral/referral-facts.ts'
 import type { Partnership } from '../routing/partnership.ts'
 import type { RoutingIndex } from '../routing/route-referral.ts'
 import { homeService } from './home-partnership.ts'

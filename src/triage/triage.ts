@@ -1,5 +1,5 @@
 import { englandDate } from '../england-date.ts'
-import type { ReferralFacts } from '../intake/referral-facts.ts'
+import type { ReferralFacts } from '../referral/referral-facts.ts'
 import { ageRange, dayBounds, monthsRange, type Range } from './dates.ts'
 import { areaName, footprint, isPseudoPostcode } from './footprint.ts'
 import { matchContext, matches, type MatchContext } from './match.ts'

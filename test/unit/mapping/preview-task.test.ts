@@ -1,18 +1,16 @@
 import path from 'node:path'
 import type { ServiceRequest } from '@medplum/fhirtypes'
 import { describe, expect, it } from 'vitest'
-import { extractFacts } from '../../../src/intake/referral-facts.ts'
-import { containedPackage } from '../../../src/intake/referral-package.ts'
-import { loadPreviewTriage, previewTask } from '../../../src/mapping/preview-task.ts'
+import { decideReferral } from '../../../src/referral/decide-referral.ts'
+import { loadDecisionTables } from '../../../src/referral/load-decision-tables.ts'
+import { containedPackage, patientByIdentifier } from '../../../src/referral/referral-package.ts'
+import { previewTask } from '../../../src/mapping/preview-task.ts'
 import { loadPartnerships } from '../../../src/routing/load-partnerships.ts'
-import { buildRoutingIndex } from '../../../src/routing/route-referral.ts'
-import { loadTriageRules } from '../../../src/triage/load-triage-rules.ts'
-import { triageRouted } from '../../../src/triage/triage-routed.ts'
 
 const MAPPINGS = path.resolve(import.meta.dirname, '../../../mappings')
 const NOW = new Date('2026-11-20T12:00:00Z')
 const partnerships = await loadPartnerships(MAPPINGS)
-const routing = buildRoutingIndex(partnerships.values())
+const tables = await loadDecisionTables(MAPPINGS, partnerships.values())
 
 /** The NCL GP referral of someone who lives in, and is registered in, Greater Manchester. */
 async function livingInGreaterManchester (): Promise<ServiceRequest> {
@@ -30,12 +28,22 @@ describe('previewTask (workwell map, golden examples)', () => {
     const ncl = partnerships.get('north-central-london')
     if (ncl === undefined) throw new Error('no NCL')
     const serviceRequest = await livingInGreaterManchester()
-    const { task } = previewTask({ serviceRequest, partnership: ncl, routing, triage: await loadPreviewTriage(MAPPINGS, partnerships.values()), now: NOW, taskId: 't' })
-    const rules = await loadTriageRules(MAPPINGS, partnerships.keys())
-    const intake = triageRouted(extractFacts(containedPackage(serviceRequest)), ncl, routing, rules, NOW)
-    const own = intake.outputs.find((o) => o.code === 'own-area-workwell')
-    expect(own?.local?.name).toBe(rules.get('greater-manchester')?.directory['work-health-assessment']?.name)
-    expect(task.output?.map((o) => o.valueCodeableConcept?.text)).toStrictEqual(intake.outputs.map((o) => `${o.display}: ${o.local?.name ?? ''}`))
-    expect(task.businessStatus?.text).toBe(intake.reasons.join('; '))
+    const { task, routeNote } = previewTask({ serviceRequest, partnership: ncl, tables, now: NOW, taskId: 't' })
+    expect(routeNote).toBeUndefined()
+    const intake = decideReferral(tables, containedPackage(serviceRequest), { taskId: 't', serviceRequestId: 'sr-1', patient: patientByIdentifier(serviceRequest) }, NOW)
+    expect(intake.route.partnership.id).toBe('north-central-london')
+    const own = intake.triage.outputs.find((o) => o.code === 'own-area-workwell')
+    expect(own?.local?.name).toBe(tables.triageRules.get('greater-manchester')?.directory['work-health-assessment']?.name)
+    // the preview is the intake's Task, whole
+    expect(task).toStrictEqual(intake.task)
+  })
+
+  it('is owned by the partnership asked for, and says where the referral really routes', async () => {
+    const gm = partnerships.get('greater-manchester')
+    if (gm === undefined) throw new Error('no GM')
+    const serviceRequest = await livingInGreaterManchester()
+    const { task, routeNote } = previewTask({ serviceRequest, partnership: gm, tables, now: NOW, taskId: 't' })
+    expect(task.owner?.reference).toBe('Organization/greater-manchester')
+    expect(routeNote).toBe('the referral routes to north-central-london, not greater-manchester')
   })
 })

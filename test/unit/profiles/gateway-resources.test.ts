@@ -3,12 +3,11 @@ import { join } from 'node:path'
 import type { OperationOutcomeIssue, ServiceRequest } from '@medplum/fhirtypes'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { WORKWELL_BASE } from '../../../src/fhir/systems.ts'
-import { loadPreviewTriage, previewTask } from '../../../src/mapping/preview-task.ts'
-import type { PreviewTriage } from '../../../src/mapping/preview-task.ts'
+import { previewTask } from '../../../src/mapping/preview-task.ts'
+import { loadDecisionTables } from '../../../src/referral/load-decision-tables.ts'
+import type { DecisionTables } from '../../../src/referral/decide-referral.ts'
 import { loadPartnerships } from '../../../src/routing/load-partnerships.ts'
 import type { Partnership } from '../../../src/routing/partnership.ts'
-import type { RoutingIndex } from '../../../src/routing/route-referral.ts'
-import { buildRoutingIndex } from '../../../src/routing/route-referral.ts'
 import { TRIAGE_TASK_PROFILE } from '../../../src/triage/build-task.ts'
 import { createValidator } from '../../../src/validation/create-validator.ts'
 import type { ResourceValidator } from '../../../src/validation/validator.ts'
@@ -66,12 +65,10 @@ describe('committed fixtures against the WorkWell profiles', () => {
 
 describe('Tasks the triage pipeline builds', () => {
   let partnerships: Map<string, Partnership>
-  let routing: RoutingIndex
-  let triage: PreviewTriage
+  let tables: DecisionTables
   beforeAll(async () => {
     partnerships = await loadPartnerships(join(ROOT, 'mappings'))
-    routing = buildRoutingIndex(partnerships.values())
-    triage = await loadPreviewTriage(join(ROOT, 'mappings'), partnerships.values())
+    tables = await loadDecisionTables(join(ROOT, 'mappings'), partnerships.values())
   })
 
   const serviceRequests = [...referrals, ...jsonFiles('fixtures/triage', 1).filter((f) => read(f).resourceType === 'ServiceRequest')]
@@ -81,7 +78,7 @@ describe('Tasks the triage pipeline builds', () => {
     const partnership = partnerships.get(partnershipId) ?? [...partnerships.values()].find((p) => file.includes(p.id))
     if (partnership === undefined) throw new Error(`no partnership for ${file}`)
     const serviceRequest = { ...read(file), id: 'sr-1' } as unknown as ServiceRequest
-    const { task } = previewTask({ serviceRequest, partnership, routing, triage, now: NOW, taskId: 'task-1' })
+    const { task } = previewTask({ serviceRequest, partnership, tables, now: NOW, taskId: 'task-1' })
     expect(task.meta?.profile).toContain(TRIAGE_TASK_PROFILE)
     const issues = validator.validate(task)
     expect(errorsOf(issues)).toStrictEqual([])

@@ -4,7 +4,7 @@ import type { CodeSystem, ElementDefinition, StructureDefinition, ValueSet } fro
 import { beforeAll, describe, expect, it } from 'vitest'
 import { EXTENSIONS, SYSTEMS, WORKWELL_BASE } from '../../../src/fhir/systems.ts'
 import { snapshotProfiles } from '../../../src/ig/profile-snapshots.ts'
-import { FIT_NOTE_ADVICE, FIT_NOTE_CODES, TRIAGE_INDICATOR_SYSTEM } from '../../../src/intake/referral-facts.ts'
+import { FIT_NOTE_ADVICE, FIT_NOTE_CODES, TRIAGE_INDICATOR_SYSTEM } from '../../../src/referral/referral-facts.ts'
 import { PARTNERSHIP_OUTPUT, PARTNERSHIP_OUTPUT_SYSTEM, REFERRAL_OUTCOME_SYSTEM, REFERRAL_OUTCOMES } from '../../../src/lifecycle/lifecycle-codes.ts'
 import { loadPartnerships } from '../../../src/routing/load-partnerships.ts'
 import { LOCAL_SERVICE_EXTENSION, TRIAGE_TASK_PROFILE } from '../../../src/triage/build-task.ts'

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { ReferralFacts } from '../../../src/intake/referral-facts.ts'
+import type { ReferralFacts } from '../../../src/referral/referral-facts.ts'
 import { loadOdsPractices } from '../../../src/routing/ods-practices.ts'
 import { loadPartnerships } from '../../../src/routing/load-partnerships.ts'
 import { buildRoutingIndex, routeReferral } from '../../../src/routing/route-referral.ts'

@@ -1,6 +1,6 @@
 import type { Reference, Task } from '@medplum/fhirtypes'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { ReferralFacts } from '../../../src/intake/referral-facts.ts'
+import type { ReferralFacts } from '../../../src/referral/referral-facts.ts'
 import type { Partnership } from '../../../src/routing/partnership.ts'
 import { buildTriageTask, LOCAL_SERVICE_EXTENSION, TRIAGE_TASK_PROFILE, taskStatus, type TaskInput } from '../../../src/triage/build-task.ts'
 import { TRIAGE_OUTCOME_CODE_SYSTEM, TRIAGE_OUTPUT_CODE_SYSTEM } from '../../../src/triage/triage-code-systems.ts'

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { ReferralFacts } from '../../../src/intake/referral-facts.ts'
+import type { ReferralFacts } from '../../../src/referral/referral-facts.ts'
 import { buildRoutingIndex } from '../../../src/routing/route-referral.ts'
 import { buildTriageTask } from '../../../src/triage/build-task.ts'
 import { isDeliverable, triageRouted } from '../../../src/triage/triage-routed.ts'

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { ReferralFacts } from '../../../src/intake/referral-facts.ts'
+import type { ReferralFacts } from '../../../src/referral/referral-facts.ts'
 import type { Partnership } from '../../../src/routing/partnership.ts'
 import type { ResolvedRules } from '../../../src/triage/rules.ts'
 import { triageReferral } from '../../../src/triage/triage.ts'

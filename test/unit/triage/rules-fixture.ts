@@ -1,5 +1,5 @@
 import path from 'node:path'
-import type { ReferralFacts } from '../../../src/intake/referral-facts.ts'
+import type { ReferralFacts } from '../../../src/referral/referral-facts.ts'
 import { loadPartnerships } from '../../../src/routing/load-partnerships.ts'
 import type { Partnership } from '../../../src/routing/partnership.ts'
 import { loadTriageRules } from '../../../src/triage/load-triage-rules.ts'

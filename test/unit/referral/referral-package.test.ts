@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { ServiceRequest } from '@medplum/fhirtypes'
 import { describe, expect, it } from 'vitest'
-import { containedPackage, resolvePatient } from '../../../src/intake/referral-package.ts'
+import { containedPackage, resolvePatient } from '../../../src/referral/referral-package.ts'
 
 function fixture (name: string): ServiceRequest {
   return JSON.parse(readFileSync(new URL(`../../../fixtures/referrals/north-central-london/${name}`, import.meta.url), 'utf8')) as ServiceRequest

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import type { Consent, Observation, Patient, ServiceRequest } from '@medplum/fhirtypes'
 import { describe, expect, it } from 'vitest'
-import { extractFacts } from '../../../src/intake/referral-facts.ts'
-import { containedPackage } from '../../../src/intake/referral-package.ts'
+import { extractFacts } from '../../../src/referral/referral-facts.ts'
+import { containedPackage } from '../../../src/referral/referral-package.ts'
 
 const CS = 'https://fhir.workwell.example/CodeSystem'
 const SNOMED = 'http://snomed.info/sct'

@@ -1,4 +1,5 @@
 import type { Patient, Reference, Resource, ServiceRequest } from '@medplum/fhirtypes'
+import { SYSTEMS } from '../fhir/systems.ts'
 
 /**
  * A referral as the pipeline sees it, whichever door it came through: the ServiceRequest and
@@ -34,4 +35,13 @@ export function resolvePatient (pkg: ReferralPackage): (Located & { resource: Pa
   const found = pkg.resolve(pkg.serviceRequest.subject)
   if (found?.resource.resourceType !== 'Patient') return undefined
   return { resource: found.resource, path: found.path }
+}
+
+/** Task.for for a contained Patient: the NHS number, never a name (logs and Tasks carry ids). */
+export function patientByIdentifier (sr: ServiceRequest): Reference {
+  const patient = sr.contained?.find((r) => `#${r.id ?? ''}` === sr.subject?.reference)
+  const nhs = patient?.resourceType === 'Patient' ? patient.identifier?.find((i) => i.system === SYSTEMS.nhsNumber) : undefined
+  return nhs?.value === undefined
+    ? { type: 'Patient', display: `Patient contained in ServiceRequest/${sr.id ?? ''}` }
+    : { type: 'Patient', identifier: { system: SYSTEMS.nhsNumber, value: nhs.value } }
 }

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import type { Address, Observation, ServiceRequest } from '@medplum/fhirtypes'
 import { describe, expect, it } from 'vitest'
-import { extractFacts, type ReferralFacts } from '../../../src/intake/referral-facts.ts'
-import { containedPackage } from '../../../src/intake/referral-package.ts'
+import { extractFacts, type ReferralFacts } from '../../../src/referral/referral-facts.ts'
+import { containedPackage } from '../../../src/referral/referral-package.ts'
 
 /**
  * Facts chosen by their dates and subject: the current record by effective date (not the last
