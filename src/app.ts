@@ -30,7 +30,7 @@ import type { RouteDeps } from './routes/route-deps.ts'
 import { healthRoutes } from './routes/health.ts'
 import { countRequests, metricsRoutes } from './routes/metrics.ts'
 import { createGatewayMetrics } from './metrics/gateway-metrics.ts'
-import { instrumentStore, instrumentValidator } from './metrics/instrument.ts'
+import { instrumentValidator } from './metrics/instrument.ts'
 import { metadataRoutes } from './routes/metadata.ts'
 import { readRoutes } from './routes/read.ts'
 import { referralRoutes } from './routes/referrals.ts'
@@ -92,7 +92,7 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
   const catalogue = new RouteCatalogue()
   // a registry per app instance, never prom-client's global one: tests run many apps in one process
   const metrics = createGatewayMetrics(opts.store, opts.clock ?? systemClock)
-  const store = instrumentStore(opts.store, metrics)
+  const store = opts.store
   const deps: RouteDeps = {
     config: opts.config,
     store,
@@ -104,7 +104,8 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
     clock: opts.clock ?? systemClock,
     newId: opts.newId ?? timeOrderedIds(),
     newReference: referenceGenerator(),
-    version: opts.version
+    version: opts.version,
+    metrics
   }
 
   // each partnership's rule review date: alerts once passed (and triage held after the grace)
@@ -184,7 +185,7 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
   await app.register(consoleRoutes, { ...deps, alerts: async () => (await readAlerts(alertSource)).map(consoleAlert) })
 
   if (opts.config.delivery.enabled) {
-    const worker = createConfiguredWorker({ ...opts, store, clock: deps.clock, logger: app.log.child({ component: 'delivery' }) })
+    const worker = createConfiguredWorker({ ...opts, store, metrics, clock: deps.clock, logger: app.log.child({ component: 'delivery' }) })
     app.addHook('onReady', async () => { worker.start() })
     app.addHook('onClose', async () => { await worker.stop() })
   }

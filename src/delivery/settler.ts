@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts'
-import type { AuditRecord, DeliverySettlement, Store } from '../store/store.ts'
+import type { AuditRecord } from '../store/audit-store.ts'
+import type { DeliverySettlement, OutboxStore } from '../store/outbox-store.ts'
 
 /** Collects attempt outcomes and writes them to the store in batches. */
 export interface Settler {
@@ -33,7 +34,7 @@ interface Waiting {
  * @param maxBatch - the most outcomes in one transaction (a full batch is written at once)
  * @param lingerMs - how long the first outcome of a batch waits for others (0: the same turn only)
  */
-export function createSettler (store: Store, clock: Clock, maxBatch = 1_000, lingerMs = 0): Settler {
+export function createSettler (store: Pick<OutboxStore, 'settleDeliveries'>, clock: Clock, maxBatch = 1_000, lingerMs = 0): Settler {
   let queue: Waiting[] = []
   let writing: Promise<void> | undefined
   let scheduled = false

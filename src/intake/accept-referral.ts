@@ -2,6 +2,7 @@ import { withReference } from '../reference/referral-reference.ts'
 import type { OperationOutcomeIssue, Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes'
 import { auditRecord } from '../audit/audit-record.ts'
 import type { Clock } from '../clock.ts'
+import type { GatewayMetrics } from '../metrics/gateway-metrics.ts'
 import { hasErrors, issue, OperationOutcomeError, outcomeError, withBarsCode } from '../fhir/operation-outcome.ts'
 import { SYSTEMS } from '../fhir/systems.ts'
 import type { RoutingIndex } from '../routing/route-referral.ts'
@@ -31,6 +32,8 @@ export interface IntakeDeps {
   requestIdStaleMs: number
   /** the next human-readable referral reference (src/reference/); without it referrals get none */
   newReference?: () => string
+  /** counts each stored referral by its triage outcome (workwell_triage_outcomes_total) */
+  metrics?: Pick<GatewayMetrics, 'triageOutcome'>
 }
 
 /** A referral ready for the pipeline: validated input plus the resources to store, ids assigned. */
@@ -243,6 +246,7 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
       : {}),
     audit
   })
+  deps.metrics?.triageOutcome(triage.outcome, route.partnership.id)
   return { serviceRequest: srStored, task: storedTask, stored, triage, partnershipId: route.partnership.id, queuedForDelivery: deliver }
 }
 

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
+import type { GatewayMetrics } from '../metrics/gateway-metrics.ts'
 import type { FhirRouteInfo, RouteCatalogue } from '../fhir/route-catalogue.ts'
 import type { Partnership } from '../routing/partnership.ts'
 import type { RoutingIndex } from '../routing/route-referral.ts'
@@ -21,6 +22,8 @@ export interface RouteDeps {
   /** referral references (src/reference/); app.ts always sets it */
   newReference?: () => string
   version: string
+  /** where domain events are counted (app.ts always sets it) */
+  metrics?: Pick<GatewayMetrics, 'triageOutcome'>
 }
 
 declare module 'fastify' {

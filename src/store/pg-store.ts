@@ -23,7 +23,7 @@ import type {
 } from './store.ts'
 import { instantBounds, normaliseInstant } from './fhir-instant.ts'
 import { latestVersion, runPgMigrations, schemaVersion } from './pg-migrations.ts'
-import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-errors.ts'
+import { RequestIdAlreadyDoneError } from './store-errors.ts'
 import { auditValues as auditColumns, byDueThenCreated, PRUNE_BATCH, checkNonNegativeInteger, checkResources, checkTaskVersion, int, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toStoredResource, createdScope, resourceRow } from './store-rows.ts'
 import type { ReferralRows, Row } from './store-rows.ts'
 import { toReferralRows } from './store-rows.ts'
@@ -304,28 +304,6 @@ class PgStore implements Store {
     }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
   }
 
-  async claimDueDeliveries (now: Date, limit: number, leaseMs: number): Promise<OutboxRow[]> {
-    return this.claimDueDeliveriesFor(now, limit, leaseMs, {})
-  }
-
-  async markDelivered (id: string, now: Date, responseStatus: number): Promise<void> {
-    await this.#settleOne(id, `UPDATE outbox
-      SET status = 'delivered', attempts = attempts + 1, lease_until = NULL, last_response_status = $1, updated_at = $2
-      WHERE id = $3 AND status = 'pending'`, [responseStatus, now.toISOString(), id])
-  }
-
-  async scheduleRetry (id: string, nextAttemptAt: Date, error: string, now: Date): Promise<void> {
-    await this.#settleOne(id, `UPDATE outbox
-      SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2, lease_until = NULL, updated_at = $3
-      WHERE id = $4 AND status = 'pending'`, [nextAttemptAt.toISOString(), error, now.toISOString(), id])
-  }
-
-  async markDeadLetter (id: string, error: string, now: Date): Promise<void> {
-    await this.#settleOne(id, `UPDATE outbox
-      SET status = 'dead-letter', attempts = attempts + 1, last_error = $1, lease_until = NULL, updated_at = $2
-      WHERE id = $3 AND status = 'pending'`, [error, now.toISOString(), id])
-  }
-
   async listDeliveries (filter: DeliveryFilter): Promise<OutboxRow[]> {
     checkNonNegativeInteger('limit', filter.limit)
     const where: string[] = []
@@ -348,7 +326,7 @@ class PgStore implements Store {
     return rows.map(toOutboxRow)
   }
 
-  async claimDueDeliveriesFor (now: Date, limit: number, leaseMs: number, filter: ClaimFilter): Promise<OutboxRow[]> {
+  async claimDueDeliveries (now: Date, limit: number, leaseMs: number, filter: ClaimFilter = {}): Promise<OutboxRow[]> {
     checkNonNegativeInteger('limit', limit)
     if (limit === 0 || filter.partnershipIds?.length === 0) return []
     const nowIso = now.toISOString()
@@ -420,11 +398,6 @@ class PgStore implements Store {
         values: [0, 1, 2, 3, 4, 5, 6, 7].map(column)
       })
     })
-  }
-
-  async readDelivery (id: string): Promise<OutboxRow | undefined> {
-    const { rows: [row] } = await this.#query({ text: 'SELECT * FROM outbox WHERE id = $1', values: [id] })
-    return row === undefined ? undefined : toOutboxRow(row)
   }
 
   async replayDelivery (id: string, now: Date): Promise<ReplayResult> {
@@ -544,14 +517,6 @@ class PgStore implements Store {
     } finally {
       client.release(broken)
     }
-  }
-
-  /** An outcome that changed nothing is either a late report (ignored) or an unknown id. */
-  async #settleOne (id: string, sql: string, values: unknown[]): Promise<void> {
-    const result = await this.#query({ text: sql, values })
-    if (result.rowCount !== 0) return
-    const found = await this.#query({ text: 'SELECT 1 FROM outbox WHERE id = $1', values: [id] })
-    if (found.rows.length === 0) throw new OutboxRowNotFoundError(id)
   }
 }
 

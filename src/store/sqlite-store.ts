@@ -26,7 +26,7 @@ import { openSqliteDatabase } from './sqlite-database.ts'
 import { migrations, runMigrations } from './sqlite-migrations.ts'
 import { scopeCondition } from './access-scope.ts'
 import { auditValues as auditColumns, byDueThenCreated, PRUNE_BATCH, checkNonNegativeInteger, checkResources, checkTaskVersion, int, type ReferralRows, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toReferralRows, toStoredResource, createdScope, resourceRow } from './store-rows.ts'
-import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-errors.ts'
+import { RequestIdAlreadyDoneError } from './store-errors.ts'
 import { AUDIT_SEARCH_SQL, auditSearchValues, toAuditRecord } from '../audit/audit-row.ts'
 import type { AuditQuery } from '../audit/audit-event.ts'
 
@@ -83,11 +83,6 @@ interface Statements {
   takeOverRequestId: StatementSync
   releaseRequestId: StatementSync
   selectResource: StatementSync
-  claimDue: StatementSync
-  markDelivered: StatementSync
-  scheduleRetry: StatementSync
-  markDeadLetter: StatementSync
-  outboxExists: StatementSync
 }
 
 function prepareStatements (db: DatabaseSync): Statements {
@@ -131,26 +126,7 @@ function prepareStatements (db: DatabaseSync): Statements {
       'UPDATE request_ids SET claimed_at = ? WHERE request_id = ? AND state = \'in-flight\' AND claimed_at < ?'),
     releaseRequestId: db.prepare('DELETE FROM request_ids WHERE request_id = ? AND state = \'in-flight\''),
     selectResource: db.prepare(
-      'SELECT resource_type, id, version_id, last_updated, content FROM resources WHERE resource_type = ? AND id = ?'),
-    claimDue: db.prepare(`UPDATE outbox SET lease_until = :leaseUntil
-      WHERE id IN (
-        SELECT id FROM outbox
-        WHERE status = 'pending' AND next_attempt_at <= :now AND (lease_until IS NULL OR lease_until < :now)
-        ORDER BY next_attempt_at, created_at, id
-        LIMIT :limit)
-      RETURNING *`),
-    // outcomes apply to pending rows only: a worker whose lease ran out may report late,
-    // after another worker already settled the row, and must not undo that
-    markDelivered: db.prepare(`UPDATE outbox
-      SET status = 'delivered', attempts = attempts + 1, lease_until = NULL, last_response_status = ?, updated_at = ?
-      WHERE id = ? AND status = 'pending'`),
-    scheduleRetry: db.prepare(`UPDATE outbox
-      SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, lease_until = NULL, updated_at = ?
-      WHERE id = ? AND status = 'pending'`),
-    markDeadLetter: db.prepare(`UPDATE outbox
-      SET status = 'dead-letter', attempts = attempts + 1, last_error = ?, lease_until = NULL, updated_at = ?
-      WHERE id = ? AND status = 'pending'`),
-    outboxExists: db.prepare('SELECT 1 AS found FROM outbox WHERE id = ?')
+      'SELECT resource_type, id, version_id, last_updated, content FROM resources WHERE resource_type = ? AND id = ?')
   }
 }
 
@@ -330,28 +306,6 @@ class SqliteStore implements SqliteWriterStore {
     })
   }
 
-  async claimDueDeliveries (now: Date, limit: number, leaseMs: number): Promise<OutboxRow[]> {
-    checkNonNegativeInteger('limit', limit)
-    // LIMIT 0 would be fine, but a negative LIMIT means "no limit" to SQLite
-    if (limit === 0) return []
-    const leaseUntil = new Date(now.getTime() + leaseMs).toISOString()
-    const rows = this.#s.claimDue.all({ now: now.toISOString(), leaseUntil, limit })
-    // RETURNING gives no order guarantee; hand rows out oldest-due first
-    return rows.map(toOutboxRow).sort(byDueThenCreated)
-  }
-
-  async markDelivered (id: string, now: Date, responseStatus: number): Promise<void> {
-    this.#settle(id, this.#s.markDelivered.run(responseStatus, now.toISOString(), id).changes)
-  }
-
-  async scheduleRetry (id: string, nextAttemptAt: Date, error: string, now: Date): Promise<void> {
-    this.#settle(id, this.#s.scheduleRetry.run(nextAttemptAt.toISOString(), error, now.toISOString(), id).changes)
-  }
-
-  async markDeadLetter (id: string, error: string, now: Date): Promise<void> {
-    this.#settle(id, this.#s.markDeadLetter.run(error, now.toISOString(), id).changes)
-  }
-
   async listDeliveries (filter: DeliveryFilter): Promise<OutboxRow[]> {
     checkNonNegativeInteger('limit', filter.limit)
     const where: string[] = []
@@ -373,8 +327,9 @@ class SqliteStore implements SqliteWriterStore {
     return this.#statement(sql).all(params).map(toOutboxRow)
   }
 
-  async claimDueDeliveriesFor (now: Date, limit: number, leaseMs: number, filter: ClaimFilter): Promise<OutboxRow[]> {
+  async claimDueDeliveries (now: Date, limit: number, leaseMs: number, filter: ClaimFilter = {}): Promise<OutboxRow[]> {
     checkNonNegativeInteger('limit', limit)
+    // LIMIT 0 would be fine, but a negative LIMIT means "no limit" to SQLite
     if (limit === 0 || filter.partnershipIds?.length === 0) return []
     const params: Record<string, SQLInputValue> = { now: now.toISOString(), leaseUntil: new Date(now.getTime() + leaseMs).toISOString(), limit }
     const where: string[] = []
@@ -398,7 +353,8 @@ class SqliteStore implements SqliteWriterStore {
     if (settlements.length === 0 && audit.length === 0) return
     const at = now.toISOString()
     const auditRows = audit.map(auditValues)
-    // as with markDelivered & co, only pending rows change: a late report is ignored
+    // only pending rows change: a worker whose lease ran out may report late, after another
+    // worker already settled the row, and must not undo that
     const delivered = this.#statement(`UPDATE outbox
       SET status = 'delivered', attempts = attempts + 1, lease_until = NULL, last_response_status = ?, updated_at = ?
       WHERE id = ? AND status = 'pending'`)
@@ -430,11 +386,6 @@ class SqliteStore implements SqliteWriterStore {
       }
       for (const values of auditRows) this.#s.insertAudit.run(...values)
     })
-  }
-
-  async readDelivery (id: string): Promise<OutboxRow | undefined> {
-    const row = this.#statement('SELECT * FROM outbox WHERE id = ?').get(id)
-    return row === undefined ? undefined : toOutboxRow(row)
   }
 
   async replayDelivery (id: string, now: Date): Promise<ReplayResult> {
@@ -629,11 +580,6 @@ class SqliteStore implements SqliteWriterStore {
       this.#byShape.set(sql, statement)
     }
     return statement
-  }
-
-  /** An outcome that changed nothing is either a late report (ignored) or an unknown id. */
-  #settle (id: string, changes: number | bigint): void {
-    if (Number(changes) === 0 && this.#s.outboxExists.get(id) === undefined) throw new OutboxRowNotFoundError(id)
   }
 }
 

@@ -2,7 +2,7 @@ import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { openPgStore } from '../../../src/store/pg-store.ts'
 import { dropSchema, pgUnavailable, TEST_DATABASE_URL, testSchemaName } from '../../helpers/postgres.ts'
-import { describeStoreContract, referral, T0 } from './store-contract.ts'
+import { describeStoreContract, referral, T0 } from './contract/index.ts'
 
 const unavailable = await pgUnavailable()
 if (unavailable !== undefined) {
