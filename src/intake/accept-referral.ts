@@ -8,7 +8,10 @@ import { SYSTEMS } from '../fhir/systems.ts'
 import type { RoutingIndex } from '../routing/route-referral.ts'
 import { routeReferral } from '../routing/route-referral.ts'
 import { RequestIdAlreadyDoneError } from '../store/store-errors.ts'
-import type { AuditRecord, RequestIdClaim, ResourceScope, Store, StoredResource } from '../store/store.ts'
+import type { AuditRecord } from '../store/audit-store.ts'
+import type { OutboxStore } from '../store/outbox-store.ts'
+import type { RequestIdClaim, RequestIdStore } from '../store/request-id-store.ts'
+import type { ResourceScope, ResourceStore, StoredResource } from '../store/resource-store.ts'
 import { odsCodeOf } from '../fhir/ods-reference.ts'
 import { buildTriageTask } from '../triage/build-task.ts'
 import type { ResolvedRules } from '../triage/rules.ts'
@@ -22,7 +25,8 @@ import type { ReferralPackage } from './referral-package.ts'
 import { resolvePatient } from './referral-package.ts'
 
 export interface IntakeDeps {
-  store: Store
+  /** the referral's resources and X-Request-Id claims; a BaRS change or cancellation also looks up its outbox rows */
+  store: ResourceStore & RequestIdStore & Pick<OutboxStore, 'listDeliveries'>
   validator: ResourceValidator
   routing: RoutingIndex
   /** triage rules per partnership id (src/triage/load-triage-rules.ts) */

@@ -29,6 +29,7 @@ import type { ReferralRows, Row } from './store-rows.ts'
 import { toReferralRows } from './store-rows.ts'
 import { scopeCondition } from './access-scope.ts'
 import { completeRequestIds, completeRequestIdsQuery, saveReferralsQuery } from './pg-referral-batch.ts'
+import { createGroupCommit, type ItemOutcome } from './group-commit.ts'
 import { AUDIT_SEARCH_SQL, auditSearchValues, toAuditRecord } from '../audit/audit-row.ts'
 import type { AuditQuery } from '../audit/audit-event.ts'
 
@@ -89,9 +90,12 @@ const INSERT_OUTBOX = `INSERT INTO outbox (id, partnership_id, service_request_i
 class PgStore implements Store {
   readonly #pool: Pool
   #closed = false
-  /** referral writes waiting for the next group commit */
-  #pending: Array<{ rows: ReferralRows, resolve: () => void, reject: (err: unknown) => void }> = []
-  readonly #inFlight = new Set<Promise<void>>()
+  /**
+   * Group commit (group-commit.ts): the referrals saved in one turn of the event loop go to
+   * PostgreSQL as one statement (pg-referral-batch.ts). Groups do not wait for each other: each
+   * takes its own pooled connection.
+   */
+  readonly #saves = createGroupCommit<ReferralRows>({ commit: async (group) => this.#commitGroup(group), maxInFlight: Number.POSITIVE_INFINITY })
 
   constructor (pool: Pool) {
     this.#pool = pool
@@ -121,40 +125,32 @@ class PgStore implements Store {
   async saveReferral (write: ReferralWrite): Promise<void> {
     // flattened before it queues: a bad instant is a caller bug, refused before any I/O
     const rows = toReferralRows(write, normaliseInstant)
-    await new Promise<void>((resolve, reject) => {
-      this.#pending.push({ rows, resolve, reject })
-      if (this.#pending.length === 1) setImmediate(() => { this.#track(this.#flushSaves()) })
-    })
+    await this.#saves.add(rows)
   }
 
   /**
-   * Group commit: the referrals queued in one turn of the event loop go to PostgreSQL as one
-   * statement (pg-referral-batch.ts). If the group fails, nothing of it was written (one
-   * statement, or one transaction with the request ids), and each write is tried alone, so
-   * only the one at fault fails, with its own error.
+   * If the group fails, nothing of it was written (one statement, or one transaction with the
+   * request ids), and each write is tried alone, so only the one at fault fails, with its own
+   * error.
    */
-  async #flushSaves (): Promise<void> {
-    const group = this.#pending
-    this.#pending = []
-    if (group.length === 0) return
+  async #commitGroup (group: readonly ReferralRows[]): Promise<void | ItemOutcome[]> {
     try {
-      await this.#saveGroup(group.map((g) => g.rows))
-      for (const g of group) g.resolve()
+      await this.#saveGroup(group)
+      return
     } catch (err) {
-      if (group.length === 1) {
-        group[0]?.reject(err)
-        return
-      }
-      // one after another, in the order they were saved: of two writes that clash, the later fails
-      for (const g of group) {
-        try {
-          await this.#saveGroup([g.rows])
-          g.resolve()
-        } catch (alone) {
-          g.reject(alone)
-        }
+      if (group.length === 1) throw err
+    }
+    // one after another, in the order they were saved: of two writes that clash, the later fails
+    const outcomes: ItemOutcome[] = []
+    for (const rows of group) {
+      try {
+        await this.#saveGroup([rows])
+        outcomes.push({ ok: true })
+      } catch (error) {
+        outcomes.push({ ok: false, error })
       }
     }
+    return outcomes
   }
 
   async #saveGroup (group: readonly ReferralRows[]): Promise<void> {
@@ -172,12 +168,6 @@ class PgStore implements Store {
         throw only === null || only === undefined ? new Error('an X-Request-Id of the group was completed by another request') : new RequestIdAlreadyDoneError(only)
       }
     })
-  }
-
-  /** Keeps a background flush in view so close() can wait for it. */
-  #track (work: Promise<void>): void {
-    this.#inFlight.add(work)
-    work.finally(() => { this.#inFlight.delete(work) }).catch(() => undefined)
   }
 
   async appendAudit (event: AuditRecord): Promise<void> {
@@ -488,8 +478,7 @@ class PgStore implements Store {
     if (this.#closed) return
     this.#closed = true
     // referrals already handed to saveReferral are written (or fail) before the pool ends
-    await this.#flushSaves()
-    await Promise.all(this.#inFlight)
+    await this.#saves.drain()
     await this.#pool.end()
   }
 

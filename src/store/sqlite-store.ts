@@ -23,6 +23,7 @@ import type {
 } from './store.ts'
 import { instantBounds, normaliseInstant } from './fhir-instant.ts'
 import { openSqliteDatabase } from './sqlite-database.ts'
+import { createGroupCommit, type ItemOutcome } from './group-commit.ts'
 import { migrations, runMigrations } from './sqlite-migrations.ts'
 import { scopeCondition } from './access-scope.ts'
 import { auditValues as auditColumns, byDueThenCreated, PRUNE_BATCH, checkNonNegativeInteger, checkResources, checkTaskVersion, int, type ReferralRows, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toReferralRows, toStoredResource, createdScope, resourceRow } from './store-rows.ts'
@@ -130,20 +131,13 @@ function prepareStatements (db: DatabaseSync): Statements {
   }
 }
 
-/** A write waiting for the next group commit. */
-interface QueuedWrite {
-  apply: () => void
-  resolve: () => void
-  reject: (err: unknown) => void
-}
-
 /** The Store on one node:sqlite connection. Every call is synchronous underneath. */
 class SqliteStore implements SqliteWriterStore {
   readonly #db: DatabaseSync
   readonly #s: Statements
   // searches and listings vary in shape; each shape is prepared once, on first use
   readonly #byShape = new Map<string, StatementSync>()
-  #queue: QueuedWrite[] = []
+  readonly #saves = createGroupCommit<() => void>({ commit: (batch) => this.#commitGroup(batch) })
 
   constructor (db: DatabaseSync) {
     this.#db = db
@@ -177,8 +171,8 @@ class SqliteStore implements SqliteWriterStore {
 
   /** saveReferral of an already flattened write (the writer thread's form, ReferralRows). */
   async saveReferralRows (rows: ReferralRows): Promise<void> {
-    // group commit: referrals saved in the same turn of the event loop share one transaction
-    await this.#grouped(() => {
+    // group commit: referrals saved in the same turn of the event loop share one transaction (#commitGroup)
+    await this.#saves.add(() => {
       for (const r of rows.resources) this.#s.insertResource.run(...r)
       this.#s.insertTask.run(...rows.task)
       if (rows.outbox !== null) this.#s.insertOutboxRow.run(...rows.outbox)
@@ -465,80 +459,61 @@ class SqliteStore implements SqliteWriterStore {
 
   async close (): Promise<void> {
     // referrals already handed to saveReferral are written (or fail) before the file closes
-    this.#flush()
+    await this.#saves.drain()
     if (this.#db.isOpen) this.#db.close()
   }
 
   /**
-   * Group commit (a commit per referral caps intake at the disk's fsync rate; docs/decisions/sqlite-writer.md).
-   * Writes queued in the same turn of the event loop run in ONE transaction; a write that
-   * fails is rolled back alone and rejects alone (#flushEach), the others commit. Each
-   * caller is answered only after the COMMIT (synchronous=FULL), so a 2xx still
-   * means the referral is on disk.
+   * One group of referral writes (group-commit.ts; a commit per referral caps intake at the
+   * disk's fsync rate, docs/decisions/sqlite-writer.md): all in ONE transaction; if one fails,
+   * the group again with each write in a savepoint, so it rolls back and fails alone. Callers
+   * are answered only after the COMMIT (synchronous=FULL), so a 2xx still means the referral
+   * is on disk.
    */
-  async #grouped (apply: () => void): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.#queue.push({ apply, resolve, reject })
-      if (this.#queue.length === 1) setImmediate(() => { this.#flush() })
-    })
-  }
-
-  #flush (): void {
-    const batch = this.#queue
-    if (batch.length === 0) return
-    this.#queue = []
+  #commitGroup (batch: ReadonlyArray<() => void>): void | ItemOutcome[] {
     // Optimistic first: the whole batch without savepoints. Inside a savepoint SQLite copies
     // every page a write first touches into a statement journal (spilled to a temp file past
     // 64 KiB), and a referral touches ~20 pages; a write fails only on a caller bug or a lost
     // X-Request-Id race, and then the batch is redone below with a savepoint per write.
+    this.#s.begin.run()
     try {
-      this.#s.begin.run()
-    } catch (err) {
-      for (const item of batch) item.reject(err)
-      return
-    }
-    try {
-      for (const item of batch) item.apply()
+      for (const apply of batch) apply()
     } catch {
       if (this.#db.isOpen && this.#db.isTransaction) this.#s.rollback.run()
-      this.#flushEach(batch)
-      return
+      return this.#commitEach(batch)
     }
     try {
       this.#s.commit.run()
     } catch (err) {
       if (this.#db.isOpen && this.#db.isTransaction) this.#s.rollback.run()
-      for (const item of batch) item.reject(err)
-      return
+      throw err
     }
-    for (const item of batch) item.resolve()
   }
 
   /** The batch again, each write in its own savepoint: the ones that fail roll back alone. */
-  #flushEach (batch: QueuedWrite[]): void {
-    const applied: QueuedWrite[] = []
+  #commitEach (batch: ReadonlyArray<() => void>): ItemOutcome[] {
+    const outcomes: ItemOutcome[] = []
     try {
       this.#s.begin.run()
-      for (const item of batch) {
+      for (const apply of batch) {
         this.#s.savepoint.run()
         try {
-          item.apply()
+          apply()
           this.#s.releaseSavepoint.run()
-          applied.push(item)
-        } catch (err) {
+          outcomes.push({ ok: true })
+        } catch (error) {
           this.#s.rollbackToSavepoint.run()
           this.#s.releaseSavepoint.run()
-          item.reject(err)
+          outcomes.push({ ok: false, error })
         }
       }
       this.#s.commit.run()
     } catch (err) {
       if (this.#db.isOpen && this.#db.isTransaction) this.#s.rollback.run()
-      // nothing of the batch was committed; a write already rejected on its own stays so
-      for (const item of batch) item.reject(err)
-      return
+      // nothing of the batch was committed
+      throw err
     }
-    for (const item of applied) item.resolve()
+    return outcomes
   }
 
   /**
