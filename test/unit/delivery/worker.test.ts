@@ -187,6 +187,16 @@ describe('delivery worker against a real partner', () => {
     })
   })
 
+  it('counts each attempt under its partnership and outcome once the outcome is committed', async () => {
+    const counted: string[] = []
+    const { db, worker, seed } = await setup({ frimley: '/ok', 'north-central-london': '/bad' }, { metrics: { delivery: (partnership, status) => { counted.push(`${partnership} ${status}`) } } })
+    await seed('d-1', 'frimley')
+    await seed('d-2', 'north-central-london')
+    await worker.runOnce()
+    expect(counted.sort()).toEqual(['frimley delivered', 'north-central-london dead-letter'])
+    expect(db.rows().map((r) => r.status).sort()).toEqual(['dead-letter', 'delivered'])
+  })
+
   it('503 then 201: retries after the jittered backoff with the same idempotency key', async () => {
     const { db, worker, seed, advance } = await setup({ frimley: '/flaky' })
     await seed('d-1', 'frimley')

@@ -113,6 +113,18 @@ export function describeOutboxContract (harness: StoreHarness): void {
     describe('worker and operator methods', () => {
       const LEASE = 60_000
 
+      it('claims each due row once when two stores on one database claim at the same moment', async () => {
+        // two gateway instances (PostgreSQL: FOR UPDATE SKIP LOCKED), or the server and the worker command
+        const a = await open()
+        const b = await open()
+        await Promise.all(Array.from({ length: 60 }, async (_, i) => { await a.saveReferral(referral(String(i).padStart(3, '0'))) }))
+        const now = ms(T0, 1000)
+        const claims = await Promise.all(Array.from({ length: 12 }, async (_, i) => (i % 2 === 0 ? a : b).claimDueDeliveries(now, 6, LEASE)))
+        const ids = claims.flat().map((r) => r.id)
+        expect(ids).toHaveLength(60)
+        expect(new Set(ids).size).toBe(60)
+      })
+
       it('claims only the partnerships asked for, or all but the excluded ones', async () => {
         const store = await open()
         await store.saveReferral(referral('1', { owner: 'north-east' }))
