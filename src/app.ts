@@ -31,7 +31,7 @@ import type { RouteDeps } from './routes/route-deps.ts'
 import { healthRoutes } from './routes/health.ts'
 import { countRequests, metricsRoutes } from './routes/metrics.ts'
 import { createGatewayMetrics } from './metrics/gateway-metrics.ts'
-import { instrumentStore, instrumentValidator } from './metrics/instrument.ts'
+import { instrumentValidator } from './metrics/instrument.ts'
 import { metadataRoutes } from './routes/metadata.ts'
 import { readRoutes } from './routes/read.ts'
 import { referralRoutes } from './routes/referrals.ts'
@@ -95,7 +95,7 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
   const catalogue = new RouteCatalogue()
   // a registry per app instance, never prom-client's global one: tests run many apps in one process
   const metrics = createGatewayMetrics(opts.store, opts.clock ?? systemClock)
-  const store = instrumentStore(opts.store, metrics)
+  const store = opts.store
   const validator = instrumentValidator(opts.validator, metrics)
   const routing = buildRoutingIndex(opts.partnerships.values())
   const clock = opts.clock ?? systemClock
@@ -115,8 +115,9 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
     newReference,
     version: opts.version,
     // every door (REST, transaction, $triage, BaRS) takes referrals through this one intake
-    intake: { store, validator, routing, triageRules: opts.triageRules, clock, newId, newReference, requestIdStaleMs: opts.config.requestIdStaleMs },
-    endpoints
+    intake: { store, validator, routing, triageRules: opts.triageRules, clock, newId, newReference, requestIdStaleMs: opts.config.requestIdStaleMs, metrics },
+    endpoints,
+    metrics
   }
 
   // each partnership's rule review date: alerts once passed (and triage held after the grace)
@@ -196,7 +197,7 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
   await app.register(consoleRoutes, { ...deps, alerts: async () => (await readAlerts(alertSource)).map(consoleAlert) })
 
   if (opts.config.delivery.enabled) {
-    const worker = createConfiguredWorker({ ...opts, store, clock: deps.clock, endpoints, logger: app.log.child({ component: 'delivery' }) })
+    const worker = createConfiguredWorker({ ...opts, store, metrics, clock: deps.clock, endpoints, logger: app.log.child({ component: 'delivery' }) })
     app.addHook('onReady', async () => { worker.start() })
     app.addHook('onClose', async () => { await worker.stop() })
   }

@@ -5,7 +5,9 @@ import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
 import { adminAlertRoutes } from '../routes/admin-alerts.ts'
 import { systemScheduler, type Scheduler } from '../scheduler.ts'
-import type { Store } from '../store/store.ts'
+import type { CircuitStore } from '../store/circuit-store.ts'
+import type { OutboxStore } from '../store/outbox-store.ts'
+import type { RetentionStore } from '../store/retention-store.ts'
 import { createAlertMonitor } from './alert-monitor.ts'
 import { registerAlertMetric } from './alert-metric.ts'
 import type { AlertSource } from './read-alerts.ts'
@@ -15,7 +17,7 @@ import { createPruneSchedule } from '../retention/prune-schedule.ts'
 /** What the operations plugin needs from the app. */
 export interface OperationsOptions {
   config: Config
-  store: Store
+  store: Pick<OutboxStore, 'outboxStats'> & Pick<CircuitStore, 'listCircuits'> & RetentionStore
   clock: Clock
   /** the app's metrics registry */
   registry: Registry

@@ -65,7 +65,3 @@ export interface AuditQuery {
   /** newest first, at most this many */
   limit: number
 }
-
-export interface AuditSearch {
-  searchAudit(query: AuditQuery): Promise<AuditRecord[]>
-}

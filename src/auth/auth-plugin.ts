@@ -5,7 +5,7 @@ import underPressure from '@fastify/under-pressure'
 import type { OperationOutcomeError } from '../fhir/operation-outcome.ts'
 import { outcomeError } from '../fhir/operation-outcome.ts'
 import { auditRecord } from '../audit/audit-record.ts'
-import type { AuditRecord, Store } from '../store/store.ts'
+import type { AuditRecord, AuditStore } from '../store/audit-store.ts'
 import type { SecurityConfig } from './auth-config.ts'
 import { hasAnyRole, mayReferFor, requesterOdsOfBody, unmatchedAccess } from './access-policy.ts'
 import { ROLE_SCOPES, type Principal, type Role } from './principal.ts'
@@ -18,7 +18,7 @@ export interface AuthPluginOptions {
   security: SecurityConfig
   verify: TokenVerifier
   /** where refused attempts are recorded */
-  store: Pick<Store, 'appendAudit'>
+  store: Pick<AuditStore, 'appendAudit'>
   /** when refused attempts are recorded, and their audit ids */
   clock: { now(): Date }
   newId: () => string

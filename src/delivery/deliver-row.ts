@@ -4,7 +4,8 @@ import { MappingFieldError } from '../mapping/evaluate-fields.ts'
 import { mapReferral } from '../mapping/map-referral.ts'
 import type { MapResult, Mapping } from '../mapping/mapping.ts'
 import type { Partnership } from '../routing/partnership.ts'
-import type { DeliverySettlement, OutboxRow, Store } from '../store/store.ts'
+import type { DeliverySettlement, OutboxRow } from '../store/outbox-store.ts'
+import type { ResourceStore } from '../store/resource-store.ts'
 import type { BackoffPolicy } from './backoff.ts'
 import { decideRetry } from './retry-window.ts'
 import type { CircuitBreakers } from './circuit-breaker.ts'
@@ -22,7 +23,7 @@ export type { DeliveryLogger } from './delivery-logger.ts'
 /** Everything deliverRow needs, passed in. */
 export interface DeliverRowDeps {
   /** read only: the referral to map (outcomes are recorded by the caller) */
-  store: Store
+  store: Pick<ResourceStore, 'readResource'>
   partnerships: Map<string, Partnership>
   mappings: Map<string, Mapping>
   clock: Clock

@@ -85,7 +85,7 @@ async function runWorker (deps: DeliveryCommandDeps): Promise<number> {
   })
 }
 
-async function listDeliveries (store: Store, args: string[], deps: DeliveryCommandDeps): Promise<number> {
+async function listDeliveries (store: Pick<Store, 'listDeliveries' | 'listCircuits'>, args: string[], deps: DeliveryCommandDeps): Promise<number> {
   const filter: DeliveryFilter = { limit: 100 }
   for (let i = 0; i < args.length; i += 2) {
     const [flag, value] = [args[i], args[i + 1]]
@@ -115,7 +115,7 @@ async function listDeliveries (store: Store, args: string[], deps: DeliveryComma
   return 0
 }
 
-async function replay (store: Store, args: string[], deps: DeliveryCommandDeps): Promise<number> {
+async function replay (store: Pick<Store, 'replayDelivery'>, args: string[], deps: DeliveryCommandDeps): Promise<number> {
   const id = args[0]
   if (id === undefined || args.length !== 1) { deps.err('usage: workwell replay ID'); return 2 }
   const result = await store.replayDelivery(id, deps.clock.now())

@@ -4,15 +4,15 @@ import type { Config } from '../config.ts'
 import { packageVersion } from '../gateway-deps.ts'
 import type { Mapping } from '../mapping/mapping.ts'
 import type { Partnership } from '../routing/partnership.ts'
-import type { Store } from '../store/store.ts'
+import type { GatewayMetrics } from '../metrics/gateway-metrics.ts'
 import type { DeliveryLogger } from './delivery-logger.ts'
 import { createDeliveryWorker } from './worker.ts'
-import type { DeliveryWorker } from './worker.ts'
+import type { DeliveryStore, DeliveryWorker } from './worker.ts'
 
 /** What the server and `workwell worker` both hand over. */
 export interface ConfiguredWorkerDeps {
   config: Config
-  store: Store
+  store: DeliveryStore
   partnerships: Map<string, Partnership>
   mappings: Map<string, Mapping>
   clock: Clock
@@ -21,6 +21,8 @@ export interface ConfiguredWorkerDeps {
   endpoints?: EndpointCatalogue
   /** the gateway's version, for BaRS response messages (default: package.json's) */
   version?: string
+  /** where delivery outcomes are counted (the server's /metrics; the stand-alone worker has none) */
+  metrics?: Pick<GatewayMetrics, 'delivery'>
 }
 
 /**
@@ -55,6 +57,7 @@ export function createConfiguredWorker (deps: ConfiguredWorkerDeps): DeliveryWor
     retryWindowMs: d.retryWindowHours * 3_600_000,
     secrets: deps.config.partnerSecrets,
     dataDir: deps.config.dataDir,
+    ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
     // BaRS response messages go back to referrers through the same outbox (BaRS servicerequest-response)
     bars: {
       catalogue: deps.endpoints ?? loadEndpointCatalogueSync(deps.config.bars.endpointCatalogue),

@@ -1,7 +1,7 @@
 import type { Resource, ServiceRequest } from '@medplum/fhirtypes'
 import { rewriteReferences } from '../fhir/references.ts'
 import type { MapInput } from '../mapping/mapping.ts'
-import type { Store } from '../store/store.ts'
+import type { ResourceStore } from '../store/resource-store.ts'
 
 /** Resource types a referral transaction stores beside its ServiceRequest (fhir/transaction-bundle.ts). */
 const INLINED = /^(Patient|Observation|Condition|Consent)\/([^/#]+)$/
@@ -18,7 +18,7 @@ export type LoadedReferral = ({ ok: true } & MapInput) | { ok: false, reason: st
  * @param serviceRequestId - the outbox row's ServiceRequest
  * @param taskId - the outbox row's Task
  */
-export async function loadReferral (store: Store, serviceRequestId: string, taskId: string): Promise<LoadedReferral> {
+export async function loadReferral (store: Pick<ResourceStore, 'readResource'>, serviceRequestId: string, taskId: string): Promise<LoadedReferral> {
   const sr = await store.readResource('ServiceRequest', serviceRequestId)
   if (sr?.resource.resourceType !== 'ServiceRequest') {
     return { ok: false, reason: `ServiceRequest/${serviceRequestId} not found` }
@@ -30,7 +30,7 @@ export async function loadReferral (store: Store, serviceRequestId: string, task
   return { ok: true, serviceRequest: await inlineReferenced(store, sr.resource), task: task.resource }
 }
 
-async function inlineReferenced (store: Store, serviceRequest: ServiceRequest): Promise<ServiceRequest> {
+async function inlineReferenced (store: Pick<ResourceStore, 'readResource'>, serviceRequest: ServiceRequest): Promise<ServiceRequest> {
   const wanted = new Map<string, { type: string, id: string }>()
   rewriteReferences(serviceRequest, (ref) => {
     const m = INLINED.exec(ref)

@@ -5,7 +5,10 @@ import type { Mapping } from '../mapping/mapping.ts'
 import type { Partnership } from '../routing/partnership.ts'
 import { BARS_RESPONSE_KIND, BARS_RESPONSE_MAX_ATTEMPTS, deliverBarsResponse, type BarsResponseDeps } from '../bars/outcome-messages.ts'
 import type { EndpointCatalogue } from '../bars/endpoint-catalogue.ts'
-import type { DeliverySettlement, OutboxRow, Store } from '../store/store.ts'
+import type { CircuitStore } from '../store/circuit-store.ts'
+import type { DeliverySettlement, OutboxRow, OutboxStore } from '../store/outbox-store.ts'
+import type { ResourceStore } from '../store/resource-store.ts'
+import type { GatewayMetrics } from '../metrics/gateway-metrics.ts'
 import { backoffDelayMs, DEFAULT_BACKOFF } from './backoff.ts'
 import { errorClass, failureFields } from './failure-log.ts'
 import type { BackoffPolicy } from './backoff.ts'
@@ -24,9 +27,15 @@ import { createSettler } from './settler.ts'
 import { createSigner } from './signature.ts'
 import { deliveryAudit } from '../audit/delivery-audit.ts'
 
+/**
+ * What the delivery worker uses of the store: the outbox it claims and settles, the circuit
+ * state it restores and records, and the referrals it reads to map.
+ */
+export type DeliveryStore = Pick<OutboxStore, 'claimDueDeliveries' | 'settleDeliveries'> & CircuitStore & Pick<ResourceStore, 'readResource'>
+
 /** Everything the delivery worker needs, passed in. */
 export interface DeliveryWorkerDeps {
-  store: Store
+  store: DeliveryStore
   partnerships: Map<string, Partnership>
   mappings: Map<string, Mapping>
   clock: Clock
@@ -71,6 +80,8 @@ export interface DeliveryWorkerDeps {
    * letter, which an operator replays once the worker is configured
    */
   bars?: BarsWorkerConfig
+  /** counts each attempt once its outcome is committed (workwell_deliveries_total) */
+  metrics?: Pick<GatewayMetrics, 'delivery'>
 }
 
 /** What the worker needs to send BaRS response messages back to referrers. */
@@ -219,6 +230,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
         // every delivery attempt leaves an AuditEvent, committed with its outcome in the
         // settler's group commit; a deferred row was not attempted and leaves none
         await settler.record(settlement, deliveryAudit(newId(), clock.now(), row, settlement))
+        deps.metrics?.delivery(row.partnershipId, settlement.outcome)
       } catch (err) {
         // a store failure: the lease runs out and the row is tried again
         logger.error({ outboxId: row.id, partnershipId: row.partnershipId, ...failureFields('outcome-not-recorded', err) }, 'delivery attempt could not be recorded')
@@ -250,7 +262,9 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
       if (next === undefined) break
       const now = clock.now()
       if (releaseAll || now.getTime() > next.claimedAt + deps.leaseMs - deps.requestTimeoutMs) {
-        settler.record({ id: next.row.id, outcome: 'deferred', nextAttemptAt: now }).catch((err: unknown) => {
+        settler.record({ id: next.row.id, outcome: 'deferred', nextAttemptAt: now }).then(() => {
+          deps.metrics?.delivery(partnershipId, 'deferred')
+        }, (err: unknown) => {
           logger.error({ outboxId: next.row.id, partnershipId, ...failureFields('outcome-not-recorded', err) }, 'delivery attempt could not be recorded')
         })
         continue
@@ -271,7 +285,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
     const now = clock.now()
     const rows: OutboxRow[] = []
     const take = async (n: number, filter: { partnershipIds?: string[], excludePartnershipIds?: string[] }): Promise<boolean> => {
-      const got = await store.claimDueDeliveriesFor(now, n, deps.leaseMs, filter)
+      const got = await store.claimDueDeliveries(now, n, deps.leaseMs, filter)
       for (const row of got) limits.acquire(row.partnershipId)
       rows.push(...got)
       return got.length >= n
@@ -290,7 +304,7 @@ export function createDeliveryWorker (deps: DeliveryWorkerDeps): DeliveryWorker 
       const want = Math.min(limit - rows.length, queue ? 4 * limits.limit(id) - (limits.limit(id) - free) - queued : free)
       // a partnership with no room keeps its hunger: the end of one of its attempts claims again
       if (want <= 0 || (free <= 0 && !queue)) continue
-      const got = await store.claimDueDeliveriesFor(now, want, deps.leaseMs, { partnershipIds: [id] })
+      const got = await store.claimDueDeliveries(now, want, deps.leaseMs, { partnershipIds: [id] })
       const startNow = got.slice(0, Math.max(0, free))
       for (const row of startNow) limits.acquire(row.partnershipId)
       rows.push(...startNow)

@@ -2,11 +2,15 @@ import { withReference } from '../reference/referral-reference.ts'
 import type { OperationOutcomeIssue, Reference, Resource, ServiceRequest } from '@medplum/fhirtypes'
 import { auditRecord } from '../audit/audit-record.ts'
 import type { Clock } from '../clock.ts'
+import type { GatewayMetrics } from '../metrics/gateway-metrics.ts'
 import { hasErrors, issue, OperationOutcomeError, outcomeError, withBarsCode } from '../fhir/operation-outcome.ts'
 import { SYSTEMS } from '../fhir/systems.ts'
 import type { RoutingIndex } from '../routing/route-referral.ts'
 import { RequestIdAlreadyDoneError } from '../store/store-errors.ts'
-import type { AuditRecord, RequestIdClaim, ResourceScope, Store, StoredResource } from '../store/store.ts'
+import type { AuditRecord } from '../store/audit-store.ts'
+import type { OutboxStore } from '../store/outbox-store.ts'
+import type { RequestIdClaim, RequestIdStore } from '../store/request-id-store.ts'
+import type { ResourceScope, ResourceStore, StoredResource } from '../store/resource-store.ts'
 import { odsCodeOf } from '../fhir/ods-reference.ts'
 import type { ResolvedRules } from '../triage/rules.ts'
 import type { TriageResult } from '../triage/triage-result.ts'
@@ -17,7 +21,8 @@ import { decideReferral, type DecisionTables, type ReferralDecision, type TaskFr
 import type { ReferralPackage } from '../referral/referral-package.ts'
 
 export interface IntakeDeps {
-  store: Store
+  /** the referral's resources and X-Request-Id claims; a BaRS change or cancellation also looks up its outbox rows */
+  store: ResourceStore & RequestIdStore & Pick<OutboxStore, 'listDeliveries'>
   validator: ResourceValidator
   routing: RoutingIndex
   /** triage rules per partnership id (src/triage/load-triage-rules.ts) */
@@ -27,6 +32,8 @@ export interface IntakeDeps {
   requestIdStaleMs: number
   /** the next human-readable referral reference (src/reference/); without it referrals get none */
   newReference?: () => string
+  /** counts each stored referral by its triage outcome (workwell_triage_outcomes_total) */
+  metrics?: Pick<GatewayMetrics, 'triageOutcome'>
 }
 
 /** A referral ready for the pipeline: validated input plus the resources to store, ids assigned. */
@@ -210,6 +217,7 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
       : {}),
     audit
   })
+  deps.metrics?.triageOutcome(triage.outcome, route.partnership.id)
   return { serviceRequest: srStored, task: storedTask, stored, triage, partnershipId: route.partnership.id, queuedForDelivery: deliver }
 }
 

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Clock } from '../clock.ts'
-import type { CircuitState, Store } from '../store/store.ts'
+import type { CircuitState, CircuitStore } from '../store/circuit-store.ts'
+import type { OutboxStore } from '../store/outbox-store.ts'
 
 /** The gateway's Prometheus metrics, on a registry of their own (one per app instance). */
 export interface GatewayMetrics {
@@ -21,13 +22,14 @@ export type DeliveryMetricStatus = 'delivered' | 'retry' | 'dead-letter' | 'defe
 const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 }
 
 /**
- * Creates the metrics of one gateway instance. Counters are fed by the app; the outbox and
+ * Creates the metrics of one gateway instance. Counters are fed where their event happens
+ * (a referral stored by intake, an attempt settled by the delivery worker); the outbox and
  * circuit-breaker gauges are read from the store at scrape time, so they show the state of
  * the whole deployment (every instance writes to the same store), not just this process.
  * @param store - read at scrape time for outbox depth, oldest pending row and circuits
  * @param clock - gives "now" for the oldest row's age
  */
-export function createGatewayMetrics (store: Store, clock: Clock): GatewayMetrics {
+export function createGatewayMetrics (store: Pick<OutboxStore, 'outboxStats'> & Pick<CircuitStore, 'listCircuits'>, clock: Clock): GatewayMetrics {
   const registry = new Registry()
   // process metrics (RSS, heap, event-loop lag, GC) on this registry, not the global one
   collectDefaultMetrics({ register: registry })

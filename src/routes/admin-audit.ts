@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify'
-import { auditBundle, type AuditQuery, type AuditSearch } from '../audit/audit-event.ts'
+import { auditBundle, type AuditQuery } from '../audit/audit-event.ts'
 import { outcomeError } from '../fhir/operation-outcome.ts'
 import { sendFhir } from '../fhir/reply.ts'
 import { requestAgent } from '../auth/request-agent.ts'
 import { auditRecord } from '../audit/audit-record.ts'
-import type { AuditRecord } from '../store/store.ts'
+import type { AuditStore } from '../store/audit-store.ts'
 import type { Clock } from '../clock.ts'
 import { roles } from '../auth/access-policy.ts'
 
@@ -14,7 +14,7 @@ const ENTITY = /^[A-Za-z]+(\/[A-Za-z0-9\-.]{1,64})?$/
 const AGENT = /^[A-Za-z0-9._:@/+,-]{1,200}$/
 
 export interface AdminAuditDeps {
-  audit: AuditSearch & { appendAudit(event: AuditRecord): Promise<void> }
+  audit: AuditStore
   baseUrl: string
   clock: Clock
   newId: () => string

@@ -1,6 +1,7 @@
 import type { EndpointCatalogue } from '../bars/endpoint-catalogue.ts'
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
+import type { GatewayMetrics } from '../metrics/gateway-metrics.ts'
 import type { FhirRouteInfo, RouteCatalogue } from '../fhir/route-catalogue.ts'
 import type { IntakeDeps } from '../intake/accept-referral.ts'
 import type { Partnership } from '../routing/partnership.ts'
@@ -27,6 +28,8 @@ export interface RouteDeps {
   intake: IntakeDeps
   /** the BaRS Endpoint Catalogue (WORKWELL_BARS_ENDPOINTS), read once at start */
   endpoints: EndpointCatalogue
+  /** where domain events are counted (app.ts always sets it) */
+  metrics?: Pick<GatewayMetrics, 'triageOutcome'>
 }
 
 declare module 'fastify' {

@@ -23,12 +23,13 @@ import type {
 } from './store.ts'
 import { instantBounds, normaliseInstant } from './fhir-instant.ts'
 import { latestVersion, runPgMigrations, schemaVersion } from './pg-migrations.ts'
-import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-errors.ts'
+import { RequestIdAlreadyDoneError } from './store-errors.ts'
 import { auditValues as auditColumns, byDueThenCreated, PRUNE_BATCH, checkNonNegativeInteger, checkResources, checkTaskVersion, int, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toStoredResource, createdScope, resourceRow } from './store-rows.ts'
 import type { ReferralRows, Row } from './store-rows.ts'
 import { toReferralRows } from './store-rows.ts'
 import { scopeCondition } from './access-scope.ts'
 import { completeRequestIds, completeRequestIdsQuery, saveReferralsQuery } from './pg-referral-batch.ts'
+import { createGroupCommit, type ItemOutcome } from './group-commit.ts'
 import { AUDIT_SEARCH_SQL, auditSearchValues, toAuditRecord } from '../audit/audit-row.ts'
 import type { AuditQuery } from '../audit/audit-event.ts'
 
@@ -89,9 +90,12 @@ const INSERT_OUTBOX = `INSERT INTO outbox (id, partnership_id, service_request_i
 class PgStore implements Store {
   readonly #pool: Pool
   #closed = false
-  /** referral writes waiting for the next group commit */
-  #pending: Array<{ rows: ReferralRows, resolve: () => void, reject: (err: unknown) => void }> = []
-  readonly #inFlight = new Set<Promise<void>>()
+  /**
+   * Group commit (group-commit.ts): the referrals saved in one turn of the event loop go to
+   * PostgreSQL as one statement (pg-referral-batch.ts). Groups do not wait for each other: each
+   * takes its own pooled connection.
+   */
+  readonly #saves = createGroupCommit<ReferralRows>({ commit: async (group) => this.#commitGroup(group), maxInFlight: Number.POSITIVE_INFINITY })
 
   constructor (pool: Pool) {
     this.#pool = pool
@@ -121,40 +125,32 @@ class PgStore implements Store {
   async saveReferral (write: ReferralWrite): Promise<void> {
     // flattened before it queues: a bad instant is a caller bug, refused before any I/O
     const rows = toReferralRows(write, normaliseInstant)
-    await new Promise<void>((resolve, reject) => {
-      this.#pending.push({ rows, resolve, reject })
-      if (this.#pending.length === 1) setImmediate(() => { this.#track(this.#flushSaves()) })
-    })
+    await this.#saves.add(rows)
   }
 
   /**
-   * Group commit: the referrals queued in one turn of the event loop go to PostgreSQL as one
-   * statement (pg-referral-batch.ts). If the group fails, nothing of it was written (one
-   * statement, or one transaction with the request ids), and each write is tried alone, so
-   * only the one at fault fails, with its own error.
+   * If the group fails, nothing of it was written (one statement, or one transaction with the
+   * request ids), and each write is tried alone, so only the one at fault fails, with its own
+   * error.
    */
-  async #flushSaves (): Promise<void> {
-    const group = this.#pending
-    this.#pending = []
-    if (group.length === 0) return
+  async #commitGroup (group: readonly ReferralRows[]): Promise<void | ItemOutcome[]> {
     try {
-      await this.#saveGroup(group.map((g) => g.rows))
-      for (const g of group) g.resolve()
+      await this.#saveGroup(group)
+      return
     } catch (err) {
-      if (group.length === 1) {
-        group[0]?.reject(err)
-        return
-      }
-      // one after another, in the order they were saved: of two writes that clash, the later fails
-      for (const g of group) {
-        try {
-          await this.#saveGroup([g.rows])
-          g.resolve()
-        } catch (alone) {
-          g.reject(alone)
-        }
+      if (group.length === 1) throw err
+    }
+    // one after another, in the order they were saved: of two writes that clash, the later fails
+    const outcomes: ItemOutcome[] = []
+    for (const rows of group) {
+      try {
+        await this.#saveGroup([rows])
+        outcomes.push({ ok: true })
+      } catch (error) {
+        outcomes.push({ ok: false, error })
       }
     }
+    return outcomes
   }
 
   async #saveGroup (group: readonly ReferralRows[]): Promise<void> {
@@ -172,12 +168,6 @@ class PgStore implements Store {
         throw only === null || only === undefined ? new Error('an X-Request-Id of the group was completed by another request') : new RequestIdAlreadyDoneError(only)
       }
     })
-  }
-
-  /** Keeps a background flush in view so close() can wait for it. */
-  #track (work: Promise<void>): void {
-    this.#inFlight.add(work)
-    work.finally(() => { this.#inFlight.delete(work) }).catch(() => undefined)
   }
 
   async appendAudit (event: AuditRecord): Promise<void> {
@@ -304,28 +294,6 @@ class PgStore implements Store {
     }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
   }
 
-  async claimDueDeliveries (now: Date, limit: number, leaseMs: number): Promise<OutboxRow[]> {
-    return this.claimDueDeliveriesFor(now, limit, leaseMs, {})
-  }
-
-  async markDelivered (id: string, now: Date, responseStatus: number): Promise<void> {
-    await this.#settleOne(id, `UPDATE outbox
-      SET status = 'delivered', attempts = attempts + 1, lease_until = NULL, last_response_status = $1, updated_at = $2
-      WHERE id = $3 AND status = 'pending'`, [responseStatus, now.toISOString(), id])
-  }
-
-  async scheduleRetry (id: string, nextAttemptAt: Date, error: string, now: Date): Promise<void> {
-    await this.#settleOne(id, `UPDATE outbox
-      SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2, lease_until = NULL, updated_at = $3
-      WHERE id = $4 AND status = 'pending'`, [nextAttemptAt.toISOString(), error, now.toISOString(), id])
-  }
-
-  async markDeadLetter (id: string, error: string, now: Date): Promise<void> {
-    await this.#settleOne(id, `UPDATE outbox
-      SET status = 'dead-letter', attempts = attempts + 1, last_error = $1, lease_until = NULL, updated_at = $2
-      WHERE id = $3 AND status = 'pending'`, [error, now.toISOString(), id])
-  }
-
   async listDeliveries (filter: DeliveryFilter): Promise<OutboxRow[]> {
     checkNonNegativeInteger('limit', filter.limit)
     const where: string[] = []
@@ -348,7 +316,7 @@ class PgStore implements Store {
     return rows.map(toOutboxRow)
   }
 
-  async claimDueDeliveriesFor (now: Date, limit: number, leaseMs: number, filter: ClaimFilter): Promise<OutboxRow[]> {
+  async claimDueDeliveries (now: Date, limit: number, leaseMs: number, filter: ClaimFilter = {}): Promise<OutboxRow[]> {
     checkNonNegativeInteger('limit', limit)
     if (limit === 0 || filter.partnershipIds?.length === 0) return []
     const nowIso = now.toISOString()
@@ -420,11 +388,6 @@ class PgStore implements Store {
         values: [0, 1, 2, 3, 4, 5, 6, 7].map(column)
       })
     })
-  }
-
-  async readDelivery (id: string): Promise<OutboxRow | undefined> {
-    const { rows: [row] } = await this.#query({ text: 'SELECT * FROM outbox WHERE id = $1', values: [id] })
-    return row === undefined ? undefined : toOutboxRow(row)
   }
 
   async replayDelivery (id: string, now: Date): Promise<ReplayResult> {
@@ -515,8 +478,7 @@ class PgStore implements Store {
     if (this.#closed) return
     this.#closed = true
     // referrals already handed to saveReferral are written (or fail) before the pool ends
-    await this.#flushSaves()
-    await Promise.all(this.#inFlight)
+    await this.#saves.drain()
     await this.#pool.end()
   }
 
@@ -544,14 +506,6 @@ class PgStore implements Store {
     } finally {
       client.release(broken)
     }
-  }
-
-  /** An outcome that changed nothing is either a late report (ignored) or an unknown id. */
-  async #settleOne (id: string, sql: string, values: unknown[]): Promise<void> {
-    const result = await this.#query({ text: sql, values })
-    if (result.rowCount !== 0) return
-    const found = await this.#query({ text: 'SELECT 1 FROM outbox WHERE id = $1', values: [id] })
-    if (found.rows.length === 0) throw new OutboxRowNotFoundError(id)
   }
 }
 

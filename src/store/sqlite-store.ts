@@ -23,10 +23,11 @@ import type {
 } from './store.ts'
 import { instantBounds, normaliseInstant } from './fhir-instant.ts'
 import { openSqliteDatabase } from './sqlite-database.ts'
+import { createGroupCommit, type ItemOutcome } from './group-commit.ts'
 import { migrations, runMigrations } from './sqlite-migrations.ts'
 import { scopeCondition } from './access-scope.ts'
 import { auditValues as auditColumns, byDueThenCreated, PRUNE_BATCH, checkNonNegativeInteger, checkResources, checkTaskVersion, int, type ReferralRows, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toReferralRows, toStoredResource, createdScope, resourceRow } from './store-rows.ts'
-import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-errors.ts'
+import { RequestIdAlreadyDoneError } from './store-errors.ts'
 import { AUDIT_SEARCH_SQL, auditSearchValues, toAuditRecord } from '../audit/audit-row.ts'
 import type { AuditQuery } from '../audit/audit-event.ts'
 
@@ -83,11 +84,6 @@ interface Statements {
   takeOverRequestId: StatementSync
   releaseRequestId: StatementSync
   selectResource: StatementSync
-  claimDue: StatementSync
-  markDelivered: StatementSync
-  scheduleRetry: StatementSync
-  markDeadLetter: StatementSync
-  outboxExists: StatementSync
 }
 
 function prepareStatements (db: DatabaseSync): Statements {
@@ -131,34 +127,8 @@ function prepareStatements (db: DatabaseSync): Statements {
       'UPDATE request_ids SET claimed_at = ? WHERE request_id = ? AND state = \'in-flight\' AND claimed_at < ?'),
     releaseRequestId: db.prepare('DELETE FROM request_ids WHERE request_id = ? AND state = \'in-flight\''),
     selectResource: db.prepare(
-      'SELECT resource_type, id, version_id, last_updated, content FROM resources WHERE resource_type = ? AND id = ?'),
-    claimDue: db.prepare(`UPDATE outbox SET lease_until = :leaseUntil
-      WHERE id IN (
-        SELECT id FROM outbox
-        WHERE status = 'pending' AND next_attempt_at <= :now AND (lease_until IS NULL OR lease_until < :now)
-        ORDER BY next_attempt_at, created_at, id
-        LIMIT :limit)
-      RETURNING *`),
-    // outcomes apply to pending rows only: a worker whose lease ran out may report late,
-    // after another worker already settled the row, and must not undo that
-    markDelivered: db.prepare(`UPDATE outbox
-      SET status = 'delivered', attempts = attempts + 1, lease_until = NULL, last_response_status = ?, updated_at = ?
-      WHERE id = ? AND status = 'pending'`),
-    scheduleRetry: db.prepare(`UPDATE outbox
-      SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, lease_until = NULL, updated_at = ?
-      WHERE id = ? AND status = 'pending'`),
-    markDeadLetter: db.prepare(`UPDATE outbox
-      SET status = 'dead-letter', attempts = attempts + 1, last_error = ?, lease_until = NULL, updated_at = ?
-      WHERE id = ? AND status = 'pending'`),
-    outboxExists: db.prepare('SELECT 1 AS found FROM outbox WHERE id = ?')
+      'SELECT resource_type, id, version_id, last_updated, content FROM resources WHERE resource_type = ? AND id = ?')
   }
-}
-
-/** A write waiting for the next group commit. */
-interface QueuedWrite {
-  apply: () => void
-  resolve: () => void
-  reject: (err: unknown) => void
 }
 
 /** The Store on one node:sqlite connection. Every call is synchronous underneath. */
@@ -167,7 +137,7 @@ class SqliteStore implements SqliteWriterStore {
   readonly #s: Statements
   // searches and listings vary in shape; each shape is prepared once, on first use
   readonly #byShape = new Map<string, StatementSync>()
-  #queue: QueuedWrite[] = []
+  readonly #saves = createGroupCommit<() => void>({ commit: (batch) => this.#commitGroup(batch) })
 
   constructor (db: DatabaseSync) {
     this.#db = db
@@ -201,8 +171,8 @@ class SqliteStore implements SqliteWriterStore {
 
   /** saveReferral of an already flattened write (the writer thread's form, ReferralRows). */
   async saveReferralRows (rows: ReferralRows): Promise<void> {
-    // group commit: referrals saved in the same turn of the event loop share one transaction
-    await this.#grouped(() => {
+    // group commit: referrals saved in the same turn of the event loop share one transaction (#commitGroup)
+    await this.#saves.add(() => {
       for (const r of rows.resources) this.#s.insertResource.run(...r)
       this.#s.insertTask.run(...rows.task)
       if (rows.outbox !== null) this.#s.insertOutboxRow.run(...rows.outbox)
@@ -330,28 +300,6 @@ class SqliteStore implements SqliteWriterStore {
     })
   }
 
-  async claimDueDeliveries (now: Date, limit: number, leaseMs: number): Promise<OutboxRow[]> {
-    checkNonNegativeInteger('limit', limit)
-    // LIMIT 0 would be fine, but a negative LIMIT means "no limit" to SQLite
-    if (limit === 0) return []
-    const leaseUntil = new Date(now.getTime() + leaseMs).toISOString()
-    const rows = this.#s.claimDue.all({ now: now.toISOString(), leaseUntil, limit })
-    // RETURNING gives no order guarantee; hand rows out oldest-due first
-    return rows.map(toOutboxRow).sort(byDueThenCreated)
-  }
-
-  async markDelivered (id: string, now: Date, responseStatus: number): Promise<void> {
-    this.#settle(id, this.#s.markDelivered.run(responseStatus, now.toISOString(), id).changes)
-  }
-
-  async scheduleRetry (id: string, nextAttemptAt: Date, error: string, now: Date): Promise<void> {
-    this.#settle(id, this.#s.scheduleRetry.run(nextAttemptAt.toISOString(), error, now.toISOString(), id).changes)
-  }
-
-  async markDeadLetter (id: string, error: string, now: Date): Promise<void> {
-    this.#settle(id, this.#s.markDeadLetter.run(error, now.toISOString(), id).changes)
-  }
-
   async listDeliveries (filter: DeliveryFilter): Promise<OutboxRow[]> {
     checkNonNegativeInteger('limit', filter.limit)
     const where: string[] = []
@@ -373,8 +321,9 @@ class SqliteStore implements SqliteWriterStore {
     return this.#statement(sql).all(params).map(toOutboxRow)
   }
 
-  async claimDueDeliveriesFor (now: Date, limit: number, leaseMs: number, filter: ClaimFilter): Promise<OutboxRow[]> {
+  async claimDueDeliveries (now: Date, limit: number, leaseMs: number, filter: ClaimFilter = {}): Promise<OutboxRow[]> {
     checkNonNegativeInteger('limit', limit)
+    // LIMIT 0 would be fine, but a negative LIMIT means "no limit" to SQLite
     if (limit === 0 || filter.partnershipIds?.length === 0) return []
     const params: Record<string, SQLInputValue> = { now: now.toISOString(), leaseUntil: new Date(now.getTime() + leaseMs).toISOString(), limit }
     const where: string[] = []
@@ -398,7 +347,8 @@ class SqliteStore implements SqliteWriterStore {
     if (settlements.length === 0 && audit.length === 0) return
     const at = now.toISOString()
     const auditRows = audit.map(auditValues)
-    // as with markDelivered & co, only pending rows change: a late report is ignored
+    // only pending rows change: a worker whose lease ran out may report late, after another
+    // worker already settled the row, and must not undo that
     const delivered = this.#statement(`UPDATE outbox
       SET status = 'delivered', attempts = attempts + 1, lease_until = NULL, last_response_status = ?, updated_at = ?
       WHERE id = ? AND status = 'pending'`)
@@ -430,11 +380,6 @@ class SqliteStore implements SqliteWriterStore {
       }
       for (const values of auditRows) this.#s.insertAudit.run(...values)
     })
-  }
-
-  async readDelivery (id: string): Promise<OutboxRow | undefined> {
-    const row = this.#statement('SELECT * FROM outbox WHERE id = ?').get(id)
-    return row === undefined ? undefined : toOutboxRow(row)
   }
 
   async replayDelivery (id: string, now: Date): Promise<ReplayResult> {
@@ -514,80 +459,61 @@ class SqliteStore implements SqliteWriterStore {
 
   async close (): Promise<void> {
     // referrals already handed to saveReferral are written (or fail) before the file closes
-    this.#flush()
+    await this.#saves.drain()
     if (this.#db.isOpen) this.#db.close()
   }
 
   /**
-   * Group commit (a commit per referral caps intake at the disk's fsync rate; docs/decisions/sqlite-writer.md).
-   * Writes queued in the same turn of the event loop run in ONE transaction; a write that
-   * fails is rolled back alone and rejects alone (#flushEach), the others commit. Each
-   * caller is answered only after the COMMIT (synchronous=FULL), so a 2xx still
-   * means the referral is on disk.
+   * One group of referral writes (group-commit.ts; a commit per referral caps intake at the
+   * disk's fsync rate, docs/decisions/sqlite-writer.md): all in ONE transaction; if one fails,
+   * the group again with each write in a savepoint, so it rolls back and fails alone. Callers
+   * are answered only after the COMMIT (synchronous=FULL), so a 2xx still means the referral
+   * is on disk.
    */
-  async #grouped (apply: () => void): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.#queue.push({ apply, resolve, reject })
-      if (this.#queue.length === 1) setImmediate(() => { this.#flush() })
-    })
-  }
-
-  #flush (): void {
-    const batch = this.#queue
-    if (batch.length === 0) return
-    this.#queue = []
+  #commitGroup (batch: ReadonlyArray<() => void>): void | ItemOutcome[] {
     // Optimistic first: the whole batch without savepoints. Inside a savepoint SQLite copies
     // every page a write first touches into a statement journal (spilled to a temp file past
     // 64 KiB), and a referral touches ~20 pages; a write fails only on a caller bug or a lost
     // X-Request-Id race, and then the batch is redone below with a savepoint per write.
+    this.#s.begin.run()
     try {
-      this.#s.begin.run()
-    } catch (err) {
-      for (const item of batch) item.reject(err)
-      return
-    }
-    try {
-      for (const item of batch) item.apply()
+      for (const apply of batch) apply()
     } catch {
       if (this.#db.isOpen && this.#db.isTransaction) this.#s.rollback.run()
-      this.#flushEach(batch)
-      return
+      return this.#commitEach(batch)
     }
     try {
       this.#s.commit.run()
     } catch (err) {
       if (this.#db.isOpen && this.#db.isTransaction) this.#s.rollback.run()
-      for (const item of batch) item.reject(err)
-      return
+      throw err
     }
-    for (const item of batch) item.resolve()
   }
 
   /** The batch again, each write in its own savepoint: the ones that fail roll back alone. */
-  #flushEach (batch: QueuedWrite[]): void {
-    const applied: QueuedWrite[] = []
+  #commitEach (batch: ReadonlyArray<() => void>): ItemOutcome[] {
+    const outcomes: ItemOutcome[] = []
     try {
       this.#s.begin.run()
-      for (const item of batch) {
+      for (const apply of batch) {
         this.#s.savepoint.run()
         try {
-          item.apply()
+          apply()
           this.#s.releaseSavepoint.run()
-          applied.push(item)
-        } catch (err) {
+          outcomes.push({ ok: true })
+        } catch (error) {
           this.#s.rollbackToSavepoint.run()
           this.#s.releaseSavepoint.run()
-          item.reject(err)
+          outcomes.push({ ok: false, error })
         }
       }
       this.#s.commit.run()
     } catch (err) {
       if (this.#db.isOpen && this.#db.isTransaction) this.#s.rollback.run()
-      // nothing of the batch was committed; a write already rejected on its own stays so
-      for (const item of batch) item.reject(err)
-      return
+      // nothing of the batch was committed
+      throw err
     }
-    for (const item of applied) item.resolve()
+    return outcomes
   }
 
   /**
@@ -629,11 +555,6 @@ class SqliteStore implements SqliteWriterStore {
       this.#byShape.set(sql, statement)
     }
     return statement
-  }
-
-  /** An outcome that changed nothing is either a late report (ignored) or an unknown id. */
-  #settle (id: string, changes: number | bigint): void {
-    if (Number(changes) === 0 && this.#s.outboxExists.get(id) === undefined) throw new OutboxRowNotFoundError(id)
   }
 }
 

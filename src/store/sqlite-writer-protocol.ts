@@ -1,6 +1,6 @@
 import type { Store } from './store.ts'
 import type { ReferralRows } from './store-rows.ts'
-import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-errors.ts'
+import { RequestIdAlreadyDoneError } from './store-errors.ts'
 
 /**
  * The Store methods that write. With the writer thread they run on its own connection, so the
@@ -9,8 +9,7 @@ import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-error
  */
 export const WRITE_METHODS = [
   'claimRequestId', 'releaseRequestId', 'saveReferral', 'appendAudit', 'updateTask',
-  'claimDueDeliveries', 'claimDueDeliveriesFor', 'markDelivered', 'scheduleRetry', 'markDeadLetter',
-  'settleDeliveries', 'replayDelivery', 'saveCircuit', 'prune'
+  'claimDueDeliveries', 'settleDeliveries', 'replayDelivery', 'saveCircuit', 'prune'
 ] as const satisfies ReadonlyArray<keyof Store>
 
 export type WriteMethod = typeof WRITE_METHODS[number]
@@ -26,7 +25,6 @@ export interface WireError {
   name: string
   message: string
   requestId?: string
-  outboxId?: string
   code?: string
 }
 
@@ -46,7 +44,6 @@ export type WriterResponse =
 
 export function toWireError (err: unknown): WireError {
   if (err instanceof RequestIdAlreadyDoneError) return { name: err.name, message: err.message, requestId: err.requestId }
-  if (err instanceof OutboxRowNotFoundError) return { name: err.name, message: err.message, outboxId: err.outboxId }
   if (err instanceof Error) {
     const code = (err as Error & { code?: unknown }).code
     return { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) }
@@ -57,7 +54,6 @@ export function toWireError (err: unknown): WireError {
 /** The error the store would have thrown on the main thread. */
 export function fromWireError (wire: WireError): Error {
   if (wire.name === 'RequestIdAlreadyDoneError' && wire.requestId !== undefined) return new RequestIdAlreadyDoneError(wire.requestId)
-  if (wire.name === 'OutboxRowNotFoundError' && wire.outboxId !== undefined) return new OutboxRowNotFoundError(wire.outboxId)
   const err = wire.name === 'TypeError' ? new TypeError(wire.message) : wire.name === 'RangeError' ? new RangeError(wire.message) : new Error(wire.message)
   if (wire.code !== undefined) Object.assign(err, { code: wire.code })
   return err

@@ -5,7 +5,7 @@ import { toWireError, type WriterReply, type WriterRequest, type WriterResponse 
 /**
  * The SQLite writer thread (threaded-sqlite-store.ts): one connection that runs every write.
  * Calls arriving while a COMMIT is running queue up and go into the next group commit
- * (sqlite-store.ts #grouped), so the batches grow with the load on their own.
+ * (sqlite-store.ts #commitGroup, group-commit.ts), so the batches grow with the load on their own.
  */
 const port = parentPort
 if (port === null) throw new Error('sqlite-writer-thread.ts runs as a worker thread only')

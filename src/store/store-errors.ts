@@ -12,14 +12,3 @@ export class RequestIdAlreadyDoneError extends Error {
     this.requestId = requestId
   }
 }
-
-/** Thrown when an outbox operation names a row that does not exist (a caller bug). */
-export class OutboxRowNotFoundError extends Error {
-  readonly outboxId: string
-
-  constructor (outboxId: string) {
-    super(`outbox row '${outboxId}' not found`)
-    this.name = 'OutboxRowNotFoundError'
-    this.outboxId = outboxId
-  }
-}

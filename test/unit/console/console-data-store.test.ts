@@ -7,7 +7,7 @@ import type { Partnership } from '../../../src/routing/partnership.ts'
 import { openSqliteStore } from '../../../src/store/sqlite-store.ts'
 import type { Store } from '../../../src/store/store.ts'
 import type { ResourceValidator } from '../../../src/validation/validator.ts'
-import { referral } from '../store/store-contract.ts'
+import { referral, settle } from '../store/contract/harness.ts'
 
 const NOW = new Date('2026-03-01T12:00:00.000Z')
 const partnership = (id: string): Partnership => ({ id, name: `${id} WorkWell`, leadIcbs: [], practices: [], postcodeDistricts: [], delivery: { endpoint: 'https://p.example', format: 'fhir-bundle', maxAttempts: 5 }, sources: [] })
@@ -31,10 +31,9 @@ describe('console data over a real store', () => {
     const at = (h: number): string => `2026-03-01T${String(h).padStart(2, '0')}:00:00.000Z`
     for (const [n, h] of [['1', 8], ['2', 9], ['3', 10], ['4', 11]] as const) await store.saveReferral(referral(n, { owner: 'frimley', lastUpdated: at(h), createdAt: at(h) }))
     await store.saveReferral(referral('5', { owner: 'black-country', lastUpdated: at(7), createdAt: at(7) }))
-    await store.markDelivered('out-3', NOW, 201)
-    await store.markDeadLetter('out-4', 'HTTP 400 (rejected by partner)', NOW)
+    await settle(store, NOW, { id: 'out-3', outcome: 'delivered', responseStatus: 201 }, { id: 'out-4', outcome: 'dead-letter', error: 'HTTP 400 (rejected by partner)' })
     // a worker leases one row: in flight
-    await store.claimDueDeliveriesFor(NOW, 1, 60_000, { partnershipIds: ['frimley'] })
+    await store.claimDueDeliveries(NOW, 1, 60_000, { partnershipIds: ['frimley'] })
     await store.saveCircuit({ partnershipId: 'frimley', state: 'open', consecutiveFailures: 5, openedAt: at(11), openUntil: '2026-03-01T13:00:00.000Z', updatedAt: at(11) })
 
     const data = createConsoleData({ store, validator, partnerships: new Map([['frimley', partnership('frimley')], ['black-country', partnership('black-country')]]), triageRules: new Map(), clock: { now: () => NOW }, newId: () => 'id' })

@@ -6,6 +6,7 @@ import { loadConfig } from '../../../src/config.ts'
 import { runDeliveryCommand } from '../../../src/delivery/delivery-commands.ts'
 import { openSqliteStore } from '../../../src/store/sqlite-store.ts'
 import type { Store } from '../../../src/store/store.ts'
+import { deliveryById } from '../store/contract/harness.ts'
 
 /**
  * `workwell deliveries` and `workwell replay` against a real SQLite file in a temporary data
@@ -94,7 +95,7 @@ describe('workwell replay', () => {
     const replayed = await run('replay', ['out-1'])
     expect(replayed).toMatchObject({ code: 0, out: ['out-1\treplayed: pending, attempts reset'] })
     await withStore(async (store) => {
-      expect(await store.readDelivery('out-1')).toMatchObject({ status: 'pending', attempts: 0, nextAttemptAt: NOW.toISOString() })
+      expect(await deliveryById(store, 'out-1')).toMatchObject({ status: 'pending', attempts: 0, nextAttemptAt: NOW.toISOString() })
     })
 
     const again = await run('replay', ['out-1'])
@@ -118,13 +119,13 @@ describe('workwell prune', () => {
     const dry = await run('prune', ['--dry-run'], later)
     expect(dry).toMatchObject({ code: 0, err: [] })
     expect(dry.out[0]).toMatch(/^would delete 1 delivered outbox row\(s\) settled before /)
-    await withStore(async (store) => { expect(await store.readDelivery('out-1')).toBeDefined() })
+    await withStore(async (store) => { expect(await deliveryById(store, 'out-1')).toBeDefined() })
     const real = await run('prune', [], later)
     expect(real.out[0]).toMatch(/^deleted 1 delivered outbox row/)
     await withStore(async (store) => {
-      expect(await store.readDelivery('out-1')).toBeUndefined()
-      expect((await store.readDelivery('out-2'))?.status).toBe('dead-letter')
-      expect((await store.readDelivery('out-3'))?.status).toBe('pending')
+      expect(await deliveryById(store, 'out-1')).toBeUndefined()
+      expect((await deliveryById(store, 'out-2'))?.status).toBe('dead-letter')
+      expect((await deliveryById(store, 'out-3'))?.status).toBe('pending')
     })
   })
 

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { ConfigError, loadConfig } from '../../../src/config.ts'
 import { createConfiguredWorker } from '../../../src/delivery/from-config.ts'
 import type { Partnership } from '../../../src/routing/partnership.ts'
-import { MemoryStore } from './memory-store.ts'
+import { openSqliteStore } from '../../../src/store/sqlite-store.ts'
 
 const SILENT = { info: () => undefined, warn: () => undefined, error: () => undefined }
 
@@ -17,10 +17,12 @@ describe('delivery configuration', () => {
     expect(() => loadConfig({ WORKWELL_PARTNER_URL_FRIMLEY: 'drops/frimley' }, '/srv')).toThrow('WORKWELL_PARTNER_URL_FRIMLEY')
   })
 
-  it('refuses a signing secret for a partnership that does not exist, naming the variable', () => {
+  it('refuses a signing secret for a partnership that does not exist, naming the variable', async () => {
+    const store = await openSqliteStore({ file: ':memory:' })
+    onTestFinished(async () => { await store.close() })
     const config = loadConfig({ WORKWELL_PARTNER_SECRET_NOWHERE: 'x'.repeat(32) }, '/srv')
     const partnerships = new Map<string, Partnership>()
-    expect(() => createConfiguredWorker({ config, store: new MemoryStore(), partnerships, mappings: new Map(), clock: { now: () => new Date() }, logger: SILENT }))
+    expect(() => createConfiguredWorker({ config, store, partnerships, mappings: new Map(), clock: { now: () => new Date() }, logger: SILENT }))
       .toThrow('WORKWELL_PARTNER_SECRET_NOWHERE: no partnership "nowhere"')
   })
 })

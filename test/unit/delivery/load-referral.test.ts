@@ -1,11 +1,11 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import type { Consent, Observation, Patient, Resource } from '@medplum/fhirtypes'
 import { loadReferral } from '../../../src/delivery/load-referral.ts'
 import { mapReferral } from '../../../src/mapping/map-referral.ts'
 import type { Mapping } from '../../../src/mapping/mapping.ts'
-import type { StoredResource } from '../../../src/store/store.ts'
+import { openSqliteStore } from '../../../src/store/sqlite-store.ts'
+import type { Store, StoredResource } from '../../../src/store/store.ts'
 import { nclReferral, nclServiceRequest, triageTask } from '../mapping/referral-fixture.ts'
-import { MemoryStore } from './memory-store.ts'
 
 const AT = '2026-11-20T10:20:00.000Z'
 const stored = (resource: Resource & { id: string }): StoredResource => ({
@@ -16,9 +16,16 @@ const stored = (resource: Resource & { id: string }): StoredResource => ({
   resource: { ...resource, meta: { ...resource.meta, versionId: '1', lastUpdated: AT } } as Resource
 })
 
+/** An empty SQLite store in memory, closed when the test ends. */
+async function memoryStore (): Promise<Store> {
+  const store = await openSqliteStore({ file: ':memory:' })
+  onTestFinished(async () => { await store.close() })
+  return store
+}
+
 /** The NCL referral as a transaction stores it: Patient, Observation and Consent on their own. */
-async function transactionStore (): Promise<MemoryStore> {
-  const store = new MemoryStore()
+async function transactionStore (): Promise<Store> {
+  const store = await memoryStore()
   const sr = nclServiceRequest('sr-1')
   const [patient, observation, consent] = (sr.contained ?? []) as [Patient, Observation, Consent]
   delete sr.contained
@@ -69,7 +76,7 @@ describe('loadReferral', () => {
   })
 
   it('leaves a contained referral as it is', async () => {
-    const store = new MemoryStore()
+    const store = await memoryStore()
     const { serviceRequest, task } = nclReferral()
     await store.saveReferral({
       resources: [stored(serviceRequest as typeof serviceRequest & { id: string }), stored(task as typeof task & { id: string })],

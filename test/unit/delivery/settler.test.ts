@@ -1,12 +1,17 @@
 import { describe, expect, it, vi } from 'vitest'
 import { createSettler } from '../../../src/delivery/settler.ts'
-import { MemoryStore } from './memory-store.ts'
+import type { OutboxStore } from '../../../src/store/outbox-store.ts'
 
 const clock = { now: () => new Date('2026-11-20T10:00:00.000Z') }
 
+/** The one store method a settler calls, to spy on. */
+function outbox (): Pick<OutboxStore, 'settleDeliveries'> {
+  return { settleDeliveries: async () => undefined }
+}
+
 describe('settler (group commit of outcomes)', () => {
   it('writes outcomes recorded in the same turn in one store call', async () => {
-    const store = new MemoryStore()
+    const store = outbox()
     const settle = vi.spyOn(store, 'settleDeliveries')
     const settler = createSettler(store, clock)
     await Promise.all(['a', 'b', 'c'].map(async (id) => { await settler.record({ id, outcome: 'delivered', responseStatus: 201 }) }))
@@ -15,7 +20,7 @@ describe('settler (group commit of outcomes)', () => {
   })
 
   it('splits at maxBatch and batches what arrives while a write runs', async () => {
-    const store = new MemoryStore()
+    const store = outbox()
     let release: () => void = () => undefined
     const sizes: number[] = []
     vi.spyOn(store, 'settleDeliveries').mockImplementation(async (s) => {
@@ -33,7 +38,7 @@ describe('settler (group commit of outcomes)', () => {
   })
 
   it('with a linger, outcomes recorded over several turns share one commit; a full batch or drain() writes at once', async () => {
-    const store = new MemoryStore()
+    const store = outbox()
     const settle = vi.spyOn(store, 'settleDeliveries')
     // a linger far longer than the test may run: only a full batch or drain() can write
     const settler = createSettler(store, clock, 3, 600_000)
@@ -53,7 +58,7 @@ describe('settler (group commit of outcomes)', () => {
   })
 
   it('rejects every outcome of a batch the store could not write', async () => {
-    const store = new MemoryStore()
+    const store = outbox()
     vi.spyOn(store, 'settleDeliveries').mockRejectedValueOnce(new Error('disk full'))
     const settler = createSettler(store, clock)
     const results = await Promise.allSettled(['a', 'b'].map(async (id) => { await settler.record({ id, outcome: 'delivered', responseStatus: 200 }) }))

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { pino } from 'pino'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest'
 import type { Resource, ServiceRequest } from '@medplum/fhirtypes'
 import type { DeliveryLogger } from '../../../src/delivery/deliver-row.ts'
 import { createManualScheduler } from '../../helpers/manual-scheduler.ts'
@@ -20,7 +20,8 @@ import type { Mapping } from '../../../src/mapping/mapping.ts'
 import type { DeliveryFormat, Partnership } from '../../../src/routing/partnership.ts'
 import type { StoredResource } from '../../../src/store/store.ts'
 import { nclServiceRequest, triageTask } from '../mapping/referral-fixture.ts'
-import { MemoryStore } from './memory-store.ts'
+import { openSqliteTestStore, type SqliteTestStore } from '../../helpers/sqlite-test-store.ts'
+import type { Store } from '../../../src/store/store.ts'
 
 const START = Date.parse('2026-11-20T10:20:00.000Z')
 const PHI = ['Okafor', 'Adaeze', '9912003888', '1986-04-12', 'N7 6LB', 'Example Road']
@@ -82,7 +83,9 @@ const FORMAT_OF: Record<string, DeliveryFormat> = {
 }
 
 interface Harness {
-  store: MemoryStore
+  store: Store
+  /** the store's rows, read and changed directly */
+  db: SqliteTestStore
   worker: DeliveryWorker
   logs: Array<{ level: string, obj: Record<string, unknown>, msg: string }>
   advance: (ms: number) => void
@@ -92,9 +95,10 @@ interface Harness {
 let harness: Harness | undefined
 
 /** A store, a clock, a capturing logger and a worker whose partnerships POST to `paths`. */
-function setup (paths: Record<string, string>, options: Partial<DeliveryWorkerDeps> & { maxAttempts?: number } = {}): Harness {
+async function setup (paths: Record<string, string>, options: Partial<DeliveryWorkerDeps> & { maxAttempts?: number } = {}): Promise<Harness> {
   let now = START
-  const store = new MemoryStore()
+  const db = await openSqliteTestStore()
+  const store = db.store
   const logs: Harness['logs'] = []
   const logger: DeliveryLogger = {
     info: (obj, msg) => { logs.push({ level: 'info', obj, msg }) },
@@ -136,7 +140,7 @@ function setup (paths: Record<string, string>, options: Partial<DeliveryWorkerDe
       audit: []
     })
   }
-  harness = { store, worker, logs, advance: (ms) => { now += ms }, seed }
+  harness = { store, db, worker, logs, advance: (ms) => { now += ms }, seed }
   return harness
 }
 
@@ -148,6 +152,7 @@ beforeEach(() => {
 
 afterEach(async () => {
   await harness?.worker.stop()
+  await harness?.db.close()
   // information governance: whatever happened, no log line carries a name, NHS number, DOB, address or body
   const text = JSON.stringify(harness?.logs ?? [])
   for (const value of PHI) expect(text).not.toContain(value)
@@ -159,7 +164,7 @@ afterEach(async () => {
 
 describe('delivery worker against a real partner', () => {
   it('delivers one batch in each format: 201 → delivered, with the idempotency key and the mapped body', async () => {
-    const { store, worker, seed, logs } = setup({ frimley: '/ok', 'north-central-london': '/ok', 'cambridgeshire-and-peterborough': '/ok' })
+    const { db, worker, seed, logs } = await setup({ frimley: '/ok', 'north-central-london': '/ok', 'cambridgeshire-and-peterborough': '/ok' })
     await seed('d-json', 'frimley')
     await seed('d-bundle', 'north-central-london')
     await seed('d-csv', 'cambridgeshire-and-peterborough')
@@ -167,7 +172,7 @@ describe('delivery worker against a real partner', () => {
     expect(await worker.runOnce()).toBe(3)
 
     for (const [id, partnershipId] of [['d-json', 'frimley'], ['d-bundle', 'north-central-london'], ['d-csv', 'cambridgeshire-and-peterborough']] as const) {
-      expect(store.row(id)).toMatchObject({ status: 'delivered', attempts: 1, lastResponseStatus: 201 })
+      expect(db.row(id)).toMatchObject({ status: 'delivered', attempts: 1, lastResponseStatus: 201 })
       const got = received.find((r) => r.headers['idempotency-key'] === id)
       const expected = mapReferral(mappings.get(partnershipId) as Mapping, { serviceRequest: nclServiceRequest(`sr-${id}`), task: triageTask(`sr-${id}`, `task-${id}`) })
       if (!expected.ok) throw new Error('fixture does not map')
@@ -182,12 +187,22 @@ describe('delivery worker against a real partner', () => {
     })
   })
 
+  it('counts each attempt under its partnership and outcome once the outcome is committed', async () => {
+    const counted: string[] = []
+    const { db, worker, seed } = await setup({ frimley: '/ok', 'north-central-london': '/bad' }, { metrics: { delivery: (partnership, status) => { counted.push(`${partnership} ${status}`) } } })
+    await seed('d-1', 'frimley')
+    await seed('d-2', 'north-central-london')
+    await worker.runOnce()
+    expect(counted.sort()).toEqual(['frimley delivered', 'north-central-london dead-letter'])
+    expect(db.rows().map((r) => r.status).sort()).toEqual(['dead-letter', 'delivered'])
+  })
+
   it('503 then 201: retries after the jittered backoff with the same idempotency key', async () => {
-    const { store, worker, seed, advance } = setup({ frimley: '/flaky' })
+    const { db, worker, seed, advance } = await setup({ frimley: '/flaky' })
     await seed('d-1', 'frimley')
 
     expect(await worker.runOnce()).toBe(1)
-    expect(store.row('d-1')).toMatchObject({
+    expect(db.row('d-1')).toMatchObject({
       status: 'pending',
       attempts: 1,
       lastError: 'HTTP 503',
@@ -199,28 +214,27 @@ describe('delivery worker against a real partner', () => {
     expect(await worker.runOnce()).toBe(0)
     advance(1)
     expect(await worker.runOnce()).toBe(1)
-    expect(store.row('d-1')).toMatchObject({ status: 'delivered', attempts: 2, lastResponseStatus: 201 })
+    expect(db.row('d-1')).toMatchObject({ status: 'delivered', attempts: 2, lastResponseStatus: 201 })
     expect(received.map((r) => r.headers['idempotency-key'])).toEqual(['d-1', 'd-1'])
     expect(received[0]?.body).toBe(received[1]?.body)
   })
 
   it('400 → dead letter at once, naming the status but not the partner\'s response text', async () => {
-    const { store, worker, seed } = setup({ frimley: '/bad' })
+    const { db, worker, seed } = await setup({ frimley: '/bad' })
     await seed('d-1', 'frimley')
     await worker.runOnce()
-    expect(store.row('d-1')).toMatchObject({ status: 'dead-letter', attempts: 1, lastError: 'HTTP 400 (rejected by partner)' })
-    expect(store.log.map((l) => l.to)).toEqual(['dead-letter'])
+    expect(db.row('d-1')).toMatchObject({ status: 'dead-letter', attempts: 1, lastError: 'HTTP 400 (rejected by partner)' })
   })
 
   it('a partner that never answers times out and is retried', async () => {
-    const { store, worker, seed } = setup({ frimley: '/hang' })
+    const { db, worker, seed } = await setup({ frimley: '/hang' })
     await seed('d-1', 'frimley')
     const started = performance.now()
     await worker.runOnce()
     expect(performance.now() - started).toBeLessThan(2_000)
     expect(hung).toHaveLength(1)
-    expect(store.row('d-1')).toMatchObject({ status: 'pending', attempts: 1 })
-    expect(store.row('d-1').lastError).toMatch(/^timeout \(/)
+    expect(db.row('d-1')).toMatchObject({ status: 'pending', attempts: 1 })
+    expect(db.row('d-1').lastError).toMatch(/^timeout \(/)
   })
 
   it('a refused connection is retried', async () => {
@@ -228,26 +242,25 @@ describe('delivery worker against a real partner', () => {
     await closed.listen({ host: '127.0.0.1', port: 0 })
     const port = (closed.server.address() as AddressInfo).port
     await closed.close()
-    const { store, worker, seed } = setup({ frimley: `http://127.0.0.1:${port}/referrals` })
+    const { db, worker, seed } = await setup({ frimley: `http://127.0.0.1:${port}/referrals` })
     await seed('d-1', 'frimley')
     await worker.runOnce()
-    expect(store.row('d-1')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'connection error (ECONNREFUSED)' })
+    expect(db.row('d-1')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'connection error (ECONNREFUSED)' })
   })
 
   it('a failure after the retry window ended is a dead letter, however few the attempts; before it, a retry however many', async () => {
-    const { store, worker, seed, advance } = setup({ frimley: '/down' }, { retryWindowMs: 3_600_000 })
+    const { db, worker, seed, advance } = await setup({ frimley: '/down' }, { retryWindowMs: 3_600_000 })
     await seed('d-1', 'frimley')
-    const row = store.outbox.get('d-1')
-    if (row !== undefined) row.attempts = 50
+    db.sql('UPDATE outbox SET attempts = 50 WHERE id = ?', 'd-1')
     await worker.runOnce()
-    expect(store.row('d-1')).toMatchObject({ status: 'pending', attempts: 51 })
+    expect(db.row('d-1')).toMatchObject({ status: 'pending', attempts: 51 })
     advance(3_600_000)
     await worker.runOnce()
-    expect(store.row('d-1')).toMatchObject({ status: 'dead-letter', attempts: 52, lastError: 'retry window of 1 hour(s) ended after 52 attempt(s): HTTP 503' })
+    expect(db.row('d-1')).toMatchObject({ status: 'dead-letter', attempts: 52, lastError: 'retry window of 1 hour(s) ended after 52 attempt(s): HTTP 503' })
   })
 
   it('a mapping failure is a dead letter before anything is sent, naming the field', async () => {
-    const { store, worker, seed } = setup({ frimley: '/ok' })
+    const { db, worker, seed } = await setup({ frimley: '/ok' })
     const sr = nclServiceRequest('sr-x')
     const patient = sr.contained?.[0]
     if (patient?.resourceType === 'Patient') delete patient.identifier
@@ -257,26 +270,26 @@ describe('delivery worker against a real partner', () => {
     if (other?.resourceType === 'Patient') other.identifier?.push({ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9434765919' })
     await seed('d-2', 'frimley', twoNumbers)
     await worker.runOnce()
-    expect(store.row('d-1')).toMatchObject({ status: 'dead-letter', lastError: 'mapping failed: missing required field(s) nhsNumber' })
-    expect(store.row('d-2')).toMatchObject({ status: 'dead-letter', lastError: "mapping failed: field 'nhsNumber': yields 2 values; use .first() or mark it multiple" })
+    expect(db.row('d-1')).toMatchObject({ status: 'dead-letter', lastError: 'mapping failed: missing required field(s) nhsNumber' })
+    expect(db.row('d-2')).toMatchObject({ status: 'dead-letter', lastError: "mapping failed: field 'nhsNumber': yields 2 values; use .first() or mark it multiple" })
     expect(received).toHaveLength(0)
   })
 
   it('an unknown partnership, or a referral that cannot be read, is a dead letter', async () => {
-    const { store, worker, seed } = setup({ frimley: '/ok' })
+    const { db, worker, seed } = await setup({ frimley: '/ok' })
     await seed('d-1', 'somewhere-else')
     await seed('d-2', 'frimley')
-    store.resources.delete('ServiceRequest/sr-d-2')
+    db.sql('DELETE FROM resources WHERE resource_type = ? AND id = ?', 'ServiceRequest', 'sr-d-2')
     await worker.runOnce()
-    expect(store.row('d-1')).toMatchObject({ status: 'dead-letter', lastError: "unknown partnership 'somewhere-else'" })
-    expect(store.row('d-2')).toMatchObject({ status: 'dead-letter', lastError: 'ServiceRequest/sr-d-2 not found' })
+    expect(db.row('d-1')).toMatchObject({ status: 'dead-letter', lastError: "unknown partnership 'somewhere-else'" })
+    expect(db.row('d-2')).toMatchObject({ status: 'dead-letter', lastError: 'ServiceRequest/sr-d-2 not found' })
     expect(received).toHaveLength(0)
   })
 })
 
 describe('BaRS response rows in the worker', () => {
   const REFERRER = 'https://fhir.nhs.uk/Id/ods-organization-code|P88002'
-  async function seedBarsRow (store: MemoryStore, id: string): Promise<void> {
+  async function seedBarsRow (store: Store, id: string): Promise<void> {
     const at = new Date(START).toISOString()
     const task = { ...triageTask('sr-b', 'task-b'), status: 'accepted' as const, meta: { versionId: '2', lastUpdated: at } }
     const header: Resource = {
@@ -290,7 +303,7 @@ describe('BaRS response rows in the worker', () => {
       source: { endpoint: REFERRER }
     }
     await store.saveReferral({
-      resources: [{ resourceType: 'MessageHeader', id: 'sr-b', versionId: '1', lastUpdated: at, resource: header }],
+      resources: [{ resourceType: 'MessageHeader', id: 'sr-b', versionId: '1', lastUpdated: at, resource: header }, { resourceType: 'Task', id: 'task-b', versionId: '2', lastUpdated: at, resource: task }],
       task: { id: 'task-b', basedOn: 'ServiceRequest/sr-b', owner: 'frimley', status: 'accepted', lastUpdated: at },
       serviceRequestId: 'sr-b',
       outbox: { id, kind: 'bars-response', partnershipId: `bars:${REFERRER}`, serviceRequestId: 'sr-b', taskId: 'task-b', createdAt: at, payload: JSON.stringify(task) },
@@ -299,12 +312,12 @@ describe('BaRS response rows in the worker', () => {
   }
 
   it('sends a bars-response row to the referrer\'s endpoint from the catalogue, never through a partnership mapping', async () => {
-    const { store, worker } = setup({ frimley: '/ok' }, {
+    const { store, db, worker } = await setup({ frimley: '/ok' }, {
       bars: { catalogue: { resolve: (e) => (e === REFERRER ? { endpoint: e, url: `${base}/ok` } : undefined), size: 1 }, ownServiceId: 'a:own|1', baseUrl: 'http://gw/fhir', version: 't' }
     })
     await seedBarsRow(store, 'bars-1')
     expect(await worker.runOnce()).toBe(1)
-    expect(store.row('bars-1')).toMatchObject({ status: 'delivered' })
+    expect(db.row('bars-1')).toMatchObject({ status: 'delivered' })
     expect(received).toHaveLength(1)
     const body = JSON.parse(received[0]!.body) as { type: string, entry: Array<{ resource: { resourceType: string, status?: string } }> }
     expect(body.type).toBe('message')
@@ -313,21 +326,21 @@ describe('BaRS response rows in the worker', () => {
   })
 
   it('dead-letters a bars-response row when the worker has no BaRS configuration, sending nothing', async () => {
-    const { store, worker } = setup({ frimley: '/ok' })
+    const { store, db, worker } = await setup({ frimley: '/ok' })
     await seedBarsRow(store, 'bars-2')
     await worker.runOnce()
-    expect(store.row('bars-2')).toMatchObject({ status: 'dead-letter' })
+    expect(db.row('bars-2')).toMatchObject({ status: 'dead-letter' })
     expect(received).toHaveLength(0)
   })
 })
 
 describe('delivery worker lifecycle', () => {
   it('stop() waits for the run in flight, then runOnce() does nothing', async () => {
-    const { store, worker, seed } = setup({ frimley: '/hang' })
+    const { store, db, worker, seed } = await setup({ frimley: '/hang' })
     await seed('d-1', 'frimley')
     // a slow store write: stop() must wait for the bookkeeping too, not just for the socket
-    const record = store.scheduleRetry.bind(store)
-    vi.spyOn(store, 'scheduleRetry').mockImplementation(async (...args) => {
+    const record = store.settleDeliveries.bind(store)
+    vi.spyOn(store, 'settleDeliveries').mockImplementation(async (...args) => {
       await new Promise((resolve) => setTimeout(resolve, 100))
       await record(...args)
     })
@@ -339,28 +352,28 @@ describe('delivery worker lifecycle', () => {
     await worker.stop()
     // the attempt finished (timed out and was recorded) before stop() resolved
     expect(runDone).toBe(true)
-    expect(store.row('d-1')).toMatchObject({ status: 'pending', attempts: 1 })
+    expect(db.row('d-1')).toMatchObject({ status: 'pending', attempts: 1 })
     expect(await run).toBe(1)
 
     await seed('d-2', 'frimley')
     expect(await worker.runOnce()).toBe(0)
-    expect(store.row('d-2')).toMatchObject({ status: 'pending', attempts: 0 })
+    expect(db.row('d-2')).toMatchObject({ status: 'pending', attempts: 0 })
   })
 
   it('start() polls until stop(); a hanging partner does not hold back the others', async () => {
-    const { store, worker, seed } = setup({ frimley: '/ok', 'north-central-london': '/hang' }, { pollIntervalMs: 10 })
-    const claims = vi.spyOn(store, 'claimDueDeliveriesFor')
+    const { store, db, worker, seed } = await setup({ frimley: '/ok', 'north-central-london': '/hang' }, { pollIntervalMs: 10 })
+    const claims = vi.spyOn(store, 'claimDueDeliveries')
     await seed('d-1', 'frimley')
     worker.start()
     worker.start() // a second start is ignored
-    await vi.waitFor(() => { expect(store.row('d-1').status).toBe('delivered') })
+    await vi.waitFor(() => { expect(db.row('d-1').status).toBe('delivered') })
 
     await seed('d-2', 'north-central-london')
     await vi.waitFor(() => { expect(hung).toHaveLength(1) })
     // while d-2 hangs, later rows to another partnership are still claimed and delivered
     await seed('d-3', 'frimley')
-    await vi.waitFor(() => { expect(store.row('d-3').status).toBe('delivered') })
-    expect(store.row('d-2')).toMatchObject({ status: 'pending', attempts: 0 })
+    await vi.waitFor(() => { expect(db.row('d-3').status).toBe('delivered') })
+    expect(db.row('d-2')).toMatchObject({ status: 'pending', attempts: 0 })
 
     await worker.stop()
     const afterStop = claims.mock.calls.length
@@ -369,17 +382,17 @@ describe('delivery worker lifecycle', () => {
   })
 
   it('keeps at most `concurrency` deliveries in flight', async () => {
-    const { store, worker, seed } = setup({ 'north-central-london': '/hang' }, { pollIntervalMs: 10, concurrency: 2, batchSize: 10 })
+    const { db, worker, seed } = await setup({ 'north-central-london': '/hang' }, { pollIntervalMs: 10, concurrency: 2, batchSize: 10 })
     for (const id of ['d-1', 'd-2', 'd-3', 'd-4']) await seed(id, 'north-central-london')
     worker.start()
     await vi.waitFor(() => { expect(hung).toHaveLength(2) })
     await new Promise((resolve) => setTimeout(resolve, 100))
     expect(hung).toHaveLength(2)
-    expect([...store.outbox.values()].filter((r) => r.leaseUntil !== undefined)).toHaveLength(2)
+    expect(db.rows().filter((r) => r.leaseUntil !== undefined)).toHaveLength(2)
   })
 
   it('claims no more of a partnership than its adaptive limit leaves free; a window of drops shrinks it, answers keep it', async () => {
-    const { store, worker, seed } = setup({ frimley: '/down', 'north-central-london': '/ok' }, { batchSize: 10, limits: { max: 4, minWindow: 4 } })
+    const { db, worker, seed } = await setup({ frimley: '/down', 'north-central-london': '/ok' }, { batchSize: 10, limits: { max: 4, minWindow: 4 } })
     for (let i = 0; i < 8; i++) await seed(`f-${i}`, 'frimley')
     for (let i = 0; i < 3; i++) await seed(`n-${i}`, 'north-central-london')
     // frimley starts at 4 free slots, so 4 of its 8 rows are claimed, with all 3 of the other's
@@ -387,17 +400,17 @@ describe('delivery worker lifecycle', () => {
     // a window of four 503s halves frimley's limit; the other partnership's answers keep it at its maximum
     expect(worker.limits.limit('frimley')).toBe(2)
     expect(worker.limits.limit('north-central-london')).toBe(4)
-    expect([...store.outbox.values()].filter((r) => r.partnershipId === 'frimley' && r.attempts > 0)).toHaveLength(4)
+    expect(db.rows().filter((r) => r.partnershipId === 'frimley' && r.attempts > 0)).toHaveLength(4)
   })
 
   it('feeds a partnership on a small limit from rows waiting in the worker, one at a time, without waiting for a poll', async () => {
     const scheduler = createManualScheduler()
-    const { store, worker, seed } = setup({ frimley: '/ok' }, { batchSize: 10, limits: { max: 1 }, scheduler })
+    const { store, db, worker, seed } = await setup({ frimley: '/ok' }, { batchSize: 10, limits: { max: 1 }, scheduler })
     for (let i = 0; i < 4; i++) await seed(`f-${i}`, 'frimley')
-    const claims = vi.spyOn(store, 'claimDueDeliveriesFor')
+    const claims = vi.spyOn(store, 'claimDueDeliveries')
     worker.start()
     // the scheduler is never advanced: the poll timer never fires, so attempts' ends drive it all
-    await vi.waitFor(() => { expect([...store.outbox.values()].every((r) => r.status === 'delivered')).toBe(true) })
+    await vi.waitFor(() => { expect(db.rows().every((r) => r.status === 'delivered')).toBe(true) })
     expect(received).toHaveLength(4)
     // one claim took all four (four times the limit of 1); the rest waited in the worker
     expect(claims.mock.calls[0]?.[1]).toBe(4)
@@ -405,20 +418,22 @@ describe('delivery worker lifecycle', () => {
   })
 
   it('keeps polling after a failed poll, logging only the error class', async () => {
-    const { store, worker, seed, logs } = setup({ frimley: '/ok' }, { pollIntervalMs: 10 })
+    const { store, db, worker, seed, logs } = await setup({ frimley: '/ok' }, { pollIntervalMs: 10 })
     await seed('d-1', 'frimley')
-    const claim = store.claimDueDeliveriesFor.bind(store)
-    vi.spyOn(store, 'claimDueDeliveriesFor')
+    const claim = store.claimDueDeliveries.bind(store)
+    vi.spyOn(store, 'claimDueDeliveries')
       .mockRejectedValueOnce(new Error('database is locked near Okafor'))
       .mockImplementation(claim)
     worker.start()
-    await vi.waitFor(() => { expect(store.row('d-1').status).toBe('delivered') })
+    await vi.waitFor(() => { expect(db.row('d-1').status).toBe('delivered') })
     expect(logs.find((l) => l.level === 'error')).toMatchObject({ obj: { error: 'Error' }, msg: 'delivery poll failed' })
   })
 
-  it('refuses a lease shorter than a request, and accepts a pino logger', () => {
+  it('refuses a lease shorter than a request, and accepts a pino logger', async () => {
     const logger: DeliveryLogger = pino({ level: 'silent' })
-    const deps = { store: new MemoryStore(), partnerships: new Map(), mappings: new Map(), clock: { now: () => new Date() }, logger, pollIntervalMs: 10, batchSize: 1 }
+    const db = await openSqliteTestStore()
+    onTestFinished(async () => { await db.close() })
+    const deps = { store: db.store, partnerships: new Map(), mappings: new Map(), clock: { now: () => new Date() }, logger, pollIntervalMs: 10, batchSize: 1 }
     expect(() => createDeliveryWorker({ ...deps, leaseMs: 1_000, requestTimeoutMs: 1_000 })).toThrow('leaseMs must be greater than requestTimeoutMs')
     expect(createDeliveryWorker({ ...deps, leaseMs: 2_000, requestTimeoutMs: 1_000 })).toHaveProperty('runOnce')
   })
@@ -426,10 +441,10 @@ describe('delivery worker lifecycle', () => {
 
 describe('partner answers', () => {
   it('a 4xx OperationOutcome: dead letter with its coded reason, never its diagnostics', async () => {
-    const { store, worker, seed } = setup({ frimley: '/oo400' })
+    const { db, worker, seed } = await setup({ frimley: '/oo400' })
     await seed('d-1', 'frimley')
     await worker.runOnce()
-    expect(store.row('d-1')).toMatchObject({
+    expect(db.row('d-1')).toMatchObject({
       status: 'dead-letter',
       lastResponseStatus: 422,
       lastError: 'HTTP 422 (rejected by partner): error required REC_UNPROCESSABLE_ENTITY at Referral.practiceCode'
@@ -437,24 +452,24 @@ describe('partner answers', () => {
   })
 
   it('honours Retry-After when it asks for longer than the backoff', async () => {
-    const { store, worker, seed } = setup({ frimley: '/retry-after' })
+    const { db, worker, seed } = await setup({ frimley: '/retry-after' })
     await seed('d-1', 'frimley')
     await worker.runOnce()
-    expect(store.row('d-1')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'HTTP 429', nextAttemptAt: new Date(START + 120_000).toISOString() })
+    expect(db.row('d-1')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'HTTP 429', nextAttemptAt: new Date(START + 120_000).toISOString() })
   })
 
   it('cuts a Retry-After longer than the backoff cap to the cap', async () => {
-    const { store, worker, seed } = setup({ frimley: '/retry-after' }, { backoff: { baseMs: 10, factor: 2, capMs: 60_000 } })
+    const { db, worker, seed } = await setup({ frimley: '/retry-after' }, { backoff: { baseMs: 10, factor: 2, capMs: 60_000 } })
     await seed('d-1', 'frimley')
     await worker.runOnce()
-    expect(store.row('d-1').nextAttemptAt).toBe(new Date(START + 60_000).toISOString())
+    expect(db.row('d-1').nextAttemptAt).toBe(new Date(START + 60_000).toISOString())
   })
 
   it('signs with the partnership secret: HMAC-SHA256 over timestamp and body', async () => {
-    const { store, worker, seed } = setup({ frimley: '/signed' }, { secrets: { frimley: SECRET } })
+    const { db, worker, seed } = await setup({ frimley: '/signed' }, { secrets: { frimley: SECRET } })
     await seed('d-1', 'frimley')
     await worker.runOnce()
-    expect(store.row('d-1')).toMatchObject({ status: 'delivered', lastResponseStatus: 201 })
+    expect(db.row('d-1')).toMatchObject({ status: 'delivered', lastResponseStatus: 201 })
     expect(received[0]?.headers[SIGNATURE_HEADER]).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/)
     const header = String(received[0]?.headers[SIGNATURE_HEADER])
     expect(verifySignature(header, received[0]?.body ?? '', SECRET, new Date(START))).toBe(true)
@@ -462,7 +477,7 @@ describe('partner answers', () => {
   })
 
   it('without a secret: unsigned, one warning per partnership naming the variable, never a secret', async () => {
-    const { worker, seed, logs } = setup({ frimley: '/ok' }, { secrets: { 'north-central-london': SECRET } })
+    const { worker, seed, logs } = await setup({ frimley: '/ok' }, { secrets: { 'north-central-london': SECRET } })
     await seed('d-1', 'frimley')
     await seed('d-2', 'frimley')
     await worker.runOnce()
@@ -476,7 +491,7 @@ describe('partner answers', () => {
 
 describe('circuit breaker in the worker', () => {
   it('opens after repeated failures, lets rows wait without using attempts, probes once, and closes', async () => {
-    const { store, worker, seed, advance } = setup({ frimley: '/down' }, {
+    const { db, worker, seed, advance } = await setup({ frimley: '/down' }, {
       breaker: { minimumFailures: 2, openMs: 1_000, halfOpenProbes: 1 }, backoff: { baseMs: 1, factor: 1, capMs: 10_000 }
     })
     for (const id of ['d-1', 'd-2', 'd-3']) await seed(id, 'frimley')
@@ -484,8 +499,8 @@ describe('circuit breaker in the worker', () => {
     // two failures (one batch) open the circuit; the third row of that batch is deferred
     expect(await worker.runOnce()).toBe(3)
     expect(worker.breakers.snapshot(new Date(START))[0]).toMatchObject({ partnershipId: 'frimley', state: 'open', consecutiveFailures: 2 })
-    expect(store.circuits.get('frimley')).toMatchObject({ state: 'open', openUntil: new Date(START + 1_000).toISOString() })
-    const attemptsBefore = [...store.outbox.values()].reduce((n, r) => n + r.attempts, 0)
+    expect(db.circuit('frimley')).toMatchObject({ state: 'open', openUntil: new Date(START + 1_000).toISOString() })
+    const attemptsBefore = db.rows().reduce((n, r) => n + r.attempts, 0)
     expect(attemptsBefore).toBeLessThanOrEqual(3)
 
     // while open, nothing is claimed for it
@@ -497,25 +512,25 @@ describe('circuit breaker in the worker', () => {
     received.length = 0
     expect(await worker.runOnce()).toBe(1)
     expect(received).toHaveLength(1)
-    expect(store.circuits.get('frimley')).toMatchObject({ state: 'open', openUntil: new Date(START + 2_000).toISOString() })
+    expect(db.circuit('frimley')).toMatchObject({ state: 'open', openUntil: new Date(START + 2_000).toISOString() })
 
     // the partner comes back: the next probe closes the circuit and the rest drain
     partnerDown = false
     advance(2_000)
     expect(await worker.runOnce()).toBe(1)
-    expect(store.circuits.get('frimley')).toMatchObject({ state: 'closed', consecutiveFailures: 0 })
+    expect(db.circuit('frimley')).toMatchObject({ state: 'closed', consecutiveFailures: 0 })
     await worker.runOnce()
-    expect([...store.outbox.values()].map((r) => r.status)).toEqual(['delivered', 'delivered', 'delivered'])
-    const attemptsAfter = [...store.outbox.values()].reduce((n, r) => n + r.attempts, 0)
+    expect(db.rows().map((r) => r.status)).toEqual(['delivered', 'delivered', 'delivered'])
+    const attemptsAfter = db.rows().reduce((n, r) => n + r.attempts, 0)
     // 3 first tries at most, 2 probes, then the 2 that waited: no attempts were burnt while open
     expect(attemptsAfter).toBeLessThanOrEqual(attemptsBefore + 4)
   })
 
   it('a row claimed before its circuit opened is deferred, not attempted', async () => {
-    const { store, worker, seed } = setup({ frimley: '/ok' }, { breaker: { minimumFailures: 1, openMs: 5_000 } })
+    const { store, db, worker, seed } = await setup({ frimley: '/ok' }, { breaker: { minimumFailures: 1, openMs: 5_000 } })
     await seed('d-1', 'frimley')
-    const claim = store.claimDueDeliveriesFor.bind(store)
-    vi.spyOn(store, 'claimDueDeliveriesFor').mockImplementationOnce(async (...args) => {
+    const claim = store.claimDueDeliveries.bind(store)
+    vi.spyOn(store, 'claimDueDeliveries').mockImplementationOnce(async (...args) => {
       const rows = await claim(...args)
       // the partner fails for another row meanwhile
       expect(worker.breakers.admit('frimley', new Date(START))).toBe('send')
@@ -524,12 +539,12 @@ describe('circuit breaker in the worker', () => {
     })
     await worker.runOnce()
     expect(received).toHaveLength(0)
-    expect(store.row('d-1')).toMatchObject({ status: 'pending', attempts: 0, nextAttemptAt: new Date(START + 5_000).toISOString() })
-    expect(store.row('d-1')).not.toHaveProperty('leaseUntil')
+    expect(db.row('d-1')).toMatchObject({ status: 'pending', attempts: 0, nextAttemptAt: new Date(START + 5_000).toISOString() })
+    expect(db.row('d-1')).not.toHaveProperty('leaseUntil')
   })
 
   it('start() restores a recorded open circuit, so a restart does not hammer the partner', async () => {
-    const { store, worker, seed } = setup({ frimley: '/ok' }, { pollIntervalMs: 10 })
+    const { store, worker, seed } = await setup({ frimley: '/ok' }, { pollIntervalMs: 10 })
     await store.saveCircuit({ partnershipId: 'frimley', state: 'open', consecutiveFailures: 5, openedAt: new Date(START).toISOString(), openUntil: new Date(START + 60_000).toISOString(), updatedAt: new Date(START).toISOString() })
     await seed('d-1', 'frimley')
     worker.start()
@@ -547,13 +562,13 @@ describe('daily file drop in the worker (endpoint: a folder)', () => {
   const rowsFor = (text: string, id: string): number => text.split('\r\n').filter((l) => l.startsWith(`sr-${id},task-${id},`)).length
 
   it('appends each csv referral to the day\'s file, sends no HTTP, and records it delivered', async () => {
-    const { store, worker, seed } = setup({ 'cambridgeshire-and-peterborough': pathToFileURL(root).href })
+    const { db, worker, seed } = await setup({ 'cambridgeshire-and-peterborough': pathToFileURL(root).href })
     await seed('d-1', 'cambridgeshire-and-peterborough')
     await seed('d-2', 'cambridgeshire-and-peterborough')
     expect(await worker.runOnce()).toBe(2)
-    expect(store.row('d-1')).toMatchObject({ status: 'delivered', attempts: 1 })
-    expect(store.row('d-1')?.lastResponseStatus).toBeUndefined()
-    expect(store.row('d-2')).toMatchObject({ status: 'delivered', attempts: 1 })
+    expect(db.row('d-1')).toMatchObject({ status: 'delivered', attempts: 1 })
+    expect(db.row('d-1')?.lastResponseStatus).toBeUndefined()
+    expect(db.row('d-2')).toMatchObject({ status: 'delivered', attempts: 1 })
     const text = readFileSync(dropFile(), 'utf8')
     expect(text.startsWith('GatewayReferralID,GatewayTaskID,Partnership,')).toBe(true)
     expect([rowsFor(text, 'd-1'), rowsFor(text, 'd-2')]).toEqual([1, 1])
@@ -561,32 +576,31 @@ describe('daily file drop in the worker (endpoint: a folder)', () => {
   })
 
   it('a row written before a crash is not written again when the delivery is retried', async () => {
-    const { store, worker, seed } = setup({ 'cambridgeshire-and-peterborough': pathToFileURL(root).href })
+    const { db, worker, seed } = await setup({ 'cambridgeshire-and-peterborough': pathToFileURL(root).href })
     await seed('d-1', 'cambridgeshire-and-peterborough')
     await worker.runOnce()
     // as if the process died after the append and before the outcome was committed
-    const row = store.outbox.get('d-1')
-    if (row !== undefined) Object.assign(row, { status: 'pending', nextAttemptAt: row.createdAt })
+    db.sql('UPDATE outbox SET status = \'pending\', next_attempt_at = created_at WHERE id = ?', 'd-1')
     expect(await worker.runOnce()).toBe(1)
-    expect(store.row('d-1')).toMatchObject({ status: 'delivered' })
+    expect(db.row('d-1')).toMatchObject({ status: 'delivered' })
     expect(rowsFor(readFileSync(dropFile(), 'utf8'), 'd-1')).toBe(1)
   })
 
   it('a folder it cannot write is retried with the error code, then a dead letter', async () => {
     writeFileSync(join(root, 'blocked'), 'a file where the folder should be')
-    const { store, worker, seed, advance } = setup({ 'cambridgeshire-and-peterborough': pathToFileURL(join(root, 'blocked', 'drop')).href }, { retryWindowMs: 60_000 })
+    const { db, worker, seed, advance } = await setup({ 'cambridgeshire-and-peterborough': pathToFileURL(join(root, 'blocked', 'drop')).href }, { retryWindowMs: 60_000 })
     await seed('d-1', 'cambridgeshire-and-peterborough')
     await worker.runOnce()
-    expect(store.row('d-1')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'file drop: ENOTDIR' })
+    expect(db.row('d-1')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'file drop: ENOTDIR' })
     advance(60_000)
     await worker.runOnce()
-    expect(store.row('d-1')).toMatchObject({ status: 'dead-letter', attempts: 2, lastError: 'retry window of 0.02 hour(s) ended after 2 attempt(s): file drop: ENOTDIR' })
+    expect(db.row('d-1')).toMatchObject({ status: 'dead-letter', attempts: 2, lastError: 'retry window of 0.02 hour(s) ended after 2 attempt(s): file drop: ENOTDIR' })
   })
 
   it('refuses a folder endpoint for a format other than csv', async () => {
-    const { store, worker, seed } = setup({ frimley: pathToFileURL(root).href })
+    const { db, worker, seed } = await setup({ frimley: pathToFileURL(root).href })
     await seed('d-1', 'frimley')
     await worker.runOnce()
-    expect(store.row('d-1')).toMatchObject({ status: 'dead-letter', lastError: 'a daily file drop takes csv, not json-record' })
+    expect(db.row('d-1')).toMatchObject({ status: 'dead-letter', lastError: 'a daily file drop takes csv, not json-record' })
   })
 })

@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import type { Consent, Observation, Patient, Resource, ServiceRequest } from '@medplum/fhirtypes'
 import { loadReferral } from '../../../src/delivery/load-referral.ts'
 import { inlineStoredResources } from '../../../src/mapping/inline-resources.ts'
+import { openSqliteStore } from '../../../src/store/sqlite-store.ts'
 import type { StoredResource } from '../../../src/store/store.ts'
-import { MemoryStore } from '../delivery/memory-store.ts'
 import { nclServiceRequest, triageTask } from './referral-fixture.ts'
 
 const AT = '2026-11-20T10:20:00.000Z'
@@ -48,7 +48,8 @@ describe('inlineStoredResources', () => {
 
   it('gives exactly what the delivery worker reads from the store (src/delivery/load-referral.ts)', async () => {
     const { sr, others } = transactionResources()
-    const store = new MemoryStore()
+    const store = await openSqliteStore({ file: ':memory:' })
+    onTestFinished(async () => { await store.close() })
     const task = triageTask('sr-1', 'task-1')
     const row = (r: Resource): StoredResource => ({ resourceType: r.resourceType, id: r.id ?? '', versionId: '1', lastUpdated: AT, resource: r })
     await store.saveReferral({

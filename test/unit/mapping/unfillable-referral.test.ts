@@ -1,15 +1,16 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
 import type { Resource } from '@medplum/fhirtypes'
 import { createDeliveryWorker } from '../../../src/delivery/worker.ts'
 import type { DeliveryWorker } from '../../../src/delivery/worker.ts'
 import type { GoldenInput } from '../../../src/mapping/golden-examples.ts'
 import { loadMappings } from '../../../src/mapping/load-mapping.ts'
 import { loadPartnerships } from '../../../src/routing/load-partnerships.ts'
-import type { StoredResource } from '../../../src/store/store.ts'
-import { MemoryStore } from '../delivery/memory-store.ts'
+import { openSqliteStore } from '../../../src/store/sqlite-store.ts'
+import type { Store, StoredResource } from '../../../src/store/store.ts'
+import { deliveryById } from '../store/contract/harness.ts'
 
 /**
  * A referral its partnership's mapping cannot fill (a required element is missing) must be
@@ -28,7 +29,7 @@ const example = (id: string, name: string): GoldenInput =>
   JSON.parse(readFileSync(join(MAPPINGS, id, 'examples', `${name}.input.json`), 'utf8')) as GoldenInput
 
 /** Stores an example referral (its resources as the intake stores them) with an outbox row. */
-async function seed (store: MemoryStore, outboxId: string, partnershipId: string, input: GoldenInput): Promise<void> {
+async function seed (store: Store, outboxId: string, partnershipId: string, input: GoldenInput): Promise<void> {
   const row = (r: Resource): StoredResource => ({ resourceType: r.resourceType, id: r.id ?? '', versionId: '1', lastUpdated: AT, resource: r })
   const srId = input.serviceRequest.id ?? ''
   const taskId = input.task.id ?? ''
@@ -49,7 +50,8 @@ describe('a referral the mapping cannot fill', () => {
       // nothing may be sent: any request would fail on this closed port and be a retry instead
       if (p !== undefined) p.delivery = { ...p.delivery, endpoint: 'http://127.0.0.1:9/never' }
     }
-    const store = new MemoryStore()
+    const store = await openSqliteStore({ file: ':memory:' })
+    onTestFinished(async () => { await store.close() })
 
     // contained-style: no NHS number, no birth date
     const contained = example('black-country', 'gp-referral')
@@ -87,9 +89,9 @@ describe('a referral the mapping cannot fill', () => {
     })
     expect(await worker.runOnce()).toBe(3)
 
-    expect(store.row('d-contained')).toMatchObject({ status: 'dead-letter', attempts: 1, lastError: 'mapping failed: missing required field(s) nhsNumber, birthDate' })
-    expect(store.row('d-transaction')).toMatchObject({ status: 'dead-letter', attempts: 1, lastError: 'mapping failed: missing required field(s) Surname' })
-    expect(store.row('d-bundle')).toMatchObject({ status: 'dead-letter', attempts: 1, lastError: 'mapping failed: missing required field(s) postcode' })
+    expect(await deliveryById(store, 'd-contained')).toMatchObject({ status: 'dead-letter', attempts: 1, lastError: 'mapping failed: missing required field(s) nhsNumber, birthDate' })
+    expect(await deliveryById(store, 'd-transaction')).toMatchObject({ status: 'dead-letter', attempts: 1, lastError: 'mapping failed: missing required field(s) Surname' })
+    expect(await deliveryById(store, 'd-bundle')).toMatchObject({ status: 'dead-letter', attempts: 1, lastError: 'mapping failed: missing required field(s) postcode' })
 
     // what an operator lists (GET /admin/deliveries reads the same rows)
     const dead = await store.listDeliveries({ status: 'dead-letter', limit: 10 })

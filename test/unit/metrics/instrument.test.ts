@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes'
 import { createGatewayMetrics } from '../../../src/metrics/gateway-metrics.ts'
-import { instrumentStore, instrumentValidator } from '../../../src/metrics/instrument.ts'
+import { instrumentValidator } from '../../../src/metrics/instrument.ts'
 import { openSqliteStore } from '../../../src/store/sqlite-store.ts'
 import type { ResourceValidator } from '../../../src/validation/validator.ts'
-import { referral, T0 } from '../store/store-contract.ts'
+import { referral, settle, T0 } from '../store/contract/harness.ts'
 
 const clock = { now: () => new Date(Date.parse(T0) + 60_000) }
 
@@ -13,32 +13,19 @@ async function value (metrics: ReturnType<typeof createGatewayMetrics>, name: st
   return metric?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value
 }
 
-describe('instrumentStore', () => {
-  it('counts each settled delivery under the partnership of its claimed row, and triage outcomes as referrals are saved', async () => {
-    const raw = await openSqliteStore({ file: ':memory:' })
-    const metrics = createGatewayMetrics(raw, clock)
-    const store = instrumentStore(raw, metrics)
+describe('createGatewayMetrics', () => {
+  it('reads the outbox backlog from the store at scrape time, and counts the domain events it is told of', async () => {
+    const store = await openSqliteStore({ file: ':memory:' })
+    const metrics = createGatewayMetrics(store, clock)
     try {
-      await store.saveReferral(referral('1', { owner: 'frimley' }))
-      await store.saveReferral(referral('2', { owner: 'frimley' }))
-      await store.saveReferral(referral('3', { owner: 'black-country' }))
-      await store.saveReferral(referral('4', { owner: 'black-country' }))
-      const claimed = await store.claimDueDeliveries(clock.now(), 10, 60_000)
-      expect(claimed).toHaveLength(4)
-      await store.settleDeliveries([
-        { id: 'out-1', outcome: 'delivered', responseStatus: 201 },
-        { id: 'out-2', outcome: 'retry', nextAttemptAt: clock.now(), error: 'HTTP 503' },
-        { id: 'out-3', outcome: 'dead-letter', error: 'HTTP 400' }
-      ], clock.now())
-      await store.markDelivered('out-4', clock.now(), 200)
+      for (const n of ['1', '2', '3']) await store.saveReferral(referral(n, { owner: 'frimley' }))
+      await settle(store, clock.now(), { id: 'out-1', outcome: 'delivered', responseStatus: 201 }, { id: 'out-3', outcome: 'dead-letter', error: 'HTTP 400' })
+      metrics.delivery('frimley', 'delivered')
+      metrics.triageOutcome('eligible-refer', 'frimley')
+      metrics.triageOutcome('eligible-refer', 'frimley')
 
       expect(await value(metrics, 'workwell_deliveries_total', { partnership: 'frimley', status: 'delivered' })).toBe(1)
-      expect(await value(metrics, 'workwell_deliveries_total', { partnership: 'frimley', status: 'retry' })).toBe(1)
-      expect(await value(metrics, 'workwell_deliveries_total', { partnership: 'black-country', status: 'dead-letter' })).toBe(1)
-      expect(await value(metrics, 'workwell_deliveries_total', { partnership: 'black-country', status: 'delivered' })).toBe(1)
-      // the fixture Tasks carry no triage businessStatus
-      expect(await value(metrics, 'workwell_triage_outcomes_total', { outcome: 'unknown', partnership: 'frimley' })).toBe(2)
-      // out-2 is pending again, due now; out-1, 3 and 4 are settled
+      expect(await value(metrics, 'workwell_triage_outcomes_total', { outcome: 'eligible-refer', partnership: 'frimley' })).toBe(2)
       expect(await value(metrics, 'workwell_outbox_rows', { status: 'pending' })).toBe(1)
       expect(await value(metrics, 'workwell_outbox_rows', { status: 'dead-letter' })).toBe(1)
       expect(await value(metrics, 'workwell_outbox_oldest_pending_age_seconds', {})).toBe(60)

@@ -2,7 +2,7 @@ import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { openPgStore } from '../../../src/store/pg-store.ts'
 import { dropSchema, pgUnavailable, TEST_DATABASE_URL, testSchemaName } from '../../helpers/postgres.ts'
-import { describeStoreContract, referral, T0 } from './store-contract.ts'
+import { describeStoreContract, referral } from './contract/index.ts'
 
 const unavailable = await pgUnavailable()
 if (unavailable !== undefined) {
@@ -38,26 +38,6 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL', () => {
     },
     async dispose () {
       if (schema === undefined) return
-      const dropped = schema
-      schema = undefined
-      await dropSchema(dropped)
-    }
-  })
-
-  it('claims each due row once when two stores claim at the same moment (FOR UPDATE SKIP LOCKED)', async () => {
-    schema = testSchemaName()
-    const a = await openPgStore({ connectionString: TEST_DATABASE_URL, schema })
-    const b = await openPgStore({ connectionString: TEST_DATABASE_URL, schema })
-    try {
-      for (let i = 0; i < 200; i++) await a.saveReferral(referral(String(i).padStart(3, '0')))
-      const now = new Date(Date.parse(T0) + 1000)
-      const claims = await Promise.all(Array.from({ length: 20 }, async (_, i) => (i % 2 === 0 ? a : b).claimDueDeliveries(now, 15, 60_000)))
-      const ids = claims.flat().map((r) => r.id)
-      expect(ids).toHaveLength(200)
-      expect(new Set(ids).size).toBe(200)
-    } finally {
-      await a.close()
-      await b.close()
       const dropped = schema
       schema = undefined
       await dropSchema(dropped)

@@ -8,7 +8,7 @@ import { migrations, runMigrations } from '../../../src/store/sqlite-migrations.
 import { openSqliteStore } from '../../../src/store/sqlite-store.ts'
 import type { Store } from '../../../src/store/store.ts'
 import { openThreadedSqliteStore } from '../../../src/store/threaded-sqlite-store.ts'
-import { describeStoreContract, referral, T0, type StoreHarness } from './store-contract.ts'
+import { describeStoreContract, referral, T0, type StoreHarness } from './contract/index.ts'
 
 let contractDir: string | undefined
 
