@@ -55,6 +55,8 @@ export interface AppOptions {
   mappings: Map<string, Mapping>
   clock?: Clock
   newId?: () => string
+  /** referral references; each app draws its own generator unless given one (tests) */
+  newReference?: () => string
   version: string
 }
 
@@ -103,7 +105,7 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
     catalogue,
     clock: opts.clock ?? systemClock,
     newId: opts.newId ?? timeOrderedIds(),
-    newReference: referenceGenerator(),
+    newReference: opts.newReference ?? referenceGenerator(),
     version: opts.version
   }
 

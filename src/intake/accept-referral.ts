@@ -6,7 +6,7 @@ import { hasErrors, issue, OperationOutcomeError, outcomeError, withBarsCode } f
 import { SYSTEMS } from '../fhir/systems.ts'
 import type { RoutingIndex } from '../routing/route-referral.ts'
 import { routeReferral } from '../routing/route-referral.ts'
-import { RequestIdAlreadyDoneError } from '../store/store-errors.ts'
+import { ReferenceTakenError, RequestIdAlreadyDoneError } from '../store/store-errors.ts'
 import type { AuditRecord, RequestIdClaim, ResourceScope, Store, StoredResource } from '../store/store.ts'
 import { odsCodeOf } from '../fhir/ods-reference.ts'
 import { buildTriageTask } from '../triage/build-task.ts'
@@ -132,7 +132,7 @@ export async function acceptReferral (deps: IntakeDeps, prepared: PreparedReferr
     if (refused !== undefined) throw refused
   }
   try {
-    return await process(deps, prepared, ctx, now)
+    return await withFreshReference(async () => process(deps, prepared, ctx, now))
   } catch (err) {
     if (ctx.requestId !== undefined) {
       if (err instanceof RequestIdAlreadyDoneError) {
@@ -143,6 +143,29 @@ export async function acceptReferral (deps: IntakeDeps, prepared: PreparedReferr
       await store.releaseRequestId(ctx.requestId)
     }
     throw err
+  }
+}
+
+/** How many references one referral save tries before it gives up. */
+export const REFERENCE_ATTEMPTS = 5
+
+/**
+ * Runs a referral save again, with the next reference, while the store says its reference is
+ * already another referral's (gateways sharing a database draw references independently; the
+ * unique index decides, docs/referral-reference.md). Bounded: past REFERENCE_ATTEMPTS the
+ * generator is broken, and the sender is told to retry (503, nothing stored) rather than
+ * answered 500 or left without its referral.
+ */
+async function withFreshReference<T> (save: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await save()
+    } catch (err) {
+      if (!(err instanceof ReferenceTakenError)) throw err
+      if (attempt >= REFERENCE_ATTEMPTS) {
+        throw new OperationOutcomeError(503, [issue('error', 'transient', `No free referral reference after ${attempt} attempts; nothing was stored, send the referral again`)], { 'Retry-After': '1' })
+      }
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Store } from './store.ts'
 import type { ReferralRows } from './store-rows.ts'
-import { OutboxRowNotFoundError, RequestIdAlreadyDoneError } from './store-errors.ts'
+import { OutboxRowNotFoundError, ReferenceTakenError, RequestIdAlreadyDoneError } from './store-errors.ts'
 
 /**
  * The Store methods that write. With the writer thread they run on its own connection, so the
@@ -27,6 +27,7 @@ export interface WireError {
   message: string
   requestId?: string
   outboxId?: string
+  reference?: string
   code?: string
 }
 
@@ -47,6 +48,7 @@ export type WriterResponse =
 export function toWireError (err: unknown): WireError {
   if (err instanceof RequestIdAlreadyDoneError) return { name: err.name, message: err.message, requestId: err.requestId }
   if (err instanceof OutboxRowNotFoundError) return { name: err.name, message: err.message, outboxId: err.outboxId }
+  if (err instanceof ReferenceTakenError) return { name: err.name, message: err.message, reference: err.reference }
   if (err instanceof Error) {
     const code = (err as Error & { code?: unknown }).code
     return { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) }
@@ -58,6 +60,7 @@ export function toWireError (err: unknown): WireError {
 export function fromWireError (wire: WireError): Error {
   if (wire.name === 'RequestIdAlreadyDoneError' && wire.requestId !== undefined) return new RequestIdAlreadyDoneError(wire.requestId)
   if (wire.name === 'OutboxRowNotFoundError' && wire.outboxId !== undefined) return new OutboxRowNotFoundError(wire.outboxId)
+  if (wire.name === 'ReferenceTakenError' && wire.reference !== undefined) return new ReferenceTakenError(wire.reference)
   const err = wire.name === 'TypeError' ? new TypeError(wire.message) : wire.name === 'RangeError' ? new RangeError(wire.message) : new Error(wire.message)
   if (wire.code !== undefined) Object.assign(err, { code: wire.code })
   return err
