@@ -16,8 +16,13 @@ export interface BarsMessage {
   /** true when the message cancels the referral (reason update, status revoked or entered-in-error) */
   cancels: boolean
   definition: string
-  /** MessageHeader.source.endpoint: where responses go (through the endpoint catalogue) */
+  /** MessageHeader.source.endpoint: the sender's own endpoint, as it names itself */
   sourceEndpoint: string
+  /**
+   * the catalogue endpoint responses go to (endpoint-catalogue.ts responseEndpointFor), set
+   * once the route has looked it up; the source endpoint when absent
+   */
+  responseEndpoint?: string
   /** index of the focus ServiceRequest in Bundle.entry */
   focusIndex: number
   serviceRequest: ServiceRequest

@@ -68,11 +68,10 @@ describe('POST /fhir/$process-message: a BaRS referral', () => {
     expect((sr.body.subject as { reference: string }).reference).toMatch(/^Patient\/[0-9a-f-]{36}$/)
   })
 
-  it('carries a warning OperationOutcome when the sender is not in the endpoint catalogue', async () => {
+  it('refuses a sender with no endpoint in the catalogue (responses could not reach it), and warns of none when its source is listed', async () => {
     const r = await post(referralMessage(GM, { source: 'https://fhir.nhs.uk/Id/ods-organization-code|Y99999' }))
-    expect(r.status).toBe(200)
-    const outcome = (r.body as unknown as Bundle).entry?.find((e) => e.resource?.resourceType === 'OperationOutcome')?.resource as OperationOutcome
-    expect(outcome.issue?.some((i) => i.severity === 'warning' && i.expression?.[0] === 'Bundle.entry[0].resource.source.endpoint')).toBe(true)
+    expect(r.status).toBe(422)
+    expect(error(r)).toEqual({ code: 'not-found', bars: 'REC_UNPROCESSABLE_ENTITY', expression: ['Bundle.entry[0].resource.source.endpoint'] })
     const known = await post(referralMessage(GM))
     expect((known.body as unknown as Bundle).entry?.some((e) => e.resource?.resourceType === 'OperationOutcome' &&
       (e.resource as OperationOutcome).issue?.some((i) => i.expression?.[0] === 'Bundle.entry[0].resource.source.endpoint'))).toBe(false)
