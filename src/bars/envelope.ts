@@ -22,6 +22,8 @@ export interface Envelope {
    * catalogue registers for the sender's ODS code when the source is not in it
    */
   responseEndpoint: string
+  /** the gateway's service the message was sent to (MessageHeader.destination): later responses come from it */
+  serviceId?: string
 }
 
 /**
@@ -77,5 +79,6 @@ export function readEnvelope (resource: Resource | undefined): Envelope | undefi
   const correlationId = ext(ENVELOPE_EXTENSIONS.correlationId)
   const sourceEndpoint = resource.source?.endpoint
   if (bundleId === undefined || correlationId === undefined || sourceEndpoint === undefined) return undefined
-  return { bundleId, sourceEndpoint, correlationId, responseEndpoint: ext(ENVELOPE_EXTENSIONS.responseEndpoint) ?? sourceEndpoint }
+  const serviceId = resource.destination?.[0]?.endpoint
+  return { bundleId, sourceEndpoint, correlationId, responseEndpoint: ext(ENVELOPE_EXTENSIONS.responseEndpoint) ?? sourceEndpoint, ...(serviceId === undefined ? {} : { serviceId }) }
 }

@@ -111,7 +111,8 @@ export async function deliverBarsResponse (row: OutboxRow, deps: BarsResponseDep
     now: new Date(row.createdAt),
     requestBundleId: envelope.bundleId,
     destination: envelope.responseEndpoint,
-    source: deps.ownServiceId,
+    // from the service the referral was sent to (a partnership's own service id, or the gateway's)
+    source: envelope.serviceId ?? deps.ownServiceId,
     baseUrl: deps.baseUrl,
     softwareVersion: deps.version,
     task

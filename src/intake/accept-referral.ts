@@ -62,6 +62,11 @@ export interface IntakeContext {
    * ODS code. Absent only where no caller is involved (previews from the command line).
    */
   referrerOds?: readonly string[]
+  /**
+   * the partnership the sender addressed, when it named a partnership's own BaRS service id:
+   * the referral must route there, never to another partnership (src/bars/bars-services.ts)
+   */
+  addressed?: { partnershipId: string, serviceId: string, expression: string }
 }
 
 /**
@@ -206,7 +211,7 @@ export interface ReferralDecision {
  *
  * @throws OperationOutcomeError 403 or 422, with the element's path, where a create would fail
  */
-export function decideReferral (deps: Pick<IntakeDeps, 'routing' | 'triageRules'>, prepared: PreparedReferral, ctx: Pick<IntakeContext, 'referrerOds'>, now: Date): ReferralDecision {
+export function decideReferral (deps: Pick<IntakeDeps, 'routing' | 'triageRules'>, prepared: PreparedReferral, ctx: Pick<IntakeContext, 'referrerOds' | 'addressed'>, now: Date): ReferralDecision {
   const { pkg } = prepared
   checkRequester(pkg.serviceRequest, pkg.serviceRequestPath, ctx.referrerOds)
   const facts = extractFacts(pkg)
@@ -217,6 +222,10 @@ export function decideReferral (deps: Pick<IntakeDeps, 'routing' | 'triageRules'
   const route = routeReferral(facts, deps.routing, now)
   if (!route.ok) {
     throw outcomeError(422, 'business-rule', route.reason, route.expression)
+  }
+  const addressed = ctx.addressed
+  if (addressed !== undefined && addressed.partnershipId !== route.partnership.id) {
+    throw outcomeError(422, 'business-rule', `${addressed.serviceId} is ${addressed.partnershipId}'s service, but this referral belongs to ${route.partnership.id} (by ${route.by} ${route.key}); send it to ${route.partnership.id}'s service`, addressed.expression)
   }
   const triage = triageRouted(facts, route.partnership, deps.routing, deps.triageRules, now)
   return { facts, route, triage }

@@ -8,6 +8,7 @@ import { changeReferral } from '../bars/change-referral.ts'
 import { loadEndpointCatalogue, mayUseEndpoint, responseEndpointFor, senderOdsOf, type ResponseEndpoint } from '../bars/endpoint-catalogue.ts'
 import { referralIdFor } from '../bars/envelope.ts'
 import { readMessage, type BarsMessage } from '../bars/message-bundle.ts'
+import { barsServices } from '../bars/bars-services.ts'
 import { prepareMessageReferral } from '../bars/message-referral.ts'
 import { responseMessage } from '../bars/response-message.ts'
 import { fhirErrorHandler, toOutcomeError } from '../fhir/error-handler.ts'
@@ -47,6 +48,9 @@ function noResponseEndpoint (found: Exclude<ResponseEndpoint, { ok: true }>, sou
 export async function processMessageRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const catalogue = await loadEndpointCatalogue(deps.config.bars.endpointCatalogue)
   const ownServiceId = deps.config.bars.serviceId
+  // every service id the gateway answers to: its own and each partnership's (bars-services.ts)
+  const services = barsServices(ownServiceId, deps.partnerships.values())
+  const offered = new Set(services.map((s) => s.serviceId))
   const intake: IntakeDeps = { store: deps.store, validator: deps.validator, routing: deps.routing, triageRules: deps.triageRules, clock: deps.clock, newId: deps.newId, requestIdStaleMs: deps.config.requestIdStaleMs, ...(deps.newReference === undefined ? {} : { newReference: deps.newReference }) }
   const headersOf = new WeakMap<FastifyRequest, BarsHeaders>()
   const messageOf = new WeakMap<FastifyRequest, BarsMessage>()
@@ -98,11 +102,16 @@ export async function processMessageRoutes (app: FastifyInstance, deps: RouteDep
     config: { access: roles('referrer'), referralBody: true, fhir: { operation: { name: 'process-message', definition: PROCESS_MESSAGE } } },
     errorHandler: barsErrors,
     // the headers are checked before the body is read: a message without its ids is not parsed
-    onRequest: async (request) => { headersOf.set(request, readBarsHeaders(request.headers, ownServiceId)) }
+    onRequest: async (request) => { headersOf.set(request, readBarsHeaders(request.headers, offered)) }
   }, async (request, reply) => {
-    const headers = headersOf.get(request) ?? readBarsHeaders(request.headers, ownServiceId)
-    const read = readMessage(request.body, ownServiceId)
+    const headers = headersOf.get(request) ?? readBarsHeaders(request.headers, offered)
+    const read = readMessage(request.body, services)
     messageOf.set(request, read)
+    const target = headers.target === undefined ? undefined : `${headers.target.system}|${headers.target.value}`
+    if (target !== undefined && target !== read.service.serviceId) {
+      // the proxy delivered it to one service and the message names another: neither is guessed
+      throw outcomeError(422, 'not-supported', `MessageHeader.destination names ${read.service.serviceId}, but NHSD-Target-Identifier names ${target}; they must be the same service`, ['Bundle.entry[0].resource.destination', 'NHSD-Target-Identifier'])
+    }
     const p = callerOf(request)
     if (!mayUseEndpoint(catalogue, read.sourceEndpoint, p.odsCodes)) {
       throw outcomeError(403, 'forbidden', 'MessageHeader.source.endpoint must be an endpoint of an organisation this client acts for (by its ODS code, or its entry in the endpoint catalogue)', SOURCE_ENDPOINT)
@@ -113,7 +122,8 @@ export async function processMessageRoutes (app: FastifyInstance, deps: RouteDep
     const message: BarsMessage = { ...read, responseEndpoint: response.entry.endpoint }
     // X-Request-Id and Bundle.id are the sender's own keys: another client's same values
     // name nothing of this one's
-    const ctx: IntakeContext & { requestId: string } = { requestId: senderKey(p, headers.requestId), correlationId: headers.correlationId, agent: agentOf(request, headers), referrerOds: p.odsCodes }
+    const addressed = message.service.partnershipId === undefined ? {} : { addressed: { partnershipId: message.service.partnershipId, serviceId: message.service.serviceId, expression: 'Bundle.entry[0].resource.destination[0].endpoint' } }
+    const ctx: IntakeContext & { requestId: string } = { requestId: senderKey(p, headers.requestId), correlationId: headers.correlationId, agent: agentOf(request, headers), referrerOds: p.odsCodes, ...addressed }
     const serviceRequestId = referralIdFor(senderId(p), message.sourceEndpoint, message.bundleId)
     const warnings: OperationOutcomeIssue[] = []
     if (response.from === 'ods') {
@@ -159,7 +169,7 @@ export async function processMessageRoutes (app: FastifyInstance, deps: RouteDep
       now: deps.clock.now(),
       requestBundleId: message.bundleId,
       destination: response.entry.endpoint,
-      source: ownServiceId,
+      source: message.service.serviceId,
       baseUrl: deps.config.baseUrl,
       softwareVersion: deps.version,
       task,
