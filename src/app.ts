@@ -56,6 +56,8 @@ export interface AppOptions {
   mappings: Map<string, Mapping>
   clock?: Clock
   newId?: () => string
+  /** referral references; each app draws its own generator unless given one (tests) */
+  newReference?: () => string
   version: string
   /** the BaRS Endpoint Catalogue; read from WORKWELL_BARS_ENDPOINTS when not given */
   endpoints?: EndpointCatalogue
@@ -100,7 +102,7 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
   const routing = buildRoutingIndex(opts.partnerships.values())
   const clock = opts.clock ?? systemClock
   const newId = opts.newId ?? timeOrderedIds()
-  const newReference = referenceGenerator()
+  const newReference = opts.newReference ?? referenceGenerator()
   const endpoints = opts.endpoints ?? await loadEndpointCatalogue(opts.config.bars.endpointCatalogue)
   const deps: RouteDeps = {
     config: opts.config,

@@ -1,6 +1,7 @@
 import { runTokenCommand, TOKEN_USAGE, tokenDefaults } from './auth/token-command.ts'
 import { systemClock } from './clock.ts'
-import { catalogueEntries } from './discovery/catalogue-entries.ts'
+import { barsServices } from './bars/bars-services.ts'
+import { catalogueEntries, catalogueServices } from './discovery/catalogue-entries.ts'
 import { loadConfig } from './config.ts'
 import { DELIVERY_USAGE, runDeliveryCommand } from './delivery/delivery-commands.ts'
 import { runMapCommand } from './mapping/map-command.ts'
@@ -54,12 +55,14 @@ export async function main (args: string[], out: Out = (l) => process.stdout.wri
       return 0
     }
     case 'catalogue': {
-      const partnership = (await loadPartnerships(config.mappingsDir, config.partnerUrls)).get(rest[0] ?? '')
+      const partnerships = await loadPartnerships(config.mappingsDir, config.partnerUrls)
+      const partnership = partnerships.get(rest[0] ?? '')
       if (partnership === undefined || rest.length !== 1) {
         err(`usage: workwell catalogue PARTNERSHIP (one of the partnerships in ${config.mappingsDir})`)
         return 2
       }
-      out(JSON.stringify(catalogueEntries({ partnership, serviceId: config.bars.serviceId, baseUrl: config.baseUrl, now: systemClock.now() }), null, 2))
+      const services = catalogueServices(partnership, barsServices(config.bars.serviceId, partnerships.values()))
+      out(JSON.stringify(catalogueEntries({ partnership, services, baseUrl: config.baseUrl, now: systemClock.now() }), null, 2))
       return 0
     }
     default:

@@ -151,7 +151,7 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string, default: string, de
   { name: 'WORKWELL_PRUNE_INTERVAL_MS', default: '86400000', description: 'how often the server prunes; 0 turns it off (`npx workwell prune` still works)' },
   { name: 'WORKWELL_PARTNER_SECRET_<ID>', default: '(none: unsigned)', description: 'HMAC-SHA256 key signing deliveries to a partnership (at least 32 characters)' },
   // the | is escaped as the README's table needs it (GFM splits cells on a bare |, even in code)
-  { name: 'WORKWELL_BARS_SERVICE_ID', default: 'https://fhir.workwell.example/Id/bars-service\\|workwell', description: 'the gateway\'s own BaRS endpoint (system|value): MessageHeader.destination and NHSD-Target-Identifier must name it' },
+  { name: 'WORKWELL_BARS_SERVICE_ID', default: 'https://fhir.workwell.example/Id/bars-service\\|workwell', description: 'the gateway\'s own BaRS service id (system|value), beside each partnership\'s barsServices: MessageHeader.destination and NHSD-Target-Identifier must name one of them' },
   { name: 'WORKWELL_BARS_ENDPOINTS', default: './fixtures/bars/endpoint-catalogue.json', description: 'BaRS endpoint catalogue: referrer endpoint (system|value) to its $process-message URL' },
   // security (src/auth/auth-config.ts)
   { name: 'NODE_ENV', default: '(unset: development)', description: 'unset, development or test is development; any other value is production: WORKWELL_AUTH_ISSUERS is required, no dev tokens are minted, partnership endpoints must be https' },

@@ -5,7 +5,8 @@ import type { BarsMessage } from './message-bundle.ts'
 
 export const ENVELOPE_EXTENSIONS = {
   messageId: `${WORKWELL_BASE}/StructureDefinition/bars-message-id`,
-  correlationId: `${WORKWELL_BASE}/StructureDefinition/bars-correlation-id`
+  correlationId: `${WORKWELL_BASE}/StructureDefinition/bars-correlation-id`,
+  responseEndpoint: `${WORKWELL_BASE}/StructureDefinition/bars-response-endpoint`
 } as const
 
 /** What the gateway keeps of a referral's BaRS envelope to answer and update it later. */
@@ -16,6 +17,13 @@ export interface Envelope {
   sourceEndpoint: string
   /** X-Correlation-Id of the conversation: kept on every later message (IG Transactional-integrity) */
   correlationId: string
+  /**
+   * the catalogue endpoint response messages go to: the source endpoint, or the one the
+   * catalogue registers for the sender's ODS code when the source is not in it
+   */
+  responseEndpoint: string
+  /** the gateway's service the message was sent to (MessageHeader.destination): later responses come from it */
+  serviceId?: string
 }
 
 /**
@@ -44,7 +52,10 @@ export function envelopeRecord (message: BarsMessage, serviceRequestId: string, 
     id: serviceRequestId,
     extension: [
       { url: ENVELOPE_EXTENSIONS.messageId, valueString: message.bundleId },
-      { url: ENVELOPE_EXTENSIONS.correlationId, valueString: correlationId }
+      { url: ENVELOPE_EXTENSIONS.correlationId, valueString: correlationId },
+      ...(message.responseEndpoint === undefined || message.responseEndpoint === message.sourceEndpoint
+        ? []
+        : [{ url: ENVELOPE_EXTENSIONS.responseEndpoint, valueString: message.responseEndpoint }])
     ],
     eventCoding: header.eventCoding ?? {},
     ...(header.reason === undefined ? {} : { reason: header.reason }),
@@ -68,5 +79,6 @@ export function readEnvelope (resource: Resource | undefined): Envelope | undefi
   const correlationId = ext(ENVELOPE_EXTENSIONS.correlationId)
   const sourceEndpoint = resource.source?.endpoint
   if (bundleId === undefined || correlationId === undefined || sourceEndpoint === undefined) return undefined
-  return { bundleId, sourceEndpoint, correlationId }
+  const serviceId = resource.destination?.[0]?.endpoint
+  return { bundleId, sourceEndpoint, correlationId, responseEndpoint: ext(ENVELOPE_EXTENSIONS.responseEndpoint) ?? sourceEndpoint, ...(serviceId === undefined ? {} : { serviceId }) }
 }

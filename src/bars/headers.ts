@@ -197,10 +197,12 @@ export function readNhsdIdentity (headers: HeaderBag): BarsIdentity {
  * Reads and checks the BaRS headers of a $process-message request. Each NHSD-* header is
  * optional (the IG makes them optional where the OpenAPI spec says required) but, when sent,
  * must decode to what BaRS says it holds; the decoded ids go to the audit trail.
- * @param ownServiceId - the gateway's "system|value"; a target naming another service is 404
+ * @param offered - the service ids the gateway offers ("system|value"), or just its own; a
+ *   target naming another service is 404
  * @throws OperationOutcomeError 400 REC_BAD_REQUEST, 404 REC_NOT_FOUND or 406 REC_NOT_ACCEPTABLE
  */
-export function readBarsHeaders (headers: HeaderBag, ownServiceId: string): BarsHeaders {
+export function readBarsHeaders (headers: HeaderBag, offered: string | ReadonlySet<string>): BarsHeaders {
+  const offers = typeof offered === 'string' ? new Set([offered]) : offered
   const ids = transactionIds(headers)
   const version = acceptedVersion(one(headers, 'accept'))
   const out: BarsHeaders = { ...ids, ...(version === undefined ? {} : { version }) }
@@ -220,9 +222,10 @@ export function readBarsHeaders (headers: HeaderBag, ownServiceId: string): Bars
   readIdentity(headers, out, found)
   if (found.length > 0) throw fail(400, found)
 
-  if (out.target !== undefined && `${out.target.system}|${out.target.value}` !== ownServiceId) {
-    // the BaRS proxy answers an unknown target 404; a target that is not this gateway is the same for us
-    throw fail(404, [issue('error', 'not-found', `NHSD-Target-Identifier names ${out.target.system}|${out.target.value}, which is not this gateway (${ownServiceId})`, 'NHSD-Target-Identifier')])
+  if (out.target !== undefined && !offers.has(`${out.target.system}|${out.target.value}`)) {
+    // the BaRS proxy answers an unknown target 404; a service this gateway does not offer is
+    // the same for us, and is never taken by another of its services
+    throw fail(404, [issue('error', 'not-found', `NHSD-Target-Identifier names ${out.target.system}|${out.target.value}, a service id this gateway does not offer (${[...offers].join(', ')})`, 'NHSD-Target-Identifier')])
   }
   return out
 }

@@ -1,7 +1,8 @@
 import type { Bundle, MessageHeader, OperationOutcomeIssue, ServiceRequest } from '@medplum/fhirtypes'
 import { issue, OperationOutcomeError } from '../fhir/operation-outcome.ts'
 import { APPLICATION_VERSION, BARS_EVENTS, BARS_SYSTEMS, CANCEL_STATUSES, MESSAGE_DEFINITION_URLS, type BarsReason } from './bars-codes.ts'
-import { ACCEPTED_DEFINITIONS, checkMessageDefinition, messageDefinitionByUrl } from './message-definitions.ts'
+import { gatewayService, serviceById, type BarsService } from './bars-services.ts'
+import { acceptedDefinitions, checkMessageDefinition, messageDefinitionByUrl, serviceDefinition } from './message-definitions.ts'
 
 const HEADER = 'Bundle.entry[0].resource'
 const ENDPOINT = /^[a-z][a-z0-9+.-]*:\S+\|\S+$/i
@@ -16,11 +17,18 @@ export interface BarsMessage {
   /** true when the message cancels the referral (reason update, status revoked or entered-in-error) */
   cancels: boolean
   definition: string
-  /** MessageHeader.source.endpoint: where responses go (through the endpoint catalogue) */
+  /** MessageHeader.source.endpoint: the sender's own endpoint, as it names itself */
   sourceEndpoint: string
+  /**
+   * the catalogue endpoint responses go to (endpoint-catalogue.ts responseEndpointFor), set
+   * once the route has looked it up; the source endpoint when absent
+   */
+  responseEndpoint?: string
   /** index of the focus ServiceRequest in Bundle.entry */
   focusIndex: number
   serviceRequest: ServiceRequest
+  /** the offered service MessageHeader.destination names */
+  service: BarsService
 }
 
 function codeOf (coding: { system?: string, code?: string } | undefined, system: string): string | undefined {
@@ -34,14 +42,19 @@ function codeOf (coding: { system?: string, code?: string } | undefined, system:
  * - another event (a booking, a response): 422 REC_UNPROCESSABLE_ENTITY, whatever the rest
  *   of that message holds, since this gateway takes referrals only;
  * - no reason, source endpoint or ServiceRequest focus: 400 (the envelope is broken);
- * - a BaRS referral this gateway does not take (a definition it does not publish, another
- *   destination, an application version it does not speak): 422, saying which;
+ * - a destination naming a service id the gateway does not offer: 404 REC_NOT_FOUND, as the
+ *   BaRS proxy answers a target it cannot find (never taken by another service);
+ * - a BaRS referral this gateway does not take (a definition the named service does not
+ *   accept, not exactly one destination, an application version it does not speak): 422,
+ *   saying which;
  * - workflow variables that combine into no known workflow (IG Standard-Pattern pseudo-code):
  *   400 REC_BAD_REQUEST, issue code invariant;
  * - resources the MessageDefinition does not allow, or too many or too few: 422.
- * @param ownServiceId - the gateway's "system|value"; destination[0].endpoint must be it
+ * @param offered - the services the gateway offers (bars-services.ts), or just its own
+ *   "system|value"; destination[0].endpoint must name one
  */
-export function readMessage (body: unknown, ownServiceId: string): BarsMessage {
+export function readMessage (body: unknown, offered: string | readonly BarsService[]): BarsMessage {
+  const services = typeof offered === 'string' ? [gatewayService(offered)] : offered
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new OperationOutcomeError(400, [issue('error', 'structure', 'The body must be a FHIR Bundle (type message) JSON object', 'Bundle')])
   }
@@ -78,21 +91,27 @@ export function readMessage (body: unknown, ownServiceId: string): BarsMessage {
   }
   if (bad.length > 0 || focused?.resourceType !== 'ServiceRequest') throw new OperationOutcomeError(400, bad)
 
+  const destination = header.destination?.[0]?.endpoint
+  const service = destination === undefined ? undefined : serviceById(services, destination)
+  if (header.destination?.length === 1 && destination !== undefined && service === undefined) {
+    throw new OperationOutcomeError(404, [issue('error', 'not-found',
+      `MessageHeader.destination names ${destination}, a service id this gateway does not offer (${services.map((s) => s.serviceId).join(', ')})`, `${HEADER}.destination`)])
+  }
   const unsupported: OperationOutcomeIssue[] = []
   const definition = header.definition ?? ''
-  if (!ACCEPTED_DEFINITIONS.has(definition.split('|')[0] ?? '')) {
+  const accepted = acceptedDefinitions(service ?? services[0] ?? gatewayService(''))
+  if (!accepted.has(definition.split('|')[0] ?? '')) {
     unsupported.push(issue('error', 'not-supported',
-      `MessageHeader.definition ${definition === '' ? '(absent)' : definition} is not a MessageDefinition this gateway accepts; GET /fhir/MessageDefinition lists them (${[...ACCEPTED_DEFINITIONS].join(', ')})`, `${HEADER}.definition`))
+      `MessageHeader.definition ${definition === '' ? '(absent)' : definition} is not a MessageDefinition ${service === undefined ? 'this gateway' : service.serviceId} accepts; GET /fhir/MessageDefinition?context=<service id> lists them (${[...accepted].join(', ')})`, `${HEADER}.definition`))
   }
-  const destination = header.destination?.[0]?.endpoint
-  if (header.destination?.length !== 1 || destination !== ownServiceId) {
-    unsupported.push(issue('error', 'not-supported', `MessageHeader.destination must be this gateway alone (${ownServiceId}), not ${destination ?? '(none)'}`, `${HEADER}.destination`))
+  if (header.destination?.length !== 1 || service === undefined) {
+    unsupported.push(issue('error', 'not-supported', `MessageHeader.destination must be one service of this gateway (${services.map((s) => s.serviceId).join(', ')}), not ${destination ?? '(none)'}`, `${HEADER}.destination`))
   }
   const version = bundle.meta?.versionId
   if (version !== undefined && version.split('.')[0] !== APPLICATION_VERSION.split('.')[0]) {
     unsupported.push(issue('error', 'not-supported', `Bundle.meta.versionId ${version} is not an application version this gateway supports (${APPLICATION_VERSION})`, 'Bundle.meta.versionId'))
   }
-  if (unsupported.length > 0) throw new OperationOutcomeError(422, unsupported)
+  if (unsupported.length > 0 || service === undefined) throw new OperationOutcomeError(422, unsupported)
 
   const reason = reasonCode as string
   const serviceRequest = focused
@@ -107,7 +126,7 @@ export function readMessage (body: unknown, ownServiceId: string): BarsMessage {
       `reason ${reason}, ServiceRequest.status ${status} and definition ${definition} make no workflow this gateway knows: new needs status active; update needs active (a change, with ${MESSAGE_DEFINITION_URLS.referral}) or revoked/entered-in-error (a cancellation, with ${MESSAGE_DEFINITION_URLS.cancellation})`,
       [`${HEADER}.reason`, `Bundle.entry[${focusIndex}].resource.status`])])
   }
-  const def = messageDefinitionByUrl(definition)
+  const def = definition.split('|')[0] === service.definitionUrl ? serviceDefinition(service) : messageDefinitionByUrl(definition)
   const cardinality = def === undefined ? [] : checkMessageDefinition(bundle, def)
   if (cardinality.length > 0) throw new OperationOutcomeError(422, cardinality)
 
@@ -120,6 +139,7 @@ export function readMessage (body: unknown, ownServiceId: string): BarsMessage {
     definition,
     sourceEndpoint: source as string,
     focusIndex,
-    serviceRequest
+    serviceRequest,
+    service
   }
 }

@@ -1,4 +1,5 @@
-import type { Bundle, MessageDefinition, MessageDefinitionFocus, OperationOutcomeIssue } from '@medplum/fhirtypes'
+import type { Bundle, Identifier, MessageDefinition, MessageDefinitionFocus, OperationOutcomeIssue, UsageContext } from '@medplum/fhirtypes'
+import type { BarsService } from './bars-services.ts'
 import { issue } from '../fhir/operation-outcome.ts'
 import { WORKWELL_BASE } from '../fhir/systems.ts'
 import { WORKWELL_REFERRAL_PROFILE } from '../validation/profiles.ts'
@@ -79,6 +80,58 @@ export function messageDefinitionByUrl (url: string): MessageDefinition | undefi
   return MESSAGE_DEFINITIONS.find((d) => d.url === bare)
 }
 
+/** usage-context-type "workflow": the service a definition is for (R4 UsageContext, searched as `context`). */
+const SERVICE_CONTEXT = { system: 'http://terminology.hl7.org/CodeSystem/usage-context-type', code: 'workflow' }
+
+/** A service id as a UsageContext and as an Identifier ("system|value"). */
+function serviceContext (serviceId: string): UsageContext {
+  const [system = '', code = ''] = serviceId.split('|')
+  return { code: SERVICE_CONTEXT, valueCodeableConcept: { coding: [{ system, code }] } }
+}
+
+function serviceIdentifier (serviceId: string): Identifier {
+  const [system = '', value = ''] = serviceId.split('|')
+  return { system, value }
+}
+
+/**
+ * The servicerequest-request definition of one offered service: what its messages carry, the
+ * ServiceRequest held to the profile of its kind (a WorkWell referral, or a fit-note triage
+ * request), and the service id as its identifier and its use context, as BaRS senders find a
+ * receiver's definitions (GET /MessageDefinition?context=<service id>). The gateway's own
+ * service id keeps the shared referral definition. Pure.
+ */
+export function serviceDefinition (service: BarsService): MessageDefinition {
+  const shared = MESSAGE_DEFINITIONS[0] as MessageDefinition
+  const base = service.definitionUrl === shared.url
+    ? shared
+    : definition(service.definitionId, service.definitionUrl, `${service.name} BaRS request`,
+      `A ${service.kind === 'fit-note-triage' ? 'fit-note triage request' : 'WorkWell referral'} to ${service.name} (BaRS service id ${service.serviceId}) as a BaRS servicerequest-request message (reason new, or update for a change to an active referral).`,
+      BARS_EVENTS.request,
+      (shared.focus ?? []).map((f) => (f.code === 'ServiceRequest' ? { ...f, profile: service.profile } : f)),
+      { responseRequired: 'always', allowedResponse: [{ message: MESSAGE_DEFINITION_URLS.response }] })
+  return { ...base, identifier: [serviceIdentifier(service.serviceId)], useContext: [serviceContext(service.serviceId)] }
+}
+
+/**
+ * Every MessageDefinition the gateway publishes for these services: each service's request
+ * definition, the cancellation (taken by every service, so in each one's context) and the
+ * response it sends. Pure.
+ */
+export function discoveryDefinitions (services: readonly BarsService[]): MessageDefinition[] {
+  const [, cancellation, response] = MESSAGE_DEFINITIONS as [MessageDefinition, MessageDefinition, MessageDefinition]
+  return [
+    ...services.map(serviceDefinition),
+    { ...cancellation, useContext: services.map((s) => serviceContext(s.serviceId)) },
+    response
+  ]
+}
+
+/** The definitions a message to this service may claim: its own request definition and the cancellation. */
+export function acceptedDefinitions (service: BarsService): ReadonlySet<string> {
+  return new Set([service.definitionUrl, MESSAGE_DEFINITION_URLS.cancellation])
+}
+
 /**
  * Checks which resources a message Bundle carries, and how many, against its
  * MessageDefinition. One issue per type that is not allowed or out of its range. Pure.
@@ -106,4 +159,9 @@ export function checkMessageDefinition (bundle: Bundle, def: MessageDefinition):
     }
   }
   return issues
+}
+
+/** The CapabilityStatement's messaging.supportedMessage for these definitions: requests received, responses sent. Pure. */
+export function supportedMessages (definitions: readonly MessageDefinition[]): Array<{ mode: 'sender' | 'receiver', definition: string }> {
+  return definitions.map((d) => ({ mode: d.eventCoding?.code === BARS_EVENTS.response ? 'sender' as const : 'receiver' as const, definition: d.url ?? '' }))
 }

@@ -26,7 +26,8 @@ function relocate (issues: OperationOutcomeIssue[]): OperationOutcomeIssue[] {
  * @returns the prepared referral (with the envelope record to store beside it) and the validator's warnings
  */
 export function prepareMessageReferral (message: BarsMessage, validator: ResourceValidator, newId: () => string, serviceRequestId: string, correlationId: string): { prepared: PreparedReferral, warnings: OperationOutcomeIssue[] } {
-  const warnings = validateReferral(validator, referralBundleToValidate(message.bundle))
+  // the ServiceRequest is held to the profile of the service the message names (a referral, or fit-note triage)
+  const warnings = validateReferral(validator, referralBundleToValidate(message.bundle, message.service.profile))
   const entries = (message.bundle.entry ?? []).slice(1)
   const transaction: Bundle = {
     resourceType: 'Bundle',

@@ -44,7 +44,7 @@ export const BARS_RESPONSE_MAX_ATTEMPTS = 10
  */
 export function outcomeRow (envelope: Envelope | undefined, before: Pick<Task, 'status'>, after: Task & { id: string }, serviceRequestId: string, id: string, now: Date): (NewOutboxRow & { kind: typeof BARS_RESPONSE_KIND, payload: string }) | undefined {
   if (envelope === undefined || before.status === after.status || !OUTCOME_STATUSES.has(after.status)) return undefined
-  return { id, kind: BARS_RESPONSE_KIND, partnershipId: barsDestination(envelope.sourceEndpoint), serviceRequestId, taskId: after.id, createdAt: now.toISOString(), payload: JSON.stringify(after) }
+  return { id, kind: BARS_RESPONSE_KIND, partnershipId: barsDestination(envelope.responseEndpoint), serviceRequestId, taskId: after.id, createdAt: now.toISOString(), payload: JSON.stringify(after) }
 }
 
 /** The Task version a BaRS response row was queued with; undefined when it holds none. */
@@ -92,8 +92,8 @@ export async function deliverBarsResponse (row: OutboxRow, deps: BarsResponseDep
   }
   const envelope = readEnvelope((await deps.store.readResource('MessageHeader', row.serviceRequestId))?.resource)
   if (envelope === undefined) return deadLetter(`no BaRS envelope for ServiceRequest/${row.serviceRequestId}`)
-  const target = deps.catalogue.resolve(envelope.sourceEndpoint)
-  if (target === undefined) return deadLetter(`${envelope.sourceEndpoint} is not in the endpoint catalogue`)
+  const target = deps.catalogue.resolve(envelope.responseEndpoint)
+  if (target === undefined) return deadLetter(`${envelope.responseEndpoint} is not in the endpoint catalogue`)
   let version: (Task & { id: string }) | undefined
   try {
     version = taskOfRow(row)
@@ -103,15 +103,16 @@ export async function deliverBarsResponse (row: OutboxRow, deps: BarsResponseDep
   if (version === undefined) return deadLetter(`row holds no Task/${row.taskId} version to report`)
   const task: StoredResource = { resourceType: 'Task', id: version.id, versionId: version.meta?.versionId ?? '', lastUpdated: version.meta?.lastUpdated ?? row.createdAt, resource: version }
 
-  const [system, value] = envelope.sourceEndpoint.split('|')
+  const [system, value] = envelope.responseEndpoint.split('|')
   const body = JSON.stringify(responseMessage({
     id: row.id,
     headerId: nameUuid(`bars-response-header|${row.id}`),
     outcomeId: nameUuid(`bars-response-outcome|${row.id}`),
     now: new Date(row.createdAt),
     requestBundleId: envelope.bundleId,
-    destination: envelope.sourceEndpoint,
-    source: deps.ownServiceId,
+    destination: envelope.responseEndpoint,
+    // from the service the referral was sent to (a partnership's own service id, or the gateway's)
+    source: envelope.serviceId ?? deps.ownServiceId,
     baseUrl: deps.baseUrl,
     softwareVersion: deps.version,
     task

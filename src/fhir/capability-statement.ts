@@ -9,6 +9,8 @@ export interface CapabilityInput {
   date: string
   /** the profiles the validator applies, listed as supportedProfile on their resource type */
   profiles?: ReadonlyArray<{ url: string, type: string }>
+  /** the BaRS messages it takes and sends (bars/message-definitions.ts supportedMessages); default the shared three */
+  supportedMessages?: ReadonlyArray<{ mode: 'sender' | 'receiver', definition: string }>
 }
 
 /** Builds the CapabilityStatement from the routes that exist (R4 capabilitystatement.html). Pure. */
@@ -82,12 +84,12 @@ export function buildCapabilityStatement (input: CapabilityInput): CapabilitySta
     ...(systemOperations.has('process-message')
       ? {
           messaging: [{
-            documentation: 'NHS BaRS: referrals in as servicerequest-request messages on $process-message; answers and later outcomes as servicerequest-response messages. GET /fhir/MessageDefinition lists the resources each carries.',
-            supportedMessage: [
+            documentation: 'NHS BaRS: referrals in as servicerequest-request messages on $process-message, one request definition per BaRS service id the gateway offers; answers and later outcomes as servicerequest-response messages. GET /fhir/MessageDefinition?context=<service id> lists the resources each carries.',
+            supportedMessage: (input.supportedMessages ?? [
               { mode: 'receiver' as const, definition: MESSAGE_DEFINITION_URLS.referral },
               { mode: 'receiver' as const, definition: MESSAGE_DEFINITION_URLS.cancellation },
               { mode: 'sender' as const, definition: MESSAGE_DEFINITION_URLS.response }
-            ]
+            ]).map((m) => ({ mode: m.mode, definition: m.definition }))
           }]
         }
       : {})

@@ -6,7 +6,7 @@ import type { GatewayMetrics } from '../metrics/gateway-metrics.ts'
 import { hasErrors, issue, OperationOutcomeError, outcomeError, withBarsCode } from '../fhir/operation-outcome.ts'
 import { SYSTEMS } from '../fhir/systems.ts'
 import type { RoutingIndex } from '../routing/route-referral.ts'
-import { RequestIdAlreadyDoneError } from '../store/store-errors.ts'
+import { ReferenceTakenError, RequestIdAlreadyDoneError } from '../store/store-errors.ts'
 import type { AuditRecord } from '../store/audit-store.ts'
 import type { OutboxStore } from '../store/outbox-store.ts'
 import type { RequestIdClaim, RequestIdStore } from '../store/request-id-store.ts'
@@ -65,6 +65,11 @@ export interface IntakeContext {
    * ODS code. Absent only where no caller is involved (previews from the command line).
    */
   referrerOds?: readonly string[]
+  /**
+   * the partnership the sender addressed, when it named a partnership's own BaRS service id:
+   * the referral must route there, never to another partnership (src/bars/bars-services.ts)
+   */
+  addressed?: { partnershipId: string, serviceId: string, expression: string }
 }
 
 /**
@@ -135,7 +140,7 @@ export async function acceptReferral (deps: IntakeDeps, prepared: PreparedReferr
     if (refused !== undefined) throw refused
   }
   try {
-    return await process(deps, prepared, ctx, now)
+    return await withFreshReference(async () => process(deps, prepared, ctx, now))
   } catch (err) {
     if (ctx.requestId !== undefined) {
       if (err instanceof RequestIdAlreadyDoneError) {
@@ -146,6 +151,29 @@ export async function acceptReferral (deps: IntakeDeps, prepared: PreparedReferr
       await store.releaseRequestId(ctx.requestId)
     }
     throw err
+  }
+}
+
+/** How many references one referral save tries before it gives up. */
+export const REFERENCE_ATTEMPTS = 5
+
+/**
+ * Runs a referral save again, with the next reference, while the store says its reference is
+ * already another referral's (gateways sharing a database draw references independently; the
+ * unique index decides, docs/referral-reference.md). Bounded: past REFERENCE_ATTEMPTS the
+ * generator is broken, and the sender is told to retry (503, nothing stored) rather than
+ * answered 500 or left without its referral.
+ */
+async function withFreshReference<T> (save: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await save()
+    } catch (err) {
+      if (!(err instanceof ReferenceTakenError)) throw err
+      if (attempt >= REFERENCE_ATTEMPTS) {
+        throw new OperationOutcomeError(503, [issue('error', 'transient', `No free referral reference after ${attempt} attempts; nothing was stored, send the referral again`)], { 'Retry-After': '1' })
+      }
+    }
   }
 }
 
@@ -179,10 +207,16 @@ export function duplicate (serviceRequestId: string, taskId: string): OperationO
  *
  * @throws OperationOutcomeError 403 or 422, with the element's path, where a create would fail
  */
-export function decideIntake (tables: DecisionTables, prepared: PreparedReferral, ctx: Pick<IntakeContext, 'referrerOds'>, frame: Pick<TaskFrame, 'taskId' | 'reference'>, now: Date): ReferralDecision {
+export function decideIntake (tables: DecisionTables, prepared: PreparedReferral, ctx: Pick<IntakeContext, 'referrerOds' | 'addressed'>, frame: Pick<TaskFrame, 'taskId' | 'reference'>, now: Date): ReferralDecision {
   const { pkg } = prepared
   checkRequester(pkg.serviceRequest, pkg.serviceRequestPath, ctx.referrerOds)
-  return decideReferral(tables, pkg, { ...frame, serviceRequestId: prepared.serviceRequestId, patient: prepared.patient }, now)
+  const decision = decideReferral(tables, pkg, { ...frame, serviceRequestId: prepared.serviceRequestId, patient: prepared.patient }, now)
+  const { route } = decision
+  const addressed = ctx.addressed
+  if (addressed !== undefined && addressed.partnershipId !== route.partnership.id) {
+    throw outcomeError(422, 'business-rule', `${addressed.serviceId} is ${addressed.partnershipId}'s service, but this referral belongs to ${route.partnership.id} (by ${route.by} ${route.key}); send it to ${route.partnership.id}'s service`, addressed.expression)
+  }
+  return decision
 }
 
 async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: IntakeContext, now: Date): Promise<AcceptedReferral> {

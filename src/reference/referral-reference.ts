@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto'
 import type { ServiceRequest } from '@medplum/fhirtypes'
 import { WORKWELL_BASE } from '../fhir/systems.ts'
 
@@ -44,9 +45,9 @@ export function checkSymbol (data: string): string {
   return CROCKFORD[(32 - (sum % 32)) % 32] ?? '0'
 }
 
-/** A 23-bit round function: integer mixing of the half and the round number. */
-function round (half: number, r: number): number {
-  let x = Math.imul(half ^ (r * 0x9e3779b1), 0x85ebca6b)
+/** A 23-bit round function: integer mixing of the half, the round number and the key. */
+function round (half: number, r: number, key: number): number {
+  let x = Math.imul(half ^ (r * 0x9e3779b1) ^ Math.imul(key, r + 1), 0x85ebca6b)
   x ^= x >>> 13
   x = Math.imul(x, 0xc2b2ae35)
   x ^= x >>> 16
@@ -54,18 +55,19 @@ function round (half: number, r: number): number {
 }
 
 /**
- * A fixed permutation of 0 … 2^45−1: a four-round Feistel network on 46 bits, walked until
- * the value falls back inside 45 bits (cycle walking keeps it a bijection). Consecutive
+ * A permutation of 0 … 2^45−1, one per key: a four-round Feistel network on 46 bits, walked
+ * until the value falls back inside 45 bits (cycle walking keeps it a bijection). Consecutive
  * counters then give references that look nothing alike, so two referrals made a second
  * apart are not one misheard symbol apart, and a reference shows neither time nor volume.
+ * @param key - 32 bits; each gateway process draws its own (referenceGenerator)
  */
-export function permute (n: number): number {
+export function permute (n: number, key = 0): number {
   let v = n
   do {
     let left = Math.floor(v / HALF)
     let right = v % HALF
     for (let r = 0; r < 4; r++) {
-      const next = (left ^ round(right, r)) % HALF
+      const next = (left ^ round(right, r, key)) % HALF
       left = right
       right = next
     }
@@ -85,8 +87,8 @@ function encode (n: number): string {
 }
 
 /** `WW-XXXXX-XXXXX`: nine data symbols and the check symbol, in two groups of five. */
-export function formatReference (n: number): string {
-  const data = encode(permute(n))
+export function formatReference (n: number, key = 0): string {
+  const data = encode(permute(n, key))
   const all = data + checkSymbol(data)
   return `WW-${all.slice(0, 5)}-${all.slice(5)}`
 }
@@ -96,18 +98,22 @@ export function formatReference (n: number): string {
  * counter, and never less than the one before plus one: strictly increasing, so one
  * generator never repeats a value (by construction, not by chance), up to 32 768 a second
  * before it borrows from the next second. The permutation is a bijection, so distinct
- * values are distinct references. Several processes sharing one store each run their own
- * generator: two that start in the same second can meet (docs/referral-reference.md).
+ * values are distinct references. Each generator permutes with its own random key: two
+ * processes sharing one store count the same values in the same second, and without the
+ * key they would give out the same references in step; with it their references meet only
+ * by chance (about 2^-45 a pair), and the store's unique index turns that chance into a
+ * retry (docs/referral-reference.md).
  * @param nowMs - the wall clock (injected for tests)
+ * @param key - the permutation key (injected for tests)
  */
-export function referenceGenerator (nowMs: () => number = Date.now): () => string {
+export function referenceGenerator (nowMs: () => number = Date.now, key: number = randomInt(2 ** 32 - 1)): () => string {
   let last = -1
   return () => {
     const seconds = Math.max(0, Math.floor(nowMs() / 1000) - EPOCH_S)
     const value = Math.max(last + 1, seconds * 2 ** COUNTER_BITS)
     if (value >= DOMAIN) throw new Error('referral reference space exhausted')
     last = value
-    return formatReference(value)
+    return formatReference(value, key)
   }
 }
 

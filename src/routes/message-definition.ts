@@ -1,21 +1,24 @@
 import type { FastifyInstance } from 'fastify'
 import type { Bundle } from '@medplum/fhirtypes'
-import { MESSAGE_DEFINITIONS } from '../bars/message-definitions.ts'
+import { barsServices } from '../bars/bars-services.ts'
+import { discoveryDefinitions } from '../bars/message-definitions.ts'
+import { definitionMatches, type DefinitionQuery } from '../discovery/definition-search.ts'
 import { outcomeError } from '../fhir/operation-outcome.ts'
 import { sendFhir } from '../fhir/reply.ts'
 import type { RouteDeps } from './route-deps.ts'
 import { ANY_ROLE } from '../auth/access-policy.ts'
 
-const SEARCH_PARAMS = new Set(['url', 'event', '_format'])
-
+const SEARCH_PARAMS = new Set(['url', 'name', 'identifier', 'event', 'context', '_format'])
 /**
  * GET /fhir/MessageDefinition (and by id): the BaRS messages this gateway accepts and sends,
- * with the resources each carries and how many (NHS BaRS message definitions). BaRS senders ask with
- * `context=` (the receiver's service and use case); the gateway has one set of definitions
- * for every context, so context is accepted and does not narrow the answer.
+ * with the resources each carries and how many (NHS BaRS message definitions), one request
+ * definition per BaRS service id it offers. BaRS senders ask with `context=<service id>`
+ * (and their use case, which narrows nothing here); a service id the gateway does not offer
+ * finds nothing.
  */
 export async function messageDefinitionRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {
-  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/fhir/MessageDefinition', {
+  const definitions = discoveryDefinitions(barsServices(deps.config.bars.serviceId, deps.partnerships.values()))
+  app.get<{ Querystring: DefinitionQuery }>('/fhir/MessageDefinition', {
     config: {
       access: ANY_ROLE,
       fhir: {
@@ -23,20 +26,20 @@ export async function messageDefinitionRoutes (app: FastifyInstance, deps: Route
         interaction: 'search-type',
         searchParams: [
           { name: 'url', type: 'string', documentation: 'canonical URL of a MessageDefinition' },
-          { name: 'event', type: 'token', documentation: 'message-events-bars code, e.g. servicerequest-request' }
+          { name: 'name', type: 'string', documentation: 'name or title, from the start, any case' },
+          { name: 'identifier', type: 'token', documentation: 'the BaRS service id a request definition is for (system|value)' },
+          { name: 'event', type: 'token', documentation: 'message-events-bars code, e.g. servicerequest-request' },
+          { name: 'context', type: 'token', documentation: 'BaRS service id (system|value): the definitions that service takes; a usecases-categories-bars context narrows nothing' }
         ]
       }
     }
   }, async (request, reply) => {
     const q = request.query
-    const unknown = Object.keys(q).filter((k) => !SEARCH_PARAMS.has(k) && k !== 'context')
+    const unknown = Object.keys(q).filter((k) => !SEARCH_PARAMS.has(k))
     if (unknown.length > 0) {
-      throw outcomeError(400, 'not-supported', `Unknown search parameter(s) ${unknown.join(', ')}; MessageDefinition supports url, event and context`, unknown.map((k) => `MessageDefinition.${k}`))
+      throw outcomeError(400, 'not-supported', `Unknown search parameter(s) ${unknown.join(', ')}; MessageDefinition supports url, name, identifier, event and context`, unknown.map((k) => `MessageDefinition.${k}`))
     }
-    const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v)
-    const url = one(q.url)
-    const event = one(q.event)?.split('|').pop()
-    const matches = MESSAGE_DEFINITIONS.filter((d) => (url === undefined || d.url === url) && (event === undefined || d.eventCoding?.code === event))
+    const matches = definitions.filter((d) => definitionMatches(d, q))
     const bundle: Bundle = {
       resourceType: 'Bundle',
       id: deps.newId(),
@@ -51,7 +54,7 @@ export async function messageDefinitionRoutes (app: FastifyInstance, deps: Route
   app.get<{ Params: { id: string } }>('/fhir/MessageDefinition/:id', {
     config: { access: ANY_ROLE, fhir: { type: 'MessageDefinition', interaction: 'read' } }
   }, async (request, reply) => {
-    const found = MESSAGE_DEFINITIONS.find((d) => d.id === request.params.id)
+    const found = definitions.find((d) => d.id === request.params.id)
     if (found === undefined) {
       throw outcomeError(404, 'not-found', `MessageDefinition/${request.params.id} is not known`, 'MessageDefinition.id')
     }

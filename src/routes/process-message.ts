@@ -5,9 +5,10 @@ import { attemptAgent, callerOf } from '../auth/request-agent.ts'
 import { auditAgent, readBarsHeaders, type BarsHeaders } from '../bars/headers.ts'
 import { cancelReferral } from '../bars/cancel-referral.ts'
 import { changeReferral } from '../bars/change-referral.ts'
-import { mayUseEndpoint } from '../bars/endpoint-catalogue.ts'
+import { mayUseEndpoint, responseEndpointFor, senderOdsOf, type ResponseEndpoint } from '../bars/endpoint-catalogue.ts'
 import { referralIdFor } from '../bars/envelope.ts'
 import { readMessage, type BarsMessage } from '../bars/message-bundle.ts'
+import { barsServices } from '../bars/bars-services.ts'
 import { prepareMessageReferral } from '../bars/message-referral.ts'
 import { responseMessage } from '../bars/response-message.ts'
 import { fhirErrorHandler, toOutcomeError } from '../fhir/error-handler.ts'
@@ -22,6 +23,21 @@ import { roles, senderId, senderKey } from '../auth/access-policy.ts'
 /** HL7's definition of the operation (R4 messageheader-operation-process-message). */
 const PROCESS_MESSAGE = 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message'
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/
+const SOURCE_ENDPOINT = 'Bundle.entry[0].resource.source.endpoint'
+
+/**
+ * No endpoint to answer to (endpoint-catalogue.ts responseEndpointFor): the message is well
+ * formed, but the gateway could never send the referrer its outcomes, so it takes nothing
+ * (422, REC_UNPROCESSABLE_ENTITY once the route's error handler adds the BaRS code).
+ */
+function noResponseEndpoint (found: Exclude<ResponseEndpoint, { ok: true }>, source: string): OperationOutcomeError {
+  if (found.reason === 'unknown-sender') {
+    return outcomeError(422, 'business-rule', `${source} is not in the endpoint catalogue, and this client acts for several organisations: name the sender in NHSD-End-User-Organisation or send from its catalogued endpoint`, [SOURCE_ENDPOINT, 'NHSD-End-User-Organisation'])
+  }
+  return found.reason === 'several'
+    ? outcomeError(422, 'multiple-matches', `${source} is not in the endpoint catalogue, and ODS code ${found.ods ?? ''} has several endpoints in it: send from one of them`, SOURCE_ENDPOINT)
+    : outcomeError(422, 'not-found', `${source} is not in the endpoint catalogue and no endpoint is registered there for ODS code ${found.ods ?? ''}: response messages could not be sent back`, SOURCE_ENDPOINT)
+}
 
 /**
  * POST /fhir/$process-message: the gateway as an NHS BaRS receiver (NHS BaRS API 1.4.0).
@@ -32,6 +48,9 @@ const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/
 export async function processMessageRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const catalogue = deps.endpoints
   const ownServiceId = deps.config.bars.serviceId
+  // every service id the gateway answers to: its own and each partnership's (bars-services.ts)
+  const services = barsServices(ownServiceId, deps.partnerships.values())
+  const offered = new Set(services.map((s) => s.serviceId))
   const { intake } = deps
   const headersOf = new WeakMap<FastifyRequest, BarsHeaders>()
   const messageOf = new WeakMap<FastifyRequest, BarsMessage>()
@@ -83,22 +102,32 @@ export async function processMessageRoutes (app: FastifyInstance, deps: RouteDep
     config: { access: roles('referrer'), referralBody: true, fhir: { operation: { name: 'process-message', definition: PROCESS_MESSAGE } } },
     errorHandler: barsErrors,
     // the headers are checked before the body is read: a message without its ids is not parsed
-    onRequest: async (request) => { headersOf.set(request, readBarsHeaders(request.headers, ownServiceId)) }
+    onRequest: async (request) => { headersOf.set(request, readBarsHeaders(request.headers, offered)) }
   }, async (request, reply) => {
-    const headers = headersOf.get(request) ?? readBarsHeaders(request.headers, ownServiceId)
-    const message = readMessage(request.body, ownServiceId)
-    messageOf.set(request, message)
-    const p = callerOf(request)
-    if (!mayUseEndpoint(catalogue, message.sourceEndpoint, p.odsCodes)) {
-      throw outcomeError(403, 'forbidden', 'MessageHeader.source.endpoint must be an endpoint of an organisation this client acts for (by its ODS code, or its entry in the endpoint catalogue)', 'Bundle.entry[0].resource.source.endpoint')
+    const headers = headersOf.get(request) ?? readBarsHeaders(request.headers, offered)
+    const read = readMessage(request.body, services)
+    messageOf.set(request, read)
+    const target = headers.target === undefined ? undefined : `${headers.target.system}|${headers.target.value}`
+    if (target !== undefined && target !== read.service.serviceId) {
+      // the proxy delivered it to one service and the message names another: neither is guessed
+      throw outcomeError(422, 'not-supported', `MessageHeader.destination names ${read.service.serviceId}, but NHSD-Target-Identifier names ${target}; they must be the same service`, ['Bundle.entry[0].resource.destination', 'NHSD-Target-Identifier'])
     }
+    const p = callerOf(request)
+    if (!mayUseEndpoint(catalogue, read.sourceEndpoint, p.odsCodes)) {
+      throw outcomeError(403, 'forbidden', 'MessageHeader.source.endpoint must be an endpoint of an organisation this client acts for (by its ODS code, or its entry in the endpoint catalogue)', SOURCE_ENDPOINT)
+    }
+    // responses go only where the catalogue says, never to an address the message carries
+    const response = responseEndpointFor(catalogue, read.sourceEndpoint, senderOdsOf(read.sourceEndpoint, p.odsCodes, headers.organisation))
+    if (!response.ok) throw noResponseEndpoint(response, read.sourceEndpoint)
+    const message: BarsMessage = { ...read, responseEndpoint: response.entry.endpoint }
     // X-Request-Id and Bundle.id are the sender's own keys: another client's same values
     // name nothing of this one's
-    const ctx: IntakeContext & { requestId: string } = { requestId: senderKey(p, headers.requestId), correlationId: headers.correlationId, agent: agentOf(request, headers), referrerOds: p.odsCodes }
+    const addressed = message.service.partnershipId === undefined ? {} : { addressed: { partnershipId: message.service.partnershipId, serviceId: message.service.serviceId, expression: 'Bundle.entry[0].resource.destination[0].endpoint' } }
+    const ctx: IntakeContext & { requestId: string } = { requestId: senderKey(p, headers.requestId), correlationId: headers.correlationId, agent: agentOf(request, headers), referrerOds: p.odsCodes, ...addressed }
     const serviceRequestId = referralIdFor(senderId(p), message.sourceEndpoint, message.bundleId)
     const warnings: OperationOutcomeIssue[] = []
-    if (catalogue.resolve(message.sourceEndpoint) === undefined) {
-      warnings.push(issue('warning', 'not-found', `${message.sourceEndpoint} is not in this gateway's endpoint catalogue: later outcomes cannot be sent back to it as messages`, 'Bundle.entry[0].resource.source.endpoint'))
+    if (response.from === 'ods') {
+      warnings.push(issue('warning', 'informational', `${message.sourceEndpoint} is not in this gateway's endpoint catalogue: response messages go to ${response.entry.endpoint}, registered for ODS code ${response.entry.ods ?? ''}`, SOURCE_ENDPOINT))
     }
 
     let task: StoredResource
@@ -139,8 +168,8 @@ export async function processMessageRoutes (app: FastifyInstance, deps: RouteDep
       outcomeId: deps.newId(),
       now: deps.clock.now(),
       requestBundleId: message.bundleId,
-      destination: message.sourceEndpoint,
-      source: ownServiceId,
+      destination: response.entry.endpoint,
+      source: message.service.serviceId,
       baseUrl: deps.config.baseUrl,
       softwareVersion: deps.version,
       task,

@@ -47,6 +47,19 @@ export const partnershipSchema = {
         retryWindowHours: { type: 'number', exclusiveMinimum: 0, maximum: 720 }
       }
     },
+    barsServices: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['serviceId', 'kind'],
+        properties: {
+          serviceId: { type: 'string', pattern: '^[a-z][a-z0-9+.-]*:[^|\\s]+\\|[^|\\s]+$' },
+          kind: { enum: ['referral', 'fit-note-triage'] },
+          name: { type: 'string', minLength: 1 }
+        }
+      }
+    },
     sources: { type: 'array', items: { type: 'string' } }
   }
 } as const

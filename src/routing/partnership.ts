@@ -34,8 +34,26 @@ export interface Partnership {
    */
   straddlingDistricts?: string[]
   delivery: DeliveryTarget
+  /**
+   * The BaRS service ids the partnership's services are registered under, one per service
+   * (a GP referral service, a fit-note triage service): each gets its own MessageDefinition
+   * and Endpoint Catalogue entries (src/bars/bars-services.ts). Absent: the partnership is
+   * reached through the gateway's own service id only.
+   */
+  barsServices?: BarsServiceConfig[]
   /** Where the facts in this file come from. */
   sources: string[]
+}
+
+/** What a partnership's BaRS service takes: WorkWell referrals, or fit-note triage requests. */
+export type BarsServiceKind = 'referral' | 'fit-note-triage'
+
+export interface BarsServiceConfig {
+  /** "system|value", as BaRS writes service ids (e.g. https://fhir.nhs.uk/Id/dos-service-id|2000012345) */
+  serviceId: string
+  kind: BarsServiceKind
+  /** the HealthcareService name in the Endpoint Catalogue (default: the partnership's name and the kind) */
+  name?: string
 }
 
 export interface IcbPeriod {

@@ -151,6 +151,21 @@ export const pgMigrations: readonly Migration[] = [
       ALTER TABLE tasks ADD COLUMN reference text COLLATE "C";
       CREATE INDEX tasks_reference ON tasks (reference) WHERE reference IS NOT NULL;
     `
+  },
+  {
+    version: 8,
+    name: 'referral reference unique across instances',
+    sql: `
+      -- the same step as SQLite's version 9: gateways sharing this database each draw their
+      -- own references, and this index is what keeps two referrals from one reference
+      -- (docs/referral-reference.md). A pair written before it keeps its reference and stays
+      -- findable; the later of the two is marked, so only new references are held unique.
+      ALTER TABLE tasks ADD COLUMN reference_clash text COLLATE "C";
+      UPDATE tasks t SET reference_clash = t.id
+        WHERE t.reference IS NOT NULL AND EXISTS (SELECT 1 FROM tasks o WHERE o.reference = t.reference AND o.id < t.id);
+      CREATE UNIQUE INDEX tasks_reference_unique ON tasks (reference, (coalesce(reference_clash, ''))) WHERE reference IS NOT NULL;
+      DROP INDEX tasks_reference;
+    `
   }
 ]
 

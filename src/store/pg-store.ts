@@ -23,7 +23,7 @@ import type {
 } from './store.ts'
 import { instantBounds, normaliseInstant } from './fhir-instant.ts'
 import { latestVersion, runPgMigrations, schemaVersion } from './pg-migrations.ts'
-import { RequestIdAlreadyDoneError } from './store-errors.ts'
+import { REFERENCE_INDEX, ReferenceTakenError, RequestIdAlreadyDoneError } from './store-errors.ts'
 import { auditValues as auditColumns, byDueThenCreated, PRUNE_BATCH, checkNonNegativeInteger, checkResources, checkTaskVersion, int, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toStoredResource, createdScope, resourceRow } from './store-rows.ts'
 import type { ReferralRows, Row } from './store-rows.ts'
 import { toReferralRows } from './store-rows.ts'
@@ -156,12 +156,23 @@ class PgStore implements Store {
   async #saveGroup (group: readonly ReferralRows[]): Promise<void> {
     const save = saveReferralsQuery(group)
     const complete = completeRequestIdsQuery(group)
+    // alone, a write whose reference is taken says so; in a group it is retried alone first
+    const reference = group.length === 1 ? group[0]?.task[6] : undefined
+    const insert = async (run: () => Promise<unknown>): Promise<void> => {
+      try {
+        await run()
+      } catch (err) {
+        const e = err as { code?: unknown, constraint?: unknown }
+        if (typeof reference === 'string' && e.code === '23505' && e.constraint === REFERENCE_INDEX) throw new ReferenceTakenError(reference)
+        throw err
+      }
+    }
     if (complete === undefined) {
-      await this.#query(save)
+      await insert(async () => this.#query(save))
       return
     }
     await this.#transaction(async (c) => {
-      await c.query(save)
+      await insert(async () => c.query(save))
       const done = await c.query(complete.query)
       if (done.rowCount !== complete.count) {
         const only = group.length === 1 ? group[0]?.requestId : null

@@ -168,6 +168,21 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE tasks ADD COLUMN reference TEXT;
       CREATE INDEX tasks_reference ON tasks (reference) WHERE reference IS NOT NULL;
     `
+  },
+  {
+    version: 9,
+    name: 'referral reference unique',
+    sql: `
+      -- one reference, one referral, as a guarantee of the database rather than of the
+      -- generator (docs/referral-reference.md). A pair written before this step keeps its
+      -- reference and stays findable; the later of the two is marked, so only new references
+      -- are held unique.
+      ALTER TABLE tasks ADD COLUMN reference_clash TEXT;
+      UPDATE tasks SET reference_clash = id
+        WHERE reference IS NOT NULL AND EXISTS (SELECT 1 FROM tasks o WHERE o.reference = tasks.reference AND o.id < tasks.id);
+      CREATE UNIQUE INDEX tasks_reference_unique ON tasks (reference, coalesce(reference_clash, '')) WHERE reference IS NOT NULL;
+      DROP INDEX tasks_reference;
+    `
   }
 ]
 

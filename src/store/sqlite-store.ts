@@ -27,7 +27,7 @@ import { createGroupCommit, type ItemOutcome } from './group-commit.ts'
 import { migrations, runMigrations } from './sqlite-migrations.ts'
 import { scopeCondition } from './access-scope.ts'
 import { auditValues as auditColumns, byDueThenCreated, PRUNE_BATCH, checkNonNegativeInteger, checkResources, checkTaskVersion, int, type ReferralRows, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toReferralRows, toStoredResource, createdScope, resourceRow } from './store-rows.ts'
-import { RequestIdAlreadyDoneError } from './store-errors.ts'
+import { REFERENCE_INDEX, ReferenceTakenError, RequestIdAlreadyDoneError } from './store-errors.ts'
 import { AUDIT_SEARCH_SQL, auditSearchValues, toAuditRecord } from '../audit/audit-row.ts'
 import type { AuditQuery } from '../audit/audit-event.ts'
 
@@ -174,7 +174,13 @@ class SqliteStore implements SqliteWriterStore {
     // group commit: referrals saved in the same turn of the event loop share one transaction (#commitGroup)
     await this.#saves.add(() => {
       for (const r of rows.resources) this.#s.insertResource.run(...r)
-      this.#s.insertTask.run(...rows.task)
+      try {
+        this.#s.insertTask.run(...rows.task)
+      } catch (err) {
+        const reference = rows.task[6]
+        if (typeof reference === 'string' && err instanceof Error && err.message.includes(REFERENCE_INDEX)) throw new ReferenceTakenError(reference)
+        throw err
+      }
       if (rows.outbox !== null) this.#s.insertOutboxRow.run(...rows.outbox)
       for (const values of rows.audit) this.#s.insertAudit.run(...values)
       if (rows.requestId !== null) {

@@ -1,6 +1,6 @@
 import type { Store } from './store.ts'
 import type { ReferralRows } from './store-rows.ts'
-import { RequestIdAlreadyDoneError } from './store-errors.ts'
+import { ReferenceTakenError, RequestIdAlreadyDoneError } from './store-errors.ts'
 
 /**
  * The Store methods that write. With the writer thread they run on its own connection, so the
@@ -25,6 +25,7 @@ export interface WireError {
   name: string
   message: string
   requestId?: string
+  reference?: string
   code?: string
 }
 
@@ -44,6 +45,7 @@ export type WriterResponse =
 
 export function toWireError (err: unknown): WireError {
   if (err instanceof RequestIdAlreadyDoneError) return { name: err.name, message: err.message, requestId: err.requestId }
+  if (err instanceof ReferenceTakenError) return { name: err.name, message: err.message, reference: err.reference }
   if (err instanceof Error) {
     const code = (err as Error & { code?: unknown }).code
     return { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) }
@@ -54,6 +56,7 @@ export function toWireError (err: unknown): WireError {
 /** The error the store would have thrown on the main thread. */
 export function fromWireError (wire: WireError): Error {
   if (wire.name === 'RequestIdAlreadyDoneError' && wire.requestId !== undefined) return new RequestIdAlreadyDoneError(wire.requestId)
+  if (wire.name === 'ReferenceTakenError' && wire.reference !== undefined) return new ReferenceTakenError(wire.reference)
   const err = wire.name === 'TypeError' ? new TypeError(wire.message) : wire.name === 'RangeError' ? new RangeError(wire.message) : new Error(wire.message)
   if (wire.code !== undefined) Object.assign(err, { code: wire.code })
   return err

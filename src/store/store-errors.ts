@@ -12,3 +12,21 @@ export class RequestIdAlreadyDoneError extends Error {
     this.requestId = requestId
   }
 }
+
+/**
+ * Thrown by saveReferral when its referral reference is already another Task's (the unique
+ * index tasks_reference_unique). Nothing of the write is kept; the caller draws another
+ * reference and saves again (docs/referral-reference.md).
+ */
+export class ReferenceTakenError extends Error {
+  readonly reference: string
+
+  constructor (reference: string) {
+    super(`referral reference '${reference}' is already taken`)
+    this.name = 'ReferenceTakenError'
+    this.reference = reference
+  }
+}
+
+/** The unique index that makes a referral reference the gateway's only one (store migrations). */
+export const REFERENCE_INDEX = 'tasks_reference_unique'

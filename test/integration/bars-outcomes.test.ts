@@ -210,7 +210,7 @@ describe('a Task move queues a BaRS response row in its own transaction (one att
     const { task, serviceRequestId } = await refer(gw)
     await move(gw, task, 'accepted')
     const [row] = await barsRows(gw.deps.store, serviceRequestId)
-    expect(await deliverBarsResponse(row!, { ...deps, catalogue: { resolve: () => undefined, size: 0 } })).toMatchObject({ outcome: 'dead-letter' })
+    expect(await deliverBarsResponse(row!, { ...deps, catalogue: { resolve: () => undefined, forOds: () => [], size: 0 } })).toMatchObject({ outcome: 'dead-letter' })
     const breakers = createCircuitBreakers({ ...DEFAULT_BREAKER, minimumFailures: 1, openMs: 60_000 }, () => undefined)
     breakers.record(row!.partnershipId, 'send', 'failure', new Date())
     expect(await deliverBarsResponse(row!, { ...deps, breakers })).toMatchObject({ outcome: 'deferred' })

@@ -8,7 +8,7 @@ import { referralIdFor } from '../../src/bars/envelope.ts'
 import { testRequestKey, testSender } from '../helpers/gateway.ts'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, fixturePartnerships, readJson, type Reply } from '../helpers/fixtures.ts'
-import { b64, barsHeaders, cancellationMessage, REFERRER, referralMessage } from './bars-messages.ts'
+import { b64, barsHeaders, cancellationMessage, GATEWAY_SERVICE, REFERRER, referralMessage } from './bars-messages.ts'
 
 let gw: TestGateway
 beforeAll(async () => { gw = await startGateway() })
@@ -68,11 +68,10 @@ describe('POST /fhir/$process-message: a BaRS referral', () => {
     expect((sr.body.subject as { reference: string }).reference).toMatch(/^Patient\/[0-9a-f-]{36}$/)
   })
 
-  it('carries a warning OperationOutcome when the sender is not in the endpoint catalogue', async () => {
+  it('refuses a sender with no endpoint in the catalogue (responses could not reach it), and warns of none when its source is listed', async () => {
     const r = await post(referralMessage(GM, { source: 'https://fhir.nhs.uk/Id/ods-organization-code|Y99999' }))
-    expect(r.status).toBe(200)
-    const outcome = (r.body as unknown as Bundle).entry?.find((e) => e.resource?.resourceType === 'OperationOutcome')?.resource as OperationOutcome
-    expect(outcome.issue?.some((i) => i.severity === 'warning' && i.expression?.[0] === 'Bundle.entry[0].resource.source.endpoint')).toBe(true)
+    expect(r.status).toBe(422)
+    expect(error(r)).toEqual({ code: 'not-found', bars: 'REC_UNPROCESSABLE_ENTITY', expression: ['Bundle.entry[0].resource.source.endpoint'] })
     const known = await post(referralMessage(GM))
     expect((known.body as unknown as Bundle).entry?.some((e) => e.resource?.resourceType === 'OperationOutcome' &&
       (e.resource as OperationOutcome).issue?.some((i) => i.expression?.[0] === 'Bundle.entry[0].resource.source.endpoint'))).toBe(false)
@@ -218,10 +217,10 @@ describe('the message is checked against its MessageDefinition and the WorkWell 
     expect(issues(r).flatMap((i) => i.expression ?? [])).toContain(`Bundle.entry[${at}].resource.category`)
   })
 
-  it('a destination that is not this gateway is 422', async () => {
+  it('a destination naming a service id this gateway does not offer is 404 REC_NOT_FOUND', async () => {
     const r = await post(referralMessage(GM, { destination: 'https://fhir.nhs.uk/Id/dos-service-id|111111111' }))
-    expect(r.status).toBe(422)
-    expect(error(r).expression).toEqual(['Bundle.entry[0].resource.destination'])
+    expect(r.status).toBe(404)
+    expect(error(r)).toEqual({ code: 'not-found', bars: 'REC_NOT_FOUND', expression: ['Bundle.entry[0].resource.destination'] })
   })
 
   it('a resource the definition does not carry is 422 business-rule at that entry', async () => {
@@ -419,9 +418,12 @@ describe('GET /fhir/MessageDefinition', () => {
   it('lists what the gateway accepts and sends, by event, and reads one by id', async () => {
     const all = await call(`${gw.fhir}/MessageDefinition`)
     expect(all.status).toBe(200)
-    expect(all.body.total).toBe(3)
-    const requests = await call(`${gw.fhir}/MessageDefinition?event=servicerequest-request&context=https://fhir.nhs.uk/Id/dos-service-id|2000099999`)
+    // the gateway's own referral, greater-manchester's two services, the cancellation and the response
+    expect(all.body.total).toBe(5)
+    const requests = await call(`${gw.fhir}/MessageDefinition?event=servicerequest-request&context=${GATEWAY_SERVICE}`)
     expect((requests.body.entry as Array<{ resource: { url: string } }>).map((e) => e.resource.url).sort()).toEqual([MESSAGE_DEFINITION_URLS.cancellation, MESSAGE_DEFINITION_URLS.referral])
+    // a service id it does not offer finds nothing
+    expect((await call(`${gw.fhir}/MessageDefinition?context=https://fhir.nhs.uk/Id/dos-service-id|2000099999`)).body.total).toBe(0)
     const one = await call(`${gw.fhir}/MessageDefinition/workwell-bars-servicerequest-request-referral`)
     expect(one.body).toMatchObject({ resourceType: 'MessageDefinition', url: MESSAGE_DEFINITION_URLS.referral })
     expect((await call(`${gw.fhir}/MessageDefinition/nope`)).status).toBe(404)

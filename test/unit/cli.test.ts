@@ -28,7 +28,10 @@ describe('workwell CLI', () => {
     const r = await run(['catalogue', 'greater-manchester'])
     expect(r.code, r.err.join('\n')).toBe(0)
     const types = (JSON.parse(r.out.join('\n')) as { entry: Array<{ resource: { resourceType: string } }> }).entry.map((e) => e.resource.resourceType)
-    expect(types).toEqual(['Organization', 'HealthcareService', 'Endpoint'])
+    // greater-manchester offers two BaRS services (partnership.json barsServices): one pair each
+    expect(types).toEqual(['Organization', 'HealthcareService', 'Endpoint', 'HealthcareService', 'Endpoint'])
+    const single = await run(['catalogue', 'frimley'])
+    expect((JSON.parse(single.out.join('\n')) as { entry: Array<{ resource: { resourceType: string } }> }).entry.map((e) => e.resource.resourceType)).toEqual(['Organization', 'HealthcareService', 'Endpoint'])
     const unknown = await run(['catalogue', 'atlantis'])
     expect(unknown.code).toBe(2)
     expect(unknown.err.join('\n')).toContain('usage: workwell catalogue PARTNERSHIP')

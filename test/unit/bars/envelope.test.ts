@@ -40,7 +40,11 @@ describe('the BaRS envelope kept beside a referral', () => {
     expect(record.id).toBe('sr-1')
     expect(record.focus).toEqual([{ reference: 'ServiceRequest/sr-1' }])
     expect(JSON.stringify(record)).not.toContain('123 4567')
-    expect(readEnvelope(record)).toEqual({ bundleId: 'b-1', sourceEndpoint: 'a:gp|2', correlationId: 'corr-1' })
+    // responses go to the source endpoint unless the route found another in the catalogue
+    expect(readEnvelope(record)).toEqual({ bundleId: 'b-1', sourceEndpoint: 'a:gp|2', correlationId: 'corr-1', responseEndpoint: 'a:gp|2', serviceId: OWN })
+    const elsewhere = envelopeRecord({ ...readMessage(bundle, OWN), responseEndpoint: 'a:dos|9' }, 'sr-1', 'corr-1')
+    expect(readEnvelope(elsewhere)).toEqual({ bundleId: 'b-1', sourceEndpoint: 'a:gp|2', correlationId: 'corr-1', responseEndpoint: 'a:dos|9', serviceId: OWN })
+    expect(elsewhere.source?.endpoint).toBe('a:gp|2')
     expect(readEnvelope({ resourceType: 'Patient' })).toBeUndefined()
     expect(readEnvelope(undefined)).toBeUndefined()
   })

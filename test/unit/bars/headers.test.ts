@@ -76,6 +76,11 @@ describe('readBarsHeaders', () => {
     const err = refused(() => readBarsHeaders({ ...IDS, 'nhsd-target-identifier': b64({ system: 'https://fhir.nhs.uk/Id/dos-service-id', value: '1' }) }, OWN))
     expect(err.status).toBe(404)
     expect(err.issues[0]?.details?.coding?.[0]?.code).toBe('REC_NOT_FOUND')
+    // every service id the gateway offers is a target of its own; any other is still 404
+    const offered = new Set([OWN, 'https://fhir.nhs.uk/Id/dos-service-id|1'])
+    expect(readBarsHeaders({ ...IDS, 'nhsd-target-identifier': b64({ system: 'https://fhir.nhs.uk/Id/dos-service-id', value: '1' }) }, offered).target)
+      .toEqual({ system: 'https://fhir.nhs.uk/Id/dos-service-id', value: '1' })
+    expect(refused(() => readBarsHeaders({ ...IDS, 'nhsd-target-identifier': b64({ system: 'https://fhir.nhs.uk/Id/dos-service-id', value: '2' }) }, offered)).status).toBe(404)
   })
 
   it('decodes NHSD-Requesting-Practitioner (a PractitionerRole) to its SDS role profile id and SNOMED role, for the audit agent', () => {

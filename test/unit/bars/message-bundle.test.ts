@@ -1,7 +1,10 @@
 import type { Bundle, MessageHeader } from '@medplum/fhirtypes'
 import { describe, expect, it } from 'vitest'
 import { MESSAGE_DEFINITION_URLS } from '../../../src/bars/bars-codes.ts'
+import { barsServices, type BarsService } from '../../../src/bars/bars-services.ts'
 import { readMessage } from '../../../src/bars/message-bundle.ts'
+import type { Partnership } from '../../../src/routing/partnership.ts'
+import { FIT_NOTE_TRIAGE_PROFILE } from '../../../src/validation/profiles.ts'
 import { OperationOutcomeError } from '../../../src/fhir/operation-outcome.ts'
 
 const OWN = 'https://fhir.workwell.example/Id/bars-service|workwell'
@@ -34,9 +37,13 @@ function message (header: Partial<MessageHeader> = {}, status = 'active', extra:
   }
 }
 
-function refusal (body: unknown): { status: number, codes: string[], at: string[] } {
+function partnership (id: string): Partnership {
+  return { id, name: id, leadIcbs: [], practices: [], postcodeDistricts: [], delivery: { endpoint: 'https://p.example', format: 'fhir-bundle', maxAttempts: 1 }, sources: [] }
+}
+
+function refusal (body: unknown, offered: string | readonly BarsService[] = OWN): { status: number, codes: string[], at: string[] } {
   try {
-    readMessage(body, OWN)
+    readMessage(body, offered)
   } catch (err) {
     expect(err).toBeInstanceOf(OperationOutcomeError)
     const e = err as OperationOutcomeError
@@ -74,8 +81,29 @@ describe('readMessage', () => {
   })
 
   it('answers a definition, destination or application version it does not take 422', () => {
-    expect(refusal(message({ definition: 'https://fhir.nhs.uk/MessageDefinition/bars-message-servicerequest-request-referral', destination: [{ endpoint: 'x|y' }] }, 'active', { meta: { versionId: '2.0.0' } })))
+    expect(refusal(message({ definition: 'https://fhir.nhs.uk/MessageDefinition/bars-message-servicerequest-request-referral', destination: [{ endpoint: OWN }, { endpoint: OWN }] }, 'active', { meta: { versionId: '2.0.0' } })))
       .toEqual({ status: 422, codes: ['not-supported', 'not-supported', 'not-supported'], at: ['Bundle.entry[0].resource.definition', 'Bundle.entry[0].resource.destination', 'Bundle.meta.versionId'] })
+  })
+
+  it('answers a destination naming a service id the gateway does not offer 404 not-found, whatever else the message holds', () => {
+    expect(refusal(message({ destination: [{ endpoint: 'x:y|z' }], definition: 'https://example.org/other' })))
+      .toEqual({ status: 404, codes: ['not-found'], at: ['Bundle.entry[0].resource.destination'] })
+  })
+
+  describe('with a partnership\'s own services offered', () => {
+    const services = barsServices(OWN, [{ ...partnership('gm'), barsServices: [{ serviceId: 'a:svc|gm-ref', kind: 'referral' }, { serviceId: 'a:svc|gm-fit', kind: 'fit-note-triage' }] }])
+    const fitNote = services[2] as BarsService
+
+    it('says which service the destination names, and takes that service\'s own definition', () => {
+      const read = readMessage(message({ destination: [{ endpoint: 'a:svc|gm-fit' }], definition: fitNote.definitionUrl }), services)
+      expect(read.service).toMatchObject({ serviceId: 'a:svc|gm-fit', kind: 'fit-note-triage', partnershipId: 'gm', profile: FIT_NOTE_TRIAGE_PROFILE })
+      expect(readMessage(message(), services).service.serviceId).toBe(OWN)
+    })
+
+    it('refuses another service\'s definition 422: a definition says what one service takes', () => {
+      expect(refusal(message({ destination: [{ endpoint: 'a:svc|gm-fit' }] }), services))
+        .toEqual({ status: 422, codes: ['not-supported'], at: ['Bundle.entry[0].resource.definition'] })
+    })
   })
 
   it.each([

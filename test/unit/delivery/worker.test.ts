@@ -313,7 +313,7 @@ describe('BaRS response rows in the worker', () => {
 
   it('sends a bars-response row to the referrer\'s endpoint from the catalogue, never through a partnership mapping', async () => {
     const { store, db, worker } = await setup({ frimley: '/ok' }, {
-      bars: { catalogue: { resolve: (e) => (e === REFERRER ? { endpoint: e, url: `${base}/ok` } : undefined), size: 1 }, ownServiceId: 'a:own|1', baseUrl: 'http://gw/fhir', version: 't' }
+      bars: { catalogue: { resolve: (e) => (e === REFERRER ? { endpoint: e, url: `${base}/ok` } : undefined), forOds: () => [], size: 1 }, ownServiceId: 'a:own|1', baseUrl: 'http://gw/fhir', version: 't' }
     })
     await seedBarsRow(store, 'bars-1')
     expect(await worker.runOnce()).toBe(1)

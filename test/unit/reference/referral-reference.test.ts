@@ -21,6 +21,20 @@ describe('referral reference', () => {
     }), { numRuns: 2 })
   }, 120_000)
 
+  it('gives two generators counting in step (one clock, one instant) different references: each permutes with its own key', () => {
+    const at = (): number => 1_790_000_000_000
+    const a = referenceGenerator(at, 1)
+    const b = referenceGenerator(at, 2)
+    const fromA = Array.from({ length: 10_000 }, a)
+    const fromB = new Set(Array.from({ length: 10_000 }, b))
+    expect(fromA.filter((r) => fromB.has(r))).toEqual([])
+    // the same key is the same permutation: what the key buys is the only difference
+    const again = referenceGenerator(at, 1)
+    expect(Array.from({ length: 3 }, again)).toEqual(fromA.slice(0, 3))
+    // a generator made without a key draws one
+    expect(referenceGenerator(at)()).not.toBe(referenceGenerator(at)())
+  })
+
   it('is a permutation: distinct values give distinct references, each in the WW-XXXXX-XXXXX shape', () => {
     fc.assert(fc.property(fc.uniqueArray(fc.integer({ min: 0, max: MAX }), { minLength: 2, maxLength: 200 }), (values) => {
       const refs = values.map(formatReference)

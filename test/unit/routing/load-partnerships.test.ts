@@ -77,13 +77,21 @@ describe('loadPartnerships over a folder', () => {
       [{ ...good('frimley'), delivery: { endpoint: 'http://x', format: 'xml', maxAttempts: 5 } }, /delivery\/format must be equal to one of the allowed values/],
       [{ ...good('frimley'), delivery: { endpoint: 'http://x', format: 'csv', maxAttempts: 0 } }, /delivery\/maxAttempts must be >= 1/],
       [{ ...good('frimley'), colour: 'blue' }, /must NOT have additional properties/],
-      [{ ...good('frimley'), leadIcbs: [{ odsCode: 'QMJ', name: 'x', from: '1 April 2026' }] }, /leadIcbs\/0\/from must match pattern/]
+      [{ ...good('frimley'), leadIcbs: [{ odsCode: 'QMJ', name: 'x', from: '1 April 2026' }] }, /leadIcbs\/0\/from must match pattern/],
+      [{ ...good('frimley'), barsServices: [{ serviceId: 'frimley-referrals', kind: 'referral' }] }, /barsServices\/0\/serviceId must match pattern/],
+      [{ ...good('frimley'), barsServices: [{ serviceId: 'https://x.example/Id/s|1', kind: 'physio' }] }, /barsServices\/0\/kind must be equal to one of the allowed values/]
     ]
     for (const [content, message] of bad) {
       const file = write('frimley', content)
       await expect(loadPartnerships(dir), String(message)).rejects.toThrow(message)
       await expect(loadPartnerships(dir), String(message)).rejects.toThrow(file)
     }
+  })
+
+  it('keeps the BaRS service ids a partnership offers', async () => {
+    const services = [{ serviceId: 'https://fhir.nhs.uk/Id/dos-service-id|2000012345', kind: 'referral' }, { serviceId: 'https://fhir.nhs.uk/Id/dos-service-id|2000012346', kind: 'fit-note-triage', name: 'Frimley fit notes' }]
+    write('frimley', { ...good('frimley'), barsServices: services })
+    expect((await loadPartnerships(dir)).get('frimley')?.barsServices).toEqual(services)
   })
 
   it('rejects an id that differs from the folder name', async () => {

@@ -1,15 +1,30 @@
 import { describe, beforeEach, expect, it } from 'vitest'
 import type { Patient, ServiceRequest, Task } from '@medplum/fhirtypes'
-import { RequestIdAlreadyDoneError } from '../../../../src/store/store-errors.ts'
+import { ReferenceTakenError, RequestIdAlreadyDoneError } from '../../../../src/store/store-errors.ts'
 import type { AuditRecord, Store, StoredResource, TaskVersionWrite } from '../../../../src/store/store.ts'
 import { storeFixture, T0, stored, referral, deliveryById, type StoreHarness } from './harness.ts'
 
 /** Referral writes, reads, Task versions and Task search (within the caller's scope). */
 export function describeResourceContract (harness: StoreHarness): void {
   describe('ResourceStore', () => {
-    const { open, counts } = storeFixture(harness)
+    const { open, count, counts } = storeFixture(harness)
 
     describe('saveReferral', () => {
+      it('refuses a reference another Task has (ReferenceTakenError), keeping nothing of the write', async () => {
+        const store = await open()
+        await store.saveReferral({ ...referral('1'), task: { ...referral('1').task, reference: 'WW-00000-00000' } })
+        const before = await counts()
+        const second = referral('2', { requestId: 'req-2' })
+        expect(await store.claimRequestId('req-2', new Date(T0), 60_000)).toEqual({ kind: 'claimed' })
+        const taken = store.saveReferral({ ...second, task: { ...second.task, reference: 'WW-00000-00000' } })
+        await expect(taken).rejects.toBeInstanceOf(ReferenceTakenError)
+        await expect(taken).rejects.toMatchObject({ reference: 'WW-00000-00000' })
+        expect({ ...await counts(), request_ids: before.request_ids }).toEqual(before)
+        // the same write with another reference goes in
+        await store.saveReferral({ ...second, task: { ...second.task, reference: 'WW-00000-00011' } })
+        expect(await count('tasks')).toBe(2)
+      })
+
       it('stores every resource, the task index, the outbox row, the audit records and the request id', async () => {
         const store = await open()
         const write = referral('1', { requestId: 'req-1', createdAt: '2026-03-01T10:00:00+01:00' })
