@@ -41,6 +41,7 @@ export async function spawnServer (env: Record<string, string>, timeoutMs = 15_0
     await new Promise<void>((resolve) => { child.once('exit', () => { resolve() }) })
   }
   const origin = await new Promise<string>((resolve, reject) => {
+    // not a wait: the deadline after which a silent server counts as failed to start
     const timer = setTimeout(() => {
       // a server that never said where it listens is not handed back, so it is stopped here
       child.kill('SIGKILL')

@@ -7,6 +7,7 @@ import { MESSAGE_DEFINITION_URLS } from '../../src/bars/bars-codes.ts'
 import { referralIdFor } from '../../src/bars/envelope.ts'
 import { testRequestKey, testSender } from '../helpers/gateway.ts'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { until } from '../helpers/until.ts'
 import { call, fixturePartnerships, readJson, type Reply } from '../helpers/fixtures.ts'
 import { b64, barsHeaders, cancellationMessage, REFERRER, referralMessage } from './bars-messages.ts'
 
@@ -389,7 +390,8 @@ describe('reason update: BaRS data conflict (meta.lastUpdated)', () => {
 
     // change B is made, then change A is made and applied first: B was made on a referral that has changed since
     const madeB = new Date().toISOString()
-    await new Promise((resolve) => setTimeout(resolve, 5))
+    // A is made strictly later than B
+    await until(() => Date.now() > Date.parse(madeB), 1_000, 'the clock to pass the instant B was made')
     const a = await post(referralMessage(GM, { bundleId: message.id ?? '', reason: 'update', serviceRequest: { note: [{ text: 'change A' }] } }))
     expect(a.status, a.text).toBe(200)
     const b = await post(referralMessage(GM, { bundleId: message.id ?? '', reason: 'update', lastUpdated: madeB, serviceRequest: { note: [{ text: 'change B' }] } }))

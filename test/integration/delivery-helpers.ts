@@ -63,6 +63,7 @@ export async function startStubPartner (port = 0): Promise<StubPartner> {
             return
           }
           case 'slow':
+            // not a wait: this partner answers slowly on purpose
             setTimeout(() => {
               const repeat = partner.stored.has(got.key)
               store()
@@ -91,6 +92,7 @@ export async function startStubPartner (port = 0): Promise<StubPartner> {
             }))
         }
       }
+      // not a wait: a partner's answer delay is the condition under test
       if (partner.delayMs > 0) setTimeout(answer, partner.delayMs)
       else answer()
     })

@@ -74,8 +74,11 @@ describe('npx workwell worker, deliveries and replay', () => {
     expect(res.status).toBe(201)
     const unfillable = res.body.id as string
 
-    // the gateway itself sends nothing
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    // the gateway itself sends nothing: it runs no worker, so its rows wait untried
+    expect(gw.deps.config.delivery.enabled).toBe(false)
+    const queued = await gw.deps.store.listDeliveries({ limit: 100 })
+    expect(queued.map((r) => r.serviceRequestId).sort()).toEqual([good, refused, unfillable].sort())
+    expect(queued.every((r) => r.status === 'pending' && r.attempts === 0)).toBe(true)
     expect(partner.requests).toHaveLength(0)
 
     worker = spawn(process.execPath, [CLI, 'worker'], { cwd: REPO, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] })

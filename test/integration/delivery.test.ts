@@ -65,12 +65,11 @@ afterAll(async () => {
 /** Waits until the worker has recorded the delivery of this referral. */
 async function deliveredRow (partnership: string, serviceRequestId: string): Promise<OutboxRow> {
   let row: OutboxRow | undefined
-  const end = Date.now() + 20_000
-  while (row?.status !== 'delivered') {
-    if (Date.now() > end) throw new Error(`not delivered: ${JSON.stringify(row)}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
+  await until(async () => {
     row = (await gw.deps.store.listDeliveries({ partnershipId: partnership, limit: 100 })).find((r) => r.serviceRequestId === serviceRequestId)
-  }
+    return row?.status === 'delivered'
+  }, 20_000, `the delivery of ${serviceRequestId}`)
+  if (row === undefined) throw new Error('not delivered')
   return row
 }
 

@@ -130,12 +130,17 @@ describe('SIGKILL during a load of 2,000 referrals', () => {
 
     // a sender retrying a failed request with its X-Request-Id gets one referral, never two
     // (once the dead process's claims are stale; before that the answer is 425, retry later)
-    await new Promise((resolve) => setTimeout(resolve, 1100))
     const retried = failed.slice(0, 20)
     for (const f of retried) {
-      const res = await fetch(`${second.origin}/fhir/ServiceRequest`, { method: 'POST', headers: { ...FHIR_HEADERS, authorization: `Bearer ${second.defaultToken ?? ''}`, 'x-request-id': f.requestId }, body })
-      await res.arrayBuffer()
-      expect(res.status).toBe(stored.done.has(f.requestId) ? 409 : 201)
+      let status = 0
+      // the sender retries on 425, as it is told to
+      await until(async () => {
+        const res = await fetch(`${second.origin}/fhir/ServiceRequest`, { method: 'POST', headers: { ...FHIR_HEADERS, authorization: `Bearer ${second.defaultToken ?? ''}`, 'x-request-id': f.requestId }, body })
+        await res.arrayBuffer()
+        status = res.status
+        return status !== 425
+      }, 15_000, `an answer other than 425 to the retry of ${f.requestId}`)
+      expect(status).toBe(stored.done.has(f.requestId) ? 409 : 201)
     }
   }, 180_000)
 })
