@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tempDataDir } from '../helpers/gateway.ts'
 import { call } from '../helpers/fixtures.ts'
+import { asOperator } from '../helpers/tokens.ts'
 import { spawnServer, type ServerProcess } from '../helpers/spawn-server.ts'
 import { postReferral, referralIn, startStubPartner, until, type StubPartner } from './delivery-helpers.ts'
 
@@ -78,7 +79,7 @@ describe('the gateway killed mid-delivery and restarted', () => {
     // once every row is recorded delivered the worker sends nothing more: any duplicate from
     // the restart has arrived by then
     await until(async () => {
-      const res = await call(`${second.origin}/admin/deliveries?status=delivered`)
+      const res = await call(`${second.origin}/admin/deliveries?status=delivered`, { headers: await asOperator(second) })
       return (res.body as unknown as { deliveries: unknown[] }).deliveries.length === REFERRALS
     }, 20_000, 'the restarted gateway to record every delivery')
 

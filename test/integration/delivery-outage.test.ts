@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { createLogCapture } from '../helpers/log-capture.ts'
 import { call } from '../helpers/fixtures.ts'
+import { asOperator } from '../helpers/tokens.ts'
 import { mappingsWithMaxAttempts, postReferral, referralIn, startStubPartner, until, type StubPartner } from './delivery-helpers.ts'
 
 const REFERRALS = 12
@@ -51,7 +52,7 @@ interface AdminList {
 }
 
 async function admin (): Promise<AdminList> {
-  const res = await call(`${gw.origin}/admin/deliveries?partnership=north-central-london`)
+  const res = await call(`${gw.origin}/admin/deliveries?partnership=north-central-london`, { headers: await asOperator(gw) })
   expect(res.status).toBe(200)
   return res.body as unknown as AdminList
 }

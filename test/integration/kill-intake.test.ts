@@ -4,7 +4,7 @@ import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO, tempDataDir, TEST_AUDIENCE } from '../helpers/gateway.ts'
-import { createTestIssuer, type TestIssuer } from '../helpers/tokens.ts'
+import { asReferrer, createTestIssuer, type TestIssuer } from '../helpers/tokens.ts'
 import { FHIR_HEADERS } from '../helpers/fixtures.ts'
 import { spawnServer, type ServerProcess } from '../helpers/spawn-server.ts'
 import { startStubPartner, until, type StubPartner } from './delivery-helpers.ts'
@@ -86,7 +86,7 @@ describe('SIGKILL during a load of 2,000 referrals', () => {
         next++
         const requestId = randomUUID()
         try {
-          const res = await fetch(`${first.origin}/fhir/ServiceRequest`, { method: 'POST', headers: { ...FHIR_HEADERS, authorization: `Bearer ${first.defaultToken ?? ''}`, 'x-request-id': requestId }, body })
+          const res = await fetch(`${first.origin}/fhir/ServiceRequest`, { method: 'POST', headers: { ...FHIR_HEADERS, ...await asReferrer(first), 'x-request-id': requestId }, body })
           const json = await res.json() as { id?: string }
           if (res.status >= 200 && res.status < 300) ok++
           sent.push({ requestId, status: res.status, ...(json.id === undefined ? {} : { serviceRequestId: json.id }) })
@@ -135,7 +135,7 @@ describe('SIGKILL during a load of 2,000 referrals', () => {
       let status = 0
       // the sender retries on 425, as it is told to
       await until(async () => {
-        const res = await fetch(`${second.origin}/fhir/ServiceRequest`, { method: 'POST', headers: { ...FHIR_HEADERS, authorization: `Bearer ${second.defaultToken ?? ''}`, 'x-request-id': f.requestId }, body })
+        const res = await fetch(`${second.origin}/fhir/ServiceRequest`, { method: 'POST', headers: { ...FHIR_HEADERS, ...await asReferrer(second), 'x-request-id': f.requestId }, body })
         await res.arrayBuffer()
         status = res.status
         return status !== 425
