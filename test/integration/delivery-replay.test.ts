@@ -77,9 +77,10 @@ describe('a 400 from the partner, a fix, and a replay', { timeout: 60_000 }, () 
   it('answers a bad filter with a 400 OperationOutcome naming the parameter', async () => {
     const res = await call(`${gw.origin}/admin/deliveries?status=lost`, { headers: await asOperator(gw) })
     expect(res.status).toBe(400)
-    expect(res.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'value', expression: ['status'] }] })
+    expect(res.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'invalid', expression: ['status'] }] })
     const count = await call(`${gw.origin}/admin/deliveries?_count=abc`, { headers: await asOperator(gw) })
     expect(count.status).toBe(400)
+    expect(count.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'invalid', expression: ['_count'] }] })
   })
 
   it('replay of a pending delivery is a 409', async () => {
