@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Bundle, ServiceRequest, Task } from '@medplum/fhirtypes'
 import { REPO, startGateway, tempDataDir, type TestGateway } from '../helpers/gateway.ts'
 import { call, readJson } from '../helpers/fixtures.ts'
-import { asPartnership, asReferrer } from '../helpers/tokens.ts'
 import { barsHeaders, cancellationMessage, referralMessage } from '../integration/bars-messages.ts'
 
 /**
@@ -31,7 +30,7 @@ const bundleOf = (r: { body: unknown }): Bundle => r.body as Bundle
 const auth = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` })
 
 async function refer (fixture: string, token: string, headers: Record<string, string> = {}): Promise<{ sr: string, task: string }> {
-  const r = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(fixture), headers: { ...await asReferrer(gw), ...auth(token), ...headers } })
+  const r = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(fixture), headers: { ...auth(token), ...headers } })
   expect(r.status).toBe(201)
   const task = /Task\/([^>]+)>/.exec(r.headers.get('link') ?? '')?.[1]
   return { sr: String(r.body.id), task: task ?? '' }
@@ -53,18 +52,18 @@ describe('access review findings', () => {
     const { task } = await refer(NCL, nclReferrer)
     const ops = [{ op: 'add', path: '/note/-', value: { text: 'x' } }, ...Array.from({ length: 26 }, () => ({ op: 'copy', from: '/note', path: '/note/-' }))]
     const started = Date.now()
-    const r = await call(`${gw.fhir}/Task/${task}`, { method: 'PATCH', raw: JSON.stringify(ops), headers: { ...await asPartnership(gw), ...auth(nclPartnership), 'content-type': 'application/json-patch+json', 'if-match': 'W/"1"' } })
+    const r = await call(`${gw.fhir}/Task/${task}`, { method: 'PATCH', raw: JSON.stringify(ops), headers: { ...auth(nclPartnership), 'content-type': 'application/json-patch+json', 'if-match': 'W/"1"' } })
     expect(r.status).toBe(422)
     expect(r.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'too-costly' }] })
     expect(Date.now() - started).toBeLessThan(2000)
     expect((await call(`${gw.origin}/health/live`)).status).toBe(200)
     // nor is a whole new version a way around the bound
-    const current = (await call(`${gw.fhir}/Task/${task}`, { headers: { ...await asPartnership(gw), ...auth(nclPartnership) } })).body as unknown as Task
+    const current = (await call(`${gw.fhir}/Task/${task}`, { headers: { ...auth(nclPartnership) } })).body as unknown as Task
     const big = { ...current, note: [...(current.note ?? []), ...Array.from({ length: 2000 }, () => ({ text: 'x'.repeat(100) }))] }
-    const put = await call(`${gw.fhir}/Task/${task}`, { method: 'PUT', body: big, headers: { ...await asPartnership(gw), ...auth(nclPartnership), 'if-match': 'W/"1"' } })
+    const put = await call(`${gw.fhir}/Task/${task}`, { method: 'PUT', body: big, headers: { ...auth(nclPartnership), 'if-match': 'W/"1"' } })
     expect(put.status).toBe(422)
     expect(put.body).toMatchObject({ issue: [{ code: 'too-costly' }] })
-    const after = await call(`${gw.fhir}/Task/${task}`, { headers: { ...await asPartnership(gw), ...auth(nclPartnership) } })
+    const after = await call(`${gw.fhir}/Task/${task}`, { headers: { ...auth(nclPartnership) } })
     expect(after.headers.get('etag')).toBe('W/"1"')
   })
 
@@ -75,18 +74,18 @@ describe('access review findings', () => {
     const patient = (bundleOf(r).entry ?? []).map((e) => e.response?.location ?? '').find((l) => l.startsWith('Patient/'))?.split('/')[1]
     expect(patient).toBeDefined()
     for (let i = 0; i < 12; i++) {
-      expect((await call(`${gw.fhir}/Patient/${patient ?? ''}`, { headers: { ...await asReferrer(gw), ...auth(strangerReferrer) } })).status).toBe(404)
+      expect((await call(`${gw.fhir}/Patient/${patient ?? ''}`, { headers: { ...auth(strangerReferrer) } })).status).toBe(404)
       expect((await call(`${gw.fhir}/Patient/${patient ?? ''}`, { headers: { authorization: '' } })).status).toBe(401)
     }
-    for (let i = 0; i < 12; i++) expect((await call(`${gw.fhir}/Patient/${patient ?? ''}`, { headers: { ...await asReferrer(gw), ...auth(gmReferrer) } })).status).toBe(200)
-    expect((await call(`${gw.fhir}/Patient/${patient ?? ''}`, { headers: { ...await asReferrer(gw), ...auth(gmPartnership) } })).status).toBe(200)
-    expect((await call(`${gw.fhir}/Patient/${patient ?? ''}`, { headers: { ...await asReferrer(gw), ...auth(nclPartnership) } })).status).toBe(404)
+    for (let i = 0; i < 12; i++) expect((await call(`${gw.fhir}/Patient/${patient ?? ''}`, { headers: { ...auth(gmReferrer) } })).status).toBe(200)
+    expect((await call(`${gw.fhir}/Patient/${patient ?? ''}`, { headers: { ...auth(gmPartnership) } })).status).toBe(200)
+    expect((await call(`${gw.fhir}/Patient/${patient ?? ''}`, { headers: { ...auth(nclPartnership) } })).status).toBe(404)
   })
 
   it('3: a search pages, counts and links only the caller\'s Tasks', async () => {
     await refer(NCL, nclReferrer)
     await refer(GM, gmReferrer)
-    const none = await call(`${gw.fhir}/Task?_count=1`, { headers: { ...await asPartnership(gw), ...auth(strangerReferrer) } })
+    const none = await call(`${gw.fhir}/Task?_count=1`, { headers: { ...auth(strangerReferrer) } })
     expect(none.status).toBe(200)
     expect(bundleOf(none).total).toBe(0)
     expect((bundleOf(none).link ?? []).map((l) => l.relation)).toStrictEqual(['self'])
@@ -108,17 +107,17 @@ describe('access review findings', () => {
       }
       url = next
     }
-    const all = await call(`${gw.fhir}/Task?_count=100`, { headers: { ...await asPartnership(gw), ...auth(nclReferrer) } })
+    const all = await call(`${gw.fhir}/Task?_count=100`, { headers: { ...auth(nclReferrer) } })
     expect(bundleOf(all).total).toBe(seen.length)
     // a partnership asking for another's Tasks by owner= gets nothing, not a count of them
-    const asked = await call(`${gw.fhir}/Task?owner=Organization/greater-manchester`, { headers: { ...await asPartnership(gw), ...auth(nclPartnership) } })
+    const asked = await call(`${gw.fhir}/Task?owner=Organization/greater-manchester`, { headers: { ...auth(nclPartnership) } })
     expect(bundleOf(asked).total).toBe(0)
   })
 
   it('4: /metrics labels come from the profiles the gateway knows, never from the caller', async () => {
     const token = await gw.token({ roles: ['referrer'], ods: [NCL_ODS] })
     const profile = `https://attacker.example/${randomUUID()}/${'x'.repeat(500)}`
-    const r = await call(`${gw.fhir}/$validate`, { body: { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: { resourceType: 'Patient', meta: { profile: [profile] }, gender: 'nope' } }, { name: 'profile', valueUri: profile }] }, headers: { ...await asReferrer(gw), ...auth(token) } })
+    const r = await call(`${gw.fhir}/$validate`, { body: { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: { resourceType: 'Patient', meta: { profile: [profile] }, gender: 'nope' } }, { name: 'profile', valueUri: profile }] }, headers: { ...auth(token) } })
     expect(r.status).toBe(200)
     const metrics = await call(`${gw.origin}/metrics`)
     expect(metrics.text).not.toContain('attacker.example')
@@ -129,18 +128,18 @@ describe('access review findings', () => {
     const id = randomUUID()
     const first = await refer(NCL, nclReferrer, { 'x-request-id': id })
     const other = await gw.token({ roles: ['referrer'], ods: [NCL_ODS], client: 'another-ncl-system' })
-    const second = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(NCL), headers: { ...await asReferrer(gw), ...auth(other), 'x-request-id': id } })
+    const second = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(NCL), headers: { ...auth(other), 'x-request-id': id } })
     expect(second.status).toBe(201)
     expect(second.text).not.toContain(first.sr)
     expect(second.text).not.toContain(first.task)
-    const repeat = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(NCL), headers: { ...await asReferrer(gw), ...auth(nclReferrer), 'x-request-id': id } })
+    const repeat = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(NCL), headers: { ...auth(nclReferrer), 'x-request-id': id } })
     expect(repeat.status).toBe(409)
     expect(repeat.text).toContain(first.sr)
   })
 
   it('6: a BaRS sender may name only its own endpoint and practice, and another\'s referral reads as unknown', async () => {
     const post = async (body: unknown, token: string): Promise<Awaited<ReturnType<typeof call>>> =>
-      call(`${gw.fhir}/$process-message`, { body, headers: { ...await asReferrer(gw), ...barsHeaders(), ...auth(token) } })
+      call(`${gw.fhir}/$process-message`, { body, headers: { ...barsHeaders(), ...auth(token) } })
     // someone else's endpoint: the practice may refer, but responses would go to another organisation
     const y02720Only = await gw.token({ roles: ['referrer'], ods: [GM_ODS], client: 'y02720-system' })
     const hijack = await post(referralMessage(GM, { source: 'https://fhir.nhs.uk/Id/ods-organization-code|P88002' }), y02720Only)
@@ -164,7 +163,7 @@ describe('access review findings', () => {
   })
 
   it('7: a text/plain body is 415, and the development referrer token covers every fixture practice', async () => {
-    const r = await call(`${gw.fhir}/ServiceRequest`, { raw: JSON.stringify(readJson(NCL)), headers: { ...await asReferrer(gw), ...auth(nclReferrer), 'content-type': 'text/plain' } })
+    const r = await call(`${gw.fhir}/ServiceRequest`, { raw: JSON.stringify(readJson(NCL)), headers: { ...auth(nclReferrer), 'content-type': 'text/plain' } })
     expect(r.status).toBe(415)
     expect(r.body.resourceType).toBe('OperationOutcome')
     const { tokenDefaults } = await import('../../src/auth/token-command.ts')

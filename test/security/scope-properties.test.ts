@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import type { Bundle, ServiceRequest, Task } from '@medplum/fhirtypes'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, readJson, type Reply } from '../helpers/fixtures.ts'
-import { asPartnership, asReferrer } from '../helpers/tokens.ts'
+import { asPartnership } from '../helpers/tokens.ts'
 import { barsHeaders, cancellationMessage, referralMessage } from '../integration/bars-messages.ts'
 
 /**
@@ -30,7 +30,7 @@ beforeAll(async () => {
     const body = readJson<ServiceRequest>(`fixtures/referrals/${partnership}/gp-referral.json`)
     const ods = body.requester?.identifier?.value ?? ''
     const token = await gw.token({ roles: ['referrer'], ods: [ods], client: `seed-${partnership}` })
-    const r = await call(`${gw.fhir}/ServiceRequest`, { body, headers: { ...await asReferrer(gw), ...auth(token) } })
+    const r = await call(`${gw.fhir}/ServiceRequest`, { body, headers: { ...auth(token) } })
     expect(r.status, r.text).toBe(201)
     const task = /Task\/([^>]+)>/.exec(r.headers.get('link') ?? '')?.[1] ?? ''
     seeded.push({ partnership, ods, sr: String(r.body.id), task })
@@ -110,7 +110,7 @@ describe('access properties', () => {
     await fc.assert(fc.asyncProperty(caller, fc.integer({ min: 1, max: 3 }), async (c, count) => {
       const token = await tokenFor(c)
       const g = granted(c)
-      const first = await call(`${gw.fhir}/Task?_count=${count}`, { headers: { ...await asPartnership(gw), ...auth(token) } })
+      const first = await call(`${gw.fhir}/Task?_count=${count}`, { headers: { ...auth(token) } })
       if (!g.any) {
         expect(first.status).toBe(403)
         return
@@ -140,14 +140,14 @@ describe('access properties', () => {
       const g = granted(c)
       const before = await call(`${gw.fhir}/Task/${s.task}`, { headers: await asPartnership(gw) })
       const patch = [{ op: 'test', path: '/status', value: 'nothing-like-this' }]
-      const r = await call(`${gw.fhir}/Task/${s.task}`, { method: 'PATCH', raw: JSON.stringify(patch), headers: { ...await asPartnership(gw), ...auth(token), 'content-type': 'application/json-patch+json', 'if-match': before.headers.get('etag') ?? '' } })
+      const r = await call(`${gw.fhir}/Task/${s.task}`, { method: 'PATCH', raw: JSON.stringify(patch), headers: { ...auth(token), 'content-type': 'application/json-patch+json', 'if-match': before.headers.get('etag') ?? '' } })
       const owns = g.partnerships.includes(s.partnership)
       if (!c.partnership || c.partnerships.length === 0) expect(r.status).toBe(403)
       else if (owns) expect(r.status).toBe(409) // the failed test op: the Task was found
       else expect(r.status).toBe(404)
       // a BaRS cancellation by a caller who did not send the referral names nothing of it
       if (g.ods.length > 0) {
-        const cancel = await call(`${gw.fhir}/$process-message`, { body: cancellationMessage(randomUUID()), headers: { ...await asReferrer(gw), ...barsHeaders(), ...auth(token) } })
+        const cancel = await call(`${gw.fhir}/$process-message`, { body: cancellationMessage(randomUUID()), headers: { ...barsHeaders(), ...auth(token) } })
         expect([403, 404]).toContain(cancel.status)
       }
       const after = await call(`${gw.fhir}/Task/${s.task}`, { headers: await asPartnership(gw) })
@@ -159,11 +159,11 @@ describe('access properties', () => {
     const message = referralMessage('fixtures/referrals/greater-manchester/gp-referral.json')
     const a = await gw.token({ roles: ['referrer'], ods: ['Y02720', 'P88002'], client: 'bars-a' })
     const b = await gw.token({ roles: ['referrer'], ods: ['Y02720', 'P88002'], client: 'bars-b' })
-    const sent = await call(`${gw.fhir}/$process-message`, { body: message, headers: { ...await asReferrer(gw), ...barsHeaders(), ...auth(a) } })
+    const sent = await call(`${gw.fhir}/$process-message`, { body: message, headers: { ...barsHeaders(), ...auth(a) } })
     expect(sent.status, sent.text).toBe(200)
-    const other = await call(`${gw.fhir}/$process-message`, { body: cancellationMessage(message.id ?? ''), headers: { ...await asReferrer(gw), ...barsHeaders(), ...auth(b) } })
+    const other = await call(`${gw.fhir}/$process-message`, { body: cancellationMessage(message.id ?? ''), headers: { ...barsHeaders(), ...auth(b) } })
     expect(other.status).toBe(404)
-    const own = await call(`${gw.fhir}/$process-message`, { body: cancellationMessage(message.id ?? ''), headers: { ...await asReferrer(gw), ...barsHeaders(), ...auth(a) } })
+    const own = await call(`${gw.fhir}/$process-message`, { body: cancellationMessage(message.id ?? ''), headers: { ...barsHeaders(), ...auth(a) } })
     expect(own.status, own.text).toBe(200)
   })
 
@@ -178,7 +178,7 @@ describe('access properties', () => {
     // the model: every referral stored so far (read once through a token bound to everything),
     // with whose it is, then every referral this test makes
     const everything = await gw.token({ roles: ['referrer', 'partnership'], ods: ['F83674', 'Y02720', 'E87065', 'H81097', STRANGER_ODS], partnership: [...FIXTURES, STRANGER_PARTNERSHIP], client: 'model' })
-    const all = bundleOf(await call(`${gw.fhir}/Task?_count=100`, { headers: { ...await asPartnership(gw), ...auth(everything) } }))
+    const all = bundleOf(await call(`${gw.fhir}/Task?_count=100`, { headers: { ...auth(everything) } }))
     const made: Seeded[] = (all.entry ?? []).map((e) => {
       const t = e.resource as Task
       return { partnership: (t.owner?.reference ?? '').replace('Organization/', ''), ods: t.requester?.identifier?.value ?? '', sr: '', task: t.id ?? '' }
@@ -198,7 +198,7 @@ describe('access properties', () => {
           case 'create': {
             const f = fixtures[a.fixture] as (typeof fixtures)[number]
             const ods = f.body.requester?.identifier?.value ?? ''
-            const r = await call(`${gw.fhir}/ServiceRequest`, { body: f.body, headers: { ...await asReferrer(gw), ...auth(w.token) } })
+            const r = await call(`${gw.fhir}/ServiceRequest`, { body: f.body, headers: { ...auth(w.token) } })
             if (w.ods.length === 0) expect(r.status).toBe(403)
             else if (!w.ods.includes(ods)) expect(r.status).toBe(403)
             else {
@@ -209,12 +209,12 @@ describe('access properties', () => {
           }
           case 'read': {
             const m = made[a.target % made.length] as Seeded
-            const r = await call(`${gw.fhir}/Task/${m.task}`, { headers: { ...await asPartnership(gw), ...auth(w.token) } })
+            const r = await call(`${gw.fhir}/Task/${m.task}`, { headers: { ...auth(w.token) } })
             expect(r.status).toBe(visible(w).includes(m) ? 200 : 404)
             break
           }
           case 'search': {
-            const r = await call(`${gw.fhir}/Task?_count=${a.count}`, { headers: { ...await asPartnership(gw), ...auth(w.token) } })
+            const r = await call(`${gw.fhir}/Task?_count=${a.count}`, { headers: { ...auth(w.token) } })
             expect(r.status).toBe(200)
             expect(bundleOf(r).total).toBe(visible(w).length)
             const ids = (bundleOf(r).entry ?? []).map((e) => e.resource?.id)
@@ -225,8 +225,8 @@ describe('access properties', () => {
             const m = made[a.target % made.length] as Seeded
             const patch = [{ op: 'test', path: '/status', value: 'never' }]
             // the Task's current version (another test may have moved it on), read by the model's token
-            const etag = (await call(`${gw.fhir}/Task/${m.task}`, { headers: { ...await asPartnership(gw), ...auth(everything) } })).headers.get('etag') ?? ''
-            const r = await call(`${gw.fhir}/Task/${m.task}`, { method: 'PATCH', raw: JSON.stringify(patch), headers: { ...await asPartnership(gw), ...auth(w.token), 'content-type': 'application/json-patch+json', 'if-match': etag } })
+            const etag = (await call(`${gw.fhir}/Task/${m.task}`, { headers: { ...auth(everything) } })).headers.get('etag') ?? ''
+            const r = await call(`${gw.fhir}/Task/${m.task}`, { method: 'PATCH', raw: JSON.stringify(patch), headers: { ...auth(w.token), 'content-type': 'application/json-patch+json', 'if-match': etag } })
             if (w.partnerships.length === 0) expect(r.status).toBe(403)
             else expect(r.status).toBe(w.partnerships.includes(m.partnership) ? 409 : 404)
             break
