@@ -13,6 +13,7 @@ import { attemptAgent } from './request-agent.ts'
 import { proxyCaller, proxyNotAllowed, proxySubjectOf, proxyWithToken } from './proxy-identity.ts'
 import { securityHeaders } from './security-headers.ts'
 import type { TokenVerifier } from './verify-token.ts'
+import { isFhirId } from '../fhir/request-schema.ts'
 
 export interface AuthPluginOptions {
   security: SecurityConfig
@@ -38,7 +39,6 @@ declare module 'fastify' {
 }
 
 const REALM = 'workwell'
-const ID = /^[A-Za-z0-9\-.]{1,64}$/
 /** RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i
 
@@ -76,7 +76,7 @@ function requestedEntity (request: FastifyRequest): string {
   const url = request.routeOptions.url
   const type = url === undefined ? undefined : INSTANCE_URL.exec(url)?.[1]
   const id = (request.params as { id?: unknown } | undefined)?.id
-  if (type !== undefined && typeof id === 'string' && ID.test(id)) return `${type}/${id}`
+  if (type !== undefined && typeof id === 'string' && isFhirId(id)) return `${type}/${id}`
   return url ?? 'unknown route'
 }
 

@@ -17,6 +17,7 @@ import { createOidcSignIn, type OidcSignIn } from './oidc-sign-in.ts'
 import { CONSOLE_ROUTE } from './console-access.ts'
 import { normaliseReference } from '../reference/referral-reference.ts'
 import type { RouteDeps } from '../routes/route-deps.ts'
+import { isFhirId } from '../fhir/request-schema.ts'
 
 /** What the console is given: the routes' own dependencies, and its sessions, alerts and sign-in. */
 export interface ConsoleOptions extends Pick<RouteDeps, 'config' | 'store' | 'validator' | 'partnerships' | 'triageRules' | 'clock' | 'newId'> {
@@ -37,7 +38,6 @@ declare module 'fastify' {
 const COOKIE = 'workwell_console'
 /** names the session during an OIDC sign-in only (SameSite=Lax: see /oidc/start) */
 const LOGIN_COOKIE = 'workwell_console_login'
-const ID = /^[A-Za-z0-9\-.]{1,64}$/
 const PARTNERSHIP_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/
 type Form = Record<string, string | undefined>
 
@@ -293,7 +293,7 @@ async function consolePlugin (app: FastifyInstance, opts: ConsoleOptions): Promi
     if (who === undefined) return
     const partnership = field(request.body, 'partnership')
     const back = partnership !== undefined && PARTNERSHIP_ID.test(partnership) && opts.partnerships.has(partnership) ? `${CONSOLE}/operator/partnerships/${partnership}/dead-letters` : `${CONSOLE}/operator`
-    const result = ID.test(request.params.id) ? await data.replay(who.actor, request.params.id) : 'not-found'
+    const result = isFhirId(request.params.id) ? await data.replay(who.actor, request.params.id) : 'not-found'
     flash(request, result === 'replayed' ? `Delivery ${request.params.id} is queued again` : result === 'not-found' ? `No delivery ${request.params.id}` : `Delivery ${request.params.id} is not a dead letter; nothing was changed`)
     await reply.redirect(back, 303)
   })
@@ -314,7 +314,7 @@ async function consolePlugin (app: FastifyInstance, opts: ConsoleOptions): Promi
     const who = await signedIn(request, reply, 'operator')
     if (who === undefined) return
     const id = queryField(request, 'id')?.trim()
-    const trail = id === undefined || !(ID.test(id) || normaliseReference(id) !== undefined) ? undefined : await data.findReferral(who.actor, id)
+    const trail = id === undefined || !(isFhirId(id) || normaliseReference(id) !== undefined) ? undefined : await data.findReferral(who.actor, id)
     const missing = id !== undefined && trail === undefined
     await send(reply, page({
       ...chrome(request, `${CONSOLE}/operator/find`),
@@ -347,7 +347,7 @@ async function consolePlugin (app: FastifyInstance, opts: ConsoleOptions): Promi
   })
 
   async function taskView (request: FastifyRequest, reply: FastifyReply, actor: ConsoleActor, id: string, problem?: TaskPageProblem, status = 200): Promise<void> {
-    const detail = ID.test(id) ? await data.task(actor, id) : undefined
+    const detail = isFhirId(id) ? await data.task(actor, id) : undefined
     if (detail === undefined) {
       await send(reply, notFoundPage(chrome(request)), 404)
       return
@@ -370,7 +370,7 @@ async function consolePlugin (app: FastifyInstance, opts: ConsoleOptions): Promi
     const { id } = request.params
     const action = field(request.body, 'action')
     const version = field(request.body, 'version')
-    if (!ID.test(id) || !isTaskAction(action) || version === undefined || !/^\d{1,12}$/.test(version)) {
+    if (!isFhirId(id) || !isTaskAction(action) || version === undefined || !/^\d{1,12}$/.test(version)) {
       await send(reply, refusedPage(chrome(request), 'The form was incomplete.'), 400)
       return
     }

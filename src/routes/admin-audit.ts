@@ -1,17 +1,25 @@
 import type { FastifyInstance } from 'fastify'
 import { auditBundle, type AuditQuery } from '../audit/audit-event.ts'
-import { outcomeError } from '../fhir/operation-outcome.ts'
 import { sendFhir } from '../fhir/reply.ts'
 import { requestAgent } from '../auth/request-agent.ts'
 import { auditRecord } from '../audit/audit-record.ts'
 import type { AuditStore } from '../store/audit-store.ts'
 import type { Clock } from '../clock.ts'
 import { roles } from '../auth/access-policy.ts'
+import { countParam } from '../fhir/request-schema.ts'
 
 const MAX_COUNT = 1000
 const DEFAULT_COUNT = 100
-const ENTITY = /^[A-Za-z]+(\/[A-Za-z0-9\-.]{1,64})?$/
-const AGENT = /^[A-Za-z0-9._:@/+,-]{1,200}$/
+const QUERY_SCHEMA = {
+  type: 'object',
+  properties: {
+    // Type or Type/id; empty is no filter
+    entity: { type: 'string', pattern: '^([A-Za-z]+(\\/[A-Za-z0-9\\-.]{1,64})?)?$' },
+    // a client id, ods/CODE or partnership/ID (principal.ts auditAgent); empty is no filter
+    agent: { type: 'string', pattern: '^[A-Za-z0-9._:@/+,-]{0,200}$' },
+    _count: countParam(MAX_COUNT)
+  }
+} as const
 
 export interface AdminAuditDeps {
   audit: AuditStore
@@ -20,36 +28,20 @@ export interface AdminAuditDeps {
   newId: () => string
 }
 
-function single (value: unknown, name: string): string | undefined {
-  if (value === undefined || value === '') return undefined
-  if (typeof value !== 'string') throw outcomeError(400, 'invalid', `${name} may be given once`, name)
-  return value
-}
-
 /**
  * GET /admin/AuditEvent?entity=&agent=&_count=: the audit trail for operators, newest first,
  * as a searchset of R4 AuditEvents (NDG standard 2: use is logged and attributable). Reading
  * the trail is itself audited.
  */
 export async function adminAuditRoutes (app: FastifyInstance, deps: AdminAuditDeps): Promise<void> {
-  app.get('/admin/AuditEvent', { config: { access: roles('operator') } }, async (request, reply) => {
-    const q = request.query as Record<string, unknown>
-    const query: AuditQuery = { limit: DEFAULT_COUNT }
-    const entity = single(q.entity, 'entity')
-    if (entity !== undefined) {
-      if (!ENTITY.test(entity)) throw outcomeError(400, 'invalid', 'entity must be Type/id, e.g. Task/123', 'entity')
-      query.entity = entity
-    }
-    const agent = single(q.agent, 'agent')
-    if (agent !== undefined) {
-      if (!AGENT.test(agent)) throw outcomeError(400, 'invalid', 'agent must be a client id, ods/CODE or partnership/ID', 'agent')
-      query.agent = agent
-    }
-    const count = single(q._count, '_count')
-    if (count !== undefined) {
-      if (!/^\d+$/.test(count) || Number(count) < 1 || Number(count) > MAX_COUNT) throw outcomeError(400, 'invalid', `_count must be a whole number from 1 to ${MAX_COUNT}`, '_count')
-      query.limit = Number(count)
-    }
+  app.get<{ Querystring: { entity?: string, agent?: string, _count?: number } }>('/admin/AuditEvent', {
+    config: { access: roles('operator') },
+    schema: { querystring: QUERY_SCHEMA }
+  }, async (request, reply) => {
+    const q = request.query
+    const query: AuditQuery = { limit: q._count ?? DEFAULT_COUNT }
+    if (q.entity !== undefined && q.entity !== '') query.entity = q.entity
+    if (q.agent !== undefined && q.agent !== '') query.agent = q.agent
     const records = await deps.audit.searchAudit(query)
     await deps.audit.appendAudit(auditRecord(deps.newId(), deps.clock.now(), {
       action: 'E', subtype: 'search', agent: requestAgent(request), entity: 'AuditEvent', correlationId: request.correlationId

@@ -5,9 +5,21 @@ import type { DeliveryFilter } from '../store/store.ts'
 import type { RouteDeps } from './route-deps.ts'
 import { requestAgent } from '../auth/request-agent.ts'
 import { roles } from '../auth/access-policy.ts'
+import { ID_PARAMS, ONCE } from '../fhir/request-schema.ts'
 
 const MAX_COUNT = 1000
 const DEFAULT_COUNT = 100
+
+const QUERY_SCHEMA = {
+  type: 'object',
+  properties: {
+    // empty is no filter
+    partnership: ONCE,
+    status: { type: 'string', enum: ['', ...DELIVERY_STATUSES] },
+    // 0 lists no rows, only the circuits
+    _count: { type: 'integer', minimum: 0, maximum: MAX_COUNT }
+  }
+} as const
 
 /**
  * Operator routes over the delivery outbox:
@@ -18,25 +30,15 @@ const DEFAULT_COUNT = 100
  * (src/auth/access-policy.ts).
  */
 export async function adminDeliveryRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {
-  app.get('/admin/deliveries', { config: { access: roles('operator') } }, async (request, reply) => {
-    const query = request.query as Record<string, unknown>
-    const filter: DeliveryFilter = { limit: DEFAULT_COUNT }
-    const partnership = single(query.partnership, 'partnership')
+  app.get<{ Querystring: { partnership?: string, status?: string, _count?: number } }>('/admin/deliveries', {
+    config: { access: roles('operator') },
+    schema: { querystring: QUERY_SCHEMA }
+  }, async (request, reply) => {
+    const query = request.query
+    const filter: DeliveryFilter = { limit: query._count ?? DEFAULT_COUNT }
+    const partnership = query.partnership === '' ? undefined : query.partnership
     if (partnership !== undefined) filter.partnershipId = partnership
-    const status = single(query.status, 'status')
-    if (status !== undefined) {
-      if (!isDeliveryStatus(status)) {
-        throw outcomeError(400, 'value', `status must be one of ${DELIVERY_STATUSES.join(', ')}`, 'status')
-      }
-      filter.status = status
-    }
-    const count = single(query._count, '_count')
-    if (count !== undefined) {
-      if (!/^\d+$/.test(count) || Number(count) > MAX_COUNT) {
-        throw outcomeError(400, 'value', `_count must be a whole number up to ${MAX_COUNT}`, '_count')
-      }
-      filter.limit = Number(count)
-    }
+    if (query.status !== undefined && isDeliveryStatus(query.status)) filter.status = query.status
     const now = deps.clock.now()
     const [rows, circuits] = await Promise.all([deps.store.listDeliveries(filter), deps.store.listCircuits()])
     await reply.header('cache-control', 'no-store').send({
@@ -45,8 +47,11 @@ export async function adminDeliveryRoutes (app: FastifyInstance, deps: RouteDeps
     })
   })
 
-  app.post('/admin/deliveries/:id/$replay', { config: { access: roles('operator') } }, async (request, reply) => {
-    const { id } = request.params as { id: string }
+  app.post<{ Params: { id: string } }>('/admin/deliveries/:id/$replay', {
+    config: { access: roles('operator') },
+    schema: { params: ID_PARAMS }
+  }, async (request, reply) => {
+    const { id } = request.params
     const now = deps.clock.now()
     const result = await deps.store.replayDelivery(id, now)
     switch (result.kind) {
@@ -69,10 +74,4 @@ export async function adminDeliveryRoutes (app: FastifyInstance, deps: RouteDeps
         await reply.header('cache-control', 'no-store').send(deliveryView(result.row))
     }
   })
-}
-
-function single (value: unknown, name: string): string | undefined {
-  if (value === undefined || value === '') return undefined
-  if (typeof value !== 'string') throw outcomeError(400, 'value', `${name} may be given once`, name)
-  return value
 }

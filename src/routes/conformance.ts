@@ -6,11 +6,10 @@ import { outcomeError } from '../fhir/operation-outcome.ts'
 import { sendFhir } from '../fhir/reply.ts'
 import type { RouteDeps } from './route-deps.ts'
 import { ANY_ROLE } from '../auth/access-policy.ts'
+import { ID_PARAMS } from '../fhir/request-schema.ts'
 
 /** The conformance resources the validator works from, served read-only by id. */
 export const CONFORMANCE_TYPES = ['StructureDefinition', 'ValueSet', 'CodeSystem'] as const
-
-const ID = /^[A-Za-z0-9\-.]{1,64}$/
 
 /**
  * Reads the StructureDefinitions, ValueSets and CodeSystems of the profiles folder, by type and id.
@@ -38,10 +37,10 @@ export async function conformanceRoutes (app: FastifyInstance, deps: RouteDeps):
   for (const type of CONFORMANCE_TYPES) {
     const byId = resources.get(type) ?? new Map<string, Record<string, unknown>>()
     app.get<{ Params: { id: string } }>(`/fhir/${type}/:id`, {
-      config: { access: ANY_ROLE, fhir: { type, interaction: 'read' } }
+      config: { access: ANY_ROLE, fhir: { type, interaction: 'read' } },
+      schema: { params: ID_PARAMS }
     }, async (request, reply) => {
       const { id } = request.params
-      if (!ID.test(id)) throw outcomeError(400, 'invalid', 'The id is not a valid FHIR id', `${type}.id`)
       const found = byId.get(id)
       if (found === undefined) throw outcomeError(404, 'not-found', `${type}/${id} is not known`, `${type}.id`)
       await sendFhir(reply, found as unknown as Resource)

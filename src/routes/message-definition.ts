@@ -7,6 +7,7 @@ import { outcomeError } from '../fhir/operation-outcome.ts'
 import { sendFhir } from '../fhir/reply.ts'
 import type { RouteDeps } from './route-deps.ts'
 import { ANY_ROLE } from '../auth/access-policy.ts'
+import { ID_PARAMS } from '../fhir/request-schema.ts'
 
 const SEARCH_PARAMS = new Set(['url', 'name', 'identifier', 'event', 'context', '_format'])
 /**
@@ -52,7 +53,8 @@ export async function messageDefinitionRoutes (app: FastifyInstance, deps: Route
   })
 
   app.get<{ Params: { id: string } }>('/fhir/MessageDefinition/:id', {
-    config: { access: ANY_ROLE, fhir: { type: 'MessageDefinition', interaction: 'read' } }
+    config: { access: ANY_ROLE, fhir: { type: 'MessageDefinition', interaction: 'read' } },
+    schema: { params: ID_PARAMS }
   }, async (request, reply) => {
     const found = definitions.find((d) => d.id === request.params.id)
     if (found === undefined) {

@@ -19,10 +19,10 @@ import type { StoredResource } from '../store/store.ts'
 import type { RouteDeps } from './route-deps.ts'
 import { summariseForLog } from '../request-log.ts'
 import { roles, senderId, senderKey } from '../auth/access-policy.ts'
+import { isFhirId } from '../fhir/request-schema.ts'
 
 /** HL7's definition of the operation (R4 messageheader-operation-process-message). */
 const PROCESS_MESSAGE = 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message'
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/
 const SOURCE_ENDPOINT = 'Bundle.entry[0].resource.source.endpoint'
 
 /**
@@ -74,7 +74,7 @@ export async function processMessageRoutes (app: FastifyInstance, deps: RouteDep
     const h = headersOf.get(request)
     // a refused message still names its Bundle.id when it has a valid one (an id, never content)
     const bodyId = (request.body as { id?: unknown } | null | undefined)?.id
-    const bundleId = messageOf.get(request)?.bundleId ?? (typeof bodyId === 'string' && FHIR_ID.test(bodyId) ? bodyId : undefined)
+    const bundleId = messageOf.get(request)?.bundleId ?? (typeof bodyId === 'string' && isFhirId(bodyId) ? bodyId : undefined)
     await deps.store.appendAudit(auditRecord(deps.newId(), deps.clock.now(), {
       action: 'E',
       subtype: 'process-message',

@@ -6,21 +6,18 @@ import { partnershipOrganization } from '../discovery/catalogue-entries.ts'
 import type { RouteDeps } from './route-deps.ts'
 import { callerOf, missed, requestAgent } from '../auth/request-agent.ts'
 import { ANY_ROLE, readScope, roles } from '../auth/access-policy.ts'
+import { HEADER, headersSchema, ID_PARAMS } from '../fhir/request-schema.ts'
 
 /** Types the gateway stores and serves by id. */
 export const READABLE_TYPES = ['ServiceRequest', 'Task', 'Patient', 'Observation', 'Condition', 'Consent'] as const
 
-const ID = /^[A-Za-z0-9\-.]{1,64}$/
-
 export async function readRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {
   for (const type of READABLE_TYPES) {
     app.get<{ Params: { id: string } }>(`/fhir/${type}/:id`, {
-      config: { access: roles('referrer', 'partnership'), fhir: { type, interaction: 'read' } }
+      config: { access: roles('referrer', 'partnership'), fhir: { type, interaction: 'read' } },
+      schema: { params: ID_PARAMS, headers: headersSchema({ 'if-none-match': HEADER.ifNoneMatch }) }
     }, async (request, reply) => {
       const { id } = request.params
-      if (!ID.test(id)) {
-        throw outcomeError(400, 'invalid', 'The id is not a valid FHIR id', `${type}.id`)
-      }
       const stored = await deps.store.readResource(type, id, readScope(callerOf(request)))
       if (stored === undefined) {
         missed(request, `${type}/${id}`)
@@ -41,7 +38,8 @@ export async function readRoutes (app: FastifyInstance, deps: RouteDeps): Promis
   // Partnerships are served as Organizations so Task.owner references resolve.
   app.get<{ Params: { id: string } }>('/fhir/Organization/:id', {
     // directory: nothing personal, any caller may read it
-    config: { access: ANY_ROLE, fhir: { type: 'Organization', interaction: 'read' } }
+    config: { access: ANY_ROLE, fhir: { type: 'Organization', interaction: 'read' } },
+    schema: { params: ID_PARAMS }
   }, async (request, reply) => {
     const p = deps.partnerships.get(request.params.id)
     if (p === undefined) {

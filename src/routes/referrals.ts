@@ -10,15 +10,17 @@ import type { RouteDeps } from './route-deps.ts'
 import { callerOf, requestAgent } from '../auth/request-agent.ts'
 import { summariseForLog } from '../request-log.ts'
 import { roles, senderKey } from '../auth/access-policy.ts'
+import { HEADER, headersSchema, isUUID } from '../fhir/request-schema.ts'
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** The headers the referral doors read: checked before the handler, a bad one is a 400 naming it. */
+const REFERRAL_SCHEMA = { headers: headersSchema({ 'x-request-id': HEADER.xRequestId, prefer: HEADER.prefer }) }
 
 /** X-Request-Id, when sent, must be a UUID (BaRS Transactional-integrity). */
 function requestIdOf (request: FastifyRequest): string | undefined {
   const raw = request.headers['x-request-id']
   if (raw === undefined) return undefined
   const value = Array.isArray(raw) ? raw[0] ?? '' : raw
-  if (!UUID.test(value)) {
+  if (!isUUID(value)) {
     throw outcomeError(400, 'invalid', 'X-Request-Id must be a UUID', 'X-Request-Id')
   }
   return value.toLowerCase()
@@ -54,7 +56,8 @@ export async function referralRoutes (app: FastifyInstance, deps: RouteDeps): Pr
   const { intake } = deps
 
   app.post('/fhir/ServiceRequest', {
-    config: { access: roles('referrer'), referralBody: true, fhir: { type: 'ServiceRequest', interaction: 'create', profiles: [WORKWELL_REFERRAL_PROFILE] } }
+    config: { access: roles('referrer'), referralBody: true, fhir: { type: 'ServiceRequest', interaction: 'create', profiles: [WORKWELL_REFERRAL_PROFILE] } },
+    schema: REFERRAL_SCHEMA
   }, async (request, reply: FastifyReply) => {
     const ctx = context(request)
     const accepted = await acceptReferral(intake, prepareContained(deps, request.body), ctx)
@@ -78,7 +81,8 @@ export async function referralRoutes (app: FastifyInstance, deps: RouteDeps): Pr
   })
 
   app.post('/fhir', {
-    config: { access: roles('referrer'), referralBody: true, fhir: { interaction: 'transaction' } }
+    config: { access: roles('referrer'), referralBody: true, fhir: { interaction: 'transaction' } },
+    schema: REFERRAL_SCHEMA
   }, async (request, reply) => {
     const ctx = context(request)
     const { prepared, order } = prepareTransaction(deps, request.body)
@@ -96,7 +100,8 @@ export async function referralRoutes (app: FastifyInstance, deps: RouteDeps): Pr
   })
 
   app.post('/fhir/ServiceRequest/$triage', {
-    config: { access: roles('referrer'), referralBody: true, fhir: { type: 'ServiceRequest', profiles: [FIT_NOTE_TRIAGE_PROFILE], operation: { name: 'triage', definition: 'https://fhir.workwell.example/OperationDefinition/ServiceRequest-triage' } } }
+    config: { access: roles('referrer'), referralBody: true, fhir: { type: 'ServiceRequest', profiles: [FIT_NOTE_TRIAGE_PROFILE], operation: { name: 'triage', definition: 'https://fhir.workwell.example/OperationDefinition/ServiceRequest-triage' } } },
+    schema: REFERRAL_SCHEMA
   }, async (request, reply) => {
     const ctx = context(request)
     const body = request.body as { resourceType?: unknown } | null

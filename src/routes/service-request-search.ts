@@ -8,8 +8,10 @@ import { sendFhir } from '../fhir/reply.ts'
 import { IDENTIFIER_SEARCH_PARAM, referenceOfIdentifierParam } from '../reference/identifier-search.ts'
 import type { StoredResource } from '../store/store.ts'
 import type { RouteDeps } from './route-deps.ts'
+import { ONCE, searchQuery } from '../fhir/request-schema.ts'
 
-const KNOWN = new Set(['identifier', '_format'])
+const QUERY_SCHEMA = searchQuery({ identifier: ONCE })
+const KNOWN = new Set(Object.keys(QUERY_SCHEMA.properties))
 
 /**
  * GET /fhir/ServiceRequest?identifier=: the referral a reference names, as a GP reads it to
@@ -19,7 +21,8 @@ const KNOWN = new Set(['identifier', '_format'])
  */
 export async function serviceRequestSearchRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {
   app.get('/fhir/ServiceRequest', {
-    config: { access: roles('referrer', 'partnership'), fhir: { type: 'ServiceRequest', interaction: 'search-type', searchParams: [{ ...IDENTIFIER_SEARCH_PARAM }] } }
+    config: { access: roles('referrer', 'partnership'), fhir: { type: 'ServiceRequest', interaction: 'search-type', searchParams: [{ ...IDENTIFIER_SEARCH_PARAM }] } },
+    schema: { querystring: QUERY_SCHEMA }
   }, async (request, reply) => {
     const q = request.query as Record<string, string | string[] | undefined>
     const unknown = Object.keys(q).filter((k) => !KNOWN.has(k))

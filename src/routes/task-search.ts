@@ -11,6 +11,7 @@ import { IDENTIFIER_SEARCH_PARAM, referenceOfIdentifierParam } from '../referenc
 import { REFERRAL_REFERENCE_SYSTEM } from '../reference/referral-reference.ts'
 import { callerOf, requestAgent } from '../auth/request-agent.ts'
 import { readScope, roles } from '../auth/access-policy.ts'
+import { countParam, HEADER, headersSchema, isFhirId, ONCE, REPEATABLE, searchQuery } from '../fhir/request-schema.ts'
 
 const SEARCH_PARAMS = [
   { name: 'based-on', type: 'reference', documentation: 'ServiceRequest/{id} the Task is based on' },
@@ -21,28 +22,41 @@ const SEARCH_PARAMS = [
   { name: '_count', type: 'number', documentation: 'page size, 1 to 100 (default 20)' }
 ] as const
 
-const KNOWN = new Set<string>([...SEARCH_PARAMS.map((p) => p.name), '_offset', '_cursor', '_format'])
 /** a Task's meta.lastUpdated as the store writes it (toISOString) */
 const STORED_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
-const TASK_ID = /^[A-Za-z0-9\-.]{1,64}$/
-const TASK_STATUS = new Set(['draft', 'requested', 'received', 'accepted', 'rejected', 'ready', 'cancelled', 'in-progress', 'on-hold', 'failed', 'completed', 'entered-in-error'])
+const TASK_STATUS = ['draft', 'requested', 'received', 'accepted', 'rejected', 'ready', 'cancelled', 'in-progress', 'on-hold', 'failed', 'completed', 'entered-in-error'] as const
 
-type Query = Record<string, string | string[] | undefined>
+/** The query as the schema leaves it: each value checked, _count and _offset numbers, _lastUpdated a list. */
+const QUERY_SCHEMA = searchQuery({
+  'based-on': ONCE,
+  owner: ONCE,
+  status: { type: 'string', enum: TASK_STATUS },
+  identifier: ONCE,
+  _lastUpdated: REPEATABLE,
+  _count: countParam(100),
+  _offset: { type: 'integer', minimum: 0 },
+  _cursor: ONCE
+})
 
-function one (q: Query, name: string): string | undefined {
-  const v = q[name]
-  if (Array.isArray(v)) {
-    if (v.length > 1) throw outcomeError(400, 'invalid', `${name} may be given once`, name)
-    return v[0]
-  }
-  return v
+const KNOWN = new Set<string>(Object.keys(QUERY_SCHEMA.properties))
+
+interface Query {
+  'based-on'?: string
+  owner?: string
+  status?: string
+  identifier?: string
+  _lastUpdated?: string[]
+  _count?: number
+  _offset?: number
+  _cursor?: string
+  [other: string]: unknown
 }
 
 function reference (value: string | undefined, type: string, name: string): string | undefined {
   if (value === undefined) return undefined
-  const m = new RegExp(`^(?:${type}/)?([A-Za-z0-9\\-.]{1,64})$`).exec(value)
-  if (m?.[1] === undefined) throw outcomeError(400, 'invalid', `${name} must be ${type}/{id}`, name)
-  return m[1]
+  const id = value.startsWith(`${type}/`) ? value.slice(type.length + 1) : value
+  if (!isFhirId(id)) throw outcomeError(400, 'invalid', `${name} must be ${type}/{id}`, name)
+  return id
 }
 
 /** Checks each _lastUpdated value; the store applies FHIR's precision rule (R4 search.html#prefix). */
@@ -64,29 +78,18 @@ function parse (q: Query, strict: boolean): TaskQuery {
     const unknown = Object.keys(q).filter((k) => !KNOWN.has(k))
     if (unknown.length > 0) throw outcomeError(400, 'not-supported', `Unknown search parameter ${unknown.join(', ')}`, unknown)
   }
-  const countRaw = one(q, '_count')
-  const count = countRaw === undefined ? 20 : Number(countRaw)
-  if (!Number.isInteger(count) || count < 1 || count > 100) throw outcomeError(400, 'invalid', '_count must be a whole number from 1 to 100', '_count')
-  const offsetRaw = one(q, '_offset')
-  const offset = offsetRaw === undefined ? 0 : Number(offsetRaw)
-  if (!Number.isInteger(offset) || offset < 0) throw outcomeError(400, 'invalid', '_offset must be a whole number, 0 or more', '_offset')
-  const status = one(q, 'status')
-  if (status !== undefined && !TASK_STATUS.has(status)) throw outcomeError(400, 'invalid', `status "${status}" is not a Task status`, 'status')
-  const query: TaskQuery = { count, offset }
-  const basedOn = reference(one(q, 'based-on'), 'ServiceRequest', 'based-on')
+  const query: TaskQuery = { count: q._count ?? 20, offset: q._offset ?? 0 }
+  const basedOn = reference(q['based-on'], 'ServiceRequest', 'based-on')
   if (basedOn !== undefined) query.basedOn = `ServiceRequest/${basedOn}`
-  const owner = reference(one(q, 'owner'), 'Organization', 'owner')
+  const owner = reference(q.owner, 'Organization', 'owner')
   if (owner !== undefined) query.owner = owner
-  if (status !== undefined) query.status = status
-  const identifier = one(q, 'identifier')
+  if (q.status !== undefined) query.status = q.status
   // a reference that is none of ours matches no Task: '' is never a stored reference
-  if (identifier !== undefined) query.reference = referenceOfIdentifierParam(identifier) ?? ''
-  const lu = q._lastUpdated
-  if (lu !== undefined) query.lastUpdated = lastUpdated(Array.isArray(lu) ? lu : [lu])
-  const cursor = one(q, '_cursor')
-  if (cursor !== undefined) {
-    if (offsetRaw !== undefined) throw outcomeError(400, 'invalid', '_cursor and _offset cannot be combined', '_cursor')
-    query.after = decodeCursor(cursor)
+  if (q.identifier !== undefined) query.reference = referenceOfIdentifierParam(q.identifier) ?? ''
+  if (q._lastUpdated !== undefined) query.lastUpdated = lastUpdated(q._lastUpdated)
+  if (q._cursor !== undefined) {
+    if (q._offset !== undefined) throw outcomeError(400, 'invalid', '_cursor and _offset cannot be combined', '_cursor')
+    query.after = decodeCursor(q._cursor)
   }
   return query
 }
@@ -103,7 +106,7 @@ function encodeCursor (task: { lastUpdated: string, id: string }): string {
 
 function decodeCursor (raw: string): { lastUpdated: string, id: string } {
   const [lastUpdated = '', id = '', ...rest] = Buffer.from(raw, 'base64url').toString('utf8').split('|')
-  if (rest.length > 0 || !STORED_INSTANT.test(lastUpdated) || !TASK_ID.test(id)) {
+  if (rest.length > 0 || !STORED_INSTANT.test(lastUpdated) || !isFhirId(id)) {
     throw outcomeError(400, 'invalid', '_cursor is not a cursor this server gave out; start again from the first page', '_cursor')
   }
   return { lastUpdated, id }
@@ -124,7 +127,8 @@ function selfQuery (q: TaskQuery, offset: number, cursor?: string): string {
 
 export async function taskSearchRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {
   app.get('/fhir/Task', {
-    config: { access: roles('referrer', 'partnership'), fhir: { type: 'Task', interaction: 'search-type', searchParams: SEARCH_PARAMS.map((p) => ({ ...p })) } }
+    config: { access: roles('referrer', 'partnership'), fhir: { type: 'Task', interaction: 'search-type', searchParams: SEARCH_PARAMS.map((p) => ({ ...p })) } },
+    schema: { querystring: QUERY_SCHEMA, headers: headersSchema({ prefer: HEADER.prefer }) }
   }, async (request, reply) => {
     const query = parse(request.query as Query, preferStrictHandling(request.headers.prefer))
     // the caller's scope is part of the query: only its Tasks are matched, counted and paged,

@@ -13,8 +13,8 @@ import type { RouteDeps } from './route-deps.ts'
 import { callerOf, missed, requestAgent } from '../auth/request-agent.ts'
 import { summariseForLog } from '../request-log.ts'
 import { roles, updateScope } from '../auth/access-policy.ts'
+import { HEADER, headersSchema, ID_PARAMS } from '../fhir/request-schema.ts'
 
-const ID = /^[A-Za-z0-9\-.]{1,64}$/
 const FHIR_BODY_TYPES = ['application/fhir+json', 'application/json', 'application/json+fhir']
 
 function mediaType (header: string | undefined): string {
@@ -29,10 +29,10 @@ function requireBodyType (request: FastifyRequest, allowed: readonly string[], w
   }
 }
 
-function taskId (request: FastifyRequest<{ Params: { id: string } }>): string {
-  const { id } = request.params
-  if (!ID.test(id)) throw outcomeError(400, 'invalid', 'The id is not a valid FHIR id', 'Task.id')
-  return id
+/** The id (checked by the params schema) and the headers PUT and PATCH read. */
+const UPDATE_SCHEMA = {
+  params: ID_PARAMS,
+  headers: headersSchema({ 'if-match': HEADER.ifMatch, prefer: HEADER.prefer })
 }
 
 /**
@@ -121,9 +121,10 @@ export async function taskUpdateRoutes (app: FastifyInstance, deps: RouteDeps): 
 
   app.put<{ Params: { id: string } }>('/fhir/Task/:id', {
     config: { access: roles('partnership'), fhir: { type: 'Task', interaction: 'update' } },
+    schema: UPDATE_SCHEMA,
     onRequest: async (request) => { requireBodyType(request, FHIR_BODY_TYPES, 'a Task as application/fhir+json') }
   }, async (request, reply) => {
-    const id = taskId(request)
+    const { id } = request.params
     const proposed = putBody(request.body, id)
     // the same bound as a patched Task: a whole new version is no way around it
     if (JSON.stringify(proposed).length > PATCH_LIMITS.resultBytes) {
@@ -135,10 +136,11 @@ export async function taskUpdateRoutes (app: FastifyInstance, deps: RouteDeps): 
 
   app.patch<{ Params: { id: string } }>('/fhir/Task/:id', {
     config: { access: roles('partnership'), fhir: { type: 'Task', interaction: 'patch' } },
+    schema: UPDATE_SCHEMA,
     // FHIRPath Patch (a Parameters body as application/fhir+json) is not supported: 415
     onRequest: async (request) => { requireBodyType(request, [JSON_PATCH], `a JSON Patch as ${JSON_PATCH} (RFC 6902)`) }
   }, async (request, reply) => {
-    const id = taskId(request)
+    const { id } = request.params
     const operations = parseJsonPatch(request.body)
     const refused = patchPathIssues('Task', operations, MUTABLE_ELEMENTS)
     if (refused.length > 0) throw new OperationOutcomeError(422, refused)

@@ -5,6 +5,7 @@ import type { OperationOutcome } from '@medplum/fhirtypes'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, type Reply } from '../helpers/fixtures.ts'
+import { asReferrer } from '../helpers/tokens.ts'
 import { b64, barsHeaders, cancellationMessage, referralMessage } from '../integration/bars-messages.ts'
 import { sharedFolder } from './shared-data.ts'
 
@@ -57,7 +58,7 @@ describe.skipIf(skipReason !== undefined)('BaRS examples on POST /fhir/$process-
 
   it.each(files)('%s gets a BaRS answer: a 4xx OperationOutcome with a REC_ code, the ids echoed, never a 500', async (file) => {
     const headers = barsHeaders()
-    const r = await call(`${gw.fhir}/$process-message`, { raw: readFileSync(path.join(dir, file), 'utf8'), headers })
+    const r = await call(`${gw.fhir}/$process-message`, { raw: readFileSync(path.join(dir, file), 'utf8'), headers: { ...await asReferrer(gw), ...headers } })
     expect(r.status, r.text).toBeGreaterThanOrEqual(400)
     expect(r.status).toBeLessThan(500)
     expect(r.headers.get('x-request-id')).toBe(headers['x-request-id'])
@@ -80,7 +81,7 @@ describe.skipIf(skipReason !== undefined)('BaRS examples on POST /fhir/$process-
 
   describe('the gateway\'s errors match BaRS\'s OperationOutcome examples (status, issue.code, REC_ code)', () => {
     const GM = 'fixtures/referrals/greater-manchester/gp-referral.json'
-    const post = async (body: unknown, headers = barsHeaders()): Promise<Reply> => call(`${gw.fhir}/$process-message`, { body, headers })
+    const post = async (body: unknown, headers = barsHeaders()): Promise<Reply> => call(`${gw.fhir}/$process-message`, { body, headers: { ...await asReferrer(gw), ...headers } })
     /** each REC example the gateway can be made to answer, and how */
     const scenarios: Record<string, () => Promise<Reply>> = {
       '400-REC_BAD_REQUEST-invalid.json': async () => post(referralMessage(GM), barsHeaders({ 'x-request-id': 'not-a-uuid' })),

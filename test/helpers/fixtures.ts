@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { REPO } from './gateway.ts'
-import { defaultTokenFor } from './tokens.ts'
 
 export function readJson<T = Record<string, unknown>> (relative: string): T {
   return JSON.parse(readFileSync(path.join(REPO, relative), 'utf8')) as T
@@ -23,11 +22,10 @@ export interface Reply {
 
 /** One HTTP call over loopback with fetch; the body is parsed when it is JSON. */
 export async function call (url: string, init: { method?: string, body?: unknown, headers?: Record<string, string>, raw?: string } = {}): Promise<Reply> {
-  // the test client's token unless the test sends its own Authorization ('' sends none)
+  // no token unless the test gives one (asReferrer, asPartnership, asOperator); '' sends none
   const given = init.headers ?? {}
   const own = Object.keys(given).find((k) => k.toLowerCase() === 'authorization')
-  const token = own === undefined ? defaultTokenFor(url) : undefined
-  const headers: Record<string, string> = { ...(init.body !== undefined || init.raw !== undefined ? FHIR_HEADERS : { accept: 'application/fhir+json' }), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...given }
+  const headers: Record<string, string> = { ...(init.body !== undefined || init.raw !== undefined ? FHIR_HEADERS : { accept: 'application/fhir+json' }), ...given }
   if (own !== undefined && given[own] === '') delete headers[own]
   const res = await fetch(url, {
     method: init.method ?? (init.body === undefined && init.raw === undefined ? 'GET' : 'POST'),

@@ -11,14 +11,14 @@ import { withTls } from '../../src/tls/https-options.ts'
 import type { Role } from '../../src/auth/principal.ts'
 import { senderId, senderKey } from '../../src/auth/access-policy.ts'
 import type { LogCapture } from './log-capture.ts'
-import { createTestIssuer, roleClaims, setDefaultToken, testClientClaims, type SignOptions, type TestIssuer } from './tokens.ts'
+import { createTestIssuer, registerTokenSource, roleClaims, type SignOptions, type TestIssuer, type TokenSource } from './tokens.ts'
 
 export const REPO = path.resolve(import.meta.dirname, '../..')
 export const BASE_URL = 'http://gateway.test/fhir'
 /** the aud of every test token (WORKWELL_AUTH_AUDIENCE of test gateways) */
 export const TEST_AUDIENCE = 'workwell-test'
 
-export interface TestGateway {
+export interface TestGateway extends TokenSource {
   /** http://127.0.0.1:<port> */
   origin: string
   /** origin + /fhir */
@@ -32,20 +32,18 @@ export interface TestGateway {
   issuer: TestIssuer
   /** a token signed by the issuer for a client with these roles and bindings */
   token: (o: { roles: Role[], ods?: string[], partnership?: string[], client?: string }, sign?: SignOptions) => Promise<string>
-  /** the test client's token (every role, fixture ODS code and partnership); call() sends it unless told otherwise */
-  defaultToken: string
   /** closes the app and the store; keeps the data folder */
   stop(): Promise<void>
   /** stop() and remove the data folder */
   close(): Promise<void>
 }
 
-/** The sender id (access-policy.ts senderId) of the default test client on a gateway. */
+/** The sender id (access-policy.ts senderId) of the test client (tokenFor's default client) on a gateway. */
 export function testSender (gw: { issuer: { issuer: string } }): string {
   return senderId({ issuer: gw.issuer.issuer, clientId: 'test-client' })
 }
 
-/** An X-Request-Id as the store keeps it for the default test client (access-policy.ts senderKey). */
+/** An X-Request-Id as the store keeps it for the test client (access-policy.ts senderKey). */
 export function testRequestKey (gw: { issuer: { issuer: string } }, requestId: string): string {
   return senderKey({ issuer: gw.issuer.issuer, clientId: 'test-client' }, requestId)
 }
@@ -81,8 +79,8 @@ export async function startGateway (options: { env?: Record<string, string>, dat
   const address = server.server.address()
   if (address === null || typeof address === 'string') throw new Error('no address')
   const origin = `${config.tls === undefined ? 'http' : 'https'}://127.0.0.1:${address.port}`
-  const defaultToken = await issuer.sign(testClientClaims([...deps.partnerships.keys()]), { ttlSeconds: 3600 })
-  setDefaultToken(origin, defaultToken)
+  const partnershipIds = [...deps.partnerships.keys()]
+  registerTokenSource(origin, { issuer, partnershipIds })
   let stopped = false
   const stop = async (): Promise<void> => {
     if (stopped) return
@@ -99,7 +97,7 @@ export async function startGateway (options: { env?: Record<string, string>, dat
     logs,
     issuer,
     token: async (o, sign) => issuer.sign(roleClaims(o), sign),
-    defaultToken,
+    partnershipIds,
     stop,
     close: async () => { await stop(); rmSync(dataDir, { recursive: true, force: true }) }
   }

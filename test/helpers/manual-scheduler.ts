@@ -1,4 +1,4 @@
-import type { Scheduler } from '../../src/scheduler.ts'
+import { systemScheduler, type Scheduler } from '../../src/scheduler.ts'
 
 /** A Scheduler driven by hand: advance(ms) runs, in time order, every timer that falls due. */
 export interface ManualScheduler extends Scheduler {
@@ -30,5 +30,34 @@ export function createManualScheduler (start = 0): ManualScheduler {
       now = end
     },
     pending: () => timers.size
+  }
+}
+
+/**
+ * The system scheduler, counting the timers it ran and those still pending: a test waits for
+ * a number of polls to have happened (a condition), never for an amount of time.
+ */
+export interface CountingScheduler extends Scheduler {
+  fired: () => number
+  pending: () => number
+}
+
+export function createCountingScheduler (): CountingScheduler {
+  let fired = 0
+  const live = new Set<number>()
+  let seq = 0
+  return {
+    after (ms, fn) {
+      const id = seq++
+      live.add(id)
+      const cancel = systemScheduler.after(ms, () => {
+        live.delete(id)
+        fired++
+        fn()
+      })
+      return () => { live.delete(id); cancel() }
+    },
+    fired: () => fired,
+    pending: () => live.size
   }
 }

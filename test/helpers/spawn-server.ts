@@ -3,7 +3,7 @@ import path from 'node:path'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { REPO, TEST_AUDIENCE } from './gateway.ts'
-import { createTestIssuer, setDefaultToken, testClientClaims, type TestIssuer } from './tokens.ts'
+import { createTestIssuer, registerTokenSource, type TestIssuer } from './tokens.ts'
 
 /** A `node src/server.ts` child process. */
 export interface ServerProcess {
@@ -14,8 +14,10 @@ export interface ServerProcess {
   output: () => string
   /** resolves when the process has exited (at once if it already has) */
   exited: () => Promise<void>
-  /** the test client's token, when the helper configured the issuer (call() sends it by default) */
-  defaultToken?: string
+  /** the trusted token issuer, when the helper configured it (tokenFor signs with it) */
+  issuer?: TestIssuer
+  /** the partnership ids of the server's mappings */
+  partnershipIds: readonly string[]
 }
 
 /**
@@ -41,6 +43,7 @@ export async function spawnServer (env: Record<string, string>, timeoutMs = 15_0
     await new Promise<void>((resolve) => { child.once('exit', () => { resolve() }) })
   }
   const origin = await new Promise<string>((resolve, reject) => {
+    // not a wait: the deadline after which a silent server counts as failed to start
     const timer = setTimeout(() => {
       // a server that never said where it listens is not handed back, so it is stopped here
       child.kill('SIGKILL')
@@ -59,10 +62,9 @@ export async function spawnServer (env: Record<string, string>, timeoutMs = 15_0
     child.stderr?.on('data', onData)
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${String(code)}): ${out.slice(-2000)}`)) })
   })
-  if (issuer === undefined) return { child, origin, output: () => out, exited }
   const mappings = env.WORKWELL_MAPPINGS_DIR ?? path.join(REPO, 'mappings')
-  const partnerships = readdirSync(mappings, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name)
-  const defaultToken = await issuer.sign(testClientClaims(partnerships), { ttlSeconds: 3600 })
-  setDefaultToken(origin, defaultToken)
-  return { child, origin, output: () => out, exited, defaultToken }
+  const partnershipIds = readdirSync(mappings, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name)
+  if (issuer === undefined) return { child, origin, output: () => out, exited, partnershipIds }
+  registerTokenSource(origin, { issuer, partnershipIds })
+  return { child, origin, output: () => out, exited, issuer, partnershipIds }
 }

@@ -109,22 +109,91 @@ export function fixtureOdsCodes (): string[] {
   return odsCache
 }
 
-/** The test client: every role, every fixture ODS code, every partnership (existing tests call as it). */
-export function testClientClaims (partnerships: string[]): JWTPayload {
-  return roleClaims({ client: 'test-client', roles: ['referrer', 'partnership', 'operator'], ods: fixtureOdsCodes(), partnership: partnerships })
+/**
+ * What signs a gateway's tokens and what it binds them to: registered for the gateway's origin
+ * when it starts, so a helper given only a URL can still sign for it.
+ */
+export interface TokenSource {
+  issuer: TestIssuer
+  /** the gateway's partnership ids */
+  partnershipIds: readonly string[]
 }
 
-const defaultTokens = new Map<string, string>()
+export type TestRole = 'referrer' | 'partnership' | 'operator'
 
-/** The token call() sends to an origin when a test gives no Authorization header. */
-export function setDefaultToken (origin: string, token: string): void {
-  defaultTokens.set(origin, token)
+/** The organisations a role's token is bound to; a list or a single code / id. */
+export interface Binding {
+  ods?: string | string[]
+  partnership?: string | string[]
+  /** the client id (default test-client, the sender testSender() names) */
+  client?: string
 }
 
-export function defaultTokenFor (url: string): string | undefined {
-  try {
-    return defaultTokens.get(new URL(url).origin)
-  } catch {
-    return undefined
+const sources = new Map<string, TokenSource>()
+
+/** Registers a started gateway's token source under its origin (startGateway, spawnServer). */
+export function registerTokenSource (origin: string, source: TokenSource): void {
+  sources.set(origin, source)
+}
+
+/** A gateway (or spawned server) whose issuer the helper configured, or any URL on it. */
+export type TokenTarget = string | { issuer?: TestIssuer, partnershipIds: readonly string[] }
+
+function sourceOf (target: TokenTarget): TokenSource {
+  if (typeof target !== 'string') {
+    if (target.issuer === undefined) throw new Error('this server trusts no test issuer')
+    return { issuer: target.issuer, partnershipIds: target.partnershipIds }
   }
+  let origin: string
+  try { origin = new URL(target).origin } catch { throw new Error(`not a URL: ${target}`) }
+  const source = sources.get(origin)
+  if (source === undefined) throw new Error(`no test gateway with a token issuer at ${origin}`)
+  return source
+}
+
+const list = (v: string | string[] | undefined): string[] | undefined => v === undefined ? undefined : Array.isArray(v) ? v : [v]
+const signed = new Map<string, Promise<string>>()
+
+/**
+ * A token holding exactly one role. A referrer is bound to the given ODS codes (default: every
+ * code the fixtures and tests refer for), a partnership to the given ids (default: every
+ * partnership of the gateway); an operator to nothing.
+ * @param target - a gateway (or its token source), or any URL on it
+ */
+export async function tokenFor (target: TokenTarget, role: TestRole, binding: Binding = {}): Promise<string> {
+  const source = sourceOf(target)
+  const claims = roleClaims({
+    client: binding.client ?? 'test-client',
+    roles: [role],
+    ...(role === 'referrer' ? { ods: list(binding.ods) ?? fixtureOdsCodes() } : {}),
+    ...(role === 'partnership' ? { partnership: list(binding.partnership) ?? [...source.partnershipIds] } : {})
+  })
+  // one token per issuer and claims: signing is cheap, but tests call thousands of times
+  const key = `${source.issuer.issuer}|${JSON.stringify(claims)}`
+  let token = signed.get(key)
+  if (token === undefined) {
+    token = source.issuer.sign(claims, { ttlSeconds: 3600 })
+    signed.set(key, token)
+  }
+  return token
+}
+
+/** The Authorization header of a token. */
+export function bearer (token: string): { authorization: string } {
+  return { authorization: `Bearer ${token}` }
+}
+
+/** Headers of a referrer (default: bound to every fixture ODS code). */
+export async function asReferrer (target: TokenTarget, ods?: string | string[]): Promise<{ authorization: string }> {
+  return bearer(await tokenFor(target, 'referrer', { ods }))
+}
+
+/** Headers of a partnership (default: every partnership of the gateway). */
+export async function asPartnership (target: TokenTarget, partnership?: string | string[]): Promise<{ authorization: string }> {
+  return bearer(await tokenFor(target, 'partnership', { partnership }))
+}
+
+/** Headers of an operator. */
+export async function asOperator (target: TokenTarget): Promise<{ authorization: string }> {
+  return bearer(await tokenFor(target, 'operator'))
 }

@@ -47,7 +47,7 @@ describe('authentication with real signed tokens', () => {
       ['garbage', 'not.a.jwt', /well-formed/]
     ]
     for (const [name, token, reason] of cases) {
-      const res = await call(`${gw.fhir}/Task`, { headers: bearer(token) })
+      const res = await call(`${gw.fhir}/Task`, { headers: { ...bearer(token) } })
       expectOutcome(res, 401, 'login')
       const challenge = res.headers.get('www-authenticate') ?? ''
       expect(challenge, name).toMatch(/^Bearer realm="workwell", error="invalid_token", error_description="/)
@@ -57,12 +57,12 @@ describe('authentication with real signed tokens', () => {
 
   it('answers 403 insufficient_scope for a valid token without the route\'s role', async () => {
     const partnership = await gw.token({ roles: ['partnership'], partnership: [NCL] })
-    const res = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(`fixtures/referrals/${NCL}/gp-referral.json`), headers: bearer(partnership) })
+    const res = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(`fixtures/referrals/${NCL}/gp-referral.json`), headers: { ...bearer(partnership) } })
     expectOutcome(res, 403, 'forbidden')
     expect(res.headers.get('www-authenticate')).toBe('Bearer realm="workwell", error="insufficient_scope", scope="workwell/referrer"')
     const referrer = await gw.token({ roles: ['referrer'], ods: [requesterOds(NCL)] })
-    expectOutcome(await call(`${gw.origin}/admin/deliveries`, { headers: bearer(referrer) }), 403, 'forbidden')
-    expectOutcome(await call(`${gw.origin}/admin/AuditEvent`, { headers: bearer(partnership) }), 403, 'forbidden')
+    expectOutcome(await call(`${gw.origin}/admin/deliveries`, { headers: { ...bearer(referrer) } }), 403, 'forbidden')
+    expectOutcome(await call(`${gw.origin}/admin/AuditEvent`, { headers: { ...bearer(partnership) } }), 403, 'forbidden')
   })
 
   it('leaves /fhir/metadata and /health/* open, and the capability statement says how to authenticate', async () => {
@@ -94,7 +94,7 @@ describe('isolation: each sees only its own, and the rest is 404', () => {
   beforeAll(async () => {
     referrer = await gw.token({ roles: ['referrer'], ods: [requesterOds(NCL)], client: 'gp-ncl' })
     otherReferrer = await gw.token({ roles: ['referrer'], ods: [requesterOds(LEICESTER)], client: 'gp-leicester' })
-    const res = await call(`${gw.fhir}/ServiceRequest/$triage`, { body: readJson(`fixtures/referrals/${NCL}/gp-referral.json`), headers: bearer(referrer) })
+    const res = await call(`${gw.fhir}/ServiceRequest/$triage`, { body: readJson(`fixtures/referrals/${NCL}/gp-referral.json`), headers: { ...bearer(referrer) } })
     expect(res.status).toBe(200)
     task = res.body as unknown as Task
     srId = (task.basedOn?.[0]?.reference ?? '').replace('ServiceRequest/', '')
@@ -104,22 +104,22 @@ describe('isolation: each sees only its own, and the rest is 404', () => {
   })
 
   it('a referrer refers only for its own ODS codes', async () => {
-    const res = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(`fixtures/referrals/${NCL}/gp-referral.json`), headers: bearer(otherReferrer) })
+    const res = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(`fixtures/referrals/${NCL}/gp-referral.json`), headers: { ...bearer(otherReferrer) } })
     expectOutcome(res, 403, 'forbidden')
     expect((res.body.issue as Array<{ expression?: string[] }>)[0]?.expression).toStrictEqual(['ServiceRequest.requester'])
   })
 
   it('reads: the owner and the referrer see the Task and the referral; others get the same 404 as an unknown id', async () => {
     for (const token of [ownerToken, referrer]) {
-      expect((await call(`${gw.fhir}/Task/${task.id ?? ''}`, { headers: bearer(token) })).status).toBe(200)
-      expect((await call(`${gw.fhir}/ServiceRequest/${srId}`, { headers: bearer(token) })).status).toBe(200)
+      expect((await call(`${gw.fhir}/Task/${task.id ?? ''}`, { headers: { ...bearer(token) } })).status).toBe(200)
+      expect((await call(`${gw.fhir}/ServiceRequest/${srId}`, { headers: { ...bearer(token) } })).status).toBe(200)
     }
     for (const token of [otherPartnership, otherReferrer]) {
-      const t = await call(`${gw.fhir}/Task/${task.id ?? ''}`, { headers: bearer(token) })
+      const t = await call(`${gw.fhir}/Task/${task.id ?? ''}`, { headers: { ...bearer(token) } })
       expectOutcome(t, 404, 'not-found')
-      const unknown = await call(`${gw.fhir}/Task/00000000-0000-0000-0000-000000000000`, { headers: bearer(token) })
+      const unknown = await call(`${gw.fhir}/Task/00000000-0000-0000-0000-000000000000`, { headers: { ...bearer(token) } })
       expect(t.text.replace(task.id ?? '', 'ID')).toBe(unknown.text.replace('00000000-0000-0000-0000-000000000000', 'ID'))
-      expectOutcome(await call(`${gw.fhir}/ServiceRequest/${srId}`, { headers: bearer(token) }), 404, 'not-found')
+      expectOutcome(await call(`${gw.fhir}/ServiceRequest/${srId}`, { headers: { ...bearer(token) } }), 404, 'not-found')
       // a conditional read must not confirm it either
       expect((await call(`${gw.fhir}/Task/${task.id ?? ''}`, { headers: { ...bearer(token), 'if-none-match': 'W/"1"' } })).status).toBe(404)
     }
@@ -132,7 +132,7 @@ describe('isolation: each sees only its own, and the rest is 404', () => {
       expectOutcome(res, 404, 'not-found')
     }
     expectOutcome(await call(`${gw.fhir}/Task/${task.id ?? ''}`, { method: 'PATCH', raw: JSON.stringify(op), headers: { ...bearer(referrer), 'content-type': PATCH_TYPE, 'if-match': 'W/"1"' } }), 403, 'forbidden')
-    const still = await call(`${gw.fhir}/Task/${task.id ?? ''}`, { headers: bearer(ownerToken) })
+    const still = await call(`${gw.fhir}/Task/${task.id ?? ''}`, { headers: { ...bearer(ownerToken) } })
     expect(still.headers.get('etag')).toBe('W/"1"')
     const own = await call(`${gw.fhir}/Task/${task.id ?? ''}`, { method: 'PATCH', raw: JSON.stringify(op), headers: { ...bearer(ownerToken), 'content-type': PATCH_TYPE, 'if-match': 'W/"1"' } })
     expect(own.status, own.text).toBe(200)
@@ -140,7 +140,7 @@ describe('isolation: each sees only its own, and the rest is 404', () => {
 
   it('searches are filtered the same way', async () => {
     const ids = async (token: string, query = ''): Promise<string[]> => {
-      const res = await call(`${gw.fhir}/Task${query}`, { headers: bearer(token) })
+      const res = await call(`${gw.fhir}/Task${query}`, { headers: { ...bearer(token) } })
       expect(res.status).toBe(200)
       return ((res.body as unknown as Bundle<Task>).entry ?? []).map((e) => e.resource?.id ?? '')
     }
@@ -151,15 +151,15 @@ describe('isolation: each sees only its own, and the rest is 404', () => {
     expect(await ids(otherPartnership, `?owner=Organization/${owner}`)).toStrictEqual([])
     expect(await ids(otherReferrer, `?based-on=ServiceRequest/${srId}`)).toStrictEqual([])
     // the scope is part of the query, so the total counts only what the caller may see
-    const page = await call(`${gw.fhir}/Task`, { headers: bearer(otherReferrer) })
+    const page = await call(`${gw.fhir}/Task`, { headers: { ...bearer(otherReferrer) } })
     expect(page.body.total).toBe(0)
-    const own = await call(`${gw.fhir}/Task?_count=100`, { headers: bearer(referrer) })
+    const own = await call(`${gw.fhir}/Task?_count=100`, { headers: { ...bearer(referrer) } })
     expect(own.body.total).toBe(((own.body as unknown as Bundle<Task>).entry ?? []).length)
   })
 
   it('audits every create, read, search and update with who did it', async () => {
     const operator = await gw.token({ roles: ['operator'], client: 'ops-1' })
-    const res = await call(`${gw.origin}/admin/AuditEvent?entity=Task/${task.id ?? ''}`, { headers: bearer(operator) })
+    const res = await call(`${gw.origin}/admin/AuditEvent?entity=Task/${task.id ?? ''}`, { headers: { ...bearer(operator) } })
     expect(res.status).toBe(200)
     const events = ((res.body as unknown as Bundle).entry ?? []).map((e) => e.resource as { subtype?: Array<{ code?: string }>, agent: Array<{ who?: { identifier?: { value?: string } } }>, outcome?: string })
     const seen = events.map((e) => `${e.subtype?.[0]?.code ?? ''} ${e.agent[0]?.who?.identifier?.value ?? ''}`)
@@ -168,11 +168,11 @@ describe('isolation: each sees only its own, and the rest is 404', () => {
     expect(seen).toContain(`patch client/partnership-owner partnership/${owner}`)
     // the refused read by another partnership left no "read" by it
     expect(seen.filter((s) => s.startsWith('read client/partnership-other'))).toStrictEqual([])
-    const byAgent = await call(`${gw.origin}/admin/AuditEvent?agent=${encodeURIComponent('client/gp-ncl')}`, { headers: bearer(operator) })
+    const byAgent = await call(`${gw.origin}/admin/AuditEvent?agent=${encodeURIComponent('client/gp-ncl')}`, { headers: { ...bearer(operator) } })
     const agents = ((byAgent.body as unknown as Bundle).entry ?? []).map((e) => (e.resource as { agent: Array<{ who?: { identifier?: { value?: string } } }> }).agent[0]?.who?.identifier?.value ?? '')
     expect(agents.length).toBeGreaterThan(0)
     expect(agents.every((a) => a.includes('client/gp-ncl'))).toBe(true)
-    const searches = await call(`${gw.origin}/admin/AuditEvent?entity=Task`, { headers: bearer(operator) })
+    const searches = await call(`${gw.origin}/admin/AuditEvent?entity=Task`, { headers: { ...bearer(operator) } })
     expect(((searches.body as unknown as Bundle).entry ?? []).length).toBeGreaterThan(0)
   })
 })

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { AuditEvent, Bundle, ServiceRequest, Task } from '@medplum/fhirtypes'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, readJson, type Reply } from '../helpers/fixtures.ts'
+import { asPartnership } from '../helpers/tokens.ts'
 import { barsHeaders, referralMessage } from './bars-messages.ts'
 
 const NCL = 'north-central-london'
@@ -28,7 +29,7 @@ describe('the rate limit counts refused requests too (keyed by address without a
       answers.push((await call(`${gw.fhir}/Task`, { headers })).status)
     }
     expect(answers).toStrictEqual([401, 401, 401, 429, 429])
-    const throttled = await call(`${gw.fhir}/Task/x`, { headers: bearer('yet.another.bad') })
+    const throttled = await call(`${gw.fhir}/Task/x`, { headers: { ...bearer('yet.another.bad') } })
     expectOutcome(throttled, 429)
     expect((throttled.body.issue as Array<{ code: string }>)[0]?.code).toBe('throttled')
     expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
@@ -37,9 +38,9 @@ describe('the rate limit counts refused requests too (keyed by address without a
     const a = await gw.token({ roles: ['partnership'], partnership: [NCL], client: 'limit-a' })
     const b = await gw.token({ roles: ['partnership'], partnership: [NCL], client: 'limit-b' })
     const forA: number[] = []
-    for (let i = 0; i < 4; i++) forA.push((await call(`${gw.fhir}/Task`, { headers: bearer(a) })).status)
+    for (let i = 0; i < 4; i++) forA.push((await call(`${gw.fhir}/Task`, { headers: { ...bearer(a) } })).status)
     expect(forA).toStrictEqual([200, 200, 200, 429])
-    expect((await call(`${gw.fhir}/Task`, { headers: bearer(b) })).status).toBe(200)
+    expect((await call(`${gw.fhir}/Task`, { headers: { ...bearer(b) } })).status).toBe(200)
   })
 })
 
@@ -51,7 +52,7 @@ describe('refused access attempts are AuditEvents (outcome 4)', () => {
   let otherPartnership: string
 
   async function trail (query: string): Promise<AuditEvent[]> {
-    const res = await call(`${gw.origin}/admin/AuditEvent?${query}`, { headers: bearer(operator) })
+    const res = await call(`${gw.origin}/admin/AuditEvent?${query}`, { headers: { ...bearer(operator) } })
     expect(res.status, res.text).toBe(200)
     return ((res.body as unknown as Bundle<AuditEvent>).entry ?? []).map((e) => e.resource as AuditEvent)
   }
@@ -63,7 +64,7 @@ describe('refused access attempts are AuditEvents (outcome 4)', () => {
     operator = await gw.token({ roles: ['operator'], client: 'ops-refusals' })
     const ods = readJson<ServiceRequest>(`fixtures/referrals/${NCL}/gp-referral.json`).requester?.identifier?.value ?? ''
     const referrer = await gw.token({ roles: ['referrer'], ods: [ods], client: 'gp-ncl' })
-    const res = await call(`${gw.fhir}/ServiceRequest/$triage`, { body: readJson(`fixtures/referrals/${NCL}/gp-referral.json`), headers: bearer(referrer) })
+    const res = await call(`${gw.fhir}/ServiceRequest/$triage`, { body: readJson(`fixtures/referrals/${NCL}/gp-referral.json`), headers: { ...bearer(referrer) } })
     expect(res.status, res.text).toBe(200)
     task = res.body as unknown as Task
     srId = (task.basedOn?.[0]?.reference ?? '').replace('ServiceRequest/', '')
@@ -73,7 +74,7 @@ describe('refused access attempts are AuditEvents (outcome 4)', () => {
 
   it('records a 401 without a token and with a bad one as anonymous from the address, with the resource asked for, and no token content', async () => {
     expectOutcome(await call(`${gw.fhir}/Task/${task.id ?? ''}`, { headers: { authorization: '' } }), 401)
-    expectOutcome(await call(`${gw.fhir}/Task/${task.id ?? ''}`, { headers: bearer('eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.secretpart') }), 401)
+    expectOutcome(await call(`${gw.fhir}/Task/${task.id ?? ''}`, { headers: { ...bearer('eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.secretpart') } }), 401)
     // refusals are recorded after the answer, off its path
     const events = await vi.waitFor(async () => {
       const found = refusals(await trail(`entity=Task/${task.id ?? ''}`))
@@ -90,7 +91,7 @@ describe('refused access attempts are AuditEvents (outcome 4)', () => {
   })
 
   it('records a 403 with the client that was refused', async () => {
-    expectOutcome(await call(`${gw.origin}/admin/AuditEvent`, { headers: bearer(otherPartnership) }), 403)
+    expectOutcome(await call(`${gw.origin}/admin/AuditEvent`, { headers: { ...bearer(otherPartnership) } }), 403)
     const events = await vi.waitFor(async () => {
       const found = refusals(await trail('agent=client/partnership-other'))
       expect(found.length).toBeGreaterThanOrEqual(1)
@@ -103,11 +104,11 @@ describe('refused access attempts are AuditEvents (outcome 4)', () => {
   it('records the isolation 404s on a read and on an update, and nothing for a granted read', async () => {
     const id = task.id ?? ''
     const before = refusals(await trail(`entity=Task/${id}`)).length
-    expectOutcome(await call(`${gw.fhir}/Task/${id}`, { headers: bearer(otherPartnership) }), 404)
-    expectOutcome(await call(`${gw.fhir}/ServiceRequest/${srId}`, { headers: bearer(otherPartnership) }), 404)
+    expectOutcome(await call(`${gw.fhir}/Task/${id}`, { headers: { ...bearer(otherPartnership) } }), 404)
+    expectOutcome(await call(`${gw.fhir}/ServiceRequest/${srId}`, { headers: { ...bearer(otherPartnership) } }), 404)
     const op = [{ op: 'replace', path: '/status', value: 'received' }]
     expectOutcome(await call(`${gw.fhir}/Task/${id}`, { method: 'PATCH', raw: JSON.stringify(op), headers: { ...bearer(otherPartnership), 'content-type': PATCH_TYPE, 'if-match': 'W/"1"' } }), 404)
-    expect((await call(`${gw.fhir}/Task/${id}`)).status).toBe(200)
+    expect((await call(`${gw.fhir}/Task/${id}`, { headers: await asPartnership(gw) })).status).toBe(200)
     const onTask = await vi.waitFor(async () => {
       const found = refusals(await trail(`entity=Task/${id}`))
       expect(found.length - before).toBe(2)

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { REPO, tempDataDir } from '../helpers/gateway.ts'
 import { spawnServer, type ServerProcess } from '../helpers/spawn-server.ts'
 import { call } from '../helpers/fixtures.ts'
+import { until } from '../helpers/until.ts'
 
 const dirs: string[] = []
 const servers: ServerProcess[] = []
@@ -49,20 +50,16 @@ describe('starting with and without trusted issuers', () => {
     // WORKWELL_AUTH_ISSUERS set to empty: the helper's test issuer is left out, the dev key is used
     const server = await spawnServer({ WORKWELL_DATA_DIR: dataDir, WORKWELL_DELIVERY_ENABLED: 'false', WORKWELL_AUTH_ISSUERS: '' })
     servers.push(server)
-    const end = Date.now() + 15_000
-    let printed: RegExpExecArray | null = null
-    while (printed === null && Date.now() < end) {
-      printed = /referrer \(every pilot practice\): (\S+)\n\s+partnership \([a-z-]+\): (\S+)\n\s+operator: (\S+)/.exec(server.output())
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
-    const [, referrer = '', partnership = '', operator = ''] = printed ?? []
+    const printed = (): RegExpExecArray | null => /referrer \(every pilot practice\): (\S+)\n\s+partnership \([a-z-]+\): (\S+)\n\s+operator: (\S+)/.exec(server.output())
+    await until(() => printed() !== null, 15_000, 'the development tokens to be printed')
+    const [, referrer = '', partnership = '', operator = ''] = printed() ?? []
     expect(referrer).not.toBe('')
     expect(existsSync(path.join(dataDir, 'auth', 'dev-signing-key.jwk.json'))).toBe(true)
     const as = (t: string): Record<string, string> => ({ authorization: `Bearer ${t}` })
-    expect((await call(`${server.origin}/fhir/Task`, { headers: as(referrer) })).status).toBe(200)
-    expect((await call(`${server.origin}/fhir/Task`, { headers: as(partnership) })).status).toBe(200)
-    expect((await call(`${server.origin}/admin/deliveries`, { headers: as(operator) })).status).toBe(200)
-    expect((await call(`${server.origin}/admin/deliveries`, { headers: as(referrer) })).status).toBe(403)
+    expect((await call(`${server.origin}/fhir/Task`, { headers: { ...as(referrer) } })).status).toBe(200)
+    expect((await call(`${server.origin}/fhir/Task`, { headers: { ...as(partnership) } })).status).toBe(200)
+    expect((await call(`${server.origin}/admin/deliveries`, { headers: { ...as(operator) } })).status).toBe(200)
+    expect((await call(`${server.origin}/admin/deliveries`, { headers: { ...as(referrer) } })).status).toBe(403)
     expect((await call(`${server.origin}/fhir/Task`, { headers: { authorization: '' } })).status).toBe(401)
   })
 })

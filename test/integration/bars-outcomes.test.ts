@@ -14,6 +14,7 @@ import { createPartnerClient, type PartnerClient } from '../../src/delivery/part
 import type { OutboxRow, Store } from '../../src/store/store.ts'
 import { BASE_URL, startGateway, tempDataDir, type TestGateway } from '../helpers/gateway.ts'
 import { call, readJson } from '../helpers/fixtures.ts'
+import { asPartnership, asReferrer } from '../helpers/tokens.ts'
 import { barsHeaders, cancellationMessage, GATEWAY_SERVICE, REFERRER, referralMessage } from './bars-messages.ts'
 import { startStubPartner, until, type StubPartner } from './delivery-helpers.ts'
 
@@ -77,7 +78,7 @@ const GP_REFERRAL = 'fixtures/referrals/greater-manchester/gp-referral.json'
 async function refer (gw: TestGateway, fixture = GP_REFERRAL): Promise<{ task: Task & { id: string }, message: Bundle, correlationId: string, serviceRequestId: string }> {
   const headers = barsHeaders()
   const message = referralMessage(fixture)
-  const res = await call(`${gw.fhir}/$process-message`, { body: message, headers })
+  const res = await call(`${gw.fhir}/$process-message`, { body: message, headers: { ...await asReferrer(gw), ...headers } })
   expect(res.status, res.text).toBe(200)
   const task = (res.body as unknown as Bundle).entry?.find((e) => e.resource?.resourceType === 'Task')?.resource as Task & { id: string }
   return { task, message, correlationId: headers['x-correlation-id'] ?? '', serviceRequestId: referralIdFor(testSender(gw), REFERRER, message.id ?? '') }
@@ -85,7 +86,7 @@ async function refer (gw: TestGateway, fixture = GP_REFERRAL): Promise<{ task: T
 
 /** The partnership moves its Task (PUT with If-Match); returns the new version. */
 async function move (gw: TestGateway, task: Task & { id: string }, to: Task['status'], extra: Partial<Task> = {}): Promise<Task & { id: string }> {
-  const moved = await call(`${gw.fhir}/Task/${task.id}`, { method: 'PUT', body: { ...task, status: to, ...extra }, headers: { 'if-match': `W/"${task.meta?.versionId ?? ''}"` } })
+  const moved = await call(`${gw.fhir}/Task/${task.id}`, { method: 'PUT', body: { ...task, status: to, ...extra }, headers: { ...await asPartnership(gw), 'if-match': `W/"${task.meta?.versionId ?? ''}"` } })
   expect(moved.status, moved.text).toBe(200)
   return moved.body as unknown as Task & { id: string }
 }
@@ -221,9 +222,9 @@ describe('a Task move queues a BaRS response row in its own transaction (one att
     const { task, serviceRequestId } = await refer(gw)
     await move(gw, task, 'received')
     expect(await barsRows(gw.deps.store, serviceRequestId)).toEqual([])
-    const plain = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(GP_REFERRAL) })
+    const plain = await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), body: readJson(GP_REFERRAL) })
     expect(plain.status, plain.text).toBe(201)
-    const search = await call(`${gw.fhir}/Task?based-on=ServiceRequest/${String(plain.body.id)}`)
+    const search = await call(`${gw.fhir}/Task?based-on=ServiceRequest/${String(plain.body.id)}`, { headers: await asPartnership(gw) })
     const plainTask = (search.body as unknown as Bundle).entry?.[0]?.resource as Task & { id: string }
     await move(gw, plainTask, 'accepted')
     expect(await barsRows(gw.deps.store, String(plain.body.id))).toEqual([])
@@ -235,7 +236,7 @@ const HEREFORD = 'fixtures/referrals/herefordshire-and-worcestershire/gp-referra
 
 /** The BaRS cancellation of a referral message, answered 200 with the cancelled Task. */
 async function cancel (gw: TestGateway, message: Bundle): Promise<void> {
-  const res = await call(`${gw.fhir}/$process-message`, { body: cancellationMessage(message.id ?? '', 'Patient has moved away'), headers: barsHeaders() })
+  const res = await call(`${gw.fhir}/$process-message`, { body: cancellationMessage(message.id ?? '', 'Patient has moved away'), headers: { ...await asReferrer(gw), ...barsHeaders() } })
   expect(res.status, res.text).toBe(200)
   expect(taskIn(res.body as unknown as Bundle)).toMatchObject({ status: 'cancelled' })
 }
@@ -274,7 +275,7 @@ describe('through the outbox worker, end to end', () => {
     const patched = await call(`${gw.fhir}/Task/${task.id}`, {
       method: 'PATCH',
       raw: JSON.stringify([{ op: 'replace', path: '/status', value: 'accepted' }]),
-      headers: { 'content-type': 'application/json-patch+json', 'if-match': 'W/"1"' }
+      headers: { ...await asPartnership(gw), 'content-type': 'application/json-patch+json', 'if-match': 'W/"1"' }
     })
     expect(patched.status, patched.text).toBe(200)
     await until(() => referrer.received.length === 1, 15_000, 'the response message')
@@ -319,16 +320,16 @@ describe('through the outbox worker, end to end', () => {
     const before = partner.requests.length
     const headers = barsHeaders()
     const cancel = cancellationMessage(message.id ?? '', 'Patient has moved away')
-    const res = await call(`${gw.fhir}/$process-message`, { body: cancel, headers })
+    const res = await call(`${gw.fhir}/$process-message`, { body: cancel, headers: { ...await asReferrer(gw), ...headers } })
     expect(res.status, res.text).toBe(200)
     expect(taskIn(res.body as unknown as Bundle)).toMatchObject({ id: task.id, status: 'cancelled', statusReason: { text: 'Patient has moved away' } })
-    const sr = await call(`${gw.fhir}/ServiceRequest/${serviceRequestId}`)
+    const sr = await call(`${gw.fhir}/ServiceRequest/${serviceRequestId}`, { headers: await asReferrer(gw) })
     expect(sr.body).toMatchObject({ status: 'revoked', meta: { versionId: '2' } })
-    const stored = await call(`${gw.fhir}/Task/${task.id}`)
+    const stored = await call(`${gw.fhir}/Task/${task.id}`, { headers: await asPartnership(gw) })
     expect(stored.body).toMatchObject({ status: 'cancelled', meta: { versionId: '2' } })
     expect(JSON.stringify(stored.body.meta)).not.toContain('bars-request-id')
     // the X-Request-Id is done: a repeat is 409 duplicate
-    const repeat = await call(`${gw.fhir}/$process-message`, { body: cancel, headers })
+    const repeat = await call(`${gw.fhir}/$process-message`, { body: cancel, headers: { ...await asReferrer(gw), ...headers } })
     expect(repeat.status).toBe(409)
     expect((repeat.body.issue as Array<{ code: string }>)[0]?.code).toBe('duplicate')
 
@@ -347,7 +348,7 @@ describe('through the outbox worker, end to end', () => {
     expect(frimleyRecords(partner, serviceRequestId)[0]).toMatchObject({ taskId: task.id, partnershipId: 'frimley', referralStatus: 'active', taskStatus: 'requested' })
     await until(async () => (await gw.deps.store.listDeliveries({ partnershipId: 'frimley', serviceRequestId, status: 'delivered', limit: 10 })).length === 1, 5_000, 'the referral row settled')
     // the referral row is settled, so a change is a row of its own
-    const changed = await call(`${gw.fhir}/$process-message`, { body: referralMessage(FRIMLEY, { bundleId: message.id ?? '', reason: 'update', serviceRequest: { note: [{ text: 'Now off work' }] } }), headers: barsHeaders() })
+    const changed = await call(`${gw.fhir}/$process-message`, { body: referralMessage(FRIMLEY, { bundleId: message.id ?? '', reason: 'update', serviceRequest: { note: [{ text: 'Now off work' }] } }), headers: { ...await asReferrer(gw), ...barsHeaders() } })
     expect(changed.status, changed.text).toBe(200)
     await until(() => frimleyRecords(partner, serviceRequestId).length === 2, 15_000, 'the change delivery')
     await cancel(gw, message)

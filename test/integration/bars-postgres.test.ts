@@ -4,6 +4,7 @@ import { referralIdFor } from '../../src/bars/envelope.ts'
 import { testRequestKey, testSender } from '../helpers/gateway.ts'
 import { BASE_URL, startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call } from '../helpers/fixtures.ts'
+import { asPartnership, asReferrer } from '../helpers/tokens.ts'
 import { databaseUrlInNewSchema, dropSchema, pgUnavailable, queryInSchema } from '../helpers/postgres.ts'
 import { barsHeaders, cancellationMessage, REFERRER, referralMessage } from './bars-messages.ts'
 
@@ -23,7 +24,7 @@ describe.skipIf(unavailable !== undefined)('$process-message on PostgreSQL', () 
     await gw?.close()
     if (schema !== undefined) await dropSchema(schema)
   })
-  const post = async (body: unknown, headers = barsHeaders()): ReturnType<typeof call> => call(`${gw.fhir}/$process-message`, { body, headers })
+  const post = async (body: unknown, headers = barsHeaders()): ReturnType<typeof call> => call(`${gw.fhir}/$process-message`, { body, headers: { ...await asReferrer(gw), ...headers } })
 
   it('accepts, answers repeats 409 duplicate, a reused Bundle.id 409 conflict, and cancels', async () => {
     const message = referralMessage('fixtures/referrals/south-yorkshire/gp-referral.json')
@@ -46,7 +47,7 @@ describe.skipIf(unavailable !== undefined)('$process-message on PostgreSQL', () 
     const created = await post(message)
     expect(created.status, created.text).toBe(200)
     const task = (created.body.entry as Array<{ resource: Task }>).find((e) => e.resource.resourceType === 'Task')?.resource as Task
-    const moved = await call(`${gw.fhir}/Task/${task.id ?? ''}`, { method: 'PUT', body: { ...task, status: 'accepted' }, headers: { 'if-match': 'W/"1"' } })
+    const moved = await call(`${gw.fhir}/Task/${task.id ?? ''}`, { method: 'PUT', body: { ...task, status: 'accepted' }, headers: { ...await asPartnership(gw), 'if-match': 'W/"1"' } })
     expect(moved.status, moved.text).toBe(200)
     const rows = await queryInSchema(schema, `SELECT kind, partnership_id, payload FROM outbox WHERE task_id = '${task.id ?? ''}' AND kind = 'bars-response'`)
     expect(rows).toHaveLength(1)
@@ -57,8 +58,8 @@ describe.skipIf(unavailable !== undefined)('$process-message on PostgreSQL', () 
     const cancelled = await post(cancellationMessage(message.id ?? ''), headers)
     expect(cancelled.status, cancelled.text).toBe(200)
     const srId = referralIdFor(testSender(gw), REFERRER, message.id ?? '')
-    expect((await call(`${gw.fhir}/ServiceRequest/${srId}`)).body).toMatchObject({ status: 'revoked', meta: { versionId: '2' } })
-    expect((await call(`${gw.fhir}/Task/${task.id ?? ''}`)).body).toMatchObject({ status: 'cancelled', meta: { versionId: '3' } })
+    expect((await call(`${gw.fhir}/ServiceRequest/${srId}`, { headers: await asReferrer(gw) })).body).toMatchObject({ status: 'revoked', meta: { versionId: '2' } })
+    expect((await call(`${gw.fhir}/Task/${task.id ?? ''}`, { headers: await asPartnership(gw) })).body).toMatchObject({ status: 'cancelled', meta: { versionId: '3' } })
     expect(await queryInSchema(schema, `SELECT state FROM request_ids WHERE request_id = '${testRequestKey(gw, headers['x-request-id'] ?? '')}'`)).toEqual([{ state: 'done' }])
     expect((await post(cancellationMessage(message.id ?? ''), headers)).status).toBe(409)
   })
@@ -70,13 +71,13 @@ describe.skipIf(unavailable !== undefined)('$process-message on PostgreSQL', () 
     const seen = new Map<string, string[]>()
     let next: string | undefined = `${gw.fhir}/Task?owner=${owner}&_lastUpdated=ge${since}&_count=1`
     for (let pages = 0; next !== undefined && pages < 20; pages++) {
-      const res = await call(next)
+      const res = await call(next, { headers: await asPartnership(gw) })
       expect(res.status, res.text).toBe(200)
       const bundle = res.body as unknown as { total: number, link: Array<{ relation: string, url: string }>, entry?: Array<{ resource: Task }> }
       for (const { resource } of bundle.entry ?? []) {
         seen.set(resource.id ?? '', [...(seen.get(resource.id ?? '') ?? []), resource.status])
         if (resource.status === 'requested') {
-          const put = await call(`${gw.fhir}/Task/${resource.id ?? ''}`, { method: 'PUT', body: { ...resource, status: 'accepted' }, headers: { 'if-match': `W/"${resource.meta?.versionId ?? ''}"` } })
+          const put = await call(`${gw.fhir}/Task/${resource.id ?? ''}`, { method: 'PUT', body: { ...resource, status: 'accepted' }, headers: { ...await asPartnership(gw), 'if-match': `W/"${resource.meta?.versionId ?? ''}"` } })
           expect(put.status, put.text).toBe(200)
         }
       }

@@ -7,7 +7,9 @@ import { MESSAGE_DEFINITION_URLS } from '../../src/bars/bars-codes.ts'
 import { referralIdFor } from '../../src/bars/envelope.ts'
 import { testRequestKey, testSender } from '../helpers/gateway.ts'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { until } from '../helpers/until.ts'
 import { call, fixturePartnerships, readJson, type Reply } from '../helpers/fixtures.ts'
+import { asPartnership, asReferrer } from '../helpers/tokens.ts'
 import { b64, barsHeaders, cancellationMessage, GATEWAY_SERVICE, REFERRER, referralMessage } from './bars-messages.ts'
 
 let gw: TestGateway
@@ -17,7 +19,7 @@ afterAll(async () => { await gw.close() })
 const GM = 'fixtures/referrals/greater-manchester/gp-referral.json'
 
 async function post (body: unknown, headers: Record<string, string> = barsHeaders()): Promise<Reply> {
-  return call(`${gw.fhir}/$process-message`, { body, headers })
+  return call(`${gw.fhir}/$process-message`, { body, headers: { ...await asReferrer(gw), ...headers } })
 }
 
 type Issue = NonNullable<OperationOutcome['issue']>[number]
@@ -62,8 +64,8 @@ describe('POST /fhir/$process-message: a BaRS referral', () => {
     // the same pipeline as every door: the Task is stored and readable, based on the stored referral
     const srId = referralIdFor(testSender(gw), REFERRER, message.id ?? '')
     expect(task.basedOn?.[0]?.reference).toBe(`ServiceRequest/${srId}`)
-    expect((await call(`${gw.fhir}/Task/${task.id ?? ''}`)).status).toBe(200)
-    const sr = await call(`${gw.fhir}/ServiceRequest/${srId}`)
+    expect((await call(`${gw.fhir}/Task/${task.id ?? ''}`, { headers: await asPartnership(gw) })).status).toBe(200)
+    const sr = await call(`${gw.fhir}/ServiceRequest/${srId}`, { headers: await asReferrer(gw) })
     expect(sr.status).toBe(200)
     expect((sr.body.subject as { reference: string }).reference).toMatch(/^Patient\/[0-9a-f-]{36}$/)
   })
@@ -291,7 +293,7 @@ describe('reason update', () => {
     expect(r.status, r.text).toBe(200)
     expect(header(r).response?.identifier).toBe(message.id)
     expect(taskOf(r)).toMatchObject({ id: taskId, status: 'cancelled', statusReason: { text: 'Patient has moved away' } })
-    const stored = await call(`${gw.fhir}/Task/${taskId}`)
+    const stored = await call(`${gw.fhir}/Task/${taskId}`, { headers: await asPartnership(gw) })
     expect(stored.body).toMatchObject({ status: 'cancelled', meta: { versionId: '2' } })
 
     const repeat = await post(cancel, headers)
@@ -330,9 +332,9 @@ describe('reason update', () => {
     // the notes only grow: the first triage summary stays, the new one follows it
     expect(task.note?.slice(0, before.note?.length ?? 0)).toEqual(before.note)
     expect(task.note?.length).toBe((before.note?.length ?? 0) + 1)
-    const sr = await call(`${gw.fhir}/ServiceRequest/${srId}`)
+    const sr = await call(`${gw.fhir}/ServiceRequest/${srId}`, { headers: await asReferrer(gw) })
     expect(sr.body).toMatchObject({ status: 'active', meta: { versionId: '2' }, note: [{ text: 'Symptoms have worsened since the first referral' }] })
-    expect((await call(`${gw.fhir}/Task/${before.id ?? ''}`)).body).toMatchObject({ meta: { versionId: '2' } })
+    expect((await call(`${gw.fhir}/Task/${before.id ?? ''}`, { headers: await asPartnership(gw) })).body).toMatchObject({ meta: { versionId: '2' } })
     // this gateway runs no worker: the referral's own row still waits, and will send the referral
     // as it now stands, so the change adds no second row (the same referral is not sent twice)
     const rows = await gw.deps.store.listDeliveries({ serviceRequestId: srId, limit: 10 })
@@ -346,13 +348,13 @@ describe('reason update', () => {
     const message = referralMessage(GM)
     const created = await post(message)
     const task = taskOf(created)
-    const accepted = await call(`${gw.fhir}/Task/${task.id ?? ''}`, { method: 'PUT', body: { ...task, status: 'accepted' }, headers: { 'if-match': 'W/"1"' } })
+    const accepted = await call(`${gw.fhir}/Task/${task.id ?? ''}`, { method: 'PUT', body: { ...task, status: 'accepted' }, headers: { ...await asPartnership(gw), 'if-match': 'W/"1"' } })
     expect(accepted.status, accepted.text).toBe(200)
     const late = await post(referralMessage(GM, { bundleId: message.id ?? '', reason: 'update' }))
     expect(late.status).toBe(409)
     expect(error(late)).toMatchObject({ code: 'conflict', bars: 'REC_CONFLICT' })
     expect(error(late).expression[0]).toMatch(/^Bundle\.entry\[\d+\]\.resource\.status$/)
-    expect((await call(`${gw.fhir}/ServiceRequest/${referralIdFor(testSender(gw), REFERRER, message.id ?? '')}`)).body).toMatchObject({ meta: { versionId: '1' } })
+    expect((await call(`${gw.fhir}/ServiceRequest/${referralIdFor(testSender(gw), REFERRER, message.id ?? '')}`, { headers: await asReferrer(gw) })).body).toMatchObject({ meta: { versionId: '1' } })
 
     const other = referralMessage(GM)
     expect((await post(other)).status).toBe(200)
@@ -373,7 +375,7 @@ describe('reason update: BaRS data conflict (meta.lastUpdated)', () => {
     expect(bare.status).toBe(400)
     expect(error(bare)).toMatchObject({ code: 'required', bars: 'REC_BAD_REQUEST' })
     expect(issues(bare).map((i) => i.expression?.[0])).toContain('Bundle.entry[1].resource.meta.lastUpdated')
-    expect((await call(`${gw.fhir}/ServiceRequest/${referralIdFor(testSender(gw), REFERRER, message.id ?? '')}`)).body).toMatchObject({ meta: { versionId: '1' } })
+    expect((await call(`${gw.fhir}/ServiceRequest/${referralIdFor(testSender(gw), REFERRER, message.id ?? '')}`, { headers: await asReferrer(gw) })).body).toMatchObject({ meta: { versionId: '1' } })
   })
 
   it('a change made before the referral last changed here is 409 REC_CONFLICT conflict; made after, it applies', async () => {
@@ -388,18 +390,19 @@ describe('reason update: BaRS data conflict (meta.lastUpdated)', () => {
 
     // change B is made, then change A is made and applied first: B was made on a referral that has changed since
     const madeB = new Date().toISOString()
-    await new Promise((resolve) => setTimeout(resolve, 5))
+    // A is made strictly later than B
+    await until(() => Date.now() > Date.parse(madeB), 1_000, 'the clock to pass the instant B was made')
     const a = await post(referralMessage(GM, { bundleId: message.id ?? '', reason: 'update', serviceRequest: { note: [{ text: 'change A' }] } }))
     expect(a.status, a.text).toBe(200)
     const b = await post(referralMessage(GM, { bundleId: message.id ?? '', reason: 'update', lastUpdated: madeB, serviceRequest: { note: [{ text: 'change B' }] } }))
     expect(b.status).toBe(409)
     expect(error(b)).toMatchObject({ code: 'conflict', bars: 'REC_CONFLICT' })
-    expect((await call(`${gw.fhir}/ServiceRequest/${srId}`)).body).toMatchObject({ meta: { versionId: '2' }, note: [{ text: 'change A' }] })
+    expect((await call(`${gw.fhir}/ServiceRequest/${srId}`, { headers: await asReferrer(gw) })).body).toMatchObject({ meta: { versionId: '2' }, note: [{ text: 'change A' }] })
 
     // the sender reads the referral and makes its change again: applied
     const again = await post(referralMessage(GM, { bundleId: message.id ?? '', reason: 'update', serviceRequest: { note: [{ text: 'change B' }] } }))
     expect(again.status, again.text).toBe(200)
-    expect((await call(`${gw.fhir}/ServiceRequest/${srId}`)).body).toMatchObject({ meta: { versionId: '3' }, note: [{ text: 'change B' }] })
+    expect((await call(`${gw.fhir}/ServiceRequest/${srId}`, { headers: await asReferrer(gw) })).body).toMatchObject({ meta: { versionId: '3' }, note: [{ text: 'change B' }] })
   })
 })
 
@@ -416,18 +419,18 @@ describe('the checked-in example messages (fixtures/bars)', () => {
 
 describe('GET /fhir/MessageDefinition', () => {
   it('lists what the gateway accepts and sends, by event, and reads one by id', async () => {
-    const all = await call(`${gw.fhir}/MessageDefinition`)
+    const all = await call(`${gw.fhir}/MessageDefinition`, { headers: await asReferrer(gw) })
     expect(all.status).toBe(200)
     // the gateway's own referral, greater-manchester's two services, the cancellation and the response
     expect(all.body.total).toBe(5)
-    const requests = await call(`${gw.fhir}/MessageDefinition?event=servicerequest-request&context=${GATEWAY_SERVICE}`)
+    const requests = await call(`${gw.fhir}/MessageDefinition?event=servicerequest-request&context=${GATEWAY_SERVICE}`, { headers: await asReferrer(gw) })
     expect((requests.body.entry as Array<{ resource: { url: string } }>).map((e) => e.resource.url).sort()).toEqual([MESSAGE_DEFINITION_URLS.cancellation, MESSAGE_DEFINITION_URLS.referral])
     // a service id it does not offer finds nothing
-    expect((await call(`${gw.fhir}/MessageDefinition?context=https://fhir.nhs.uk/Id/dos-service-id|2000099999`)).body.total).toBe(0)
-    const one = await call(`${gw.fhir}/MessageDefinition/workwell-bars-servicerequest-request-referral`)
+    expect((await call(`${gw.fhir}/MessageDefinition?context=https://fhir.nhs.uk/Id/dos-service-id|2000099999`, { headers: await asReferrer(gw) })).body.total).toBe(0)
+    const one = await call(`${gw.fhir}/MessageDefinition/workwell-bars-servicerequest-request-referral`, { headers: await asReferrer(gw) })
     expect(one.body).toMatchObject({ resourceType: 'MessageDefinition', url: MESSAGE_DEFINITION_URLS.referral })
-    expect((await call(`${gw.fhir}/MessageDefinition/nope`)).status).toBe(404)
-    expect((await call(`${gw.fhir}/MessageDefinition?colour=blue`)).status).toBe(400)
+    expect((await call(`${gw.fhir}/MessageDefinition/nope`, { headers: await asReferrer(gw) })).status).toBe(404)
+    expect((await call(`${gw.fhir}/MessageDefinition?colour=blue`, { headers: await asReferrer(gw) })).status).toBe(400)
   })
 
   it('the CapabilityStatement lists $process-message, MessageDefinition and the supported messages', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO, startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call } from '../helpers/fixtures.ts'
+import { asReferrer } from '../helpers/tokens.ts'
 
 type Resource = { type: string, interaction?: Array<{ code: string }>, supportedProfile?: string[] }
 
@@ -32,7 +33,7 @@ describe('the WorkWell conformance resources over HTTP', () => {
     expect(files.length).toBeGreaterThan(30)
     for (const file of files) {
       const committed = JSON.parse(readFileSync(join(REPO, 'profiles', file), 'utf8')) as { resourceType: string, id: string }
-      const res = await call(`${gw.fhir}/${committed.resourceType}/${committed.id}`)
+      const res = await call(`${gw.fhir}/${committed.resourceType}/${committed.id}`, { headers: await asReferrer(gw) })
       expect(res.status, file).toBe(200)
       expect(res.headers.get('content-type')).toContain('application/fhir+json')
       expect(res.body).toStrictEqual(committed)
@@ -40,10 +41,10 @@ describe('the WorkWell conformance resources over HTTP', () => {
   })
 
   it('answers an unknown or malformed id with an OperationOutcome', async () => {
-    const miss = await call(`${gw.fhir}/ValueSet/no-such-value-set`)
+    const miss = await call(`${gw.fhir}/ValueSet/no-such-value-set`, { headers: await asReferrer(gw) })
     expect(miss.status).toBe(404)
     expect((miss.body.issue as Array<{ expression: string[] }>)[0]!.expression).toEqual(['ValueSet.id'])
-    const bad = await call(`${gw.fhir}/CodeSystem/${'x'.repeat(65)}`)
+    const bad = await call(`${gw.fhir}/CodeSystem/${'x'.repeat(65)}`, { headers: await asReferrer(gw) })
     expect(bad.status).toBe(400)
     expect(bad.body.resourceType).toBe('OperationOutcome')
   })

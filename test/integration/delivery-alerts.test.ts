@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { createLogCapture } from '../helpers/log-capture.ts'
 import { call } from '../helpers/fixtures.ts'
+import { asOperator } from '../helpers/tokens.ts'
 import { postReferral, referralIn, startStubPartner, until, type StubPartner } from './delivery-helpers.ts'
 import { summariseAlerts, type AlertBundle } from '../../src/alerts/alert-bundle.ts'
 
@@ -43,7 +44,7 @@ afterAll(async () => {
 })
 
 async function alerts (): Promise<AlertBundle> {
-  const res = await call(`${gw.origin}/admin/alerts`)
+  const res = await call(`${gw.origin}/admin/alerts`, { headers: await asOperator(gw) })
   expect(res.status).toBe(200)
   return res.body as unknown as AlertBundle
 }
@@ -65,7 +66,7 @@ describe('a partner that answers 400 to one referral', { timeout: 60_000 }, () =
     // refused once, never retried
     expect(partner.requests.filter((r) => r.key === refusedKey)).toHaveLength(1)
 
-    const res = await call(`${gw.origin}/admin/deliveries?status=dead-letter`)
+    const res = await call(`${gw.origin}/admin/deliveries?status=dead-letter`, { headers: await asOperator(gw) })
     const dead = (res.body as unknown as { deliveries: Array<{ id: string, attempts: number, lastError: string }> }).deliveries
     expect(dead).toEqual([expect.objectContaining({ attempts: 1, lastError: 'HTTP 400 (rejected by partner): error required at referral.practice' })])
 
@@ -82,7 +83,7 @@ describe('a partner that answers 400 to one referral', { timeout: 60_000 }, () =
 
     // resolved: the partner is fixed and the dead letter replayed
     refusing = false
-    expect((await call(`${gw.origin}/admin/deliveries/${dead[0]?.id ?? ''}/$replay`, { method: 'POST' })).status).toBe(200)
+    expect((await call(`${gw.origin}/admin/deliveries/${dead[0]?.id ?? ''}/$replay`, { headers: await asOperator(gw), method: 'POST' })).status).toBe(200)
     await until(async () => (await alerts()).total === 0, 20_000, 'the alert to clear')
     await until(() => logs.lines.some((l) => l.msg === 'alert cleared' && l.alert === 'ReferralDeadLettered'), 5_000, 'the cleared log line')
     await until(() => partner.stored.size === REFERRALS, 20_000, 'the replayed referral delivered')

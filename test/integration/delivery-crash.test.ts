@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tempDataDir } from '../helpers/gateway.ts'
 import { call } from '../helpers/fixtures.ts'
+import { asOperator } from '../helpers/tokens.ts'
 import { spawnServer, type ServerProcess } from '../helpers/spawn-server.ts'
 import { postReferral, referralIn, startStubPartner, until, type StubPartner } from './delivery-helpers.ts'
 
@@ -75,8 +76,12 @@ describe('the gateway killed mid-delivery and restarted', () => {
 
     const second = await startServer()
     await until(() => partner.stored.size >= REFERRALS, 30_000, 'every referral to arrive after the restart')
-    // a moment for any duplicate from the restart to show up
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    // once every row is recorded delivered the worker sends nothing more: any duplicate from
+    // the restart has arrived by then
+    await until(async () => {
+      const res = await call(`${second.origin}/admin/deliveries?status=delivered`, { headers: await asOperator(second) })
+      return (res.body as unknown as { deliveries: unknown[] }).deliveries.length === REFERRALS
+    }, 20_000, 'the restarted gateway to record every delivery')
 
     const stored = [...partner.stored.values()]
     const referrals = stored.map((r) => referralIn(r.body, accepted))
@@ -86,11 +91,6 @@ describe('the gateway killed mid-delivery and restarted', () => {
     // at least once on the wire: the held requests were sent again after the restart, and the
     // ones the partner had stored were answered as repeats, not stored twice
     expect(partner.requests.length).toBeGreaterThan(REFERRALS)
-
-    await until(async () => {
-      const res = await call(`${second.origin}/admin/deliveries?status=delivered`)
-      return (res.body as unknown as { deliveries: unknown[] }).deliveries.length === REFERRALS
-    }, 20_000, 'the restarted gateway to record every delivery')
     second.child.kill('SIGTERM')
     await second.exited()
   }, 90_000)

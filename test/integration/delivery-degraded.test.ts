@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { createLogCapture } from '../helpers/log-capture.ts'
 import { call } from '../helpers/fixtures.ts'
+import { asOperator } from '../helpers/tokens.ts'
 import { postReferral, referralIn, seeded, startStubPartner, until, type PartnerMode, type StubPartner } from './delivery-helpers.ts'
 
 /**
@@ -55,7 +56,7 @@ afterAll(async () => {
 })
 
 async function deadLetters (): Promise<number> {
-  const res = await call(`${gw.origin}/admin/deliveries?status=dead-letter`)
+  const res = await call(`${gw.origin}/admin/deliveries?status=dead-letter`, { headers: await asOperator(gw) })
   return (res.body as unknown as { deliveries: unknown[] }).deliveries.length
 }
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { REPO } from '../helpers/gateway.ts'
 import { call, readJson } from '../helpers/fixtures.ts'
+import { asReferrer } from '../helpers/tokens.ts'
 
 /** What the stub partner does with one request. */
 export type PartnerMode = 'ok' | 'slow' | '503' | 'hang' | 'reset' | 'store-then-reset' | 'store-then-hang' | '400'
@@ -63,6 +64,7 @@ export async function startStubPartner (port = 0): Promise<StubPartner> {
             return
           }
           case 'slow':
+            // not a wait: this partner answers slowly on purpose
             setTimeout(() => {
               const repeat = partner.stored.has(got.key)
               store()
@@ -91,6 +93,7 @@ export async function startStubPartner (port = 0): Promise<StubPartner> {
             }))
         }
       }
+      // not a wait: a partner's answer delay is the condition under test
       if (partner.delayMs > 0) setTimeout(answer, partner.delayMs)
       else answer()
     })
@@ -142,7 +145,7 @@ export function mappingsWithMaxAttempts (maxAttempts: number): { dir: string, re
 
 /** POSTs the NCL GP referral fixture and returns the new ServiceRequest id. */
 export async function postReferral (fhirBase: string): Promise<string> {
-  const res = await call(`${fhirBase}/ServiceRequest`, { body: readJson('fixtures/referrals/north-central-london/gp-referral.json') })
+  const res = await call(`${fhirBase}/ServiceRequest`, { headers: await asReferrer(fhirBase), body: readJson('fixtures/referrals/north-central-london/gp-referral.json') })
   if (res.status !== 201) throw new Error(`referral not accepted: ${res.status} ${res.text.slice(0, 300)}`)
   return res.body.id as string
 }

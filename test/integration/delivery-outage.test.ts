@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { createLogCapture } from '../helpers/log-capture.ts'
 import { call } from '../helpers/fixtures.ts'
+import { asOperator } from '../helpers/tokens.ts'
 import { mappingsWithMaxAttempts, postReferral, referralIn, startStubPartner, until, type StubPartner } from './delivery-helpers.ts'
 
 const REFERRALS = 12
@@ -51,7 +52,7 @@ interface AdminList {
 }
 
 async function admin (): Promise<AdminList> {
-  const res = await call(`${gw.origin}/admin/deliveries?partnership=north-central-london`)
+  const res = await call(`${gw.origin}/admin/deliveries?partnership=north-central-london`, { headers: await asOperator(gw) })
   expect(res.status).toBe(200)
   return res.body as unknown as AdminList
 }
@@ -62,13 +63,15 @@ describe('a partner that is down for a while', () => {
     for (let i = 0; i < REFERRALS; i++) accepted.push(await postReferral(gw.fhir))
 
     await until(async () => (await admin()).circuits.some((c) => c.state === 'open' || c.state === 'half-open'), 20_000, 'the circuit to open')
-    // let the outage last: only probes reach for the partner now
-    await new Promise((resolve) => setTimeout(resolve, 1_000))
-    const during = await admin()
+    // let the outage last until the breaker has probed the partner twice more: only probes reach for it now
+    const tried = (list: AdminList): number => list.deliveries.reduce((n, d) => n + d.attempts, 0)
+    const atOpen = tried(await admin())
+    let during = await admin()
+    await until(async () => { during = await admin(); return tried(during) >= atOpen + 2 }, 20_000, 'two probes of the partner')
     expect(during.deliveries.every((d) => d.status === 'pending')).toBe(true)
-    const attempts = during.deliveries.reduce((n, d) => n + d.attempts, 0)
-    // without a breaker, 12 rows retried every ≤400 ms for 1 s would be far more attempts
-    expect(attempts).toBeLessThan(REFERRALS + THRESHOLD)
+    // without a breaker, 12 rows one at a time (a refused connection fails at once) would all
+    // have been tried, most of them again, long before two probe periods were over
+    expect(tried(during)).toBeLessThan(REFERRALS + THRESHOLD)
     expect(during.deliveries.filter((d) => d.attempts === 0).length).toBeGreaterThan(0)
 
     await partner.comeBack()

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { createLogCapture } from '../helpers/log-capture.ts'
 import { call } from '../helpers/fixtures.ts'
+import { asOperator } from '../helpers/tokens.ts'
 import { mappingsWithMaxAttempts, postReferral, until } from './delivery-helpers.ts'
 
 /** A loopback port nothing listens on: connections to it are refused (ECONNREFUSED). */
@@ -50,7 +51,7 @@ describe('a partner that refuses connections', () => {
   it('records every attempt (retry and AuditEvent) and logs no error', async () => {
     for (let i = 0; i < 5; i++) await postReferral(gw.fhir)
     await until(async () => {
-      const res = await call(`${gw.origin}/admin/deliveries?partnership=north-central-london`)
+      const res = await call(`${gw.origin}/admin/deliveries?partnership=north-central-london`, { headers: await asOperator(gw) })
       const rows = (res.body as unknown as { deliveries: Array<{ attempts: number }> }).deliveries
       return rows.reduce((n, d) => n + d.attempts, 0) >= 20
     }, 20_000, 'twenty recorded attempts')

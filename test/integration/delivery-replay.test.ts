@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { createLogCapture } from '../helpers/log-capture.ts'
 import { call } from '../helpers/fixtures.ts'
+import { asOperator } from '../helpers/tokens.ts'
 import { postReferral, referralIn, startStubPartner, until, type StubPartner } from './delivery-helpers.ts'
 
 let partner: StubPartner
@@ -35,7 +36,7 @@ afterAll(async () => {
 interface DeliveryJson { id: string, status: string, attempts: number, lastError?: string, lastResponseStatus?: number, serviceRequest: string }
 
 async function list (query: string): Promise<DeliveryJson[]> {
-  const res = await call(`${gw.origin}/admin/deliveries${query}`)
+  const res = await call(`${gw.origin}/admin/deliveries${query}`, { headers: await asOperator(gw) })
   expect(res.status).toBe(200)
   return (res.body as unknown as { deliveries: DeliveryJson[] }).deliveries
 }
@@ -57,7 +58,7 @@ describe('a 400 from the partner, a fix, and a replay', { timeout: 60_000 }, () 
 
     rejecting = false
     const id = dead?.id ?? ''
-    const replay = await call(`${gw.origin}/admin/deliveries/${id}/$replay`, { method: 'POST' })
+    const replay = await call(`${gw.origin}/admin/deliveries/${id}/$replay`, { headers: await asOperator(gw), method: 'POST' })
     expect(replay.status).toBe(200)
     expect(replay.body).toMatchObject({ id, status: 'pending', attempts: 0 })
 
@@ -65,20 +66,21 @@ describe('a 400 from the partner, a fix, and a replay', { timeout: 60_000 }, () 
     expect(referralIn(partner.stored.get(id)?.body ?? '', [srId])).toBe(srId)
 
     // replaying a delivered row is a conflict; an unknown id is not found; both OperationOutcomes
-    const again = await call(`${gw.origin}/admin/deliveries/${id}/$replay`, { method: 'POST' })
+    const again = await call(`${gw.origin}/admin/deliveries/${id}/$replay`, { headers: await asOperator(gw), method: 'POST' })
     expect(again.status).toBe(409)
     expect(again.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'conflict' }] })
-    const unknown = await call(`${gw.origin}/admin/deliveries/no-such-delivery/$replay`, { method: 'POST' })
+    const unknown = await call(`${gw.origin}/admin/deliveries/no-such-delivery/$replay`, { headers: await asOperator(gw), method: 'POST' })
     expect(unknown.status).toBe(404)
     expect(unknown.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'not-found' }] })
   })
 
   it('answers a bad filter with a 400 OperationOutcome naming the parameter', async () => {
-    const res = await call(`${gw.origin}/admin/deliveries?status=lost`)
+    const res = await call(`${gw.origin}/admin/deliveries?status=lost`, { headers: await asOperator(gw) })
     expect(res.status).toBe(400)
-    expect(res.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'value', expression: ['status'] }] })
-    const count = await call(`${gw.origin}/admin/deliveries?_count=abc`)
+    expect(res.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'invalid', expression: ['status'] }] })
+    const count = await call(`${gw.origin}/admin/deliveries?_count=abc`, { headers: await asOperator(gw) })
     expect(count.status).toBe(400)
+    expect(count.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'invalid', expression: ['_count'] }] })
   })
 
   it('replay of a pending delivery is a 409', async () => {
@@ -91,7 +93,7 @@ describe('a 400 from the partner, a fix, and a replay', { timeout: 60_000 }, () 
       outbox: { id: 'out-later', partnershipId: 'north-central-london', serviceRequestId: 'sr-later', taskId: 'task-later', createdAt: later },
       audit: []
     })
-    const res = await call(`${gw.origin}/admin/deliveries/out-later/$replay`, { method: 'POST' })
+    const res = await call(`${gw.origin}/admin/deliveries/out-later/$replay`, { headers: await asOperator(gw), method: 'POST' })
     expect(res.status).toBe(409)
     expect(res.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'conflict', diagnostics: expect.stringContaining('pending') }] })
   })

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO, startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, readJson } from '../helpers/fixtures.ts'
+import { asOperator, asReferrer } from '../helpers/tokens.ts'
 import { postReferral, referralIn, startStubPartner, until, type StubPartner } from './delivery-helpers.ts'
 
 /**
@@ -70,12 +71,15 @@ describe('npx workwell worker, deliveries and replay', () => {
     // Surrey Heartlands' mapping needs the home postcode: the referral is valid, the mapping cannot fill it
     const noAddress = readJson<{ contained: Array<{ resourceType: string, address?: unknown }> }>('fixtures/referrals/surrey-heartlands/gp-referral.json')
     for (const r of noAddress.contained) if (r.resourceType === 'Patient') delete r.address
-    const res = await call(`${gw.fhir}/ServiceRequest`, { body: noAddress })
+    const res = await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), body: noAddress })
     expect(res.status).toBe(201)
     const unfillable = res.body.id as string
 
-    // the gateway itself sends nothing
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    // the gateway itself sends nothing: it runs no worker, so its rows wait untried
+    expect(gw.deps.config.delivery.enabled).toBe(false)
+    const queued = await gw.deps.store.listDeliveries({ limit: 100 })
+    expect(queued.map((r) => r.serviceRequestId).sort()).toEqual([good, refused, unfillable].sort())
+    expect(queued.every((r) => r.status === 'pending' && r.attempts === 0)).toBe(true)
     expect(partner.requests).toHaveLength(0)
 
     worker = spawn(process.execPath, [CLI, 'worker'], { cwd: REPO, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
@@ -96,7 +100,7 @@ describe('npx workwell worker, deliveries and replay', () => {
     expect(deadFor(unfillable)?.[6]).toBe('mapping failed: missing required field(s) postcode')
     expect(deadFor(refused)?.[6]).toBe('HTTP 400 (rejected by partner): error required at referral.practice')
     // ... and over HTTP
-    const admin = await call(`${gw.origin}/admin/deliveries?partnership=surrey-heartlands&status=dead-letter`)
+    const admin = await call(`${gw.origin}/admin/deliveries?partnership=surrey-heartlands&status=dead-letter`, { headers: await asOperator(gw) })
     expect((admin.body as unknown as { deliveries: unknown[] }).deliveries).toEqual([
       expect.objectContaining({ serviceRequest: `ServiceRequest/${unfillable}`, status: 'dead-letter', lastError: 'mapping failed: missing required field(s) postcode' })
     ])

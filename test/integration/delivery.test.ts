@@ -7,6 +7,7 @@ import type { OutboxRow } from '../../src/store/store.ts'
 import { REPO, startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { createLogCapture } from '../helpers/log-capture.ts'
 import { call, readJson } from '../helpers/fixtures.ts'
+import { asPartnership, asReferrer } from '../helpers/tokens.ts'
 import { until } from '../helpers/until.ts'
 
 interface Received { path: string, headers: Record<string, string | string[] | undefined>, body: string }
@@ -65,12 +66,11 @@ afterAll(async () => {
 /** Waits until the worker has recorded the delivery of this referral. */
 async function deliveredRow (partnership: string, serviceRequestId: string): Promise<OutboxRow> {
   let row: OutboxRow | undefined
-  const end = Date.now() + 20_000
-  while (row?.status !== 'delivered') {
-    if (Date.now() > end) throw new Error(`not delivered: ${JSON.stringify(row)}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
+  await until(async () => {
     row = (await gw.deps.store.listDeliveries({ partnershipId: partnership, limit: 100 })).find((r) => r.serviceRequestId === serviceRequestId)
-  }
+    return row?.status === 'delivered'
+  }, 20_000, `the delivery of ${serviceRequestId}`)
+  if (row === undefined) throw new Error('not delivered')
   return row
 }
 
@@ -80,7 +80,7 @@ describe('delivery to the partnership system', { timeout: 60_000 }, () => {
     ['black-country', /^application\/json/],
     ['cambridgeshire-and-peterborough', /^text\/csv/]
   ])('maps and delivers a consented %s referral, with an idempotency key and its partnership\'s signature', async (partnership, contentType) => {
-    const res = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(`fixtures/referrals/${partnership}/gp-referral.json`) })
+    const res = await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), body: readJson(`fixtures/referrals/${partnership}/gp-referral.json`) })
     expect(res.status).toBe(201)
     const srId = res.body.id as string
     await until(() => received.some((r) => r.path.startsWith(`/${partnership}/`) && r.body.includes(srId)))
@@ -105,7 +105,7 @@ describe('delivery to the partnership system', { timeout: 60_000 }, () => {
   })
 
   it('drops a consented herefordshire-and-worcestershire referral into its daily CSV file (partnership.json: a folder)', async () => {
-    const res = await call(`${gw.fhir}/ServiceRequest`, { body: readJson('fixtures/referrals/herefordshire-and-worcestershire/gp-referral.json') })
+    const res = await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), body: readJson('fixtures/referrals/herefordshire-and-worcestershire/gp-referral.json') })
     expect(res.status).toBe(201)
     const srId = res.body.id as string
     const row = await deliveredRow('herefordshire-and-worcestershire', srId)
@@ -124,7 +124,7 @@ describe('delivery to the partnership system', { timeout: 60_000 }, () => {
 
   it('retries after a 503 and then delivers', async () => {
     failNext = 1
-    const res = await call(`${gw.fhir}/ServiceRequest`, { body: readJson('fixtures/referrals/north-central-london/gp-referral.json') })
+    const res = await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), body: readJson('fixtures/referrals/north-central-london/gp-referral.json') })
     const srId = res.body.id as string
     await until(() => received.some((r) => r.body.includes(srId)), 30_000)
     const row = await deliveredRow('north-central-london', srId)
@@ -135,11 +135,11 @@ describe('delivery to the partnership system', { timeout: 60_000 }, () => {
     const referral = readJson<{ supportingInfo: Array<{ reference: string }>, contained: Array<{ id: string }> }>('fixtures/referrals/north-central-london/gp-referral.json')
     referral.supportingInfo = referral.supportingInfo.filter((r) => r.reference !== '#consent')
     referral.contained = referral.contained.filter((r) => r.id !== 'consent')
-    const res = await call(`${gw.fhir}/ServiceRequest`, { body: referral })
+    const res = await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), body: referral })
     expect(res.status).toBe(201)
     const rows = await gw.deps.store.listDeliveries({ limit: 1000 })
     expect(rows.some((r) => r.serviceRequestId === res.body.id)).toBe(false)
-    const task = (await call(`${gw.fhir}/Task?based-on=ServiceRequest/${res.body.id as string}`)).body.entry as Array<{ resource: { businessStatus: { coding: Array<{ code: string }> }, statusReason: { text: string } } }>
+    const task = (await call(`${gw.fhir}/Task?based-on=ServiceRequest/${res.body.id as string}`, { headers: await asPartnership(gw) })).body.entry as Array<{ resource: { businessStatus: { coding: Array<{ code: string }> }, statusReason: { text: string } } }>
     expect(task[0]!.resource.businessStatus.coding[0]!.code).toBe('needs-information')
     expect(task[0]!.resource.statusReason.text).toContain('consent')
   })

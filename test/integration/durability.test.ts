@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { startGateway, tempDataDir } from '../helpers/gateway.ts'
 import { call, readJson } from '../helpers/fixtures.ts'
+import { asPartnership, asReferrer } from '../helpers/tokens.ts'
 
 const DB_FILE = 'workwell.sqlite'
 
@@ -20,7 +21,7 @@ describe('the write path loses nothing', () => {
     const dataDir = tempDataDir()
     const gw = await startGateway({ dataDir })
     try {
-      const ok = await call(`${gw.fhir}/ServiceRequest`, { body: readJson('fixtures/referrals/frimley/gp-referral.json') })
+      const ok = await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), body: readJson('fixtures/referrals/frimley/gp-referral.json') })
       expect(ok.status).toBe(201)
       const before = { resources: count(dataDir, 'resources'), tasks: count(dataDir, 'tasks'), outbox: count(dataDir, 'outbox'), audit: count(dataDir, 'audit_events') }
       // A real failure half-way through the transaction: the outbox insert aborts after the
@@ -28,7 +29,7 @@ describe('the write path loses nothing', () => {
       const db = new DatabaseSync(path.join(dataDir, DB_FILE))
       db.exec("CREATE TRIGGER fail_outbox BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END")
       const requestId = randomUUID()
-      const failed = await call(`${gw.fhir}/ServiceRequest`, { body: readJson('fixtures/referrals/frimley/gp-referral.json'), headers: { 'x-request-id': requestId } })
+      const failed = await call(`${gw.fhir}/ServiceRequest`, { body: readJson('fixtures/referrals/frimley/gp-referral.json'), headers: { ...await asReferrer(gw), 'x-request-id': requestId } })
       expect(failed.status).toBe(500)
       expect(failed.body.resourceType).toBe('OperationOutcome')
       expect(failed.text).not.toContain('simulated disk failure')
@@ -36,7 +37,7 @@ describe('the write path loses nothing', () => {
       db.exec('DROP TRIGGER fail_outbox')
       db.close()
       // The claim was released: the sender's retry is processed as new.
-      const retry = await call(`${gw.fhir}/ServiceRequest`, { body: readJson('fixtures/referrals/frimley/gp-referral.json'), headers: { 'x-request-id': requestId } })
+      const retry = await call(`${gw.fhir}/ServiceRequest`, { body: readJson('fixtures/referrals/frimley/gp-referral.json'), headers: { ...await asReferrer(gw), 'x-request-id': requestId } })
       expect(retry.status).toBe(201)
       expect(count(dataDir, 'outbox')).toBe(before.outbox + 1)
     } finally {
@@ -49,7 +50,7 @@ describe('the write path loses nothing', () => {
     const created: Array<{ sr: string, task: string }> = []
     const first = await startGateway({ dataDir })
     for (const p of ['black-country', 'surrey-heartlands', 'greater-manchester', 'south-yorkshire']) {
-      const res = await call(`${first.fhir}/ServiceRequest/$triage`, { body: readJson(`fixtures/referrals/${p}/gp-referral.json`) })
+      const res = await call(`${first.fhir}/ServiceRequest/$triage`, { headers: await asReferrer(first), body: readJson(`fixtures/referrals/${p}/gp-referral.json`) })
       expect(res.status).toBe(200)
       created.push({ sr: (res.body.focus as { reference: string }).reference, task: res.body.id as string })
     }
@@ -57,10 +58,10 @@ describe('the write path loses nothing', () => {
     const second = await startGateway({ dataDir })
     try {
       for (const c of created) {
-        expect((await call(`${second.fhir}/${c.sr}`)).status).toBe(200)
-        expect((await call(`${second.fhir}/Task/${c.task}`)).status).toBe(200)
+        expect((await call(`${second.fhir}/${c.sr}`, { headers: await asReferrer(second) })).status).toBe(200)
+        expect((await call(`${second.fhir}/Task/${c.task}`, { headers: await asPartnership(second) })).status).toBe(200)
       }
-      expect((await call(`${second.fhir}/Task`)).body.total).toBe(created.length)
+      expect((await call(`${second.fhir}/Task`, { headers: await asPartnership(second) })).body.total).toBe(created.length)
     } finally {
       await second.stop()
       rmSync(dataDir, { recursive: true, force: true })

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO, tempDataDir, TEST_AUDIENCE } from '../helpers/gateway.ts'
-import { createTestIssuer, type TestIssuer } from '../helpers/tokens.ts'
+import { asReferrer, createTestIssuer, type TestIssuer } from '../helpers/tokens.ts'
 import { FHIR_HEADERS } from '../helpers/fixtures.ts'
 import { spawnServer, type ServerProcess } from '../helpers/spawn-server.ts'
 import { startStubPartner, until, type StubPartner } from './delivery-helpers.ts'
@@ -86,7 +86,7 @@ describe('SIGKILL during a load of 2,000 referrals', () => {
         next++
         const requestId = randomUUID()
         try {
-          const res = await fetch(`${first.origin}/fhir/ServiceRequest`, { method: 'POST', headers: { ...FHIR_HEADERS, authorization: `Bearer ${first.defaultToken ?? ''}`, 'x-request-id': requestId }, body })
+          const res = await fetch(`${first.origin}/fhir/ServiceRequest`, { method: 'POST', headers: { ...FHIR_HEADERS, ...await asReferrer(first), 'x-request-id': requestId }, body })
           const json = await res.json() as { id?: string }
           if (res.status >= 200 && res.status < 300) ok++
           sent.push({ requestId, status: res.status, ...(json.id === undefined ? {} : { serviceRequestId: json.id }) })
@@ -130,12 +130,17 @@ describe('SIGKILL during a load of 2,000 referrals', () => {
 
     // a sender retrying a failed request with its X-Request-Id gets one referral, never two
     // (once the dead process's claims are stale; before that the answer is 425, retry later)
-    await new Promise((resolve) => setTimeout(resolve, 1100))
     const retried = failed.slice(0, 20)
     for (const f of retried) {
-      const res = await fetch(`${second.origin}/fhir/ServiceRequest`, { method: 'POST', headers: { ...FHIR_HEADERS, authorization: `Bearer ${second.defaultToken ?? ''}`, 'x-request-id': f.requestId }, body })
-      await res.arrayBuffer()
-      expect(res.status).toBe(stored.done.has(f.requestId) ? 409 : 201)
+      let status = 0
+      // the sender retries on 425, as it is told to
+      await until(async () => {
+        const res = await fetch(`${second.origin}/fhir/ServiceRequest`, { method: 'POST', headers: { ...FHIR_HEADERS, ...await asReferrer(second), 'x-request-id': f.requestId }, body })
+        await res.arrayBuffer()
+        status = res.status
+        return status !== 425
+      }, 15_000, `an answer other than 425 to the retry of ${f.requestId}`)
+      expect(status).toBe(stored.done.has(f.requestId) ? 409 : 201)
     }
   }, 180_000)
 })

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, fixturePartnerships, readJson } from '../helpers/fixtures.ts'
+import { asReferrer, tokenFor } from '../helpers/tokens.ts'
 
 interface PatientLike { identifier?: Array<{ value?: string }>, name?: Array<{ family?: string, given?: string[] }>, birthDate?: string, address?: Array<{ line?: string[], postalCode?: string }> }
 
@@ -28,13 +29,13 @@ describe('logs carry ids, codes and timings, never personal data', () => {
         const referral = readJson<{ contained?: Array<PatientLike & { resourceType: string }> }>(`fixtures/referrals/${p}/${kind}.json`)
         for (const v of personalValues(referral)) personal.add(v)
         const url = kind === 'gp-referral' ? `${gw.fhir}/ServiceRequest?name=${encodeURIComponent(personalValues(referral)[1] ?? '')}` : `${gw.fhir}/ServiceRequest/$triage`
-        const res = await call(url, { body: referral })
+        const res = await call(url, { body: referral, headers: await asReferrer(gw) })
         expect([200, 201]).toContain(res.status)
       }
       // an invalid one too: error paths must not echo the body into logs
       const broken = readJson<Record<string, unknown>>(`fixtures/referrals/${p}/gp-referral.json`)
       broken.status = 'bogus'
-      expect((await call(`${gw.fhir}/ServiceRequest`, { body: broken })).status).toBe(422)
+      expect((await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), body: broken })).status).toBe(422)
     }
     expect(personal.size).toBeGreaterThan(100)
     const logs = gw.logs.join('')
@@ -56,12 +57,13 @@ describe('logs carry no tokens or secrets', () => {
     const partnership = await gw.token({ roles: ['partnership'], partnership: [owner] })
     const stranger = await gw.token({ roles: ['partnership'], partnership: ['no-such-partnership'] })
     const expired = await gw.issuer.sign({ sub: 'late', scope: 'workwell/operator' }, { now: new Date(Date.now() - 7_200_000) })
-    const tokens = [gw.defaultToken, referrer, partnership, stranger, expired]
+    const operator = await tokenFor(gw, 'operator')
+    const tokens = [operator, referrer, partnership, stranger, expired]
     const steps: Array<[string, Record<string, string>, number]> = [
       [`${gw.fhir}/Task/${taskId}`, { authorization: `Bearer ${partnership}` }, 200],
       [`${gw.fhir}/Task/${taskId}`, { authorization: `Bearer ${stranger}` }, 404],
       [`${gw.fhir}/Task?owner=Organization/${owner}`, { authorization: `Bearer ${partnership}` }, 200],
-      [`${gw.origin}/admin/AuditEvent?entity=Task/${taskId}`, {}, 200],
+      [`${gw.origin}/admin/AuditEvent?entity=Task/${taskId}`, { authorization: `Bearer ${operator}` }, 200],
       [`${gw.origin}/admin/deliveries`, { authorization: `Bearer ${referrer}` }, 403],
       [`${gw.fhir}/Task`, { authorization: `Bearer ${expired}` }, 401],
       [`${gw.fhir}/Task`, { authorization: `Bearer ${referrer}x` }, 401],

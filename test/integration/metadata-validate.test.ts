@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, readJson } from '../helpers/fixtures.ts'
+import { asPartnership, asReferrer } from '../helpers/tokens.ts'
 
 type Resource = { type: string, interaction?: Array<{ code: string }>, operation?: Array<{ name: string }>, searchParam?: Array<{ name: string }>, supportedProfile?: string[] }
 
@@ -26,7 +27,7 @@ describe('GET /fhir/metadata', () => {
     expect(rest.operation.map((o) => o.name).sort()).toEqual(['process-message', 'validate'])
     // Every read the statement declares is really routed: an unknown id is a FHIR 404, not a route miss.
     for (const r of rest.resource.filter((x) => x.interaction?.some((i) => i.code === 'read'))) {
-      const miss = await call(`${gw.fhir}/${r.type}/no-such-id`)
+      const miss = await call(`${gw.fhir}/${r.type}/no-such-id`, { headers: await asReferrer(gw) })
       expect(miss.status).toBe(404)
       expect((miss.body.issue as Array<{ expression: string[] }>)[0]!.expression).toEqual([`${r.type}.id`])
     }
@@ -35,19 +36,19 @@ describe('GET /fhir/metadata', () => {
 
 describe('POST $validate', () => {
   it('answers 200 with an OperationOutcome for valid and invalid resources alike', async () => {
-    const valid = await call(`${gw.fhir}/ServiceRequest/$validate`, { body: readJson('fixtures/referrals/north-central-london/gp-referral.json') })
+    const valid = await call(`${gw.fhir}/ServiceRequest/$validate`, { headers: await asReferrer(gw), body: readJson('fixtures/referrals/north-central-london/gp-referral.json') })
     expect(valid.status).toBe(200)
     expect((valid.body.issue as Array<{ severity: string }>).every((i) => i.severity !== 'error')).toBe(true)
     const bad = readJson<Record<string, unknown>>('fixtures/referrals/north-central-london/gp-referral.json')
     bad.status = 'bogus'
-    const invalid = await call(`${gw.fhir}/$validate`, { body: { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: bad }] } })
+    const invalid = await call(`${gw.fhir}/$validate`, { headers: await asReferrer(gw), body: { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: bad }] } })
     expect(invalid.status).toBe(200)
     const issues = invalid.body.issue as Array<{ severity: string, expression?: string[] }>
     expect(issues.some((i) => i.severity === 'error' && i.expression?.includes('ServiceRequest.status'))).toBe(true)
   })
 
   it('reports a resource of the wrong type for the type-level operation', async () => {
-    const res = await call(`${gw.fhir}/ServiceRequest/$validate`, { body: { resourceType: 'Patient' } })
+    const res = await call(`${gw.fhir}/ServiceRequest/$validate`, { headers: await asReferrer(gw), body: { resourceType: 'Patient' } })
     expect(res.status).toBe(200)
     expect(JSON.stringify(res.body)).toContain('ServiceRequest.resourceType')
   })
@@ -58,13 +59,13 @@ describe('POST $validate with mode=create', () => {
   const plain = { resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: { reference: 'Patient/x' } }
 
   it('answers exactly the issues a create answers, where the general $validate finds none', async () => {
-    const general = await call(`${gw.fhir}/ServiceRequest/$validate`, { body: plain })
+    const general = await call(`${gw.fhir}/ServiceRequest/$validate`, { headers: await asReferrer(gw), body: plain })
     expect((general.body.issue as Array<{ severity: string }>).every((i) => i.severity !== 'error')).toBe(true)
-    const create = await call(`${gw.fhir}/ServiceRequest`, { body: plain })
+    const create = await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), body: plain })
     expect(create.status).toBe(422)
     for (const asked of [
-      call(`${gw.fhir}/ServiceRequest/$validate?mode=create`, { body: plain }),
-      call(`${gw.fhir}/ServiceRequest/$validate`, { body: { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: plain }, { name: 'mode', valueCode: 'create' }] } })
+      call(`${gw.fhir}/ServiceRequest/$validate?mode=create`, { headers: await asReferrer(gw), body: plain }),
+      call(`${gw.fhir}/ServiceRequest/$validate`, { headers: await asReferrer(gw), body: { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: plain }, { name: 'mode', valueCode: 'create' }] } })
     ]) {
       const r = await asked
       expect(r.status).toBe(200)
@@ -74,12 +75,12 @@ describe('POST $validate with mode=create', () => {
 
   it('says when a create would be accepted, and where it would be routed, storing nothing', async () => {
     const referral = readJson<Record<string, unknown>>('fixtures/referrals/north-central-london/gp-referral.json')
-    const ok = await call(`${gw.fhir}/ServiceRequest/$validate?mode=create`, { body: referral })
+    const ok = await call(`${gw.fhir}/ServiceRequest/$validate?mode=create`, { headers: await asReferrer(gw), body: referral })
     expect(ok.body.issue).toStrictEqual([expect.objectContaining({ severity: 'information', diagnostics: expect.stringMatching(/^A create would be accepted: routed to north-central-london/) })])
     const tx = readJson<Record<string, unknown>>('fixtures/bundles/greater-manchester-transaction.json')
-    const bundle = await call(`${gw.fhir}/Bundle/$validate?mode=create`, { body: tx })
+    const bundle = await call(`${gw.fhir}/Bundle/$validate?mode=create`, { headers: await asReferrer(gw), body: tx })
     expect(bundle.body.issue).toStrictEqual([expect.objectContaining({ diagnostics: expect.stringMatching(/routed to greater-manchester/) })])
-    const created = await call(`${gw.fhir}/Task?_count=100`)
+    const created = await call(`${gw.fhir}/Task?_count=100`, { headers: await asPartnership(gw) })
     // nothing was stored by either
     expect((created.body.entry as unknown[] | undefined) ?? []).toHaveLength(0)
   })

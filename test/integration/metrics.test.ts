@@ -3,6 +3,7 @@ import { DatabaseSync } from 'node:sqlite'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, readJson } from '../helpers/fixtures.ts'
+import { asReferrer } from '../helpers/tokens.ts'
 import { postReferral, startStubPartner, until, type StubPartner } from './delivery-helpers.ts'
 
 const open: TestGateway[] = []
@@ -44,8 +45,8 @@ describe('GET /metrics', () => {
     await postReferral(gw.fhir)
     const bad = readJson<Record<string, unknown>>('fixtures/referrals/north-central-london/gp-referral.json')
     delete bad.subject
-    expect((await call(`${gw.fhir}/ServiceRequest`, { body: bad })).status).toBe(422)
-    expect((await call(`${gw.fhir}/ServiceRequest/nope`)).status).toBe(404)
+    expect((await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), body: bad })).status).toBe(422)
+    expect((await call(`${gw.fhir}/ServiceRequest/nope`, { headers: await asReferrer(gw) })).status).toBe(404)
 
     const text = await scrape(gw)
     expect(sample(text, 'workwell_http_requests_total', { route: '/fhir/ServiceRequest', method: 'POST', status: '201' })).toBe(1)

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, fixturePartnerships, readJson } from '../helpers/fixtures.ts'
+import { asReferrer, tokenFor } from '../helpers/tokens.ts'
 
 /** Small seeded PRNG (mulberry32) so a failure can be replayed from its seed. */
 function prng (seed: number): () => number {
@@ -68,7 +69,7 @@ describe('mutated referrals never cause a 5xx', () => {
       const pick = docs[Math.floor(rand() * docs.length)]!
       const route = rand() < 0.15 ? '/$validate' : pick.route
       const doc = mutate(pick.doc, rand)
-      const res = await call(`${gw.fhir}${route}`, { body: doc })
+      const res = await call(`${gw.fhir}${route}`, { body: doc, headers: await asReferrer(gw) })
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
       expect(res.status, `iteration ${i} ${route}: ${JSON.stringify(doc).slice(0, 2000)}`).toBeLessThan(500)
       if (res.status >= 400) {
@@ -88,12 +89,12 @@ describe('10,000 malformed and mutated requests across every route (fast-check)'
   beforeAll(async () => {
     // no rate limit or overload refusal: this test is the flood
     fuzz = await startGateway({ env: { WORKWELL_RATE_LIMIT: '0', WORKWELL_MAX_EVENT_LOOP_DELAY_MS: '0' } })
-    const res = await call(`${fuzz.fhir}/ServiceRequest/$triage`, { body: readJson('fixtures/referrals/north-central-london/gp-referral.json') })
+    const res = await call(`${fuzz.fhir}/ServiceRequest/$triage`, { headers: await asReferrer(fuzz), body: readJson('fixtures/referrals/north-central-london/gp-referral.json') })
     const task = res.body as { id?: string, basedOn?: Array<{ reference?: string }> }
     seeds.taskId = task.id ?? 'x'
     seeds.srId = (task.basedOn?.[0]?.reference ?? '').replace('ServiceRequest/', '')
     seeds.tokens = {
-      valid: fuzz.defaultToken,
+      valid: await tokenFor(fuzz, 'referrer'),
       referrer: await fuzz.token({ roles: ['referrer'], ods: ['F83674'] }),
       partnership: await fuzz.token({ roles: ['partnership'], partnership: ['leeds'] }),
       operator: await fuzz.token({ roles: ['operator'] }),

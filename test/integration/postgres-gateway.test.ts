@@ -3,6 +3,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call } from '../helpers/fixtures.ts'
+import { asPartnership, asReferrer } from '../helpers/tokens.ts'
 import { databaseUrlInNewSchema, dropSchema, pgUnavailable, queryInSchema } from '../helpers/postgres.ts'
 import { postReferral } from './delivery-helpers.ts'
 
@@ -31,10 +32,10 @@ describe.skipIf(unavailable !== undefined)('the gateway on PostgreSQL (DATABASE_
     expect((await call(`${gw.origin}/health/ready`)).status).toBe(200)
 
     const id = await postReferral(gw.fhir)
-    const read = await call(`${gw.fhir}/ServiceRequest/${id}`)
+    const read = await call(`${gw.fhir}/ServiceRequest/${id}`, { headers: await asReferrer(gw) })
     expect(read.status).toBe(200)
     expect(read.body.id).toBe(id)
-    const tasks = await call(`${gw.fhir}/Task?based-on=ServiceRequest/${id}`)
+    const tasks = await call(`${gw.fhir}/Task?based-on=ServiceRequest/${id}`, { headers: await asPartnership(gw) })
     expect(tasks.body.total).toBe(1)
     expect(await queryInSchema(schema, 'SELECT status, partnership_id FROM outbox'))
       .toEqual([{ status: 'pending', partnership_id: 'north-central-london' }])

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BASE_URL, startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, fixturePartnerships, readJson } from '../helpers/fixtures.ts'
+import { asPartnership, asReferrer } from '../helpers/tokens.ts'
 
 type Task = {
   id: string,
@@ -22,7 +23,7 @@ beforeAll(async () => { gw = await startGateway() })
 afterAll(async () => { await gw.close() })
 
 async function taskFor (serviceRequestId: string): Promise<Task> {
-  const search = await call(`${gw.fhir}/Task?based-on=ServiceRequest/${serviceRequestId}`)
+  const search = await call(`${gw.fhir}/Task?based-on=ServiceRequest/${serviceRequestId}`, { headers: await asPartnership(gw) })
   expect(search.status).toBe(200)
   const entries = search.body.entry as Array<{ resource: Task }>
   expect(entries).toHaveLength(1)
@@ -32,7 +33,7 @@ async function taskFor (serviceRequestId: string): Promise<Task> {
 describe('POST /fhir/ServiceRequest', () => {
   it('creates the referral: 201, Location, ETag, the stored ServiceRequest, and a Task', async () => {
     const referral = readJson('fixtures/referrals/north-central-london/gp-referral.json')
-    const res = await call(`${gw.fhir}/ServiceRequest`, { body: referral })
+    const res = await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), body: referral })
     expect(res.status).toBe(201)
     expect(res.headers.get('content-type')).toMatch(/^application\/fhir\+json/)
     const id = res.body.id as string
@@ -44,7 +45,7 @@ describe('POST /fhir/ServiceRequest', () => {
     expect((res.body.meta as { versionId: string }).versionId).toBe('1')
     expect(res.headers.get('x-correlation-id')).toMatch(/.+/)
 
-    const read = await call(`${gw.fhir}/ServiceRequest/${id}`)
+    const read = await call(`${gw.fhir}/ServiceRequest/${id}`, { headers: await asReferrer(gw) })
     expect(read.status).toBe(200)
     expect(read.body).toEqual(res.body)
     // the create answer is the very text stored, not a second rendering of it
@@ -70,18 +71,18 @@ describe('POST /fhir/ServiceRequest', () => {
     for (const o of task.output ?? []) expect(o.extension[0]?.valueString).toMatch(/^baseline\//)
     expect(task.extension[0]?.valueString).toMatch(/^workwell-baseline\//)
 
-    const taskRead = await call(`${gw.fhir}/Task/${task.id}`)
+    const taskRead = await call(`${gw.fhir}/Task/${task.id}`, { headers: await asPartnership(gw) })
     expect(taskRead.status).toBe(200)
     expect(taskRead.body.id).toBe(task.id)
   })
 
   it('honours Prefer: return=minimal and return=OperationOutcome', async () => {
     const referral = readJson('fixtures/referrals/north-central-london/gp-referral.json')
-    const minimal = await call(`${gw.fhir}/ServiceRequest`, { body: referral, headers: { prefer: 'return=minimal' } })
+    const minimal = await call(`${gw.fhir}/ServiceRequest`, { body: referral, headers: { ...await asReferrer(gw), prefer: 'return=minimal' } })
     expect(minimal.status).toBe(201)
     expect(minimal.text).toBe('')
     expect(minimal.headers.get('location')).toMatch(/\/ServiceRequest\/[0-9a-f-]+\/_history\/1$/)
-    const oo = await call(`${gw.fhir}/ServiceRequest`, { body: referral, headers: { prefer: 'return=OperationOutcome' } })
+    const oo = await call(`${gw.fhir}/ServiceRequest`, { body: referral, headers: { ...await asReferrer(gw), prefer: 'return=OperationOutcome' } })
     expect(oo.status).toBe(201)
     expect(oo.body.resourceType).toBe('OperationOutcome')
     expect(JSON.stringify(oo.body)).toContain('eligible-refer')
@@ -91,11 +92,11 @@ describe('POST /fhir/ServiceRequest', () => {
     const ids = fixturePartnerships()
     expect(ids).toHaveLength(15)
     for (const partnership of ids) {
-      const res = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(`fixtures/referrals/${partnership}/gp-referral.json`) })
+      const res = await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), body: readJson(`fixtures/referrals/${partnership}/gp-referral.json`) })
       expect(res.status, `${partnership}: ${res.text}`).toBe(201)
       const task = await taskFor(res.body.id as string)
       expect(task.owner.reference).toBe(`Organization/${partnership}`)
-      const org = await call(`${gw.fhir}/Organization/${partnership}`)
+      const org = await call(`${gw.fhir}/Organization/${partnership}`, { headers: await asReferrer(gw) })
       expect(org.status).toBe(200)
       expect(JSON.stringify(org.body)).toContain(task.owner.identifier.value)
     }
@@ -107,7 +108,7 @@ describe('POST /fhir/ServiceRequest', () => {
     const patient = referral.contained[0] as { generalPractitioner: Array<{ identifier: { value: string } }>, address: Array<{ postalCode: string }> }
     patient.generalPractitioner[0]!.identifier.value = 'A83008'
     patient.address[0]!.postalCode = 'DH1 1AA'
-    const res = await call(`${gw.fhir}/ServiceRequest`, { body: referral })
+    const res = await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), body: referral })
     expect(res.status).toBe(422)
     const issue = (res.body.issue as Array<{ code: string, diagnostics: string, expression: string[] }>)[0]!
     expect(issue.code).toBe('business-rule')

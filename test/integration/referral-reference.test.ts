@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REFERRAL_REFERENCE_SYSTEM } from '../../src/reference/referral-reference.ts'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, readJson } from '../helpers/fixtures.ts'
+import { asPartnership, asReferrer } from '../helpers/tokens.ts'
 import { databaseUrlInNewSchema, dropSchema, pgUnavailable } from '../helpers/postgres.ts'
 import { barsHeaders, referralMessage } from './bars-messages.ts'
 
@@ -37,10 +38,10 @@ describe.each(STORES)('the referral reference (%s store)', (store) => {
   })
 
   it('is on the ServiceRequest a REST create answers, on its Task and in the Task\'s note, and is found by identifier search within the caller\'s scope', async () => {
-    const created = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(GM) })
+    const created = await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), body: readJson(GM) })
     expect(created.status, created.text).toBe(201)
     const ref = referenceOf(created.body as unknown as ServiceRequest)
-    const tasks = await call(`${gw.fhir}/Task?identifier=${encodeURIComponent(`${REFERRAL_REFERENCE_SYSTEM}|${ref}`)}`)
+    const tasks = await call(`${gw.fhir}/Task?identifier=${encodeURIComponent(`${REFERRAL_REFERENCE_SYSTEM}|${ref}`)}`, { headers: await asPartnership(gw) })
     expect(tasks.status).toBe(200)
     const bundle = tasks.body as unknown as Bundle
     expect(bundle.total).toBe(1)
@@ -50,8 +51,8 @@ describe.each(STORES)('the referral reference (%s store)', (store) => {
     expect(task.note?.[0]?.text).toContain(ref)
     // as a person types it: lower case, no system, O for 0
     const typed = ref.toLowerCase().replace(/0/g, 'o')
-    expect((await call(`${gw.fhir}/Task?identifier=${encodeURIComponent(typed)}`)).body.total).toBe(1)
-    const srs = await call(`${gw.fhir}/ServiceRequest?identifier=${encodeURIComponent(ref)}`)
+    expect((await call(`${gw.fhir}/Task?identifier=${encodeURIComponent(typed)}`, { headers: await asPartnership(gw) })).body.total).toBe(1)
+    const srs = await call(`${gw.fhir}/ServiceRequest?identifier=${encodeURIComponent(ref)}`, { headers: await asReferrer(gw) })
     expect(srs.status).toBe(200)
     expect((srs.body as unknown as Bundle).entry?.map((e) => e.resource?.id)).toEqual([created.body.id])
 
@@ -60,16 +61,16 @@ describe.each(STORES)('the referral reference (%s store)', (store) => {
     expect((await call(`${gw.fhir}/Task?identifier=${encodeURIComponent(ref)}`, { headers: { authorization: `Bearer ${other}` } })).body.total).toBe(0)
     expect((await call(`${gw.fhir}/ServiceRequest?identifier=${encodeURIComponent(ref)}`, { headers: { authorization: `Bearer ${other}` } })).body.total).toBe(0)
     // another system or a reference whose check symbol fails: no match
-    expect((await call(`${gw.fhir}/Task?identifier=${encodeURIComponent(`https://example.org/other|${ref}`)}`)).body.total).toBe(0)
+    expect((await call(`${gw.fhir}/Task?identifier=${encodeURIComponent(`https://example.org/other|${ref}`)}`, { headers: await asPartnership(gw) })).body.total).toBe(0)
     const mistyped = ref.slice(0, -1) + (ref.endsWith('A') ? 'B' : 'A')
-    expect((await call(`${gw.fhir}/Task?identifier=${encodeURIComponent(mistyped)}`)).body.total).toBe(0)
+    expect((await call(`${gw.fhir}/Task?identifier=${encodeURIComponent(mistyped)}`, { headers: await asPartnership(gw) })).body.total).toBe(0)
   })
 
   it('differs between referrals and comes back from $triage and $process-message', async () => {
-    const triage = await call(`${gw.fhir}/ServiceRequest/$triage`, { body: readJson('fixtures/referrals/north-central-london/fit-note-triage.json') })
+    const triage = await call(`${gw.fhir}/ServiceRequest/$triage`, { headers: await asReferrer(gw), body: readJson('fixtures/referrals/north-central-london/fit-note-triage.json') })
     expect(triage.status, triage.text).toBe(200)
     const fromTriage = referenceOf(triage.body as unknown as Task)
-    const message = await call(`${gw.fhir}/$process-message`, { body: referralMessage(GM), headers: barsHeaders() })
+    const message = await call(`${gw.fhir}/$process-message`, { body: referralMessage(GM), headers: { ...await asReferrer(gw), ...barsHeaders() } })
     expect(message.status, message.text).toBe(200)
     const entries = (message.body as unknown as Bundle).entry ?? []
     const task = entries.find((e) => e.resource?.resourceType === 'Task')?.resource as Task
@@ -92,14 +93,14 @@ describe.each(STORES)('the referral reference (%s store)', (store) => {
         ...(contained ?? []).map((c) => ({ fullUrl: urls.get(`#${c.id ?? ''}`) ?? '', resource: relink({ ...c, id: undefined }) as ServiceRequest, request: { method: 'POST' as const, url: c.resourceType } }))
       ]
     }
-    const r = await call(gw.fhir, { body })
+    const r = await call(gw.fhir, { body, headers: await asReferrer(gw) })
     expect(r.status, r.text).toBe(200)
     const entry = (r.body as unknown as Bundle).entry?.find((e) => e.response?.location?.startsWith('ServiceRequest/'))
     referenceOf(entry?.resource as ServiceRequest)
   })
 
   it('answers 400 for an empty identifier and for other ServiceRequest search parameters', async () => {
-    expect((await call(`${gw.fhir}/Task?identifier=`)).status).toBe(400)
-    expect((await call(`${gw.fhir}/ServiceRequest?status=active`)).status).toBe(400)
+    expect((await call(`${gw.fhir}/Task?identifier=`, { headers: await asPartnership(gw) })).status).toBe(400)
+    expect((await call(`${gw.fhir}/ServiceRequest?status=active`, { headers: await asReferrer(gw) })).status).toBe(400)
   })
 })

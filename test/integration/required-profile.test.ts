@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, readJson } from '../helpers/fixtures.ts'
+import { asPartnership, asReferrer } from '../helpers/tokens.ts'
 
 type Json = Record<string, unknown>
 interface Issue { severity: string, code: string, expression?: string[], diagnostics?: string }
@@ -23,17 +24,17 @@ function expressions (body: Json): string[] {
 
 describe('every referral door checks the WorkWell-Referral profile, claimed or not', () => {
   it('POST /fhir/ServiceRequest refuses a ServiceRequest without the referral source with 422', async () => {
-    const res = await call(`${gw.fhir}/ServiceRequest`, { body: unclaimed('fixtures/referrals/north-central-london/gp-referral.json') })
+    const res = await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), body: unclaimed('fixtures/referrals/north-central-london/gp-referral.json') })
     expect(res.status).toBe(422)
     expect(expressions(res.body)).toContain('ServiceRequest.category')
   })
 
   it('POST /fhir/ServiceRequest/$triage refuses it too, and stores nothing', async () => {
-    const before = await call(`${gw.fhir}/Task`)
-    const res = await call(`${gw.fhir}/ServiceRequest/$triage`, { body: unclaimed('fixtures/referrals/north-central-london/fit-note-triage.json') })
+    const before = await call(`${gw.fhir}/Task`, { headers: await asPartnership(gw) })
+    const res = await call(`${gw.fhir}/ServiceRequest/$triage`, { headers: await asReferrer(gw), body: unclaimed('fixtures/referrals/north-central-london/fit-note-triage.json') })
     expect(res.status).toBe(422)
     expect(expressions(res.body)).toContain('ServiceRequest.category')
-    const after = await call(`${gw.fhir}/Task`)
+    const after = await call(`${gw.fhir}/Task`, { headers: await asPartnership(gw) })
     expect(after.body.total).toBe(before.body.total)
   })
 
@@ -44,7 +45,7 @@ describe('every referral door checks the WorkWell-Referral profile, claimed or n
     delete sr.meta
     delete sr.category
     sr.status = 'bogus' // a base R4 error too: reported once although the entry is checked twice
-    const res = await call(`${gw.fhir}`, { body: bundle })
+    const res = await call(`${gw.fhir}`, { headers: await asReferrer(gw), body: bundle })
     expect(res.status).toBe(422)
     const found = expressions(res.body)
     expect(found).toContain(`Bundle.entry[${at}].resource.category`)
@@ -54,34 +55,34 @@ describe('every referral door checks the WorkWell-Referral profile, claimed or n
   it('$triage also holds a ServiceRequest to WorkWell-FitNoteTriageRequest: the condition is required there, not on a plain referral', async () => {
     const request = readJson<Json>('fixtures/referrals/north-central-london/fit-note-triage.json')
     delete request.reasonCode
-    const triage = await call(`${gw.fhir}/ServiceRequest/$triage`, { body: request })
+    const triage = await call(`${gw.fhir}/ServiceRequest/$triage`, { headers: await asReferrer(gw), body: request })
     expect(triage.status).toBe(422)
     expect(expressions(triage.body)).toContain('ServiceRequest.reasonCode')
     const referral = readJson<Json>('fixtures/referrals/north-central-london/gp-referral.json')
     delete referral.reasonCode
-    expect((await call(`${gw.fhir}/ServiceRequest`, { body: referral })).status).toBe(201)
+    expect((await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), body: referral })).status).toBe(201)
   })
 
   it('$triage holds a transaction Bundle\'s ServiceRequest to WorkWell-FitNoteTriageRequest too', async () => {
     const bundle = readJson<{ entry: Array<{ resource: Json }> }>('fixtures/bundles/greater-manchester-transaction.json')
     const at = bundle.entry.findIndex((e) => e.resource.resourceType === 'ServiceRequest')
     delete bundle.entry[at]?.resource.reasonCode
-    const triage = await call(`${gw.fhir}/ServiceRequest/$triage`, { body: bundle })
+    const triage = await call(`${gw.fhir}/ServiceRequest/$triage`, { headers: await asReferrer(gw), body: bundle })
     expect(triage.status).toBe(422)
     expect(expressions(triage.body)).toContain(`Bundle.entry[${at}].resource.reasonCode`)
-    expect((await call(`${gw.fhir}`, { body: bundle })).status).toBe(200)
+    expect((await call(`${gw.fhir}`, { headers: await asReferrer(gw), body: bundle })).status).toBe(200)
   })
 
   it('$triage refuses an intent other than proposal or order (ww-fnt-1)', async () => {
     const request = readJson<Json>('fixtures/referrals/north-central-london/fit-note-triage.json')
     request.intent = 'plan'
-    const triage = await call(`${gw.fhir}/ServiceRequest/$triage`, { body: request })
+    const triage = await call(`${gw.fhir}/ServiceRequest/$triage`, { headers: await asReferrer(gw), body: request })
     expect(triage.status).toBe(422)
     expect((triage.body.issue as Issue[]).some((i) => i.diagnostics?.includes('ww-fnt-1') === true)).toBe(true)
   })
 
   it('still accepts the fixtures, which claim the profile', async () => {
-    const res = await call(`${gw.fhir}/ServiceRequest`, { body: readJson('fixtures/referrals/north-central-london/gp-referral.json') })
+    const res = await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), body: readJson('fixtures/referrals/north-central-london/gp-referral.json') })
     expect(res.status).toBe(201)
   })
 })

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BASE_URL, startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, readJson } from '../helpers/fixtures.ts'
+import { asPartnership, asReferrer } from '../helpers/tokens.ts'
 
 type Bundle = { type: string, total: number, link: Array<{ relation: string, url: string }>, entry?: Array<{ fullUrl: string, search: { mode: string }, resource: { id: string, status: string, owner: { reference: string }, meta: { lastUpdated: string } } }> }
 
@@ -9,10 +10,10 @@ const taskIds: string[] = []
 beforeAll(async () => {
   gw = await startGateway()
   for (let i = 0; i < 5; i++) {
-    const res = await call(`${gw.fhir}/ServiceRequest/$triage`, { body: readJson('fixtures/referrals/leicester-leicestershire-and-rutland/gp-referral.json') })
+    const res = await call(`${gw.fhir}/ServiceRequest/$triage`, { headers: await asReferrer(gw), body: readJson('fixtures/referrals/leicester-leicestershire-and-rutland/gp-referral.json') })
     taskIds.push(res.body.id as string)
   }
-  await call(`${gw.fhir}/ServiceRequest/$triage`, { body: readJson('fixtures/referrals/black-country/gp-referral.json') })
+  await call(`${gw.fhir}/ServiceRequest/$triage`, { headers: await asReferrer(gw), body: readJson('fixtures/referrals/black-country/gp-referral.json') })
 })
 afterAll(async () => { await gw.close() })
 
@@ -20,7 +21,7 @@ const path = (url: string): string => url.replace(BASE_URL, '')
 
 describe('GET /fhir/Task search', () => {
   it('filters by owner and pages with self and next links', async () => {
-    const page1 = (await call(`${gw.fhir}/Task?owner=Organization/leicester-leicestershire-and-rutland&_count=2`)).body as unknown as Bundle
+    const page1 = (await call(`${gw.fhir}/Task?owner=Organization/leicester-leicestershire-and-rutland&_count=2`, { headers: await asPartnership(gw) })).body as unknown as Bundle
     expect(page1.type).toBe('searchset')
     expect(page1.total).toBe(5)
     expect(page1.entry).toHaveLength(2)
@@ -31,7 +32,7 @@ describe('GET /fhir/Task search', () => {
     const seen = page1.entry!.map((e) => e.resource.id)
     let next = page1.link.find((l) => l.relation === 'next')
     while (next !== undefined) {
-      const page = (await call(`${gw.fhir}${path(next.url)}`)).body as unknown as Bundle
+      const page = (await call(`${gw.fhir}${path(next.url)}`, { headers: await asPartnership(gw) })).body as unknown as Bundle
       seen.push(...(page.entry ?? []).map((e) => e.resource.id))
       next = page.link.find((l) => l.relation === 'next')
     }
@@ -39,21 +40,21 @@ describe('GET /fhir/Task search', () => {
   })
 
   it('filters by based-on, status and _lastUpdated', async () => {
-    const one = (await call(`${gw.fhir}/Task/${taskIds[0]!}`)).body as { basedOn: Array<{ reference: string }>, status: string, meta: { lastUpdated: string } }
-    const byRef = (await call(`${gw.fhir}/Task?based-on=${one.basedOn[0]!.reference}`)).body as unknown as Bundle
+    const one = (await call(`${gw.fhir}/Task/${taskIds[0]!}`, { headers: await asPartnership(gw) })).body as { basedOn: Array<{ reference: string }>, status: string, meta: { lastUpdated: string } }
+    const byRef = (await call(`${gw.fhir}/Task?based-on=${one.basedOn[0]!.reference}`, { headers: await asPartnership(gw) })).body as unknown as Bundle
     expect(byRef.entry?.map((e) => e.resource.id)).toEqual([taskIds[0]])
-    const byStatus = (await call(`${gw.fhir}/Task?status=${one.status}&owner=leicester-leicestershire-and-rutland`)).body as unknown as Bundle
+    const byStatus = (await call(`${gw.fhir}/Task?status=${one.status}&owner=leicester-leicestershire-and-rutland`, { headers: await asPartnership(gw) })).body as unknown as Bundle
     expect(byStatus.total).toBe(5)
-    const none = (await call(`${gw.fhir}/Task?status=cancelled`)).body as unknown as Bundle
+    const none = (await call(`${gw.fhir}/Task?status=cancelled`, { headers: await asPartnership(gw) })).body as unknown as Bundle
     expect(none.total).toBe(0)
-    const later = (await call(`${gw.fhir}/Task?_lastUpdated=gt${encodeURIComponent('2099-01-01T00:00:00Z')}`)).body as unknown as Bundle
+    const later = (await call(`${gw.fhir}/Task?_lastUpdated=gt${encodeURIComponent('2099-01-01T00:00:00Z')}`, { headers: await asPartnership(gw) })).body as unknown as Bundle
     expect(later.total).toBe(0)
-    const earlier = (await call(`${gw.fhir}/Task?_lastUpdated=ge2020-01-01`)).body as unknown as Bundle
+    const earlier = (await call(`${gw.fhir}/Task?_lastUpdated=ge2020-01-01`, { headers: await asPartnership(gw) })).body as unknown as Bundle
     expect(earlier.total).toBe(6)
   })
 
   it('answers 304 to If-None-Match with the current ETag', async () => {
-    const res = await fetch(`${gw.fhir}/Task/${taskIds[1]!}`, { headers: { 'if-none-match': 'W/"1"', authorization: `Bearer ${gw.defaultToken}` } })
+    const res = await fetch(`${gw.fhir}/Task/${taskIds[1]!}`, { headers: { 'if-none-match': 'W/"1"', ...await asPartnership(gw) } })
     expect(res.status).toBe(304)
   })
 })

@@ -4,6 +4,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { REPO, tempDataDir } from '../helpers/gateway.ts'
+import { until } from '../helpers/until.ts'
 
 interface Running { child: ChildProcess, stdout: string[], stderr: string[], exited: Promise<number | null> }
 
@@ -18,25 +19,16 @@ function run (env: Record<string, string>): Running {
 }
 
 async function listeningPort (r: Running): Promise<number> {
-  const end = Date.now() + 15_000
-  while (Date.now() < end) {
-    const line = r.stdout.find((l) => l.includes('listening on'))
-    const m = line === undefined ? null : /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(line)
-    if (m?.[1] !== undefined) return Number(m[1])
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`server did not start: ${r.stdout.join('\n')} ${r.stderr.join('')}`)
+  const port = (): string | undefined => /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(r.stdout.find((l) => l.includes('listening on')) ?? '')?.[1]
+  await until(() => port() !== undefined, 15_000, `the server to start: ${r.stdout.join('\n')} ${r.stderr.join('')}`)
+  return Number(port())
 }
 
 /** The referrer token a development start prints (on stderr, after it listens). */
 async function devToken (r: Running): Promise<string> {
-  const end = Date.now() + 15_000
-  while (Date.now() < end) {
-    const m = /referrer \(every pilot practice\): (\S+)/.exec(r.stderr.join(''))
-    if (m?.[1] !== undefined) return m[1]
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`no development token printed: ${r.stderr.join('')}`)
+  const token = (): string | undefined => /referrer \(every pilot practice\): (\S+)/.exec(r.stderr.join(''))?.[1]
+  await until(() => token() !== undefined, 15_000, 'a development token to be printed')
+  return token() ?? ''
 }
 
 const cleanup: Array<() => void> = []
@@ -64,16 +56,17 @@ describe('npm start (src/server.ts)', () => {
     const chunks: Buffer[] = []
     socket.on('data', (d: Buffer) => chunks.push(d))
     const closed = new Promise<void>((resolve) => socket.once('close', () => { resolve() }))
-    socket.write(`POST /fhir/ServiceRequest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/fhir+json\r\nAuthorization: Bearer ${token}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`)
+    // Expect: 100-continue makes the server say when it holds the request (RFC 9110 §10.1.1)
+    socket.write(`POST /fhir/ServiceRequest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/fhir+json\r\nAuthorization: Bearer ${token}\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`)
+    await until(() => Buffer.concat(chunks).toString('utf8').startsWith('HTTP/1.1 100 Continue'), 15_000, 'the server to take the request')
     socket.write(body.subarray(0, 100))
-    await new Promise((resolve) => setTimeout(resolve, 200))
     r.child.kill('SIGTERM')
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    await until(() => r.stdout.some((l) => l.includes('shutting down')), 15_000, 'the server to begin shutting down')
     // the rest of the body, without half-closing: Node answers a client FIN by closing the socket
     socket.write(body.subarray(100))
     await closed
     const response = Buffer.concat(chunks).toString('utf8')
-    expect(response).toMatch(/^HTTP\/1\.1 201/)
+    expect(response).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 201/)
     expect(await r.exited).toBe(0)
     expect(r.stdout.some((l) => l.includes('stopped'))).toBe(true)
   })

@@ -5,6 +5,7 @@ import type { Task, TaskOutput } from '@medplum/fhirtypes'
 import { PARTNERSHIP_OUTPUT_SYSTEM, REFERRAL_OUTCOME_SYSTEM } from '../../src/lifecycle/lifecycle-codes.ts'
 import { BASE_URL, startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, readJson, type Reply } from '../helpers/fixtures.ts'
+import { asPartnership, asReferrer } from '../helpers/tokens.ts'
 
 const LEICESTER = 'leicester-leicestershire-and-rutland'
 const BLACK_COUNTRY = 'black-country'
@@ -25,7 +26,7 @@ async function clockedGateway (start: string): Promise<{ gw: TestGateway, setClo
 }
 
 async function newTask (gw: TestGateway, partnership = LEICESTER): Promise<Task> {
-  const res = await call(`${gw.fhir}/ServiceRequest/$triage`, { body: readJson(`fixtures/referrals/${partnership}/gp-referral.json`) })
+  const res = await call(`${gw.fhir}/ServiceRequest/$triage`, { headers: await asReferrer(gw), body: readJson(`fixtures/referrals/${partnership}/gp-referral.json`) })
   expect(res.status).toBe(200)
   return res.body as unknown as Task
 }
@@ -34,7 +35,7 @@ async function put (gw: TestGateway, task: Task, ifMatch?: string, headers: Reco
   return call(`${gw.fhir}/Task/${task.id ?? ''}`, {
     method: 'PUT',
     body: task,
-    headers: { ...(ifMatch === undefined ? {} : { 'if-match': ifMatch }), ...headers }
+    headers: { ...await asPartnership(gw), ...(ifMatch === undefined ? {} : { 'if-match': ifMatch }), ...headers }
   })
 }
 
@@ -42,12 +43,12 @@ async function patch (gw: TestGateway, id: string, body: unknown, ifMatch?: stri
   return call(`${gw.fhir}/Task/${id}`, {
     method: 'PATCH',
     raw: typeof body === 'string' ? body : JSON.stringify(body),
-    headers: { 'content-type': PATCH_TYPE, ...(ifMatch === undefined ? {} : { 'if-match': ifMatch }), ...headers }
+    headers: { ...await asPartnership(gw), 'content-type': PATCH_TYPE, ...(ifMatch === undefined ? {} : { 'if-match': ifMatch }), ...headers }
   })
 }
 
 async function read (gw: TestGateway, id: string): Promise<Reply> {
-  return call(`${gw.fhir}/Task/${id}`)
+  return call(`${gw.fhir}/Task/${id}`, { headers: await asPartnership(gw) })
 }
 
 function issues (res: Reply): Array<{ severity: string, code: string, diagnostics?: string, expression?: string[] }> {
@@ -62,7 +63,7 @@ async function pullAll (gw: TestGateway, url: string): Promise<{ tasks: Task[], 
   let total = -1
   let next: string | undefined = url
   while (next !== undefined) {
-    const res = await call(next)
+    const res = await call(next, { headers: await asPartnership(gw) })
     expect(res.status).toBe(200)
     const bundle = res.body as unknown as SearchBundle
     total = bundle.total
@@ -129,7 +130,7 @@ describe('a partnership that updates Tasks while it pages through its feed', () 
     let next: string | undefined = `${gw.fhir}/Task?owner=${LEICESTER}&_lastUpdated=gt2026-03-03T08:00:00Z&_count=2`
     let pages = 0
     while (next !== undefined && pages < 10) {
-      const res = await call(next)
+      const res = await call(next, { headers: await asPartnership(gw) })
       expect(res.status).toBe(200)
       const bundle = res.body as unknown as SearchBundle
       expect(bundle.total).toBe(6)
@@ -151,11 +152,11 @@ describe('a partnership that updates Tasks while it pages through its feed', () 
   })
 
   it('answers a cursor it did not give out, or with _offset, with 400 naming _cursor', async () => {
-    const bad = await call(`${gw.fhir}/Task?_cursor=bm90LWEtY3Vyc29y`)
+    const bad = await call(`${gw.fhir}/Task?_cursor=bm90LWEtY3Vyc29y`, { headers: await asPartnership(gw) })
     expect(bad.status).toBe(400)
     expect(issues(bad)[0]?.expression).toEqual(['_cursor'])
     const cursor = Buffer.from(`2026-03-03T09:00:00.000Z|${created[0]?.id ?? ''}`).toString('base64url')
-    expect((await call(`${gw.fhir}/Task?_cursor=${cursor}&_offset=2`)).status).toBe(400)
+    expect((await call(`${gw.fhir}/Task?_cursor=${cursor}&_offset=2`, { headers: await asPartnership(gw) })).status).toBe(400)
   })
 })
 
@@ -202,9 +203,9 @@ describe('PUT and PATCH /fhir/Task/{id}', () => {
     const seen = await read(gw, task.id ?? '')
     expect(seen.headers.get('etag')).toBe('W/"2"')
     expect(seen.body).toMatchObject({ status: 'accepted', businessStatus: { text: 'Allocated to a case worker' } })
-    const byStatus = (await call(`${gw.fhir}/Task?status=accepted&based-on=${task.basedOn?.[0]?.reference ?? ''}`)).body as unknown as SearchBundle
+    const byStatus = (await call(`${gw.fhir}/Task?status=accepted&based-on=${task.basedOn?.[0]?.reference ?? ''}`, { headers: await asPartnership(gw) })).body as unknown as SearchBundle
     expect(byStatus.entry?.map((e) => e.resource.id)).toEqual([task.id])
-    const notRequested = (await call(`${gw.fhir}/Task?status=requested&based-on=${task.basedOn?.[0]?.reference ?? ''}`)).body as unknown as SearchBundle
+    const notRequested = (await call(`${gw.fhir}/Task?status=requested&based-on=${task.basedOn?.[0]?.reference ?? ''}`, { headers: await asPartnership(gw) })).body as unknown as SearchBundle
     expect(notRequested.total).toBe(0)
   })
 
@@ -353,7 +354,7 @@ describe('PUT and PATCH /fhir/Task/{id}', () => {
       vi.restoreAllMocks()
       const stored = (await read(gw, task.id ?? '')).body
       expect((stored.meta as { versionId: string }).versionId).toBe('2')
-      const index = (await call(`${gw.fhir}/Task?status=${String(stored.status)}&based-on=${task.basedOn?.[0]?.reference ?? ''}`)).body as unknown as SearchBundle
+      const index = (await call(`${gw.fhir}/Task?status=${String(stored.status)}&based-on=${task.basedOn?.[0]?.reference ?? ''}`, { headers: await asPartnership(gw) })).body as unknown as SearchBundle
       expect(index.total).toBe(1)
     })
   })
@@ -437,17 +438,17 @@ describe('PUT and PATCH /fhir/Task/{id}', () => {
     it('is 400 when the body is not a Task, has no id, or another id than the URL', async () => {
       const task = await newTask(gw)
       const url = `${gw.fhir}/Task/${task.id ?? ''}`
-      const notTask = await call(url, { method: 'PUT', body: { resourceType: 'ServiceRequest', id: task.id }, headers: { 'if-match': 'W/"1"' } })
+      const notTask = await call(url, { method: 'PUT', body: { resourceType: 'ServiceRequest', id: task.id }, headers: { ...await asPartnership(gw), 'if-match': 'W/"1"' } })
       expect(notTask.status).toBe(400)
       expect(issues(notTask)[0]?.expression).toEqual(['Task.resourceType'])
-      expect((await call(url, { method: 'PUT', body: [task], headers: { 'if-match': 'W/"1"' } })).status).toBe(400)
+      expect((await call(url, { method: 'PUT', body: [task], headers: { ...await asPartnership(gw), 'if-match': 'W/"1"' } })).status).toBe(400)
       const noId: Task = { ...task }
       delete noId.id
-      expect((await call(url, { method: 'PUT', body: noId, headers: { 'if-match': 'W/"1"' } })).status).toBe(400)
-      const otherId = await call(url, { method: 'PUT', body: { ...task, id: 'other' }, headers: { 'if-match': 'W/"1"' } })
+      expect((await call(url, { method: 'PUT', body: noId, headers: { ...await asPartnership(gw), 'if-match': 'W/"1"' } })).status).toBe(400)
+      const otherId = await call(url, { method: 'PUT', body: { ...task, id: 'other' }, headers: { ...await asPartnership(gw), 'if-match': 'W/"1"' } })
       expect(otherId.status).toBe(400)
       expect(issues(otherId)[0]?.expression).toEqual(['Task.id'])
-      expect((await call(url, { method: 'PUT', raw: '{"resourceType":', headers: { 'if-match': 'W/"1"' } })).status).toBe(400)
+      expect((await call(url, { method: 'PUT', raw: '{"resourceType":', headers: { ...await asPartnership(gw), 'if-match': 'W/"1"' } })).status).toBe(400)
     })
 
     it('is 400 for a malformed JSON Patch', async () => {
@@ -473,7 +474,7 @@ describe('PUT and PATCH /fhir/Task/{id}', () => {
       expect(fhirPath.status).toBe(415)
       expect(issues(fhirPath)[0]).toMatchObject({ code: 'not-supported', expression: ['Content-Type'] })
       expect((await patch(gw, task.id ?? '', 'status=accepted', 'W/"1"', { 'content-type': 'text/plain' })).status).toBe(415)
-      const putPatch = await call(`${gw.fhir}/Task/${task.id ?? ''}`, { method: 'PUT', raw: '[]', headers: { 'content-type': PATCH_TYPE, 'if-match': 'W/"1"' } })
+      const putPatch = await call(`${gw.fhir}/Task/${task.id ?? ''}`, { method: 'PUT', raw: '[]', headers: { ...await asPartnership(gw), 'content-type': PATCH_TYPE, 'if-match': 'W/"1"' } })
       expect(putPatch.status).toBe(415)
     })
 

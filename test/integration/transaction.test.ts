@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, readJson } from '../helpers/fixtures.ts'
+import { asPartnership, asReferrer } from '../helpers/tokens.ts'
 
 type Bundle = { resourceType: string, type: string, entry: Array<{ fullUrl?: string, resource: Record<string, unknown> & { resourceType: string }, request?: unknown, response?: { status: string, location: string, etag: string } }> }
 
@@ -9,13 +10,13 @@ beforeAll(async () => { gw = await startGateway() })
 afterAll(async () => { await gw.close() })
 
 async function taskCount (): Promise<number> {
-  return (await call(`${gw.fhir}/Task?_count=1`)).body.total as number
+  return (await call(`${gw.fhir}/Task?_count=1`, { headers: await asPartnership(gw) })).body.total as number
 }
 
 describe('POST /fhir transaction', () => {
   it.each(['north-west-london', 'greater-manchester', 'cornwall-and-isles-of-scilly'])('stores every entry of %s and answers a transaction-response', async (partnership) => {
     const bundle = readJson<Bundle>(`fixtures/bundles/${partnership}-transaction.json`)
-    const res = await call(`${gw.fhir}`, { body: bundle })
+    const res = await call(`${gw.fhir}`, { headers: await asReferrer(gw), body: bundle })
     expect(res.status, res.text).toBe(200)
     const out = res.body as unknown as Bundle
     expect(out.type).toBe('transaction-response')
@@ -26,7 +27,7 @@ describe('POST /fhir transaction', () => {
       const type = bundle.entry[i]!.resource.resourceType
       const m = new RegExp(`^${type}/([0-9a-f-]+)/_history/1$`).exec(e.response?.location ?? '')
       expect(m, e.response?.location).not.toBeNull()
-      const read = await call(`${gw.fhir}/${type}/${m![1]}`)
+      const read = await call(`${gw.fhir}/${type}/${m![1]}`, { headers: await asReferrer(gw) })
       expect(read.status).toBe(200)
       expect(JSON.stringify(read.body)).not.toContain('urn:uuid:')
       if (type === 'ServiceRequest') {
@@ -34,7 +35,7 @@ describe('POST /fhir transaction', () => {
         expect((read.body.subject as { reference: string }).reference).toMatch(/^Patient\/[0-9a-f-]+$/)
       }
     }
-    const tasks = await call(`${gw.fhir}/Task?based-on=ServiceRequest/${serviceRequestId}`)
+    const tasks = await call(`${gw.fhir}/Task?based-on=ServiceRequest/${serviceRequestId}`, { headers: await asPartnership(gw) })
     expect(tasks.body.total).toBe(1)
     const task = (tasks.body.entry as Array<{ resource: { owner: { reference: string }, for: { reference: string } } }>)[0]!.resource
     expect(task.owner.reference).toBe(`Organization/${partnership}`)
@@ -46,7 +47,7 @@ describe('POST /fhir transaction', () => {
     const bundle = readJson<Bundle>('fixtures/bundles/north-west-london-transaction.json')
     const sr = bundle.entry.find((e) => e.resource.resourceType === 'ServiceRequest')!
     sr.resource.supportingInfo = [{ reference: 'urn:uuid:00000000-0000-4000-8000-000000000000' }]
-    const res = await call(`${gw.fhir}`, { body: bundle })
+    const res = await call(`${gw.fhir}`, { headers: await asReferrer(gw), body: bundle })
     expect(res.status).toBe(422)
     const index = bundle.entry.indexOf(sr)
     const issues = res.body.issue as Array<{ expression: string[] }>
@@ -57,7 +58,7 @@ describe('POST /fhir transaction', () => {
   it('refuses a Bundle that is not a transaction', async () => {
     const bundle = readJson<Bundle>('fixtures/bundles/north-west-london-transaction.json')
     bundle.type = 'batch'
-    const res = await call(`${gw.fhir}`, { body: bundle })
+    const res = await call(`${gw.fhir}`, { headers: await asReferrer(gw), body: bundle })
     expect(res.status).toBe(422)
     expect((res.body.issue as Array<{ expression: string[] }>)[0]!.expression).toEqual(['Bundle.type'])
   })

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO, startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, fixturePartnerships, readJson } from '../helpers/fixtures.ts'
+import { asPartnership, asReferrer } from '../helpers/tokens.ts'
 
 /**
  * Fit-note triage and per-partnership rules over real HTTP: POST /fhir/ServiceRequest/$triage
@@ -31,7 +32,7 @@ beforeAll(async () => { gw = await startGateway() })
 afterAll(async () => { await gw.close() })
 
 async function triage (file: string): Promise<TaskBody> {
-  const res = await call(`${gw.fhir}/ServiceRequest/$triage`, { body: readJson(file) })
+  const res = await call(`${gw.fhir}/ServiceRequest/$triage`, { headers: await asReferrer(gw), body: readJson(file) })
   expect(res.status, `${file}: ${res.text}`).toBe(200)
   return res.body as unknown as TaskBody
 }
@@ -75,7 +76,7 @@ describe('$triage with per-partnership rules', () => {
     // Answered, and asking nothing of the partnership: never in its worklist of requested Tasks.
     expect(task.status).toBe('completed')
     const referral = await triage('fixtures/referrals/north-central-london/gp-referral.json')
-    const worklist = await call(`${gw.fhir}/Task?owner=Organization/north-central-london&status=requested&_count=100`)
+    const worklist = await call(`${gw.fhir}/Task?owner=Organization/north-central-london&status=requested&_count=100`, { headers: await asPartnership(gw) })
     expect(worklist.status).toBe(200)
     const ids = ((worklist.body.entry ?? []) as Array<{ resource: { id: string } }>).map((e) => e.resource.id)
     expect(ids).toContain(referral.id)
@@ -83,7 +84,7 @@ describe('$triage with per-partnership rules', () => {
     expect(outputCodes(task)).toContain('cv-interview-help')
     expect(outputCodes(task)).not.toContain('workplace-adjustments')
     expect(await queued(task.id)).toBe(false)
-    expect((await call(`${gw.fhir}/Task/${task.id}`)).status).toBe(200)
+    expect((await call(`${gw.fhir}/Task/${task.id}`, { headers: await asPartnership(gw) })).status).toBe(200)
   })
 
   it('holds a referral without a Consent as needs-information naming consent, and delivers nothing', async () => {
@@ -94,7 +95,7 @@ describe('$triage with per-partnership rules', () => {
     expect(task.priority).toBe('urgent')
     expect(await queued(task.id)).toBe(false)
     // The same referral through POST /fhir/ServiceRequest is held the same way.
-    const created = await call(`${gw.fhir}/ServiceRequest`, { body: readJson('fixtures/triage/greater-manchester-not-fit-no-consent.json'), headers: { prefer: 'return=OperationOutcome' } })
+    const created = await call(`${gw.fhir}/ServiceRequest`, { body: readJson('fixtures/triage/greater-manchester-not-fit-no-consent.json'), headers: { ...await asReferrer(gw), prefer: 'return=OperationOutcome' } })
     expect(created.status).toBe(201)
     expect(created.text).toContain('needs-information')
   })
@@ -124,7 +125,7 @@ describe('a referral routed to a partnership the person does not belong to', () 
     if (patient === undefined || practice === undefined) throw new Error('fixture has no patient practice')
     practice.identifier.value = 'P86624'
     patient.address = [{ postalCode: 'M1 1AA' }]
-    const res = await call(`${gw.fhir}/ServiceRequest/$triage`, { body: referral })
+    const res = await call(`${gw.fhir}/ServiceRequest/$triage`, { headers: await asReferrer(gw), body: referral })
     expect(res.status, res.text).toBe(200)
     const task = res.body as unknown as TaskBody
     // Routed by the referring NCL practice; triage re-checks where the person belongs.

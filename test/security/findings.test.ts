@@ -58,12 +58,12 @@ describe('access review findings', () => {
     expect(Date.now() - started).toBeLessThan(2000)
     expect((await call(`${gw.origin}/health/live`)).status).toBe(200)
     // nor is a whole new version a way around the bound
-    const current = (await call(`${gw.fhir}/Task/${task}`, { headers: auth(nclPartnership) })).body as unknown as Task
+    const current = (await call(`${gw.fhir}/Task/${task}`, { headers: { ...auth(nclPartnership) } })).body as unknown as Task
     const big = { ...current, note: [...(current.note ?? []), ...Array.from({ length: 2000 }, () => ({ text: 'x'.repeat(100) }))] }
     const put = await call(`${gw.fhir}/Task/${task}`, { method: 'PUT', body: big, headers: { ...auth(nclPartnership), 'if-match': 'W/"1"' } })
     expect(put.status).toBe(422)
     expect(put.body).toMatchObject({ issue: [{ code: 'too-costly' }] })
-    const after = await call(`${gw.fhir}/Task/${task}`, { headers: auth(nclPartnership) })
+    const after = await call(`${gw.fhir}/Task/${task}`, { headers: { ...auth(nclPartnership) } })
     expect(after.headers.get('etag')).toBe('W/"1"')
   })
 
@@ -74,18 +74,18 @@ describe('access review findings', () => {
     const patient = (bundleOf(r).entry ?? []).map((e) => e.response?.location ?? '').find((l) => l.startsWith('Patient/'))?.split('/')[1]
     expect(patient).toBeDefined()
     for (let i = 0; i < 12; i++) {
-      expect((await call(`${gw.fhir}/Patient/${patient ?? ''}`, { headers: auth(strangerReferrer) })).status).toBe(404)
+      expect((await call(`${gw.fhir}/Patient/${patient ?? ''}`, { headers: { ...auth(strangerReferrer) } })).status).toBe(404)
       expect((await call(`${gw.fhir}/Patient/${patient ?? ''}`, { headers: { authorization: '' } })).status).toBe(401)
     }
-    for (let i = 0; i < 12; i++) expect((await call(`${gw.fhir}/Patient/${patient ?? ''}`, { headers: auth(gmReferrer) })).status).toBe(200)
-    expect((await call(`${gw.fhir}/Patient/${patient ?? ''}`, { headers: auth(gmPartnership) })).status).toBe(200)
-    expect((await call(`${gw.fhir}/Patient/${patient ?? ''}`, { headers: auth(nclPartnership) })).status).toBe(404)
+    for (let i = 0; i < 12; i++) expect((await call(`${gw.fhir}/Patient/${patient ?? ''}`, { headers: { ...auth(gmReferrer) } })).status).toBe(200)
+    expect((await call(`${gw.fhir}/Patient/${patient ?? ''}`, { headers: { ...auth(gmPartnership) } })).status).toBe(200)
+    expect((await call(`${gw.fhir}/Patient/${patient ?? ''}`, { headers: { ...auth(nclPartnership) } })).status).toBe(404)
   })
 
   it('3: a search pages, counts and links only the caller\'s Tasks', async () => {
     await refer(NCL, nclReferrer)
     await refer(GM, gmReferrer)
-    const none = await call(`${gw.fhir}/Task?_count=1`, { headers: auth(strangerReferrer) })
+    const none = await call(`${gw.fhir}/Task?_count=1`, { headers: { ...auth(strangerReferrer) } })
     expect(none.status).toBe(200)
     expect(bundleOf(none).total).toBe(0)
     expect((bundleOf(none).link ?? []).map((l) => l.relation)).toStrictEqual(['self'])
@@ -107,17 +107,17 @@ describe('access review findings', () => {
       }
       url = next
     }
-    const all = await call(`${gw.fhir}/Task?_count=100`, { headers: auth(nclReferrer) })
+    const all = await call(`${gw.fhir}/Task?_count=100`, { headers: { ...auth(nclReferrer) } })
     expect(bundleOf(all).total).toBe(seen.length)
     // a partnership asking for another's Tasks by owner= gets nothing, not a count of them
-    const asked = await call(`${gw.fhir}/Task?owner=Organization/greater-manchester`, { headers: auth(nclPartnership) })
+    const asked = await call(`${gw.fhir}/Task?owner=Organization/greater-manchester`, { headers: { ...auth(nclPartnership) } })
     expect(bundleOf(asked).total).toBe(0)
   })
 
   it('4: /metrics labels come from the profiles the gateway knows, never from the caller', async () => {
     const token = await gw.token({ roles: ['referrer'], ods: [NCL_ODS] })
     const profile = `https://attacker.example/${randomUUID()}/${'x'.repeat(500)}`
-    const r = await call(`${gw.fhir}/$validate`, { body: { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: { resourceType: 'Patient', meta: { profile: [profile] }, gender: 'nope' } }, { name: 'profile', valueUri: profile }] }, headers: auth(token) })
+    const r = await call(`${gw.fhir}/$validate`, { body: { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: { resourceType: 'Patient', meta: { profile: [profile] }, gender: 'nope' } }, { name: 'profile', valueUri: profile }] }, headers: { ...auth(token) } })
     expect(r.status).toBe(200)
     const metrics = await call(`${gw.origin}/metrics`)
     expect(metrics.text).not.toContain('attacker.example')

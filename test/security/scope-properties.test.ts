@@ -4,6 +4,7 @@ import fc from 'fast-check'
 import type { Bundle, ServiceRequest, Task } from '@medplum/fhirtypes'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, readJson, type Reply } from '../helpers/fixtures.ts'
+import { asPartnership } from '../helpers/tokens.ts'
 import { barsHeaders, cancellationMessage, referralMessage } from '../integration/bars-messages.ts'
 
 /**
@@ -29,7 +30,7 @@ beforeAll(async () => {
     const body = readJson<ServiceRequest>(`fixtures/referrals/${partnership}/gp-referral.json`)
     const ods = body.requester?.identifier?.value ?? ''
     const token = await gw.token({ roles: ['referrer'], ods: [ods], client: `seed-${partnership}` })
-    const r = await call(`${gw.fhir}/ServiceRequest`, { body, headers: auth(token) })
+    const r = await call(`${gw.fhir}/ServiceRequest`, { body, headers: { ...auth(token) } })
     expect(r.status, r.text).toBe(201)
     const task = /Task\/([^>]+)>/.exec(r.headers.get('link') ?? '')?.[1] ?? ''
     seeded.push({ partnership, ods, sr: String(r.body.id), task })
@@ -109,7 +110,7 @@ describe('access properties', () => {
     await fc.assert(fc.asyncProperty(caller, fc.integer({ min: 1, max: 3 }), async (c, count) => {
       const token = await tokenFor(c)
       const g = granted(c)
-      const first = await call(`${gw.fhir}/Task?_count=${count}`, { headers: auth(token) })
+      const first = await call(`${gw.fhir}/Task?_count=${count}`, { headers: { ...auth(token) } })
       if (!g.any) {
         expect(first.status).toBe(403)
         return
@@ -137,7 +138,7 @@ describe('access properties', () => {
     await fc.assert(fc.asyncProperty(caller, fc.constantFrom(...seeded), async (c, s) => {
       const token = await tokenFor(c)
       const g = granted(c)
-      const before = await call(`${gw.fhir}/Task/${s.task}`)
+      const before = await call(`${gw.fhir}/Task/${s.task}`, { headers: await asPartnership(gw) })
       const patch = [{ op: 'test', path: '/status', value: 'nothing-like-this' }]
       const r = await call(`${gw.fhir}/Task/${s.task}`, { method: 'PATCH', raw: JSON.stringify(patch), headers: { ...auth(token), 'content-type': 'application/json-patch+json', 'if-match': before.headers.get('etag') ?? '' } })
       const owns = g.partnerships.includes(s.partnership)
@@ -149,7 +150,7 @@ describe('access properties', () => {
         const cancel = await call(`${gw.fhir}/$process-message`, { body: cancellationMessage(randomUUID()), headers: { ...barsHeaders(), ...auth(token) } })
         expect([403, 404]).toContain(cancel.status)
       }
-      const after = await call(`${gw.fhir}/Task/${s.task}`)
+      const after = await call(`${gw.fhir}/Task/${s.task}`, { headers: await asPartnership(gw) })
       expect(after.headers.get('etag')).toBe(before.headers.get('etag'))
     }), { numRuns: 20 })
   })
@@ -177,7 +178,7 @@ describe('access properties', () => {
     // the model: every referral stored so far (read once through a token bound to everything),
     // with whose it is, then every referral this test makes
     const everything = await gw.token({ roles: ['referrer', 'partnership'], ods: ['F83674', 'Y02720', 'E87065', 'H81097', STRANGER_ODS], partnership: [...FIXTURES, STRANGER_PARTNERSHIP], client: 'model' })
-    const all = bundleOf(await call(`${gw.fhir}/Task?_count=100`, { headers: auth(everything) }))
+    const all = bundleOf(await call(`${gw.fhir}/Task?_count=100`, { headers: { ...auth(everything) } }))
     const made: Seeded[] = (all.entry ?? []).map((e) => {
       const t = e.resource as Task
       return { partnership: (t.owner?.reference ?? '').replace('Organization/', ''), ods: t.requester?.identifier?.value ?? '', sr: '', task: t.id ?? '' }
@@ -197,7 +198,7 @@ describe('access properties', () => {
           case 'create': {
             const f = fixtures[a.fixture] as (typeof fixtures)[number]
             const ods = f.body.requester?.identifier?.value ?? ''
-            const r = await call(`${gw.fhir}/ServiceRequest`, { body: f.body, headers: auth(w.token) })
+            const r = await call(`${gw.fhir}/ServiceRequest`, { body: f.body, headers: { ...auth(w.token) } })
             if (w.ods.length === 0) expect(r.status).toBe(403)
             else if (!w.ods.includes(ods)) expect(r.status).toBe(403)
             else {
@@ -208,12 +209,12 @@ describe('access properties', () => {
           }
           case 'read': {
             const m = made[a.target % made.length] as Seeded
-            const r = await call(`${gw.fhir}/Task/${m.task}`, { headers: auth(w.token) })
+            const r = await call(`${gw.fhir}/Task/${m.task}`, { headers: { ...auth(w.token) } })
             expect(r.status).toBe(visible(w).includes(m) ? 200 : 404)
             break
           }
           case 'search': {
-            const r = await call(`${gw.fhir}/Task?_count=${a.count}`, { headers: auth(w.token) })
+            const r = await call(`${gw.fhir}/Task?_count=${a.count}`, { headers: { ...auth(w.token) } })
             expect(r.status).toBe(200)
             expect(bundleOf(r).total).toBe(visible(w).length)
             const ids = (bundleOf(r).entry ?? []).map((e) => e.resource?.id)
@@ -224,7 +225,7 @@ describe('access properties', () => {
             const m = made[a.target % made.length] as Seeded
             const patch = [{ op: 'test', path: '/status', value: 'never' }]
             // the Task's current version (another test may have moved it on), read by the model's token
-            const etag = (await call(`${gw.fhir}/Task/${m.task}`, { headers: auth(everything) })).headers.get('etag') ?? ''
+            const etag = (await call(`${gw.fhir}/Task/${m.task}`, { headers: { ...auth(everything) } })).headers.get('etag') ?? ''
             const r = await call(`${gw.fhir}/Task/${m.task}`, { method: 'PATCH', raw: JSON.stringify(patch), headers: { ...auth(w.token), 'content-type': 'application/json-patch+json', 'if-match': etag } })
             if (w.partnerships.length === 0) expect(r.status).toBe(403)
             else expect(r.status).toBe(w.partnerships.includes(m.partnership) ? 409 : 404)

@@ -13,6 +13,7 @@ import { fhirErrorHandler } from '../../../src/fhir/error-handler.ts'
 import { outcomeError } from '../../../src/fhir/operation-outcome.ts'
 import type { AuditRecord } from '../../../src/store/store.ts'
 import { createTestIssuer, roleClaims, type TestIssuer } from '../../helpers/tokens.ts'
+import { until } from '../../helpers/until.ts'
 
 const AUDIENCE = 'https://gateway.test/fhir'
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code'
@@ -211,14 +212,16 @@ describe('abuse limits', () => {
   it('answers 503 with an OperationOutcome while the event loop is overloaded, but keeps liveness', async () => {
     const pressed = await build({ maxEventLoopDelayMs: 20 })
     try {
-      // block the loop in slices for over a sampling interval (1 s), so the mean delay is high
-      const until = Date.now() + 1500
-      while (Date.now() < until) {
+      // block the loop in slices (the load under test, not a wait) until the sampled delay
+      // (1 s interval) makes the server refuse
+      let res = await pressed.inject({ url: '/fhir/metadata' })
+      await until(async () => {
         const stop = Date.now() + 200
         while (Date.now() < stop) { /* busy */ }
         await new Promise((resolve) => setImmediate(resolve))
-      }
-      const res = await pressed.inject({ url: '/fhir/metadata' })
+        res = await pressed.inject({ url: '/fhir/metadata' })
+        return res.statusCode === 503
+      }, 10_000, 'the server to report the event loop overloaded')
       expect(res.statusCode).toBe(503)
       expect(res.headers['retry-after']).toBe('5')
       expect(res.json()).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'transient' }] })

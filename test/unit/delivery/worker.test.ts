@@ -9,7 +9,7 @@ import { pino } from 'pino'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest'
 import type { Resource, ServiceRequest } from '@medplum/fhirtypes'
 import type { DeliveryLogger } from '../../../src/delivery/deliver-row.ts'
-import { createManualScheduler } from '../../helpers/manual-scheduler.ts'
+import { createCountingScheduler, createManualScheduler } from '../../helpers/manual-scheduler.ts'
 import { ENVELOPE_EXTENSIONS } from '../../../src/bars/envelope.ts'
 import { SIGNATURE_HEADER, verifySignature } from '../../../src/delivery/signature.ts'
 import { createDeliveryWorker } from '../../../src/delivery/worker.ts'
@@ -341,6 +341,7 @@ describe('delivery worker lifecycle', () => {
     // a slow store write: stop() must wait for the bookkeeping too, not just for the socket
     const record = store.settleDeliveries.bind(store)
     vi.spyOn(store, 'settleDeliveries').mockImplementation(async (...args) => {
+      // not a wait: a store that writes slowly is the condition under test
       await new Promise((resolve) => setTimeout(resolve, 100))
       await record(...args)
     })
@@ -361,7 +362,8 @@ describe('delivery worker lifecycle', () => {
   })
 
   it('start() polls until stop(); a hanging partner does not hold back the others', async () => {
-    const { store, db, worker, seed } = await setup({ frimley: '/ok', 'north-central-london': '/hang' }, { pollIntervalMs: 10 })
+    const scheduler = createCountingScheduler()
+    const { store, db, worker, seed } = await setup({ frimley: '/ok', 'north-central-london': '/hang' }, { pollIntervalMs: 10, scheduler })
     const claims = vi.spyOn(store, 'claimDueDeliveries')
     await seed('d-1', 'frimley')
     worker.start()
@@ -376,17 +378,25 @@ describe('delivery worker lifecycle', () => {
     expect(db.row('d-2')).toMatchObject({ status: 'pending', attempts: 0 })
 
     await worker.stop()
+    // no poll left to fire: nothing can claim again
+    expect(scheduler.pending()).toBe(0)
     const afterStop = claims.mock.calls.length
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    const firedAtStop = scheduler.fired()
+    await seed('d-4', 'frimley')
+    expect(await worker.runOnce()).toBe(0)
     expect(claims.mock.calls.length).toBe(afterStop)
+    expect(scheduler.fired()).toBe(firedAtStop)
   })
 
   it('keeps at most `concurrency` deliveries in flight', async () => {
-    const { db, worker, seed } = await setup({ 'north-central-london': '/hang' }, { pollIntervalMs: 10, concurrency: 2, batchSize: 10 })
+    const scheduler = createCountingScheduler()
+    const { db, worker, seed } = await setup({ 'north-central-london': '/hang' }, { pollIntervalMs: 10, concurrency: 2, batchSize: 10, scheduler })
     for (const id of ['d-1', 'd-2', 'd-3', 'd-4']) await seed(id, 'north-central-london')
     worker.start()
     await vi.waitFor(() => { expect(hung).toHaveLength(2) })
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    // several polls later, still two
+    const polled = scheduler.fired()
+    await vi.waitFor(() => { expect(scheduler.fired()).toBeGreaterThanOrEqual(polled + 5) })
     expect(hung).toHaveLength(2)
     expect(db.rows().filter((r) => r.leaseUntil !== undefined)).toHaveLength(2)
   })
@@ -544,11 +554,13 @@ describe('circuit breaker in the worker', () => {
   })
 
   it('start() restores a recorded open circuit, so a restart does not hammer the partner', async () => {
-    const { store, worker, seed } = await setup({ frimley: '/ok' }, { pollIntervalMs: 10 })
+    const scheduler = createCountingScheduler()
+    const { store, worker, seed } = await setup({ frimley: '/ok' }, { pollIntervalMs: 10, scheduler })
     await store.saveCircuit({ partnershipId: 'frimley', state: 'open', consecutiveFailures: 5, openedAt: new Date(START).toISOString(), openUntil: new Date(START + 60_000).toISOString(), updatedAt: new Date(START).toISOString() })
     await seed('d-1', 'frimley')
     worker.start()
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    // several polls, each of which would have sent without the restored circuit
+    await vi.waitFor(() => { expect(scheduler.fired()).toBeGreaterThanOrEqual(5) })
     expect(received).toHaveLength(0)
     expect(worker.breakers.blocked(new Date(START))).toEqual(['frimley'])
   })

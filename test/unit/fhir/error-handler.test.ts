@@ -9,6 +9,25 @@ describe('toOutcomeError', () => {
     expect(toOutcomeError(err)).toBe(err)
   })
 
+  it('maps a params, querystring or headers schema failure to 400 naming the element, parameter or header', () => {
+    const failure = (context: string, issue: { instancePath: string, keyword: string, params: Record<string, unknown>, message: string }): Error =>
+      Object.assign(new Error(issue.message), { statusCode: 400, code: 'FST_ERR_VALIDATION', validation: [{ schemaPath: '#', ...issue }], validationContext: context })
+    const cases: Array<[Error, string | undefined, string, string]> = [
+      [failure('params', { instancePath: '/id', keyword: 'pattern', params: {}, message: 'must match pattern' }), 'Task', 'invalid', 'Task.id'],
+      [failure('params', { instancePath: '/id', keyword: 'pattern', params: {}, message: 'must match pattern' }), undefined, 'invalid', 'id'],
+      [failure('querystring', { instancePath: '/_count', keyword: 'type', params: {}, message: 'must be integer' }), 'Task', 'invalid', '_count'],
+      [failure('querystring', { instancePath: '/_lastUpdated/1', keyword: 'maxLength', params: {}, message: 'must NOT have more than 1024 characters' }), 'Task', 'invalid', '_lastUpdated'],
+      [failure('querystring', { instancePath: '', keyword: 'required', params: { missingProperty: 'identifier' }, message: 'must have required property' }), undefined, 'required', 'identifier'],
+      [failure('headers', { instancePath: '/x-request-id', keyword: 'pattern', params: {}, message: 'must match pattern' }), 'ServiceRequest', 'invalid', 'X-Request-Id'],
+      [failure('headers', { instancePath: '/if-match', keyword: 'maxLength', params: {}, message: 'must NOT have more than 200 characters' }), 'Task', 'invalid', 'If-Match']
+    ]
+    for (const [err, type, code, expression] of cases) {
+      const out = toOutcomeError(err, type)
+      expect(out.status, expression).toBe(400)
+      expect(out.issues[0], expression).toMatchObject({ severity: 'error', code, expression: [expression] })
+    }
+  })
+
   it('maps each Fastify body error to its status, issue code and expression', () => {
     const cases: Array<[Error, number, string, string, RegExp]> = [
       [new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), 413, 'too-costly', 'Bundle', /larger than this server accepts/],
