@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { WORKWELL_BASE } from '../fhir/systems.ts'
 import type { BarsServiceConfig, BarsServiceKind, Partnership } from '../routing/partnership.ts'
 import { FIT_NOTE_TRIAGE_PROFILE, WORKWELL_REFERRAL_PROFILE } from '../validation/profiles.ts'
@@ -47,8 +48,18 @@ export function gatewayService (serviceId: string): BarsService {
   }
 }
 
+/**
+ * The id of a partnership service's MessageDefinition: readable where it fits, since a FHIR id
+ * is at most 64 characters (R4 datatypes.html#id); a longer partnership id is replaced by a
+ * digest of it, so every id stays valid and distinct.
+ */
+export function definitionIdFor (partnershipId: string, kind: BarsServiceKind): string {
+  const readable = `ww-request-${partnershipId}-${kind}`
+  return readable.length <= 64 ? readable : `ww-request-${createHash('sha256').update(partnershipId).digest('hex').slice(0, 24)}-${kind}`
+}
+
 function partnershipService (p: Partnership, s: BarsServiceConfig): BarsService {
-  const definitionId = `workwell-bars-servicerequest-request-${p.id}-${s.kind}`
+  const definitionId = definitionIdFor(p.id, s.kind)
   return {
     serviceId: s.serviceId,
     kind: s.kind,

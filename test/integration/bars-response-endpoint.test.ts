@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { referralIdFor, readEnvelope } from '../../src/bars/envelope.ts'
 import { startGateway, tempDataDir, testSender, type TestGateway } from '../helpers/gateway.ts'
 import { call, type Reply } from '../helpers/fixtures.ts'
+import { asPartnership, asReferrer } from '../helpers/tokens.ts'
 import { b64, barsHeaders, referralMessage } from './bars-messages.ts'
 import { startStubPartner, until, type StubPartner } from './delivery-helpers.ts'
 
@@ -53,7 +54,7 @@ afterAll(async () => {
 
 async function send (source: string, headers: Record<string, string> = {}): Promise<{ r: Reply, message: Bundle }> {
   const message = referralMessage(GM, { source })
-  const r = await call(`${gw.fhir}/$process-message`, { body: message, headers: { ...barsHeaders(), ...headers } })
+  const r = await call(`${gw.fhir}/$process-message`, { body: message, headers: { ...barsHeaders(), ...await asReferrer(gw), ...headers } })
   return { r, message }
 }
 
@@ -95,7 +96,7 @@ describe('the response endpoint comes from the endpoint catalogue', () => {
     expect(envelope).toMatchObject({ sourceEndpoint: `${ODS}|P88002`, responseEndpoint: P88002_DOS })
 
     const task = (r.body as unknown as Bundle).entry?.find((e) => e.resource?.resourceType === 'Task')?.resource as Task & { id: string }
-    const moved = await call(`${gw.fhir}/Task/${task.id}`, { method: 'PUT', body: { ...task, status: 'accepted' }, headers: { 'if-match': `W/"${task.meta?.versionId ?? ''}"` } })
+    const moved = await call(`${gw.fhir}/Task/${task.id}`, { method: 'PUT', body: { ...task, status: 'accepted' }, headers: { ...await asPartnership(gw), 'if-match': `W/"${task.meta?.versionId ?? ''}"` } })
     expect(moved.status, moved.text).toBe(200)
     await until(() => stub.requests.some((q) => q.path.includes('p88002')), 15_000, 'the response message at the registered endpoint')
     const got = stub.requests.find((q) => q.path.includes('p88002'))

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MESSAGE_DEFINITION_URLS } from '../../src/bars/bars-codes.ts'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, type Reply } from '../helpers/fixtures.ts'
+import { asPartnership, asReferrer } from '../helpers/tokens.ts'
 import { b64, barsHeaders, GATEWAY_SERVICE, referralMessage } from './bars-messages.ts'
 
 /**
@@ -13,7 +14,7 @@ import { b64, barsHeaders, GATEWAY_SERVICE, referralMessage } from './bars-messa
 const SYSTEM = 'https://fhir.workwell.example/Id/bars-service'
 const GM_REFERRAL = `${SYSTEM}|greater-manchester-referral`
 const GM_FIT_NOTE = `${SYSTEM}|greater-manchester-fit-note`
-const DEF = 'https://fhir.workwell.example/MessageDefinition/workwell-bars-servicerequest-request-greater-manchester'
+const DEF = 'https://fhir.workwell.example/MessageDefinition/ww-request-greater-manchester'
 const GM_REFERRAL_DEF = `${DEF}-referral`
 const GM_FIT_NOTE_DEF = `${DEF}-fit-note-triage`
 const FIXTURES = 'fixtures/referrals'
@@ -23,7 +24,7 @@ beforeAll(async () => { gw = await startGateway() })
 afterAll(async () => { await gw.close() })
 
 async function search (query: string): Promise<string[]> {
-  const r = await call(`${gw.fhir}/MessageDefinition${query}`)
+  const r = await call(`${gw.fhir}/MessageDefinition${query}`, { headers: await asReferrer(gw) })
   expect(r.status, r.text).toBe(200)
   return ((r.body as unknown as Bundle).entry ?? []).map((e) => (e.resource as MessageDefinition).url ?? '').sort()
 }
@@ -34,7 +35,7 @@ function target (serviceId: string): Record<string, string> {
 }
 
 async function send (fixture: string, serviceId: string, definition: string, headers: Record<string, string> = target(serviceId)): Promise<Reply> {
-  return call(`${gw.fhir}/$process-message`, { body: referralMessage(`${FIXTURES}/${fixture}`, { destination: serviceId, definition }), headers: { ...barsHeaders(), ...headers } })
+  return call(`${gw.fhir}/$process-message`, { body: referralMessage(`${FIXTURES}/${fixture}`, { destination: serviceId, definition }), headers: { ...barsHeaders(), ...await asReferrer(gw), ...headers } })
 }
 
 function refusal (r: Reply): { code: string | undefined, bars: string | undefined, expression: string[] | undefined } {
@@ -59,13 +60,13 @@ describe('discovery per BaRS service id', () => {
   })
 
   it('each service\'s definition holds its ServiceRequest to the profile of its kind, and is read by id', async () => {
-    const fit = await call(`${gw.fhir}/MessageDefinition/workwell-bars-servicerequest-request-greater-manchester-fit-note-triage`)
+    const fit = await call(`${gw.fhir}/MessageDefinition/ww-request-greater-manchester-fit-note-triage`, { headers: await asReferrer(gw) })
     expect(fit.status).toBe(200)
     const def = fit.body as unknown as MessageDefinition
     expect(def.eventCoding).toEqual({ system: 'https://fhir.nhs.uk/CodeSystem/message-events-bars', code: 'servicerequest-request' })
     expect(def.focus?.find((f) => f.code === 'ServiceRequest')?.profile).toBe('https://fhir.workwell.example/StructureDefinition/WorkWell-FitNoteTriageRequest')
     expect(def.useContext?.[0]?.valueCodeableConcept?.coding).toEqual([{ system: SYSTEM, code: 'greater-manchester-fit-note' }])
-    const referral = (await call(`${gw.fhir}/MessageDefinition/workwell-bars-servicerequest-request-greater-manchester-referral`)).body as unknown as MessageDefinition
+    const referral = (await call(`${gw.fhir}/MessageDefinition/ww-request-greater-manchester-referral`, { headers: await asReferrer(gw) })).body as unknown as MessageDefinition
     expect(referral.focus?.find((f) => f.code === 'ServiceRequest')?.profile).toBe('https://fhir.workwell.example/StructureDefinition/WorkWell-Referral')
   })
 
@@ -97,7 +98,7 @@ describe('$process-message per BaRS service id', () => {
     expect(fit.status, fit.text).toBe(200)
     const noCondition = async (serviceId: string, definition: string): Promise<Reply> => call(`${gw.fhir}/$process-message`, {
       body: referralMessage(`${FIXTURES}/greater-manchester/gp-referral.json`, { destination: serviceId, definition, serviceRequest: { reasonCode: undefined } }),
-      headers: { ...barsHeaders(), ...target(serviceId) }
+      headers: { ...barsHeaders(), ...await asReferrer(gw), ...target(serviceId) }
     })
     const atFitNote = await noCondition(GM_FIT_NOTE, GM_FIT_NOTE_DEF)
     expect(atFitNote.status, atFitNote.text).toBe(422)
@@ -115,14 +116,14 @@ describe('$process-message per BaRS service id', () => {
   })
 
   it('a service id the gateway does not offer is 404 REC_NOT_FOUND, in the target header or the destination, and nothing is stored', async () => {
-    const before = Number((await call(`${gw.fhir}/Task?_count=1`)).body.total)
+    const before = Number((await call(`${gw.fhir}/Task?_count=1`, { headers: await asPartnership(gw) })).body.total)
     const byHeader = await send('greater-manchester/gp-referral.json', GM_REFERRAL, GM_REFERRAL_DEF, target(`${SYSTEM}|greater-manchester-physio`))
     expect(byHeader.status, byHeader.text).toBe(404)
     expect(refusal(byHeader)).toEqual({ code: 'not-found', bars: 'REC_NOT_FOUND', expression: ['NHSD-Target-Identifier'] })
     const byDestination = await send('greater-manchester/gp-referral.json', `${SYSTEM}|greater-manchester-physio`, GM_REFERRAL_DEF, {})
     expect(byDestination.status, byDestination.text).toBe(404)
     expect(refusal(byDestination)).toEqual({ code: 'not-found', bars: 'REC_NOT_FOUND', expression: ['Bundle.entry[0].resource.destination'] })
-    expect(Number((await call(`${gw.fhir}/Task?_count=1`)).body.total)).toBe(before)
+    expect(Number((await call(`${gw.fhir}/Task?_count=1`, { headers: await asPartnership(gw) })).body.total)).toBe(before)
   })
 
   it('a target header and a destination naming two of its services is 422: neither is guessed', async () => {

@@ -6,6 +6,7 @@ import { previewTask } from '../../src/mapping/preview-task.ts'
 import { loadDecisionTables } from '../../src/referral/load-decision-tables.ts'
 import { REPO, startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, fixturePartnerships, readJson } from '../helpers/fixtures.ts'
+import { asPartnership, asReferrer } from '../helpers/tokens.ts'
 import { barsHeaders, referralMessage } from './bars-messages.ts'
 
 /**
@@ -34,7 +35,7 @@ function decision (t: Task): unknown {
 async function taskBehind (link: string | null): Promise<Task> {
   const url = /<([^>]+)>/.exec(link ?? '')?.[1]?.replace('http://gateway.test/fhir', gw.fhir)
   if (url === undefined) throw new Error(`no Task link in ${String(link)}`)
-  return (await call(url)).body as unknown as Task
+  return (await call(url, { headers: await asPartnership(gw) })).body as unknown as Task
 }
 
 /** The BaRS message's entries as the transaction a GP system would POST to /fhir. */
@@ -62,16 +63,16 @@ describe('one decision for every door', () => {
     const file = `fixtures/referrals/${partnership}/gp-referral.json`
     const sr = readJson<ServiceRequest>(file)
 
-    const rest = await call(`${gw.fhir}/ServiceRequest`, { method: 'POST', body: sr })
+    const rest = await call(`${gw.fhir}/ServiceRequest`, { method: 'POST', body: sr, headers: await asReferrer(gw) })
     expect(rest.status, rest.text).toBe(201)
     const viaRest = await taskBehind(rest.headers.get('link'))
 
     const message = referralMessage(file)
-    const transaction = await call(gw.fhir, { method: 'POST', body: asTransaction(message) })
+    const transaction = await call(gw.fhir, { method: 'POST', body: asTransaction(message), headers: await asReferrer(gw) })
     expect(transaction.status, transaction.text).toBe(200)
     const viaTransaction = await taskBehind(transaction.headers.get('link'))
 
-    const bars = await call(`${gw.fhir}/$process-message`, { body: message, headers: barsHeaders() })
+    const bars = await call(`${gw.fhir}/$process-message`, { body: message, headers: { ...barsHeaders(), ...await asReferrer(gw) } })
     expect(bars.status, bars.text).toBe(200)
     const viaBars = (bars.body as unknown as Bundle).entry?.find((e) => e.resource?.resourceType === 'Task')?.resource as Task
 

@@ -4,6 +4,7 @@ import { REFERENCE_ATTEMPTS } from '../../src/intake/accept-referral.ts'
 import { REFERRAL_REFERENCE_SYSTEM, referenceGenerator } from '../../src/reference/referral-reference.ts'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, readJson } from '../helpers/fixtures.ts'
+import { asPartnership, asReferrer } from '../helpers/tokens.ts'
 import { databaseUrlInNewSchema, dropSchema, pgUnavailable, queryInSchema } from '../helpers/postgres.ts'
 
 const NCL = 'fixtures/referrals/north-central-london/gp-referral.json'
@@ -41,14 +42,14 @@ function scripted (): { next: () => string, script: string[], calls: () => numbe
 }
 
 async function refer (gw: TestGateway): Promise<{ id: string, reference: string }> {
-  const res = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(NCL) })
+  const res = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(NCL), headers: await asReferrer(gw) })
   expect(res.status, res.text).toBe(201)
   const sr = res.body as unknown as ServiceRequest
   return { id: sr.id ?? '', reference: sr.identifier?.find((i) => i.system === REFERRAL_REFERENCE_SYSTEM)?.value ?? '' }
 }
 
 async function tasksWith (gw: TestGateway, reference: string): Promise<number> {
-  const found = await call(`${gw.fhir}/Task?identifier=${encodeURIComponent(reference)}`)
+  const found = await call(`${gw.fhir}/Task?identifier=${encodeURIComponent(reference)}`, { headers: await asReferrer(gw) })
   expect(found.status).toBe(200)
   return Number(found.body.total)
 }
@@ -65,7 +66,7 @@ describe.each(STORES)('referral references are unique in the database (%s store)
     expect(gen.calls()).toBe(3)
     expect(await tasksWith(gw, first.reference)).toBe(1)
     expect(await tasksWith(gw, second.reference)).toBe(1)
-    expect((await call(`${gw.fhir}/ServiceRequest/${second.id}`)).status).toBe(200)
+    expect((await call(`${gw.fhir}/ServiceRequest/${second.id}`, { headers: await asReferrer(gw) })).status).toBe(200)
   })
 
   it('a generator that only repeats is given up on after a bounded number of draws: 503 to retry, nothing stored', async () => {
@@ -73,12 +74,12 @@ describe.each(STORES)('referral references are unique in the database (%s store)
     const gw = await gateway(await database(store), gen.next)
     const first = await refer(gw)
     gen.script.push(...Array.from({ length: REFERENCE_ATTEMPTS }, () => first.reference))
-    const refused = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(NCL) })
+    const refused = await call(`${gw.fhir}/ServiceRequest`, { body: readJson(NCL), headers: await asReferrer(gw) })
     expect(refused.status, refused.text).toBe(503)
     expect(refused.headers.get('retry-after')).toBe('1')
     expect(JSON.stringify(refused.body)).toContain('transient')
     expect(gen.calls()).toBe(1 + REFERENCE_ATTEMPTS)
-    expect(Number((await call(`${gw.fhir}/Task?_count=50`)).body.total)).toBe(1)
+    expect(Number((await call(`${gw.fhir}/Task?_count=50`, { headers: await asPartnership(gw) })).body.total)).toBe(1)
     // the sender's retry gets a fresh reference
     const again = await refer(gw)
     expect(again.reference).not.toBe(first.reference)
@@ -109,6 +110,6 @@ describe.skipIf(unavailable !== undefined)('two gateway instances on one Postgre
     expect(fromB.reference).not.toBe(fromA.reference)
     expect(genB.calls()).toBe(2)
     expect(await queryInSchema(schemas[0] ?? '', `SELECT id FROM tasks WHERE reference = '${fromA.reference}'`)).toHaveLength(1)
-    expect((await call(`${b.fhir}/ServiceRequest/${fromB.id}`)).status).toBe(200)
+    expect((await call(`${b.fhir}/ServiceRequest/${fromB.id}`, { headers: await asReferrer(b) })).status).toBe(200)
   })
 })

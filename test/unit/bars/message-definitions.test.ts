@@ -54,7 +54,7 @@ describe('the MessageDefinitions per BaRS service id', () => {
   it('gives each service its own request definition, named by its service id as identifier and use context', () => {
     const def = serviceDefinition(fitNote)
     expect(def).toMatchObject({
-      id: 'workwell-bars-servicerequest-request-greater-manchester-fit-note-triage',
+      id: 'ww-request-greater-manchester-fit-note-triage',
       url: fitNote.definitionUrl,
       eventCoding: { code: 'servicerequest-request' },
       identifier: [{ system: 'https://fhir.nhs.uk/Id/dos-service-id', value: '2' }],

@@ -48,7 +48,7 @@ describe('catalogueEntries', () => {
     expect(fitNote.identifier).toEqual([{ system: 'https://fhir.workwell.example/Id/bars-service', value: 'greater-manchester-fit-note' }])
     expect(fitNote.name).toBe('Greater Manchester WorkWell fit-note triage')
     expect(referralEndpoint.identifier).toEqual(referral.identifier)
-    expect(referralEndpoint.payloadType?.[0]?.text).toContain('/MessageDefinition/workwell-bars-servicerequest-request-greater-manchester-referral')
+    expect(referralEndpoint.payloadType?.[0]?.text).toContain('/MessageDefinition/ww-request-greater-manchester-referral')
     expect(fitNote.endpoint?.[0]?.reference).toBe('Endpoint/greater-manchester-fit-note-triage-bars')
   })
 })
