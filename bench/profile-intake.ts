@@ -3,7 +3,7 @@
  * under the intake bench's load with V8's CPU profiler on, then its main thread's samples taken
  * while the measured load ran, each sample given to one stage by the frames on its stack.
  *
- *   node bench/profile-intake.ts [--target gateway|floor] [--seconds 8]
+ *   node bench/profile-intake.ts [--target gateway|floor] [--seconds 8] [--functions]
  *
  * The profiler itself costs CPU (more µs than the bench reports); compare stages with each
  * other and before/after on the same machine, not with `npm run bench` figures.
@@ -42,7 +42,7 @@ const GENERIC: ReadonlyArray<[string, (f: CallFrame) => boolean]> = [
 ]
 
 /** µs per request of each stage of a main-thread profile, between two monotonic instants (µs). */
-export function stagesOf (profile: CpuProfile, fromUs: number, toUs: number, requests: number): Array<[string, number]> {
+export function stagesOf (profile: CpuProfile, fromUs: number, toUs: number, requests: number): { stages: Array<[string, number]>, functions: Array<[string, number]> } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
   const parent = new Map<number, number>()
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
@@ -65,14 +65,20 @@ export function stagesOf (profile: CpuProfile, fromUs: number, toUs: number, req
     return stage
   }
   const totals = new Map<string, number>()
+  const functions = new Map<string, number>()
   let t = profile.startTime
   profile.samples.forEach((id, i) => {
     t += profile.timeDeltas[i] ?? 0
     if (t < fromUs || t > toUs) return
     const stage = stageOf(id)
-    totals.set(stage, (totals.get(stage) ?? 0) + (profile.timeDeltas[i + 1] ?? 0))
+    const us = profile.timeDeltas[i + 1] ?? 0
+    totals.set(stage, (totals.get(stage) ?? 0) + us)
+    const f = byId.get(id)?.callFrame
+    const name = `${f?.functionName ?? ''} ${(f?.url ?? '').replace(/^.*\/(node_modules|src)\//, '$1/')}`
+    if (stage !== 'idle') functions.set(name, (functions.get(name) ?? 0) + us)
   })
-  return [...totals].filter(([s]) => s !== 'idle').map(([s, us]): [string, number] => [s, Math.round(us / Math.max(1, requests))]).sort((a, b) => b[1] - a[1])
+  const perRequest = (m: Map<string, number>): Array<[string, number]> => [...m].filter(([s]) => s !== 'idle').map(([s, us]): [string, number] => [s, Math.round(us / Math.max(1, requests))]).sort((a, b) => b[1] - a[1])
+  return { stages: perRequest(totals), functions: perRequest(functions).slice(0, 30) }
 }
 
 async function main (args: string[]): Promise<void> {
@@ -108,10 +114,14 @@ async function main (args: string[]): Promise<void> {
     // the main thread's profile is the first one written (worker threads get later sequence numbers)
     const main = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).sort((a, b) => Number(a.split('.').at(-2)) - Number(b.split('.').at(-2)))[0]
     if (main === undefined) throw new Error('no profile written')
-    const stages = stagesOf(JSON.parse(readFileSync(path.join(profDir, main), 'utf8')) as CpuProfile, from, to, answered)
+    const { stages, functions } = stagesOf(JSON.parse(readFileSync(path.join(profDir, main), 'utf8')) as CpuProfile, from, to, answered)
     const total = stages.reduce((n, [, us]) => n + us, 0)
     for (const [stage, us] of stages) process.stdout.write(`  ${String(us).padStart(5)} µs  ${String(Math.round(100 * us / Math.max(1, total))).padStart(3)} %  ${stage}\n`)
     process.stdout.write(`  ${String(total).padStart(5)} µs  main thread per referral, profiler on\n`)
+    if (args.includes('--functions')) {
+      process.stdout.write('self time by function, µs per referral:\n')
+      for (const [name, us] of functions) process.stdout.write(`  ${String(us).padStart(5)} µs  ${name}\n`)
+    }
   } finally {
     rmSync(work, { recursive: true, force: true })
   }
