@@ -5,8 +5,11 @@
  *
  *   node bench/profile-intake.ts [--target gateway|floor] [--seconds 8] [--functions]
  *
- * The profiler itself costs CPU (more µs than the bench reports); compare stages with each
- * other and before/after on the same machine, not with `npm run bench` figures.
+ * Each stage's share of the main thread's samples is scaled to the main thread's CPU time per
+ * referral from /proc; every thread's CPU per referral is printed too (main is the event loop,
+ * WorkerThread the SQLite writer and checkpointer, V8Worker the garbage collector's helpers).
+ * The profiler costs CPU of its own: compare stages with each other and before/after on the
+ * same machine, not with `npm run bench` figures.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -33,6 +36,7 @@ const SPECIFIC: ReadonlyArray<[string, (f: CallFrame) => boolean]> = [
   ['under-pressure', (f) => f.url.includes('@fastify/under-pressure')],
   ['metrics', (f) => f.url.includes('/src/metrics/') || f.url.includes('prom-client') || f.url.endsWith('/src/routes/metrics.ts')],
   ['logging', (f) => f.url.endsWith('/src/request-log.ts') || f.url.includes('/pino/') || f.url.includes('sonic-boom') || f.url.includes('fast-redact')],
+  ['the floor\'s handler (parse, stamp, row JSON)', (f) => f.url.endsWith('/bench/durable-floor-server.ts')],
   ['answer (headers, serialise)', (f) => /\/src\/fhir\/(reply|prefer|media-type)\.ts$/.test(f.url) || f.url.endsWith('/src/routes/referrals.ts') || f.url.includes('fast-json-stringify')]
 ]
 const GENERIC: ReadonlyArray<[string, (f: CallFrame) => boolean]> = [
@@ -81,6 +85,23 @@ export function stagesOf (profile: CpuProfile, fromUs: number, toUs: number, req
   return { stages: perRequest(totals), functions: perRequest(functions).slice(0, 30) }
 }
 
+/** utime + stime (clock ticks, 1/100 s) of each thread of a process, with the thread's name (proc(5)). */
+function threadTicks (pid: number | undefined): Map<string, [string, number]> {
+  const out = new Map<string, [string, number]>()
+  if (pid === undefined) return out
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const after = stat.slice(stat.lastIndexOf(') ') + 2).split(' ')
+      out.set(tid, [tid === String(pid) ? 'main' : name, Number(after[11]) + Number(after[12])])
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out
+}
+
 async function main (args: string[]): Promise<void> {
   const target = args.includes('--target') ? args[args.indexOf('--target') + 1] : 'gateway'
   const seconds = args.includes('--seconds') ? Number(args[args.indexOf('--seconds') + 1]) : 8
@@ -100,14 +121,24 @@ async function main (args: string[]): Promise<void> {
     let from = 0
     let to = 0
     let answered = 0
+    let mainCpuUs = 0
     try {
       const token = await benchToken(dataDir, bodiesFile)
       await runLoad(server.origin, ctx, 2, token)
+      const threads0 = threadTicks(server.child.pid)
       from = Number(process.hrtime.bigint() / 1000n)
       const load = await runLoad(server.origin, ctx, seconds, token)
       to = Number(process.hrtime.bigint() / 1000n)
+      const threads1 = threadTicks(server.child.pid)
       answered = load.ok + load.non2xx
       process.stdout.write(`${target}: ${answered} answers in ${seconds} s (${Math.round(load.rps)} req/s), non-2xx ${load.non2xx}\n`)
+      // CPU per referral of each thread (by its name; main is the event loop), profiler on
+      const perThread = new Map<string, number>()
+      for (const [tid, [name, ticks]] of threads1) perThread.set(name, (perThread.get(name) ?? 0) + ticks - (threads0.get(tid)?.[1] ?? 0))
+      // the profiler's own thread is left out: it is not the gateway's work
+      perThread.delete('v8:ProfEvntProc')
+      mainCpuUs = Math.round((perThread.get('main') ?? 0) * 10_000 / Math.max(1, answered))
+      process.stdout.write(`  threads, µs per referral: ${[...perThread].sort((a, b) => b[1] - a[1]).map(([name, ticks]) => `${name} ${Math.round(ticks * 10_000 / Math.max(1, answered))}`).join(', ')}\n`)
     } finally {
       await server.stop()
     }
@@ -115,12 +146,15 @@ async function main (args: string[]): Promise<void> {
     const main = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).sort((a, b) => Number(a.split('.').at(-2)) - Number(b.split('.').at(-2)))[0]
     if (main === undefined) throw new Error('no profile written')
     const { stages, functions } = stagesOf(JSON.parse(readFileSync(path.join(profDir, main), 'utf8')) as CpuProfile, from, to, answered)
-    const total = stages.reduce((n, [, us]) => n + us, 0)
-    for (const [stage, us] of stages) process.stdout.write(`  ${String(us).padStart(5)} µs  ${String(Math.round(100 * us / Math.max(1, total))).padStart(3)} %  ${stage}\n`)
-    process.stdout.write(`  ${String(total).padStart(5)} µs  main thread per referral, profiler on\n`)
+    // the profile's intervals are wall time (on a busy machine a descheduled thread still
+    // collects samples), so its shares are scaled to the main thread's CPU time from /proc
+    const sampled = stages.reduce((n, [, us]) => n + us, 0)
+    const scale = mainCpuUs / Math.max(1, sampled)
+    for (const [stage, us] of stages) process.stdout.write(`  ${String(Math.round(us * scale)).padStart(5)} µs  ${String(Math.round(100 * us / Math.max(1, sampled))).padStart(3)} %  ${stage}\n`)
+    process.stdout.write(`  ${String(mainCpuUs).padStart(5)} µs  main thread CPU per referral (profiler on)\n`)
     if (args.includes('--functions')) {
-      process.stdout.write('self time by function, µs per referral:\n')
-      for (const [name, us] of functions) process.stdout.write(`  ${String(us).padStart(5)} µs  ${name}\n`)
+      process.stdout.write('self time by function, µs of main-thread CPU per referral:\n')
+      for (const [name, us] of functions) process.stdout.write(`  ${String(Math.round(us * scale)).padStart(5)} µs  ${name}\n`)
     }
   } finally {
     rmSync(work, { recursive: true, force: true })
