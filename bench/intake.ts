@@ -238,7 +238,11 @@ async function openLoop (ctx: MeasureContext, rounds: number, log: (line: string
   const p99 = at('sqlite', (l) => l.p99)
   const p999 = at('sqlite', (l) => l.p999 ?? 0)
   const baselineOf = `bare at ${OPEN_LOOP_RATE}/s`
+  // a server that cannot keep up with the schedule queues without bound: its percentiles then
+  // measure the backlog, not the service, and this row says so
+  const kept = at('sqlite', (l) => l.rps)
   return [
+    { name: 'intake-sqlite-open-loop-rate', value: kept, unit: 'answers/s', baseline: at('bare', (l) => l.rps), baselineOf, ratio: null, goal: `>= ${Math.round(0.95 * OPEN_LOOP_RATE)}/s (kept up with the schedule)`, met: kept >= 0.95 * OPEN_LOOP_RATE },
     { name: 'intake-sqlite-open-loop-p99', value: p99, unit: 'ms', baseline: at('bare', (l) => l.p99), baselineOf, ratio: null, goal: '<= 15 ms', met: p99 <= 15 },
     { name: 'intake-sqlite-open-loop-p999', value: p999, unit: 'ms', baseline: at('bare', (l) => l.p999 ?? 0), baselineOf, ratio: null, goal: '<= 40 ms', met: p999 <= 40 }
   ]
