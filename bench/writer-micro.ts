@@ -20,91 +20,22 @@ const REPO = path.resolve(import.meta.dirname, '..')
 const GROUP = 80
 
 /**
- * The small tables (search, outbox, audit and request-id rows) rebuilt WITHOUT ROWID: one B-tree
- * each instead of the rows by rowid plus the TEXT key's own index. Measured and not adopted.
+ * The small tables (search, outbox, audit and request-id rows) rebuilt WITHOUT ROWID from their
+ * own schema: one B-tree each instead of the rows by rowid plus the TEXT key's own index, with
+ * the same columns, checks, keys and indexes. Measured and not adopted.
  */
-const WITHOUT_ROWID = `
-      -- a rowid table with a TEXT primary key is two B-trees (the rows by rowid, and the key's
-      -- own index), so each insert writes both; keyed by the id alone it is one. Only the small
-      -- rows (search, outbox, audit and request-id rows, ~100-300 B) move: the resources
-      -- table keeps its rowid, as multi-kilobyte rows belong in a rowid table (SQLite's
-      -- "WITHOUT ROWID optimization" guidance). Same columns, checks, keys and indexes.
-      CREATE TABLE tasks_keyed (
-        resource_type TEXT NOT NULL DEFAULT 'Task' CHECK (resource_type = 'Task'),
-        id TEXT NOT NULL PRIMARY KEY,
-        based_on TEXT NOT NULL,
-        owner TEXT NOT NULL,
-        status TEXT NOT NULL,
-        last_updated TEXT NOT NULL,
-        requester_ods TEXT,
-        reference TEXT,
-        FOREIGN KEY (resource_type, id) REFERENCES resources (resource_type, id)
-      ) STRICT, WITHOUT ROWID;
-      INSERT INTO tasks_keyed (resource_type, id, based_on, owner, status, last_updated, requester_ods, reference)
-        SELECT resource_type, id, based_on, owner, status, last_updated, requester_ods, reference FROM tasks;
-      DROP TABLE tasks;
-      ALTER TABLE tasks_keyed RENAME TO tasks;
-      CREATE INDEX tasks_last_updated ON tasks (last_updated, id);
-      CREATE INDEX tasks_owner ON tasks (owner, last_updated, id);
-      CREATE INDEX tasks_status ON tasks (status, last_updated, id);
-      CREATE INDEX tasks_based_on ON tasks (based_on);
-      CREATE INDEX tasks_requester ON tasks (requester_ods, last_updated, id);
-      CREATE INDEX tasks_reference ON tasks (reference) WHERE reference IS NOT NULL;
-
-      CREATE TABLE outbox_keyed (
-        id TEXT NOT NULL PRIMARY KEY,
-        partnership_id TEXT NOT NULL,
-        service_request_id TEXT NOT NULL,
-        task_id TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'dead-letter')),
-        attempts INTEGER NOT NULL CHECK (attempts >= 0),
-        next_attempt_at TEXT NOT NULL,
-        lease_until TEXT,
-        last_error TEXT,
-        last_response_status INTEGER,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        kind TEXT NOT NULL DEFAULT 'referral' CHECK (kind IN ('referral', 'bars-response')),
-        payload TEXT CHECK (payload IS NULL OR json_valid(payload))
-      ) STRICT, WITHOUT ROWID;
-      INSERT INTO outbox_keyed (id, partnership_id, service_request_id, task_id, status, attempts, next_attempt_at, lease_until, last_error, last_response_status, created_at, updated_at, kind, payload)
-        SELECT id, partnership_id, service_request_id, task_id, status, attempts, next_attempt_at, lease_until, last_error, last_response_status, created_at, updated_at, kind, payload FROM outbox;
-      DROP TABLE outbox;
-      ALTER TABLE outbox_keyed RENAME TO outbox;
-      CREATE INDEX outbox_created ON outbox (created_at, id);
-      CREATE INDEX outbox_partnership ON outbox (partnership_id, created_at, id);
-      CREATE INDEX outbox_claim ON outbox (status, next_attempt_at, created_at, id);
-
-      CREATE TABLE audit_events_keyed (
-        id TEXT NOT NULL PRIMARY KEY,
-        recorded TEXT NOT NULL,
-        action TEXT NOT NULL CHECK (action IN ('C', 'R', 'U', 'D', 'E')),
-        subtype TEXT NOT NULL,
-        outcome TEXT NOT NULL CHECK (outcome IN ('0', '4', '8', '12')),
-        agent TEXT NOT NULL,
-        entity TEXT NOT NULL,
-        correlation_id TEXT
-      ) STRICT, WITHOUT ROWID;
-      INSERT INTO audit_events_keyed (id, recorded, action, subtype, outcome, agent, entity, correlation_id)
-        SELECT id, recorded, action, subtype, outcome, agent, entity, correlation_id FROM audit_events;
-      DROP TABLE audit_events;
-      ALTER TABLE audit_events_keyed RENAME TO audit_events;
-      CREATE INDEX audit_events_recorded ON audit_events (recorded, id);
-      CREATE INDEX audit_events_entity ON audit_events (entity);
-
-      CREATE TABLE request_ids_keyed (
-        request_id TEXT NOT NULL PRIMARY KEY,
-        state TEXT NOT NULL CHECK (state IN ('in-flight', 'done')),
-        service_request_id TEXT,
-        task_id TEXT,
-        claimed_at TEXT NOT NULL,
-        CHECK (state = 'in-flight' OR (service_request_id IS NOT NULL AND task_id IS NOT NULL))
-      ) STRICT, WITHOUT ROWID;
-      INSERT INTO request_ids_keyed (request_id, state, service_request_id, task_id, claimed_at)
-        SELECT request_id, state, service_request_id, task_id, claimed_at FROM request_ids;
-      DROP TABLE request_ids;
-      ALTER TABLE request_ids_keyed RENAME TO request_ids;
-    `
+function withoutRowid (db: DatabaseSync): void {
+  const sqlOf = (type: string, table: string): string[] => db.prepare('SELECT sql FROM sqlite_master WHERE type = ? AND tbl_name = ? AND sql IS NOT NULL')
+    .all(type, table).map((r) => String(r.sql))
+  for (const table of ['tasks', 'outbox', 'audit_events', 'request_ids']) {
+    const [create] = sqlOf('table', table)
+    const indexes = sqlOf('index', table)
+    if (create === undefined) throw new Error(`no table ${table}`)
+    db.exec(`${create.replace(/^CREATE TABLE "?\w+"?/, `CREATE TABLE ${table}_keyed`)}, WITHOUT ROWID`)
+    db.exec(`INSERT INTO ${table}_keyed SELECT * FROM ${table}; DROP TABLE ${table}; ALTER TABLE ${table}_keyed RENAME TO ${table}`)
+    for (const index of indexes) db.exec(index)
+  }
+}
 
 async function run (variant: string, referrals: number, sr: string[], taskJson: string): Promise<number> {
   const dir = mkdtempSync(path.join(tmpdir(), 'workwell-writer-micro-'))
@@ -114,7 +45,7 @@ async function run (variant: string, referrals: number, sr: string[], taskJson: 
     await setup.close()
     const db = new DatabaseSync(file)
     if (variant.startsWith('no-')) db.exec(`DROP INDEX ${variant.slice(3)}`)
-    if (variant === 'without-rowid') db.exec(WITHOUT_ROWID)
+    if (variant === 'without-rowid') withoutRowid(db)
     db.close()
     const store = await openSqliteStore({ file })
     const newId = timeOrderedIds()
