@@ -79,7 +79,7 @@ app.post('/fhir/ServiceRequest', async (request, reply) => {
     basedOn: [{ reference: `ServiceRequest/${id}` }],
     focus: { reference: `ServiceRequest/${id}` } as Reference,
     note: [{ time: stamp, text: `Referral reference ${reference}. ${plan.task.note?.[0]?.text ?? ''}` }],
-    meta: { versionId: '1', lastUpdated: stamp }
+    meta: { ...plan.task.meta, versionId: '1', lastUpdated: stamp }
   }
   const stored: StoredResource[] = [
     { resourceType: 'ServiceRequest', id, versionId: '1', lastUpdated: stamp, resource: sr, json: JSON.stringify(sr) },
