@@ -17,9 +17,12 @@ import Fastify from 'fastify'
 import type { Reference, ServiceRequest, Task } from '@medplum/fhirtypes'
 import { auditRecord } from '../src/audit/audit-record.ts'
 import { loadConfig } from '../src/config.ts'
+import { odsCodeOf } from '../src/fhir/ods-reference.ts'
+import { referralScope } from '../src/intake/accept-referral.ts'
 import { decideReferral } from '../src/referral/decide-referral.ts'
 import { loadDecisionTables } from '../src/referral/load-decision-tables.ts'
 import { containedPackage, patientByIdentifier } from '../src/referral/referral-package.ts'
+import { referenceGenerator, referenceIdentifier, withReference } from '../src/reference/referral-reference.ts'
 import { loadPartnerships } from '../src/routing/load-partnerships.ts'
 import { openThreadedSqliteStore } from '../src/store/threaded-sqlite-store.ts'
 import type { StoredResource } from '../src/store/store.ts'
@@ -44,6 +47,9 @@ for (const body of bodies) {
 
 const store = await openThreadedSqliteStore({ file: path.join(config.dataDir, 'workwell.sqlite') })
 const newId = timeOrderedIds()
+const newReference = referenceGenerator()
+// the audit agent the gateway writes for the bench's client: its id and every practice its token names
+const agent = `client/bench ods/${[...new Set(bodies.map((b) => odsCodeOf((JSON.parse(b) as ServiceRequest).requester)))].join(',')}`
 const app = Fastify({ logger: false, bodyLimit: 1048576 })
 app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, (_req, body, done) => {
   try {
@@ -52,6 +58,9 @@ app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, (_req, 
     done(err as Error)
   }
 })
+// the write part: the gateway's rows, column for column (the referral reference on the
+// ServiceRequest, the Task and its search row; the access scope; the audit records with a
+// correlation id and the caller), so the floor falls or rises with the gateway's write set
 app.post('/fhir/ServiceRequest', async (request, reply) => {
   const { text, resource } = request.body as { text: string, resource: ServiceRequest }
   const plan = planned.get(text)
@@ -60,18 +69,29 @@ app.post('/fhir/ServiceRequest', async (request, reply) => {
   const stamp = at.toISOString()
   const id = newId()
   const taskId = newId()
-  const sr = { ...resource, id, meta: { ...resource.meta, versionId: '1', lastUpdated: stamp } }
-  const task: Task = { ...plan.task, id: taskId, focus: { reference: `ServiceRequest/${id}` } as Reference, meta: { versionId: '1', lastUpdated: stamp } }
+  const reference = newReference()
+  const correlationId = newId()
+  const sr = { ...withReference(resource, reference), id, meta: { ...resource.meta, versionId: '1', lastUpdated: stamp } }
+  const task: Task = {
+    ...plan.task,
+    id: taskId,
+    identifier: [referenceIdentifier(reference)],
+    basedOn: [{ reference: `ServiceRequest/${id}` }],
+    focus: { reference: `ServiceRequest/${id}` } as Reference,
+    note: [{ time: stamp, text: `Referral reference ${reference}. ${plan.task.note?.[0]?.text ?? ''}` }],
+    meta: { ...plan.task.meta, versionId: '1', lastUpdated: stamp }
+  }
   const stored: StoredResource[] = [
     { resourceType: 'ServiceRequest', id, versionId: '1', lastUpdated: stamp, resource: sr, json: JSON.stringify(sr) },
     { resourceType: 'Task', id: taskId, versionId: '1', lastUpdated: stamp, resource: task, json: JSON.stringify(task) }
   ]
   await store.saveReferral({
     resources: stored,
-    task: { id: taskId, basedOn: `ServiceRequest/${id}`, owner: plan.owner, status: task.status, lastUpdated: stamp },
+    task: { id: taskId, basedOn: `ServiceRequest/${id}`, owner: plan.owner, status: task.status, lastUpdated: stamp, reference },
     serviceRequestId: id,
+    scope: referralScope(id, resource.requester, plan.owner),
     ...(plan.deliver ? { outbox: { id: newId(), partnershipId: plan.owner, serviceRequestId: id, taskId, createdAt: stamp } } : {}),
-    audit: stored.map((s) => auditRecord(newId(), at, { action: 'C', subtype: 'create', agent: 'bench', entity: `${s.resourceType}/${s.id}` }))
+    audit: stored.map((s) => auditRecord(newId(), at, { action: 'C', subtype: 'create', agent, entity: `${s.resourceType}/${s.id}`, correlationId }))
   })
   return reply.code(201).header('content-type', 'application/fhir+json').send(stored[0]?.json)
 })

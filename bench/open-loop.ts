@@ -1,0 +1,92 @@
+/**
+ * Open-loop load: requests leave on a fixed schedule (request i at start + i / rate) whether or
+ * not earlier ones have been answered, and each latency runs from the request's scheduled
+ * send time, not from when it actually left. A closed-loop generator (autocannon) waits for
+ * an answer before sending the next request on that connection, so a stall delays the
+ * requests it would have sent and they never record the wait ("coordinated omission"); here
+ * a 50 ms stall shows as 50 ms on every request scheduled during it.
+ *
+ * The generator runs in its own process (undici Pool, one request per connection at a time;
+ * requests beyond the open connections queue in the pool, still timed from their schedule).
+ */
+
+/** What one open-loop run reports. */
+export interface OpenLoopResult {
+  /** requests scheduled (rate × seconds) */
+  sent: number
+  ok: number
+  non2xx: number
+  errors: number
+  /** answers per second over the run, from the first scheduled send to the last answer */
+  rps: number
+  p50: number
+  p99: number
+  p999: number
+  max: number
+}
+
+/**
+ * The value below which a share q of the sorted samples fall (nearest rank: the smallest
+ * sample with at least q of them at or below it).
+ * @param sorted - ascending
+ */
+export function nearestRank (sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return 0
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)))
+  return sorted[rank - 1] ?? 0
+}
+
+/** The generator, run as `node -e OPEN_LOOP_SOURCE config.json`; prints one JSON line of raw latencies and counts. */
+export const OPEN_LOOP_SOURCE = `
+const { Pool } = require('undici')
+const { readFileSync } = require('node:fs')
+const cfg = JSON.parse(readFileSync(process.argv[1], 'utf8'))
+const pool = new Pool(cfg.url, { connections: cfg.connections, pipelining: 1 })
+const total = Math.round(cfg.rate * cfg.seconds)
+const latencies = new Float64Array(total)
+const headers = { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', authorization: 'Bearer ' + cfg.token }
+let ok = 0, non2xx = 0, errors = 0, done = 0, next = 0, last = 0
+const start = performance.now() + 20
+const at = (i) => start + i * 1000 / cfg.rate
+function finish () {
+  process.stdout.write(JSON.stringify({ sent: total, ok, non2xx, errors, seconds: (last - start) / 1000, latencies: Array.from(latencies) }) + '\\n')
+  pool.close().then(() => process.exit(0))
+}
+function send (i) {
+  const scheduled = at(i)
+  pool.request({ path: '/fhir/ServiceRequest', method: 'POST', headers, body: cfg.bodies[i % cfg.bodies.length] }).then(async (res) => {
+    await res.body.dump()
+    if (res.statusCode >= 200 && res.statusCode < 300) ok++; else non2xx++
+  }, () => { errors++ }).finally(() => {
+    last = performance.now()
+    latencies[i] = last - scheduled
+    if (++done === total) finish()
+  })
+}
+function tick () {
+  const now = performance.now()
+  while (next < total && at(next) <= now) send(next++)
+  if (next < total) setTimeout(tick, Math.max(0, at(next) - performance.now()))
+}
+setTimeout(tick, 20)
+`
+
+/** Raw output of the generator, as printed. */
+export interface OpenLoopRaw { sent: number, ok: number, non2xx: number, errors: number, seconds: number, latencies: number[] }
+
+/** The figures of a run from its raw latencies (ms, from each request's scheduled send). */
+export function summariseOpenLoop (raw: OpenLoopRaw): OpenLoopResult {
+  const sorted = Float64Array.from(raw.latencies).sort()
+  const ms = (n: number): number => Math.round(n * 100) / 100
+  return {
+    sent: raw.sent,
+    ok: raw.ok,
+    non2xx: raw.non2xx,
+    errors: raw.errors,
+    rps: Math.round((raw.ok + raw.non2xx) / Math.max(raw.seconds, 1e-3)),
+    p50: ms(nearestRank(sorted, 0.5)),
+    p99: ms(nearestRank(sorted, 0.99)),
+    p999: ms(nearestRank(sorted, 0.999)),
+    max: ms(sorted[sorted.length - 1] ?? 0)
+  }
+}
