@@ -33,6 +33,18 @@ import { jsonEqual } from '../json-equal.ts'
 /** Runs a compiled profile on one resource. */
 export type CompiledProfileCheck = (resource: JsonObject, path: string, container?: JsonObject) => OperationOutcomeIssue[]
 
+/**
+ * The two passes of a compiled profile, apart: the probe (no FHIRPath strings built) and the
+ * reporting pass. They must agree: the probe finds nothing exactly when the reporting pass
+ * finds nothing (test/unit/validation/walks-agree.test.ts).
+ */
+export interface CompiledProfilePasses {
+  /** whether the probe finds nothing */
+  readonly holds: (resource: JsonObject, path: string, container?: JsonObject) => boolean
+  /** the reporting pass: every issue, with its FHIRPath */
+  readonly report: CompiledProfileCheck
+}
+
 interface Node {
   readonly element: ElementDefinition
   /** JSON property name without [x], e.g. "value" */
@@ -91,6 +103,34 @@ export function compileProfile (
   baseConstraintKeys: ReadonlySet<string>,
   options: CompileOptions = {}
 ): CompiledProfileCheck {
+  return checkOfPasses(compileProfilePasses(profile, baseConstraintKeys, options))
+}
+
+/**
+ * The check made of a profile's two passes.
+ * @param passes - the probe and the reporting pass
+ * @returns the check: the probe, then the reporting pass only when the probe finds something
+ */
+export function checkOfPasses (passes: CompiledProfilePasses): CompiledProfileCheck {
+  const { holds, report } = passes
+  // Most resources meet their profiles: a first pass that builds no FHIRPath strings says
+  // so; only when it finds something does the reporting pass run (the same checks, the
+  // issues it returns have their paths).
+  return (resource, path, container = resource) => holds(resource, path, container) ? [] : report(resource, path, container)
+}
+
+/**
+ * Compiles a profile snapshot into its two passes ({@link compileProfile} runs both).
+ * @param profile - the profile, with snapshot
+ * @param baseConstraintKeys - keys of every invariant of base R4 (those are checked by base validation)
+ * @param options - clock, other profiles, invariant compiler, value sets
+ * @returns the probe and the reporting pass
+ */
+export function compileProfilePasses (
+  profile: StructureDefinition,
+  baseConstraintKeys: ReadonlySet<string>,
+  options: CompileOptions = {}
+): CompiledProfilePasses {
   const elements = profile.snapshot?.element ?? []
   const root = buildTree(elements)
   if (!root) {
@@ -110,12 +150,9 @@ export function compileProfile (
     }
     return ctx.found
   }
-  return (resource, path, container = resource) => {
-    // Most resources meet their profiles: a first pass that builds no FHIRPath strings says
-    // so; only when it finds something does the reporting pass run (the same checks, the
-    // issues it returns have their paths).
-    const probed = run(resource, path, container, true)
-    return probed.length === 0 ? probed : run(resource, path, container, false)
+  return {
+    holds: (resource, path, container = resource) => run(resource, path, container, true).length === 0,
+    report: (resource, path, container = resource) => run(resource, path, container, false)
   }
 }
 
