@@ -6,6 +6,8 @@ import { checkOfPasses, compileProfile, compileProfilePasses } from './compiled-
 import { baseInvariantKeys } from './invariant-sites.ts'
 import { createInvariantCompiler } from './invariants.ts'
 import { finaliseIssues } from './issues.ts'
+import type { PolicySchema } from './policy-checks.ts'
+import { checkPolicies } from './policy-checks.ts'
 import type { JsonObject } from './json.ts'
 import { describeJson, isJsonObject } from './json.ts'
 import type { LoadedProfile } from './load-profiles.ts'
@@ -117,11 +119,22 @@ export async function createValidatorParts (options: CreateValidatorOptions): Pr
   }
   const urls = Object.freeze([...profiles.keys()])
   const engine: Engine = { schema, structure, profiles }
+  // HL7's own namespace counts as known: its definitions (core, the extensions pack, test
+  // definitions) are HL7's to publish, and the Java validator allows that domain by default.
+  const policySchema: PolicySchema = {
+    types: schema.types,
+    knowsExtension: (url) => schema.extensions.has(url) || localExtensions.has(url) || /^https?:\/\/hl7\.org\/fhir\//.test(url)
+  }
   const validator: ResourceValidator = {
     profiles: urls,
     validate (resource: unknown, validateOptions?: ValidateOptions): OperationOutcomeIssue[] {
       try {
-        const found = validateValue(resource, validateOptions?.profile, engine)
+        let found = validateValue(resource, validateOptions?.profile, engine)
+        const unknownExtensions = validateOptions?.extensions === 'known-only'
+        const exampleUrls = validateOptions?.exampleUrls === 'reject'
+        if ((unknownExtensions || exampleUrls) && isJsonObject(resource) && typeof resource.resourceType === 'string') {
+          found = finaliseIssues([...found, ...checkPolicies(policySchema, resource, resource.resourceType, { unknownExtensions, exampleUrls })])
+        }
         return validateOptions?.contained === 'ignore' ? found.filter((i) => !(i.expression ?? []).some((e) => IN_CONTAINED.test(e))) : found
       } catch (err) {
         // Every known failure is an issue already; this is the promise never to throw.

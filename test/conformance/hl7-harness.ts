@@ -126,7 +126,11 @@ function gradeOne (c: Hl7Case, file: string, validator: ResourceValidator | Erro
   // validateContains=IGNORE has an equivalent here; the other Java settings do not change our checks
   const issues = validator.validate(instance, {
     ...(c.profileUrl === undefined ? {} : { profile: c.profileUrl }),
-    ...(c.options?.validateContains === 'IGNORE' ? { contained: 'ignore' as const } : {})
+    ...(c.options?.validateContains === 'IGNORE' ? { contained: 'ignore' as const } : {}),
+    // the Java validator's defaults: extensions it cannot find are errors; examples:false
+    // makes example URLs errors too
+    extensions: 'known-only',
+    ...(c.options?.examples === false ? { exampleUrls: 'reject' as const } : {})
   })
   const errors = issues.filter(isError)
   return verdict(errors.length === 0, errors.slice(0, 3).map(describeIssue).join('; '))
