@@ -117,8 +117,17 @@ export async function createValidatorParts (options: CreateValidatorOptions): Pr
     }
     profiles.set(profile.url, { ...profile, referenceRules: referenceRulesOf(profile.definition, typeOf), compiled: checkOfPasses(passes), passes })
   }
+  // ImplementationGuide.global: profiles every resource of a type must meet, claimed or not.
+  const globals = new Map<string, PreparedProfile[]>()
+  for (const { type, profile: url } of folder.globals) {
+    const profile = profiles.get(url)
+    if (!profile || profile.type !== type) {
+      throw new Error(`The global profile ${url} for ${type} is not loaded, or is not for ${type}`)
+    }
+    globals.set(type, [...(globals.get(type) ?? []), profile])
+  }
   const urls = Object.freeze([...profiles.keys()])
-  const engine: Engine = { schema, structure, profiles }
+  const engine: Engine = { schema, structure, profiles, globals }
   // HL7's own namespace counts as known: its definitions (core, the extensions pack, test
   // definitions) are HL7's to publish, and the Java validator allows that domain by default.
   const policySchema: PolicySchema = {
@@ -157,6 +166,8 @@ interface Engine {
   readonly schema: BaseSchema
   readonly structure: (resource: JsonObject, path: string) => StructureResult
   readonly profiles: ReadonlyMap<string, PreparedProfile>
+  /** the global profiles by resource type (none for the WorkWell profiles) */
+  readonly globals: ReadonlyMap<string, readonly PreparedProfile[]>
 }
 
 function validateValue (value: unknown, requested: string | undefined, engine: Engine): OperationOutcomeIssue[] {
@@ -172,7 +183,7 @@ function validateValue (value: unknown, requested: string | undefined, engine: E
   }
   const { issues: found, nested } = engine.structure(value, type)
   const { profiles } = engine
-  const selected = selectProfiles(value, type, type, requested, profiles)
+  const selected = withGlobals(selectProfiles(value, type, type, requested, profiles), engine.globals.get(type))
   append(found, selected.issues)
   for (const profile of selected.applied) {
     append(found, profile.compiled(value, type))
@@ -182,7 +193,7 @@ function validateValue (value: unknown, requested: string | undefined, engine: E
   // them as their own types; the profiles they claim are applied to them here.
   if (profiles.size > 0) {
     for (const inner of nested) {
-      const innerSelected = selectProfiles(inner.resource, inner.type, inner.path, undefined, profiles)
+      const innerSelected = withGlobals(selectProfiles(inner.resource, inner.type, inner.path, undefined, profiles), engine.globals.get(inner.type))
       append(found, innerSelected.issues)
       for (const profile of innerSelected.applied) {
         append(found, profile.compiled(inner.resource, inner.path, inner.container))
@@ -255,6 +266,17 @@ function selectProfiles (
     }
   }
   return { applied, issues }
+}
+
+/** The profiles selected, with the global ones for the type not already among them. */
+function withGlobals (
+  selected: { applied: readonly PreparedProfile[], issues: readonly OperationOutcomeIssue[] },
+  globals: readonly PreparedProfile[] | undefined
+): { applied: readonly PreparedProfile[], issues: readonly OperationOutcomeIssue[] } {
+  if (globals === undefined) {
+    return selected
+  }
+  return { applied: [...selected.applied, ...globals.filter((g) => !selected.applied.includes(g))], issues: selected.issues }
 }
 
 /** Applies a profile to a resource of `type`, or reports that it is for another type. */

@@ -88,10 +88,12 @@ export async function gradeHl7Cases (casesDir: string, base: BaseDefinitions, cr
       const profileFiles = [...new Set([...(c.supporting ?? []), ...(c.profile === undefined ? [] : [c.profile])])]
         .filter((f) => readProfile(join(filesDir, f)) !== undefined)
         .sort()
-      const key = profileFiles.join('|')
+      // ImplementationGuides among the supporting files bring global profiles (ImplementationGuide.global)
+      const guideFiles = (c.supporting ?? []).filter((f) => isImplementationGuide(join(filesDir, f))).sort()
+      const key = [...profileFiles, ...guideFiles].join('|')
       let pending = validators.get(key)
       if (!pending) {
-        pending = buildValidator(profileFiles.map((f) => join(filesDir, f)), base, join(work, String(validators.size)), create)
+        pending = buildValidator(profileFiles.map((f) => join(filesDir, f)), guideFiles.map((f) => join(filesDir, f)), base, join(work, String(validators.size)), create)
         validators.set(key, pending)
       }
       results.push(gradeOne(c, join(filesDir, c.file), await pending))
@@ -144,6 +146,16 @@ function describeIssue (i: OperationOutcomeIssue): string {
   return `${i.expression?.[0] ?? '-'}: ${i.diagnostics ?? i.code}`
 }
 
+/** Whether a file holds an ImplementationGuide. */
+function isImplementationGuide (file: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'))
+    return isJsonObject(parsed) && parsed.resourceType === 'ImplementationGuide'
+  } catch {
+    return false
+  }
+}
+
 /** The resource profile (constraint on a resource type) in a file, or undefined. */
 function readProfile (file: string): StructureDefinition | undefined {
   if (!existsSync(file)) {
@@ -163,6 +175,7 @@ function readProfile (file: string): StructureDefinition | undefined {
  */
 async function buildValidator (
   files: readonly string[],
+  guides: readonly string[],
   base: BaseDefinitions,
   dir: string,
   create: ValidatorFactory
@@ -193,6 +206,9 @@ async function buildValidator (
     await mkdir(dir, { recursive: true })
     for (const [i, sd] of profiles.entries()) {
       await writeFile(join(dir, `profile-${i}.json`), JSON.stringify(snapshotOf(sd)))
+    }
+    for (const [i, file] of guides.entries()) {
+      await writeFile(join(dir, `guide-${i}.json`), readFileSync(file, 'utf8'))
     }
     return await create(dir)
   } catch (err) {
