@@ -77,6 +77,9 @@ interface Node {
   readonly minRaised: boolean
   readonly maxLowered: boolean
   readonly maxLength: number | undefined
+  /** read once from the element: the hot paths never read ElementDefinitions, whose shapes vary */
+  readonly sliceName: string
+  readonly closed: boolean
 }
 
 interface Binding {
@@ -275,7 +278,9 @@ function buildTree (elements: readonly ElementDefinition[]): Node | undefined {
       max: cardinality(element.max),
       minRaised: (element.min ?? 0) > (element.base?.min ?? 0),
       maxLowered: cardinality(element.max) < cardinality(element.base?.max),
-      maxLength: element.maxLength
+      maxLength: element.maxLength,
+      sliceName: element.sliceName ?? '?',
+      closed: element.slicing?.rules === 'closed'
     }
     byId.set(id, node)
     if (dot < 0) {
@@ -461,7 +466,10 @@ function checkSlices (node: Node, values: readonly unknown[], where: string, ind
   node.matchers ??= node.slices.map((slice) => ({ slice, matches: sliceMatcher(node, slice) }))
   const matchers = node.matchers
   // Which slice each value went to (-1: none yet); a value belongs to the first slice it matches.
-  const sliceOf = new Array<number>(values.length).fill(-1)
+  const sliceOf: number[] = []
+  for (let index = 0; index < values.length; index++) {
+    sliceOf.push(-1)
+  }
   for (let m = 0; m < matchers.length; m++) {
     const { slice, matches } = matchers[m] as SliceMatcher
     if (matches === undefined) {
@@ -474,7 +482,7 @@ function checkSlices (node: Node, values: readonly unknown[], where: string, ind
         count++
       }
     }
-    const name = slice.element.sliceName ?? '?'
+    const name = slice.sliceName
     const min = slice.min
     const max = slice.max
     if (count < min || count > max) {
@@ -503,7 +511,7 @@ function checkSlices (node: Node, values: readonly unknown[], where: string, ind
       }
     }
   }
-  if (node.element.slicing?.rules === 'closed') {
+  if (node.closed) {
     sliceOf.forEach((m, index) => {
       if (m === -1) {
         const at = indexed ? `${where}[${index}]` : where
