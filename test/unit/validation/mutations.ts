@@ -22,6 +22,7 @@ export type Mutation =
   | { readonly kind: 'add-key', readonly key: string, readonly value: unknown }
   | { readonly kind: 'identifier', readonly system: string, readonly value: unknown }
   | { readonly kind: 'reference', readonly value: string }
+  | { readonly kind: 'resource-type', readonly value: unknown }
 
 /** Every path to a value in the tree (objects and arrays included), root excluded. */
 export function pathsOf (value: unknown, prefix: Path = []): Path[] {
@@ -130,6 +131,11 @@ export function applyMutation (root: JsonObject, path: Path, m: Mutation): void 
     case 'reference':
       if (isJsonObject(current)) {
         current.reference = m.value
+      }
+      break
+    case 'resource-type':
+      if (isJsonObject(current)) {
+        current.resourceType = m.value
       }
       break
   }
