@@ -10,7 +10,8 @@
  * configuration measured at ~3 ms a call with @medplum/core 4.5). Prints validations per second of
  * CPU time on one core and the ratios; `--json` prints one JSON object per line instead
  * ({name, value, unit, baseline, ratio}). Goals: ≥ 50,000 referrals/s, ≥ 10× medplum
- * base, ≥ 100× medplum with the profile, start-up < 200 ms.
+ * base, ≥ 100× medplum with the profile, start-up < 200 ms. The invariant rows
+ * (validation-invariants.ts) time the FHIRPath invariants alone, ours against medplum's engine.
  */
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -21,6 +22,7 @@ import { createValidator } from '../src/validation/create-validator.ts'
 import { loadProfiles } from '../src/validation/load-profiles.ts'
 import { WORKWELL_REFERRAL_PROFILE } from '../src/validation/profiles.ts'
 import { benchBundle, benchReferral } from './validation-inputs.ts'
+import { invariantWorkload } from './validation-invariants.ts'
 
 /** One measured figure, as printed with `--json`. */
 export interface BenchRow {
@@ -88,6 +90,16 @@ export async function runValidationBench (options: ValidationBenchOptions): Prom
       add(`validation.${label}.ours-vs-medplum-profile`, oursRate, 'validations/s', medplumProfile)
     }
   }
+  // The invariants alone: our FHIRPath subset against medplum's engine, on the same sites.
+  const invariants = await invariantWorkload([referral, bundle])
+  const oursMet = invariants.ours()
+  const theirsMet = invariants.medplum()
+  if (oursMet !== theirsMet) {
+    throw new Error(`invariants: ours met ${oursMet} of ${invariants.sites} sites, medplum ${theirsMet}`)
+  }
+  const medplumSites = rate(invariants.medplum) * invariants.sites
+  add('validation.invariants.medplum-fhirpath', medplumSites, 'invariant evaluations/s', null)
+  add('validation.invariants.ours-vs-medplum-fhirpath', rate(invariants.ours) * invariants.sites, 'invariant evaluations/s', medplumSites)
   // Start-up cost: loading the profiles into a ready validator (goal < 200 ms).
   rows.push({ name: 'validation.startup', value: startupMs, unit: 'ms', baseline: null, ratio: null })
   // The same in CPU time: wall time also counts whatever else the machine is doing.

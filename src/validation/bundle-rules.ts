@@ -8,6 +8,8 @@ import type { JsonObject } from './json.ts'
  * - `fullUrl` is absolute (a URL, or `urn:uuid:`/`urn:oid:`), and a `urn:uuid:` one holds a UUID;
  * - in a transaction or batch, a `urn:uuid:` reference resolves to the fullUrl of an entry
  *   (bundle.html §2.36.4.1: such references are only meaningful within the Bundle);
+ * - where entries share a fullUrl (versions of a resource), references to it name a version
+ *   that is there (see checkVersionedReferences);
  * - each link relation (`self`, `first`, `prev`, `next`, `last`) appears at most once;
  * - search results have ids (search.html §3.1.1.2: entries of a searchset are resources
  *   that exist on the server), OperationOutcomes about the search excepted.
@@ -33,13 +35,16 @@ export function checkBundle (bundle: JsonObject, path: string): OperationOutcome
     fullUrls.add(fullUrl)
   })
   const type = bundle.type
+  if (type !== 'history') {
+    checkVersionedReferences(entries, path, issues)
+  }
   // Only a transaction or batch is processed as one unit whose urn:uuid: references the server
   // must resolve (http.html §3.1.0.11.2); elsewhere an unresolved one is not an error.
   if (type === 'transaction' || type === 'batch') {
     entries.forEach((entry, i) => {
       if (isJsonObject(entry) && isJsonObject(entry.resource)) {
-        findUuidReferences(entry.resource, `${path}.entry[${i}].resource`, (reference, where) => {
-          if (!fullUrls.has(reference)) {
+        findReferences(entry.resource, `${path}.entry[${i}].resource`, (reference, where) => {
+          if (reference.startsWith('urn:uuid:') && !fullUrls.has(reference)) {
             issues.push(issue('error', 'not-found', `${where} refers to ${reference}, which is the fullUrl of no entry in the Bundle`, where))
           }
         })
@@ -81,10 +86,10 @@ const ABSOLUTE = /^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$/
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
 const UNIQUE_RELATIONS = new Set(['self', 'first', 'prev', 'previous', 'next', 'last'])
 
-/** Calls `found` for each `reference` string starting urn:uuid: in a resource (not in nested Bundles). */
-function findUuidReferences (value: unknown, path: string, found: (reference: string, where: string) => void): void {
+/** Calls `found` for each `reference` string in a resource (not in nested Bundles). */
+function findReferences (value: unknown, path: string, found: (reference: string, where: string) => void): void {
   if (Array.isArray(value)) {
-    value.forEach((v, i) => { findUuidReferences(v, `${path}[${i}]`, found) })
+    value.forEach((v, i) => { findReferences(v, `${path}[${i}]`, found) })
     return
   }
   if (!isJsonObject(value) || value.resourceType === 'Bundle') {
@@ -93,11 +98,57 @@ function findUuidReferences (value: unknown, path: string, found: (reference: st
   for (const key in value) {
     const v = value[key]
     if (key === 'reference' && typeof v === 'string') {
-      if (v.startsWith('urn:uuid:')) {
-        found(v, path)
-      }
+      found(v, path)
     } else if (typeof v === 'object' && v !== null) {
-      findUuidReferences(v, `${path}.${key}`, found)
+      findReferences(v, `${path}.${key}`, found)
     }
   }
+}
+
+/** `[base/]Type/id[/_history/version]`: the part up to the id, and the version. */
+const VERSIONED = /^((?:.*\/)?[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/
+
+/**
+ * Where several entries share a fullUrl (versions of one resource, which bdl-7 allows when
+ * their meta.versionId differ), a reference to that fullUrl must say which version it means,
+ * and the version must be there (R4 bundle.html §2.36.4.1 "Resolving references in Bundles":
+ * a reference resolves to the entry whose fullUrl, and version when given, it matches; an
+ * unversioned one that matches several is ambiguous). Relative references resolve against
+ * the fullUrl of the entry holding them.
+ */
+function checkVersionedReferences (entries: readonly unknown[], path: string, issues: OperationOutcomeIssue[]): void {
+  const versionsOf = new Map<string, (string | undefined)[]>()
+  for (const entry of entries) {
+    if (isJsonObject(entry) && typeof entry.fullUrl === 'string') {
+      const meta = isJsonObject(entry.resource) ? entry.resource.meta : undefined
+      const version = isJsonObject(meta) && typeof meta.versionId === 'string' ? meta.versionId : undefined
+      versionsOf.set(entry.fullUrl, [...(versionsOf.get(entry.fullUrl) ?? []), version])
+    }
+  }
+  if (![...versionsOf.values()].some((versions) => versions.length > 1)) {
+    return // the common case: every fullUrl once
+  }
+  entries.forEach((entry, i) => {
+    if (!isJsonObject(entry) || !isJsonObject(entry.resource)) {
+      return
+    }
+    const base = typeof entry.fullUrl === 'string' ? (VERSIONED.exec(entry.fullUrl)?.[1] ?? '').replace(/[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/, '') : ''
+    findReferences(entry.resource, `${path}.entry[${i}].resource`, (reference, where) => {
+      const m = VERSIONED.exec(reference)
+      if (!m?.[1]) {
+        return
+      }
+      const target = ABSOLUTE.test(m[1]) ? m[1] : `${base}${m[1]}`
+      const versions = versionsOf.get(target)
+      if (versions === undefined || versions.length < 2) {
+        return
+      }
+      const version = m[2]
+      if (version === undefined) {
+        issues.push(issue('error', 'invalid', `${where} refers to ${reference}, which matches ${versions.length} entries of the Bundle (versions of one resource); it must name a version`, where))
+      } else if (!versions.includes(version)) {
+        issues.push(issue('error', 'not-found', `${where} refers to version ${version} of ${target}, which is in the Bundle only as version ${versions.join(', ')}`, where))
+      }
+    })
+  })
 }

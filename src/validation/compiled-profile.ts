@@ -33,6 +33,18 @@ import { jsonEqual } from '../json-equal.ts'
 /** Runs a compiled profile on one resource. */
 export type CompiledProfileCheck = (resource: JsonObject, path: string, container?: JsonObject) => OperationOutcomeIssue[]
 
+/**
+ * The two passes of a compiled profile, apart: the probe (no FHIRPath strings built) and the
+ * reporting pass. They must agree: the probe finds nothing exactly when the reporting pass
+ * finds nothing (test/unit/validation/walks-agree.test.ts).
+ */
+export interface CompiledProfilePasses {
+  /** whether the probe finds nothing */
+  readonly holds: (resource: JsonObject, path: string, container?: JsonObject) => boolean
+  /** the reporting pass: every issue, with its FHIRPath */
+  readonly report: CompiledProfileCheck
+}
+
 interface Node {
   readonly element: ElementDefinition
   /** JSON property name without [x], e.g. "value" */
@@ -65,6 +77,9 @@ interface Node {
   readonly minRaised: boolean
   readonly maxLowered: boolean
   readonly maxLength: number | undefined
+  /** read once from the element: the hot paths never read ElementDefinitions, whose shapes vary */
+  readonly sliceName: string
+  readonly closed: boolean
 }
 
 interface Binding {
@@ -91,6 +106,34 @@ export function compileProfile (
   baseConstraintKeys: ReadonlySet<string>,
   options: CompileOptions = {}
 ): CompiledProfileCheck {
+  return checkOfPasses(compileProfilePasses(profile, baseConstraintKeys, options))
+}
+
+/**
+ * The check made of a profile's two passes.
+ * @param passes - the probe and the reporting pass
+ * @returns the check: the probe, then the reporting pass only when the probe finds something
+ */
+export function checkOfPasses (passes: CompiledProfilePasses): CompiledProfileCheck {
+  const { holds, report } = passes
+  // Most resources meet their profiles: a first pass that builds no FHIRPath strings says
+  // so; only when it finds something does the reporting pass run (the same checks, the
+  // issues it returns have their paths).
+  return (resource, path, container = resource) => holds(resource, path, container) ? [] : report(resource, path, container)
+}
+
+/**
+ * Compiles a profile snapshot into its two passes ({@link compileProfile} runs both).
+ * @param profile - the profile, with snapshot
+ * @param baseConstraintKeys - keys of every invariant of base R4 (those are checked by base validation)
+ * @param options - clock, other profiles, invariant compiler, value sets
+ * @returns the probe and the reporting pass
+ */
+export function compileProfilePasses (
+  profile: StructureDefinition,
+  baseConstraintKeys: ReadonlySet<string>,
+  options: CompileOptions = {}
+): CompiledProfilePasses {
   const elements = profile.snapshot?.element ?? []
   const root = buildTree(elements)
   if (!root) {
@@ -110,12 +153,9 @@ export function compileProfile (
     }
     return ctx.found
   }
-  return (resource, path, container = resource) => {
-    // Most resources meet their profiles: a first pass that builds no FHIRPath strings says
-    // so; only when it finds something does the reporting pass run (the same checks, the
-    // issues it returns have their paths).
-    const probed = run(resource, path, container, true)
-    return probed.length === 0 ? probed : run(resource, path, container, false)
+  return {
+    holds: (resource, path, container = resource) => run(resource, path, container, true).length === 0,
+    report: (resource, path, container = resource) => run(resource, path, container, false)
   }
 }
 
@@ -238,7 +278,9 @@ function buildTree (elements: readonly ElementDefinition[]): Node | undefined {
       max: cardinality(element.max),
       minRaised: (element.min ?? 0) > (element.base?.min ?? 0),
       maxLowered: cardinality(element.max) < cardinality(element.base?.max),
-      maxLength: element.maxLength
+      maxLength: element.maxLength,
+      sliceName: element.sliceName ?? '?',
+      closed: element.slicing?.rules === 'closed'
     }
     byId.set(id, node)
     if (dot < 0) {
@@ -424,7 +466,10 @@ function checkSlices (node: Node, values: readonly unknown[], where: string, ind
   node.matchers ??= node.slices.map((slice) => ({ slice, matches: sliceMatcher(node, slice) }))
   const matchers = node.matchers
   // Which slice each value went to (-1: none yet); a value belongs to the first slice it matches.
-  const sliceOf = new Array<number>(values.length).fill(-1)
+  const sliceOf: number[] = []
+  for (let index = 0; index < values.length; index++) {
+    sliceOf.push(-1)
+  }
   for (let m = 0; m < matchers.length; m++) {
     const { slice, matches } = matchers[m] as SliceMatcher
     if (matches === undefined) {
@@ -437,7 +482,7 @@ function checkSlices (node: Node, values: readonly unknown[], where: string, ind
         count++
       }
     }
-    const name = slice.element.sliceName ?? '?'
+    const name = slice.sliceName
     const min = slice.min
     const max = slice.max
     if (count < min || count > max) {
@@ -466,7 +511,7 @@ function checkSlices (node: Node, values: readonly unknown[], where: string, ind
       }
     }
   }
-  if (node.element.slicing?.rules === 'closed') {
+  if (node.closed) {
     sliceOf.forEach((m, index) => {
       if (m === -1) {
         const at = indexed ? `${where}[${index}]` : where

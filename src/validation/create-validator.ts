@@ -1,10 +1,13 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes'
 import { issue } from '../fhir/operation-outcome.ts'
 import { R4_SCHEMA_FILE } from './build-r4-schema.ts'
-import type { CompiledProfileCheck, ProfileRef } from './compiled-profile.ts'
-import { compileProfile } from './compiled-profile.ts'
+import type { CompiledProfileCheck, CompiledProfilePasses, ProfileRef } from './compiled-profile.ts'
+import { checkOfPasses, compileProfile, compileProfilePasses } from './compiled-profile.ts'
+import { baseInvariantKeys } from './invariant-sites.ts'
 import { createInvariantCompiler } from './invariants.ts'
 import { finaliseIssues } from './issues.ts'
+import type { PolicySchema } from './policy-checks.ts'
+import { checkPolicies } from './policy-checks.ts'
 import type { JsonObject } from './json.ts'
 import { describeJson, isJsonObject } from './json.ts'
 import type { LoadedProfile } from './load-profiles.ts'
@@ -12,8 +15,8 @@ import { loadProfileFolder } from './load-profiles.ts'
 import { valueSetExpander } from './r4-schema.ts'
 import type { ReferenceRule } from './reference-targets.ts'
 import { checkReferenceTargets, referenceRulesOf } from './reference-targets.ts'
-import type { BaseSchema, LocalExtension, StructureResult } from './structure.ts'
-import { createStructureValidator, loadBaseSchema } from './structure.ts'
+import type { BaseSchema, LocalExtension, StructureResult, StructureWalks } from './structure.ts'
+import { createStructureWalks, loadBaseSchema } from './structure.ts'
 import type { ResourceValidator, ValidateOptions } from './validator.ts'
 
 /** A loaded profile with the rules computed once from its snapshot. */
@@ -21,6 +24,8 @@ interface PreparedProfile extends LoadedProfile {
   readonly referenceRules: readonly ReferenceRule[]
   /** the profile compiled to checks */
   readonly compiled: CompiledProfileCheck
+  /** its two passes, apart */
+  readonly passes: CompiledProfilePasses
 }
 
 /** Options of {@link createValidator}. */
@@ -46,9 +51,27 @@ export interface CreateValidatorOptions {
  * @returns the validator
  */
 export async function createValidator (options: CreateValidatorOptions): Promise<ResourceValidator> {
+  return (await createValidatorParts(options)).validator
+}
+
+/** The validator and its walks apart, for the tests that check the walks agree. */
+export interface ValidatorParts {
+  readonly validator: ResourceValidator
+  /** base R4: the fast and the reporting walk */
+  readonly structure: StructureWalks
+  /** each loaded profile's probe and reporting pass, by canonical URL */
+  readonly profiles: ReadonlyMap<string, CompiledProfilePasses>
+}
+
+/**
+ * {@link createValidator}, with the walks it is made of.
+ * @param options - as for {@link createValidator}
+ * @returns the validator and its walks
+ */
+export async function createValidatorParts (options: CreateValidatorOptions): Promise<ValidatorParts> {
   const schema = loadBaseSchema(options.baseSchemaFile ?? R4_SCHEMA_FILE)
   const invariants = createInvariantCompiler(schema.isResourceType)
-  const baseKeys = baseConstraintKeys(schema)
+  const baseKeys = baseInvariantKeys([...schema.types.values()].map((t) => t.def))
   const now = options.now ?? (() => new Date())
   const folder = await loadProfileFolder(options.profilesDir)
   const loaded = folder.profiles
@@ -71,7 +94,10 @@ export async function createValidator (options: CreateValidatorOptions): Promise
       check
     })
   }
-  const structure = createStructureValidator(schema, invariants, localExtensions)
+  const walks = createStructureWalks(schema, invariants, localExtensions)
+  // Most resources are valid: the fast walk says so first; only when it finds something does
+  // the reporting walk run, from the top.
+  const structure = (resource: JsonObject, path: string): StructureResult => walks.fast(resource, path) ?? walks.report(resource, path)
   const typeOf = (url: string): string | undefined => loaded.find((p) => p.url === url)?.type
   const profiles = new Map<string, PreparedProfile>()
   // Profiles may refer to each other (type profiles, `profile` discriminators): resolved per call.
@@ -83,21 +109,41 @@ export async function createValidator (options: CreateValidatorOptions): Promise
     if (!schema.isResourceType(profile.type)) {
       throw new Error(`Profile ${profile.url} constrains ${profile.type}, which is not an R4 resource`)
     }
-    let compiled: CompiledProfileCheck
+    let passes: CompiledProfilePasses
     try {
-      compiled = compileProfile(profile.definition, baseKeys, { now, lookup, invariants, valueSet })
+      passes = compileProfilePasses(profile.definition, baseKeys, { now, lookup, invariants, valueSet })
     } catch (err) {
       throw new Error(`Profile ${profile.url} cannot be used: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
     }
-    profiles.set(profile.url, { ...profile, referenceRules: referenceRulesOf(profile.definition, typeOf), compiled })
+    profiles.set(profile.url, { ...profile, referenceRules: referenceRulesOf(profile.definition, typeOf), compiled: checkOfPasses(passes), passes })
+  }
+  // ImplementationGuide.global: profiles every resource of a type must meet, claimed or not.
+  const globals = new Map<string, PreparedProfile[]>()
+  for (const { type, profile: url } of folder.globals) {
+    const profile = profiles.get(url)
+    if (!profile || profile.type !== type) {
+      throw new Error(`The global profile ${url} for ${type} is not loaded, or is not for ${type}`)
+    }
+    globals.set(type, [...(globals.get(type) ?? []), profile])
   }
   const urls = Object.freeze([...profiles.keys()])
-  const engine: Engine = { schema, structure, profiles }
-  return {
+  const engine: Engine = { schema, structure, profiles, globals }
+  // HL7's own namespace counts as known: its definitions (core, the extensions pack, test
+  // definitions) are HL7's to publish, and the Java validator allows that domain by default.
+  const policySchema: PolicySchema = {
+    types: schema.types,
+    knowsExtension: (url) => schema.extensions.has(url) || localExtensions.has(url) || /^https?:\/\/hl7\.org\/fhir\//.test(url)
+  }
+  const validator: ResourceValidator = {
     profiles: urls,
     validate (resource: unknown, validateOptions?: ValidateOptions): OperationOutcomeIssue[] {
       try {
-        const found = validateValue(resource, validateOptions?.profile, engine)
+        let found = validateValue(resource, validateOptions?.profile, engine)
+        const unknownExtensions = validateOptions?.extensions === 'known-only'
+        const exampleUrls = validateOptions?.exampleUrls === 'reject'
+        if ((unknownExtensions || exampleUrls) && isJsonObject(resource) && typeof resource.resourceType === 'string') {
+          found = finaliseIssues([...found, ...checkPolicies(policySchema, resource, resource.resourceType, { unknownExtensions, exampleUrls })])
+        }
         return validateOptions?.contained === 'ignore' ? found.filter((i) => !(i.expression ?? []).some((e) => IN_CONTAINED.test(e))) : found
       } catch (err) {
         // Every known failure is an issue already; this is the promise never to throw.
@@ -106,6 +152,11 @@ export async function createValidator (options: CreateValidatorOptions): Promise
       }
     }
   }
+  const passesByUrl = new Map<string, CompiledProfilePasses>()
+  for (const [url, p] of profiles) {
+    passesByUrl.set(url, p.passes)
+  }
+  return { validator, structure: walks, profiles: passesByUrl }
 }
 
 /** An expression at or below a contained resource, at any depth (ServiceRequest.contained[0].id, Bundle.entry[1].resource.contained[0]). */
@@ -115,6 +166,8 @@ interface Engine {
   readonly schema: BaseSchema
   readonly structure: (resource: JsonObject, path: string) => StructureResult
   readonly profiles: ReadonlyMap<string, PreparedProfile>
+  /** the global profiles by resource type (none for the WorkWell profiles) */
+  readonly globals: ReadonlyMap<string, readonly PreparedProfile[]>
 }
 
 function validateValue (value: unknown, requested: string | undefined, engine: Engine): OperationOutcomeIssue[] {
@@ -130,7 +183,7 @@ function validateValue (value: unknown, requested: string | undefined, engine: E
   }
   const { issues: found, nested } = engine.structure(value, type)
   const { profiles } = engine
-  const selected = selectProfiles(value, type, type, requested, profiles)
+  const selected = withGlobals(selectProfiles(value, type, type, requested, profiles), engine.globals.get(type))
   append(found, selected.issues)
   for (const profile of selected.applied) {
     append(found, profile.compiled(value, type))
@@ -140,7 +193,7 @@ function validateValue (value: unknown, requested: string | undefined, engine: E
   // them as their own types; the profiles they claim are applied to them here.
   if (profiles.size > 0) {
     for (const inner of nested) {
-      const innerSelected = selectProfiles(inner.resource, inner.type, inner.path, undefined, profiles)
+      const innerSelected = withGlobals(selectProfiles(inner.resource, inner.type, inner.path, undefined, profiles), engine.globals.get(inner.type))
       append(found, innerSelected.issues)
       for (const profile of innerSelected.applied) {
         append(found, profile.compiled(inner.resource, inner.path, inner.container))
@@ -156,23 +209,6 @@ function append (to: OperationOutcomeIssue[], from: readonly OperationOutcomeIss
   for (let i = 0; i < from.length; i++) {
     to.push(from[i] as OperationOutcomeIssue)
   }
-}
-
-/** Keys of every invariant base R4 declares: base validation runs those, not the compiled profile. */
-function baseConstraintKeys (schema: BaseSchema): Set<string> {
-  // ele-1 is not compiled: the walk checks it structurally (no empty values anywhere).
-  const keys = new Set<string>(['ele-1'])
-  for (const t of schema.types.values()) {
-    for (const c of t.def.invariants) {
-      keys.add(c.key)
-    }
-    for (const e of t.def.elements) {
-      for (const c of e.invariants ?? []) {
-        keys.add(c.key)
-      }
-    }
-  }
-  return keys
 }
 
 const NO_ISSUES: readonly OperationOutcomeIssue[] = Object.freeze([])
@@ -230,6 +266,17 @@ function selectProfiles (
     }
   }
   return { applied, issues }
+}
+
+/** The profiles selected, with the global ones for the type not already among them. */
+function withGlobals (
+  selected: { applied: readonly PreparedProfile[], issues: readonly OperationOutcomeIssue[] },
+  globals: readonly PreparedProfile[] | undefined
+): { applied: readonly PreparedProfile[], issues: readonly OperationOutcomeIssue[] } {
+  if (globals === undefined) {
+    return selected
+  }
+  return { applied: [...selected.applied, ...globals.filter((g) => !selected.applied.includes(g))], issues: selected.issues }
 }
 
 /** Applies a profile to a resource of `type`, or reports that it is for another type. */

@@ -432,7 +432,27 @@ function property (item: unknown, name: string, underscored = `_${name}`): unkno
     return undefined
   }
   const value = item[name]
-  return value === undefined ? item[underscored] ?? choiceValue(item, name) : value
+  return nonEmpty(value === undefined ? item[underscored] ?? choiceValue(item, name) : value)
+}
+
+/**
+ * An empty string, array or object is no value: FHIR JSON forbids them (json.html §2.6.2), so
+ * they are not elements of the FHIR model FHIRPath navigates, and @medplum/core reads them as
+ * absent too. The validator rejects them anyway; this keeps the invariants' verdicts the same.
+ */
+export function nonEmpty (value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) {
+    return value === '' ? undefined : value
+  }
+  if (Array.isArray(value)) {
+    return value.length === 0 ? undefined : value
+  }
+  // Whether the object has any key, without allocating the list of keys (Object.keys).
+  // eslint-disable-next-line no-unreachable-loop
+  for (const _ in value) {
+    return value
+  }
+  return undefined
 }
 
 function member (focus: Coll, name: string, underscored: string): Coll {

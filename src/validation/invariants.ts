@@ -1,6 +1,6 @@
 import { parseFhirPath, toTypedValue } from '@medplum/core'
 import type { TypedValue } from '@medplum/core'
-import { compileLite, isMet, NotCompiled } from './fhirpath-lite.ts'
+import { compileLite, isMet, nonEmpty, NotCompiled } from './fhirpath-lite.ts'
 import { isJsonObject } from './json.ts'
 import { jsonEqual } from '../json-equal.ts'
 import type { JsonObject } from './json.ts'
@@ -88,13 +88,12 @@ const HAND_WRITTEN: Readonly<Record<string, (expression: string) => InvariantChe
         if (typeof ref !== 'string' || !ref.startsWith('#') || ref === '#') {
           return true
         }
-        const contained = scope.rootResource.contained
-        if (!Array.isArray(contained)) {
-          return false
-        }
+        const held = scope.rootResource.contained
+        // FHIRPath navigation (§3) reads a single object as a collection of one, as medplum does.
+        const contained: unknown[] = Array.isArray(held) ? held : held === undefined ? [] : [held]
         for (const c of contained) {
           // c.id === ref.slice(1), without slicing on every call
-          if (isJsonObject(c) && typeof c.id === 'string' && c.id.length === ref.length - 1 && ref.endsWith(c.id)) {
+          if (isJsonObject(c) && (isLocalId(c.id, ref) || (Array.isArray(c.id) && c.id.some((id) => isLocalId(id, ref))))) {
             return true
           }
         }
@@ -115,7 +114,7 @@ const HAND_WRITTEN: Readonly<Record<string, (expression: string) => InvariantChe
     ? (node) => {
         let hasValue = false
         for (const key in node) {
-          if (key.startsWith('value')) {
+          if (key.startsWith('value') && nonEmpty(node[key]) !== undefined) {
             hasValue = true
             break
           }
@@ -148,7 +147,7 @@ const HAND_WRITTEN: Readonly<Record<string, (expression: string) => InvariantChe
     ? (node) => {
         let hasValue = false
         for (const key in node) {
-          if (key.startsWith('value')) {
+          if (key.startsWith('value') && nonEmpty(node[key]) !== undefined) {
             hasValue = true
             break
           }
@@ -173,6 +172,11 @@ const HAND_WRITTEN: Readonly<Record<string, (expression: string) => InvariantChe
   // shape is checked structurally instead.
   'txt-1': () => () => true,
   'txt-2': () => () => true
+}
+
+/** Whether `id` is the id a local reference `#id` names (an array of ids is navigated as FHIRPath flattens it, §3). */
+function isLocalId (id: unknown, ref: string): boolean {
+  return typeof id === 'string' && id.length === ref.length - 1 && ref.endsWith(id)
 }
 
 function codingsOf (concept: unknown): unknown[] {

@@ -31,6 +31,11 @@ export interface ProfileFolder {
   readonly terminology: JsonObject[]
   /** extension definitions with snapshots */
   readonly extensions: StructureDefinition[]
+  /**
+   * Global profiles of the ImplementationGuides in the folder (ImplementationGuide.global):
+   * every resource of the type must conform to the profile (R4 implementationguide.html).
+   */
+  readonly globals: { readonly type: string, readonly profile: string }[]
 }
 
 /**
@@ -47,8 +52,19 @@ export async function loadProfileFolder (dir: string): Promise<ProfileFolder> {
     profiles: profilesOf(files),
     terminology: parsed.filter((p): p is JsonObject => isJsonObject(p) && (p.resourceType === 'ValueSet' || p.resourceType === 'CodeSystem')),
     extensions: parsed.filter((p): p is StructureDefinition => isStructureDefinition(p) && p.type === 'Extension' &&
-      p.derivation === 'constraint' && p.url !== undefined && (p.snapshot?.element?.length ?? 0) > 0)
+      p.derivation === 'constraint' && p.url !== undefined && (p.snapshot?.element?.length ?? 0) > 0),
+    globals: parsed.filter((p): p is JsonObject => isJsonObject(p) && p.resourceType === 'ImplementationGuide').flatMap(globalsOf)
   }
+}
+
+function globalsOf (guide: JsonObject): { type: string, profile: string }[] {
+  const out: { type: string, profile: string }[] = []
+  for (const g of Array.isArray(guide.global) ? guide.global : []) {
+    if (isJsonObject(g) && typeof g.type === 'string' && typeof g.profile === 'string') {
+      out.push({ type: g.type, profile: g.profile })
+    }
+  }
+  return out
 }
 
 function profilesOf (files: readonly { file: string, parsed: unknown }[]): LoadedProfile[] {

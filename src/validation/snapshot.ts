@@ -30,12 +30,14 @@ const EXTENSION_SLICING: ElementDefinitionSlicing = {
  * @param base - snapshot elements of the base profile or resource
  * @param differential - differential elements of the derived profile (each with an `id`)
  * @param lookupType - finds datatype StructureDefinitions for unfolding
+ * @param options - what to do with differential elements the base does not have
  * @returns the merged snapshot elements
  */
 export function mergeDifferential (
   base: readonly ElementDefinition[],
   differential: readonly ElementDefinition[],
-  lookupType: TypeDefinitionLookup
+  lookupType: TypeDefinitionLookup,
+  options: SnapshotOptions = {}
 ): ElementDefinition[] {
   const snapshot: ElementDefinition[] = structuredClone([...base])
   for (const original of differential) {
@@ -44,7 +46,15 @@ export function mergeDifferential (
     }
     const { id, type } = renameChoices(snapshot, original.id)
     const diff = type !== undefined && original.type === undefined ? { ...original, type: [{ code: type }] } : original
-    const index = ensureElement(snapshot, id, diff, lookupType)
+    let index: number
+    try {
+      index = ensureElement(snapshot, id, diff, lookupType)
+    } catch (err) {
+      if (err instanceof UnknownElement && options.unknownElements === 'skip') {
+        continue
+      }
+      throw err
+    }
     const target = snapshot[index]
     if (!target) {
       throw new Error(`Element ${id} not found`)
@@ -53,6 +63,19 @@ export function mergeDifferential (
   }
   return snapshot
 }
+
+/** Options of {@link mergeDifferential} and {@link generateSnapshot}. */
+export interface SnapshotOptions {
+  /**
+   * A differential element naming no element of the base (a misspelt path, a child of a
+   * choice of several types): 'fail' (the default: the build stops) or 'skip' (it is left
+   * out, as the HL7 Java snapshot generator reports and goes on; for third-party profiles).
+   */
+  readonly unknownElements?: 'fail' | 'skip'
+}
+
+/** A differential element that names no element of the base. */
+class UnknownElement extends Error {}
 
 /**
  * Rewrites a type-specific choice name to the choice element (R4 profiling.html §5.1.0.10:
@@ -99,12 +122,14 @@ function capitalise (code: string): string {
  * @param profile - the derived profile (differential only, or with a stale snapshot)
  * @param base - the base definition, which must have a snapshot
  * @param lookupType - finds datatype StructureDefinitions for unfolding
+ * @param options - what to do with differential elements the base does not have
  * @returns a copy of `profile` with a fresh snapshot
  */
 export function generateSnapshot (
   profile: StructureDefinition,
   base: StructureDefinition,
-  lookupType: TypeDefinitionLookup
+  lookupType: TypeDefinitionLookup,
+  options: SnapshotOptions = {}
 ): StructureDefinition {
   const baseElements = base.snapshot?.element
   if (!baseElements || baseElements.length === 0) {
@@ -115,7 +140,7 @@ export function generateSnapshot (
   }
   const differential = profile.differential?.element ?? []
   const { snapshot: _stale, ...rest } = profile
-  return { ...rest, snapshot: { element: mergeDifferential(baseElements, differential, lookupType) } }
+  return { ...rest, snapshot: { element: mergeDifferential(baseElements, differential, lookupType, options) } }
 }
 
 /** Finds the index of the element with `id`, creating it (slice or unfolded child) if needed. */
@@ -151,7 +176,7 @@ function ensureElement (
   }
   const index = snapshot.findIndex((e) => e.id === id)
   if (index < 0) {
-    throw new Error(`Element ${id} is not defined in the base`)
+    throw new UnknownElement(`Element ${id} is not defined in the base`)
   }
   return index
 }
@@ -224,10 +249,29 @@ function unfold (snapshot: ElementDefinition[], index: number, lookupType: TypeD
       return
     }
   }
+  // An element defined by reference to another (Parameters.parameter.part is
+  // #Parameters.parameter) has that element's children (elementdefinition.html
+  // ElementDefinition.contentReference).
+  const reference = parent.contentReference
+  if (reference?.startsWith('#') === true) {
+    const referencedId = reference.slice(1)
+    const referencedPath = snapshot.find((e) => e.id === referencedId)?.path ?? referencedId
+    const copies = snapshot
+      .filter((e) => e.id?.startsWith(`${referencedId}.`) === true && !(e.id.slice(referencedId.length + 1).includes(':')))
+      .map((e): ElementDefinition => ({
+        ...structuredClone(e),
+        id: parentId + (e.id ?? '').slice(referencedId.length),
+        path: parent.path + (e.path ?? '').slice(referencedPath.length)
+      }))
+    if (copies.length > 0) {
+      snapshot.splice(index + 1, 0, ...copies)
+      return
+    }
+  }
   const codes = (parent.type ?? []).map((t) => t.code)
   const code = codes[0]
   if (codes.length !== 1 || code === undefined) {
-    throw new Error(`Cannot unfold ${parentId}: it needs exactly one type, has ${codes.join('|') || 'none'}`)
+    throw new UnknownElement(`Cannot unfold ${parentId}: it needs exactly one type, has ${codes.join('|') || 'none'}`)
   }
   if (code === 'BackboneElement' || code === 'Element') {
     throw new Error(`Cannot unfold ${parentId}: its children should already be in the base`)
@@ -263,6 +307,11 @@ function mergeElement (target: ElementDefinition, diff: ElementDefinition, looku
     const allowed = new Set((target.type ?? []).map((t) => t.code))
     // A Resource element may be narrowed to any resource type (e.g. contained, Bundle.entry.resource).
     const anyResource = allowed.has('Resource') || allowed.has('DomainResource')
+    // An element defined by contentReference has no type of its own: it is the referenced
+    // backbone element's, which a differential may state.
+    if (target.contentReference !== undefined && target.type === undefined) {
+      allowed.add('BackboneElement')
+    }
     for (const type of diff.type) {
       if (!allowed.has(type.code) && !(anyResource && lookupType(type.code ?? '')?.kind === 'resource')) {
         throw new Error(`${where}: type ${type.code ?? '?'} is not allowed by the base`)

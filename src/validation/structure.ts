@@ -257,16 +257,49 @@ export function createStructureValidator (
   invariants: InvariantCompiler = createInvariantCompiler(schema.isResourceType),
   localExtensions: ReadonlyMap<string, LocalExtension> = new Map()
 ): (resource: JsonObject, path: string) => StructureResult {
+  const walks = createStructureWalks(schema, invariants, localExtensions)
   return (resource, path) => {
     // Most resources are valid: a walk that builds no paths and no messages says so first;
     // only when it finds something does the reporting walk run, from the top.
-    const fast: WalkContext = { schema, invariants, localExtensions, issues: [], nested: [] }
-    if (fastResource(fast, resource, path, undefined, false) && fast.issues.length === 0) {
-      return fast
+    const fast = walks.fast(resource, path)
+    return fast ?? walks.report(resource, path)
+  }
+}
+
+/**
+ * The two walks of base R4 validation, apart (createStructureValidator runs the fast one, then
+ * the reporting one only when the fast one finds something). They must agree: `fast` answers a
+ * result exactly when `report` would find no issue (test/unit/validation/walks-agree.test.ts).
+ */
+export interface StructureWalks {
+  /** the fast walk: the (issue-free) result when nothing is wrong, undefined otherwise */
+  readonly fast: (resource: JsonObject, path: string) => StructureResult | undefined
+  /** the reporting walk: every issue, with its FHIRPath */
+  readonly report: (resource: JsonObject, path: string) => StructureResult
+}
+
+/**
+ * Creates both walks of base R4 validation.
+ * @param schema - the base schema
+ * @param invariants - the invariant compiler (and cache) to use
+ * @param localExtensions - extension definitions beyond R4 core, by URL
+ * @returns the fast and the reporting walk
+ */
+export function createStructureWalks (
+  schema: BaseSchema,
+  invariants: InvariantCompiler,
+  localExtensions: ReadonlyMap<string, LocalExtension>
+): StructureWalks {
+  return {
+    fast: (resource, path) => {
+      const fast: WalkContext = { schema, invariants, localExtensions, issues: [], nested: [] }
+      return fastResource(fast, resource, path, undefined, false) && fast.issues.length === 0 ? fast : undefined
+    },
+    report: (resource, path) => {
+      const ctx: WalkContext = { schema, invariants, localExtensions, issues: [], nested: [] }
+      visitResource(ctx, resource, path, undefined, false)
+      return ctx
     }
-    const ctx: WalkContext = { schema, invariants, localExtensions, issues: [], nested: [] }
-    visitResource(ctx, resource, path, undefined, false)
-    return ctx
   }
 }
 

@@ -12,6 +12,13 @@ export interface ValidateOptions {
    * validateContains=IGNORE does; the default checks them as resources of their own type.
    */
   contained?: 'check' | 'ignore'
+  /**
+   * 'known-only': an extension whose definition is not loaded here is an error (R4's default,
+   * 'open', lets any extension through: extensibility.html §2.5.0.1). See policy-checks.ts.
+   */
+  extensions?: 'open' | 'known-only'
+  /** 'reject': uri/url/canonical values on example.org, example.com or acme.com are errors. */
+  exampleUrls?: 'allow' | 'reject'
 }
 
 /**

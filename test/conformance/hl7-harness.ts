@@ -88,10 +88,12 @@ export async function gradeHl7Cases (casesDir: string, base: BaseDefinitions, cr
       const profileFiles = [...new Set([...(c.supporting ?? []), ...(c.profile === undefined ? [] : [c.profile])])]
         .filter((f) => readProfile(join(filesDir, f)) !== undefined)
         .sort()
-      const key = profileFiles.join('|')
+      // ImplementationGuides among the supporting files bring global profiles (ImplementationGuide.global)
+      const guideFiles = (c.supporting ?? []).filter((f) => isImplementationGuide(join(filesDir, f))).sort()
+      const key = [...profileFiles, ...guideFiles].join('|')
       let pending = validators.get(key)
       if (!pending) {
-        pending = buildValidator(profileFiles.map((f) => join(filesDir, f)), base, join(work, String(validators.size)), create)
+        pending = buildValidator(profileFiles.map((f) => join(filesDir, f)), guideFiles.map((f) => join(filesDir, f)), base, join(work, String(validators.size)), create)
         validators.set(key, pending)
       }
       results.push(gradeOne(c, join(filesDir, c.file), await pending))
@@ -126,7 +128,11 @@ function gradeOne (c: Hl7Case, file: string, validator: ResourceValidator | Erro
   // validateContains=IGNORE has an equivalent here; the other Java settings do not change our checks
   const issues = validator.validate(instance, {
     ...(c.profileUrl === undefined ? {} : { profile: c.profileUrl }),
-    ...(c.options?.validateContains === 'IGNORE' ? { contained: 'ignore' as const } : {})
+    ...(c.options?.validateContains === 'IGNORE' ? { contained: 'ignore' as const } : {}),
+    // the Java validator's defaults: extensions it cannot find are errors; examples:false
+    // makes example URLs errors too
+    extensions: 'known-only',
+    ...(c.options?.examples === false ? { exampleUrls: 'reject' as const } : {})
   })
   const errors = issues.filter(isError)
   return verdict(errors.length === 0, errors.slice(0, 3).map(describeIssue).join('; '))
@@ -138,6 +144,16 @@ function isError (i: OperationOutcomeIssue): boolean {
 
 function describeIssue (i: OperationOutcomeIssue): string {
   return `${i.expression?.[0] ?? '-'}: ${i.diagnostics ?? i.code}`
+}
+
+/** Whether a file holds an ImplementationGuide. */
+function isImplementationGuide (file: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'))
+    return isJsonObject(parsed) && parsed.resourceType === 'ImplementationGuide'
+  } catch {
+    return false
+  }
 }
 
 /** The resource profile (constraint on a resource type) in a file, or undefined. */
@@ -159,6 +175,7 @@ function readProfile (file: string): StructureDefinition | undefined {
  */
 async function buildValidator (
   files: readonly string[],
+  guides: readonly string[],
   base: BaseDefinitions,
   dir: string,
   create: ValidatorFactory
@@ -180,13 +197,18 @@ async function buildValidator (
       if (!parent) {
         throw new Error(`${url}: base ${baseUrl} not found`)
       }
-      const result = generateSnapshot(sd, parent.snapshot ? parent : snapshotOf(parent), lookupType)
+      // Third-party test profiles may name elements their base lacks: left out, as the HL7
+      // Java snapshot generator does (it reports them against the profile, not the instance).
+      const result = generateSnapshot(sd, parent.snapshot ? parent : snapshotOf(parent), lookupType, { unknownElements: 'skip' })
       done.set(url, result)
       return result
     }
     await mkdir(dir, { recursive: true })
     for (const [i, sd] of profiles.entries()) {
       await writeFile(join(dir, `profile-${i}.json`), JSON.stringify(snapshotOf(sd)))
+    }
+    for (const [i, file] of guides.entries()) {
+      await writeFile(join(dir, `guide-${i}.json`), readFileSync(file, 'utf8'))
     }
     return await create(dir)
   } catch (err) {

@@ -7,10 +7,11 @@ import { sharedFolder } from './shared-data.ts'
 
 /**
  * Share of HL7 validator test cases (HL7 fhir-test-cases, found by shared-data.ts) whose verdict we get right.
- * The goal is 0.85 (and @medplum/core alone scores 0.73 on the base cases), reached: 144/161
- * (0.894) on 2026-11-30. Never lower it.
+ * The goal was 0.85 (and @medplum/core alone scores 0.73 on the base cases), reached: 144/161
+ * (0.894) on 2026-11-30; then 0.95, reached: 153/161 on 2026-12-06 (the cases still missed,
+ * and why, are in docs/conformance.md). Never lower it.
  */
-const SCORE_FLOOR = 0.85
+const SCORE_FLOOR = 0.95
 
 /**
  * Valid test resources we reject: the goal, 0. A gateway must not turn away valid referrals.

@@ -2,9 +2,10 @@ import fc from 'fast-check'
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createValidator } from '../../../src/validation/create-validator.ts'
-import { isJsonObject } from '../../../src/validation/json.ts'
 import type { ResourceValidator } from '../../../src/validation/validator.ts'
 import { gpReferral, PROFILES_DIR } from './helpers.ts'
+import type { Mutation } from './mutations.ts'
+import { applyMutation, pathsOf } from './mutations.ts'
 
 /**
  * Property: whatever a sender posts, validate() never throws and always returns a verdict, as
@@ -20,29 +21,6 @@ let validator: ResourceValidator
 beforeAll(async () => {
   validator = await createValidator({ profilesDir: PROFILES_DIR })
 })
-
-type Path = (string | number)[]
-
-/** Every path to a value in the tree (objects and arrays included), root excluded. */
-function pathsOf (value: unknown, prefix: Path = []): Path[] {
-  const out: Path[] = []
-  if (Array.isArray(value)) {
-    value.forEach((v, i) => { out.push([...prefix, i], ...pathsOf(v, [...prefix, i])) })
-  } else if (isJsonObject(value)) {
-    for (const [k, v] of Object.entries(value)) {
-      out.push([...prefix, k], ...pathsOf(v, [...prefix, k]))
-    }
-  }
-  return out
-}
-
-type Mutation =
-  | { kind: 'delete' }
-  | { kind: 'replace', value: unknown }
-  | { kind: 'wrap' }
-  | { kind: 'unwrap' }
-  | { kind: 'add-key', key: string, value: unknown }
-  | { kind: 'resource-type', value: unknown }
 
 const jsonish = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
@@ -61,54 +39,6 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     .map((value): Mutation => ({ kind: 'resource-type', value }))
 )
 
-/** Applies a mutation at a path (the referral is a fresh copy, mutated in place). */
-function apply (root: Record<string, unknown>, path: Path, m: Mutation): void {
-  const parentPath = path.slice(0, -1)
-  const key = path.at(-1)
-  let parent: unknown = root
-  for (const k of parentPath) {
-    // An earlier mutation may have removed or replaced the way down: then nothing to do.
-    if (parent === null || typeof parent !== 'object') {
-      return
-    }
-    parent = (parent as Record<string | number, unknown>)[k]
-  }
-  if (key === undefined || parent === null || typeof parent !== 'object') {
-    return
-  }
-  const holder = parent as Record<string | number, unknown>
-  const current = holder[key]
-  switch (m.kind) {
-    case 'delete':
-      if (Array.isArray(holder) && typeof key === 'number') {
-        holder.splice(key, 1)
-      } else {
-        delete holder[key]
-      }
-      break
-    case 'replace':
-      holder[key] = m.value
-      break
-    case 'wrap':
-      holder[key] = [current]
-      break
-    case 'unwrap':
-      holder[key] = Array.isArray(current) ? current[0] : current
-      break
-    case 'add-key':
-      if (isJsonObject(current)) {
-        // defineProperty, so that "__proto__" becomes an own key as JSON.parse would make it.
-        Object.defineProperty(current, m.key, { value: m.value, enumerable: true, writable: true, configurable: true })
-      }
-      break
-    case 'resource-type':
-      if (isJsonObject(current)) {
-        current.resourceType = m.value
-      }
-      break
-  }
-}
-
 function isWellFormed (i: OperationOutcomeIssue): boolean {
   return SEVERITIES.has(i.severity) &&
     typeof i.code === 'string' && i.code.length > 0 &&
@@ -125,7 +55,7 @@ describe('validator properties (fast-check)', () => {
     fc.assert(fc.property(mutations, (steps) => {
       const referral = gpReferral()
       for (const [index, m] of steps) {
-        apply(referral, paths[index] ?? [], m)
+        applyMutation(referral, paths[index] ?? [], m)
       }
       let issues: unknown
       expect(() => { issues = validator.validate(referral) }).not.toThrow()
