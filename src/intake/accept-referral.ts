@@ -16,6 +16,7 @@ import type { TriageResult } from '../triage/triage-result.ts'
 import type { ResourceValidator } from '../validation/validator.ts'
 import { finaliseIssues } from '../validation/issues.ts'
 import { WORKWELL_REFERRAL_PROFILE } from '../validation/profiles.ts'
+import { type DuplicateSettings, duplicateLinks, flagDuplicates, linkAudit, patientKey, windowStart } from './duplicate-referrals.ts'
 import { extractFacts } from './referral-facts.ts'
 import type { ReferralPackage } from './referral-package.ts'
 import { resolvePatient } from './referral-package.ts'
@@ -31,6 +32,8 @@ export interface IntakeDeps {
   requestIdStaleMs: number
   /** the next human-readable referral reference (src/reference/); without it referrals get none */
   newReference?: () => string
+  /** links the same person's referrals (duplicate-referrals.ts); without it none are linked */
+  duplicates?: DuplicateSettings
 }
 
 /** A referral ready for the pipeline: validated input plus the resources to store, ids assigned. */
@@ -204,7 +207,16 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
   const { facts, route, triage } = decideReferral(deps, prepared, ctx, now)
   const taskId = deps.newId()
   const reference = deps.newReference?.()
-  const task: Task = buildTriageTask({
+  const requesterOds = odsCodeOf(pkg.serviceRequest.requester)
+  const nhsNumber = facts.patientIdentifier?.value
+  // only referrals are linked: a proposal (advice only, "what would happen") refers no one
+  const key = deps.duplicates === undefined || nhsNumber === undefined || !facts.isReferral ? undefined : patientKey(nhsNumber, deps.duplicates.key)
+  // the gateway's own lookup across every referrer and partnership; duplicateLinks decides
+  // what of it the new Task (which its referrer reads) may say
+  const links = key === undefined || deps.duplicates === undefined
+    ? []
+    : duplicateLinks(await deps.store.referralsByPatientKey(key, windowStart(now, deps.duplicates.windowDays)), { ...(requesterOds === undefined ? {} : { requesterOds }), partnershipId: route.partnership.id })
+  const built: Task = buildTriageTask({
     ...(reference === undefined ? {} : { reference }),
     id: taskId,
     serviceRequestId: prepared.serviceRequestId,
@@ -216,6 +228,7 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
     now
   })
   const at = now.toISOString()
+  const task = flagDuplicates(built, links, deps.duplicates?.windowDays ?? 0, at)
   const stamp = (r: Resource): StoredResource => {
     const resource = { ...r, meta: { ...r.meta, versionId: '1', lastUpdated: at } } as Resource
     return { resourceType: r.resourceType, id: r.id as string, versionId: '1', lastUpdated: at, resource, json: JSON.stringify(resource) }
@@ -231,7 +244,7 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
   const deliver = isDeliverable(triage, facts)
   const audit: AuditRecord[] = [...stored, storedTask].map((s) => auditRecord(deps.newId(), now, {
     action: 'C', subtype: 'create', agent: ctx.agent, entity: `${s.resourceType}/${s.id}`, correlationId: ctx.correlationId
-  }))
+  })).concat(linkAudit(links, deps.newId, now, ctx.agent, ctx.correlationId))
   await deps.store.saveReferral({
     ...(ctx.requestId === undefined ? {} : { requestId: ctx.requestId }),
     resources: [...stored, storedTask],
@@ -241,7 +254,8 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
     ...(deliver
       ? { outbox: { id: deps.newId(), partnershipId: route.partnership.id, serviceRequestId: prepared.serviceRequestId, taskId, createdAt: at } }
       : {}),
-    audit
+    audit,
+    ...(key === undefined ? {} : { patientKey: key })
   })
   return { serviceRequest: srStored, task: storedTask, stored, triage, partnershipId: route.partnership.id, queuedForDelivery: deliver }
 }

@@ -66,6 +66,7 @@ export function instrumentStore (store: Store, metrics: GatewayMetrics): Store {
     updateTask: async (...a) => store.updateTask(...a),
     readResource: async (...a) => store.readResource(...a),
     searchTasks: async (...a) => store.searchTasks(...a),
+    referralsByPatientKey: async (...a) => store.referralsByPatientKey(...a),
     claimDueDeliveries: async (...a) => claimed(await store.claimDueDeliveries(...a)),
     claimDueDeliveriesFor: async (...a) => claimed(await store.claimDueDeliveriesFor(...a)),
     async markDelivered (id, now, responseStatus) {

@@ -32,7 +32,7 @@ const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/
 export async function processMessageRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const catalogue = await loadEndpointCatalogue(deps.config.bars.endpointCatalogue)
   const ownServiceId = deps.config.bars.serviceId
-  const intake: IntakeDeps = { store: deps.store, validator: deps.validator, routing: deps.routing, triageRules: deps.triageRules, clock: deps.clock, newId: deps.newId, requestIdStaleMs: deps.config.requestIdStaleMs, ...(deps.newReference === undefined ? {} : { newReference: deps.newReference }) }
+  const intake: IntakeDeps = { store: deps.store, validator: deps.validator, routing: deps.routing, triageRules: deps.triageRules, clock: deps.clock, newId: deps.newId, requestIdStaleMs: deps.config.requestIdStaleMs, duplicates: deps.config.duplicates, ...(deps.newReference === undefined ? {} : { newReference: deps.newReference }) }
   const headersOf = new WeakMap<FastifyRequest, BarsHeaders>()
   const messageOf = new WeakMap<FastifyRequest, BarsMessage>()
 

@@ -51,7 +51,7 @@ function logAccepted (request: FastifyRequest, accepted: AcceptedReferral): void
 }
 
 export async function referralRoutes (app: FastifyInstance, deps: RouteDeps): Promise<void> {
-  const intake = { store: deps.store, validator: deps.validator, routing: deps.routing, triageRules: deps.triageRules, clock: deps.clock, newId: deps.newId, requestIdStaleMs: deps.config.requestIdStaleMs, ...(deps.newReference === undefined ? {} : { newReference: deps.newReference }) }
+  const intake = { store: deps.store, validator: deps.validator, routing: deps.routing, triageRules: deps.triageRules, clock: deps.clock, newId: deps.newId, requestIdStaleMs: deps.config.requestIdStaleMs, duplicates: deps.config.duplicates, ...(deps.newReference === undefined ? {} : { newReference: deps.newReference }) }
 
   app.post('/fhir/ServiceRequest', {
     config: { access: roles('referrer'), referralBody: true, fhir: { type: 'ServiceRequest', interaction: 'create', profiles: [WORKWELL_REFERRAL_PROFILE] } }

@@ -151,6 +151,19 @@ export const pgMigrations: readonly Migration[] = [
       ALTER TABLE tasks ADD COLUMN reference text COLLATE "C";
       CREATE INDEX tasks_reference ON tasks (reference) WHERE reference IS NOT NULL;
     `
+  },
+  {
+    version: 8,
+    name: 'patient keys of referrals (duplicate links)',
+    sql: `
+      -- the same step as SQLite's version 9: a keyed digest of the NHS number, never the number
+      CREATE TABLE patient_keys (
+        task_id text COLLATE "C" NOT NULL PRIMARY KEY REFERENCES tasks (id),
+        patient_key text COLLATE "C" NOT NULL,
+        accepted_at text COLLATE "C" NOT NULL
+      );
+      CREATE INDEX patient_keys_lookup ON patient_keys (patient_key, accepted_at);
+    `
   }
 ]
 

@@ -168,6 +168,21 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE tasks ADD COLUMN reference TEXT;
       CREATE INDEX tasks_reference ON tasks (reference) WHERE reference IS NOT NULL;
     `
+  },
+  {
+    version: 9,
+    name: 'patient keys of referrals (duplicate links)',
+    sql: `
+      -- a keyed digest of the NHS number per referral, never the number
+      -- (docs/decisions/duplicate-referrals.md); referrals stored before this step have none
+      CREATE TABLE patient_keys (
+        task_id TEXT NOT NULL PRIMARY KEY,
+        patient_key TEXT NOT NULL,
+        accepted_at TEXT NOT NULL,
+        FOREIGN KEY (task_id) REFERENCES tasks (id)
+      ) STRICT;
+      CREATE INDEX patient_keys_lookup ON patient_keys (patient_key, accepted_at);
+    `
   }
 ]
 

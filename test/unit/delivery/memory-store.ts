@@ -1,4 +1,5 @@
 import type {
+  KeyedReferral,
   AuditRecord,
   CircuitRecord,
   ClaimFilter,
@@ -83,6 +84,11 @@ export class MemoryStore implements Store {
   async readResource (resourceType: string, id: string): Promise<StoredResource | undefined> {
     const found = this.resources.get(`${resourceType}/${id}`)
     return found === undefined ? undefined : structuredClone(found)
+  }
+
+  /** delivery tests store no patient keys */
+  async referralsByPatientKey (): Promise<KeyedReferral[]> {
+    return []
   }
 
   async searchTasks (query: TaskQuery): Promise<TaskSearchResult> {
