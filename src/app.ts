@@ -107,8 +107,9 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
     version: opts.version
   }
 
-  // each partnership's rule review date: alerts once passed (and triage held after the grace)
-  const reviews = rulesReviews(opts.triageRules, opts.partnerships)
+  // each partnership's rule review date: alerts once passed (and triage held after the grace);
+  // and its directory entries' check dates: an alert once older than allowed
+  const reviews = rulesReviews(opts.triageRules, opts.partnerships, opts.config.directoryCheckMaxDays)
 
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method]

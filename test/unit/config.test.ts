@@ -28,6 +28,7 @@ describe('loadConfig defaults', () => {
       mappingsDir: path.join(CWD, 'mappings'),
       rulesReviewGraceDays: 30,
       duplicates: { key: DEFAULT_DUPLICATE_KEY, windowDays: 28 },
+      directoryCheckMaxDays: 180,
       bodyLimitBytes: 1_048_576,
       delivery: {
         enabled: true,
