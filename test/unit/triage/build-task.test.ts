@@ -91,6 +91,18 @@ describe('buildTriageTask', () => {
     expect(TRIAGE_TASK_PROFILE).toBe(`${SD}/WorkWell-TriageTask`)
   })
 
+  it('carries the referral reference as an identifier and says it first in the note', () => {
+    const referenced = buildTriageTask(input(triage, { reference: 'WW-00000-0000A' }))
+    expect(referenced.identifier).toStrictEqual([{ system: 'https://fhir.workwell.example/Id/referral-reference', value: 'WW-00000-0000A' }])
+    expect(referenced.note).toStrictEqual([{ time: '2026-11-20T10:15:00.000Z', text: `Referral reference WW-00000-0000A. ${triage.summary}` }])
+    expect(task).not.toHaveProperty('identifier')
+  })
+
+  it('gives the review first and then what is missing as the status reason, joined by a semicolon', () => {
+    const held = buildTriageTask(input({ ...triage, review: 'the rules passed their review date', missing: [{ what: 'fit note', expression: 'ServiceRequest.supportingInfo' }] }))
+    expect(held.statusReason).toStrictEqual({ text: 'The rules passed their review date; Missing: fit note' })
+  })
+
   it('records the rules version in an extension', () => {
     expect(task.extension).toStrictEqual([{ url: `${SD}/triage-rules-version`, valueString: 'workwell-baseline/2026.12.3+north-central-london/2026.12.1' }])
   })

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -155,6 +155,15 @@ describe('resolveRules', () => {
 
 describe('loadTriageRules: recorded versions, checked at start', () => {
   const withHistory = (dir: string): string => { cpSync(path.join(MAPPINGS, 'rule-versions.json'), path.join(dir, 'rule-versions.json')); return dir }
+
+  it('stops the start, naming rule-versions.json, when it cannot be read or parsed', async () => {
+    const unreadable = folder()
+    mkdirSync(path.join(unreadable, 'rule-versions.json'))
+    await expect(loadTriageRules(unreadable, ['north-central-london'])).rejects.toThrow(/\/rule-versions\.json: EISDIR$/)
+    const broken = folder()
+    writeFileSync(path.join(broken, 'rule-versions.json'), '{ "national-baseline": ')
+    await expect(loadTriageRules(broken, ['north-central-london'])).rejects.toThrow(/\/rule-versions\.json: .*JSON/)
+  })
 
   it('starts on files whose versions are recorded with exactly their content', async () => {
     await expect(loadTriageRules(withHistory(folder()), ['north-central-london'])).resolves.toBeInstanceOf(Map)

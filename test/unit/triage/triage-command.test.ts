@@ -62,7 +62,10 @@ describe('workwell triage FILE', () => {
   })
 
   it('exits 1 for an invalid or unroutable request, 2 for bad usage', async () => {
-    expect((await run(['triage', 'fixtures/invalid/bad-nhs-number-check-digit.json'])).code).toBe(1)
+    const invalid = await run(['triage', 'fixtures/invalid/bad-nhs-number-check-digit.json'])
+    expect(invalid.code).toBe(1)
+    expect(invalid.out).toStrictEqual([])
+    expect(invalid.err).toStrictEqual([expect.stringMatching(/^invalid: ServiceRequest\.contained\[0\]\.identifier\[0\]\.value: Invalid NHS number/)])
     const dir = mkdtempSync(path.join(tmpdir(), 'workwell-cli-'))
     try {
       const sr = JSON.parse(JSON.stringify((await import('../../../fixtures/referrals/north-central-london/gp-referral.json', { with: { type: 'json' } })).default)) as {
