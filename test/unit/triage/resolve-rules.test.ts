@@ -66,4 +66,22 @@ describe('resolveRules on a minimal baseline', () => {
     })
     expect(() => resolveRules(minimal(), own)).toThrow(/^p\/cv: unknown work group "retired"$/)
   })
+
+  it('lists every problem at once, separated by semicolons', () => {
+    const base = minimal()
+    base.groups = { work: {} }
+    expect(() => resolveRules(base, partnership())).toThrow(/^groups\.work must define "in-work"; groups\.work must define "out-of-work"$/)
+  })
+
+  it('takes a rule on a work group whose members all belong to the entry\'s group as limited to it', () => {
+    const base = minimal()
+    base.groups = { work: { 'in-work': ['employed'], 'out-of-work': ['unemployed', 'never-worked'], jobless: ['unemployed'] } }
+    const own = partnership({
+      catalogue: { services: { 'cv-help': { display: 'CV help', onlyFor: 'out-of-work' } } },
+      services: [{ id: 'p/cv', code: 'cv-help', when: { work: ['jobless'] }, reason: 'r' }]
+    })
+    expect(resolveRules(base, own).services.map((r) => r.id)).toStrictEqual(['p/cv'])
+    const wider = partnership({ ...own, services: [{ id: 'p/cv', code: 'cv-help', when: { work: ['in-work'] }, reason: 'r' }] })
+    expect(() => resolveRules(base, wider)).toThrow('p/cv: "cv-help" is only for people out-of-work, so the rule must apply only to them (when.work or when.situations)')
+  })
 })

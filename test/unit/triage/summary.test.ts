@@ -33,6 +33,15 @@ describe('summarise', () => {
     for (const [name, over, text] of table) expect(summarise(input(over)), name).toBe(text)
   })
 
+  it('says "live in" alone where the rules test residence only, and nothing of support length without a situation or a length', () => {
+    const residenceOnly = { ...rules, footprint: { ...rules.footprint, tests: ['residence' as const] } }
+    expect(summarise(input({ cause: { kind: 'out-of-area', area: 'the X area' }, rules: residenceOnly }))).toBe(`${SERVICE} supports people who live in the X area, so it cannot take this referral.`)
+    const eligible = input({ outcome: 'eligible-refer', cause: { kind: 'eligible' }, facts: facts({ employmentSituation: undefined }), outputs: [{ kind: 'service', code: 'health-coaching', display: 'Health coaching', rule: 'baseline/x', reason: 'r' }] })
+    expect(summarise(eligible)).toBe(`You are eligible for WorkWell and have been referred to ${SERVICE}. It can offer: Health coaching.`)
+    const { supportLength: _s, ...noLength } = rules
+    expect(summarise({ ...eligible, rules: noLength as ResolvedRules, facts: facts({ employmentSituation: 'unemployed' }) })).toBe(`You are eligible for WorkWell and have been referred to ${SERVICE}. It can offer: Health coaching.`)
+  })
+
   it('gives the support length for someone looking for work, and none without a situation', () => {
     const eligible = input({ outcome: 'eligible-refer', cause: { kind: 'eligible' }, facts: facts({ employmentSituation: 'unemployed' }) })
     expect(summarise(eligible)).toContain(' Support lasts up to 16 weeks while looking for work.')

@@ -38,7 +38,8 @@ describe('workwell triage FILE', () => {
     const bundle = await run(['triage', 'fixtures/bundles/greater-manchester-transaction.json', '--on', '2026-11-20'])
     expect(bundle.code).toBe(0)
     expect(task(bundle.out).owner?.reference).toBe('Organization/greater-manchester')
-    expect(task(bundle.out).for?.reference).toMatch(/^Patient\//)
+    // the preview's ids are numbered in the Bundle's order: the Patient is its first entry
+    expect(task(bundle.out).for?.reference).toBe('Patient/preview-1')
   })
 
   it('stores nothing: the CLI opens no store and creates no data folder', async () => {
