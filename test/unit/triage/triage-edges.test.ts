@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest'
+import { triageReferral } from '../../../src/triage/triage.ts'
+import type { PartnershipArea } from '../../../src/triage/rules.ts'
+import { facts, loadReal, ON, OUT_POSTCODE, OUT_PRACTICE } from './rules-fixture.ts'
+
+// Edges of the triage decision that the tables do not reach (docs/hazard-log.md H3, H14, H15)
+const loaded = await loadReal()
+const rules = loaded.rules.get('north-central-london')
+const ncl = loaded.partnerships.get('north-central-london')
+if (rules === undefined || ncl === undefined) throw new Error('no NCL')
+
+describe('consent periods that cannot be read', () => {
+  it('never assumes consent from a period whose start or end is not a date', () => {
+    for (const period of [{ start: 'soon' }, { end: 'later' }]) {
+      const r = triageReferral(facts({ referralConsentPeriods: [period] }), rules, ncl, ON)
+      expect(r.outcome, JSON.stringify(period)).toBe('needs-information')
+      expect(r.missing.map((m) => m.what)).toContain('referral consent')
+    }
+    expect(triageReferral(facts({ referralConsentPeriods: [{ start: '2026-01-01' }] }), rules, ncl, ON).outcome).toBe('eligible-refer')
+  })
+})
+
+describe('the day eligibility is decided on', () => {
+  it('is the triage day when the referral date cannot be read', () => {
+    const r = triageReferral(facts({ referralDate: 'last week' }), rules, ncl, ON)
+    expect(r.reasons).toContain('eligibility as at 2026-11-20, the day of triage (the referral gives no date of its own)')
+  })
+
+  it('says only "the referral date" when the referral was made on the triage day', () => {
+    const r = triageReferral(facts({ referralDate: '2026-11-20' }), rules, ncl, ON)
+    expect(r.reasons).toContain('eligibility as at 2026-11-20, the referral date')
+    expect(triageReferral(facts({ referralDate: '2026-11-18' }), rules, ncl, ON).reasons).toContain('eligibility as at 2026-11-18, the referral date (triaged on 2026-11-20)')
+  })
+})
+
+describe('how far a failed registration test can be trusted', () => {
+  const away = facts({ postcode: OUT_POSTCODE, registeredPracticeOds: OUT_PRACTICE })
+  const outside = (area: PartnershipArea, f = away): string => triageReferral(f, rules, area, ON).reasons.find((r) => r.includes('which this service requires')) ?? ''
+
+  it('says the listed practices were all that could be checked, by count', () => {
+    expect(outside({ ...ncl, practices: ['F83674'] })).toMatch(/; registration was checked against the 1 GP practice listed for the partnership only \(no ODS practice file is loaded\), so an unlisted practice in the area is not recognised$/)
+    expect(outside({ ...ncl, practices: ['F83674', 'F83680'] })).toContain('against the 2 GP practices listed')
+    expect(outside({ ...ncl, practices: [] })).toMatch(/; registration could not be checked: the partnership lists no GP practices and no ODS practice file is loaded$/)
+  })
+
+  it('adds nothing when the ODS file was loaded, a sub-area lists its practices, or the person names no practice', () => {
+    expect(outside({ ...ncl, practiceSource: 'ods-file' })).not.toContain('; registration')
+    const subArea = { ...rules, footprint: { ...rules.footprint, subArea: { name: 'the pilot PCNs', practices: ['F83674'] } } }
+    expect(triageReferral(away, subArea, ncl, ON).reasons.join(' ')).not.toContain('; registration')
+    const residenceOnly = { ...rules, footprint: { ...rules.footprint, tests: ['residence' as const] } }
+    const noPractice = triageReferral(facts({ postcode: OUT_POSTCODE, registeredPracticeOds: undefined }), residenceOnly, { ...ncl, practices: ['F83674'] }, ON).reasons.find((r) => r.includes('which this service requires'))
+    expect(noPractice).toMatch(/^does not live in .*\(rule baseline\/footprint\)$/)
+  })
+})
