@@ -49,6 +49,6 @@ describe('how far a failed registration test can be trusted', () => {
     expect(triageReferral(away, subArea, ncl, ON).reasons.join(' ')).not.toContain('; registration')
     const residenceOnly = { ...rules, footprint: { ...rules.footprint, tests: ['residence' as const] } }
     const noPractice = triageReferral(facts({ postcode: OUT_POSTCODE, registeredPracticeOds: undefined }), residenceOnly, { ...ncl, practices: ['F83674'] }, ON).reasons.find((r) => r.includes('which this service requires'))
-    expect(noPractice).toMatch(/^does not live in .*\(rule baseline\/footprint\)$/)
+    expect(noPractice).toBe(`does not live in the North Central London WorkWell area, which this service requires (rule ${rules.footprint.id})`)
   })
 })
