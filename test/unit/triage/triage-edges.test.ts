@@ -52,3 +52,16 @@ describe('how far a failed registration test can be trusted', () => {
     expect(noPractice).toBe(`does not live in the North Central London WorkWell area, which this service requires (rule ${rules.footprint.id})`)
   })
 })
+
+describe('a fit note that ended before the referral does not set priority', () => {
+  const urgentOn = (when: Record<string, unknown>): typeof rules => ({ ...rules, urgent: [{ id: 'baseline/urgent-test', when, reason: 'test urgency' }] })
+  const ended = { outcome: 'not-fit' as const, advice: [], end: '2026-10-01' }
+
+  it('is read as no fit note for urgency, even without a start date', () => {
+    const f = facts({ fitNote: ended, referralDate: '2026-11-20' })
+    expect(triageReferral(f, urgentOn({ fitNote: ['not-fit'] }), ncl, ON).priority).toBe('routine')
+    expect(triageReferral(f, urgentOn({ fitNote: ['none'] }), ncl, ON).priority).toBe('urgent')
+    // still current: its outcome counts
+    expect(triageReferral(facts({ fitNote: { ...ended, end: '2026-12-31' } }), urgentOn({ fitNote: ['not-fit'] }), ncl, ON).priority).toBe('urgent')
+  })
+})
