@@ -65,3 +65,44 @@ describe('a fit note that ended before the referral does not set priority', () =
     expect(triageReferral(facts({ fitNote: { ...ended, end: '2026-12-31' } }), urgentOn({ fitNote: ['not-fit'] }), ncl, ON).priority).toBe('urgent')
   })
 })
+
+describe('coded risk, word for word', () => {
+  it('says consent is missing only when it is, and names every risk code', () => {
+    const consented = triageReferral(facts({ indicators: ['crisis', 'self-harm'] }), rules, ncl, ON)
+    expect(consented.outcome).toBe('clinical-review')
+    expect(consented.missing).toStrictEqual([])
+    expect(consented.review).toBe('for clinical review at the partnership: coded risk: crisis, self-harm')
+    expect(consented.reasons.some((r) => r.startsWith('missing:'))).toBe(false)
+    const unconsented = triageReferral(facts({ indicators: ['crisis'], referralConsent: false }), rules, ncl, ON)
+    expect(unconsented.reasons).toContain('missing: referral consent, so the referral waits in the partnership\'s worklist and is not sent on')
+    expect(unconsented.review).toBe('for clinical review at the partnership: coded risk: crisis')
+  })
+})
+
+describe('a rule set held past its grace period', () => {
+  it('holds triage with the reason and the review date', () => {
+    const late = new Date('2027-07-15T12:00:00Z')
+    const r = triageReferral(facts(), { ...rules, reviewGraceDays: 30 }, ncl, late)
+    expect(r.outcome).toBe('needs-information')
+    expect(r.review).toBe(`for clinical review at the partnership: the rule set passed its review date ${rules.reviewBy}; triage is held until it is reviewed`)
+  })
+})
+
+describe('a "may be fit" note without advice', () => {
+  it('asks what would help only when no advice box is ticked', () => {
+    const ask = 'the \'may be fit\' fit note has no advice box ticked: ask the issuer what would help the person work'
+    expect(triageReferral(facts({ fitNote: { outcome: 'may-be-fit', advice: [] } }), rules, ncl, ON).reasons).toContain(ask)
+    expect(triageReferral(facts({ fitNote: { outcome: 'may-be-fit', advice: ['phased-return'] } }), rules, ncl, ON).reasons).not.toContain(ask)
+    expect(triageReferral(facts({ fitNote: { outcome: 'not-fit', advice: [] } }), rules, ncl, ON).reasons).not.toContain(ask)
+  })
+})
+
+describe('out of area with no address to test', () => {
+  it('says the person has no fixed abode (a pseudo-postcode) rather than that they live elsewhere', () => {
+    const r = triageReferral(facts({ postcode: 'ZZ99 3VZ', registeredPracticeOds: OUT_PRACTICE }), rules, ncl, ON)
+    expect(r.outcome).toBe('signpost-only')
+    expect(r.reasons.some((x) => x.startsWith('has no fixed abode or home address to test, and is not registered with a GP practice in the North Central London WorkWell area'))).toBe(true)
+    const lives = triageReferral(facts({ postcode: OUT_POSTCODE, registeredPracticeOds: OUT_PRACTICE }), rules, ncl, ON)
+    expect(lives.reasons.some((x) => x.startsWith('neither lives in nor is registered with a GP practice in'))).toBe(true)
+  })
+})
