@@ -106,3 +106,36 @@ describe('out of area with no address to test', () => {
     expect(lives.reasons.some((x) => x.startsWith('neither lives in nor is registered with a GP practice in'))).toBe(true)
   })
 })
+
+describe('out of area, in words and signposts', () => {
+  const away = facts({ postcode: OUT_POSTCODE, registeredPracticeOds: OUT_PRACTICE })
+  const reasonOf = (r: ReturnType<typeof triageReferral>): string => r.reasons.find((x) => x.includes('which this service requires')) ?? ''
+  const only = (tests: Array<'residence' | 'registration'>): typeof rules => ({ ...rules, footprint: { ...rules.footprint, tests } })
+
+  it('names the one test the rules use', () => {
+    expect(reasonOf(triageReferral(away, only(['residence']), ncl, ON))).toMatch(/^does not live in the North Central London WorkWell area, /)
+    expect(reasonOf(triageReferral(away, only(['registration']), ncl, ON))).toMatch(/^is not registered with a GP practice in the North Central London WorkWell area, /)
+    expect(reasonOf(triageReferral(away, only(['residence', 'registration']), ncl, ON))).toMatch(/^neither lives in nor is registered with a GP practice in the North Central London WorkWell area, /)
+  })
+
+  it('points to the person\'s own area\'s WorkWell service, with its instructions when it has any', () => {
+    const withText = { partnershipId: 'greater-manchester', service: { name: 'GM WorkWell', url: 'https://example.org/gm', text: 'Referral by the GP practice' } }
+    const own = (home: typeof withText | { partnershipId: string, service: { name: string } }): string | undefined =>
+      triageReferral(away, rules, ncl, ON, home).outputs.find((o) => o.code === 'own-area-workwell')?.local?.text
+    expect(own(withText)).toBe('The WorkWell service for the area the person lives or is registered in: Referral by the GP practice')
+    expect(own({ partnershipId: 'greater-manchester', service: { name: 'GM WorkWell' } })).toBe('The WorkWell service for the area the person lives or is registered in')
+  })
+
+  it('gives a sub-area\'s own out-of-area signposts to people in the wider area, and the national ones to people outside it', () => {
+    const pilot = {
+      ...rules,
+      footprint: { ...rules.footprint, subArea: { name: 'the pilot PCNs', practices: ['Y99999'], postcodeDistricts: ['ZZ1'] } },
+      outOfArea: { id: 'north-central-london/outside-pilot', signposts: ['local-workwell-team'] }
+    }
+    const inWider = triageReferral(facts(), pilot, ncl, ON)
+    expect(inWider.outputs.filter((o) => o.kind === 'signpost' && o.code === 'local-workwell-team').map((o) => o.rule)).toStrictEqual(['north-central-london/outside-pilot'])
+    const outside = triageReferral(away, pilot, ncl, ON)
+    expect(outside.outputs.some((o) => o.rule === 'north-central-london/outside-pilot')).toBe(false)
+    expect(outside.outputs.some((o) => o.rule === rules.outOfPartnership.id)).toBe(true)
+  })
+})
