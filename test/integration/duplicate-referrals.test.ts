@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { englandDate } from '../../src/england-date.ts'
 import { POSSIBLE_DUPLICATE, REFERRAL_LINK_SYSTEM } from '../../src/intake/duplicate-referrals.ts'
 import { REFERRAL_REFERENCE_SYSTEM } from '../../src/reference/referral-reference.ts'
-import { startGateway, type TestGateway } from '../helpers/gateway.ts'
+import type { TestGateway } from '../helpers/gateway.ts'
+import { availableStores, startGatewayOn } from '../helpers/each-store.ts'
 import { call, readJson } from '../helpers/fixtures.ts'
-import { databaseUrlInNewSchema, dropSchema, pgUnavailable } from '../helpers/postgres.ts'
 import { barsHeaders, referralMessage } from './bars-messages.ts'
 
 // docs/hazard-log.md H18: the same NHS number through two doors and to two partnerships
@@ -14,9 +14,7 @@ const GM_NHS = '9990634750'
 const FRIMLEY = 'fixtures/referrals/frimley/gp-referral.json'
 const FRIMLEY_NHS = '9990555567'
 
-const unavailable = await pgUnavailable()
-if (unavailable !== undefined) process.stdout.write(`duplicate-referrals.test.ts: PostgreSQL case skipped: ${unavailable}\n`)
-const STORES = unavailable === undefined ? ['sqlite', 'postgres'] as const : ['sqlite'] as const
+const STORES = await availableStores('duplicate-referrals.test.ts')
 
 const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` })
 const referenceOf = (t: Task): string | undefined => t.identifier?.find((i) => i.system === REFERRAL_REFERENCE_SYSTEM)?.value
@@ -26,20 +24,9 @@ const links = (t: Task): string[] => (t.input ?? [])
 
 describe.each(STORES)('the same person referred twice (%s store)', (store) => {
   let gw: TestGateway
-  let schema: string | undefined
-  beforeAll(async () => {
-    if (store === 'postgres') {
-      const db = await databaseUrlInNewSchema()
-      schema = db.schema
-      gw = await startGateway({ env: { DATABASE_URL: db.url } })
-    } else {
-      gw = await startGateway()
-    }
-  })
-  afterAll(async () => {
-    await gw.close()
-    if (schema !== undefined) await dropSchema(schema)
-  })
+  let close: () => Promise<void> = async () => undefined
+  beforeAll(async () => { ({ gw, close } = await startGatewayOn(store)) })
+  afterAll(async () => { await close() })
 
   async function taskOf (serviceRequestId: string, token?: string): Promise<Task> {
     const res = await call(`${gw.fhir}/Task?based-on=ServiceRequest/${serviceRequestId}`, token === undefined ? {} : { headers: bearer(token) })
