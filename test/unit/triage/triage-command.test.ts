@@ -194,3 +194,20 @@ describe('workwell triage FILE: arguments and ids', () => {
     } finally { rmSync(dir, { recursive: true, force: true }) }
   })
 })
+
+describe('workwell triage FILE: the configured grace period', () => {
+  it('holds triage once the rules are past their review date by more than WORKWELL_RULES_REVIEW_GRACE_DAYS', async () => {
+    const before = process.env.WORKWELL_RULES_REVIEW_GRACE_DAYS
+    const ncl = 'fixtures/referrals/north-central-london/gp-referral.json'
+    try {
+      // the rules' review date is 2027-05-31: ten days on is inside the default 30-day grace
+      delete process.env.WORKWELL_RULES_REVIEW_GRACE_DAYS
+      expect(task((await run(['triage', ncl, '--on', '2027-06-10'])).out).businessStatus?.coding?.[0]?.code).toBe('eligible-refer')
+      process.env.WORKWELL_RULES_REVIEW_GRACE_DAYS = '5'
+      expect(task((await run(['triage', ncl, '--on', '2027-06-10'])).out).businessStatus?.coding?.[0]?.code).toBe('needs-information')
+    } finally {
+      if (before === undefined) delete process.env.WORKWELL_RULES_REVIEW_GRACE_DAYS
+      else process.env.WORKWELL_RULES_REVIEW_GRACE_DAYS = before
+    }
+  })
+})

@@ -139,3 +139,23 @@ describe('out of area, in words and signposts', () => {
     expect(outside.outputs.some((o) => o.rule === rules.outOfPartnership.id)).toBe(true)
   })
 })
+
+describe('consent alongside other missing details', () => {
+  it('asks for consent with everything else, saying when no permit covers today', () => {
+    const r = triageReferral(facts({ birthDate: undefined, referralConsentPeriods: [{ end: '2020-01-01' }] }), rules, ncl, ON)
+    expect(r.outcome).toBe('needs-information')
+    expect(r.missing.map((m) => m.what)).toStrictEqual(['date of birth', 'referral consent'])
+    expect(r.reasons).toContain('no referral consent\'s period covers today')
+  })
+
+  it('keeps an excluded referral without consent in the worklist, saying why', () => {
+    const lsc = loaded.partnerships.get('lancashire-and-south-cumbria')
+    const lscRules = loaded.rules.get('lancashire-and-south-cumbria')
+    if (lsc === undefined || lscRules === undefined) throw new Error('no LSC')
+    const person = facts({ postcode: `${lsc.postcodeDistricts[0] ?? ''} 1AA`, registeredPracticeOds: lsc.practices[0], referringPracticeOds: lsc.practices[0], employmentSituation: 'unemployed', dateWorkStopped: '2026-09-01', indicators: ['long-term-unemployed'], referralConsent: false })
+    const r = triageReferral(person, lscRules, lsc, ON)
+    expect(r.outcome).toBe('clinical-review')
+    expect(r.reasons).toContain('missing: referral consent, so the referral waits in the partnership\'s worklist and is not sent on')
+    expect(triageReferral({ ...person, referralConsent: true }, lscRules, lsc, ON).reasons.some((x) => x.startsWith('missing:'))).toBe(false)
+  })
+})
