@@ -1,5 +1,5 @@
 import type { Reference, Task } from '@medplum/fhirtypes'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { ReferralFacts } from '../../../src/intake/referral-facts.ts'
 import type { Partnership } from '../../../src/routing/partnership.ts'
 import { buildTriageTask, LOCAL_SERVICE_EXTENSION, TRIAGE_TASK_PROFILE, taskStatus, type TaskInput } from '../../../src/triage/build-task.ts'
@@ -58,7 +58,8 @@ function input (triage: TriageResult, over: Partial<TaskInput> = {}): TaskInput 
 describe('buildTriageTask', () => {
   let triage: TriageResult
   let task: Task
-  beforeAll(() => {
+  // built for each test, so a mutation tool's per-test coverage sees every test that reads it
+  beforeEach(() => {
     triage = triageOf(urgentFacts)
     task = buildTriageTask(input(triage))
   })

@@ -159,3 +159,55 @@ describe('consent alongside other missing details', () => {
     expect(triageReferral({ ...person, referralConsent: true }, lscRules, lsc, ON).reasons.some((x) => x.startsWith('missing:'))).toBe(false)
   })
 })
+
+describe('reasons and signposts, word for word', () => {
+  const lsc = loaded.partnerships.get('lancashire-and-south-cumbria')
+  const lscRules = loaded.rules.get('lancashire-and-south-cumbria')
+  if (lsc === undefined || lscRules === undefined) throw new Error('no LSC')
+  const inLsc = (over: Parameters<typeof facts>[0]): ReturnType<typeof facts> => facts({ postcode: `${lsc.postcodeDistricts[0] ?? ''} 1AA`, registeredPracticeOds: lsc.practices[0], referringPracticeOds: lsc.practices[0], ...over })
+
+  it('signposts out of area by the person\'s own area, adding the signpost rules that match', () => {
+    const away = facts({ postcode: OUT_POSTCODE, registeredPracticeOds: OUT_PRACTICE, indicators: ['money-worries'] })
+    const home = { partnershipId: 'greater-manchester', service: { name: 'GM WorkWell' } }
+    const r = triageReferral(away, rules, ncl, ON, home)
+    expect(r.outputs.find((o) => o.code === 'own-area-workwell')?.reason).toBe('outside this WorkWell service\'s area: the person\'s own GP practice or home is in the greater-manchester WorkWell area')
+    const debt = r.outputs.find((o) => o.code === 'debt-advice')
+    expect(debt?.rule).toBe('baseline/money-worries-debt')
+    expect(debt?.local?.name).toBe('National Debtline')
+  })
+
+  it('notes disagreeing records, with what is missing, only when there are some', () => {
+    expect(triageReferral(facts({ conflicts: ['employment situation'], employmentSituation: undefined }), rules, ncl, ON).reasons).toContain('the current records disagree: employment situation')
+    expect(triageReferral(facts({ conflicts: [], employmentSituation: undefined }), rules, ncl, ON).reasons.some((x) => x.startsWith('the current records disagree'))).toBe(false)
+  })
+
+  it('counts time out of work only for people out of work, and says the months within the limit', () => {
+    const employed = triageReferral(inLsc({ employmentSituation: 'employed-off-sick', dateWorkStopped: '2020-01-01' }), lscRules, lsc, ON)
+    expect(employed.outcome).toBe('eligible-refer')
+    expect(employed.reasons).toContain('employment situation "employed-off-sick" is within the criteria (rule lancashire-and-south-cumbria/out-of-work-under-6-months)')
+    const recent = triageReferral(inLsc({ employmentSituation: 'unemployed', dateWorkStopped: '2026-09-01' }), lscRules, lsc, ON)
+    expect(recent.outcome).toBe('eligible-refer')
+    expect(recent.reasons).toContain('out of work for 2 months, within the 6-month limit (rule lancashire-and-south-cumbria/out-of-work-under-6-months)')
+    const long = triageReferral(inLsc({ employmentSituation: 'unemployed', dateWorkStopped: '2025-01-01' }), lscRules, lsc, ON)
+    expect(long.outcome).toBe('signpost-only')
+  })
+
+  it('keeps urgency while details are missing', () => {
+    const r = triageReferral(facts({ birthDate: undefined, employmentSituation: 'employed-off-sick', indicators: ['at-risk-of-job-loss'] }), rules, ncl, ON)
+    expect(r.outcome).toBe('needs-information')
+    expect(r.priority).toBe('urgent')
+  })
+
+  it('names an exclusion\'s reason as the review, with the signpost rules that match', () => {
+    const r = triageReferral(inLsc({ employmentSituation: 'unemployed', dateWorkStopped: '2026-09-01', indicators: ['long-term-unemployed', 'money-worries'] }), lscRules, lsc, ON)
+    const rule = lscRules.exclusions.find((e) => e.indicator === 'long-term-unemployed')
+    expect(r.review).toBe(`for clinical review at the partnership: ${rule?.reason ?? ''}`)
+    expect(r.outputs.some((o) => o.code === 'debt-advice')).toBe(true)
+  })
+
+  it('says no permit covers today when consent is all that is missing', () => {
+    const r = triageReferral(facts({ referralConsentPeriods: [{ end: '2020-01-01' }] }), rules, ncl, ON)
+    expect(r.missing.map((m) => m.what)).toStrictEqual(['referral consent'])
+    expect(r.reasons).toContain('no referral consent\'s period covers today')
+  })
+})
