@@ -104,6 +104,15 @@ describe('buildTriageTask', () => {
     expect(held.statusReason).toStrictEqual({ text: 'The rules passed their review date; Missing: fit note' })
   })
 
+  it('gives a local service only the ways to reach it that it has, and no instructions it lacks', () => {
+    const output = { kind: 'signpost' as const, code: 'debt-advice', display: 'Debt advice', rule: 'baseline/x', reason: 'r', local: { name: 'National Debtline', phone: '0808 808 4000' } }
+    const built = buildTriageTask(input({ ...triage, outputs: [output] }))
+    expect(built.output?.[0]?.extension?.[1]).toStrictEqual({
+      url: LOCAL_SERVICE_EXTENSION,
+      extension: [{ url: 'name', valueString: 'National Debtline' }, { url: 'telecom', valueContactPoint: { system: 'phone', value: '0808 808 4000' } }]
+    })
+  })
+
   it('records the rules version in an extension', () => {
     expect(task.extension).toStrictEqual([{ url: `${SD}/triage-rules-version`, valueString: 'workwell-baseline/2026.12.3+north-central-london/2026.12.1' }])
   })
