@@ -117,13 +117,14 @@ async function workwellGateway (app: FastifyInstance, opts: AppOptions): Promise
     newReference,
     version: opts.version,
     // every door (REST, transaction, $triage, BaRS) takes referrals through this one intake
-    intake: { store, validator, routing, triageRules: opts.triageRules, clock, newId, newReference, requestIdStaleMs: opts.config.requestIdStaleMs, metrics },
+    intake: { store, validator, routing, triageRules: opts.triageRules, clock, newId, newReference, requestIdStaleMs: opts.config.requestIdStaleMs, metrics, duplicates: opts.config.duplicates },
     endpoints,
     metrics
   }
 
-  // each partnership's rule review date: alerts once passed (and triage held after the grace)
-  const reviews = rulesReviews(opts.triageRules, opts.partnerships)
+  // each partnership's rule review date: alerts once passed (and triage held after the grace);
+  // and its directory entries' check dates: an alert once older than allowed
+  const reviews = rulesReviews(opts.triageRules, opts.partnerships, opts.config.directoryCheckMaxDays)
 
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method]

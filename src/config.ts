@@ -2,6 +2,7 @@ import path from 'node:path'
 import { loadSecurityConfig, type SecurityConfig } from './auth/auth-config.ts'
 import { loadConsoleConfig, type ConsoleConfig } from './console/console-config.ts'
 import { loadTlsConfig, type TlsConfig } from './tls/tls-config.ts'
+import { DEFAULT_DUPLICATE_KEY } from './intake/duplicate-referrals.ts'
 
 /** All configuration, read and validated once at start; nothing else reads process.env. */
 export interface Config {
@@ -20,6 +21,14 @@ export interface Config {
   odsPracticesFile?: string
   /** days a rule file or partnership.json may run past its review date before triage for that partnership is held (WORKWELL_RULES_REVIEW_GRACE_DAYS) */
   rulesReviewGraceDays: number
+  /**
+   * linking the same person's referrals (src/intake/duplicate-referrals.ts): the HMAC key of
+   * the NHS number digest (WORKWELL_DUPLICATE_KEY, never logged) and how many days back an
+   * earlier referral counts (WORKWELL_DUPLICATE_WINDOW_DAYS)
+   */
+  duplicates: { key: string, windowDays: number }
+  /** days since a directory entry's phone number or address was checked before an alert asks for a new check (WORKWELL_DIRECTORY_CHECK_MAX_DAYS) */
+  directoryCheckMaxDays: number
   bodyLimitBytes: number
   delivery: {
     enabled: boolean
@@ -123,6 +132,9 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string, default: string, de
   // triage (src/triage/, src/routing/ods-practices.ts)
   { name: 'WORKWELL_ODS_PRACTICES_FILE', default: '(none: listed practices only)', description: 'ODS epraccur GP practice file: each partnership\'s practices include every active practice its subIcbCodes commission' },
   { name: 'WORKWELL_RULES_REVIEW_GRACE_DAYS', default: '30', description: 'days a rule file or partnership.json may run past its reviewBy date (an alert) before triage for that partnership is held for clinical review' },
+  { name: 'WORKWELL_DIRECTORY_CHECK_MAX_DAYS', default: '180', description: 'days since a triage directory entry\'s phone number or web address was checked against its source before a DirectoryCheckOverdue alert asks for a new check' },
+  { name: 'WORKWELL_DUPLICATE_WINDOW_DAYS', default: '28', description: 'days back an earlier referral of the same NHS number is linked to a new one and flagged to the partnership (docs/decisions/duplicate-referrals.md)' },
+  { name: 'WORKWELL_DUPLICATE_KEY', default: '(a built-in key: the digest is then only a pseudonym)', description: 'HMAC-SHA256 key of the NHS number digest referrals are linked by (at least 32 characters, the same on every instance; never logged)' },
   { name: 'WORKWELL_BODY_LIMIT', default: '1048576', description: 'largest request body in bytes (larger is 413)' },
   { name: 'WORKWELL_DELIVERY_ENABLED', default: 'true', description: 'run the delivery worker inside the server' },
   { name: 'WORKWELL_DELIVERY_POLL_MS', default: '1000', description: 'how often the worker looks for due deliveries' },
@@ -234,6 +246,14 @@ function databaseUrl (env: Env): { databaseUrl?: string } {
   return { databaseUrl: raw }
 }
 
+/** WORKWELL_DUPLICATE_KEY, or the built-in key when unset; the message never shows the value. */
+function duplicateKey (env: Env): string {
+  const value = env.WORKWELL_DUPLICATE_KEY ?? ''
+  if (value === '') return DEFAULT_DUPLICATE_KEY
+  if (value.length < 32) throw new ConfigError('WORKWELL_DUPLICATE_KEY', 'expected at least 32 characters')
+  return value
+}
+
 /**
  * Reads and validates the configuration from an environment map.
  * @param env - usually process.env; tests pass their own
@@ -282,6 +302,8 @@ export function loadConfig (env: Env, cwd: string): Config {
     mappingsDir: dir('WORKWELL_MAPPINGS_DIR', './mappings'),
     ...((env.WORKWELL_ODS_PRACTICES_FILE ?? '').trim() === '' ? {} : { odsPracticesFile: dir('WORKWELL_ODS_PRACTICES_FILE', '') }),
     rulesReviewGraceDays: integer(env, 'WORKWELL_RULES_REVIEW_GRACE_DAYS', 30, 0, 3650),
+    duplicates: { key: duplicateKey(env), windowDays: integer(env, 'WORKWELL_DUPLICATE_WINDOW_DAYS', 28, 1, 3650) },
+    directoryCheckMaxDays: integer(env, 'WORKWELL_DIRECTORY_CHECK_MAX_DAYS', 180, 1, 3650),
     bodyLimitBytes: integer(env, 'WORKWELL_BODY_LIMIT', 1_048_576, 1024, 64 * 1_048_576),
     delivery: {
       enabled: boolean(env, 'WORKWELL_DELIVERY_ENABLED', true),

@@ -1,7 +1,7 @@
 import type { CircuitRecord, OutboxStats } from '../store/store.ts'
 
 /** The alerts the gateway raises (CamelCase names, as Prometheus alerting rules name them). */
-export type AlertName = 'ReferralDeadLettered' | 'PartnerCircuitOpenLong' | 'ReferralDeliveryDelayed' | 'TriageRulesReviewOverdue' | 'TriageHeldForReview'
+export type AlertName = 'ReferralDeadLettered' | 'PartnerCircuitOpenLong' | 'ReferralDeliveryDelayed' | 'TriageRulesReviewOverdue' | 'TriageHeldForReview' | 'DirectoryCheckOverdue'
 
 /** One active alert. Ids, counts and times only: nothing about a patient. */
 export interface Alert {
@@ -32,6 +32,12 @@ export interface RulesReview {
   reviewBy: string
   /** days past it before triage for the partnership is held for a clinician */
   graceDays: number
+  /**
+   * the directory entries with a phone number or web address it signposts to, each with the
+   * day it was last checked against its source, and how old that check may grow
+   * (docs/hazard-log.md H13); absent: no directory alert
+   */
+  directory?: { checks: ReadonlyArray<{ code: string, checked: string }>, maxAgeDays: number }
 }
 
 /** What the alerts are worked out from. */
@@ -89,6 +95,8 @@ export function evaluateAlerts (facts: AlertFacts, thresholds: AlertThresholds):
     })
   }
   for (const r of facts.reviews ?? []) {
+    const directory = r.directory === undefined ? undefined : directoryAlert(r.partnershipId, r.directory, now)
+    if (directory !== undefined) alerts.push(directory)
     // dates are whole England days: the rules lapse at the end of their review day
     const lapsed = Date.parse(`${r.reviewBy}T00:00:00.000Z`) + DAY_MS
     if (now < lapsed) continue
@@ -112,4 +120,25 @@ export function evaluateAlerts (facts: AlertFacts, thresholds: AlertThresholds):
         })
   }
   return alerts
+}
+
+/**
+ * An alert for the directory entries whose check is older than allowed, the way a passed
+ * review date is one: a cause to fix (check each against its source and record the day), not a
+ * symptom, since the Task still names the service. Codes and dates only.
+ */
+function directoryAlert (partnershipId: string, directory: NonNullable<RulesReview['directory']>, now: number): Alert | undefined {
+  // a check covers its whole (England) day, as a review date does
+  const due = (checked: string): number => Date.parse(`${checked}T00:00:00.000Z`) + (directory.maxAgeDays + 1) * DAY_MS
+  const stale = directory.checks.filter((c) => now >= due(c.checked)).sort((a, b) => a.checked.localeCompare(b.checked) || a.code.localeCompare(b.code))
+  const oldest = stale[0]
+  if (oldest === undefined) return undefined
+  return {
+    name: 'DirectoryCheckOverdue',
+    key: `DirectoryCheckOverdue/${partnershipId}`,
+    kind: 'cause',
+    partnershipId,
+    since: new Date(due(oldest.checked)).toISOString(),
+    detail: `directory entries last checked more than ${directory.maxAgeDays} days ago: ${stale.map((c) => `${c.code} (${c.checked})`).join(', ')}: check each phone number and address against its source and record the day in the rule file (a new version)`
+  }
 }

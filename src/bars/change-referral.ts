@@ -37,6 +37,8 @@ export function retriagedTask (current: Task, fresh: Task, versionId: string, at
     id: current.id,
     authoredOn: current.authoredOn ?? fresh.authoredOn,
     note: [...(current.note ?? []), ...(fresh.note ?? [])],
+    // links to earlier referrals of the same person were made at intake: a change keeps them
+    ...(current.input === undefined ? {} : { input: current.input }),
     lastModified: at,
     meta: { ...current.meta, versionId, lastUpdated: at }
   }

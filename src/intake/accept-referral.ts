@@ -11,6 +11,7 @@ import type { AuditRecord } from '../store/audit-store.ts'
 import type { OutboxStore } from '../store/outbox-store.ts'
 import type { RequestIdClaim, RequestIdStore } from '../store/request-id-store.ts'
 import type { ResourceScope, ResourceStore, StoredResource } from '../store/resource-store.ts'
+import type { DuplicateIndex } from '../store/duplicate-index.ts'
 import { odsCodeOf } from '../fhir/ods-reference.ts'
 import type { ResolvedRules } from '../triage/rules.ts'
 import type { TriageResult } from '../triage/triage-result.ts'
@@ -19,10 +20,11 @@ import { finaliseIssues } from '../validation/issues.ts'
 import { WORKWELL_REFERRAL_PROFILE } from '../validation/profiles.ts'
 import { decideReferral, type DecisionTables, type ReferralDecision, type TaskFrame } from '../referral/decide-referral.ts'
 import type { ReferralPackage } from '../referral/referral-package.ts'
+import { type DuplicateSettings, duplicateLinks, flagDuplicates, linkAudit, patientKey, windowStart } from './duplicate-referrals.ts'
 
 export interface IntakeDeps {
   /** the referral's resources and X-Request-Id claims; a BaRS change or cancellation also looks up its outbox rows */
-  store: ResourceStore & RequestIdStore & Pick<OutboxStore, 'listDeliveries'>
+  store: ResourceStore & DuplicateIndex & RequestIdStore & Pick<OutboxStore, 'listDeliveries'>
   validator: ResourceValidator
   routing: RoutingIndex
   /** triage rules per partnership id (src/triage/load-triage-rules.ts) */
@@ -34,6 +36,8 @@ export interface IntakeDeps {
   newReference?: () => string
   /** counts each stored referral by its triage outcome (workwell_triage_outcomes_total) */
   metrics?: Pick<GatewayMetrics, 'triageOutcome'>
+  /** links the same person's referrals (duplicate-referrals.ts); without it none are linked */
+  duplicates?: DuplicateSettings
 }
 
 /** A referral ready for the pipeline: validated input plus the resources to store, ids assigned. */
@@ -223,8 +227,18 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
   const { pkg } = prepared
   const taskId = deps.newId()
   const reference = deps.newReference?.()
-  const { route, triage, task, deliver } = decideIntake(deps, prepared, ctx, { taskId, ...(reference === undefined ? {} : { reference }) }, now)
+  const { facts, route, triage, task: decided, deliver } = decideIntake(deps, prepared, ctx, { taskId, ...(reference === undefined ? {} : { reference }) }, now)
+  const requesterOds = odsCodeOf(pkg.serviceRequest.requester)
+  const nhsNumber = facts.patientIdentifier?.value
+  // only referrals are linked: a proposal (advice only, "what would happen") refers no one
+  const key = deps.duplicates === undefined || nhsNumber === undefined || !facts.isReferral ? undefined : patientKey(nhsNumber, deps.duplicates.key)
+  // the gateway's own lookup across every referrer and partnership; duplicateLinks decides
+  // what of it the new Task (which its referrer reads) may say
+  const links = key === undefined || deps.duplicates === undefined
+    ? []
+    : duplicateLinks(await deps.store.referralsByPatientKey(key, windowStart(now, deps.duplicates.windowDays)), { ...(requesterOds === undefined ? {} : { requesterOds }), partnershipId: route.partnership.id })
   const at = now.toISOString()
+  const task = flagDuplicates(decided, links, deps.duplicates?.windowDays ?? 0, at)
   const stamp = (r: Resource): StoredResource => {
     const resource = { ...r, meta: { ...r.meta, versionId: '1', lastUpdated: at } } as Resource
     return { resourceType: r.resourceType, id: r.id as string, versionId: '1', lastUpdated: at, resource, json: JSON.stringify(resource) }
@@ -239,7 +253,7 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
   }
   const audit: AuditRecord[] = [...stored, storedTask].map((s) => auditRecord(deps.newId(), now, {
     action: 'C', subtype: 'create', agent: ctx.agent, entity: `${s.resourceType}/${s.id}`, correlationId: ctx.correlationId
-  }))
+  })).concat(linkAudit(links, deps.newId, now, ctx.agent, ctx.correlationId))
   await deps.store.saveReferral({
     ...(ctx.requestId === undefined ? {} : { requestId: ctx.requestId }),
     resources: [...stored, storedTask],
@@ -249,7 +263,8 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
     ...(deliver
       ? { outbox: { id: deps.newId(), partnershipId: route.partnership.id, serviceRequestId: prepared.serviceRequestId, taskId, createdAt: at } }
       : {}),
-    audit
+    audit,
+    ...(key === undefined ? {} : { patientKey: key })
   })
   deps.metrics?.triageOutcome(triage.outcome, route.partnership.id)
   return { serviceRequest: srStored, task: storedTask, stored, triage, partnershipId: route.partnership.id, queuedForDelivery: deliver }

@@ -166,6 +166,19 @@ export const pgMigrations: readonly Migration[] = [
       CREATE UNIQUE INDEX tasks_reference_unique ON tasks (reference, (coalesce(reference_clash, ''))) WHERE reference IS NOT NULL;
       DROP INDEX tasks_reference;
     `
+  },
+  {
+    version: 9,
+    name: 'patient keys of referrals (duplicate links)',
+    sql: `
+      -- the same step as SQLite's version 10: a keyed digest of the NHS number, never the number
+      CREATE TABLE patient_keys (
+        task_id text COLLATE "C" NOT NULL PRIMARY KEY REFERENCES tasks (id),
+        patient_key text COLLATE "C" NOT NULL,
+        accepted_at text COLLATE "C" NOT NULL
+      );
+      CREATE INDEX patient_keys_lookup ON patient_keys (patient_key, accepted_at);
+    `
   }
 ]
 

@@ -17,7 +17,9 @@ const SAVE_REFERRALS = `WITH
         SELECT id, p, s, k, 'pending', 0, c, c, c, kind, payload
         FROM unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[]) AS x(id, p, s, k, c, kind, payload)),
   a AS (INSERT INTO audit_events (id, recorded, action, subtype, outcome, agent, entity, correlation_id)
-        SELECT * FROM unnest($22::text[], $23::text[], $24::text[], $25::text[], $26::text[], $27::text[], $28::text[], $29::text[]))
+        SELECT * FROM unnest($22::text[], $23::text[], $24::text[], $25::text[], $26::text[], $27::text[], $28::text[], $29::text[])),
+  k AS (INSERT INTO patient_keys (task_id, patient_key, accepted_at)
+        SELECT * FROM unnest($31::text[], $32::text[], $33::text[]))
   SELECT 1`
 
 // Only an in-flight (or unclaimed) id may complete: if another request took over a stale claim
@@ -40,16 +42,18 @@ export function saveReferralsQuery (group: readonly ReferralRows[]): QueryConfig
   const tasks = group.map((g) => g.task)
   const outbox = group.flatMap((g) => (g.outbox === null ? [] : [g.outbox]))
   const audit = group.flatMap((g) => g.audit)
+  const keys = group.flatMap((g) => (g.patientKey === null ? [] : [g.patientKey]))
   return {
-    name: 'save-referrals-referenced',
+    name: 'save-referrals-keyed',
     text: SAVE_REFERRALS,
     values: [
       ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => column(resources, i)),
       ...[0, 1, 2, 3, 4, 5].map((i) => column(tasks, i)),
       ...[0, 1, 2, 3, 4, 5, 6].map((i) => column(outbox, i)),
       ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => column(audit, i)),
-      // the tasks' reference column came later: its parameter is the last one
-      column(tasks, 6)
+      // the tasks' reference column and the patient keys came later: their parameters are last
+      column(tasks, 6),
+      ...[0, 1, 2].map((i) => column(keys, i))
     ]
   }
 }

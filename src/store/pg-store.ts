@@ -7,6 +7,7 @@ import type {
   ClaimFilter,
   DeliveryFilter,
   DeliverySettlement,
+  KeyedReferral,
   OutboxRow,
   OutboxStats,
   PruneCounts,
@@ -24,7 +25,7 @@ import type {
 import { instantBounds, normaliseInstant } from './fhir-instant.ts'
 import { latestVersion, runPgMigrations, schemaVersion } from './pg-migrations.ts'
 import { REFERENCE_INDEX, ReferenceTakenError, RequestIdAlreadyDoneError } from './store-errors.ts'
-import { auditValues as auditColumns, byDueThenCreated, PRUNE_BATCH, checkNonNegativeInteger, checkResources, checkTaskVersion, int, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toStoredResource, createdScope, resourceRow } from './store-rows.ts'
+import { auditValues as auditColumns, byDueThenCreated, PRUNE_BATCH, checkNonNegativeInteger, checkResources, checkTaskVersion, int, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toStoredResource, createdScope, resourceRow, toKeyedReferral } from './store-rows.ts'
 import type { ReferralRows, Row } from './store-rows.ts'
 import { toReferralRows } from './store-rows.ts'
 import { scopeCondition } from './access-scope.ts'
@@ -242,6 +243,17 @@ class PgStore implements Store {
       if (err instanceof ResourceConflict) return err.result()
       throw err
     })
+  }
+
+  async referralsByPatientKey (patientKey: string, since: string): Promise<KeyedReferral[]> {
+    const { rows } = await this.#query({
+      name: 'referrals-by-patient-key',
+      text: `SELECT k.task_id, k.accepted_at, t.based_on, t.owner, t.requester_ods, t.reference
+        FROM patient_keys k JOIN tasks t ON t.id = k.task_id
+        WHERE k.patient_key = $1 AND k.accepted_at >= $2 ORDER BY k.accepted_at, k.task_id`,
+      values: [patientKey, normaliseInstant(since)]
+    })
+    return rows.map(toKeyedReferral)
   }
 
   async readResource (resourceType: string, id: string, scope?: AccessScope): Promise<StoredResource | undefined> {

@@ -85,6 +85,11 @@ export interface ReferralWrite {
   scope?: ResourceScope
   outbox?: NewOutboxRow
   audit: AuditRecord[]
+  /**
+   * the keyed digest of the person's NHS number (duplicate-index.ts), stored with the Task id
+   * and the Task's lastUpdated as the time the referral was accepted; absent without an NHS number
+   */
+  patientKey?: string
 }
 
 export interface TaskIndex {

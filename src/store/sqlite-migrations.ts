@@ -183,6 +183,21 @@ export const migrations: readonly Migration[] = [
       CREATE UNIQUE INDEX tasks_reference_unique ON tasks (reference, coalesce(reference_clash, '')) WHERE reference IS NOT NULL;
       DROP INDEX tasks_reference;
     `
+  },
+  {
+    version: 10,
+    name: 'patient keys of referrals (duplicate links)',
+    sql: `
+      -- a keyed digest of the NHS number per referral, never the number
+      -- (docs/decisions/duplicate-referrals.md); referrals stored before this step have none
+      CREATE TABLE patient_keys (
+        task_id TEXT NOT NULL PRIMARY KEY,
+        patient_key TEXT NOT NULL,
+        accepted_at TEXT NOT NULL,
+        FOREIGN KEY (task_id) REFERENCES tasks (id)
+      ) STRICT;
+      CREATE INDEX patient_keys_lookup ON patient_keys (patient_key, accepted_at);
+    `
   }
 ]
 

@@ -7,6 +7,7 @@ import type {
   DeliverySettlement,
   ReplayResult,
   DeliveryFilter,
+  KeyedReferral,
   NewOutboxRow,
   OutboxRow,
   OutboxStats,
@@ -26,7 +27,7 @@ import { openSqliteDatabase } from './sqlite-database.ts'
 import { createGroupCommit, type ItemOutcome } from './group-commit.ts'
 import { migrations, runMigrations } from './sqlite-migrations.ts'
 import { scopeCondition } from './access-scope.ts'
-import { auditValues as auditColumns, byDueThenCreated, PRUNE_BATCH, checkNonNegativeInteger, checkResources, checkTaskVersion, int, type ReferralRows, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toReferralRows, toStoredResource, createdScope, resourceRow } from './store-rows.ts'
+import { auditValues as auditColumns, byDueThenCreated, PRUNE_BATCH, checkNonNegativeInteger, checkResources, checkTaskVersion, int, type ReferralRows, ResourceConflict, text, toCircuitRecord, toOutboxRow, toOutboxStats, toReferralRows, toStoredResource, createdScope, resourceRow, toKeyedReferral } from './store-rows.ts'
 import { REFERENCE_INDEX, ReferenceTakenError, RequestIdAlreadyDoneError } from './store-errors.ts'
 import { AUDIT_SEARCH_SQL, auditSearchValues, toAuditRecord } from '../audit/audit-row.ts'
 import type { AuditQuery } from '../audit/audit-event.ts'
@@ -78,6 +79,8 @@ interface Statements {
   insertOutbox: StatementSync
   insertOutboxRow: StatementSync
   insertAudit: StatementSync
+  insertPatientKey: StatementSync
+  selectByPatientKey: StatementSync
   completeRequestId: StatementSync
   insertRequestId: StatementSync
   selectRequestId: StatementSync
@@ -112,6 +115,10 @@ function prepareStatements (db: DatabaseSync): Statements {
       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0, ?5, ?5)`),
     insertAudit: db.prepare(`INSERT INTO audit_events
       (id, recorded, action, subtype, outcome, agent, entity, correlation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertPatientKey: db.prepare('INSERT INTO patient_keys (task_id, patient_key, accepted_at) VALUES (?, ?, ?)'),
+    selectByPatientKey: db.prepare(`SELECT k.task_id, k.accepted_at, t.based_on, t.owner, t.requester_ods, t.reference
+      FROM patient_keys k JOIN tasks t ON t.id = k.task_id
+      WHERE k.patient_key = ? AND k.accepted_at >= ? ORDER BY k.accepted_at, k.task_id`),
     // only an in-flight (or unclaimed) id may complete: if another request took over a
     // stale claim and finished first, no row changes and the whole write is rolled back
     completeRequestId: db.prepare(`INSERT INTO request_ids (request_id, state, service_request_id, task_id, claimed_at)
@@ -183,6 +190,7 @@ class SqliteStore implements SqliteWriterStore {
       }
       if (rows.outbox !== null) this.#s.insertOutboxRow.run(...rows.outbox)
       for (const values of rows.audit) this.#s.insertAudit.run(...values)
+      if (rows.patientKey !== null) this.#s.insertPatientKey.run(...rows.patientKey)
       if (rows.requestId !== null) {
         // claimed_at only matters for an id nobody claimed first; the write's time stands in
         const done = this.#s.completeRequestId.run(rows.requestId, rows.serviceRequestId, rows.task[0], rows.task[4])
@@ -263,6 +271,10 @@ class SqliteStore implements SqliteWriterStore {
     const row = this.#statement(`SELECT resource_type, id, version_id, last_updated, content FROM resources
       WHERE resource_type = ? AND id = ? AND ${inScope}`).get(...params)
     return row === undefined ? undefined : toStoredResource(row)
+  }
+
+  async referralsByPatientKey (patientKey: string, since: string): Promise<KeyedReferral[]> {
+    return this.#s.selectByPatientKey.all(patientKey, normaliseInstant(since)).map(toKeyedReferral)
   }
 
   async searchTasks (query: TaskQuery): Promise<TaskSearchResult> {

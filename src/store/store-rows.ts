@@ -1,5 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes'
-import type { AuditRecord, CircuitRecord, CircuitState, DeliveryStatus, OutboxKind, OutboxRow, OutboxStats, ReferralWrite, ResourceScope, StoredResource, TaskVersionResult, TaskVersionWrite } from './store.ts'
+import type { AuditRecord, CircuitRecord, CircuitState, DeliveryStatus, KeyedReferral, OutboxKind, OutboxRow, OutboxStats, ReferralWrite, ResourceScope, StoredResource, TaskVersionResult, TaskVersionWrite } from './store.ts'
 
 /**
  * A row as a driver returns it: column name → value. Both stores share one schema and one
@@ -230,6 +230,8 @@ export interface ReferralRows {
   outbox: [string, string, string, string, string, string, string | null] | null
   /** audit_events values, as auditValues gives them */
   audit: Array<Array<string | null>>
+  /** patient_keys row: task_id, patient_key, accepted_at (store.ts DuplicateIndex) */
+  patientKey: [string, string, string] | null
 }
 
 /**
@@ -250,8 +252,25 @@ export function toReferralRows (write: ReferralWrite, normalise: (instant: strin
     resources: write.resources.map((r) => resourceRow(r, scope)),
     task: [t.id, t.basedOn, t.owner, t.status, lastUpdated, scope.requesterOds ?? null, t.reference ?? null],
     outbox: o === undefined ? null : [o.id, o.partnershipId, o.serviceRequestId, o.taskId, normalise(o.createdAt), o.kind ?? 'referral', o.payload ?? null],
-    audit: write.audit.map((event) => auditValues(event, normalise))
+    audit: write.audit.map((event) => auditValues(event, normalise)),
+    patientKey: write.patientKey === undefined ? null : [t.id, write.patientKey, lastUpdated]
   }
+}
+
+/** A patient_keys row joined with its Task's search row (both stores' referralsByPatientKey). */
+export function toKeyedReferral (row: Row): KeyedReferral {
+  const basedOn = text(row, 'based_on')
+  const out: KeyedReferral = {
+    serviceRequestId: basedOn.startsWith('ServiceRequest/') ? basedOn.slice('ServiceRequest/'.length) : basedOn,
+    taskId: text(row, 'task_id'),
+    owner: text(row, 'owner'),
+    acceptedAt: text(row, 'accepted_at')
+  }
+  const reference = optText(row, 'reference')
+  if (reference !== undefined) out.reference = reference
+  const requesterOds = optText(row, 'requester_ods')
+  if (requesterOds !== undefined) out.requesterOds = requesterOds
+  return out
 }
 
 /** Rows deleted per statement by a prune: small enough that intake never waits long for the lock. */

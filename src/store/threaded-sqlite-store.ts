@@ -94,6 +94,8 @@ export async function openThreadedSqliteStore (options: SqliteStoreOptions): Pro
     prune: async (...a) => write('prune', a),
     readResource: async (...a) => reader.readResource(...a),
     searchTasks: async (...a) => reader.searchTasks(...a),
+    // a read: it sees every referral the writer has committed (WAL)
+    referralsByPatientKey: async (...a) => reader.referralsByPatientKey(...a),
     listDeliveries: async (...a) => reader.listDeliveries(...a),
     outboxStats: async () => reader.outboxStats(),
     listCircuits: async () => reader.listCircuits(),

@@ -49,16 +49,26 @@ const catalogueSection = {
   }
 } as const
 
+/**
+ * A directory entry. A phone number or web address goes stale as services move (docs/hazard-log.md
+ * H13), so one that gives either names the page that publishes it (`source`) and the day it was
+ * last compared with that page (`checked`); `verify` says what is still to be confirmed. The
+ * gateway raises an alert when `checked` is older than WORKWELL_DIRECTORY_CHECK_MAX_DAYS.
+ */
 const localService = {
   type: 'object',
   additionalProperties: false,
   required: ['name'],
   anyOf: [{ required: ['phone'] }, { required: ['url'] }, { required: ['text'] }],
+  dependencies: { phone: ['source', 'checked'], url: ['source', 'checked'] },
   properties: {
     name: text,
     phone: { type: 'string', pattern: '^[0-9 ]{10,14}$' },
     url: { type: 'string', pattern: '^https://' },
-    text
+    text,
+    source: { type: 'string', pattern: '^https://' },
+    checked: date,
+    verify: text
   }
 } as const
 

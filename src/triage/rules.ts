@@ -77,6 +77,12 @@ export interface LocalService {
   phone?: string
   url?: string
   text?: string
+  /** the page that publishes the phone number or web address (required with either) */
+  source?: string
+  /** the day (YYYY-MM-DD) they were last compared with `source` (required with either) */
+  checked?: string
+  /** what is still to be confirmed about them */
+  verify?: string
 }
 
 /** A catalogue entry: a service or signpost code, its display, and who may be offered it. */

@@ -15,6 +15,9 @@ describe('rule review dates, passed', () => {
     const flags = (r.body.entry as Array<{ resource: { code: { coding: Array<{ code: string }> }, subject: { reference?: string } } }>).map((e) => e.resource)
     const held = flags.filter((f) => f.code.coding[0]?.code === 'TriageHeldForReview').map((f) => f.subject.reference?.replace('Organization/', ''))
     expect(new Set(held)).toEqual(new Set(gw.deps.partnerships.keys()))
+    // every partnership signposts to the national directory, whose checks are long past too
+    const stale = flags.filter((f) => f.code.coding[0]?.code === 'DirectoryCheckOverdue').map((f) => f.subject.reference?.replace('Organization/', ''))
+    expect(new Set(stale)).toEqual(new Set(gw.deps.partnerships.keys()))
     const metrics = await call(`${gw.origin}/metrics`)
     expect(metrics.text).toMatch(/workwell_delivery_alert_active\{[^}]*TriageHeldForReview[^}]*\} 1/)
   })

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../../src/config.ts'
+import { DEFAULT_DUPLICATE_KEY } from '../../src/intake/duplicate-referrals.ts'
 
 const CWD = path.resolve('/srv/workwell')
 
@@ -26,6 +27,8 @@ describe('loadConfig defaults', () => {
       profilesDir: path.join(CWD, 'profiles'),
       mappingsDir: path.join(CWD, 'mappings'),
       rulesReviewGraceDays: 30,
+      duplicates: { key: DEFAULT_DUPLICATE_KEY, windowDays: 28 },
+      directoryCheckMaxDays: 180,
       bodyLimitBytes: 1_048_576,
       delivery: {
         enabled: true,
@@ -230,6 +233,18 @@ describe('loadConfig partner signing secrets', () => {
     expect(err.variable).toBe('WORKWELL_PARTNER_SECRET_FRIMLEY')
     expect(err.message).toMatch(/at least 32 characters/)
     expect(err.message).not.toContain('short-secret-value')
+  })
+})
+
+describe('loadConfig duplicate links', () => {
+  it('takes the window and the key, and never echoes a short key', () => {
+    const key = 'k'.repeat(32)
+    expect(loadConfig({ WORKWELL_DUPLICATE_KEY: key, WORKWELL_DUPLICATE_WINDOW_DAYS: '14' }, CWD).duplicates).toStrictEqual({ key, windowDays: 14 })
+    const err = configError({ WORKWELL_DUPLICATE_KEY: 'short-duplicate-key' })
+    expect(err.variable).toBe('WORKWELL_DUPLICATE_KEY')
+    expect(err.message).toMatch(/at least 32 characters/)
+    expect(err.message).not.toContain('short-duplicate-key')
+    expect(configError({ WORKWELL_DUPLICATE_WINDOW_DAYS: '0' }).variable).toBe('WORKWELL_DUPLICATE_WINDOW_DAYS')
   })
 })
 

@@ -41,6 +41,12 @@ describe('retriagedTask', () => {
     expect(task.lastModified).toBe('2026-02-01T00:00:00.000Z')
   })
 
+  it('keeps the links to earlier referrals of the same person made at intake (docs/hazard-log.md H18), and adds none', () => {
+    const link = { type: { coding: [{ system: 'https://fhir.workwell.example/CodeSystem/referral-link', code: 'possible-duplicate' }] }, valueString: 'referral from another practice' }
+    expect(retriagedTask({ ...current, input: [link] }, fresh, '4', '2026-02-01T00:00:00.000Z').input).toEqual([link])
+    expect(retriagedTask(current, fresh, '4', '2026-02-01T00:00:00.000Z')).not.toHaveProperty('input')
+  })
+
   it('leaves output out when neither triage nor partnership has any', () => {
     const { output: _o, ...bare } = fresh
     const { output: _c, ...bareCurrent } = current

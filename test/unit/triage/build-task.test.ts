@@ -1,5 +1,5 @@
 import type { Reference, Task } from '@medplum/fhirtypes'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { ReferralFacts } from '../../../src/referral/referral-facts.ts'
 import type { Partnership } from '../../../src/routing/partnership.ts'
 import { buildTriageTask, LOCAL_SERVICE_EXTENSION, TRIAGE_TASK_PROFILE, taskStatus, type TaskInput } from '../../../src/triage/build-task.ts'
@@ -58,7 +58,8 @@ function input (triage: TriageResult, over: Partial<TaskInput> = {}): TaskInput 
 describe('buildTriageTask', () => {
   let triage: TriageResult
   let task: Task
-  beforeAll(() => {
+  // built for each test, so a mutation tool's per-test coverage sees every test that reads it
+  beforeEach(() => {
     triage = triageOf(urgentFacts)
     task = buildTriageTask(input(triage))
   })
@@ -91,8 +92,29 @@ describe('buildTriageTask', () => {
     expect(TRIAGE_TASK_PROFILE).toBe(`${SD}/WorkWell-TriageTask`)
   })
 
+  it('carries the referral reference as an identifier and says it first in the note', () => {
+    const referenced = buildTriageTask(input(triage, { reference: 'WW-00000-0000A' }))
+    expect(referenced.identifier).toStrictEqual([{ system: 'https://fhir.workwell.example/Id/referral-reference', value: 'WW-00000-0000A' }])
+    expect(referenced.note).toStrictEqual([{ time: '2026-11-20T10:15:00.000Z', text: `Referral reference WW-00000-0000A. ${triage.summary}` }])
+    expect(task).not.toHaveProperty('identifier')
+  })
+
+  it('gives the review first and then what is missing as the status reason, joined by a semicolon', () => {
+    const held = buildTriageTask(input({ ...triage, review: 'the rules passed their review date', missing: [{ what: 'fit note', expression: 'ServiceRequest.supportingInfo' }] }))
+    expect(held.statusReason).toStrictEqual({ text: 'The rules passed their review date; Missing: fit note' })
+  })
+
+  it('gives a local service only the ways to reach it that it has, and no instructions it lacks', () => {
+    const output = { kind: 'signpost' as const, code: 'debt-advice', display: 'Debt advice', rule: 'baseline/x', reason: 'r', local: { name: 'National Debtline', phone: '0808 808 4000' } }
+    const built = buildTriageTask(input({ ...triage, outputs: [output] }))
+    expect(built.output?.[0]?.extension?.[1]).toStrictEqual({
+      url: LOCAL_SERVICE_EXTENSION,
+      extension: [{ url: 'name', valueString: 'National Debtline' }, { url: 'telecom', valueContactPoint: { system: 'phone', value: '0808 808 4000' } }]
+    })
+  })
+
   it('records the rules version in an extension', () => {
-    expect(task.extension).toStrictEqual([{ url: `${SD}/triage-rules-version`, valueString: 'workwell-baseline/2026.12.2+north-central-london/2026.11.1' }])
+    expect(task.extension).toStrictEqual([{ url: `${SD}/triage-rules-version`, valueString: 'workwell-baseline/2026.12.3+north-central-london/2026.12.1' }])
   })
 
   it('carries the outcome as businessStatus and the summary as a note', () => {

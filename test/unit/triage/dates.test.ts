@@ -66,3 +66,29 @@ describe('dayBounds', () => {
     expect(dayBounds('nope')).toBeUndefined()
   })
 })
+
+describe('dates that cannot be read', () => {
+  const on = new Date('2026-12-06T12:00:00.000Z')
+
+  it('answers undefined, never throws, for a dateTime that is no instant', () => {
+    expect(monthsRange('2026-13-45T10:00:00Z', on)).toBeUndefined()
+    expect(dayBounds('2026-11-31T25:00:00Z')).toBeUndefined()
+  })
+
+  it('answers undefined for an instant whose England day has no four-digit year', () => {
+    // 23:30 at -01:00 on 31 December 9999 is 00:30 UTC on 1 January 10000
+    expect(dayBounds('9999-12-31T23:30:00-01:00')).toBeUndefined()
+    expect(daysBetween('2026-01-01', '9999-12-31T23:30:00-01:00')).toBeUndefined()
+  })
+
+  it('gives no months since a date that cannot be read', () => {
+    expect(monthsSince('not a date', on)).toBeUndefined()
+    expect(monthsSince('2026-00', on)).toBeUndefined()
+  })
+})
+
+describe('dayBounds of early years', () => {
+  it('writes every year with four digits', () => {
+    expect(dayBounds('0999-03')).toStrictEqual({ first: '0999-03-01', last: '0999-03-31' })
+  })
+})

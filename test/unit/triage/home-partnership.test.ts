@@ -28,6 +28,19 @@ describe('homeService', () => {
   })
 })
 
+describe('homeService without a service to name', () => {
+  it('finds nothing when the partnership found has no rules, or no WorkWell service in its directory', () => {
+    const f = facts({ referringPracticeOds: 'F83674', registeredPracticeOds: gmPractice, postcode: OUT_POSTCODE })
+    const withoutGm = new Map([...loaded.rules].filter(([id]) => id !== 'greater-manchester'))
+    expect(homeService(f, routing, withoutGm, 'north-central-london', ON)).toBeUndefined()
+    const gmRules = loaded.rules.get('greater-manchester')
+    if (gmRules === undefined) throw new Error('no GM rules')
+    const { 'work-health-assessment': _w, ...directory } = gmRules.directory
+    const noService = new Map([...loaded.rules, ['greater-manchester', { ...gmRules, directory }]])
+    expect(homeService(f, routing, noService, 'north-central-london', ON)).toBeUndefined()
+  })
+})
+
 describe('triage of someone routed to the wrong partnership by the referring practice', () => {
   it('signposts the WorkWell service of the partnership the person belongs to, by name and how to reach it', () => {
     const f = facts({ referringPracticeOds: 'F83674', registeredPracticeOds: gmPractice, postcode: gmHome })

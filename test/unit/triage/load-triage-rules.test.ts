@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -36,7 +36,7 @@ describe('loadTriageRules', () => {
     const rules = await loadTriageRules(MAPPINGS, ids)
     expect([...rules.keys()]).toStrictEqual(ids)
     for (const [id, r] of rules) {
-      expect(r.version, id).toBe(`workwell-baseline/2026.12.2+${id}/${(JSON.parse(readFileSync(path.join(MAPPINGS, id, 'triage-rules.json'), 'utf8')) as { version: string }).version}`)
+      expect(r.version, id).toBe(`workwell-baseline/2026.12.3+${id}/${(JSON.parse(readFileSync(path.join(MAPPINGS, id, 'triage-rules.json'), 'utf8')) as { version: string }).version}`)
       expect(r.directory['work-health-assessment']?.name, id).toMatch(/WorkWell/)
     }
     const published = [...rules.values()].filter((r) => r.basis === 'published').map((r) => r.partnershipId)
@@ -62,6 +62,34 @@ describe('loadTriageRules', () => {
     await expect(loadTriageRules(folder({ ncl: (n) => { delete n.reviewBy } }), ['north-central-london'])).rejects.toThrow(/must have required property 'reviewBy'/)
     await expect(loadTriageRules(folder({ ncl: (n) => { (n.directory as Json)['debt-advice'] = { name: 'No way to reach it' } } }), ['north-central-london'])).rejects.toThrow(/triage-rules\.json/)
     await expect(loadTriageRules(folder({ baseline: (b) => { b.version = 3 } }), ['north-central-london'])).rejects.toThrow(/national-baseline\.json: data\/version must be string/)
+  })
+
+  it('refuses a directory phone number or address without the page it comes from and the day it was checked (docs/hazard-log.md H13)', async () => {
+    const entry = { name: 'National Debtline', phone: '0808 808 4000', source: 'https://nationaldebtline.org', checked: '2026-12-06' }
+    const withEntry = (e: Json) => (b: Json): void => { (b.directory as Json)['debt-advice'] = e }
+    await expect(loadTriageRules(folder({ baseline: withEntry(entry) }), ['north-central-london'])).resolves.toBeInstanceOf(Map)
+    const { source: _s, ...noSource } = entry
+    const { checked: _c, ...noChecked } = entry
+    await expect(loadTriageRules(folder({ baseline: withEntry(noSource) }), ['north-central-london'])).rejects.toThrow(/national-baseline\.json: data\/directory\/debt-advice must have properties source, checked when property phone is present/)
+    await expect(loadTriageRules(folder({ baseline: withEntry(noChecked) }), ['north-central-london'])).rejects.toThrow(/data\/directory\/debt-advice must have properties source, checked when property phone is present/)
+    await expect(loadTriageRules(folder({ ncl: (n) => { (n.directory as Json)['debt-advice'] = { name: 'Debt advice', url: 'https://example.org', checked: '2026-12-06' } } }), ['north-central-london']))
+      .rejects.toThrow(/triage-rules\.json: data\/directory\/debt-advice must have properties source, checked when property url is present/)
+    await expect(loadTriageRules(folder({ baseline: withEntry({ ...entry, checked: '6 Dec 2026' }) }), ['north-central-london'])).rejects.toThrow(/checked must match pattern/)
+    await expect(loadTriageRules(folder({ baseline: withEntry({ ...entry, source: 'http://nationaldebtline.org' }) }), ['north-central-london'])).rejects.toThrow(/source must match pattern "\^https:\/\/"/)
+    await expect(loadTriageRules(folder({ baseline: withEntry({ ...entry, verify: '' }) }), ['north-central-london'])).rejects.toThrow(/verify must NOT have fewer than 1 characters/)
+    // an entry that gives neither (only words) needs neither
+    await expect(loadTriageRules(folder({ baseline: withEntry({ name: 'Ask the practice', text: 'at reception' }) }), ['north-central-london'])).resolves.toBeInstanceOf(Map)
+  })
+
+  it('names the source and check day of every phone number and address in the repository\'s directories', async () => {
+    const rules = await loadTriageRules(MAPPINGS, ['black-country', 'lancashire-and-south-cumbria', 'north-central-london', 'north-west-london'])
+    for (const [id, r] of rules) {
+      for (const [code, e] of Object.entries(r.directory)) {
+        if (e.phone === undefined && e.url === undefined) continue
+        expect(e.source, `${id} ${code}`).toMatch(/^https:\/\//)
+        expect(e.checked, `${id} ${code}`).toMatch(/^2026-(11-30|12-06)$/)
+      }
+    }
   })
 
   it('refuses a rule file whose id differs from its folder, or that claims to be the baseline', async () => {
@@ -128,13 +156,22 @@ describe('resolveRules', () => {
 describe('loadTriageRules: recorded versions, checked at start', () => {
   const withHistory = (dir: string): string => { cpSync(path.join(MAPPINGS, 'rule-versions.json'), path.join(dir, 'rule-versions.json')); return dir }
 
+  it('stops the start, naming rule-versions.json, when it cannot be read or parsed', async () => {
+    const unreadable = folder()
+    mkdirSync(path.join(unreadable, 'rule-versions.json'))
+    await expect(loadTriageRules(unreadable, ['north-central-london'])).rejects.toThrow(/\/rule-versions\.json: EISDIR$/)
+    const broken = folder()
+    writeFileSync(path.join(broken, 'rule-versions.json'), '{ "national-baseline": ')
+    await expect(loadTriageRules(broken, ['north-central-london'])).rejects.toThrow(/\/rule-versions\.json: .*JSON/)
+  })
+
   it('starts on files whose versions are recorded with exactly their content', async () => {
     await expect(loadTriageRules(withHistory(folder()), ['north-central-london'])).resolves.toBeInstanceOf(Map)
   })
 
   it('stops the start, naming the file, when a rule file changed without a new version', async () => {
     const dir = withHistory(folder({ ncl: (n) => { (n.sources as string[]).push('an edit that kept the version') } }))
-    await expect(loadTriageRules(dir, ['north-central-london'])).rejects.toThrow(/north-central-london\/triage-rules\.json: content differs from the recorded version 2026\.11\.1/)
+    await expect(loadTriageRules(dir, ['north-central-london'])).rejects.toThrow(/north-central-london\/triage-rules\.json: content differs from the recorded version 2026\.12\.1/)
     const baselineDir = withHistory(folder({ baseline: (b) => { b.version = '2099.1.1' } }))
     await expect(loadTriageRules(baselineDir, ['north-central-london'])).rejects.toThrow(/national-baseline\.json: version 2099\.1\.1 is not recorded/)
   })

@@ -33,6 +33,24 @@ describe('summarise', () => {
     for (const [name, over, text] of table) expect(summarise(input(over)), name).toBe(text)
   })
 
+  it('lists every missing item for clinical review, and no support length where the person\'s group has none', () => {
+    expect(summarise(input({ cause: { kind: 'clinical-review', because: 'x' }, missing: [{ what: 'a', expression: 'e' }, { what: 'b', expression: 'e' }] })))
+      .toBe(`A clinician at ${SERVICE} will look at this referral urgently and talk through with you, or your referrer, what support is right. Please send the a, b.`)
+    const seekingOnly = { ...rules, supportLength: { seekingWorkWeeks: 16, source: 's' } }
+    const service = { kind: 'service' as const, code: 'health-coaching', display: 'Health coaching', rule: 'baseline/x', reason: 'r' }
+    expect(summarise(input({ outcome: 'eligible-refer', cause: { kind: 'eligible' }, rules: seekingOnly, outputs: [service], facts: facts({ employmentSituation: 'employed-working' }) })))
+      .toBe(`You are eligible for WorkWell and have been referred to ${SERVICE}. It can offer: Health coaching.`)
+  })
+
+  it('says "live in" alone where the rules test residence only, and nothing of support length without a situation or a length', () => {
+    const residenceOnly = { ...rules, footprint: { ...rules.footprint, tests: ['residence' as const] } }
+    expect(summarise(input({ cause: { kind: 'out-of-area', area: 'the X area' }, rules: residenceOnly }))).toBe(`${SERVICE} supports people who live in the X area, so it cannot take this referral.`)
+    const eligible = input({ outcome: 'eligible-refer', cause: { kind: 'eligible' }, facts: facts({ employmentSituation: undefined }), outputs: [{ kind: 'service', code: 'health-coaching', display: 'Health coaching', rule: 'baseline/x', reason: 'r' }] })
+    expect(summarise(eligible)).toBe(`You are eligible for WorkWell and have been referred to ${SERVICE}. It can offer: Health coaching.`)
+    const { supportLength: _s, ...noLength } = rules
+    expect(summarise({ ...eligible, rules: noLength as ResolvedRules, facts: facts({ employmentSituation: 'unemployed' }) })).toBe(`You are eligible for WorkWell and have been referred to ${SERVICE}. It can offer: Health coaching.`)
+  })
+
   it('gives the support length for someone looking for work, and none without a situation', () => {
     const eligible = input({ outcome: 'eligible-refer', cause: { kind: 'eligible' }, facts: facts({ employmentSituation: 'unemployed' }) })
     expect(summarise(eligible)).toContain(' Support lasts up to 16 weeks while looking for work.')

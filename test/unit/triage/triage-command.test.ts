@@ -4,6 +4,7 @@ import path from 'node:path'
 import type { Task } from '@medplum/fhirtypes'
 import { describe, expect, it } from 'vitest'
 import { main } from '../../../src/cli.ts'
+import { TRIAGE_USAGE } from '../../../src/triage/triage-command.ts'
 import { REPO } from './rules-fixture.ts'
 
 async function run (args: string[]): Promise<{ code: number, out: string[], err: string[] }> {
@@ -26,7 +27,7 @@ describe('workwell triage FILE', () => {
     expect(t.businessStatus?.coding?.[0]?.code).toBe('signpost-only')
     expect(t.owner?.reference).toBe('Organization/lancashire-and-south-cumbria')
     expect(t.authoredOn).toBe('2026-11-20T12:00:00.000Z')
-    expect(t.extension?.[0]?.valueString).toBe('workwell-baseline/2026.12.2+lancashire-and-south-cumbria/2026.12.1+lancashire-and-south-cumbria/partnership/2026.12.1')
+    expect(t.extension?.[0]?.valueString).toBe('workwell-baseline/2026.12.3+lancashire-and-south-cumbria/2026.12.2+lancashire-and-south-cumbria/partnership/2026.12.1')
     expect(t.requester?.identifier?.value).toBe('Y09001')
     expect(t.for?.identifier?.system).toBe('https://fhir.nhs.uk/Id/nhs-number')
   })
@@ -38,7 +39,8 @@ describe('workwell triage FILE', () => {
     const bundle = await run(['triage', 'fixtures/bundles/greater-manchester-transaction.json', '--on', '2026-11-20'])
     expect(bundle.code).toBe(0)
     expect(task(bundle.out).owner?.reference).toBe('Organization/greater-manchester')
-    expect(task(bundle.out).for?.reference).toMatch(/^Patient\//)
+    // the preview numbers the ids it gives the Bundle's resources; the Patient's is the first
+    expect(task(bundle.out).for?.reference).toBe('Patient/preview-1')
   })
 
   it('stores nothing: the CLI opens no store and creates no data folder', async () => {
@@ -62,7 +64,10 @@ describe('workwell triage FILE', () => {
   })
 
   it('exits 1 for an invalid or unroutable request, 2 for bad usage', async () => {
-    expect((await run(['triage', 'fixtures/invalid/bad-nhs-number-check-digit.json'])).code).toBe(1)
+    const invalid = await run(['triage', 'fixtures/invalid/bad-nhs-number-check-digit.json'])
+    expect(invalid.code).toBe(1)
+    expect(invalid.out).toStrictEqual([])
+    expect(invalid.err).toStrictEqual(['invalid: ServiceRequest.contained[0].identifier[0].value: Invalid NHS number: it must be 10 digits whose last is the Modulus 11 check digit of the other 9 (ServiceRequest.contained[0].identifier[0].value)'])
     const dir = mkdtempSync(path.join(tmpdir(), 'workwell-cli-'))
     try {
       const sr = JSON.parse(JSON.stringify((await import('../../../fixtures/referrals/north-central-london/gp-referral.json', { with: { type: 'json' } })).default)) as {
@@ -137,5 +142,72 @@ describe('workwell triage FILE: risk seen by a person', () => {
       expect(t.statusReason?.text).toContain('For clinical review at the partnership')
       expect(t.output?.map((o) => o.valueCodeableConcept?.coding?.[0]?.code)).not.toContain('debt-advice')
     } finally { rmSync(dir, { recursive: true, force: true }) }
+  })
+})
+
+describe('workwell triage FILE: arguments and ids', () => {
+  const ncl = 'fixtures/referrals/north-central-london/gp-referral.json'
+
+  it('triages as of now without --on, and refuses a malformed or missing --on date with the usage', async () => {
+    const before = Date.now()
+    const r = await run(['triage', ncl])
+    expect(r.code, r.err.join('\n')).toBe(0)
+    const authored = Date.parse(task(r.out).authoredOn ?? '')
+    expect(authored).toBeGreaterThanOrEqual(before - 1000)
+    expect(authored).toBeLessThanOrEqual(Date.now() + 1000)
+    for (const bad of [['--on'], ['--on', '2026-11-20x'], ['--on', 'x2026-11-20']]) {
+      const refused = await run(['triage', ncl, ...bad])
+      expect(refused.code, bad.join(' ')).toBe(2)
+      expect(refused.err).toStrictEqual([`usage: workwell\n${TRIAGE_USAGE}`])
+    }
+  })
+
+  it('names the ServiceRequest by its id, or "preview" without one; a transaction\'s Patient by a preview id', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'workwell-cli-ids-'))
+    try {
+      const sr = JSON.parse(JSON.stringify((await import('../../../fixtures/referrals/north-central-london/gp-referral.json', { with: { type: 'json' } })).default)) as { id?: string }
+      delete sr.id
+      const withoutId = await run(['triage', ncl, '--on', '2026-11-20'])
+      expect(task(withoutId.out).basedOn).toStrictEqual([{ reference: 'ServiceRequest/preview' }])
+      sr.id = 'sr-given'
+      const file = path.join(dir, 'with-id.json')
+      writeFileSync(file, JSON.stringify(sr))
+      const r = await run(['triage', file, '--on', '2026-11-20'])
+      expect(r.code, r.err.join('\n')).toBe(0)
+      expect(task(r.out).basedOn).toStrictEqual([{ reference: 'ServiceRequest/sr-given' }])
+      const bundle = await run(['triage', 'fixtures/bundles/greater-manchester-transaction.json', '--on', '2026-11-20'])
+      expect(task(bundle.out).for).toStrictEqual({ reference: 'Patient/preview-1', type: 'Patient' })
+    } finally { rmSync(dir, { recursive: true, force: true }) }
+  })
+
+  it('triages a request whose validation gives warnings only', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'workwell-cli-warn-'))
+    try {
+      const sr = JSON.parse(JSON.stringify((await import('../../../fixtures/referrals/north-central-london/gp-referral.json', { with: { type: 'json' } })).default)) as { meta?: { profile?: string[] } }
+      // a profile the gateway does not know is a warning, not an error
+      sr.meta = { ...sr.meta, profile: [...(sr.meta?.profile ?? []), 'http://example.org/StructureDefinition/unknown'] }
+      const file = path.join(dir, 'warned.json')
+      writeFileSync(file, JSON.stringify(sr))
+      const r = await run(['triage', file, '--on', '2026-11-20'])
+      expect(r.err).toStrictEqual([])
+      expect(r.code).toBe(0)
+    } finally { rmSync(dir, { recursive: true, force: true }) }
+  })
+})
+
+describe('workwell triage FILE: the configured grace period', () => {
+  it('holds triage once the rules are past their review date by more than WORKWELL_RULES_REVIEW_GRACE_DAYS', async () => {
+    const before = process.env.WORKWELL_RULES_REVIEW_GRACE_DAYS
+    const ncl = 'fixtures/referrals/north-central-london/gp-referral.json'
+    try {
+      // the rules' review date is 2027-05-31: ten days on is inside the default 30-day grace
+      delete process.env.WORKWELL_RULES_REVIEW_GRACE_DAYS
+      expect(task((await run(['triage', ncl, '--on', '2027-06-10'])).out).businessStatus?.coding?.[0]?.code).toBe('eligible-refer')
+      process.env.WORKWELL_RULES_REVIEW_GRACE_DAYS = '5'
+      expect(task((await run(['triage', ncl, '--on', '2027-06-10'])).out).businessStatus?.coding?.[0]?.code).toBe('needs-information')
+    } finally {
+      if (before === undefined) delete process.env.WORKWELL_RULES_REVIEW_GRACE_DAYS
+      else process.env.WORKWELL_RULES_REVIEW_GRACE_DAYS = before
+    }
   })
 })

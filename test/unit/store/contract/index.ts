@@ -1,6 +1,7 @@
 import { describe } from 'vitest'
 import { describeAuditContract } from './audit.ts'
 import { describeCircuitContract } from './circuits.ts'
+import { describeDuplicateIndexContract } from './duplicates.ts'
 import type { StoreHarness } from './harness.ts'
 import { describeLifecycleContract } from './lifecycle.ts'
 import { describeOutboxContract } from './outbox.ts'
@@ -18,6 +19,7 @@ export function describeStoreContract (name: string, harness: StoreHarness): voi
   describe(`Store contract: ${name}`, () => {
     describeLifecycleContract(harness)
     describeResourceContract(harness)
+    describeDuplicateIndexContract(harness)
     describeRequestIdContract(harness)
     describeAuditContract(harness)
     describeOutboxContract(harness)
