@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { loadSecurityConfig, type SecurityConfig } from './auth/auth-config.ts'
+import { DEVELOPMENT_ENVS, loadSecurityConfig, type SecurityConfig } from './auth/auth-config.ts'
 import { loadConsoleConfig, type ConsoleConfig } from './console/console-config.ts'
 import { loadTlsConfig, type TlsConfig } from './tls/tls-config.ts'
 import { DEFAULT_DUPLICATE_KEY } from './intake/duplicate-referrals.ts'
@@ -166,7 +166,7 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string, default: string, de
   { name: 'WORKWELL_BARS_SERVICE_ID', default: 'https://fhir.workwell.example/Id/bars-service\\|workwell', description: 'the gateway\'s own BaRS service id (system|value), beside each partnership\'s barsServices: MessageHeader.destination and NHSD-Target-Identifier must name one of them' },
   { name: 'WORKWELL_BARS_ENDPOINTS', default: './fixtures/bars/endpoint-catalogue.json', description: 'BaRS endpoint catalogue: referrer endpoint (system|value) to its $process-message URL' },
   // security (src/auth/auth-config.ts)
-  { name: 'NODE_ENV', default: '(unset: development)', description: 'unset, development or test is development; any other value is production: WORKWELL_AUTH_ISSUERS is required, no dev tokens are minted, partnership endpoints must be https' },
+  { name: 'NODE_ENV', default: '(unset: development)', description: 'unset, development or test is development; any other value is production: WORKWELL_AUTH_ISSUERS and WORKWELL_DUPLICATE_KEY are required, no dev tokens are minted, partnership endpoints must be https' },
   { name: 'WORKWELL_AUTH_ISSUERS', default: '(none: dev key in the data folder)', description: 'trusted token issuers, comma-separated ISSUER=JWKS pairs; JWKS is an https URL or a JWKS file path' },
   { name: 'WORKWELL_AUTH_AUDIENCE', default: '(WORKWELL_BASE_URL)', description: 'the aud every bearer token must name' },
   { name: 'WORKWELL_AUTH_CLOCK_SKEW_S', default: '30', description: 'seconds of leeway on a token\'s exp and nbf' },
@@ -246,10 +246,17 @@ function databaseUrl (env: Env): { databaseUrl?: string } {
   return { databaseUrl: raw }
 }
 
-/** WORKWELL_DUPLICATE_KEY, or the built-in key when unset; the message never shows the value. */
+/**
+ * WORKWELL_DUPLICATE_KEY, or the built-in key when unset in development; the message never
+ * shows the value. Production refuses to start without one: with a key anyone can read in the
+ * source, a stored digest of a ten-digit NHS number is undone by trying them all.
+ */
 function duplicateKey (env: Env): string {
   const value = env.WORKWELL_DUPLICATE_KEY ?? ''
-  if (value === '') return DEFAULT_DUPLICATE_KEY
+  if (value === '') {
+    if (!DEVELOPMENT_ENVS.has((env.NODE_ENV ?? '').trim())) throw new ConfigError('WORKWELL_DUPLICATE_KEY', 'required in production (NODE_ENV is not unset, development or test): the built-in key is public')
+    return DEFAULT_DUPLICATE_KEY
+  }
   if (value.length < 32) throw new ConfigError('WORKWELL_DUPLICATE_KEY', 'expected at least 32 characters')
   return value
 }

@@ -23,15 +23,18 @@ function runToExit (env: Record<string, string>, args = ['src/server.ts']): Prom
   })
 }
 
+/** production needs its own NHS number digest key; these tests are about the issuers */
+const DUPLICATE_KEY = 'duplicate-key-for-the-start-up-tests!'
+
 describe('starting with and without trusted issuers', () => {
   it('refuses to start in production without issuers, and never mints a token there', async () => {
     const dataDir = tempDataDir()
     dirs.push(dataDir)
-    const start = await runToExit({ NODE_ENV: 'production', WORKWELL_DATA_DIR: dataDir })
+    const start = await runToExit({ NODE_ENV: 'production', WORKWELL_DUPLICATE_KEY: DUPLICATE_KEY, WORKWELL_DATA_DIR: dataDir })
     expect(start.code).toBe(78)
     expect(start.stderr).toContain('WORKWELL_AUTH_ISSUERS')
     expect(existsSync(path.join(dataDir, 'auth'))).toBe(false)
-    const mint = await runToExit({ NODE_ENV: 'production', WORKWELL_DATA_DIR: dataDir }, ['bin/workwell.js', 'token', '--role', 'operator'])
+    const mint = await runToExit({ NODE_ENV: 'production', WORKWELL_DUPLICATE_KEY: DUPLICATE_KEY, WORKWELL_DATA_DIR: dataDir }, ['bin/workwell.js', 'token', '--role', 'operator'])
     expect(mint.code).toBe(78)
     expect(existsSync(path.join(dataDir, 'auth'))).toBe(false)
   })
@@ -39,7 +42,7 @@ describe('starting with and without trusted issuers', () => {
   it('refuses plain-http partnership endpoints in production', async () => {
     const dataDir = tempDataDir()
     dirs.push(dataDir)
-    const start = await runToExit({ NODE_ENV: 'production', WORKWELL_DATA_DIR: dataDir, WORKWELL_AUTH_ISSUERS: `urn:test=${path.join(REPO, 'package.json')}` })
+    const start = await runToExit({ NODE_ENV: 'production', WORKWELL_DUPLICATE_KEY: DUPLICATE_KEY, WORKWELL_DATA_DIR: dataDir, WORKWELL_AUTH_ISSUERS: `urn:test=${path.join(REPO, 'package.json')}` })
     expect(start.code).toBe(78)
     expect(start.stderr).toMatch(/WORKWELL_PARTNER_URL_[A-Z_]+: .*https/)
   })

@@ -177,7 +177,7 @@ describe('access review findings', () => {
     const dataDir = tempDataDir()
     try {
       for (const nodeEnv of ['prod', 'Production', 'staging', 'production']) {
-        const config = loadConfig({ NODE_ENV: nodeEnv, WORKWELL_DATA_DIR: dataDir }, REPO)
+        const config = loadConfig({ NODE_ENV: nodeEnv, WORKWELL_DUPLICATE_KEY: 'k'.repeat(32), WORKWELL_DATA_DIR: dataDir }, REPO)
         expect(config.security.production).toBe(true)
         const refused = await effectiveIssuers(config).then(() => undefined, (err: unknown) => err)
         expect(refused).toBeInstanceOf(ConfigError)

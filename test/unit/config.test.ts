@@ -246,6 +246,17 @@ describe('loadConfig duplicate links', () => {
     expect(err.message).not.toContain('short-duplicate-key')
     expect(configError({ WORKWELL_DUPLICATE_WINDOW_DAYS: '0' }).variable).toBe('WORKWELL_DUPLICATE_WINDOW_DAYS')
   })
+
+  it('refuses to start in production without its own key (the built-in one is public), and takes one there', () => {
+    for (const nodeEnv of ['production', 'prod', 'staging']) {
+      const err = configError({ NODE_ENV: nodeEnv, WORKWELL_AUTH_ISSUERS: 'urn:a=/a.json' })
+      expect(err.variable).toBe('WORKWELL_DUPLICATE_KEY')
+      expect(err.message).toMatch(/required in production/)
+    }
+    const key = 'p'.repeat(40)
+    expect(loadConfig({ NODE_ENV: 'production', WORKWELL_AUTH_ISSUERS: 'urn:a=/a.json', WORKWELL_DUPLICATE_KEY: key }, CWD).duplicates.key).toBe(key)
+    expect(loadConfig({ NODE_ENV: 'test' }, CWD).duplicates.key).toBe(DEFAULT_DUPLICATE_KEY)
+  })
 })
 
 describe('loadConfig refuses bad values and names the variable', () => {

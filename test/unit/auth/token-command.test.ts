@@ -13,7 +13,7 @@ beforeEach(() => { dir = mkdtempSync(path.join(tmpdir(), 'workwell-token-')) })
 afterEach(() => { rmSync(dir, { recursive: true, force: true }) })
 
 const NOW = new Date('2026-06-01T12:00:00Z')
-const config = (env: Record<string, string> = {}): Config => loadConfig({ WORKWELL_DATA_DIR: dir, WORKWELL_BASE_URL: 'https://gw.test/fhir', ...env }, '/')
+const config = (env: Record<string, string> = {}): Config => loadConfig({ WORKWELL_DATA_DIR: dir, WORKWELL_BASE_URL: 'https://gw.test/fhir', WORKWELL_DUPLICATE_KEY: 'k'.repeat(32), ...env }, '/')
 const defaults = async (): Promise<{ ods: string[], partnership: string }> => ({ ods: ['A81001', 'B82002'], partnership: 'leeds' })
 
 async function run (args: string[], c: Config = config()): Promise<{ code: number, out: string[], err: string[] }> {
