@@ -1,8 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
+import type { Bundle, Task } from '@medplum/fhirtypes'
 import Fastify from 'fastify'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { SIGNATURE_HEADER, verifySignature } from '../../src/delivery/signature.ts'
+import { englandDate } from '../../src/england-date.ts'
+import { describeLink } from '../../src/intake/duplicate-referrals.ts'
 import type { OutboxRow } from '../../src/store/store.ts'
 import { REPO, startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { createLogCapture } from '../helpers/log-capture.ts'
@@ -102,6 +105,31 @@ describe('delivery to the partnership system', { timeout: 60_000 }, () => {
     const row = await deliveredRow(partnership, srId)
     expect(row.id).toBe(got.headers['idempotency-key'])
     expect(row.lastResponseStatus).toBe(201)
+  })
+
+  // docs/hazard-log.md H18: the flat formats carry the possible-duplicate flag too
+  it.each([
+    ['black-country', /^application\/json/],
+    ['cambridgeshire-and-peterborough', /^text\/csv/]
+  ])('delivers a second referral of the same person to %s flagged with the earlier one', async (partnership, contentType) => {
+    const post = async (): Promise<{ srId: string, reference: string }> => {
+      const res = await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), body: readJson(`fixtures/referrals/${partnership}/gp-referral.json`) })
+      expect(res.status, res.text).toBe(201)
+      const reference = ((res.body.identifier ?? []) as Array<{ value?: string }>).find((i) => i.value?.startsWith('WW-') === true)?.value
+      return { srId: res.body.id as string, reference: reference ?? '' }
+    }
+    const first = await post()
+    const second = await post()
+    const tasks = await call(`${gw.fhir}/Task?based-on=ServiceRequest/${first.srId}`, { headers: await asPartnership(gw, partnership) })
+    const firstTask = (tasks.body as unknown as Bundle).entry?.[0]?.resource as Task
+    const link = describeLink({ taskId: firstTask.id ?? '', acceptedOn: englandDate(new Date(firstTask.authoredOn ?? '')), reference: first.reference, partnershipId: partnership, otherPartnership: false, samePractice: true })
+    await until(() => received.some((r) => r.path.startsWith(`/${partnership}/`) && r.body.includes(second.srId)))
+    const got = received.find((r) => r.path.startsWith(`/${partnership}/`) && r.body.includes(second.srId))!
+    expect(String(got.headers['content-type'])).toMatch(contentType)
+    expect(got.body).toContain(link)
+    // the earlier referral was delivered too, and does not name the later one
+    await until(() => received.some((r) => r.path.startsWith(`/${partnership}/`) && r.body.includes(first.srId)))
+    expect(received.find((r) => r.body.includes(first.srId))?.body).not.toContain(second.reference)
   })
 
   it('drops a consented herefordshire-and-worcestershire referral into its daily CSV file (partnership.json: a folder)', async () => {
