@@ -7,9 +7,11 @@ import { outcomeError } from '../fhir/operation-outcome.ts'
 import { sendFhir } from '../fhir/reply.ts'
 import type { RouteDeps } from './route-deps.ts'
 import { ANY_ROLE } from '../auth/access-policy.ts'
-import { ID_PARAMS } from '../fhir/request-schema.ts'
+import { ID_PARAMS, REPEATABLE, searchQuery } from '../fhir/request-schema.ts'
 
 const SEARCH_PARAMS = new Set(['url', 'name', 'identifier', 'event', 'context', '_format'])
+// each may repeat (AND) a bounded number of times; unknown ones are refused in the handler
+const QUERY_SCHEMA = searchQuery({ url: REPEATABLE, name: REPEATABLE, identifier: REPEATABLE, event: REPEATABLE, context: REPEATABLE })
 /**
  * GET /fhir/MessageDefinition (and by id): the BaRS messages this gateway accepts and sends,
  * with the resources each carries and how many (NHS BaRS message definitions), one request
@@ -33,7 +35,8 @@ export async function messageDefinitionRoutes (app: FastifyInstance, deps: Route
           { name: 'context', type: 'token', documentation: 'BaRS service id (system|value): the definitions that service takes; a usecases-categories-bars context narrows nothing' }
         ]
       }
-    }
+    },
+    schema: { querystring: QUERY_SCHEMA }
   }, async (request, reply) => {
     const q = request.query
     const unknown = Object.keys(q).filter((k) => !SEARCH_PARAMS.has(k))

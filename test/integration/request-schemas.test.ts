@@ -91,4 +91,11 @@ describe('each route checks its params, search parameters and headers, naming wh
     expect((await call(`${gw.origin}/admin/AuditEvent?entity=Task/${taskId}&_count=5`, { headers: await asOperator(gw) })).status).toBe(200)
     expect((await call(`${gw.origin}/admin/deliveries?status=pending&_count=0`, { headers: await asOperator(gw) })).status).toBe(200)
   })
+
+  it('the MessageDefinition search bounds its repeatable parameters, naming the one repeated too often', async () => {
+    const eleven = Array.from({ length: 11 }, (_v, i) => `context=a|${i}`).join('&')
+    refused(await call(`${gw.fhir}/MessageDefinition?${eleven}`, { headers: await asReferrer(gw) }), 'context')
+    const ten = Array.from({ length: 10 }, (_v, i) => `context=a|${i}`).join('&')
+    expect((await call(`${gw.fhir}/MessageDefinition?${ten}`, { headers: await asReferrer(gw) })).status).toBe(200)
+  })
 })
