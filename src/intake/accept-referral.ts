@@ -20,7 +20,7 @@ import { finaliseIssues } from '../validation/issues.ts'
 import { WORKWELL_REFERRAL_PROFILE } from '../validation/profiles.ts'
 import { decideReferral, type DecisionTables, type ReferralDecision, type TaskFrame } from '../referral/decide-referral.ts'
 import type { ReferralPackage } from '../referral/referral-package.ts'
-import { type DuplicateSettings, duplicateLinks, flagDuplicates, linkAudit, patientKey, windowStart } from './duplicate-referrals.ts'
+import { type DuplicateSettings, duplicateLinks, flagDuplicates, linkAudit, MAX_DUPLICATE_LINKS, patientKey, windowStart } from './duplicate-referrals.ts'
 
 export interface IntakeDeps {
   /** the referral's resources and X-Request-Id claims; a BaRS change or cancellation also looks up its outbox rows */
@@ -234,11 +234,13 @@ async function process (deps: IntakeDeps, prepared: PreparedReferral, ctx: Intak
   const key = deps.duplicates === undefined || nhsNumber === undefined || !facts.isReferral ? undefined : patientKey(nhsNumber, deps.duplicates.key)
   // the gateway's own lookup across every referrer and partnership; duplicateLinks decides
   // what of it the new Task (which its referrer reads) may say
-  const links = key === undefined || deps.duplicates === undefined
+  // one more than is linked, to know whether there were more
+  const earlier = key === undefined || deps.duplicates === undefined
     ? []
-    : duplicateLinks(await deps.store.referralsByPatientKey(key, windowStart(now, deps.duplicates.windowDays)), { ...(requesterOds === undefined ? {} : { requesterOds }), partnershipId: route.partnership.id })
+    : await deps.store.referralsByPatientKey(key, windowStart(now, deps.duplicates.windowDays), MAX_DUPLICATE_LINKS + 1)
+  const links = duplicateLinks(earlier.slice(-MAX_DUPLICATE_LINKS), { ...(requesterOds === undefined ? {} : { requesterOds }), partnershipId: route.partnership.id })
   const at = now.toISOString()
-  const task = flagDuplicates(decided, links, deps.duplicates?.windowDays ?? 0, at)
+  const task = flagDuplicates(decided, links, deps.duplicates?.windowDays ?? 0, at, earlier.length > MAX_DUPLICATE_LINKS)
   const stamp = (r: Resource): StoredResource => {
     const resource = { ...r, meta: { ...r.meta, versionId: '1', lastUpdated: at } } as Resource
     return { resourceType: r.resourceType, id: r.id as string, versionId: '1', lastUpdated: at, resource, json: JSON.stringify(resource) }

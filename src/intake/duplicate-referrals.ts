@@ -16,6 +16,14 @@ export const POSSIBLE_DUPLICATE = 'possible-duplicate'
  */
 export const DEFAULT_DUPLICATE_KEY = 'workwell-duplicate-referrals-v1'
 
+/**
+ * The most earlier referrals one new referral is linked to: the latest ones. Without a bound, a
+ * person referred many times (or a caller repeating one NHS number) would make every new Task,
+ * its audit records and the lookup grow with each referral; past a handful, more links tell a
+ * partnership nothing the note does not.
+ */
+export const MAX_DUPLICATE_LINKS = 5
+
 /** How duplicates are found: the HMAC key and how far back an earlier referral counts. */
 export interface DuplicateSettings {
   key: string
@@ -82,15 +90,20 @@ export function describeLink (link: DuplicateLink): string {
 /**
  * The new referral's Task with the links: one Task.input coded possible-duplicate per earlier
  * referral, and a note the partnership reads first. Both referrals are kept and delivered;
- * the flag asks a person to check, it decides nothing. Pure; `task` is not changed.
+ * the flag asks a person to check, it decides nothing. `moreNotLinked` says there were earlier
+ * referrals beyond the latest {@link MAX_DUPLICATE_LINKS}, which the note then says. Pure; `task`
+ * is not changed.
  */
-export function flagDuplicates (task: Task, links: readonly DuplicateLink[], windowDays: number, at: string): Task {
+export function flagDuplicates (task: Task, links: readonly DuplicateLink[], windowDays: number, at: string, moreNotLinked = false): Task {
   if (links.length === 0) return task
   const inputs: FhirTaskInput[] = links.map((link) => ({
     type: { coding: [{ system: REFERRAL_LINK_SYSTEM, code: POSSIBLE_DUPLICATE, display: 'Possible duplicate referral' }] },
     valueString: describeLink(link)
   }))
-  const note = `Possible duplicate: the same NHS number was referred in the last ${windowDays} days (${links.map(describeLink).join('; ')}). Both referrals are kept and delivered; check before acting on either.`
+  const named = moreNotLinked
+    ? `more than ${links.length} times; the latest ${links.length}: ${links.map(describeLink).join('; ')}`
+    : links.map(describeLink).join('; ')
+  const note = `Possible duplicate: the same NHS number was referred in the last ${windowDays} days (${named}). Both referrals are kept and delivered; check before acting on either.`
   return { ...task, input: [...(task.input ?? []), ...inputs], note: [...(task.note ?? []), { time: at, text: note }] }
 }
 

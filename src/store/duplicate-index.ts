@@ -6,11 +6,13 @@
  */
 export interface DuplicateIndex {
   /**
-   * The referrals stored with this patient key that were accepted at or after `since` (an
-   * instant), oldest first. The gateway's own lookup, across every partnership and referrer:
-   * what of it a caller may see is the intake's decision (src/intake/duplicate-referrals.ts).
+   * The latest `limit` referrals stored with this patient key that were accepted at or after
+   * `since` (an instant), oldest first. The gateway's own lookup, across every partnership and
+   * referrer: what of it a caller may see is the intake's decision
+   * (src/intake/duplicate-referrals.ts). The limit keeps the lookup, the new Task and its audit
+   * records bounded however often one NHS number is referred.
    */
-  referralsByPatientKey(patientKey: string, since: string): Promise<KeyedReferral[]>
+  referralsByPatientKey(patientKey: string, since: string, limit: number): Promise<KeyedReferral[]>
 }
 
 /** A referral found by {@link DuplicateIndex.referralsByPatientKey}: its ids and whose it is. */

@@ -245,13 +245,16 @@ class PgStore implements Store {
     })
   }
 
-  async referralsByPatientKey (patientKey: string, since: string): Promise<KeyedReferral[]> {
+  async referralsByPatientKey (patientKey: string, since: string, limit: number): Promise<KeyedReferral[]> {
+    checkNonNegativeInteger('limit', limit)
     const { rows } = await this.#query({
       name: 'referrals-by-patient-key',
-      text: `SELECT k.task_id, k.accepted_at, t.based_on, t.owner, t.requester_ods, t.reference
+      // the latest first, so the limit keeps the newest, then oldest first
+      text: `SELECT * FROM (SELECT k.task_id, k.accepted_at, t.based_on, t.owner, t.requester_ods, t.reference
         FROM patient_keys k JOIN tasks t ON t.id = k.task_id
-        WHERE k.patient_key = $1 AND k.accepted_at >= $2 ORDER BY k.accepted_at, k.task_id`,
-      values: [patientKey, normaliseInstant(since)]
+        WHERE k.patient_key = $1 AND k.accepted_at >= $2 ORDER BY k.accepted_at DESC, k.task_id DESC LIMIT $3) latest
+        ORDER BY accepted_at, task_id`,
+      values: [patientKey, normaliseInstant(since), limit]
     })
     return rows.map(toKeyedReferral)
   }

@@ -116,9 +116,11 @@ function prepareStatements (db: DatabaseSync): Statements {
     insertAudit: db.prepare(`INSERT INTO audit_events
       (id, recorded, action, subtype, outcome, agent, entity, correlation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     insertPatientKey: db.prepare('INSERT INTO patient_keys (task_id, patient_key, accepted_at) VALUES (?, ?, ?)'),
-    selectByPatientKey: db.prepare(`SELECT k.task_id, k.accepted_at, t.based_on, t.owner, t.requester_ods, t.reference
+    // the latest first, so the limit keeps the newest (the index is read backwards), then oldest first
+    selectByPatientKey: db.prepare(`SELECT * FROM (SELECT k.task_id, k.accepted_at, t.based_on, t.owner, t.requester_ods, t.reference
       FROM patient_keys k JOIN tasks t ON t.id = k.task_id
-      WHERE k.patient_key = ? AND k.accepted_at >= ? ORDER BY k.accepted_at, k.task_id`),
+      WHERE k.patient_key = ? AND k.accepted_at >= ? ORDER BY k.accepted_at DESC, k.task_id DESC LIMIT ?)
+      ORDER BY accepted_at, task_id`),
     // only an in-flight (or unclaimed) id may complete: if another request took over a
     // stale claim and finished first, no row changes and the whole write is rolled back
     completeRequestId: db.prepare(`INSERT INTO request_ids (request_id, state, service_request_id, task_id, claimed_at)
@@ -273,8 +275,9 @@ class SqliteStore implements SqliteWriterStore {
     return row === undefined ? undefined : toStoredResource(row)
   }
 
-  async referralsByPatientKey (patientKey: string, since: string): Promise<KeyedReferral[]> {
-    return this.#s.selectByPatientKey.all(patientKey, normaliseInstant(since)).map(toKeyedReferral)
+  async referralsByPatientKey (patientKey: string, since: string, limit: number): Promise<KeyedReferral[]> {
+    checkNonNegativeInteger('limit', limit)
+    return this.#s.selectByPatientKey.all(patientKey, normaliseInstant(since), limit).map(toKeyedReferral)
   }
 
   async searchTasks (query: TaskQuery): Promise<TaskSearchResult> {

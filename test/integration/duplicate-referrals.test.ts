@@ -94,6 +94,32 @@ describe.each(STORES)('the same person referred twice (%s store)', (store) => {
     expect(subtypes.filter((s) => s === 'duplicate-link')).toHaveLength(2)
   })
 
+  it('links a person referred again and again to the latest five only, so no Task or audit trail grows with each referral', async () => {
+    const BC = 'fixtures/referrals/black-country/gp-referral.json'
+    const bc = readJson(BC)
+    expect(JSON.stringify(bc)).toContain('"9990080429"')
+    // another valid NHS number (Modulus 11), so no other test's referrals of this person count
+    const body = JSON.parse(JSON.stringify(bc).replaceAll('9990080429', '9990007772')) as unknown
+    const ids: string[] = []
+    for (let i = 0; i < 7; i++) {
+      const res = await call(`${gw.fhir}/ServiceRequest`, { body, headers: await asReferrer(gw) })
+      expect(res.status, res.text).toBe(201)
+      ids.push(String(res.body.id))
+    }
+    const tasks = await Promise.all(ids.map(async (id) => await taskOf(id)))
+    expect(tasks.map((t) => links(t).length)).toEqual([0, 1, 2, 3, 4, 5, 5])
+    const seventh = tasks[6] as Task
+    // the five it names are the five before it, not the first
+    for (const t of tasks.slice(1, 6)) expect(links(seventh).join('\n')).toContain(referenceOf(t) ?? 'none')
+    expect(links(seventh).join('\n')).not.toContain(referenceOf(tasks[0] as Task) ?? 'none')
+    expect(seventh.note?.at(-1)?.text).toContain('referred in the last 28 days (more than 5 times; the latest 5:')
+    expect(tasks[5]?.note?.at(-1)?.text).not.toContain('more than')
+    // the first referral's audit trail has links from the second to the sixth, not the seventh
+    const audit = await call(`${gw.origin}/admin/AuditEvent?entity=Task/${tasks[0]?.id ?? ''}`, { headers: await asOperator(gw) })
+    const subtypes = ((audit.body as unknown as Bundle).entry ?? []).map((e) => (e.resource as { subtype?: Array<{ code?: string }> }).subtype?.[0]?.code)
+    expect(subtypes.filter((s) => s === 'duplicate-link')).toHaveLength(5)
+  })
+
   it('does not link different people', async () => {
     const res = await call(`${gw.fhir}/ServiceRequest`, { body: readJson('fixtures/referrals/black-country/gp-referral.json'), headers: await asReferrer(gw) })
     expect(res.status, res.text).toBe(201)

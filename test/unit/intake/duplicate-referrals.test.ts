@@ -79,6 +79,13 @@ describe('flagDuplicates', () => {
     })
   })
 
+  it('says in the note when there were more earlier referrals than are linked', () => {
+    const links = duplicateLinks([earlier(), earlier({ taskId: 'task-2' })], { requesterOds: 'Y02720', partnershipId: 'greater-manchester' })
+    const text = flagDuplicates(task, links, 28, 'T', true).note?.at(-1)?.text ?? ''
+    expect(text).toMatch(/^Possible duplicate: the same NHS number was referred in the last 28 days \(more than 2 times; the latest 2: referral WW-00000-0000A/)
+    expect(flagDuplicates(task, links, 28, 'T').note?.at(-1)?.text).not.toContain('more than')
+  })
+
   it('works on a Task with no inputs or notes yet', () => {
     const flagged = flagDuplicates({ resourceType: 'Task', status: 'requested', intent: 'order' }, duplicateLinks([earlier()], { partnershipId: 'p' }), 7, 'T')
     expect(flagged.input).toHaveLength(1)
