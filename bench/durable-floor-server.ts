@@ -3,7 +3,7 @@
  * Fastify plus exactly the gateway's durable writes, and nothing else. Each POST is parsed,
  * stamped and saved with the gateway's own store (SQLite, WAL, synchronous=FULL, group commit
  * on the writer thread, the checkpointer thread): the ServiceRequest, its triage Task, the
- * Task's search row, the outbox row when the gateway would deliver, and the audit records,
+ * Task's search row, the outbox row when the gateway would deliver, the audit records and the patient key,
  * in one transaction before the 201. The Task for each body is worked out once at start with
  * the gateway's own decision (referral/decide-referral.ts), so no request pays for auth, validation, routing, triage or
  * logging. Whatever this server reaches against bare Fastify is the most the gateway could
@@ -19,6 +19,7 @@ import { auditRecord } from '../src/audit/audit-record.ts'
 import { loadConfig } from '../src/config.ts'
 import { odsCodeOf } from '../src/fhir/ods-reference.ts'
 import { referralScope } from '../src/intake/accept-referral.ts'
+import { patientKey } from '../src/intake/duplicate-referrals.ts'
 import { decideReferral } from '../src/referral/decide-referral.ts'
 import { loadDecisionTables } from '../src/referral/load-decision-tables.ts'
 import { containedPackage, patientByIdentifier } from '../src/referral/referral-package.ts'
@@ -27,6 +28,7 @@ import { loadPartnerships } from '../src/routing/load-partnerships.ts'
 import { openThreadedSqliteStore } from '../src/store/threaded-sqlite-store.ts'
 import type { StoredResource } from '../src/store/store.ts'
 import { timeOrderedIds } from '../src/time-ordered-id.ts'
+import { TEMPLATE_HEADER } from './fresh-patients.ts'
 
 interface Planned { task: Task, owner: string, deliver: boolean }
 
@@ -36,13 +38,16 @@ const partnerships = await loadPartnerships(config.mappingsDir, config.partnerUr
 const tables = await loadDecisionTables(config.mappingsDir, partnerships.values())
 const now = new Date()
 
-/** The gateway's triage of each body, done once; keyed by the body's text as it arrives. */
-const planned = new Map<string, Planned>()
+/**
+ * The gateway's triage of each template body, done once, by the template's index: the load
+ * generator sends each with a new patient's NHS number (fresh-patients.ts), which triage does not read.
+ */
+const planned: Planned[] = []
 for (const body of bodies) {
   const sr = JSON.parse(body) as ServiceRequest
   // the gateway's own decision (a body that does not route throws here, at start)
   const { task, route, deliver } = decideReferral(tables, containedPackage(sr), { taskId: 'planned', serviceRequestId: 'planned', patient: patientByIdentifier(sr) }, now)
-  planned.set(body, { task, owner: route.partnership.id, deliver })
+  planned.push({ task, owner: route.partnership.id, deliver })
 }
 
 const store = await openThreadedSqliteStore({ file: path.join(config.dataDir, 'workwell.sqlite') })
@@ -62,9 +67,10 @@ app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, (_req, 
 // ServiceRequest, the Task and its search row; the access scope; the audit records with a
 // correlation id and the caller), so the floor falls or rises with the gateway's write set
 app.post('/fhir/ServiceRequest', async (request, reply) => {
-  const { text, resource } = request.body as { text: string, resource: ServiceRequest }
-  const plan = planned.get(text)
-  if (plan === undefined) return reply.code(422).send({ resourceType: 'OperationOutcome' })
+  const { resource } = request.body as { resource: ServiceRequest }
+  const plan = planned[Number(request.headers[TEMPLATE_HEADER])]
+  const nhsNumber = patientByIdentifier(resource)?.identifier?.value
+  if (plan === undefined || nhsNumber === undefined) return reply.code(422).send({ resourceType: 'OperationOutcome' })
   const at = new Date()
   const stamp = at.toISOString()
   const id = newId()
@@ -91,7 +97,8 @@ app.post('/fhir/ServiceRequest', async (request, reply) => {
     serviceRequestId: id,
     scope: referralScope(id, resource.requester, plan.owner),
     ...(plan.deliver ? { outbox: { id: newId(), partnershipId: plan.owner, serviceRequestId: id, taskId, createdAt: stamp } } : {}),
-    audit: stored.map((s) => auditRecord(newId(), at, { action: 'C', subtype: 'create', agent, entity: `${s.resourceType}/${s.id}`, correlationId }))
+    audit: stored.map((s) => auditRecord(newId(), at, { action: 'C', subtype: 'create', agent, entity: `${s.resourceType}/${s.id}`, correlationId })),
+    patientKey: patientKey(nhsNumber, config.duplicates.key)
   })
   return reply.code(201).header('content-type', 'application/fhir+json').send(stored[0]?.json)
 })

@@ -26,6 +26,7 @@ import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import pg from 'pg'
 import { DEV_ISSUER, ensureDevSigningKey, mintToken } from '../src/auth/dev-keys.ts'
+import { FRESH_PATIENT_SOURCE, TEMPLATE_HEADER } from './fresh-patients.ts'
 import { OPEN_LOOP_SOURCE, summariseOpenLoop, type OpenLoopRaw } from './open-loop.ts'
 
 /** One measured figure, as printed with `--json`. */
@@ -81,6 +82,7 @@ process.on('SIGTERM', () => { app.close().then(() => process.exit(0)) })
 /** autocannon in its own process: the bodies in turn, JSON result on stdout. */
 const LOAD_SOURCE = `
 const autocannon = require('autocannon')
+${FRESH_PATIENT_SOURCE}
 const { readFileSync } = require('node:fs')
 const cfg = JSON.parse(readFileSync(process.argv[1], 'utf8'))
 let n = 0
@@ -91,7 +93,10 @@ autocannon({
   requests: [{
     method: 'POST',
     path: '/fhir/ServiceRequest',
-    setupRequest: (req) => ({ ...req, headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', authorization: 'Bearer ' + cfg.token }, body: cfg.bodies[n++ % cfg.bodies.length] })
+    setupRequest: (req) => {
+      const { body, template } = freshBody(cfg.bodies, n++)
+      return { ...req, headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', authorization: 'Bearer ' + cfg.token, '${TEMPLATE_HEADER}': String(template) }, body }
+    }
   }]
 }, (err, result) => {
   if (err) { console.error(err); process.exit(1) }

@@ -10,6 +10,8 @@
  * requests beyond the open connections queue in the pool, still timed from their schedule).
  */
 
+import { FRESH_PATIENT_SOURCE, TEMPLATE_HEADER } from './fresh-patients.ts'
+
 /** What one open-loop run reports. */
 export interface OpenLoopResult {
   /** requests scheduled (rate × seconds) */
@@ -39,6 +41,7 @@ export function nearestRank (sorted: ArrayLike<number>, q: number): number {
 /** The generator, run as `node -e OPEN_LOOP_SOURCE config.json`; prints one JSON line of raw latencies and counts. */
 export const OPEN_LOOP_SOURCE = `
 const { Pool } = require('undici')
+${FRESH_PATIENT_SOURCE}
 const { readFileSync } = require('node:fs')
 const cfg = JSON.parse(readFileSync(process.argv[1], 'utf8'))
 const pool = new Pool(cfg.url, { connections: cfg.connections, pipelining: 1 })
@@ -54,7 +57,8 @@ function finish () {
 }
 function send (i) {
   const scheduled = at(i)
-  pool.request({ path: '/fhir/ServiceRequest', method: 'POST', headers, body: cfg.bodies[i % cfg.bodies.length] }).then(async (res) => {
+  const { body, template } = freshBody(cfg.bodies, i)
+  pool.request({ path: '/fhir/ServiceRequest', method: 'POST', headers: { ...headers, '${TEMPLATE_HEADER}': String(template) }, body }).then(async (res) => {
     await res.body.dump()
     if (res.statusCode >= 200 && res.statusCode < 300) ok++; else non2xx++
   }, () => { errors++ }).finally(() => {
