@@ -27,7 +27,7 @@ interface CpuProfile { nodes: ProfileNode[], startTime: number, samples: number[
 const SPECIFIC: ReadonlyArray<[string, (f: CallFrame) => boolean]> = [
   ['validation (src/validation)', (f) => f.url.includes('/src/validation/')],
   ['JSON parse and shape check', (f) => /\/src\/fhir\/(parse-json|json-limits)\.ts$/.test(f.url) || (f.functionName === 'parse' && f.url === '')],
-  ['routing, triage, Task built', (f) => /\/src\/(triage|routing)\//.test(f.url) || /\/src\/intake\/referral-(facts|package)\.ts$/.test(f.url) || f.url.endsWith('/src/england-date.ts')],
+  ['routing, triage, Task built', (f) => /\/src\/(triage|routing)\//.test(f.url) || f.url.includes('/src/referral/') || f.url.endsWith('/src/england-date.ts')],
   ['hand-off to the writer (rows, postMessage)', (f) => f.url.includes('/src/store/') || f.functionName === 'postMessage'],
   ['stamping, row JSON, audit records', (f) => /\/src\/(intake\/accept-referral|audit\/audit-record|time-ordered-id|reference\/referral-reference)\.ts$/.test(f.url)],
   ['auth (token, roles)', (f) => f.url.includes('/src/auth/') && !f.url.endsWith('security-headers.ts')],

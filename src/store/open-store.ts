@@ -10,10 +10,10 @@ import { openThreadedSqliteStore } from './threaded-sqlite-store.ts'
  * (several instances may share it), otherwise SQLite in the data folder (one instance), its
  * writes on a worker thread unless WORKWELL_SQLITE_WRITER_THREAD=false.
  */
-export async function openStore (config: Pick<Config, 'databaseUrl' | 'databasePoolSize' | 'dataDir' | 'sqliteWriterThread'>): Promise<Store> {
+export async function openStore (config: Pick<Config, 'databaseUrl' | 'databasePoolSize' | 'dataDir' | 'sqliteWriterThread' | 'duplicates'>): Promise<Store> {
   if (config.databaseUrl !== undefined) {
     return openPgStore({ connectionString: config.databaseUrl, poolSize: config.databasePoolSize })
   }
   const file = path.join(config.dataDir, 'workwell.sqlite')
-  return config.sqliteWriterThread ? openThreadedSqliteStore({ file }) : openSqliteStore({ file })
+  return config.sqliteWriterThread ? openThreadedSqliteStore({ file, duplicateWindowDays: config.duplicates.windowDays }) : openSqliteStore({ file })
 }

@@ -60,6 +60,8 @@ export async function openSqliteStore (options: SqliteStoreOptions): Promise<Sql
 /** The SQLite Store plus the flattened referral write the writer thread receives. */
 export interface SqliteWriterStore extends Store {
   saveReferralRows(rows: ReferralRows): Promise<void>
+  /** every patient key accepted at or after `since` (normalised), for the threaded store's filter */
+  patientKeysSince(since: string): Iterable<{ key: string, acceptedAt: string }>
 }
 
 const latestMigration = migrations.reduce((max, step) => Math.max(max, step.version), 0)
@@ -278,6 +280,12 @@ class SqliteStore implements SqliteWriterStore {
   async referralsByPatientKey (patientKey: string, since: string, limit: number): Promise<KeyedReferral[]> {
     checkNonNegativeInteger('limit', limit)
     return this.#s.selectByPatientKey.all(patientKey, normaliseInstant(since), limit).map(toKeyedReferral)
+  }
+
+  * patientKeysSince (since: string): Iterable<{ key: string, acceptedAt: string }> {
+    for (const row of this.#db.prepare('SELECT patient_key, accepted_at FROM patient_keys WHERE accepted_at >= ?').iterate(normaliseInstant(since))) {
+      yield { key: text(row, 'patient_key'), acceptedAt: text(row, 'accepted_at') }
+    }
   }
 
   async searchTasks (query: TaskQuery): Promise<TaskSearchResult> {

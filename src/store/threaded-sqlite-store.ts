@@ -3,8 +3,20 @@ import { openSqliteStore, type SqliteStoreOptions } from './sqlite-store.ts'
 import type { Store } from './store.ts'
 import { toReferralRows } from './store-rows.ts'
 import { normaliseInstant } from './fhir-instant.ts'
+import { patientKeyFilter, type PatientKeyFilter } from './patient-key-filter.ts'
 import { startCheckpointer } from './sqlite-checkpointer.ts'
 import { fromWireError, type WriteMethod, type WriterRequest, type WriterResponse } from './sqlite-writer-protocol.ts'
+
+export interface ThreadedSqliteStoreOptions extends SqliteStoreOptions {
+  /**
+   * How many days back duplicates are looked for (WORKWELL_DUPLICATE_WINDOW_DAYS). With it, the
+   * patient keys of that span are read into a filter at open and most lookups need no read
+   * (patient-key-filter.ts); without it every lookup reads.
+   */
+  duplicateWindowDays?: number
+  /** when the filter is filled (default: now) */
+  openedAt?: Date
+}
 
 /**
  * The SQLite store with its writes on a worker thread (docs/decisions/sqlite-writer.md: with every write on
@@ -14,7 +26,7 @@ import { fromWireError, type WriteMethod, type WriterRequest, type WriterRespons
  *
  * @throws when the file cannot be opened, its schema is newer, or the thread cannot start
  */
-export async function openThreadedSqliteStore (options: SqliteStoreOptions): Promise<Store> {
+export async function openThreadedSqliteStore (options: ThreadedSqliteStoreOptions): Promise<Store> {
   // the reader here and the writer thread each open the file: an in-memory database would be
   // two databases, and every write would be invisible to every read
   if (options.file === ':memory:' || options.file === '' || options.file.startsWith('file::memory:')) {
@@ -41,6 +53,13 @@ export async function openThreadedSqliteStore (options: SqliteStoreOptions): Pro
     await worker.terminate()
     await reader.close()
     throw err
+  }
+
+  let keys: PatientKeyFilter | undefined
+  if (options.duplicateWindowDays !== undefined) {
+    const from = normaliseInstant(new Date((options.openedAt ?? new Date()).getTime() - options.duplicateWindowDays * 86_400_000).toISOString())
+    keys = patientKeyFilter(from)
+    for (const k of reader.patientKeysSince(from)) keys.add(k.key, k.acceptedAt)
   }
 
   // a speed-up only: without it the writer's own automatic checkpoint still bounds the WAL
@@ -83,6 +102,8 @@ export async function openThreadedSqliteStore (options: SqliteStoreOptions): Pro
     // flattened here, so the clone to the writer is of strings (store-rows.ts ReferralRows)
     saveReferral: async (w) => {
       const rows = toReferralRows(w, normaliseInstant)
+      // before the commit: a key whose write then fails is only a false "maybe"
+      if (rows.patientKey !== null) keys?.add(rows.patientKey[1], rows.patientKey[2])
       await send({ id: nextId++, method: 'saveReferralRows', args: [rows] })
     },
     appendAudit: async (...a) => write('appendAudit', a),
@@ -94,8 +115,11 @@ export async function openThreadedSqliteStore (options: SqliteStoreOptions): Pro
     prune: async (...a) => write('prune', a),
     readResource: async (...a) => reader.readResource(...a),
     searchTasks: async (...a) => reader.searchTasks(...a),
-    // a read: it sees every referral the writer has committed (WAL)
-    referralsByPatientKey: async (...a) => reader.referralsByPatientKey(...a),
+    // a read: it sees every referral the writer has committed (WAL); the filter first, since
+    // each of the writer's commits leaves this connection's page cache cold
+    referralsByPatientKey: async (key, since, limit) => keys === undefined || keys.mayHave(key, normaliseInstant(since))
+      ? await reader.referralsByPatientKey(key, since, limit)
+      : [],
     listDeliveries: async (...a) => reader.listDeliveries(...a),
     outboxStats: async () => reader.outboxStats(),
     listCircuits: async () => reader.listCircuits(),
