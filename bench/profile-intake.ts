@@ -11,7 +11,7 @@
  * The profiler costs CPU of its own: compare stages with each other and before/after on the
  * same machine, not with `npm run bench` figures.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { benchToken, gatewayEnv, runLoad, start, type MeasureContext } from './intake.ts'
@@ -145,6 +145,8 @@ async function main (args: string[]): Promise<void> {
     // the main thread's profile is the first one written (worker threads get later sequence numbers)
     const main = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).sort((a, b) => Number(a.split('.').at(-2)) - Number(b.split('.').at(-2)))[0]
     if (main === undefined) throw new Error('no profile written')
+    // PROFILE_KEEP=file.cpuprofile keeps the main thread's profile (for DevTools or a closer look)
+    if (process.env.PROFILE_KEEP !== undefined) copyFileSync(path.join(profDir, main), process.env.PROFILE_KEEP)
     const { stages, functions } = stagesOf(JSON.parse(readFileSync(path.join(profDir, main), 'utf8')) as CpuProfile, from, to, answered)
     // the profile's intervals are wall time (on a busy machine a descheduled thread still
     // collects samples), so its shares are scaled to the main thread's CPU time from /proc

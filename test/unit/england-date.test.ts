@@ -30,4 +30,23 @@ describe('englandDate', () => {
     }
     expect(wrong).toStrictEqual([])
   }, 60_000)
+
+  it('gives the ISO calendar date for any winter instant of years 0-9999, and outside them as the ISO form does', () => {
+    const wrong: string[] = []
+    // every 7th day from 0000 to 9999 in January and December, at 00:00 and 23:59 UTC
+    for (let y = 0; y <= 9999; y += 1) {
+      for (const [m, d] of [[0, 1 + (y % 28)], [11, 31 - (y % 3)]] as const) {
+        for (const ms of [Date.UTC(y, m, d), Date.UTC(y, m, d, 23, 59, 59, 999)]) {
+          const at = new Date(ms)
+          at.setUTCFullYear(y)
+          if (englandDate(at) !== at.toISOString().slice(0, 10)) wrong.push(at.toISOString())
+        }
+      }
+    }
+    expect(wrong).toStrictEqual([])
+    expect(englandDate(new Date(Date.UTC(10000, 0, 1)))).toBe(new Date(Date.UTC(10000, 0, 1)).toISOString().slice(0, 10))
+    const bc = new Date(Date.UTC(-1, 0, 1))
+    expect(englandDate(bc)).toBe(bc.toISOString().slice(0, 10))
+    expect(() => englandDate(new Date(Number.NaN))).toThrow(RangeError)
+  })
 })
