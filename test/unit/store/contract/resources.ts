@@ -25,6 +25,22 @@ export function describeResourceContract (harness: StoreHarness): void {
         expect(await count('tasks')).toBe(2)
       })
 
+      it('keeps a resource\'s text exactly (quotes, backslashes, escapes, emoji) and stores a lone surrogate from outside well-formed', async () => {
+        const store = await open()
+        const write = referral('1')
+        const patient: Patient = { resourceType: 'Patient', id: 'pat-1', meta: { versionId: '1', lastUpdated: T0 }, name: [{ family: 'O"Brien \\ \u00e9 \ud83d\ude00 \ud800 \\u0000 \n' }] }
+        const lone = 'client-\ud800'
+        await store.saveReferral({
+          ...write,
+          resources: write.resources.map((r) => r.resourceType === 'Patient' ? stored(patient) : r),
+          audit: write.audit.map((a) => ({ ...a, agent: lone }))
+        })
+        const read = await store.readResource('Patient', 'pat-1')
+        expect(read?.resource).toEqual(JSON.parse(JSON.stringify(patient)))
+        const audit = await store.searchAudit({ entity: 'ServiceRequest/sr-1', limit: 10 })
+        expect(audit.map((a) => a.agent)).toEqual(['client-\ufffd', 'client-\ufffd'])
+      })
+
       it('stores every resource, the task index, the outbox row, the audit records and the request id', async () => {
         const store = await open()
         const write = referral('1', { requestId: 'req-1', createdAt: '2026-03-01T10:00:00+01:00' })
