@@ -104,7 +104,11 @@ autocannon({
 })
 `
 
-interface Load { rps: number, p50: number, p99: number, ok: number, non2xx: number, errors: number, timeouts: number, /** open loop only */ p999?: number }
+interface Load {
+  rps: number, p50: number, p99: number, ok: number, non2xx: number, errors: number, timeouts: number
+  /** open loop only */ p999?: number
+  /** open loop only: 2xx answers to the generator's unrecorded warm-up requests (they are stored too) */ warmOk?: number
+}
 
 interface Running {
   child: ChildProcess
@@ -201,7 +205,7 @@ export async function runIntakeBench (options: IntakeBenchOptions): Promise<Inta
       const rss = Math.max(...perRound.map((r) => r[variant]?.rss.maxMb ?? 0))
       rows.push({ name: `rss-under-load-${variant}`, value: rss, unit: 'MB', baseline: Math.max(...perRound.map((r) => r.bare?.rss.maxMb ?? 0)), ratio: null, goal: `<= ${RSS_GOAL_MB} MB`, met: rss <= RSS_GOAL_MB })
     }
-    if (variants.includes('sqlite')) rows.push(...await openLoop({ work, bodiesFile, seconds, databaseUrl, dataRoot: options.dataRoot ?? tmpdir() }, rounds, log))
+    if (variants.includes('sqlite')) rows.push(...await openLoop({ work, bodiesFile, seconds, databaseUrl, dataRoot: options.dataRoot ?? tmpdir() }, rounds, variants.includes('floor'), log))
     if (options.soak) {
       log('intake: soak, 5 minutes on SQLite')
       const soak = await measure('sqlite', { work, bodiesFile, seconds: 300, databaseUrl, dataRoot: options.dataRoot ?? tmpdir() })
@@ -220,26 +224,31 @@ export async function runIntakeBench (options: IntakeBenchOptions): Promise<Inta
 const RSS_GOAL_MB = 256
 /** The open-loop rate (referrals/s): well under saturation, a busy day's peak with room to spare. */
 const OPEN_LOOP_RATE = Number(process.env.INTAKE_OPEN_LOOP_RATE ?? 500)
+/** seconds each open-loop generator sends on schedule before it records (bench/open-loop.ts) */
+const OPEN_LOOP_WARM_S = 1
 
 /**
  * Latency a GP never waits for: SQLite and bare at the same steady rate (bench/open-loop.ts),
  * fresh servers, rounds in alternating order, medians of the rounds' percentiles.
  */
-async function openLoop (ctx: MeasureContext, rounds: number, log: (line: string) => void): Promise<IntakeRow[]> {
+async function openLoop (ctx: MeasureContext, rounds: number, withFloor: boolean, log: (line: string) => void): Promise<IntakeRow[]> {
   const open = { ...ctx, openLoopRate: OPEN_LOOP_RATE }
-  const results: Array<Record<'bare' | 'sqlite', Measured>> = []
+  type OpenVariant = 'bare' | 'floor' | 'sqlite'
+  // the durable floor at the same rate says how much of the gateway's tail its writes alone make
+  const variants: OpenVariant[] = withFloor ? ['bare', 'floor', 'sqlite'] : ['bare', 'sqlite']
+  const results: Array<Partial<Record<OpenVariant, Measured>> & Record<'bare' | 'sqlite', Measured>> = []
   for (let round = 0; round < rounds; round++) {
-    const order: Array<'bare' | 'sqlite'> = round % 2 === 0 ? ['bare', 'sqlite'] : ['sqlite', 'bare']
-    const r: Partial<Record<'bare' | 'sqlite', Measured>> = {}
+    const order = round % 2 === 0 ? variants : [...variants].reverse()
+    const r: Partial<Record<OpenVariant, Measured>> = {}
     for (const v of order) {
       const m = await measure(v, open)
       r[v] = m
       log(`  open loop round ${round + 1} ${v} at ${OPEN_LOOP_RATE}/s: ${m.load.rps} answers/s, p50 ${m.load.p50} ms, p99 ${m.load.p99} ms, p99.9 ${m.load.p999 ?? 0} ms, ${m.cpuUsPerRequest} µs server CPU per request, RSS max ${m.rss.maxMb} MB` +
         (m.load.non2xx + m.load.errors > 0 ? `, non-2xx ${m.load.non2xx}, errors ${m.load.errors}` : ''))
     }
-    if (r.bare !== undefined && r.sqlite !== undefined) results.push({ bare: r.bare, sqlite: r.sqlite })
+    if (r.bare !== undefined && r.sqlite !== undefined) results.push({ ...r, bare: r.bare, sqlite: r.sqlite })
   }
-  const at = (v: 'bare' | 'sqlite', pick: (l: Load) => number): number => median(results.map((r) => pick(r[v].load)))
+  const at = (v: OpenVariant, pick: (l: Load) => number): number => median(results.flatMap((r) => { const m = r[v]; return m === undefined ? [] : [pick(m.load)] }))
   const p99 = at('sqlite', (l) => l.p99)
   const p999 = at('sqlite', (l) => l.p999 ?? 0)
   const baselineOf = `bare at ${OPEN_LOOP_RATE}/s`
@@ -249,7 +258,13 @@ async function openLoop (ctx: MeasureContext, rounds: number, log: (line: string
   return [
     { name: 'intake-sqlite-open-loop-rate', value: kept, unit: 'answers/s', baseline: at('bare', (l) => l.rps), baselineOf, ratio: null, goal: `>= ${Math.round(0.95 * OPEN_LOOP_RATE)}/s (kept up with the schedule)`, met: kept >= 0.95 * OPEN_LOOP_RATE },
     { name: 'intake-sqlite-open-loop-p99', value: p99, unit: 'ms', baseline: at('bare', (l) => l.p99), baselineOf, ratio: null, goal: '<= 15 ms', met: p99 <= 15 },
-    { name: 'intake-sqlite-open-loop-p999', value: p999, unit: 'ms', baseline: at('bare', (l) => l.p999 ?? 0), baselineOf, ratio: null, goal: '<= 40 ms', met: p999 <= 40 }
+    { name: 'intake-sqlite-open-loop-p999', value: p999, unit: 'ms', baseline: at('bare', (l) => l.p999 ?? 0), baselineOf, ratio: null, goal: '<= 40 ms', met: p999 <= 40 },
+    ...(withFloor
+      ? [
+          { name: 'intake-floor-open-loop-p99', value: at('floor', (l) => l.p99), unit: 'ms', baseline: at('bare', (l) => l.p99), baselineOf, ratio: null },
+          { name: 'intake-floor-open-loop-p999', value: at('floor', (l) => l.p999 ?? 0), unit: 'ms', baseline: at('bare', (l) => l.p999 ?? 0), baselineOf, ratio: null }
+        ]
+      : [])
   ]
 }
 
@@ -311,7 +326,7 @@ async function measure (variant: Variant, ctx: MeasureContext): Promise<Measured
     } finally {
       await server.stop()
     }
-    if (variant !== 'bare') await checkStored(variant, dataDir, ctx.databaseUrl, schema, warm.ok + load.ok)
+    if (variant !== 'bare') await checkStored(variant, dataDir, ctx.databaseUrl, schema, warm.ok + (warm.warmOk ?? 0) + load.ok + (load.warmOk ?? 0))
     return { load, readyMs: server.readyMs, rss: { maxMb: Math.max(0, ...samples.map(([, mb]) => mb)), slopeMbPerMin: round(slope(samples), 2) }, cpuUsPerRequest, machineBusyPct }
   } finally {
     rmSync(dataDir, { recursive: true, force: true })
@@ -367,7 +382,7 @@ export async function benchToken (dataDir: string, bodiesFile: string): Promise<
 export async function runLoad (origin: string, ctx: MeasureContext, seconds: number, token = ''): Promise<Load> {
   const cfg = path.join(ctx.work, `load-${seconds}.json`)
   const open = ctx.openLoopRate
-  writeFileSync(cfg, JSON.stringify({ url: origin, token, connections: CONNECTIONS, duration: seconds, seconds, rate: open, bodies: JSON.parse(readFileSync(ctx.bodiesFile, 'utf8')) as string[] }))
+  writeFileSync(cfg, JSON.stringify({ url: origin, token, connections: CONNECTIONS, duration: seconds, seconds, rate: open, warmSeconds: OPEN_LOOP_WARM_S, bodies: JSON.parse(readFileSync(ctx.bodiesFile, 'utf8')) as string[] }))
   const child = spawn(process.execPath, ['-e', open === undefined ? LOAD_SOURCE : OPEN_LOOP_SOURCE, cfg], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
@@ -378,7 +393,7 @@ export async function runLoad (origin: string, ctx: MeasureContext, seconds: num
   const last = out.trim().split('\n').pop() ?? '{}'
   if (open === undefined) return JSON.parse(last) as Load
   const r = summariseOpenLoop(JSON.parse(last) as OpenLoopRaw)
-  return { rps: r.rps, p50: r.p50, p99: r.p99, p999: r.p999, ok: r.ok, non2xx: r.non2xx, errors: r.errors, timeouts: 0 }
+  return { rps: r.rps, p50: r.p50, p99: r.p99, p999: r.p999, ok: r.ok, non2xx: r.non2xx, errors: r.errors, timeouts: 0, warmOk: (JSON.parse(last) as OpenLoopRaw).warmOk ?? 0 }
 }
 
 /** Spawns a server and waits until /health/ready answers 200; readyMs counts from the spawn. */

@@ -45,14 +45,18 @@ ${FRESH_PATIENT_SOURCE}
 const { readFileSync } = require('node:fs')
 const cfg = JSON.parse(readFileSync(process.argv[1], 'utf8'))
 const pool = new Pool(cfg.url, { connections: cfg.connections, pipelining: 1 })
-const total = Math.round(cfg.rate * cfg.seconds)
-const latencies = new Float64Array(total)
+// the first warmSeconds run on the same schedule but are not recorded: this process's own
+// start (cold code, a hundred new connections) is not the server's latency
+const warm = Math.round(cfg.rate * (cfg.warmSeconds ?? 0))
+const measured = Math.round(cfg.rate * cfg.seconds)
+const total = warm + measured
+const latencies = new Float64Array(measured)
 const headers = { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', authorization: 'Bearer ' + cfg.token }
-let ok = 0, non2xx = 0, errors = 0, done = 0, next = 0, last = 0
+let ok = 0, non2xx = 0, errors = 0, warmOk = 0, done = 0, next = 0, last = 0
 const start = performance.now() + 20
 const at = (i) => start + i * 1000 / cfg.rate
 function finish () {
-  process.stdout.write(JSON.stringify({ sent: total, ok, non2xx, errors, seconds: (last - start) / 1000, latencies: Array.from(latencies) }) + '\\n')
+  process.stdout.write(JSON.stringify({ sent: measured, ok, non2xx, errors, warmOk, seconds: (last - at(warm)) / 1000, latencies: Array.from(latencies) }) + '\\n')
   pool.close().then(() => process.exit(0))
 }
 function send (i) {
@@ -60,10 +64,14 @@ function send (i) {
   const { body, template } = freshBody(cfg.bodies, i)
   pool.request({ path: '/fhir/ServiceRequest', method: 'POST', headers: { ...headers, '${TEMPLATE_HEADER}': String(template) }, body }).then(async (res) => {
     await res.body.dump()
+    if (i < warm) { if (res.statusCode >= 200 && res.statusCode < 300) warmOk++; return }
     if (res.statusCode >= 200 && res.statusCode < 300) ok++; else non2xx++
-  }, () => { errors++ }).finally(() => {
-    last = performance.now()
-    latencies[i] = last - scheduled
+  }, () => { if (i >= warm) errors++ }).finally(() => {
+    const now = performance.now()
+    if (i >= warm) {
+      last = Math.max(last, now)
+      latencies[i - warm] = now - scheduled
+    }
     if (++done === total) finish()
   })
 }
@@ -76,7 +84,7 @@ setTimeout(tick, 20)
 `
 
 /** Raw output of the generator, as printed. */
-export interface OpenLoopRaw { sent: number, ok: number, non2xx: number, errors: number, seconds: number, latencies: number[] }
+export interface OpenLoopRaw { sent: number, ok: number, non2xx: number, errors: number, seconds: number, latencies: number[], /** 2xx answers in the unrecorded warm-up */ warmOk?: number }
 
 /** The figures of a run from its raw latencies (ms, from each request's scheduled send). */
 export function summariseOpenLoop (raw: OpenLoopRaw): OpenLoopResult {
