@@ -294,7 +294,7 @@ async function measure (variant: Variant, ctx: MeasureContext): Promise<Measured
       ? await start([process.execPath, '-e', BARE_SOURCE], {})
       : variant === 'floor'
         ? await start([process.execPath, path.join(REPO, 'bench/durable-floor-server.ts')], { WORKWELL_DATA_DIR: dataDir, FLOOR_BODIES: ctx.bodiesFile })
-        : await start([process.execPath, path.join(REPO, 'src/server.ts')], {
+        : await start(gatewayCommand(), {
           ...gatewayEnv(dataDir),
           // sqlite-main: the same store with its writes on the event loop (the writer-thread lever)
           ...(variant === 'sqlite-main' ? { WORKWELL_SQLITE_WRITER_THREAD: 'false' } : {}),
@@ -394,6 +394,17 @@ export async function runLoad (origin: string, ctx: MeasureContext, seconds: num
   if (open === undefined) return JSON.parse(last) as Load
   const r = summariseOpenLoop(JSON.parse(last) as OpenLoopRaw)
   return { rps: r.rps, p50: r.p50, p99: r.p99, p999: r.p999, ok: r.ok, non2xx: r.non2xx, errors: r.errors, timeouts: 0, warmOk: (JSON.parse(last) as OpenLoopRaw).warmOk ?? 0 }
+}
+
+/**
+ * `npm start` as the bench runs it: this node with the start script's node flags (the young
+ * generation's size is one, docs/performance.md), so the bench measures the gateway as it is started.
+ */
+export function gatewayCommand (): string[] {
+  const scripts = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts
+  const words = scripts.start.split(/\s+/)
+  if (words[0] !== 'node' || words.at(-1) !== 'src/server.ts') throw new Error(`npm start is not "node [flags] src/server.ts": ${scripts.start}`)
+  return [process.execPath, ...words.slice(1, -1), path.join(REPO, 'src/server.ts')]
 }
 
 /** Spawns a server and waits until /health/ready answers 200; readyMs counts from the spawn. */
