@@ -105,7 +105,13 @@ autocannon({
 `
 
 interface Load {
-  rps: number, p50: number, p99: number, ok: number, non2xx: number, errors: number, timeouts: number
+  rps: number,
+  p50: number,
+  p99: number,
+  ok: number,
+  non2xx: number,
+  errors: number,
+  timeouts: number
   /** open loop only */ p999?: number
   /** open loop only: 2xx answers to the generator's unrecorded warm-up requests (they are stored too) */ warmOk?: number
 }

@@ -118,7 +118,7 @@ export async function openThreadedSqliteStore (options: ThreadedSqliteStoreOptio
     // a read: it sees every referral the writer has committed (WAL); the filter first, since
     // each of the writer's commits leaves this connection's page cache cold
     referralsByPatientKey: async (key, since, limit) => keys === undefined || keys.mayHave(key, normaliseInstant(since))
-      ? await reader.referralsByPatientKey(key, since, limit)
+      ? reader.referralsByPatientKey(key, since, limit)
       : [],
     listDeliveries: async (...a) => reader.listDeliveries(...a),
     outboxStats: async () => reader.outboxStats(),

@@ -106,7 +106,7 @@ describe.each(STORES)('the same person referred twice (%s store)', (store) => {
       expect(res.status, res.text).toBe(201)
       ids.push(String(res.body.id))
     }
-    const tasks = await Promise.all(ids.map(async (id) => await taskOf(id)))
+    const tasks = await Promise.all(ids.map(async (id) => taskOf(id)))
     expect(tasks.map((t) => links(t).length)).toEqual([0, 1, 2, 3, 4, 5, 5])
     const seventh = tasks[6] as Task
     // the five it names are the five before it, not the first

@@ -13,7 +13,7 @@ import { describeStoreContract, referral, T0, type StoreHarness } from './contra
 let contractDir: string | undefined
 
 // the threaded store with its patient-key filter on, so every duplicate lookup of the contract goes through it
-const threadedWithFilter = async (o: { file: string }): Promise<Store> => await openThreadedSqliteStore({ ...o, duplicateWindowDays: 3650 })
+const threadedWithFilter = async (o: { file: string }): Promise<Store> => openThreadedSqliteStore({ ...o, duplicateWindowDays: 3650 })
 for (const [name, openStore] of [['SQLite', openSqliteStore], ['SQLite, writes on a writer thread', threadedWithFilter]] as const) {
   describeStoreContract(name, sqliteHarness(openStore))
 }
