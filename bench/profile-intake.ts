@@ -147,6 +147,7 @@ async function main (args: string[]): Promise<void> {
     if (main === undefined) throw new Error('no profile written')
     // PROFILE_KEEP=file.cpuprofile keeps the main thread's profile (for DevTools or a closer look)
     if (process.env.PROFILE_KEEP !== undefined) copyFileSync(path.join(profDir, main), process.env.PROFILE_KEEP)
+    if (process.env.PROFILE_KEEP_ALL !== undefined) for (const f of readdirSync(profDir)) copyFileSync(path.join(profDir, f), path.join(process.env.PROFILE_KEEP_ALL, f))
     const { stages, functions } = stagesOf(JSON.parse(readFileSync(path.join(profDir, main), 'utf8')) as CpuProfile, from, to, answered)
     // the profile's intervals are wall time (on a busy machine a descheduled thread still
     // collects samples), so its shares are scaled to the main thread's CPU time from /proc
