@@ -29,5 +29,5 @@ VOLUME ["/var/lib/workwell"]
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# the same node flags as npm start (docs/performance.md: the young generation's size)
-CMD ["node", "--max-semi-space-size=32", "src/server.ts"]
+# the same node flags as npm start (docs/performance.md: the heap's young generation and growth)
+CMD ["node", "--max-semi-space-size=32", "--heap-growing-percent=50", "src/server.ts"]
