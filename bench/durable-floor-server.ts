@@ -69,7 +69,7 @@ app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, (_req, 
 app.post('/fhir/ServiceRequest', async (request, reply) => {
   const { resource } = request.body as { resource: ServiceRequest }
   const plan = planned[Number(request.headers[TEMPLATE_HEADER])]
-  const nhsNumber = patientByIdentifier(resource)?.identifier?.value
+  const nhsNumber = patientByIdentifier(resource).identifier?.value
   if (plan === undefined || nhsNumber === undefined) return reply.code(422).send({ resourceType: 'OperationOutcome' })
   const at = new Date()
   const stamp = at.toISOString()

@@ -34,8 +34,9 @@ function utcDay (ms: number): string {
  *
  * Worked out from the summer time rule rather than with Intl.DateTimeFormat: a referral takes
  * the England date up to six times and ICU's formatter cost ~5 µs a call, 3% of the event loop
- * under intake load (intake CPU profile; docs/decisions/england-date.md). The day is then worked out
- * by arithmetic, not a Date and its ISO string: with those, this was a third of the decision's time. test/unit/england-date.test.ts checks this against ICU's
+ * under intake load (intake CPU profile; docs/decisions/england-date.md). The day itself is
+ * worked out by arithmetic, not with a Date and its ISO string, which were a third of the
+ * referral decision's time. test/unit/england-date.test.ts checks this against ICU's
  * Europe/London for every half hour of 1997-2040, so a change in the law shows up there.
  */
 export function englandDate (on: Date): string {

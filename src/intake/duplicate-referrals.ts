@@ -96,13 +96,14 @@ export function describeLink (link: DuplicateLink): string {
  */
 export function flagDuplicates (task: Task, links: readonly DuplicateLink[], windowDays: number, at: string, moreNotLinked = false): Task {
   if (links.length === 0) return task
-  const inputs: FhirTaskInput[] = links.map((link) => ({
+  const described = links.map(describeLink)
+  const inputs: FhirTaskInput[] = described.map((text) => ({
     type: { coding: [{ system: REFERRAL_LINK_SYSTEM, code: POSSIBLE_DUPLICATE, display: 'Possible duplicate referral' }] },
-    valueString: describeLink(link)
+    valueString: text
   }))
   const named = moreNotLinked
-    ? `more than ${links.length} times; the latest ${links.length}: ${links.map(describeLink).join('; ')}`
-    : links.map(describeLink).join('; ')
+    ? `more than ${links.length} times; the latest ${links.length}: ${described.join('; ')}`
+    : described.join('; ')
   const note = `Possible duplicate: the same NHS number was referred in the last ${windowDays} days (${named}). Both referrals are kept and delivered; check before acting on either.`
   return { ...task, input: [...(task.input ?? []), ...inputs], note: [...(task.note ?? []), { time: at, text: note }] }
 }

@@ -15,7 +15,7 @@
  * instance; PostgreSQL for several).
  */
 
-/** Bits per generation (4 MiB); with CAPACITY keys and 4 probes, about 2 in 1 000 lookups are false "maybe"s. */
+/** Bits per generation (4 MiB); with CAPACITY keys and 4 probes, about 2 in 1 000 lookups are a false "maybe" per generation. */
 export const BITS = 2 ** 25
 /** Keys a generation takes before it is rotated out. */
 export const CAPACITY = 2_000_000

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
 import { afterEach, describe, expect, it } from 'vitest'
 import { patientKey } from '../../../src/intake/duplicate-referrals.ts'
 import { patientKeyFilter } from '../../../src/store/patient-key-filter.ts'
@@ -60,6 +61,15 @@ describe('the threaded SQLite store\'s filter', () => {
       expect(await store.referralsByPatientKey('key-b', '2026-11-08T00:00:00.000Z', 5)).toEqual([])
       await store.saveReferral({ ...referral('3', { lastUpdated: '2026-12-06T09:00:00.000Z' }), patientKey: 'key-b' })
       expect((await store.referralsByPatientKey('key-b', '2026-11-08T00:00:00.000Z', 5)).map((r) => r.taskId)).toEqual(['task-3'])
+      // the filter is what answers: a key written behind this store's back (which the SQLite
+      // deployment rules out: one process writes the file) is not read for
+      await store.saveReferral(referral('4', { lastUpdated: '2026-12-06T10:00:00.000Z' }))
+      const side = new DatabaseSync(file)
+      side.exec("INSERT INTO patient_keys (task_id, patient_key, accepted_at) VALUES ('task-4', 'key-behind', '2026-12-06T10:00:00.000Z')")
+      side.close()
+      expect(await store.referralsByPatientKey('key-behind', '2026-11-08T00:00:00.000Z', 5)).toEqual([])
+      // a lookup reaching back before what the filter was filled from still reads
+      expect((await store.referralsByPatientKey('key-behind', '2026-11-01T00:00:00.000Z', 5)).map((r) => r.taskId)).toEqual(['task-4'])
     } finally {
       await store.close()
     }
