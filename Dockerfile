@@ -10,6 +10,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 
 FROM node:24-slim AS runtime
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     HOST=0.0.0.0 \
     PORT=8080 \
     WORKWELL_DATA_DIR=/var/lib/workwell
@@ -29,5 +30,6 @@ VOLUME ["/var/lib/workwell"]
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# the same node flags as npm start (docs/performance.md: the heap's young generation and growth)
+# the same node flags as npm start, and MALLOC_ARENA_MAX above as its environment
+# (docs/performance.md: the heap's young generation and growth, glibc's malloc arenas)
 CMD ["node", "--max-semi-space-size=32", "--heap-growing-percent=50", "src/server.ts"]

@@ -300,7 +300,7 @@ async function measure (variant: Variant, ctx: MeasureContext): Promise<Measured
       ? await start([process.execPath, '-e', BARE_SOURCE], {})
       : variant === 'floor'
         ? await start([process.execPath, path.join(REPO, 'bench/durable-floor-server.ts')], { WORKWELL_DATA_DIR: dataDir, FLOOR_BODIES: ctx.bodiesFile })
-        : await start(gatewayCommand(), {
+        : await start(gatewayStart().command, {
           ...gatewayEnv(dataDir),
           // sqlite-main: the same store with its writes on the event loop (the writer-thread lever)
           ...(variant === 'sqlite-main' ? { WORKWELL_SQLITE_WRITER_THREAD: 'false' } : {}),
@@ -343,6 +343,7 @@ async function measure (variant: Variant, ctx: MeasureContext): Promise<Measured
 /** The gateway's environment in the bench: SQLite in dataDir, no delivery, no per-client limit. */
 export function gatewayEnv (dataDir: string): Record<string, string> {
   return {
+    ...gatewayStart().env,
     WORKWELL_DATA_DIR: dataDir,
     WORKWELL_DELIVERY_ENABLED: 'false',
     // one client floods on purpose: the per-client limit would measure itself
@@ -403,14 +404,21 @@ export async function runLoad (origin: string, ctx: MeasureContext, seconds: num
 }
 
 /**
- * `npm start` as the bench runs it: this node with the start script's node flags (the young
- * generation's size is one, docs/performance.md), so the bench measures the gateway as it is started.
+ * `npm start` as the bench runs it: this node with the start script's environment (glibc's
+ * malloc arenas) and node flags (the young generation's size is one, docs/performance.md), so
+ * the bench measures the gateway as it is started.
  */
-export function gatewayCommand (): string[] {
+export function gatewayStart (): { command: string[], env: Record<string, string> } {
   const scripts = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts
   const words = scripts.start.split(/\s+/)
-  if (words[0] !== 'node' || words.at(-1) !== 'src/server.ts') throw new Error(`npm start is not "node [flags] src/server.ts": ${scripts.start}`)
-  return [process.execPath, ...words.slice(1, -1), path.join(REPO, 'src/server.ts')]
+  const env: Record<string, string> = {}
+  for (let w = words[0]; w !== undefined && /^[A-Z_][A-Z0-9_]*=/.test(w); w = words[0]) {
+    const at = w.indexOf('=')
+    env[w.slice(0, at)] = w.slice(at + 1)
+    words.shift()
+  }
+  if (words[0] !== 'node' || words.at(-1) !== 'src/server.ts') throw new Error(`npm start is not "[NAME=value ...] node [flags] src/server.ts": ${scripts.start}`)
+  return { command: [process.execPath, ...words.slice(1, -1), path.join(REPO, 'src/server.ts')], env }
 }
 
 /** Spawns a server and waits until /health/ready answers 200; readyMs counts from the spawn. */

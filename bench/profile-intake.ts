@@ -14,7 +14,7 @@
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { benchToken, gatewayCommand, gatewayEnv, runLoad, start, type MeasureContext } from './intake.ts'
+import { benchToken, gatewayEnv, gatewayStart, runLoad, start, type MeasureContext } from './intake.ts'
 
 interface CallFrame { functionName: string, url: string }
 interface ProfileNode { id: number, callFrame: CallFrame, children?: number[] }
@@ -116,7 +116,7 @@ async function main (args: string[]): Promise<void> {
     const nodeOptions = `--cpu-prof --cpu-prof-dir=${profDir} ${process.env.INTAKE_NODE_OPTIONS ?? ''}`.trim()
     const server = target === 'floor'
       ? await start([process.execPath, path.join(repo, 'bench/durable-floor-server.ts')], { WORKWELL_DATA_DIR: dataDir, FLOOR_BODIES: bodiesFile, NODE_OPTIONS: nodeOptions })
-      : await start(gatewayCommand(), { ...gatewayEnv(dataDir), NODE_OPTIONS: nodeOptions, ...(process.env.PROFILE_DATABASE_URL === undefined ? {} : { DATABASE_URL: process.env.PROFILE_DATABASE_URL }) })
+      : await start(gatewayStart().command, { ...gatewayEnv(dataDir), NODE_OPTIONS: nodeOptions, ...(process.env.PROFILE_DATABASE_URL === undefined ? {} : { DATABASE_URL: process.env.PROFILE_DATABASE_URL }) })
     const ctx: MeasureContext = { work, bodiesFile, seconds, databaseUrl: '', dataRoot: work }
     let from = 0
     let to = 0
