@@ -6,7 +6,8 @@
  *   [WRITER_ROUNDS=5] node bench/writer-micro.ts [referrals] [variant...]
  *
  * Variants: as-is, one-audit (one audit record per referral instead of one per resource),
- * no-<index> (that index dropped), without-rowid (the small tables keyed by their ids alone). Rounds alternate the variants; the median of the rounds is printed.
+ * no-<index> (that index dropped), without-rowid (the small tables keyed by their ids alone),
+ * page-<bytes> (a file made with that page size; as-is has the store's own, 8 KiB). Rounds alternate the variants; the median of the rounds is printed.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -41,6 +42,12 @@ async function run (variant: string, referrals: number, sr: string[], taskJson: 
   const dir = mkdtempSync(path.join(tmpdir(), 'workwell-writer-micro-'))
   try {
     const file = path.join(dir, 'w.sqlite')
+    if (variant.startsWith('page-')) {
+      // a file made with that page size before the store opens it: the store keeps a file's size
+      const made = new DatabaseSync(file)
+      made.exec(`PRAGMA page_size = ${Number(variant.slice(5))}; PRAGMA journal_mode = WAL; CREATE TABLE made (x); DROP TABLE made`)
+      made.close()
+    }
     const setup = await openSqliteStore({ file })
     await setup.close()
     const db = new DatabaseSync(file)

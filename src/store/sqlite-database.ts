@@ -6,6 +6,17 @@ import { DatabaseSync } from 'node:sqlite'
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000
 
 /**
+ * Page size of a new database file (docs/decisions/sqlite-page-size.md): a referral's
+ * ServiceRequest is ~5 KB of JSON, which at SQLite's default 4 KiB spills into overflow pages
+ * and makes each save touch more pages; at 8 KiB it fits in its leaf. A file created with
+ * another size keeps it (SQLite cannot change the page size of a WAL database).
+ */
+export const PAGE_SIZE = 8192
+
+/** WAL size at which the writer checkpoints itself (sqlite-checkpointer.ts does most of it). */
+const AUTOCHECKPOINT_BYTES = 40 * 1024 * 1024
+
+/**
  * Opens a SQLite connection configured for the gateway: WAL (readers never block the one
  * writer), synchronous=FULL (an acknowledged referral survives power loss, not just a
  * process crash), foreign keys on, rarer checkpoints, and a busy timeout so a second process waits for the
@@ -24,14 +35,18 @@ export function openSqliteDatabase (file: string, busyTimeoutMs: number = DEFAUL
   try {
     // busy_timeout first: switching to WAL needs a lock another process may hold
     db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`)
+    // before anything is written: only an empty database takes it, and WAL mode fixes it
+    db.exec(`PRAGMA page_size = ${PAGE_SIZE}`)
     db.exec('PRAGMA journal_mode = WAL')
     db.exec('PRAGMA synchronous = FULL')
     db.exec('PRAGMA foreign_keys = ON')
     // a referral writes ~14 KB (its ServiceRequest and triage Task, their index rows): with the
-    // default 1000-page WAL a checkpoint (DB writes + fsync on the request path) came every
-    // ~300 referrals; 10000 pages (~40 MB of WAL) makes it ten times rarer (a node:sqlite
-    // micro-benchmark measured 72 → 52 µs per grouped request for this alone)
-    db.exec('PRAGMA wal_autocheckpoint = 10000')
+    // default 1000-page (4 MB) WAL a checkpoint (DB writes + fsync on the request path) came
+    // every ~300 referrals; ~40 MB of WAL makes it ten times rarer (a node:sqlite
+    // micro-benchmark measured 72 → 52 µs per grouped request for this alone). Counted in
+    // pages, so in the file's own page size
+    const pageSize = Number(db.prepare('PRAGMA page_size').get()?.page_size)
+    db.exec(`PRAGMA wal_autocheckpoint = ${Math.round(AUTOCHECKPOINT_BYTES / pageSize)}`)
     return db
   } catch (err) {
     db.close()

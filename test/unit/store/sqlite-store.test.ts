@@ -49,7 +49,7 @@ describe('SQLite specifics', () => {
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'workwell-sqlite-')) })
   afterEach(() => { rmSync(dir, { recursive: true, force: true }) })
 
-  it('creates the parent folder and configures WAL, synchronous FULL, foreign keys, checkpoints and the busy timeout', () => {
+  it('creates the parent folder and configures WAL, synchronous FULL, foreign keys, 8 KiB pages, checkpoints and the busy timeout', () => {
     const file = join(dir, 'a', 'b', 'c.sqlite')
     const db = openSqliteDatabase(file, 1234)
     try {
@@ -58,9 +58,32 @@ describe('SQLite specifics', () => {
       expect(db.prepare('PRAGMA synchronous').get()?.synchronous).toBe(2) // FULL
       expect(db.prepare('PRAGMA foreign_keys').get()?.foreign_keys).toBe(1)
       expect(db.prepare('PRAGMA busy_timeout').get()?.timeout).toBe(1234)
-      expect(db.prepare('PRAGMA wal_autocheckpoint').get()?.wal_autocheckpoint).toBe(10000)
+      expect(db.prepare('PRAGMA page_size').get()?.page_size).toBe(8192)
+      // ~40 MB of WAL in the file's pages
+      expect(db.prepare('PRAGMA wal_autocheckpoint').get()?.wal_autocheckpoint).toBe(5120)
     } finally {
       db.close()
+    }
+  })
+
+  it('keeps the page size of a file made before 8 KiB pages, and checkpoints it at the same WAL size', async () => {
+    const file = join(dir, 'old.sqlite')
+    const old = new DatabaseSync(file)
+    old.exec('PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE t (x)')
+    old.close()
+    const db = openSqliteDatabase(file)
+    try {
+      expect(db.prepare('PRAGMA page_size').get()?.page_size).toBe(4096)
+      expect(db.prepare('PRAGMA wal_autocheckpoint').get()?.wal_autocheckpoint).toBe(10240)
+    } finally {
+      db.close()
+    }
+    // and the store opens it, migrates it and writes to it
+    const store = await openSqliteStore({ file })
+    try {
+      expect(await store.ping()).toBe(true)
+    } finally {
+      await store.close()
     }
   })
 
