@@ -114,7 +114,7 @@ describe('buildTriageTask', () => {
   })
 
   it('records the rules version in an extension', () => {
-    expect(task.extension).toStrictEqual([{ url: `${SD}/triage-rules-version`, valueString: 'workwell-baseline/2026.12.3+north-central-london/2026.12.1' }])
+    expect(task.extension).toStrictEqual([{ url: `${SD}/triage-rules-version`, valueString: 'workwell-baseline/2026.12.4+north-central-london/2026.12.1' }])
   })
 
   it('carries the outcome as businessStatus and the summary as a note', () => {

@@ -36,7 +36,7 @@ describe('loadTriageRules', () => {
     const rules = await loadTriageRules(MAPPINGS, ids)
     expect([...rules.keys()]).toStrictEqual(ids)
     for (const [id, r] of rules) {
-      expect(r.version, id).toBe(`workwell-baseline/2026.12.3+${id}/${(JSON.parse(readFileSync(path.join(MAPPINGS, id, 'triage-rules.json'), 'utf8')) as { version: string }).version}`)
+      expect(r.version, id).toBe(`workwell-baseline/2026.12.4+${id}/${(JSON.parse(readFileSync(path.join(MAPPINGS, id, 'triage-rules.json'), 'utf8')) as { version: string }).version}`)
       expect(r.directory['work-health-assessment']?.name, id).toMatch(/WorkWell/)
     }
     const published = [...rules.values()].filter((r) => r.basis === 'published').map((r) => r.partnershipId)

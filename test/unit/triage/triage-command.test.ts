@@ -27,7 +27,7 @@ describe('workwell triage FILE', () => {
     expect(t.businessStatus?.coding?.[0]?.code).toBe('signpost-only')
     expect(t.owner?.reference).toBe('Organization/lancashire-and-south-cumbria')
     expect(t.authoredOn).toBe('2026-11-20T12:00:00.000Z')
-    expect(t.extension?.[0]?.valueString).toBe('workwell-baseline/2026.12.3+lancashire-and-south-cumbria/2026.12.2+lancashire-and-south-cumbria/partnership/2026.12.1')
+    expect(t.extension?.[0]?.valueString).toBe('workwell-baseline/2026.12.4+lancashire-and-south-cumbria/2026.12.2+lancashire-and-south-cumbria/partnership/2026.12.1')
     expect(t.requester?.identifier?.value).toBe('Y09001')
     expect(t.for?.identifier?.system).toBe('https://fhir.nhs.uk/Id/nhs-number')
   })

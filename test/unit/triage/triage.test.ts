@@ -258,7 +258,7 @@ describe('triageReferral: services, signposts and reasons', () => {
 
   it('records the rules version, and flags a rule set past its review date without changing the decision', () => {
     const fresh = triage()
-    expect(fresh.rulesVersion).toBe('workwell-baseline/2026.12.3+north-central-london/2026.12.1+north-central-london/partnership/2026.12.1')
+    expect(fresh.rulesVersion).toBe('workwell-baseline/2026.12.4+north-central-london/2026.12.1+north-central-london/partnership/2026.12.1')
     expect(fresh.reasons.join(' ')).not.toContain('review date')
     const stale = triage({}, new Date('2027-06-01T12:00:00Z'))
     expect(stale.outcome).toBe('eligible-refer')
