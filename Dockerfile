@@ -32,4 +32,4 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # the same node flags as npm start, and MALLOC_ARENA_MAX above as its environment
 # (docs/performance.md: the heap's young generation and growth, glibc's malloc arenas)
-CMD ["node", "--max-semi-space-size=32", "--heap-growing-percent=50", "src/server.ts"]
+CMD ["node", "--max-semi-space-size=16", "--heap-growing-percent=50", "src/server.ts"]
