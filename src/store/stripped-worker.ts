@@ -51,17 +51,17 @@ export function strippedModules (entry: URL, strip: (source: string) => string):
 }
 
 /**
- * Node's own stripper, without the ExperimentalWarning it prints on first use: the gateway
- * relies on what it does here (strip-only, the mode Node runs .ts files in) and an operator
- * can do nothing about the warning.
+ * `run` without the ExperimentalWarning Node's stripper prints on first use: the gateway relies
+ * on what it does here (strip-only, the mode Node runs .ts files in) and an operator can do
+ * nothing about the warning. One guard around the whole walk, not one per module.
  */
-function stripQuietly (source: string): string {
+function withoutStripperWarning<T> (run: () => T): T {
   const emit = process.emitWarning
   process.emitWarning = ((warning: string | Error, ...rest: unknown[]): void => {
     if (!String(warning).includes('stripTypeScriptTypes')) Reflect.apply(emit, process, [warning, ...rest])
   }) as typeof process.emitWarning
   try {
-    return nodeModule.stripTypeScriptTypes(source, { mode: 'strip' })
+    return run()
   } finally {
     process.emitWarning = emit
   }
@@ -80,6 +80,6 @@ export function strippedWorker (entry: URL, workerData: Record<string, unknown>)
   // both are still marked experimental in Node 24: a Node without them starts a plain worker,
   // which only costs the memory
   if (typeof nodeModule.stripTypeScriptTypes !== 'function' || typeof nodeModule.registerHooks !== 'function') return new Worker(entry, { workerData })
-  const strippedSources = strippedModules(entry, stripQuietly)
+  const strippedSources = withoutStripperWarning(() => strippedModules(entry, (source) => nodeModule.stripTypeScriptTypes(source, { mode: 'strip' })))
   return new Worker(STRIPPED_WORKER_SOURCE, { eval: true, workerData: { ...workerData, strippedSources, strippedEntry: entry.href } })
 }
