@@ -18,7 +18,7 @@ import type { ReferralWrite } from '../src/store/store.ts'
 import { timeOrderedIds } from '../src/time-ordered-id.ts'
 
 const REPO = path.resolve(import.meta.dirname, '..')
-const GROUP = 80
+const GROUP = Number(process.env.WRITER_GROUP ?? 80)
 
 /**
  * The small tables (search, outbox, audit and request-id rows) rebuilt WITHOUT ROWID from their
