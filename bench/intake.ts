@@ -7,7 +7,7 @@
  * autocannon (its own process, 100 connections) POSTs the real GP referrals of
  * fixtures/referrals (one per partnership, in turn) to:
  *   - bare:     Fastify that parses the JSON and echoes it with an id, 201 (the ceiling);
- *   - sqlite:   `node src/server.ts` on SQLite (WAL, synchronous=FULL: every 201 is fsynced),
+ *   - sqlite:   `npm start`'s command on SQLite (WAL, synchronous=FULL: every 201 is fsynced),
  *               group commit on the writer thread (the default);
  *   - sqlite-main: the same with the writes on the event loop (WORKWELL_SQLITE_WRITER_THREAD=false);
  *   - postgres: the same on PostgreSQL (DATABASE_URL; skipped when the server is not up).
@@ -417,8 +417,9 @@ export function gatewayStart (): { command: string[], env: Record<string, string
     env[w.slice(0, at)] = w.slice(at + 1)
     words.shift()
   }
-  if (words[0] !== 'node' || words.at(-1) !== 'src/server.ts') throw new Error(`npm start is not "[NAME=value ...] node [flags] src/server.ts": ${scripts.start}`)
-  return { command: [process.execPath, ...words.slice(1, -1), path.join(REPO, 'src/server.ts')], env }
+  const entry = words.at(-1)
+  if (words[0] !== 'node' || entry === undefined || !/^(bin|src)\/[\w.-]+\.[jt]s$/.test(entry)) throw new Error(`npm start is not "[NAME=value ...] node [flags] bin|src/<file>": ${scripts.start}`)
+  return { command: [process.execPath, ...words.slice(1, -1), path.join(REPO, entry)], env }
 }
 
 /** Spawns a server and waits until /health/ready answers 200; readyMs counts from the spawn. */

@@ -4,7 +4,8 @@ import { errorFields } from './error-fields.ts'
 
 // Keep the compiled (type-stripped) modules between starts, in the OS temp folder: loading
 // them is about half of start-to-ready (the target is < 1 s). It must be on before they load,
-// so they are imported here rather than by hoisted static imports.
+// so they are imported here rather than by hoisted static imports. bin/start.js (npm start)
+// has turned it on already, before this file itself loaded; a second call changes nothing.
 enableCompileCache()
 const { default: Fastify } = await import('fastify')
 const { app, serverOptions } = await import('./app.ts')

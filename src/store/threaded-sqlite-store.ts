@@ -4,7 +4,7 @@ import { toReferralRows } from './store-rows.ts'
 import { normaliseInstant } from './fhir-instant.ts'
 import { patientKeyFilter, type PatientKeyFilter } from './patient-key-filter.ts'
 import { startCheckpointer } from './sqlite-checkpointer.ts'
-import { strippedWorker } from './stripped-worker.ts'
+import { compileCachedWorker } from './cached-worker.ts'
 import { fromWireError, type WriteMethod, type WriterRequest, type WriterResponse } from './sqlite-writer-protocol.ts'
 
 export interface ThreadedSqliteStoreOptions extends SqliteStoreOptions {
@@ -33,8 +33,8 @@ export async function openThreadedSqliteStore (options: ThreadedSqliteStoreOptio
     throw new RangeError('the threaded SQLite store needs a database file, not an in-memory database (use openSqliteStore for :memory:)')
   }
   const reader = await openSqliteStore(options)
-  // without a second copy of the type stripper in the writer's isolate (stripped-worker.ts)
-  const worker = strippedWorker(new URL('./sqlite-writer-thread.ts', import.meta.url), { file: options.file, busyTimeoutMs: options.busyTimeoutMs })
+  // through the compile cache: a warm start loads no type stripper in the writer's isolate
+  const worker = compileCachedWorker(new URL('./sqlite-writer-thread.ts', import.meta.url), { file: options.file, busyTimeoutMs: options.busyTimeoutMs })
   const waiting = new Map<number, { resolve: (value: unknown) => void, reject: (err: Error) => void }>()
   let nextId = 0
   let alive = true
