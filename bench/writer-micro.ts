@@ -1,9 +1,9 @@
 /**
  * The writer's cost per referral for a write-set variant: the real SQLite store (synchronous=FULL,
- * on disk), referrals saved 80 to a group commit on the calling thread, CPU time of this process
- * per referral. Variants change the schema or the rows, one lever at a time:
+ * on disk), referrals saved 80 (or WRITER_GROUP) to a group commit on the calling thread, CPU time
+ * of this process per referral. Variants change the schema or the rows, one lever at a time:
  *
- *   [WRITER_ROUNDS=5] node bench/writer-micro.ts [referrals] [variant...]
+ *   [WRITER_ROUNDS=5] [WRITER_GROUP=80] node bench/writer-micro.ts [referrals] [variant...]
  *
  * Variants: as-is, one-audit (one audit record per referral instead of one per resource),
  * no-<index> (that index dropped), without-rowid (the small tables keyed by their ids alone),
