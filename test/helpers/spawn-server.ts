@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { REPO, TEST_AUDIENCE } from './gateway.ts'
 import { createTestIssuer, registerTokenSource, type TestIssuer } from './tokens.ts'
 
-/** A `node src/server.ts` child process. */
+/** A `node src/server.ts` (or other entry) child process. */
 export interface ServerProcess {
   child: ChildProcess
   /** http://127.0.0.1:<port> */
@@ -21,16 +21,16 @@ export interface ServerProcess {
 }
 
 /**
- * Spawns the real server (`node src/server.ts`) with the given environment and resolves once
- * it logs where it listens.
+ * Spawns the real server (`node src/server.ts`, or `node <args>`) with the given environment
+ * and resolves once it logs where it listens.
  */
-export async function spawnServer (env: Record<string, string>, timeoutMs = 15_000, given?: TestIssuer): Promise<ServerProcess> {
+export async function spawnServer (env: Record<string, string>, timeoutMs = 15_000, given?: TestIssuer, args = [path.join(REPO, 'src/server.ts')]): Promise<ServerProcess> {
   // a trusted issuer made for this process, unless the test configures its own (or production)
   // (a restarted process may be given the same issuer: its clients are then the same clients)
   const issuer = env.WORKWELL_AUTH_ISSUERS === undefined && env.NODE_ENV !== 'production' ? given ?? await createTestIssuer({ audience: TEST_AUDIENCE, alg: 'ES256' }) : undefined
   const jwksDir = issuer === undefined ? undefined : mkdtempSync(path.join(tmpdir(), 'workwell-issuer-'))
   const auth = issuer === undefined || jwksDir === undefined ? {} : { WORKWELL_AUTH_ISSUERS: `${issuer.issuer}=${issuer.writeJwks(jwksDir)}`, WORKWELL_AUTH_AUDIENCE: TEST_AUDIENCE }
-  const child = spawn(process.execPath, [path.join(REPO, 'src/server.ts')], {
+  const child = spawn(process.execPath, args, {
     cwd: REPO,
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...auth, ...env },
     stdio: ['ignore', 'pipe', 'pipe']

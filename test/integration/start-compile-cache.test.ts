@@ -1,9 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { REPO } from '../helpers/gateway.ts'
+import { spawnServer } from '../helpers/spawn-server.ts'
 
 /**
  * npm start (bin/start.js) on a compile cache filled by bin/warm-compile-cache.js, as the
@@ -32,33 +33,21 @@ describe('npm start on a warm compile cache', () => {
     return env
   }
 
-  /** Starts the gateway, waits until it is ready, stops it; what the preload reported. */
+  /**
+   * Starts the gateway with npm start's entry, stops it once it listens (its store, and so the
+   * writer thread, is open by then); what the preload reported.
+   */
   async function startAndStop (temp: string): Promise<string> {
     const data = mkdtempSync(path.join(dir, 'data-'))
-    const child = spawn(process.execPath, ['--import', preload(), 'bin/start.js'], {
-      cwd: REPO,
-      env: { ...withTemp(temp), HOST: '127.0.0.1', PORT: '0', WORKWELL_DATA_DIR: data, WORKWELL_DELIVERY_ENABLED: 'false', LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d: Buffer) => { out += d.toString('utf8') })
-    child.stderr.on('data', (d: Buffer) => { err += d.toString('utf8') })
-    const exited = new Promise<number | null>((resolve) => { child.once('exit', resolve) })
+    // spawnServer passes on PATH and these only: no NODE_COMPILE_CACHE reaches the server
+    const server = await spawnServer({ TMPDIR: temp, WORKWELL_DATA_DIR: data, WORKWELL_DELIVERY_ENABLED: 'false' }, 20_000, undefined, ['--import', preload(), path.join(REPO, 'bin/start.js')])
     try {
-      const deadline = Date.now() + 20_000
-      let ready = false
-      while (!ready) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the gateway did not become ready: ${out.slice(-1000)} ${err.slice(-1000)}`)
-        const origin = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1]
-        ready = origin !== undefined && (await fetch(`${origin}/health/ready`).then((r) => r.status === 200, () => false))
-        if (!ready) await new Promise((resolve) => setTimeout(resolve, 20))
-      }
-      child.kill('SIGTERM')
-      expect(await exited).toBe(0)
-      return /stripper loaded: \d+/.exec(err)?.[0] ?? `no report: ${err.slice(-500)}`
+      server.child.kill('SIGTERM')
+      await server.exited()
+      expect(server.child.exitCode).toBe(0)
+      return /stripper loaded: \d+/.exec(server.output())?.[0] ?? `no report: ${server.output().slice(-500)}`
     } finally {
-      child.kill('SIGKILL')
+      server.child.kill('SIGKILL')
     }
   }
 

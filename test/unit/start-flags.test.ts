@@ -31,6 +31,8 @@ describe('how the gateway is started', () => {
     const warm = warmWith?.index ?? -1
     expect(warm).toBeGreaterThan(dockerfile.indexOf('COPY src ./src'))
     expect(warm).toBeLessThan(dockerfile.indexOf('USER node'))
+    // Node writes its cache entries readable by their owner only: root's would be a cold cache
+    expect(dockerfile.slice(warm)).toMatch(/^RUN node [^\n]*\\\n\s+&& chown -R node:node "\$NODE_COMPILE_CACHE"$/m)
   })
 
   it('the bench reads both from npm start', () => {
