@@ -6,16 +6,18 @@
  *   [WRITER_ROUNDS=5] [WRITER_GROUP=80] node bench/writer-micro.ts [referrals] [variant...]
  *
  * Variants: as-is, one-audit (one audit record per referral instead of one per resource),
- * no-<index> (that index dropped), without-rowid (the small tables keyed by their ids alone),
- * page-<bytes> (a file made with that page size; as-is has the store's own, 8 KiB). Rounds alternate the variants; the median of the rounds is printed.
+ * no-<index> (that index dropped), no-secondary-indexes (every index but the keys' own),
+ * without-rowid (the small tables keyed by their ids alone), page-<bytes> (a file made with
+ * that page size; as-is has the store's own, 8 KiB), or several joined by '+'. Rounds
+ * alternate the variants; the median of the rounds is printed.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { openSqliteStore } from '../src/store/sqlite-store.ts'
-import type { ReferralWrite } from '../src/store/store.ts'
 import { timeOrderedIds } from '../src/time-ordered-id.ts'
+import { benchPayloads, benchReferralWrite, type BenchPayloads } from './bench-referral-write.ts'
 
 const REPO = path.resolve(import.meta.dirname, '..')
 const GROUP = Number(process.env.WRITER_GROUP ?? 80)
@@ -38,45 +40,46 @@ function withoutRowid (db: DatabaseSync): void {
   }
 }
 
-async function run (variant: string, referrals: number, sr: string[], taskJson: string): Promise<number> {
+/**
+ * Makes the store's file at `file` with the levers applied: a page size before the store
+ * creates it, indexes dropped and tables rebuilt after.
+ */
+export async function applyLevers (file: string, levers: readonly string[]): Promise<void> {
+  const page = levers.find((l) => l.startsWith('page-'))
+  if (page !== undefined) {
+    // a file made with that page size before the store opens it: the store keeps a file's size
+    const made = new DatabaseSync(file)
+    made.exec(`PRAGMA page_size = ${Number(page.slice(5))}; PRAGMA journal_mode = WAL; CREATE TABLE made (x); DROP TABLE made`)
+    made.close()
+  }
+  const setup = await openSqliteStore({ file })
+  await setup.close()
+  const db = new DatabaseSync(file)
+  try {
+    for (const lever of levers) {
+      if (lever === 'no-secondary-indexes') {
+        for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").all()) db.exec(`DROP INDEX ${String(name)}`)
+      } else if (lever.startsWith('no-')) {
+        db.exec(`DROP INDEX ${lever.slice(3)}`)
+      }
+      if (lever === 'without-rowid') withoutRowid(db)
+    }
+  } finally {
+    db.close()
+  }
+}
+
+async function run (variant: string, referrals: number, payloads: BenchPayloads): Promise<number> {
   const dir = mkdtempSync(path.join(tmpdir(), 'workwell-writer-micro-'))
   try {
     const file = path.join(dir, 'w.sqlite')
-    if (variant.startsWith('page-')) {
-      // a file made with that page size before the store opens it: the store keeps a file's size
-      const made = new DatabaseSync(file)
-      made.exec(`PRAGMA page_size = ${Number(variant.slice(5))}; PRAGMA journal_mode = WAL; CREATE TABLE made (x); DROP TABLE made`)
-      made.close()
-    }
-    const setup = await openSqliteStore({ file })
-    await setup.close()
-    const db = new DatabaseSync(file)
-    if (variant.startsWith('no-')) db.exec(`DROP INDEX ${variant.slice(3)}`)
-    if (variant === 'without-rowid') withoutRowid(db)
-    db.close()
+    await applyLevers(file, variant.split('+'))
     const store = await openSqliteStore({ file })
     const newId = timeOrderedIds()
     const t0 = process.cpuUsage()
     for (let done = 0; done < referrals; done += GROUP) {
       const group: Array<Promise<void>> = []
-      for (let i = 0; i < GROUP; i++) {
-        const id = newId()
-        const taskId = newId()
-        const at = new Date().toISOString()
-        const entities = [`ServiceRequest/${id}`, `Task/${taskId}`]
-        const write: ReferralWrite = {
-          resources: [
-            { resourceType: 'ServiceRequest', id, versionId: '1', lastUpdated: at, resource: { resourceType: 'ServiceRequest', id } as never, json: sr[(done + i) % sr.length] ?? '{}' },
-            { resourceType: 'Task', id: taskId, versionId: '1', lastUpdated: at, resource: { resourceType: 'Task', id: taskId } as never, json: taskJson }
-          ],
-          task: { id: taskId, basedOn: `ServiceRequest/${id}`, owner: 'birmingham-and-solihull', status: 'requested', lastUpdated: at, reference: `WW-${String(done + i).padStart(5, '0')}-AAAAA` },
-          serviceRequestId: id,
-          scope: { referralId: id, owner: 'birmingham-and-solihull', requesterOds: 'M85008' },
-          outbox: { id: newId(), partnershipId: 'birmingham-and-solihull', serviceRequestId: id, taskId, createdAt: at },
-          audit: (variant === 'one-audit' ? entities.slice(0, 1) : entities).map((entity) => ({ id: newId(), recorded: at, action: 'C', subtype: 'create', outcome: '0', agent: 'client/bench ods/M85008,A81001,B82001,C83001,D84001,E85001,F86001,G87001,H88001,J89001,K81001,L82001,M83001,N84001', entity, correlationId: newId() }))
-        }
-        group.push(store.saveReferral(write))
-      }
+      for (let i = 0; i < GROUP; i++) group.push(store.saveReferral(benchReferralWrite(newId, done + i, payloads, variant.split('+').includes('one-audit'))))
       await Promise.all(group)
     }
     const used = process.cpuUsage(t0)
@@ -87,18 +90,17 @@ async function run (variant: string, referrals: number, sr: string[], taskJson: 
   }
 }
 
-const [count, ...asked] = process.argv.slice(2)
-const referrals = Number(count ?? 8000)
-const variants = asked.length > 0 ? asked : ['as-is', 'one-audit']
-const folder = path.join(REPO, 'fixtures/referrals')
-const sr = readdirSync(folder).sort().map((p) => JSON.stringify(JSON.parse(readFileSync(path.join(folder, p, 'gp-referral.json'), 'utf8'))))
-// a triage Task's size (~9 KB of JSON): its text matters, not its content
-const taskJson = JSON.stringify({ resourceType: 'Task', note: 'x'.repeat(9000) })
-const results = new Map<string, number[]>(variants.map((v) => [v, []]))
-for (let round = 0; round < Number(process.env.WRITER_ROUNDS ?? 5); round++) {
-  for (const v of round % 2 === 0 ? variants : [...variants].reverse()) results.get(v)?.push(await run(v, referrals, sr, taskJson))
-}
-for (const [v, us] of results) {
-  const sorted = [...us].sort((a, b) => a - b)
-  process.stdout.write(`${v}: ${sorted[Math.floor(sorted.length / 2)] ?? 0} µs CPU per referral (rounds ${us.join(', ')})\n`)
+if (import.meta.main) {
+  const [count, ...asked] = process.argv.slice(2)
+  const referrals = Number(count ?? 8000)
+  const variants = asked.length > 0 ? asked : ['as-is', 'one-audit']
+  const payloads = benchPayloads(REPO)
+  const results = new Map<string, number[]>(variants.map((v) => [v, []]))
+  for (let round = 0; round < Number(process.env.WRITER_ROUNDS ?? 5); round++) {
+    for (const v of round % 2 === 0 ? variants : [...variants].reverse()) results.get(v)?.push(await run(v, referrals, payloads))
+  }
+  for (const [v, us] of results) {
+    const sorted = [...us].sort((a, b) => a - b)
+    process.stdout.write(`${v}: ${sorted[Math.floor(sorted.length / 2)] ?? 0} µs CPU per referral (rounds ${us.join(', ')})\n`)
+  }
 }
