@@ -45,6 +45,9 @@ function withoutRowid (db: DatabaseSync): void {
  * creates it, indexes dropped and tables rebuilt after.
  */
 export async function applyLevers (file: string, levers: readonly string[]): Promise<void> {
+  // a misspelt lever would otherwise measure the store as it is under another name
+  const unknown = levers.filter((l) => !['as-is', 'one-audit', 'without-rowid', 'no-secondary-indexes'].includes(l) && !/^(no-\w+|page-\d+)$/.test(l))
+  if (unknown.length > 0) throw new Error(`unknown write-set lever: ${unknown.join(', ')}`)
   const page = levers.find((l) => l.startsWith('page-'))
   if (page !== undefined) {
     // a file made with that page size before the store opens it: the store keeps a file's size
