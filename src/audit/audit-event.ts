@@ -10,6 +10,7 @@ export const CORRELATION_ID_EXTENSION = `${WORKWELL_BASE}/StructureDefinition/co
 const RESTFUL: Readonly<Record<string, string>> = {
   create: 'create',
   read: 'read',
+  vread: 'vread',
   search: 'search-type',
   update: 'update',
   patch: 'patch'

@@ -30,6 +30,13 @@ export const ID_PARAMS = {
   properties: { id: { type: 'string', pattern: FHIR_ID_PATTERN } }
 } as const
 
+/** /{type}/{id}/_history/{vid}: a version id has the form of an id (R4 resource.html#Meta) */
+export const VERSION_PARAMS = {
+  type: 'object',
+  required: ['id', 'vid'],
+  properties: { id: { type: 'string', pattern: FHIR_ID_PATTERN }, vid: { type: 'string', pattern: FHIR_ID_PATTERN } }
+} as const
+
 /** A search parameter given at most once (a repeat arrives as an array and fails). */
 export const ONCE = { type: 'string', maxLength: 1024 } as const
 

@@ -5,7 +5,7 @@
 export interface FhirRouteInfo {
   /** resource type, or undefined for system-level routes */
   type?: string
-  interaction?: 'read' | 'create' | 'search-type' | 'transaction' | 'update' | 'patch'
+  interaction?: 'read' | 'vread' | 'create' | 'search-type' | 'transaction' | 'update' | 'patch'
   /** documentation: what this server does with the operation beyond its definition */
   operation?: { name: string, definition: string, documentation?: string }
   searchParams?: Array<{ name: string, type: 'token' | 'reference' | 'date' | 'number' | 'string', documentation: string }>

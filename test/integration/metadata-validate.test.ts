@@ -17,17 +17,23 @@ describe('GET /fhir/metadata', () => {
     expect(res.body.fhirVersion).toBe('4.0.1')
     const rest = (res.body.rest as Array<{ resource: Resource[], interaction: Array<{ code: string }>, operation: Array<{ name: string }> }>)[0]!
     const byType = new Map(rest.resource.map((r) => [r.type, r]))
-    expect(byType.get('ServiceRequest')?.interaction?.map((i) => i.code).sort()).toEqual(['create', 'read', 'search-type'])
+    expect(byType.get('ServiceRequest')?.interaction?.map((i) => i.code).sort()).toEqual(['create', 'read', 'search-type', 'vread'])
     expect(byType.get('ServiceRequest')?.searchParam?.map((p) => p.name)).toEqual(['identifier'])
     expect(byType.get('ServiceRequest')?.operation?.map((o) => o.name).sort()).toEqual(['triage', 'validate'])
     expect(byType.get('ServiceRequest')?.supportedProfile).toContain('https://fhir.workwell.example/StructureDefinition/WorkWell-Referral')
-    expect(byType.get('Task')?.interaction?.map((i) => i.code).sort()).toEqual(['patch', 'read', 'search-type', 'update'])
+    expect(byType.get('Task')?.interaction?.map((i) => i.code).sort()).toEqual(['patch', 'read', 'search-type', 'update', 'vread'])
     expect(byType.get('Task')?.searchParam?.map((p) => p.name).sort()).toEqual(['_count', '_lastUpdated', 'based-on', 'identifier', 'owner', 'status'])
     expect(rest.interaction.map((i) => i.code)).toEqual(['transaction'])
     expect(rest.operation.map((o) => o.name).sort()).toEqual(['process-message', 'validate'])
     // Every read the statement declares is really routed: an unknown id is a FHIR 404, not a route miss.
     for (const r of rest.resource.filter((x) => x.interaction?.some((i) => i.code === 'read'))) {
       const miss = await call(`${gw.fhir}/${r.type}/no-such-id`, { headers: await asReferrer(gw) })
+      expect(miss.status).toBe(404)
+      expect((miss.body.issue as Array<{ expression: string[] }>)[0]!.expression).toEqual([`${r.type}.id`])
+    }
+    // and every vread: an unknown id's version is the same FHIR 404
+    for (const r of rest.resource.filter((x) => x.interaction?.some((i) => i.code === 'vread'))) {
+      const miss = await call(`${gw.fhir}/${r.type}/no-such-id/_history/1`, { headers: await asReferrer(gw) })
       expect(miss.status).toBe(404)
       expect((miss.body.issue as Array<{ expression: string[] }>)[0]!.expression).toEqual([`${r.type}.id`])
     }
