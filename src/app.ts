@@ -45,6 +45,7 @@ import { operationsPlugin } from './alerts/operations-plugin.ts'
 import { consoleRoutes } from './console/console-routes.ts'
 import { consoleAlert, rulesReviews } from './alerts/rules-reviews.ts'
 import { readAlerts } from './alerts/read-alerts.ts'
+import { answerClientError } from './fhir/client-error.ts'
 
 export interface AppOptions {
   config: Config
@@ -87,6 +88,7 @@ export function serverOptions (config: Config, destination?: DestinationStream):
     // route's own summary line each cost a serialisation (intake CPU profile)
     logController: new LogController({ requestIdLogLabel: 'correlationId', disableRequestLogging: true }),
     return503OnClosing: true,
+    clientErrorHandler: answerClientError,
     requestTimeout: config.security.requestTimeoutMs,
     connectionTimeout: 60_000,
     ...(destination === undefined ? { logger } : { loggerInstance: pino(logger, destination) })
