@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes'
 import type { Config } from './config.ts'
-import { hasErrors, issue, operationOutcome } from './fhir/operation-outcome.ts'
+import { hasErrors, issue } from './fhir/operation-outcome.ts'
 import { createIgValidator, IgLoadError } from './ig/load-ig.ts'
 
 export const VALIDATE_USAGE = `  validate [--ig DIR]... [--profile URL] FILE...
@@ -53,7 +53,9 @@ function outcomeFor (file: string, issues: OperationOutcomeIssue[]): OperationOu
   const all = issues.length > 0 ? issues : [issue('information', 'informational', `${file} is valid`)]
   const escaped = file.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
   return {
-    ...operationOutcome(all),
+    // every issue of a local file: the cap of operationOutcome is for answers over HTTP
+    resourceType: 'OperationOutcome',
+    issue: all,
     text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${escaped}: ${verdict}</div>` }
   }
 }

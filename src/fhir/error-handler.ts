@@ -14,7 +14,8 @@ export function toOutcomeError (err: unknown, resourceType?: string): OperationO
   if (e.validation !== undefined && e.validationContext !== undefined) return validationOutcome(e.validation, e.validationContext, resourceType)
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return outcomeError(413, 'too-costly', 'The request body is larger than this server accepts', 'Bundle')
+      // the route's resource; the doors without one (transaction, $process-message) take Bundles
+      return outcomeError(413, 'too-costly', 'The request body is larger than this server accepts', resourceType ?? 'Bundle')
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return outcomeError(415, 'not-supported', 'Content-Type must be application/fhir+json', 'Content-Type')
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

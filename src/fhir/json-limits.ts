@@ -1,13 +1,21 @@
 export interface JsonLimits {
   maxDepth: number
   maxArrayItems: number
+  /** members of one object; none when absent */
+  maxObjectMembers?: number
 }
 
-export const DEFAULT_JSON_LIMITS: JsonLimits = { maxDepth: 64, maxArrayItems: 10_000 }
+/**
+ * A FHIR element has a few dozen members at most (R4 elementdefinition.html: each is a named
+ * element or an extension), so 1 000 is far above any resource, and below what would make
+ * the validator report tens of thousands of unknown elements from one body.
+ */
+export const DEFAULT_JSON_LIMITS: JsonLimits = { maxDepth: 64, maxArrayItems: 10_000, maxObjectMembers: 1_000 }
 
 /**
- * Scans raw JSON text for nesting depth and array length before it is parsed, so a hostile
- * body (thousands of nested arrays, a million-element array) is refused in one linear pass
+ * Scans raw JSON text for nesting depth, array length and object width before it is parsed,
+ * so a hostile body (thousands of nested arrays, a million-element array, an object of fifty
+ * thousand unknown elements) is refused in one linear pass
  * instead of costing a parse and a validator walk. Returns a reason, or undefined when fine.
  */
 export function checkJsonShape (text: string, limits: JsonLimits = DEFAULT_JSON_LIMITS): string | undefined {
@@ -40,10 +48,13 @@ export function checkJsonShape (text: string, limits: JsonLimits = DEFAULT_JSON_
         break
       case 44: { /* , */
         const top = isArray.length - 1
-        if (top >= 0 && isArray[top] === true) {
-          const n = (commas[top] ?? 0) + 1
-          commas[top] = n
+        if (top < 0) break
+        const n = (commas[top] ?? 0) + 1
+        commas[top] = n
+        if (isArray[top] === true) {
           if (n >= limits.maxArrayItems) return `a JSON array has more than ${limits.maxArrayItems} items`
+        } else if (limits.maxObjectMembers !== undefined && n >= limits.maxObjectMembers) {
+          return `a JSON object has more than ${limits.maxObjectMembers} members`
         }
         break
       }

@@ -13,7 +13,7 @@ export class OperationOutcomeError extends Error {
   readonly headers: Record<string, string>
 
   constructor (status: number, issues: OperationOutcomeIssue[], headers: Record<string, string> = {}) {
-    super(issues.map((i) => i.diagnostics ?? i.code).join('; '))
+    super(issues.slice(0, MAX_ISSUES).map((i) => i.diagnostics ?? i.code).join('; '))
     this.name = 'OperationOutcomeError'
     this.status = status
     this.issues = issues
@@ -39,8 +39,26 @@ export function issue (
   return out
 }
 
+/**
+ * The most issues one OperationOutcome lists. A body can hold tens of thousands of faults (an
+ * unknown element in each of ten thousand array items): listed in full, a 1 MB request made a
+ * 10 MB answer. The first ones, in document order, are what a sender fixes first.
+ */
+export const MAX_ISSUES = 100
+
+/**
+ * An OperationOutcome of the issues, at most MAX_ISSUES of them and a last one saying how many
+ * were left out ("at least": the validator itself stops looking after WALK_ISSUE_LIMIT).
+ */
 export function operationOutcome (issues: OperationOutcomeIssue[]): OperationOutcome {
-  return { resourceType: 'OperationOutcome', issue: issues }
+  if (issues.length <= MAX_ISSUES) return { resourceType: 'OperationOutcome', issue: issues }
+  const listed = issues.slice(0, MAX_ISSUES - 1)
+  const left = issues.length - listed.length
+  const worst = issues.slice(MAX_ISSUES - 1).some((i) => i.severity === 'error' || i.severity === 'fatal') ? 'error' : 'warning'
+  return {
+    resourceType: 'OperationOutcome',
+    issue: [...listed, issue(worst, 'too-costly', `At least ${left} more issues are not listed; the first ${listed.length} are. Fix them and send again`)]
+  }
 }
 
 /** Shorthand for the common single-issue error. */

@@ -43,6 +43,23 @@ describe('bad input gets a clear OperationOutcome, never a 500', () => {
     expect(outcome(await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), raw: huge }), 400, 'too-costly').diagnostics).toContain('array')
   })
 
+  it('400 for an object with more members than any FHIR element has', async () => {
+    const wide = JSON.stringify({ resourceType: 'ServiceRequest', ...Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`k${i}`, i])) })
+    expect(outcome(await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), raw: wide }), 400, 'too-costly').diagnostics).toContain('members')
+  })
+
+  it('lists at most 100 issues however many faults a body has, and says how many more', async () => {
+    // an unknown element in each of 5 000 identifiers: 5 000 faults from a ~100 KB body
+    const body = { ...readJson('fixtures/referrals/black-country/gp-referral.json'), identifier: Array.from({ length: 5_000 }, () => ({ bogus: 1 })) }
+    const res = await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), body })
+    outcome(res, 422, 'structure')
+    const issues = res.body.issue as Issue[]
+    expect(issues).toHaveLength(100)
+    expect(issues[99]).toMatchObject({ severity: 'error', code: 'too-costly' })
+    expect(issues[99]!.diagnostics).toMatch(/^At least \d+ more issues are not listed/)
+    expect(res.text.length).toBeLessThan(40_000)
+  })
+
   it('415 for a body that is not FHIR JSON', async () => {
     const issue = outcome(await call(`${gw.fhir}/ServiceRequest`, { raw: '<ServiceRequest/>', headers: { ...await asReferrer(gw), 'content-type': 'application/fhir+xml' } }), 415, 'not-supported')
     expect(issue.expression).toEqual(['Content-Type'])
@@ -54,9 +71,9 @@ describe('bad input gets a clear OperationOutcome, never a 500', () => {
     expect((await call(`${gw.fhir}/metadata`, { headers: { accept: 'application/fhir+json; fhirVersion=4.0' } })).status).toBe(200)
   })
 
-  it('413 for a body over 1 MB', async () => {
+  it('413 for a body over 1 MB, naming the resource the door takes', async () => {
     const big = JSON.stringify({ resourceType: 'ServiceRequest', note: [{ text: 'x'.repeat(1_100_000) }] })
-    outcome(await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), raw: big }), 413, 'too-costly')
+    expect(outcome(await call(`${gw.fhir}/ServiceRequest`, { headers: await asReferrer(gw), raw: big }), 413, 'too-costly').expression).toEqual(['ServiceRequest'])
   })
 
   it('404 for an unknown route and an unknown resource', async () => {

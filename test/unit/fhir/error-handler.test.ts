@@ -28,6 +28,11 @@ describe('toOutcomeError', () => {
     }
   })
 
+  it('names the route\'s resource as what is too large, and Bundle on the doors without one', () => {
+    expect(toOutcomeError(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), 'ServiceRequest').issues[0]?.expression).toEqual(['ServiceRequest'])
+    expect(toOutcomeError(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE()).issues[0]?.expression).toEqual(['Bundle'])
+  })
+
   it('maps each Fastify body error to its status, issue code and expression', () => {
     const cases: Array<[Error, number, string, string, RegExp]> = [
       [new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), 413, 'too-costly', 'Bundle', /larger than this server accepts/],

@@ -27,11 +27,23 @@ describe('checkJsonShape', () => {
   })
 
   it('uses the default limits', () => {
-    expect(DEFAULT_JSON_LIMITS).toStrictEqual({ maxDepth: 64, maxArrayItems: 10_000 })
+    expect(DEFAULT_JSON_LIMITS).toStrictEqual({ maxDepth: 64, maxArrayItems: 10_000, maxObjectMembers: 1_000 })
     expect(checkJsonShape(nest(64))).toBeUndefined()
     expect(checkJsonShape(nest(65))).toBe('JSON nests deeper than 64 levels')
     expect(checkJsonShape(array(10_000))).toBeUndefined()
     expect(checkJsonShape(array(10_001))).toBe('a JSON array has more than 10000 items')
+    const members = (n: number): string => JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i])))
+    expect(checkJsonShape(members(1_000))).toBeUndefined()
+    expect(checkJsonShape(members(1_001))).toBe('a JSON object has more than 1000 members')
+  })
+
+  it('allows objects up to their limit, counted per object, and refuses one member more', () => {
+    const limits = { maxDepth: 10, maxArrayItems: 100, maxObjectMembers: 2 }
+    expect(checkJsonShape('{"a":1,"b":2}', limits)).toBeUndefined()
+    expect(checkJsonShape('{"a":1,"b":2,"c":3}', limits)).toBe('a JSON object has more than 2 members')
+    expect(checkJsonShape('{"a":{"x":1,"y":2},"b":{"z":[1,2,3,4]}}', limits)).toBeUndefined()
+    expect(checkJsonShape('[{"a":1,"b":2},{"c":3,"d":4},{"e":5,"f":6}]', limits)).toBeUndefined()
+    expect(checkJsonShape('{"a":[1,2,3],"b":{"c":1,"d":2,"e":3}}', limits)).toBe('a JSON object has more than 2 members')
   })
 
   it('allows arrays up to the limit and refuses one item more', () => {

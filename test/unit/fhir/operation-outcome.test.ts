@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { hasErrors, issue, OperationOutcomeError, operationOutcome, outcomeError } from '../../../src/fhir/operation-outcome.ts'
+import { hasErrors, issue, MAX_ISSUES, OperationOutcomeError, operationOutcome, outcomeError } from '../../../src/fhir/operation-outcome.ts'
 
 describe('issue', () => {
   it('builds an issue with an expression list only when one is given', () => {
@@ -46,5 +46,34 @@ describe('operationOutcome and hasErrors', () => {
     expect(hasErrors([])).toBe(false)
     expect(hasErrors([issue('warning', 'invalid', 'w'), issue('error', 'invalid', 'e')])).toBe(true)
     expect(hasErrors([issue('fatal', 'exception', 'f')])).toBe(true)
+  })
+})
+
+describe('operationOutcome', () => {
+  const many = (n: number, severity: 'error' | 'warning' = 'error'): ReturnType<typeof issue>[] =>
+    Array.from({ length: n }, (_, i) => issue(severity, 'structure', `fault ${i}`, `ServiceRequest.identifier[${i}]`))
+
+  it('lists every issue up to MAX_ISSUES', () => {
+    expect(operationOutcome(many(MAX_ISSUES)).issue).toStrictEqual(many(MAX_ISSUES))
+  })
+
+  it('lists the first ones past MAX_ISSUES, then says how many more there are', () => {
+    const outcome = operationOutcome(many(250))
+    expect(outcome.issue).toHaveLength(MAX_ISSUES)
+    expect(outcome.issue.slice(0, -1)).toStrictEqual(many(MAX_ISSUES - 1))
+    expect(outcome.issue.at(-1)).toMatchObject({ severity: 'error', code: 'too-costly', diagnostics: `At least ${250 - MAX_ISSUES + 1} more issues are not listed; the first ${MAX_ISSUES - 1} are. Fix them and send again` })
+    expect(hasErrors(outcome.issue)).toBe(true)
+  })
+
+  it('says the issues left out were warnings when they all were', () => {
+    const outcome = operationOutcome([...many(MAX_ISSUES - 1), ...many(5, 'warning')])
+    expect(outcome.issue.at(-1)).toMatchObject({ severity: 'warning', code: 'too-costly' })
+    expect(operationOutcome([...many(MAX_ISSUES, 'warning'), ...many(1)]).issue.at(-1)?.severity).toBe('error')
+  })
+
+  it('keeps an error\'s message short however many issues it has', () => {
+    const err = new OperationOutcomeError(422, many(10_000))
+    expect(err.message.split('; ')).toHaveLength(MAX_ISSUES)
+    expect(err.toOperationOutcome().issue).toHaveLength(MAX_ISSUES)
   })
 })

@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createValidator } from '../../../src/validation/create-validator.ts'
+import { WALK_ISSUE_LIMIT, walkFull } from '../../../src/validation/structure.ts'
+import { issue } from '../../../src/fhir/operation-outcome.ts'
 import type { JsonObject } from '../../../src/validation/json.ts'
 import type { ResourceValidator } from '../../../src/validation/validator.ts'
 import { errorSummary, PROFILES_DIR } from './helpers.ts'
@@ -158,5 +160,26 @@ describe('Bundle rules', () => {
     expect(errors({ resourceType: 'Bundle', type: 'searchset', entry: [{ fullUrl: 'https://a.example/x', resource: outcome }] })).toEqual([])
     expect(errors({ resourceType: 'Bundle', type: 'searchset', entry: [{ fullUrl: 'https://a.example/Patient/1', resource: patient({}), search: { mode: 'match' } }] }))
       .toEqual(['Bundle.entry[0].resource: invalid'])
+  })
+})
+
+describe('a body with very many faults', () => {
+  it('stops the walk after WALK_ISSUE_LIMIT issues, an error among them', () => {
+    const issues = validator.validate(patient({ identifier: Array.from({ length: 5_000 }, () => ({ bogus: 1 })) }))
+    expect(issues.length).toBeGreaterThanOrEqual(WALK_ISSUE_LIMIT)
+    expect(issues.length).toBeLessThan(WALK_ISSUE_LIMIT + 10)
+    expect(issues.every((i) => i.severity === 'error')).toBe(true)
+    // under the limit, every fault is reported
+    expect(validator.validate(patient({ identifier: Array.from({ length: 50 }, () => ({ bogus: 1 })) }))).toHaveLength(50)
+  })
+
+  it('is not stopped by warnings alone, which could hide an error further on', () => {
+    const warning = issue('warning', 'processing', 'could not be evaluated')
+    const ctx = { issues: Array.from({ length: WALK_ISSUE_LIMIT }, () => warning), errorsScanned: 0, errorFound: false }
+    expect(walkFull(ctx)).toBe(false)
+    expect(ctx.errorsScanned).toBe(WALK_ISSUE_LIMIT)
+    ctx.issues.push(issue('error', 'structure', 'an error'))
+    expect(walkFull(ctx)).toBe(true)
+    expect(walkFull({ issues: [issue('error', 'structure', 'one')], errorsScanned: 0, errorFound: false })).toBe(false)
   })
 })
