@@ -71,7 +71,7 @@ describe('a partner that answers 400 to one referral', { timeout: 60_000 }, () =
     expect(dead).toEqual([expect.objectContaining({ attempts: 1, lastError: 'HTTP 400 (rejected by partner): error required at referral.practice' })])
 
     // the metric and the log line
-    const metrics = await call(`${gw.origin}/metrics`, { headers: { accept: 'text/plain' } })
+    const metrics = await call(`${gw.origin}/metrics`, { headers: { accept: 'text/plain', ...await asOperator(gw) } })
     expect(metrics.text).toContain('workwell_delivery_alert_active{alert="ReferralDeadLettered",partnership=""} 1')
     await until(() => logs.lines.some((l) => l.msg === 'alert raised' && l.alert === 'ReferralDeadLettered'), 5_000, 'the alert log line')
 

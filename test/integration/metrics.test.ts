@@ -3,7 +3,7 @@ import { DatabaseSync } from 'node:sqlite'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call, readJson } from '../helpers/fixtures.ts'
-import { asReferrer } from '../helpers/tokens.ts'
+import { asOperator, asPartnership, asReferrer } from '../helpers/tokens.ts'
 import { postReferral, startStubPartner, until, type StubPartner } from './delivery-helpers.ts'
 
 const open: TestGateway[] = []
@@ -31,7 +31,7 @@ function sample (text: string, name: string, labels: Record<string, string> = {}
 }
 
 async function scrape (gw: TestGateway): Promise<string> {
-  const res = await fetch(`${gw.origin}/metrics`)
+  const res = await fetch(`${gw.origin}/metrics`, { headers: await asOperator(gw) })
   expect(res.status).toBe(200)
   expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
   return res.text()
@@ -40,6 +40,17 @@ async function scrape (gw: TestGateway): Promise<string> {
 const REFERRAL_PROFILE = 'https://fhir.workwell.example/StructureDefinition/WorkWell-Referral'
 
 describe('GET /metrics', () => {
+  it('is for operators only: per-partnership counts are not for other partnerships, referrers or anyone', async () => {
+    const gw = await gateway()
+    expect((await fetch(`${gw.origin}/metrics`)).status).toBe(401)
+    for (const headers of [await asReferrer(gw), await asPartnership(gw)]) {
+      const res = await fetch(`${gw.origin}/metrics`, { headers })
+      expect(res.status).toBe(403)
+      expect(await res.text()).not.toContain('workwell_')
+    }
+    expect((await fetch(`${gw.origin}/metrics`, { headers: await asOperator(gw) })).status).toBe(200)
+  })
+
   it('counts requests by route and status, times them, and counts validation failures, triage outcomes and the outbox', async () => {
     const gw = await gateway()
     await postReferral(gw.fhir)

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { call } from '../helpers/fixtures.ts'
+import { asOperator } from '../helpers/tokens.ts'
 
 /** A gateway whose clock is long past every rule file's review date. */
 let gw: TestGateway
@@ -18,7 +19,7 @@ describe('rule review dates, passed', () => {
     // every partnership signposts to the national directory, whose checks are long past too
     const stale = flags.filter((f) => f.code.coding[0]?.code === 'DirectoryCheckOverdue').map((f) => f.subject.reference?.replace('Organization/', ''))
     expect(new Set(stale)).toEqual(new Set(gw.deps.partnerships.keys()))
-    const metrics = await call(`${gw.origin}/metrics`)
+    const metrics = await call(`${gw.origin}/metrics`, { headers: await asOperator(gw) })
     expect(metrics.text).toMatch(/workwell_delivery_alert_active\{[^}]*TriageHeldForReview[^}]*\} 1/)
   })
 })

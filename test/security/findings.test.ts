@@ -119,7 +119,7 @@ describe('access review findings', () => {
     const profile = `https://attacker.example/${randomUUID()}/${'x'.repeat(500)}`
     const r = await call(`${gw.fhir}/$validate`, { body: { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: { resourceType: 'Patient', meta: { profile: [profile] }, gender: 'nope' } }, { name: 'profile', valueUri: profile }] }, headers: { ...auth(token) } })
     expect(r.status).toBe(200)
-    const metrics = await call(`${gw.origin}/metrics`)
+    const metrics = await call(`${gw.origin}/metrics`, { headers: { ...auth(await gw.token({ roles: ['operator'] })) } })
     expect(metrics.text).not.toContain('attacker.example')
     expect(metrics.text).toMatch(/workwell_validation_failures_total\{profile="(unknown-profile|base)"\}/)
   })
