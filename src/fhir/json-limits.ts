@@ -1,8 +1,7 @@
 export interface JsonLimits {
   maxDepth: number
   maxArrayItems: number
-  /** members of one object; none when absent */
-  maxObjectMembers?: number
+  maxObjectMembers: number
 }
 
 /**
@@ -53,7 +52,7 @@ export function checkJsonShape (text: string, limits: JsonLimits = DEFAULT_JSON_
         commas[top] = n
         if (isArray[top] === true) {
           if (n >= limits.maxArrayItems) return `a JSON array has more than ${limits.maxArrayItems} items`
-        } else if (limits.maxObjectMembers !== undefined && n >= limits.maxObjectMembers) {
+        } else if (n >= limits.maxObjectMembers) {
           return `a JSON object has more than ${limits.maxObjectMembers} members`
         }
         break

@@ -13,7 +13,7 @@ describe('checkJsonShape', () => {
   })
 
   it('allows nesting up to the limit and refuses one level more', () => {
-    const limits = { maxDepth: 5, maxArrayItems: 100 }
+    const limits = { maxDepth: 5, maxArrayItems: 100, maxObjectMembers: 100 }
     expect(checkJsonShape(nest(5), limits)).toBeUndefined()
     expect(checkJsonShape(nest(6), limits)).toBe('JSON nests deeper than 5 levels')
     expect(checkJsonShape('{"a":{"b":{"c":{"d":{"e":1}}}}}', limits)).toBeUndefined()
@@ -22,7 +22,7 @@ describe('checkJsonShape', () => {
   })
 
   it('counts depth, not the total number of containers', () => {
-    const limits = { maxDepth: 3, maxArrayItems: 100 }
+    const limits = { maxDepth: 3, maxArrayItems: 100, maxObjectMembers: 100 }
     expect(checkJsonShape('[[[1]],[[2]],[[3]],{"a":{"b":1}}]', limits)).toBeUndefined()
   })
 
@@ -47,34 +47,34 @@ describe('checkJsonShape', () => {
   })
 
   it('allows arrays up to the limit and refuses one item more', () => {
-    const limits = { maxDepth: 10, maxArrayItems: 3 }
+    const limits = { maxDepth: 10, maxArrayItems: 3, maxObjectMembers: 100 }
     expect(checkJsonShape('[1,2,3]', limits)).toBeUndefined()
     expect(checkJsonShape('[1,2,3,4]', limits)).toBe('a JSON array has more than 3 items')
     expect(checkJsonShape('{"a":[{"b":[1,2,3,4]}]}', limits)).toBe('a JSON array has more than 3 items')
   })
 
   it('counts items per array, not across sibling or nested arrays', () => {
-    const limits = { maxDepth: 10, maxArrayItems: 3 }
+    const limits = { maxDepth: 10, maxArrayItems: 3, maxObjectMembers: 100 }
     expect(checkJsonShape('[[1,2,3],[4,5,6],[7,8,9]]', limits)).toBeUndefined()
     expect(checkJsonShape('[1,[2,3,4],5]', limits)).toBeUndefined()
     expect(checkJsonShape('[1,2,[3,[4,5,6],7]]', limits)).toBeUndefined()
   })
 
   it('does not count object members as array items', () => {
-    const limits = { maxDepth: 10, maxArrayItems: 2 }
+    const limits = { maxDepth: 10, maxArrayItems: 2, maxObjectMembers: 100 }
     expect(checkJsonShape('{"a":1,"b":2,"c":3,"d":4}', limits)).toBeUndefined()
     expect(checkJsonShape('[{"a":1,"b":2,"c":3},{"d":4,"e":5}]', limits)).toBeUndefined()
   })
 
   it('ignores brackets and commas inside strings', () => {
-    const limits = { maxDepth: 2, maxArrayItems: 2 }
+    const limits = { maxDepth: 2, maxArrayItems: 2, maxObjectMembers: 100 }
     expect(checkJsonShape('{"text":"[[[[[{{{{{"}', limits)).toBeUndefined()
     expect(checkJsonShape('["a,b,c,d,e", "]]]]"]', limits)).toBeUndefined()
     expect(checkJsonShape('{"]]]": ["x"]}', limits)).toBeUndefined()
   })
 
   it('does not end a string at an escaped quote', () => {
-    const limits = { maxDepth: 2, maxArrayItems: 2 }
+    const limits = { maxDepth: 2, maxArrayItems: 2, maxObjectMembers: 100 }
     // the string holds \"[[[ and would otherwise open three arrays
     expect(checkJsonShape(String.raw`{"text":"say \"[[[ \" ,,,"}`, limits)).toBeUndefined()
     // an escaped backslash does end before the quote: the brackets after it count
